@@ -1,0 +1,28 @@
+"""FastAPI peer for bench/run.py (uvicorn fastapi_app:app --app-dir bench/apps)."""
+
+from fastapi import FastAPI, Request
+
+from payload import USERS
+
+# No return annotations: since FastAPI 0.89 they become response models and add validation.
+app = FastAPI()
+
+
+@app.get("/")
+async def home():
+    return {"message": "Hello, World!"}
+
+
+@app.get("/users/{id}")
+async def user(id: int):
+    return {"id": id, "name": f"User {id}"}
+
+
+@app.get("/json")
+async def json_():
+    return USERS
+
+
+@app.post("/echo")
+async def echo(request: Request):
+    return await request.json()

@@ -1,0 +1,23 @@
+#include "engine/http_types.hpp"
+
+namespace cello::engine {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        unsigned char x = static_cast<unsigned char>(a[i]);
+        unsigned char y = static_cast<unsigned char>(b[i]);
+        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
+        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
+std::string_view Request::header(std::string_view name) const {
+    for (std::size_t i = 0; i < header_count; ++i)
+        if (iequals(headers[i].name, name)) return headers[i].value;
+    return {};
+}
+
+}  // namespace cello::engine

@@ -1,0 +1,74 @@
+// The engine's own request and response types. Headers expose these, never Beast.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cello::engine {
+
+struct Header {
+    std::string_view name;   // as received
+    std::string_view value;
+};
+
+enum class ParamType : std::uint8_t { String, Int, Path };
+
+struct PathParam {
+    std::string_view name;
+    std::string_view value;
+    ParamType type = ParamType::String;
+};
+
+inline constexpr std::size_t kMaxParams = 16;
+
+struct Route;  // route_table.hpp
+
+// The result of routing one path: which route, and its parameters as views into the path.
+struct RouteMatch {
+    const Route* route = nullptr;
+    std::array<PathParam, kMaxParams> params{};
+    std::size_t param_count = 0;
+};
+
+// One request as the handler sees it. Every view points into connection-owned storage that
+// stays valid until the response has been produced.
+struct Request {
+    std::string_view method;
+    std::string_view target;     // raw request-target
+    std::string_view raw_path;   // target without the query, not decoded
+    std::string_view path;       // percent-decoded
+    std::string_view query;      // raw query string (without '?')
+    const Header* headers = nullptr;
+    std::size_t header_count = 0;
+    std::string_view body;
+    RouteMatch match;
+    std::string_view client_ip;
+    std::uint16_t client_port = 0;
+    unsigned version = 11;       // 10 or 11
+
+    // Case-insensitive lookup of the first header with this name; empty if absent.
+    std::string_view header(std::string_view name) const;
+};
+
+// A response being built. Reused per connection: clear() keeps capacity.
+struct Response {
+    int status = 200;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    void clear() {
+        status = 200;
+        content_type.clear();
+        headers.clear();
+        body.clear();
+    }
+};
+
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace cello::engine

@@ -1,0 +1,312 @@
+// The Beast-based connection: parse (with limits), dispatch, write; pipelining and keep-alive.
+#include "engine/net/connection.hpp"
+
+#include "engine/access_log.hpp"
+#include "engine/dispatch.hpp"
+#include "engine/net/worker.hpp"
+#include "engine/response_writer.hpp"
+#include "engine/status.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace cello::engine::net {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+// Everything a request's views point into. Reused across requests (clear keeps capacity).
+struct RequestStorage {
+    struct FieldOffsets {
+        std::uint32_t name_off, name_len, value_off, value_len;
+    };
+    std::string arena;  // method, target, field names and values, back to back
+    std::uint32_t method_off = 0, method_len = 0, target_off = 0, target_len = 0;
+    std::vector<FieldOffsets> fields;
+    std::vector<Header> headers;
+    std::string body;
+    unsigned version = 11;
+    bool expect_continue = false;
+
+    void clear() {
+        arena.clear();
+        fields.clear();
+        headers.clear();
+        body.clear();
+        expect_continue = false;
+    }
+
+    std::uint32_t keep(std::string_view s) {
+        const auto off = static_cast<std::uint32_t>(arena.size());
+        arena.append(s.data(), s.size());
+        return off;
+    }
+
+    std::string_view view(std::uint32_t off, std::uint32_t len) const { return {arena.data() + off, len}; }
+};
+
+// Beast's parser, writing into RequestStorage instead of allocating a fields container.
+class RequestParser final : public http::basic_parser<true> {
+public:
+    explicit RequestParser(RequestStorage& s) : s_(s) {}
+
+private:
+    void on_request_impl(http::verb, boost::beast::string_view method, boost::beast::string_view target,
+                         int version, error_code&) override {
+        s_.method_off = s_.keep({method.data(), method.size()});
+        s_.method_len = static_cast<std::uint32_t>(method.size());
+        s_.target_off = s_.keep({target.data(), target.size()});
+        s_.target_len = static_cast<std::uint32_t>(target.size());
+        s_.version = static_cast<unsigned>(version);
+    }
+    void on_response_impl(int, boost::beast::string_view, int, error_code&) override {}
+    void on_field_impl(http::field f, boost::beast::string_view name, boost::beast::string_view value,
+                       error_code&) override {
+        if (f == http::field::expect && iequals({value.data(), value.size()}, "100-continue"))
+            s_.expect_continue = true;
+        const auto no = s_.keep({name.data(), name.size()});
+        const auto vo = s_.keep({value.data(), value.size()});
+        s_.fields.push_back({no, static_cast<std::uint32_t>(name.size()), vo, static_cast<std::uint32_t>(value.size())});
+    }
+    void on_header_impl(error_code&) override {
+        // The arena is complete now, so views into it stay valid for the rest of the request.
+        for (const auto& f : s_.fields) s_.headers.push_back({s_.view(f.name_off, f.name_len), s_.view(f.value_off, f.value_len)});
+    }
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+        if (length) s_.body.reserve(static_cast<std::size_t>(*length));
+    }
+    std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
+        s_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code&) override {
+        s_.body.append(body.data(), body.size());
+        return body.size();
+    }
+    void on_finish_impl(error_code&) override {}
+
+    RequestStorage& s_;
+};
+
+int status_for_parse_error(const error_code& ec) {
+    if (ec == http::error::header_limit) return 431;
+    if (ec == http::error::body_limit) return 413;
+    return 400;
+}
+
+class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
+public:
+    HttpConnection(Worker& worker, asio::ip::tcp::socket socket) : worker_(worker), socket_(std::move(socket)) {
+        worker_.link(this);
+        error_code ec;
+        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+        const auto peer = socket_.remote_endpoint(ec);
+        if (!ec) {
+            client_ip_ = peer.address().to_string();
+            client_port_ = peer.port();
+        }
+        set_idle();
+    }
+    ~HttpConnection() override { worker_.unlink(this); }
+
+    void start() { do_read(); }
+
+    void on_tick(std::uint64_t tick) override {
+        if (!socket_.is_open() || tick < deadline_) return;
+        if (state_ == State::Reading) {
+            timed_out_ = true;  // the read handler answers 408 once the cancelled read returns
+            error_code ec;
+            socket_.cancel(ec);
+        } else {
+            close();
+        }
+    }
+
+    void on_stop() override {
+        if (state_ == State::Idle) close();
+        // Reading or writing: the request in progress finishes, then Connection: close.
+    }
+
+    void force_close() override { close(); }
+
+private:
+    enum class State { Idle, Reading, Writing };
+
+    void set_idle() {
+        state_ = State::Idle;
+        deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().keepalive_timeout.count()) + 1;
+    }
+
+    void do_read() {
+        auto buf = in_.prepare(kReadChunk);
+        socket_.async_read_some(buf, [self = shared_from_this()](const error_code& ec, std::size_t n) {
+            self->on_read(ec, n);
+        });
+    }
+
+    void on_read(const error_code& ec, std::size_t n) {
+        if (ec) {
+            if (timed_out_ && socket_.is_open()) {
+                respond_error(408, "timed out reading the request");
+                flush();
+            } else {
+                close();
+            }
+            return;
+        }
+        in_.commit(n);
+        if (state_ == State::Idle) {
+            state_ = State::Reading;
+            deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
+        }
+        process();
+    }
+
+    // Parses and answers every complete request in the buffer, then writes all answers at once.
+    void process() {
+        while (!close_after_write_) {
+            if (in_.size() == 0) break;
+            if (!parser_) start_parser();
+            error_code ec;
+            const std::size_t used = parser_->put(in_.data(), ec);
+            in_.consume(used);
+            if (ec == http::error::need_more) {
+                if (parser_->is_header_done() && storage_.expect_continue && !continue_sent_) {
+                    out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+                    continue_sent_ = true;
+                }
+                break;
+            }
+            if (ec) {
+                respond_error(status_for_parse_error(ec), ec.message());
+                break;
+            }
+            if (!parser_->is_done()) continue;
+            answer();
+            parser_.reset();
+        }
+        flush();
+    }
+
+    void start_parser() {
+        storage_.clear();
+        continue_sent_ = false;
+        started_ = std::chrono::steady_clock::now();
+        parser_.emplace(storage_);
+        parser_->header_limit(static_cast<std::uint32_t>(worker_.options().max_header_bytes));
+        parser_->body_limit(worker_.options().max_body_bytes);
+        parser_->eager(true);
+    }
+
+    void answer() {
+        Request req;
+        req.method = storage_.view(storage_.method_off, storage_.method_len);
+        req.target = storage_.view(storage_.target_off, storage_.target_len);
+        req.headers = storage_.headers.data();
+        req.header_count = storage_.headers.size();
+        req.body = storage_.body;
+        req.client_ip = client_ip_;
+        req.client_port = client_port_;
+        req.version = storage_.version;
+
+        res_.clear();
+        const bool head_only = dispatch(worker_.route_table(), req, res_, worker_.scratch());
+        const bool keep_alive = parser_->keep_alive() && !worker_.stopping();
+        if (!keep_alive) close_after_write_ = true;
+        const std::size_t before = out_.size();
+        append_response(out_, res_, {head_only, keep_alive, storage_.version, worker_.date()});
+        if (worker_.options().access_log)
+            log_access(req, res_.status, out_.size() - before, std::chrono::steady_clock::now() - started_);
+    }
+
+    // A protocol-level error: answer it and close, since the stream position is lost.
+    void respond_error(int status, std::string_view detail) {
+        res_.clear();
+        make_error(res_, status, detail);
+        close_after_write_ = true;
+        append_response(out_, res_, {false, false, storage_.version ? storage_.version : 11, worker_.date()});
+        if (worker_.options().access_log) {
+            Request req;
+            req.method = "-";
+            req.target = "-";
+            req.client_ip = client_ip_;
+            req.client_port = client_port_;
+            log_access(req, status, out_.size(), std::chrono::steady_clock::now() - started_);
+        }
+    }
+
+    void flush() {
+        if (out_.empty()) {
+            if (close_after_write_) close();
+            else do_read();
+            return;
+        }
+        state_ = State::Writing;
+        deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
+        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+            self->on_write(ec);
+        });
+    }
+
+    void on_write(const error_code& ec) {
+        out_.clear();
+        if (ec || close_after_write_) {
+            close();
+            return;
+        }
+        if (worker_.stopping() && in_.size() == 0 && !parser_) {
+            close();
+            return;
+        }
+        if (parser_ || in_.size() > 0) {
+            state_ = State::Reading;  // a partial request is pending
+            deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
+        } else {
+            set_idle();
+        }
+        do_read();
+    }
+
+    void close() {
+        if (!socket_.is_open()) return;
+        error_code ec;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+    }
+
+    Worker& worker_;
+    asio::ip::tcp::socket socket_;
+    boost::beast::flat_buffer in_;
+    std::string out_;
+    RequestStorage storage_;
+    std::optional<RequestParser> parser_;
+    Response res_;
+    std::string client_ip_;
+    std::uint16_t client_port_ = 0;
+    State state_ = State::Idle;
+    std::uint64_t deadline_ = 0;
+    std::chrono::steady_clock::time_point started_{};
+    bool close_after_write_ = false;
+    bool continue_sent_ = false;
+    bool timed_out_ = false;
+};
+
+}  // namespace
+
+void start_connection(Worker& worker, asio::ip::tcp::socket socket) {
+    std::make_shared<HttpConnection>(worker, std::move(socket))->start();
+}
+
+}  // namespace cello::engine::net

@@ -1,0 +1,106 @@
+#include "engine/net/worker.hpp"
+
+#include "engine/http_date.hpp"
+#include "engine/net/connection.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <ctime>
+
+namespace cello::engine::net {
+
+Worker::Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes)
+    : options_(options), routes_(std::move(routes)) {
+    refresh_date();
+}
+
+void Worker::start(std::function<void()> on_exit) {
+    on_exit_ = std::move(on_exit);
+    thread_ = std::thread([this] {
+        run();
+        if (on_exit_) on_exit_();
+    });
+}
+
+void Worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+    if (options_.on_thread_start) options_.on_thread_start();
+    arm_sweep();
+    io_.run();
+    // Drop the snapshot here: its handlers may need the engine thread's context to be destroyed.
+    table_.reset();
+    if (options_.on_thread_stop) options_.on_thread_stop();
+}
+
+const RouteTable& Worker::route_table() {
+    const auto v = routes_->version();
+    if (v != table_version_) {
+        table_ = routes_->current();
+        table_version_ = v;
+    }
+    return *table_;
+}
+
+void Worker::adopt(boost::asio::ip::tcp::socket socket) {
+    boost::asio::post(io_, [this, s = std::move(socket)]() mutable {
+        if (stopping_) return;  // closed by the socket's destructor
+        start_connection(*this, std::move(s));
+    });
+}
+
+void Worker::link(Connection* c) noexcept {
+    c->next = head_;
+    c->prev = nullptr;
+    if (head_) head_->prev = c;
+    head_ = c;
+}
+
+void Worker::unlink(Connection* c) noexcept {
+    if (c->prev) c->prev->next = c->next;
+    else if (head_ == c) head_ = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = nullptr;
+    if (stopping_ && !head_) sweep_timer_.cancel();  // last one gone: let run() return now
+}
+
+void Worker::refresh_date() { date_ = format_http_date(std::time(nullptr)); }
+
+void Worker::arm_sweep() {
+    sweep_timer_.expires_after(std::chrono::seconds(1));
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) sweep();
+    });
+}
+
+void Worker::sweep() {
+    ++tick_;
+    refresh_date();
+    const bool drain_over = stopping_ && tick_ >= drain_deadline_;
+    for (Connection* c = head_; c;) {
+        Connection* next = c->next;  // closing never destroys synchronously, but stay safe
+        if (drain_over) c->force_close();
+        else c->on_tick(tick_);
+        c = next;
+    }
+    // While stopping, the sweep keeps running only as long as connections remain; then run() returns.
+    if (!stopping_ || head_) arm_sweep();
+}
+
+void Worker::begin_stop() {
+    boost::asio::post(io_, [this] {
+        if (stopping_) return;
+        stopping_ = true;
+        drain_deadline_ = tick_ + static_cast<std::uint64_t>(options_.drain_timeout.count()) + 1;
+        for (Connection* c = head_; c;) {
+            Connection* next = c->next;
+            c->on_stop();
+            c = next;
+        }
+        if (!head_) sweep_timer_.cancel();
+    });
+}
+
+}  // namespace cello::engine::net

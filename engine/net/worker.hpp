@@ -1,0 +1,69 @@
+// One engine thread: its io_context, its connections, its clock and Date header. Private to engine/.
+#pragma once
+
+#include "engine/dispatch.hpp"
+#include "engine/route_table.hpp"
+#include "engine/server_options.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace cello::engine::net {
+
+class Connection;
+
+class Worker {
+public:
+    Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes);
+
+    boost::asio::io_context& io() noexcept { return io_; }
+    const ServerOptions& options() const noexcept { return options_; }
+
+    // Starts the thread running the io_context; `on_exit` runs on it when it ends.
+    void start(std::function<void()> on_exit);
+    void join();
+    // Posted from any thread: stop keeping connections alive and close idle ones.
+    void begin_stop();
+
+    // Hands a freshly accepted socket (already bound to io()) to this worker. Any thread.
+    void adopt(boost::asio::ip::tcp::socket socket);
+
+    // --- used by Connection, on this worker's thread only ---
+    std::uint64_t tick() const noexcept { return tick_; }
+    const std::string& date() const noexcept { return date_; }
+    bool stopping() const noexcept { return stopping_; }
+    const RouteTable& route_table();  // current snapshot, refreshed when the holder's version moves
+    DispatchScratch& scratch() noexcept { return scratch_; }
+    void link(Connection* c) noexcept;
+    void unlink(Connection* c) noexcept;
+
+private:
+    void run();
+    std::function<void()> on_exit_;
+    void arm_sweep();
+    void sweep();
+    void refresh_date();
+
+    const ServerOptions& options_;
+    std::shared_ptr<RouteTableHolder> routes_;
+    std::shared_ptr<const RouteTable> table_;
+    std::uint64_t table_version_ = 0;
+    boost::asio::io_context io_{1};
+    boost::asio::steady_timer sweep_timer_{io_};
+    std::thread thread_;
+    std::uint64_t tick_ = 0;          // seconds since start, advanced by the sweep
+    std::uint64_t drain_deadline_ = 0;
+    std::string date_;
+    bool stopping_ = false;
+    Connection* head_ = nullptr;      // intrusive list of live connections
+    DispatchScratch scratch_;
+};
+
+}  // namespace cello::engine::net

@@ -1,0 +1,50 @@
+#include "engine/response_writer.hpp"
+
+#include "engine/status.hpp"
+
+#include <charconv>
+
+namespace cello::engine {
+
+namespace {
+
+void append_number(std::string& out, std::size_t n) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    out.append(digits, r.ptr);
+}
+
+}  // namespace
+
+void append_response(std::string& out, const Response& res, const WireOptions& opts) {
+    out += opts.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    append_number(out, static_cast<std::size_t>(res.status));
+    out += ' ';
+    out += reason_phrase(res.status);
+    out += "\r\nServer: cello\r\nDate: ";
+    out += opts.date;
+    out += "\r\n";
+    const bool no_body = status_forbids_body(res.status);
+    if (!res.content_type.empty() && !no_body) {
+        out += "Content-Type: ";
+        out += res.content_type;
+        out += "\r\n";
+    }
+    if (!no_body) {
+        out += "Content-Length: ";
+        append_number(out, res.body.size());
+        out += "\r\n";
+    }
+    if (!opts.keep_alive) out += "Connection: close\r\n";
+    else if (opts.version == 10) out += "Connection: keep-alive\r\n";
+    for (const auto& [name, value] : res.headers) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    out += "\r\n";
+    if (!opts.head_only && !no_body) out += res.body;
+}
+
+}  // namespace cello::engine

@@ -1,0 +1,50 @@
+// An immutable snapshot of the application's routes, swapped atomically (hot reload later).
+#pragma once
+
+#include "engine/handler.hpp"
+#include "engine/router.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cello::engine {
+
+struct Route {
+    Method method = Method::Get;
+    std::string pattern;       // the template, e.g. /users/{id}
+    std::string name;          // handler name, for listings and logs
+    std::shared_ptr<Handler> handler;
+};
+
+class RouteTable {
+public:
+    // Throws RouteError when the pattern is malformed or conflicts with one already added.
+    void add(Route route);
+
+    const Router& router() const noexcept { return router_; }
+    const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
+    const Route& route(std::uint32_t id) const { return *routes_[id]; }
+
+private:
+    Router router_;
+    std::vector<std::unique_ptr<Route>> routes_;  // stable addresses: RouteMatch points at them
+};
+
+// Holds the current snapshot. Engine threads cache a copy and re-read only when the version moves,
+// so the per-request cost is one relaxed load.
+class RouteTableHolder {
+public:
+    explicit RouteTableHolder(std::shared_ptr<const RouteTable> table);
+
+    void replace(std::shared_ptr<const RouteTable> table);
+    std::shared_ptr<const RouteTable> current() const { return table_.load(std::memory_order_acquire); }
+    std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
+
+private:
+    std::atomic<std::shared_ptr<const RouteTable>> table_;
+    std::atomic<std::uint64_t> version_{1};
+};
+
+}  // namespace cello::engine

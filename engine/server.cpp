@@ -1,0 +1,129 @@
+#include "engine/server.hpp"
+
+#include "engine/net/worker.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+namespace cello::engine {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct Server::Impl {
+    ServerOptions options;
+    std::shared_ptr<RouteTableHolder> routes;
+    std::vector<std::unique_ptr<net::Worker>> workers;
+    std::unique_ptr<tcp::acceptor> acceptor;  // lives on worker 0's io_context
+    std::unique_ptr<asio::steady_timer> retry_timer;
+    std::size_t next_worker = 0;
+    std::uint16_t bound_port = 0;
+    bool started = false;
+    std::atomic<bool> stop_requested{false};
+    std::mutex exit_mutex;
+    std::condition_variable exit_cv;
+    unsigned running = 0;  // engine threads not yet ended
+
+    void accept_next() {
+        net::Worker& target = *workers[next_worker];
+        next_worker = (next_worker + 1) % workers.size();
+        // The peer socket is created on the target worker's io_context, so it never changes thread.
+        acceptor->async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket s) {
+            if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+            if (ec) {
+                // Out of descriptors and the like: back off instead of spinning.
+                retry_timer->expires_after(std::chrono::milliseconds(100));
+                retry_timer->async_wait([this](const boost::system::error_code& e) {
+                    if (!e && acceptor->is_open()) accept_next();
+                });
+                return;
+            }
+            target.adopt(std::move(s));
+            accept_next();
+        });
+    }
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<RouteTableHolder> routes) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    if (impl_->options.workers == 0) impl_->options.workers = 1;
+    impl_->routes = std::move(routes);
+}
+
+Server::~Server() {
+    if (impl_->started) {
+        stop();
+        join();
+    }
+}
+
+void Server::start() {
+    Impl& s = *impl_;
+    for (unsigned i = 0; i < s.options.workers; ++i)
+        s.workers.push_back(std::make_unique<net::Worker>(s.options, s.routes));
+
+    const std::string where = s.options.host + ":" + std::to_string(s.options.port);
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(s.options.host, ec);
+    if (ec) throw std::system_error(ec, "cannot listen on " + where + ": invalid address '" + s.options.host + "'");
+    const tcp::endpoint endpoint(address, s.options.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(s.workers[0]->io());
+    auto fail = [&](const char* step) {
+        throw std::system_error(ec, std::string("cannot listen on ") + where + " (" + step + ")");
+    };
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec) fail("socket");
+    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (ec) fail("SO_REUSEADDR");
+    acceptor->bind(endpoint, ec);
+    if (ec) fail("bind");
+    acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) fail("listen");
+    s.bound_port = acceptor->local_endpoint().port();
+    s.acceptor = std::move(acceptor);
+    s.retry_timer = std::make_unique<asio::steady_timer>(s.workers[0]->io());
+
+    s.accept_next();
+    s.running = static_cast<unsigned>(s.workers.size());
+    for (auto& w : s.workers) {
+        w->start([&s] {
+            std::lock_guard lock(s.exit_mutex);
+            if (--s.running == 0) s.exit_cv.notify_all();
+        });
+    }
+    s.started = true;
+}
+
+void Server::stop() {
+    Impl& s = *impl_;
+    if (!s.started || s.stop_requested.exchange(true)) return;
+    asio::post(s.workers[0]->io(), [&s] {
+        boost::system::error_code ec;
+        s.acceptor->close(ec);
+        s.retry_timer->cancel();
+    });
+    for (auto& w : s.workers) w->begin_stop();
+}
+
+void Server::join() {
+    Impl& s = *impl_;
+    for (auto& w : s.workers) w->join();
+}
+
+bool Server::wait_for(std::chrono::milliseconds timeout) {
+    Impl& s = *impl_;
+    std::unique_lock lock(s.exit_mutex);
+    return s.exit_cv.wait_for(lock, timeout, [&s] { return s.running == 0; });
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->bound_port; }
+const ServerOptions& Server::options() const noexcept { return impl_->options; }
+
+}  // namespace cello::engine

@@ -1,0 +1,32 @@
+// Tunables of one server. Defaults are what a development server should use.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace cello::engine {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;  // 0 picks a free port (see Server::port())
+    unsigned workers = 1;       // engine threads, each owning its connections
+
+    std::size_t max_header_bytes = 16 * 1024;        // request line + headers; beyond: 431
+    std::size_t max_body_bytes = 16 * 1024 * 1024;   // beyond: 413
+    std::chrono::seconds header_timeout{10};         // first byte to complete request: else 408
+    std::chrono::seconds keepalive_timeout{5};       // idle keep-alive connection: closed
+    std::chrono::seconds write_timeout{30};          // a client that stops reading: closed
+    std::chrono::seconds drain_timeout{10};          // graceful stop: in-flight requests get this long
+
+    bool access_log = false;  // one line per request on stderr
+
+    // Run on each engine thread as it starts and before it ends (pyembed creates its
+    // persistent Python thread state here).
+    std::function<void()> on_thread_start;
+    std::function<void()> on_thread_stop;
+};
+
+}  // namespace cello::engine

@@ -1,0 +1,36 @@
+"""Cello: a native (C++) web engine for Python handlers.
+
+>>> from cello import App
+>>> app = App()
+>>> @app.get("/")
+... def home(request):
+...     return {"message": "Hello, World!"}
+"""
+from __future__ import annotations
+
+import atexit
+
+from . import _cello
+from .app import App
+from .datastructures import Headers, QueryParams
+from .errors import HTTPError
+from .forms import FormData, UploadFile, parse_form
+from .response import Response
+
+Request = _cello.Request
+__version__: str = _cello.__version__
+
+_cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
+atexit.register(_cello._unbind)
+
+__all__ = [
+    "App",
+    "FormData",
+    "HTTPError",
+    "Headers",
+    "QueryParams",
+    "Request",
+    "Response",
+    "UploadFile",
+    "__version__",
+]

@@ -1,0 +1,175 @@
+"""The application object: route registration and running the native server."""
+from __future__ import annotations
+
+import inspect
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, TypeVar
+
+from . import _cello
+from .config import RunConfig, resolve, server_flag_parser
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass
+class RouteInfo:
+    """One registered route, as listed by `cello routes`."""
+
+    method: str
+    path: str
+    handler: Callable[..., Any]
+    name: str
+    summary: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        """file:line of the handler, when known."""
+        try:
+            code = inspect.unwrap(self.handler).__code__
+            return f"{code.co_filename}:{code.co_firstlineno}"
+        except AttributeError:
+            return "?"
+
+
+def _check_handler(fn: Callable[..., Any], path: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"handler for {path!r} is not callable")
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise NotImplementedError(
+            f"{fn.__qualname__} for {path!r} is an async def handler; this version of Cello serves "
+            "only sync handlers (see docs/api.md)"
+        )
+    try:
+        inspect.signature(fn).bind(None)
+    except TypeError:
+        raise TypeError(f"handler {getattr(fn, '__qualname__', fn)!r} for {path!r} must take exactly one "
+                        "argument, the request") from None
+    except ValueError:
+        pass  # builtins without a signature: let them try
+
+
+class App:
+    """A Cello application: register routes with the decorators, then `run()`."""
+
+    def __init__(self) -> None:
+        self._routes: list[RouteInfo] = []
+        # Validates every registration at once (conflicts, bad patterns) with the engine's own router.
+        self._check_table = _cello.RouteTable()
+
+    # -- routes -------------------------------------------------------------------------------
+    def route(self, path: str, methods: Iterable[str] = ("GET",), *, name: str | None = None,
+              summary: str | None = None, tags: list[str] | None = None) -> Callable[[Handler], Handler]:
+        """Registers the decorated function for `path` and each of `methods`; returns it unchanged."""
+        method_list = [m.upper() for m in methods]
+        if not method_list:
+            raise ValueError(f"route {path!r} needs at least one method")
+
+        def decorator(fn: Handler) -> Handler:
+            _check_handler(fn, path)
+            route_name = name or getattr(fn, "__qualname__", repr(fn))
+            for method in method_list:
+                self._check_table.add(method, path, fn, route_name)
+                self._routes.append(RouteInfo(method, path, fn, route_name, summary, list(tags or [])))
+            return fn
+
+        return decorator
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """GET route (HEAD is answered automatically)."""
+        return self.route(path, ["GET"], **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """POST route."""
+        return self.route(path, ["POST"], **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """PUT route."""
+        return self.route(path, ["PUT"], **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """PATCH route."""
+        return self.route(path, ["PATCH"], **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """DELETE route."""
+        return self.route(path, ["DELETE"], **kw)
+
+    def head(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """HEAD route (overrides the automatic HEAD of a GET route)."""
+        return self.route(path, ["HEAD"], **kw)
+
+    def options(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        """OPTIONS route (overrides the automatic OPTIONS answer)."""
+        return self.route(path, ["OPTIONS"], **kw)
+
+    @property
+    def routes(self) -> list[RouteInfo]:
+        """The registered routes, in registration order."""
+        return list(self._routes)
+
+    # -- serving ------------------------------------------------------------------------------
+    def build_server(self, config: RunConfig) -> _cello.Server:
+        """A native server for this app's routes (not started)."""
+        table = _cello.RouteTable(self, config.debug)
+        for r in self._routes:
+            table.add(r.method, r.path, r.handler, r.name)
+        options = dict(config.server_options)
+        options.update(host=config.host, port=config.port, workers=config.workers, access_log=config.logs)
+        return _cello.Server(table, options)
+
+    def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
+            env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
+            *, argv: list[str] | None = None, **server_options: Any) -> None:
+        """Serves the app until Ctrl-C or SIGTERM.
+
+        Command-line flags (``--port 9000``...) win over these arguments, which win over defaults.
+        `server_options`: max_body_size, max_header_size, header_timeout, keepalive_timeout,
+        drain_timeout (bytes and seconds).
+        """
+        parser = server_flag_parser(prog=sys.argv[0] if sys.argv else "app")
+        flags, unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+        if unknown:
+            print(f"cello: ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
+        given = dict(host=host, port=port, workers=workers, env=env, logs=logs, reload=reload or None,
+                     cluster=cluster, server_options=server_options)
+        try:
+            config = resolve(given, vars(flags))
+        except ValueError as e:
+            parser.error(str(e))
+        serve(self, config)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(app: App, config: RunConfig) -> None:
+    """Runs `app` with `config` in this process; returns after a graceful stop."""
+    if config.reload:
+        raise SystemExit("cello: --reload is not available in this version of Cello")
+    if config.processes > 1:
+        raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
+    try:
+        server = app.build_server(config)
+        server.start()
+    except OSError as e:
+        raise SystemExit(f"cello: {e.strerror or e}") from None
+    plural = "s" if config.workers != 1 else ""
+    print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
+          f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.wait(60)
+    print("cello: stopped", file=sys.stderr, flush=True)

@@ -1,0 +1,103 @@
+"""The `cello` command: run an app, list its routes."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from . import _cello
+from .app import App
+from .config import add_server_flags, resolve
+from .app import serve
+
+
+class AppLoadError(Exception):
+    """The target could not be imported or holds no App."""
+
+
+def _find_app(module: object, attr: str | None, target: str) -> App:
+    if attr:
+        app = getattr(module, attr, None)
+        if app is None:
+            raise AppLoadError(f"{target}: no attribute {attr!r}")
+    else:
+        app = getattr(module, "app", None)
+        if not isinstance(app, App):
+            apps = [v for v in vars(module).values() if isinstance(v, App)]
+            if len(apps) != 1:
+                raise AppLoadError(f"{target}: expected one cello.App (named 'app'), found {len(apps)}")
+            app = apps[0]
+    if not isinstance(app, App):
+        raise AppLoadError(f"{target}: {attr} is a {type(app).__name__}, not a cello.App")
+    return app
+
+
+def load_app(target: str) -> App:
+    """Imports `path/to/app.py[:attr]` or `package.module[:attr]` and returns its App."""
+    location, _, attr = target.partition(":")
+    path = Path(location)
+    if location.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise AppLoadError(f"{location}: no such file")
+        path = path.resolve()
+        sys.path.insert(0, str(path.parent))  # the app's own imports resolve like `python3 app.py`
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise AppLoadError(f"{location}: cannot import")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+    else:
+        sys.path.insert(0, os.getcwd())
+        module = importlib.import_module(location)
+    return _find_app(module, attr or None, target)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cello", description="Cello: a native web engine for Python handlers.")
+    parser.add_argument("--version", action="version",
+                        version=f"cello {_cello.__version__} (Python {sys.version.split()[0]})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="serve an app", description="Serve an app: cello run app.py [flags]")
+    run.add_argument("target", help="path/to/app.py, module:attr or path/to/app.py:attr")
+    add_server_flags(run)
+    routes = sub.add_parser("routes", help="print an app's route table")
+    routes.add_argument("target", help="path/to/app.py, module:attr or path/to/app.py:attr")
+    return parser
+
+
+def print_routes(app: App) -> None:
+    """Prints METHOD, PATH, HANDLER and SOURCE columns."""
+    rows = [(r.method, r.path, r.name, r.source) for r in app.routes]
+    header = ("METHOD", "PATH", "HANDLER", "SOURCE")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cello` binary and of `python3 -m cello`. Returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        app = load_app(args.target)
+    except AppLoadError as e:
+        print(f"cello: {e}", file=sys.stderr)
+        return 2
+    if args.command == "routes":
+        print_routes(app)
+        return 0
+    flags = {k: v for k, v in vars(args).items() if k not in ("command", "target")}
+    try:
+        config = resolve({}, flags)
+    except ValueError as e:
+        print(f"cello: {e}", file=sys.stderr)
+        return 2
+    serve(app, config)
+    return 0

@@ -1,0 +1,80 @@
+"""Server settings: command-line flags, run() arguments and defaults, in that order of precedence."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+ENVIRONMENTS = ("development", "production")
+
+
+@dataclass
+class RunConfig:
+    """The resolved settings of one server run."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    env: str = "development"
+    logs: bool = True
+    reload: bool = False
+    processes: int = 1
+    server_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def debug(self) -> bool:
+        """Tracebacks in 500 bodies: development only."""
+        return self.env == "development"
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags shared by `python3 app.py` and `cello run`. Unset flags stay absent."""
+    s = argparse.SUPPRESS
+    parser.add_argument("--host", default=s, help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=s, help="TCP port (default 8000; 0 picks a free one)")
+    parser.add_argument("--workers", type=int, default=s, metavar="N",
+                        help="engine threads in this process (default: 1 in development, CPU count in production)")
+    parser.add_argument("--env", choices=ENVIRONMENTS, default=s,
+                        help="development (default: request log, tracebacks in 500s) or production")
+    parser.add_argument("--no-logs", dest="logs", action="store_false", default=s, help="no request log")
+    parser.add_argument("--logs", dest="logs", action="store_true", default=s,
+                        help="request log on (the default in development)")
+    parser.add_argument("--reload", action="store_true", default=s,
+                        help="reload on code changes (not available yet in this version)")
+    parser.add_argument("--processes", type=int, default=s, metavar="N",
+                        help="cluster mode with N processes (not available yet in this version)")
+
+
+def server_flag_parser(prog: str) -> argparse.ArgumentParser:
+    """The parser `app.run()` applies to sys.argv."""
+    parser = argparse.ArgumentParser(prog=prog, description="Serve this Cello app.")
+    add_server_flags(parser)
+    return parser
+
+
+def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
+    """Merges run() arguments (`given`, None meaning unset) with command-line `flags` (which win)."""
+    merged = {k: v for k, v in given.items() if v is not None}
+    merged.update(flags)
+    env = merged.get("env") or os.environ.get("CELLO_ENV") or "development"
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    workers = merged.get("workers") or (os.cpu_count() or 1 if production else 1)
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    processes = merged.get("processes") or 1
+    cluster = merged.get("cluster")
+    if cluster is not None:
+        processes = getattr(cluster, "processes", processes)
+    return RunConfig(
+        host=merged.get("host", "127.0.0.1"),
+        port=int(merged.get("port", 8000)),
+        workers=int(workers),
+        env=env,
+        logs=bool(merged["logs"]) if "logs" in merged else not production,
+        reload=bool(merged.get("reload", False)),
+        processes=int(processes),
+        server_options=dict(merged.get("server_options", {})),
+    )

@@ -1,0 +1,114 @@
+"""Responses built explicitly by a handler (returning a dict is faster; see docs/performance.md)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any
+
+from . import _cello
+from .datastructures import Headers, HeaderInput
+
+
+def _to_bytes(body: Any) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"Response body must be bytes or str, not {type(body).__name__} (use Response.json for data)")
+
+
+class Response:
+    """An HTTP response: status, headers and a body of bytes.
+
+    `headers` is a case-insensitive, mutable :class:`Headers`. Values with CR or LF raise ValueError.
+    """
+
+    __slots__ = ("body", "status", "headers", "content_type")
+
+    def __init__(
+        self,
+        body: bytes | str = b"",
+        status: int = 200,
+        headers: HeaderInput = None,
+        content_type: str | None = None,
+    ) -> None:
+        if not 100 <= int(status) <= 999:
+            raise ValueError(f"HTTP status out of range: {status}")
+        self.body: bytes = _to_bytes(body)
+        self.status: int = int(status)
+        self.headers: Headers = Headers(headers)
+        if content_type is None and "content-type" in self.headers:
+            content_type = self.headers["content-type"]
+            del self.headers["content-type"]
+        if content_type is not None and ("\r" in content_type or "\n" in content_type):
+            raise ValueError("content_type may not contain CR or LF")
+        if content_type is None and isinstance(body, str):
+            content_type = "text/plain; charset=utf-8"
+        self.content_type: str | None = content_type
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, headers: HeaderInput = None) -> "Response":
+        """JSON response, serialized by the native writer."""
+        return cls(_cello.dumps(data), status, headers, "application/json")
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, headers: HeaderInput = None) -> "Response":
+        """text/plain; charset=utf-8 response."""
+        return cls(text.encode("utf-8"), status, headers, "text/plain; charset=utf-8")
+
+    @classmethod
+    def html(cls, html: str, status: int = 200, headers: HeaderInput = None) -> "Response":
+        """text/html; charset=utf-8 response."""
+        return cls(html.encode("utf-8"), status, headers, "text/html; charset=utf-8")
+
+    @classmethod
+    def redirect(cls, url: str, status: int = 307, headers: HeaderInput = None) -> "Response":
+        """Redirect to `url` (307 by default: the method and body are kept)."""
+        response = cls(b"", status, headers)
+        response.headers["Location"] = url
+        return response
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "lax",
+    ) -> None:
+        """Adds a Set-Cookie header."""
+        if any(c in key for c in "=;, \t\r\n") or any(c in value for c in ";\r\n"):
+            raise ValueError(f"invalid cookie {key!r}")
+        parts = [f"{key}={value}"]
+        if max_age is not None:
+            parts.append(f"Max-Age={int(max_age)}")
+        if expires is not None:
+            if isinstance(expires, int):
+                expires = datetime.fromtimestamp(expires, timezone.utc)
+            parts.append(f"Expires={format_datetime(expires.astimezone(timezone.utc), usegmt=True)}")
+        if path:
+            parts.append(f"Path={path}")
+        if domain:
+            parts.append(f"Domain={domain}")
+        if secure:
+            parts.append("Secure")
+        if httponly:
+            parts.append("HttpOnly")
+        if samesite:
+            if samesite.lower() not in ("lax", "strict", "none"):
+                raise ValueError("samesite must be 'lax', 'strict' or 'none'")
+            parts.append(f"SameSite={samesite.capitalize()}")
+        self.headers.add("Set-Cookie", "; ".join(parts))
+
+    def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None) -> None:
+        """Adds a Set-Cookie header that expires `key`."""
+        self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.content_type or ''} {len(self.body)} bytes>"

@@ -1,0 +1,101 @@
+#include "json_reader.hpp"
+
+#include <simdjson.h>
+
+namespace cello::py {
+
+namespace {
+
+PyObject* convert(simdjson::dom::element e) {
+    using simdjson::dom::element_type;
+    switch (e.type()) {
+        case element_type::OBJECT: {
+            PyObject* d = PyDict_New();
+            if (!d) return nullptr;
+            for (auto field : simdjson::dom::object(e)) {
+                PyObject* k = PyUnicode_FromStringAndSize(field.key.data(), static_cast<Py_ssize_t>(field.key.size()));
+                PyObject* v = k ? convert(field.value) : nullptr;
+                const int rc = v ? PyDict_SetItem(d, k, v) : -1;
+                Py_XDECREF(k);
+                Py_XDECREF(v);
+                if (rc < 0) {
+                    Py_DECREF(d);
+                    return nullptr;
+                }
+            }
+            return d;
+        }
+        case element_type::ARRAY: {
+            const simdjson::dom::array a(e);
+            PyObject* list = PyList_New(0);
+            if (!list) return nullptr;
+            for (auto item : a) {
+                PyObject* v = convert(item);
+                if (!v || PyList_Append(list, v) < 0) {
+                    Py_XDECREF(v);
+                    Py_DECREF(list);
+                    return nullptr;
+                }
+                Py_DECREF(v);
+            }
+            return list;
+        }
+        case element_type::STRING: {
+            const std::string_view s(e);
+            return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+        }
+        case element_type::INT64: return PyLong_FromLongLong(int64_t(e));
+        case element_type::UINT64: return PyLong_FromUnsignedLongLong(uint64_t(e));
+        case element_type::DOUBLE: return PyFloat_FromDouble(double(e));
+        case element_type::BOOL: return PyBool_FromLong(bool(e));
+        case element_type::NULL_VALUE: Py_RETURN_NONE;
+    }
+    Py_RETURN_NONE;
+}
+
+std::string fetch_error_text() {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    std::string msg = "invalid JSON";
+    if (value) {
+        if (PyObject* s = PyObject_Str(value)) {
+            if (const char* c = PyUnicode_AsUTF8(s)) msg += std::string(": ") + c;
+            Py_DECREF(s);
+        }
+    }
+    PyErr_Clear();
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return msg;
+}
+
+PyObject* read_with_python(std::string_view text, std::string& error) {
+    PyObject* json = PyImport_ImportModule("json");
+    PyObject* r = nullptr;
+    if (json) {
+        r = PyObject_CallMethod(json, "loads", "s#", text.data(), static_cast<Py_ssize_t>(text.size()));
+        Py_DECREF(json);
+    }
+    if (!r) error = fetch_error_text();
+    return r;
+}
+
+}  // namespace
+
+PyObject* read_json(std::string_view text, std::string& error) {
+    thread_local simdjson::dom::parser parser;  // one per engine thread, buffers reused
+    simdjson::dom::element root;
+    const auto rc = parser.parse(text.data(), text.size(), true).get(root);
+    // Numbers simdjson cannot hold (integers beyond 64 bits) get a second opinion from Python.
+    if (rc == simdjson::NUMBER_ERROR || rc == simdjson::NUMBER_OUT_OF_RANGE) return read_with_python(text, error);
+    if (rc) {
+        error = std::string("invalid JSON: ") + simdjson::error_message(rc);
+        return nullptr;
+    }
+    PyObject* r = convert(root);
+    if (!r) error = fetch_error_text();
+    return r;
+}
+
+}  // namespace cello::py

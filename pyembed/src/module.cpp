@@ -1,0 +1,54 @@
+// The _cello extension module: the bridge between the `cello` package and the engine.
+#include "bindings.hpp"
+#include "json_reader.hpp"
+#include "json_writer.hpp"
+#include "py_request.hpp"
+#include "py_server.hpp"
+
+#include <pybind11/pybind11.h>
+
+namespace pyb = pybind11;
+using namespace cello::py;
+
+PYBIND11_MODULE(_cello, m) {
+    m.doc() = "Native core of the Cello web engine.";
+    m.attr("__version__") = CELLO_VERSION;
+
+    m.def("_bind",
+          [](pyb::object response, pyb::object http_error, pyb::object headers, pyb::object query, pyb::object form) {
+              Bindings b;
+              b.response_type = std::move(response);
+              b.http_error = std::move(http_error);
+              b.headers_type = std::move(headers);
+              b.query_type = std::move(query);
+              b.parse_form = std::move(form);
+              b.format_exc = pyb::module_::import("traceback").attr("format_exception");
+              set_bindings(std::move(b));
+          },
+          "Registers the cello package's classes with the native core.");
+    m.def("_unbind", &clear_bindings, "Drops the registered classes (at interpreter exit).");
+
+    m.def("dumps",
+          [](pyb::handle obj) {
+              std::string out, error;
+              if (!write_json(obj.ptr(), out, error)) throw pyb::type_error(error);
+              return pyb::bytes(out);
+          },
+          pyb::arg("obj"), "Serializes to compact JSON bytes with the native writer.");
+    m.def("loads",
+          [](pyb::handle data) {
+              std::string_view text;
+              std::string holder;
+              if (PyBytes_Check(data.ptr())) text = {PyBytes_AS_STRING(data.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr()))};
+              else holder = data.cast<std::string>(), text = holder;
+              std::string error;
+              PyObject* r = read_json(text, error);
+              if (!r) throw pyb::value_error(error);
+              return pyb::reinterpret_steal<pyb::object>(r);
+          },
+          pyb::arg("data"), "Parses JSON (bytes or str) with simdjson.");
+
+    PyRequest::define(m);
+    PyRouteTable::define(m);
+    PyServer::define(m);
+}

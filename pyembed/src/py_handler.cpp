@@ -1,0 +1,241 @@
+#include "py_handler.hpp"
+
+#include "bindings.hpp"
+#include "engine/json_escape.hpp"
+#include "engine/status.hpp"
+#include "engine_thread_state.hpp"
+#include "json_writer.hpp"
+#include "py_request.hpp"
+
+#include <cstdio>
+
+namespace cello::py {
+
+namespace {
+
+// The engine thread's Request object, reused while no handler keeps a reference to it.
+thread_local PyObject* t_request = nullptr;
+thread_local PyRequest* t_request_native = nullptr;
+
+PyObject* acquire_request(const engine::Request& req, pyb::handle app) {
+    if (!t_request) {
+        pyb::object obj = pyb::cast(PyRequest(), pyb::return_value_policy::move);
+        t_request_native = obj.cast<PyRequest*>();
+        t_request = obj.release().ptr();
+    }
+    t_request_native->attach(&req, app);
+    return t_request;
+}
+
+// After the call: keep the object for the next request if nobody else holds it.
+void settle_request() {
+    if (Py_REFCNT(t_request) > 1) {
+        t_request_native->detach();
+        Py_DECREF(t_request);
+        t_request = nullptr;
+        t_request_native = nullptr;
+    } else {
+        t_request_native->attach(nullptr, pyb::none());  // drop cached objects now
+    }
+}
+
+std::string_view utf8_of(PyObject* s) {
+    Py_ssize_t n = 0;
+    const char* c = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!c) throw pyb::error_already_set();
+    return {c, static_cast<std::size_t>(n)};
+}
+
+void set_body_from(PyObject* body, engine::Response& res);
+
+void json_body(PyObject* value, engine::Response& res) {
+    std::string error;
+    res.body.clear();
+    if (!write_json(value, res.body, error)) {
+        std::fprintf(stderr, "cello: cannot serialize the handler's return value to JSON: %s\n", error.c_str());
+        engine::make_error(res, 500, "response is not JSON serializable: " + error);
+        return;
+    }
+    res.content_type = "application/json";
+}
+
+bool valid_header_text(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+
+void add_header(engine::Response& res, PyObject* name, PyObject* value) {
+    if (!PyUnicode_Check(name) || !PyUnicode_Check(value))
+        throw pyb::type_error("response header names and values must be str");
+    const std::string_view n = utf8_of(name), v = utf8_of(value);
+    if (!valid_header_text(n) || !valid_header_text(v) || n.empty())
+        throw pyb::value_error("response header contains CR or LF (or an empty name): " + std::string(n));
+    if (engine::iequals(n, "content-type")) res.content_type = std::string(v);
+    else res.headers.emplace_back(std::string(n), std::string(v));
+}
+
+// headers: a dict, a list of pairs, or an object with .items() (our Headers).
+void add_headers(engine::Response& res, PyObject* headers) {
+    if (headers == Py_None) return;
+    pyb::object items = pyb::reinterpret_borrow<pyb::object>(headers);
+    if (PyObject_HasAttrString(headers, "items")) items = items.attr("items")();
+    for (pyb::handle pair : items) {
+        pyb::tuple t = pyb::reinterpret_borrow<pyb::object>(pair);
+        if (t.size() != 2) throw pyb::value_error("headers must be (name, value) pairs");
+        add_header(res, t[0].ptr(), t[1].ptr());
+    }
+}
+
+void from_response_object(PyObject* r, engine::Response& res) {
+    pyb::handle obj(r);
+    res.status = obj.attr("status").cast<int>();
+    pyb::object body = obj.attr("body");
+    if (!PyBytes_Check(body.ptr())) throw pyb::type_error("Response.body must be bytes");
+    res.body.assign(PyBytes_AS_STRING(body.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(body.ptr())));
+    pyb::object ct = obj.attr("content_type");
+    if (!ct.is_none()) {
+        const std::string_view v = utf8_of(ct.ptr());
+        if (!valid_header_text(v)) throw pyb::value_error("content_type contains CR or LF");
+        res.content_type = std::string(v);
+    }
+    add_headers(res, obj.attr("headers").ptr());
+}
+
+void set_body_from(PyObject* body, engine::Response& res) {
+    if (PyDict_Check(body) || PyList_Check(body)) {
+        json_body(body, res);
+    } else if (PyUnicode_Check(body)) {
+        res.body.assign(utf8_of(body));
+        res.content_type = "text/plain; charset=utf-8";
+    } else if (PyBytes_Check(body)) {
+        res.body.assign(PyBytes_AS_STRING(body), static_cast<std::size_t>(PyBytes_GET_SIZE(body)));
+        res.content_type = "application/octet-stream";
+    } else if (PyByteArray_Check(body) || PyMemoryView_Check(body)) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(body, &view, PyBUF_CONTIG_RO) < 0) throw pyb::error_already_set();
+        res.body.assign(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        PyBuffer_Release(&view);
+        res.content_type = "application/octet-stream";
+    } else if (body == Py_None) {
+        res.status = 204;
+        res.body.clear();
+    } else {
+        json_body(body, res);  // dataclasses, datetimes... or a 500 naming the type
+    }
+}
+
+}  // namespace
+
+void convert_result(PyObject* result, engine::Response& res) {
+    if (PyDict_CheckExact(result)) return json_body(result, res);
+    if (PyObject_IsInstance(result, bindings().response_type.ptr()) > 0) return from_response_object(result, res);
+    if (PyTuple_CheckExact(result)) {
+        const Py_ssize_t n = PyTuple_GET_SIZE(result);
+        if (n != 2 && n != 3) throw pyb::type_error("a tuple return must be (body, status) or (body, status, headers)");
+        PyObject* status = PyTuple_GET_ITEM(result, 1);
+        if (!PyLong_Check(status)) throw pyb::type_error("the status in a returned tuple must be an int");
+        const long code = PyLong_AsLong(status);
+        if (code < 100 || code > 999) throw pyb::value_error("status code out of range: " + std::to_string(code));
+        set_body_from(PyTuple_GET_ITEM(result, 0), res);
+        if (res.status != 500 || code == 500) res.status = static_cast<int>(code);  // keep a serialization 500
+        if (engine::status_forbids_body(res.status)) res.body.clear();
+        if (n == 3) add_headers(res, PyTuple_GET_ITEM(result, 2));
+        return;
+    }
+    if (PyIter_Check(result) && !PyUnicode_Check(result) && !PyBytes_Check(result)) {
+        std::fprintf(stderr, "cello: handler returned an iterator (%s); streaming responses are not supported yet\n",
+                     Py_TYPE(result)->tp_name);
+        engine::make_error(res, 500, std::string("streaming responses are not supported yet (got ") +
+                                         Py_TYPE(result)->tp_name + ")");
+        return;
+    }
+    set_body_from(result, res);
+}
+
+void convert_exception(engine::Response& res, const engine::Request& req, std::string_view handler, bool debug) {
+    pyb::error_already_set err;  // fetches and clears the pending exception
+    res.clear();
+    if (err.matches(bindings().http_error)) {
+        pyb::object e = err.value();
+        const int status = e.attr("status").cast<int>();
+        pyb::object detail = e.attr("detail");
+        std::string detail_json, error;
+        if (detail.is_none() || !write_json(detail.ptr(), detail_json, error)) detail_json = "null";
+        res.status = status;
+        res.content_type = "application/json";
+        res.body = "{\"error\":";
+        engine::append_json_string(res.body, engine::reason_phrase(status));
+        res.body += ",\"status\":" + std::to_string(status) + ",\"detail\":" + detail_json + "}";
+        try {
+            add_headers(res, e.attr("headers").ptr());
+        } catch (const pyb::error_already_set&) {
+        } catch (const std::exception&) {
+        }
+        return;
+    }
+    std::string trace;
+    try {
+        pyb::object lines = bindings().format_exc(err.type(), err.value(), err.trace());
+        trace = pyb::str("").attr("join")(lines).cast<std::string>();
+    } catch (...) {
+        trace = err.what();
+    }
+    std::fprintf(stderr, "cello: unhandled exception in %.*s for %.*s %.*s\n%s", static_cast<int>(handler.size()),
+                 handler.data(), static_cast<int>(req.method.size()), req.method.data(),
+                 static_cast<int>(req.target.size()), req.target.data(), trace.c_str());
+    engine::make_error(res, 500);
+    if (debug) {
+        std::string summary = pyb::str(err.type().attr("__name__")).cast<std::string>();
+        const std::string message = pyb::str(err.value()).cast<std::string>();
+        if (!message.empty()) summary += ": " + message;
+        res.body.pop_back();  // reopen the object to add the traceback
+        res.body.resize(res.body.size() - 4);  // drop "null" detail
+        engine::append_json_string(res.body, summary);
+        res.body += ",\"traceback\":";
+        engine::append_json_string(res.body, trace);
+        res.body += '}';
+    }
+}
+
+PyHandler::PyHandler(pyb::object fn, std::shared_ptr<const AppContext> ctx, std::string name)
+    : fn_(std::move(fn)), ctx_(std::move(ctx)), name_(std::move(name)) {}
+
+PyHandler::~PyHandler() {
+    if (!Py_IsInitialized()) {
+        fn_.release();  // the interpreter is gone; nothing left to free it with
+        return;
+    }
+    pyb::gil_scoped_acquire gil;
+    fn_ = pyb::object();
+    ctx_.reset();
+}
+
+void PyHandler::handle(const engine::Request& req, engine::Response& res) {
+    EngineGil gil;
+    PyObject* request = acquire_request(req, ctx_->app);
+    PyObject* result = PyObject_CallOneArg(fn_.ptr(), request);
+    try {
+        if (!result) {
+            convert_exception(res, req, name_, ctx_->debug);
+        } else {
+            try {
+                convert_result(result, res);
+            } catch (pyb::error_already_set& e) {
+                e.restore();
+                convert_exception(res, req, name_, ctx_->debug);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "cello: bad return value from %s: %s\n", name_.c_str(), e.what());
+                engine::make_error(res, 500, ctx_->debug ? e.what() : std::string_view{});
+            }
+            Py_DECREF(result);
+        }
+    } catch (...) {
+        settle_request();
+        throw;
+    }
+    settle_request();
+}
+
+void release_thread_request() {
+    Py_CLEAR(t_request);
+    t_request_native = nullptr;
+}
+
+}  // namespace cello::py

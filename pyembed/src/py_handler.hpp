@@ -1,0 +1,42 @@
+// engine::Handler implemented by a Python callable: call it under the GIL, convert what it
+// returns (dict/list -> native JSON, str, bytes, None, Response, tuples), map exceptions.
+#pragma once
+
+#include "engine/handler.hpp"
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+
+namespace cello::py {
+
+namespace pyb = pybind11;
+
+// What every handler of one served app shares.
+struct AppContext {
+    pyb::object app;     // request.app
+    bool debug = true;   // tracebacks in 500 bodies (development)
+};
+
+class PyHandler final : public engine::Handler {
+public:
+    PyHandler(pyb::object fn, std::shared_ptr<const AppContext> ctx, std::string name);
+    ~PyHandler() override;
+
+    void handle(const engine::Request& req, engine::Response& res) override;
+
+private:
+    pyb::object fn_;
+    std::shared_ptr<const AppContext> ctx_;
+    std::string name_;
+};
+
+// Fills `res` from a handler's return value (GIL held). Public for the unit tests.
+void convert_result(PyObject* result, engine::Response& res);
+// Fills `res` from the pending Python exception and clears it (GIL held).
+void convert_exception(engine::Response& res, const engine::Request& req, std::string_view handler, bool debug);
+// Frees the engine thread's cached Request object; call with the GIL before the thread ends.
+void release_thread_request();
+
+}  // namespace cello::py

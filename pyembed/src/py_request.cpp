@@ -1,0 +1,201 @@
+#include "py_request.hpp"
+
+#include "bindings.hpp"
+#include "engine/url.hpp"
+#include "json_reader.hpp"
+
+#include <pybind11/stl.h>
+
+namespace cello::py {
+
+struct PyRequest::Owned {
+    std::string method, target, raw_path, path, query, body, client_ip;
+    std::vector<std::pair<std::string, std::string>> header_text;
+    std::vector<engine::Header> headers;
+    std::vector<std::string> param_names, param_values;
+    engine::Request view;
+};
+
+namespace {
+
+pyb::str str_of(std::string_view s) { return pyb::str(s.data(), s.size()); }
+
+// Header bytes are Latin-1 by HTTP's rules, so any byte sequence decodes.
+pyb::object latin1(std::string_view s) {
+    return pyb::reinterpret_steal<pyb::object>(PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr));
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+void PyRequest::attach(const engine::Request* view, pyb::handle app) {
+    view_ = view;
+    owned_.reset();
+    app_ = pyb::reinterpret_borrow<pyb::object>(app);
+    params_ = query_ = headers_ = cookies_ = body_ = text_ = json_ = form_ = state_ = pyb::object();
+}
+
+void PyRequest::detach() {
+    if (!view_ || owned_) return;
+    auto o = std::make_shared<Owned>();
+    const engine::Request& v = *view_;
+    o->method = v.method;
+    o->target = v.target;
+    o->raw_path = v.raw_path;
+    o->path = v.path;
+    o->query = v.query;
+    o->body = v.body;
+    o->client_ip = v.client_ip;
+    for (std::size_t i = 0; i < v.header_count; ++i)
+        o->header_text.emplace_back(std::string(v.headers[i].name), std::string(v.headers[i].value));
+    for (const auto& [n, val] : o->header_text) o->headers.push_back({n, val});
+    o->view = v;
+    o->view.method = o->method;
+    o->view.target = o->target;
+    o->view.raw_path = o->raw_path;
+    o->view.path = o->path;
+    o->view.query = o->query;
+    o->view.body = o->body;
+    o->view.client_ip = o->client_ip;
+    o->view.headers = o->headers.data();
+    o->view.header_count = o->headers.size();
+    o->param_names.reserve(v.match.param_count);  // no reallocation: views below stay valid
+    o->param_values.reserve(v.match.param_count);
+    for (std::size_t i = 0; i < v.match.param_count; ++i) {
+        o->param_names.emplace_back(v.match.params[i].name);
+        o->param_values.emplace_back(v.match.params[i].value);
+        o->view.match.params[i].name = o->param_names.back();
+        o->view.match.params[i].value = o->param_values.back();
+    }
+    o->view.match.route = nullptr;  // the route table may be replaced while the copy lives
+    owned_ = std::move(o);
+    view_ = &owned_->view;
+}
+
+pyb::object PyRequest::params() {
+    if (!params_) {
+        pyb::dict d;
+        for (std::size_t i = 0; i < view_->match.param_count; ++i) {
+            const auto& p = view_->match.params[i];
+            pyb::object value = str_of(p.value);
+            if (p.type == engine::ParamType::Int)
+                value = pyb::reinterpret_steal<pyb::object>(PyLong_FromUnicodeObject(value.ptr(), 10));
+            d[str_of(p.name)] = value;
+        }
+        params_ = std::move(d);
+    }
+    return params_;
+}
+
+pyb::object PyRequest::query() {
+    if (!query_) {
+        std::vector<std::pair<std::string, std::string>> pairs;
+        if (!engine::parse_query(view_->query, pairs))
+            raise_http_error(400, "bad percent-encoding or invalid UTF-8 in the query string");
+        query_ = bindings().query_type(pyb::cast(pairs));
+    }
+    return query_;
+}
+
+pyb::object PyRequest::headers() {
+    if (!headers_) {
+        pyb::list items(view_->header_count);
+        for (std::size_t i = 0; i < view_->header_count; ++i)
+            items[i] = pyb::make_tuple(latin1(view_->headers[i].name), latin1(view_->headers[i].value));
+        headers_ = bindings().headers_type(items);
+    }
+    return headers_;
+}
+
+pyb::object PyRequest::cookies() {
+    if (!cookies_) {
+        pyb::dict d;
+        for (std::size_t i = 0; i < view_->header_count; ++i) {
+            if (!engine::iequals(view_->headers[i].name, "cookie")) continue;
+            std::string_view rest = view_->headers[i].value;
+            while (!rest.empty()) {
+                const auto semi = rest.find(';');
+                const std::string_view part = trim(rest.substr(0, semi));
+                rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+                const auto eq = part.find('=');
+                if (eq == std::string_view::npos || eq == 0) continue;
+                std::string_view value = trim(part.substr(eq + 1));
+                if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+                d[latin1(trim(part.substr(0, eq)))] = latin1(value);
+            }
+        }
+        cookies_ = std::move(d);
+    }
+    return cookies_;
+}
+
+pyb::object PyRequest::client() const { return pyb::make_tuple(str_of(view_->client_ip), view_->client_port); }
+
+pyb::object PyRequest::body() {
+    if (!body_) body_ = pyb::bytes(view_->body.data(), view_->body.size());
+    return body_;
+}
+
+pyb::object PyRequest::text() {
+    if (!text_) {
+        PyObject* s = PyUnicode_DecodeUTF8(view_->body.data(), static_cast<Py_ssize_t>(view_->body.size()), nullptr);
+        if (!s) {
+            PyErr_Clear();
+            raise_http_error(400, "request body is not valid UTF-8");
+        }
+        text_ = pyb::reinterpret_steal<pyb::object>(s);
+    }
+    return text_;
+}
+
+pyb::object PyRequest::json() {
+    if (!json_) {
+        if (view_->body.empty()) raise_http_error(400, "request body is empty; expected JSON");
+        std::string error;
+        PyObject* r = read_json(view_->body, error);
+        if (!r) raise_http_error(400, error);
+        json_ = pyb::reinterpret_steal<pyb::object>(r);
+    }
+    return json_;
+}
+
+pyb::object PyRequest::form() {
+    if (!form_) form_ = bindings().parse_form(latin1(view_->header("content-type")), body());
+    return form_;
+}
+
+pyb::object PyRequest::state() {
+    if (!state_) state_ = pyb::dict();
+    return state_;
+}
+
+std::string PyRequest::repr() const {
+    return "<Request " + std::string(view_->method) + " " + std::string(view_->target) + ">";
+}
+
+void PyRequest::define(pyb::module_& m) {
+    pyb::class_<PyRequest>(m, "Request", "An HTTP request. Members are converted only when accessed.")
+        .def_property_readonly("method", &PyRequest::method)
+        .def_property_readonly("path", &PyRequest::path, "Percent-decoded path.")
+        .def_property_readonly("raw_path", &PyRequest::raw_path, "Path as received, not decoded.")
+        .def_property_readonly("query_string", &PyRequest::query_string)
+        .def_property_readonly("params", &PyRequest::params, "Path parameters (int for {name:int}).")
+        .def_property_readonly("query", &PyRequest::query, "Query parameters (QueryParams).")
+        .def_property_readonly("headers", &PyRequest::headers, "Case-insensitive headers.")
+        .def_property_readonly("cookies", &PyRequest::cookies)
+        .def_property_readonly("client", &PyRequest::client, "(ip, port) of the peer.")
+        .def_property_readonly("state", &PyRequest::state, "A per-request dict.")
+        .def_property_readonly("app", &PyRequest::app)
+        .def("body", &PyRequest::body, "The body as bytes.")
+        .def("text", &PyRequest::text, "The body as str; HTTPError(400) on bad UTF-8.")
+        .def("json", &PyRequest::json, "The body parsed as JSON; HTTPError(400) when invalid.")
+        .def("form", &PyRequest::form, "The body as form data (urlencoded or multipart).")
+        .def("__repr__", &PyRequest::repr);
+}
+
+}  // namespace cello::py

@@ -1,0 +1,54 @@
+// The Python `Request`: a thin view over the engine's request. Members become Python objects
+// only when the handler asks for them, and are cached for the rest of the request.
+#pragma once
+
+#include "engine/http_types.hpp"
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cello::py {
+
+namespace pyb = pybind11;
+
+class PyRequest {
+public:
+    PyRequest() = default;
+
+    // Points the object at a new engine request, dropping everything cached from the last one.
+    void attach(const engine::Request* view, pyb::handle app);
+    // Called when the handler kept a reference past its return: copy what the view points at,
+    // since the engine reuses that storage for the next request.
+    void detach();
+
+    std::string_view method() const { return view_->method; }
+    std::string_view path() const { return view_->path; }
+    std::string_view raw_path() const { return view_->raw_path; }
+    std::string_view query_string() const { return view_->query; }
+    pyb::object params();
+    pyb::object query();
+    pyb::object headers();
+    pyb::object cookies();
+    pyb::object client() const;
+    pyb::object body();
+    pyb::object text();
+    pyb::object json();
+    pyb::object form();
+    pyb::object state();
+    pyb::object app() const { return app_; }
+    std::string repr() const;
+
+    static void define(pyb::module_& m);
+
+private:
+    struct Owned;  // detached copy of the request
+    const engine::Request* view_ = nullptr;
+    std::shared_ptr<Owned> owned_;
+    pyb::object app_;
+    pyb::object params_, query_, headers_, cookies_, body_, text_, json_, form_, state_;
+};
+
+}  // namespace cello::py

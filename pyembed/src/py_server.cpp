@@ -1,0 +1,139 @@
+#include "py_server.hpp"
+
+#include "engine/router.hpp"
+#include "engine_thread_state.hpp"
+
+#include <chrono>
+#include <system_error>
+
+namespace cello::py {
+
+PyRouteTable::PyRouteTable(pyb::object app, bool debug) : table_(std::make_shared<engine::RouteTable>()) {
+    auto ctx = std::make_shared<AppContext>();
+    ctx->app = std::move(app);
+    ctx->debug = debug;
+    ctx_ = std::move(ctx);
+}
+
+void PyRouteTable::add(const std::string& method, const std::string& pattern, pyb::object handler,
+                       const std::string& name) {
+    engine::Method m{};
+    if (!engine::parse_method(method, m))
+        throw pyb::value_error("unsupported HTTP method '" + method + "' for route '" + pattern +
+                               "' (use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS)");
+    if (!PyCallable_Check(handler.ptr())) throw pyb::type_error("handler for '" + pattern + "' is not callable");
+    engine::Route route;
+    route.method = m;
+    route.pattern = pattern;
+    route.name = name;
+    route.handler = std::make_shared<PyHandler>(std::move(handler), ctx_, name);
+    table_->add(std::move(route));  // engine::RouteError is a std::invalid_argument: ValueError
+}
+
+void PyRouteTable::define(pyb::module_& m) {
+    pyb::class_<PyRouteTable>(m, "RouteTable", "Routes validated and compiled into the engine's radix tree.")
+        .def(pyb::init<pyb::object, bool>(), pyb::arg("app") = pyb::none(), pyb::arg("debug") = true)
+        .def("add", &PyRouteTable::add, pyb::arg("method"), pyb::arg("pattern"), pyb::arg("handler"),
+             pyb::arg("name"))
+        .def("__len__", &PyRouteTable::size);
+}
+
+namespace {
+
+template <class T>
+T option(const pyb::dict& d, const char* key, T fallback) {
+    if (!d.contains(key) || d[key].is_none()) return fallback;
+    return d[key].cast<T>();
+}
+
+}  // namespace
+
+PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options)
+    : holder_(std::make_shared<engine::RouteTableHolder>(routes.snapshot())) {
+    engine::ServerOptions o;
+    o.host = option<std::string>(options, "host", o.host);
+    const int port = option<int>(options, "port", o.port);
+    if (port < 0 || port > 65535) throw pyb::value_error("port must be between 0 and 65535, not " + std::to_string(port));
+    o.port = static_cast<std::uint16_t>(port);
+    const int workers = option<int>(options, "workers", 1);
+    if (workers < 1 || workers > 1024) throw pyb::value_error("workers must be between 1 and 1024");
+    o.workers = static_cast<unsigned>(workers);
+    o.access_log = option<bool>(options, "access_log", false);
+    o.max_body_bytes = option<std::size_t>(options, "max_body_size", o.max_body_bytes);
+    o.max_header_bytes = option<std::size_t>(options, "max_header_size", o.max_header_bytes);
+    o.header_timeout = std::chrono::seconds(option<long>(options, "header_timeout", o.header_timeout.count()));
+    o.keepalive_timeout = std::chrono::seconds(option<long>(options, "keepalive_timeout", o.keepalive_timeout.count()));
+    o.drain_timeout = std::chrono::seconds(option<long>(options, "drain_timeout", o.drain_timeout.count()));
+    PyInterpreterState* interp = PyInterpreterState_Get();
+    o.on_thread_start = [interp] { attach_engine_thread(interp); };
+    o.on_thread_stop = [] { detach_engine_thread(&release_thread_request); };
+    server_ = std::make_unique<engine::Server>(std::move(o), holder_);
+}
+
+PyServer::~PyServer() {
+    if (started_ && !joined_) {
+        server_->stop();
+        join_released();
+    }
+    pyb::gil_scoped_release release;  // dropping the route snapshot may run Handler destructors
+    server_.reset();
+    holder_.reset();
+}
+
+void PyServer::start() {
+    if (started_) throw pyb::value_error("server already started");
+    try {
+        server_->start();
+    } catch (const std::system_error& e) {
+        PyErr_SetObject(PyExc_OSError, pyb::make_tuple(e.code().value(), e.what()).ptr());
+        throw pyb::error_already_set();
+    }
+    started_ = true;
+}
+
+void PyServer::stop() {
+    if (started_) server_->stop();
+}
+
+void PyServer::join_released() {
+    pyb::gil_scoped_release release;
+    server_->join();
+    joined_ = true;
+}
+
+bool PyServer::wait(double timeout) {
+    if (!started_) return true;
+    bool done;
+    {
+        pyb::gil_scoped_release release;
+        done = server_->wait_for(std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
+    }
+    if (done && !joined_) join_released();
+    return done;
+}
+
+void PyServer::serve_forever() {
+    if (!started_) start();
+    while (!wait(0.1)) {
+        // Python's own handlers run here: Ctrl-C raises KeyboardInterrupt, the cello package's
+        // SIGTERM handler raises too. Either way: drain, then let the exception propagate.
+        if (PyErr_CheckSignals() != 0) {
+            pyb::error_already_set pending;
+            server_->stop();
+            join_released();
+            throw pending;
+        }
+    }
+}
+
+void PyServer::define(pyb::module_& m) {
+    pyb::class_<PyServer>(m, "Server", "The native HTTP server.")
+        .def(pyb::init<const PyRouteTable&, const pyb::dict&>(), pyb::arg("routes"), pyb::arg("options"))
+        .def("start", &PyServer::start)
+        .def("stop", &PyServer::stop)
+        .def("wait", &PyServer::wait, pyb::arg("timeout"))
+        .def("serve_forever", &PyServer::serve_forever)
+        .def_property_readonly("port", &PyServer::port);
+}
+
+}  // namespace cello::py

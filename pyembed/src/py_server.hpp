@@ -1,0 +1,53 @@
+// The Python face of the engine: a route table builder and a server that serves it.
+#pragma once
+
+#include "engine/route_table.hpp"
+#include "engine/server.hpp"
+#include "py_handler.hpp"
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+namespace cello::py {
+
+namespace pyb = pybind11;
+
+class PyRouteTable {
+public:
+    PyRouteTable(pyb::object app, bool debug);
+    // Raises ValueError naming the pattern when it is malformed or conflicts.
+    void add(const std::string& method, const std::string& pattern, pyb::object handler, const std::string& name);
+    std::size_t size() const { return table_->routes().size(); }
+    std::shared_ptr<const engine::RouteTable> snapshot() const { return table_; }
+
+    static void define(pyb::module_& m);
+
+private:
+    std::shared_ptr<engine::RouteTable> table_;
+    std::shared_ptr<const AppContext> ctx_;
+};
+
+class PyServer {
+public:
+    PyServer(const PyRouteTable& routes, const pyb::dict& options);
+    ~PyServer();
+
+    void start();                 // binds; raises OSError with a clear message on failure
+    void stop();                  // graceful, from any thread
+    bool wait(double timeout);    // GIL released while waiting; true when stopped
+    void serve_forever();         // start, then wait; Ctrl-C / SIGTERM (Python handlers) stop it
+    std::uint16_t port() const { return server_->port(); }
+
+    static void define(pyb::module_& m);
+
+private:
+    void join_released();
+
+    std::shared_ptr<engine::RouteTableHolder> holder_;
+    std::unique_ptr<engine::Server> server_;
+    bool started_ = false;
+    bool joined_ = false;
+};
+
+}  // namespace cello::py
