@@ -2,7 +2,9 @@
 
 #include "engine/json_escape.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 
 namespace cello::py {
@@ -51,9 +53,13 @@ struct FallbackTypes {
 
 FallbackTypes g_fallback;
 
+// Writes into `out` through a cursor: `out` is grown ahead (geometrically) and trimmed by finish(),
+// so each token is a bounds check and a store, not a std::string append call.
 class Writer {
 public:
-    Writer(std::string& out, std::string& error) : out_(out), error_(error) {}
+    Writer(std::string& out, std::string& error) : out_(out), len_(out.size()), error_(error) {}
+
+    void finish() { out_.resize(len_); }
 
     bool value(PyObject* o, int depth) {
         if (depth > kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth) +
@@ -71,9 +77,22 @@ public:
     }
 
 private:
+    char* room(std::size_t n) {
+        if (out_.size() - len_ < n) out_.resize(std::max({out_.capacity(), out_.size() * 2, len_ + n + 256}));
+        return out_.data() + len_;
+    }
+    void advance_to(const char* end) { len_ = static_cast<std::size_t>(end - out_.data()); }
+    void put(char c) { *room(1) = c, ++len_; }
+    void put(std::string_view s) {
+        std::memcpy(room(s.size()), s.data(), s.size());
+        len_ += s.size();
+    }
     bool raw(std::string_view s) {
-        out_ += s;
+        put(s);
         return true;
+    }
+    void put_string(std::string_view s) {
+        advance_to(engine::write_json_string(room(engine::json_string_max_size(s.size())), s));
     }
 
     bool fail(std::string message) {
@@ -101,10 +120,14 @@ private:
     static std::string type_name(PyObject* o) { return Py_TYPE(o)->tp_name; }
 
     bool string(PyObject* o) {
+        if (PyUnicode_IS_COMPACT_ASCII(o)) {  // the common case: bytes are stored inline, no conversion
+            put_string({static_cast<const char*>(PyUnicode_DATA(o)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(o))});
+            return true;
+        }
         Py_ssize_t n = 0;
         const char* s = PyUnicode_AsUTF8AndSize(o, &n);
         if (!s) return python_failed("string is not encodable as UTF-8");
-        engine::append_json_string(out_, {s, static_cast<std::size_t>(n)});
+        put_string({s, static_cast<std::size_t>(n)});
         return true;
     }
 
@@ -113,16 +136,15 @@ private:
         const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
         if (!overflow) {
             if (v == -1 && PyErr_Occurred()) return python_failed("bad int");
-            char buf[24];
-            const auto r = std::to_chars(buf, buf + sizeof buf, v);
-            out_.append(buf, r.ptr);
+            char* p = room(24);
+            advance_to(std::to_chars(p, p + 24, v).ptr);
             return true;
         }
         PyObject* s = PyLong_Type.tp_repr(o);  // any size; int subclasses print as plain ints
         if (!s) return python_failed("bad int");
         Py_ssize_t n = 0;
         const char* c = PyUnicode_AsUTF8AndSize(s, &n);
-        if (c) out_.append(c, static_cast<std::size_t>(n));
+        if (c) put({c, static_cast<std::size_t>(n)});
         Py_DECREF(s);
         return c ? true : python_failed("bad int");
     }
@@ -130,12 +152,60 @@ private:
     bool number(double v) {
         if (!std::isfinite(v)) return fail("float value " + std::string(std::isnan(v) ? "NaN" : "inf") +
                                            " is not JSON compliant");
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-        const std::string_view text(buf, static_cast<std::size_t>(r.ptr - buf));
-        out_ += text;
-        if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";  // stay a float when read back
+        char* p = room(34);
+        if (char* short_end = short_decimal(p, v)) {
+            advance_to(short_end);
+            return true;
+        }
+        char* end = std::to_chars(p, p + 32, v).ptr;  // shortest round-trip form
+        if (std::string_view(p, static_cast<std::size_t>(end - p)).find_first_of(".e") == std::string_view::npos) {
+            *end++ = '.';  // stay a float when read back
+            *end++ = '0';
+        }
+        advance_to(end);
         return true;
+    }
+
+    // Floats that are short decimals (0.25, 19.99, 3.0) are written from an integer and a scale,
+    // several times faster than the general shortest-form algorithm. Exact: m / 10^k == v in
+    // correctly rounded arithmetic means the text "m e-k" reads back as v. nullptr: not short.
+    static char* short_decimal(char* p, double v) {
+        static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+        constexpr double kExactLimit = 9007199254740992.0;  // 2^53
+        if (v == 0) return nullptr;  // keep -0.0 on the general path
+        const double mag = std::fabs(v);
+        if (mag >= 1e15 || mag < 1e-4) return nullptr;
+        for (int k = 0; k < 7; ++k) {
+            const double scaled = v * kPow10[k];
+            if (std::fabs(scaled) >= kExactLimit) return nullptr;
+            if (scaled != std::trunc(scaled) || scaled / kPow10[k] != v) continue;
+            char digits[24];
+            long long m = static_cast<long long>(scaled);
+            while (k > 0 && m % 10 == 0) m /= 10, --k;  // 19.99 may first fit at k=3 as 19990
+            char* d_end = std::to_chars(digits, digits + sizeof digits, m < 0 ? -m : m).ptr;
+            int n = static_cast<int>(d_end - digits);
+            if (m < 0) *p++ = '-';
+            if (k == 0) {
+                std::memcpy(p, digits, static_cast<std::size_t>(n));
+                p += n;
+                *p++ = '.';
+                *p++ = '0';
+                return p;
+            }
+            if (n <= k) {  // 0.0025: leading zeros after the point
+                *p++ = '0';
+                *p++ = '.';
+                for (int z = 0; z < k - n; ++z) *p++ = '0';
+                std::memcpy(p, digits, static_cast<std::size_t>(n));
+                return p + n;
+            }
+            std::memcpy(p, digits, static_cast<std::size_t>(n - k));
+            p += n - k;
+            *p++ = '.';
+            std::memcpy(p, digits + (n - k), static_cast<std::size_t>(k));
+            return p + k;
+        }
+        return nullptr;
     }
 
     bool key(PyObject* k) {
@@ -144,47 +214,47 @@ private:
         if (k == Py_True) return raw("\"true\"");
         if (k == Py_False) return raw("\"false\"");
         if (k == Py_None) return raw("\"null\"");
-        out_ += '"';
+        put('"');
         bool ok;
         if (PyLong_Check(k)) ok = integer(k);
         else if (PyFloat_Check(k)) ok = number(PyFloat_AS_DOUBLE(k));
         else return fail("dict keys must be str, int, float, bool or None, not " + type_name(k));
-        out_ += '"';
+        put('"');
         return ok;
     }
 
     bool dict(PyObject* o, int depth) {
-        out_ += '{';
+        put('{');
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         bool first = true;
         while (PyDict_Next(o, &pos, &k, &v)) {
-            if (!first) out_ += ',';
+            if (!first) put(',');
             first = false;
             if (!key(k)) return false;
-            out_ += ':';
+            put(':');
             // PyDict_Next borrows; hold the value in case a fallback runs Python code.
             Py_INCREF(v);
             const bool ok = value(v, depth + 1);
             Py_DECREF(v);
             if (!ok) return false;
         }
-        out_ += '}';
+        put('}');
         return true;
     }
 
     bool sequence(PyObject* o, int depth) {
         PyObject* fast = PySequence_Fast(o, "expected a sequence");
         if (!fast) return python_failed("bad sequence");
-        out_ += '[';
+        put('[');
         const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
         bool ok = true;
         for (Py_ssize_t i = 0; i < n && ok; ++i) {
-            if (i) out_ += ',';
+            if (i) put(',');
             ok = value(PySequence_Fast_GET_ITEM(fast, i), depth + 1);
         }
         Py_DECREF(fast);
-        if (ok) out_ += ']';
+        if (ok) put(']');
         return ok;
     }
 
@@ -233,7 +303,7 @@ private:
         if (!s) return python_failed("bad Decimal");
         Py_ssize_t n = 0;
         const char* c = PyUnicode_AsUTF8AndSize(s, &n);
-        if (c) out_.append(c, static_cast<std::size_t>(n));
+        if (c) put({c, static_cast<std::size_t>(n)});
         Py_DECREF(s);
         return c != nullptr;
     }
@@ -251,7 +321,7 @@ private:
     bool dataclass(PyObject* o, int depth) {
         PyObject* fields = PyObject_CallOneArg(g_fallback.dataclass_fields, o);
         if (!fields) return python_failed("dataclasses.fields() failed");
-        out_ += '{';
+        put('{');
         bool ok = true;
         const Py_ssize_t n = PyTuple_GET_SIZE(fields);
         for (Py_ssize_t i = 0; i < n && ok; ++i) {
@@ -259,25 +329,29 @@ private:
             PyObject* v = name ? PyObject_GetAttr(o, name) : nullptr;
             if (!v) ok = python_failed("dataclass field");
             else {
-                if (i) out_ += ',';
-                ok = string(name) && (out_ += ':', value(v, depth + 1));
+                if (i) put(',');
+                ok = string(name) && (put(':'), value(v, depth + 1));
             }
             Py_XDECREF(name);
             Py_XDECREF(v);
         }
         Py_DECREF(fields);
-        if (ok) out_ += '}';
+        if (ok) put('}');
         return ok;
     }
 
     std::string& out_;
+    std::size_t len_;  // bytes of out_ in use
     std::string& error_;
 };
 
 }  // namespace
 
 bool write_json(PyObject* obj, std::string& out, std::string& error) {
-    return Writer(out, error).value(obj, 0);
+    Writer w(out, error);
+    const bool ok = w.value(obj, 0);
+    w.finish();
+    return ok;
 }
 
 }  // namespace cello::py
