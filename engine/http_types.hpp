@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,18 +55,30 @@ struct Request {
     std::string_view header(std::string_view name) const;
 };
 
+// A streamed body: the connection pulls chunks and sends them with chunked encoding, one write
+// per chunk, so each is flushed as produced. Destroyed early when the client goes away.
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    // Replaces `chunk` with the next piece; false at the end. An exception aborts the connection
+    // (the status line has already been sent).
+    virtual bool next(std::string& chunk) = 0;
+};
+
 // A response being built. Reused per connection: clear() keeps capacity.
 struct Response {
     int status = 200;
     std::string content_type;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    std::unique_ptr<BodySource> stream;  // set: `body` is ignored and the body is streamed
 
     void clear() {
         status = 200;
         content_type.clear();
         headers.clear();
         body.clear();
+        stream.reset();
     }
 };
 

@@ -30,7 +30,10 @@ void append_response(std::string& out, const Response& res, const WireOptions& o
         out += res.content_type;
         out += "\r\n";
     }
-    if (!no_body) {
+    if (res.stream && !no_body) {
+        // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+        if (opts.version != 10) out += "Transfer-Encoding: chunked\r\n";
+    } else if (!no_body) {
         out += "Content-Length: ";
         append_number(out, res.body.size());
         out += "\r\n";
@@ -44,7 +47,17 @@ void append_response(std::string& out, const Response& res, const WireOptions& o
         out += "\r\n";
     }
     out += "\r\n";
-    if (!opts.head_only && !no_body) out += res.body;
+    if (!opts.head_only && !no_body && !res.stream) out += res.body;
+}
+
+void append_chunk(std::string& out, std::string_view chunk) {
+    if (chunk.empty()) return;  // an empty chunk would end the body
+    char hex[17];
+    const auto r = std::to_chars(hex, hex + sizeof hex, chunk.size(), 16);
+    out.append(hex, r.ptr);
+    out += "\r\n";
+    out += chunk;
+    out += "\r\n";
 }
 
 }  // namespace cello::engine

@@ -15,6 +15,11 @@ struct WireOptions {
     std::string_view date;     // preformatted IMF-fixdate
 };
 
+// Status line, headers and (unless streamed or HEAD) the body. A streamed response gets
+// Transfer-Encoding: chunked; its chunks follow with append_chunk and end with kLastChunk.
 void append_response(std::string& out, const Response& res, const WireOptions& opts);
+
+void append_chunk(std::string& out, std::string_view chunk);
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 }  // namespace cello::engine

@@ -196,6 +196,7 @@ private:
             if (!parser_->is_done()) continue;
             answer();
             parser_.reset();
+            if (stream_) break;  // later pipelined requests wait until the stream has ended
         }
         flush();
     }
@@ -226,7 +227,13 @@ private:
         const bool keep_alive = parser_->keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
-        append_response(out_, res_, {head_only, keep_alive, storage_.version, worker_.date()});
+        const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
+        if (streamed && storage_.version == 10) close_after_write_ = true;  // no chunked: the close ends the body
+        append_response(out_, res_, {head_only, keep_alive && !close_after_write_, storage_.version, worker_.date()});
+        if (streamed) {
+            stream_ = std::move(res_.stream);
+            chunked_ = storage_.version != 10;
+        }
         if (worker_.options().access_log)
             log_access(req, res_.status, out_.size() - before, std::chrono::steady_clock::now() - started_);
     }
@@ -262,7 +269,15 @@ private:
 
     void on_write(const error_code& ec) {
         out_.clear();
-        if (ec || close_after_write_) {
+        if (ec) {
+            close();
+            return;
+        }
+        if (stream_) {
+            pump_stream();
+            return;
+        }
+        if (close_after_write_) {
             close();
             return;
         }
@@ -270,16 +285,43 @@ private:
             close();
             return;
         }
-        if (parser_ || in_.size() > 0) {
-            state_ = State::Reading;  // a partial request is pending
+        if (in_.size() > 0) {
+            state_ = State::Reading;  // pipelined or partial requests are waiting
             deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
-        } else {
-            set_idle();
+            process();
+            return;
         }
+        if (parser_) state_ = State::Reading;
+        else set_idle();
         do_read();
     }
 
+    // Sends the next chunk of a streamed body (or the end of it).
+    void pump_stream() {
+        bool more = true;
+        try {
+            while (more && out_.empty()) {
+                more = stream_->next(chunk_);
+                if (more) {
+                    if (chunked_) append_chunk(out_, chunk_);
+                    else out_ += chunk_;
+                }
+            }
+        } catch (const std::exception&) {
+            // Headers are out: the only honest signal left is an incomplete body.
+            stream_.reset();
+            close();
+            return;
+        }
+        if (!more) {
+            stream_.reset();
+            if (chunked_) out_ += kLastChunk;
+        }
+        flush();
+    }
+
     void close() {
+        stream_.reset();  // stops a generator whose client went away
         if (!socket_.is_open()) return;
         error_code ec;
         socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -290,6 +332,9 @@ private:
     asio::ip::tcp::socket socket_;
     boost::beast::flat_buffer in_;
     std::string out_;
+    std::string chunk_;
+    std::unique_ptr<BodySource> stream_;
+    bool chunked_ = true;
     RequestStorage storage_;
     std::optional<RequestParser> parser_;
     Response res_;

@@ -3,6 +3,8 @@
 #include "engine/json_escape.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <charconv>
 #include <cstring>
 #include <cmath>

@@ -48,6 +48,90 @@ std::string_view utf8_of(PyObject* s) {
 
 void set_body_from(PyObject* body, engine::Response& res);
 
+// Appends one streamed item (bytes-like or str) to `out`; TypeError for anything else.
+void append_chunk_bytes(PyObject* item, std::string& out) {
+    if (PyBytes_Check(item)) {
+        out.append(PyBytes_AS_STRING(item), static_cast<std::size_t>(PyBytes_GET_SIZE(item)));
+    } else if (PyUnicode_Check(item)) {
+        out.append(utf8_of(item));
+    } else if (PyByteArray_Check(item) || PyMemoryView_Check(item)) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(item, &view, PyBUF_CONTIG_RO) < 0) throw pyb::error_already_set();
+        out.append(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        PyBuffer_Release(&view);
+    } else {
+        throw pyb::type_error(std::string("a streamed response yielded ") + Py_TYPE(item)->tp_name +
+                              "; expected bytes or str");
+    }
+}
+
+// A Python iterator as the engine's BodySource. Runs on the engine thread that owns the connection.
+class IteratorSource final : public engine::BodySource {
+public:
+    IteratorSource(pyb::object iterator, std::string first) : it_(std::move(iterator)), first_(std::move(first)) {}
+
+    ~IteratorSource() override {
+        EngineGil gil;
+        // Closing a generator raises GeneratorExit inside it: its finally blocks run now.
+        if (PyObject_HasAttrString(it_.ptr(), "close")) {
+            PyObject* r = PyObject_CallMethod(it_.ptr(), "close", nullptr);
+            if (!r) PyErr_Print();
+            Py_XDECREF(r);
+        }
+        it_ = pyb::object();
+    }
+
+    bool next(std::string& chunk) override {
+        chunk.clear();
+        if (!first_.empty()) {
+            chunk.swap(first_);
+            return true;
+        }
+        EngineGil gil;
+        PyObject* item = PyIter_Next(it_.ptr());
+        if (!item) {
+            if (!PyErr_Occurred()) return false;
+            std::fprintf(stderr, "cello: exception in a streamed response (the connection is closed):\n");
+            PyErr_Print();
+            throw std::runtime_error("stream failed");
+        }
+        pyb::object hold = pyb::reinterpret_steal<pyb::object>(item);
+        try {
+            append_chunk_bytes(item, chunk);
+        } catch (pyb::error_already_set& e) {
+            std::fprintf(stderr, "cello: %s\n", e.what());
+            throw std::runtime_error("stream failed");
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cello: %s\n", e.what());
+            throw;
+        }
+        return true;
+    }
+
+private:
+    pyb::object it_;
+    std::string first_;  // pulled before the headers, so early failures still become a 500
+};
+
+// Sets up a streamed body from an iterable. The first item is pulled now: an exception before the
+// first yield is an ordinary 500, and a str or bytes first item picks the default content type.
+void stream_from(PyObject* iterable, engine::Response& res, bool set_content_type) {
+    pyb::object it = pyb::reinterpret_steal<pyb::object>(PyObject_GetIter(iterable));
+    if (!it) throw pyb::error_already_set();
+    pyb::object first = pyb::reinterpret_steal<pyb::object>(PyIter_Next(it.ptr()));
+    if (!first && PyErr_Occurred()) throw pyb::error_already_set();
+    std::string first_bytes;
+    if (first) append_chunk_bytes(first.ptr(), first_bytes);
+    if (set_content_type)
+        res.content_type = first && PyUnicode_Check(first.ptr()) ? "text/plain; charset=utf-8" : "application/octet-stream";
+    res.body.clear();
+    if (!first) {  // nothing to stream: an empty body with a length
+        if (PyObject_HasAttrString(it.ptr(), "close")) it.attr("close")();
+        return;
+    }
+    res.stream = std::make_unique<IteratorSource>(std::move(it), std::move(first_bytes));
+}
+
 void json_body(PyObject* value, engine::Response& res) {
     std::string error;
     res.body.clear();
@@ -96,6 +180,8 @@ void from_response_object(PyObject* r, engine::Response& res) {
         res.content_type = std::string(v);
     }
     add_headers(res, obj.attr("headers").ptr());
+    pyb::object iterable = obj.attr("stream_iter");
+    if (!iterable.is_none()) stream_from(iterable.ptr(), res, ct.is_none());
 }
 
 void set_body_from(PyObject* body, engine::Response& res) {
@@ -139,12 +225,12 @@ void convert_result(PyObject* result, engine::Response& res) {
         if (n == 3) add_headers(res, PyTuple_GET_ITEM(result, 2));
         return;
     }
-    if (PyIter_Check(result) && !PyUnicode_Check(result) && !PyBytes_Check(result)) {
-        std::fprintf(stderr, "cello: handler returned an iterator (%s); streaming responses are not supported yet\n",
-                     Py_TYPE(result)->tp_name);
-        engine::make_error(res, 500, std::string("streaming responses are not supported yet (got ") +
-                                         Py_TYPE(result)->tp_name + ")");
-        return;
+    if (PyGen_Check(result) || (PyIter_Check(result) && !PyUnicode_Check(result) && !PyBytes_Check(result))) {
+        return stream_from(result, res, true);  // a generator or other iterator: chunked streaming
+    }
+    if (PyAsyncGen_CheckExact(result) || PyCoro_CheckExact(result)) {
+        throw pyb::type_error(std::string("handler returned ") + Py_TYPE(result)->tp_name +
+                              "; async handlers and async generators are not supported yet");
     }
     set_body_from(result, res);
 }

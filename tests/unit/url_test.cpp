@@ -40,10 +40,13 @@ std::string json_string(std::string_view s) {
     return out.substr(7);
 }
 
-std::string wire(const Response& res, WireOptions opts = {}) {
-    if (opts.date.empty()) opts.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+WireOptions opts(bool head_only = false, bool keep_alive = true, unsigned version = 11) {
+    return {head_only, keep_alive, version, "Sun, 06 Nov 1994 08:49:37 GMT"};
+}
+
+std::string wire(const Response& res, const WireOptions& options = opts()) {
     std::string out;
-    append_response(out, res, opts);
+    append_response(out, res, options);
     return out;
 }
 
@@ -251,7 +254,7 @@ TEST(ResponseWriter, StatusLineHeadersAndBody) {
 
 TEST(ResponseWriter, AppendsToExistingOutput) {
     std::string out = "HTTP/1.1 100 Continue\r\n\r\n";
-    append_response(out, text_response(200, "x"), {.date = "D"});
+    append_response(out, text_response(200, "x"), opts());
     EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0), 0u);
     EXPECT_EQ(out.back(), 'x');
 }
@@ -263,7 +266,7 @@ TEST(ResponseWriter, EmptyBodyHasZeroLength) {
 }
 
 TEST(ResponseWriter, HeadKeepsLengthButDropsBody) {
-    const std::string raw = wire(text_response(200, "hello world"), {.head_only = true});
+    const std::string raw = wire(text_response(200, "hello world"), opts(true));
     EXPECT_TRUE(has_line(raw, "Content-Length: 11"));
     EXPECT_EQ(body_of(raw), "");
     EXPECT_EQ(raw.substr(raw.size() - 4), "\r\n\r\n");
@@ -284,15 +287,15 @@ TEST(ResponseWriter, NotModifiedHasNoBody) {
 }
 
 TEST(ResponseWriter, ConnectionClose) {
-    const std::string raw = wire(text_response(200, "x"), {.keep_alive = false});
+    const std::string raw = wire(text_response(200, "x"), opts(false, false));
     EXPECT_TRUE(has_line(raw, "Connection: close"));
-    const std::string raw10 = wire(text_response(200, "x"), {.keep_alive = false, .version = 10});
+    const std::string raw10 = wire(text_response(200, "x"), opts(false, false, 10));
     EXPECT_TRUE(has_line(raw10, "Connection: close"));
     EXPECT_FALSE(has_line(raw10, "Connection: keep-alive"));
 }
 
 TEST(ResponseWriter, Http10KeepAliveIsExplicit) {
-    const std::string raw = wire(text_response(200, "x"), {.keep_alive = true, .version = 10});
+    const std::string raw = wire(text_response(200, "x"), opts(false, true, 10));
     EXPECT_EQ(raw.substr(0, raw.find("\r\n")), "HTTP/1.0 200 OK");
     EXPECT_TRUE(has_line(raw, "Connection: keep-alive"));
     EXPECT_FALSE(has_line(raw, "Connection: close"));

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from collections.abc import Iterable
 from typing import Any
 
 from . import _cello
@@ -25,7 +26,7 @@ class Response:
     `headers` is a case-insensitive, mutable :class:`Headers`. Values with CR or LF raise ValueError.
     """
 
-    __slots__ = ("body", "status", "headers", "content_type")
+    __slots__ = ("body", "status", "headers", "content_type", "stream_iter")
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class Response:
         if content_type is None and isinstance(body, str):
             content_type = "text/plain; charset=utf-8"
         self.content_type: str | None = content_type
+        self.stream_iter: Iterable[bytes | str] | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: HeaderInput = None) -> "Response":
@@ -62,6 +64,18 @@ class Response:
     def html(cls, html: str, status: int = 200, headers: HeaderInput = None) -> "Response":
         """text/html; charset=utf-8 response."""
         return cls(html.encode("utf-8"), status, headers, "text/html; charset=utf-8")
+
+    @classmethod
+    def stream(cls, iterable: Iterable[bytes | str], content_type: str | None = None, status: int = 200,
+               headers: HeaderInput = None) -> "Response":
+        """Chunked response whose body is produced by `iterable` (e.g. a generator), each item
+        sent as soon as it is produced. Items are bytes or str (UTF-8). If the client goes away,
+        a generator is closed (GeneratorExit inside it). The iterable runs on the engine thread
+        that owns the connection: a slow producer holds that thread. Async iterables are not
+        supported yet."""
+        response = cls(b"", status, headers, content_type)
+        response.stream_iter = iterable
+        return response
 
     @classmethod
     def redirect(cls, url: str, status: int = 307, headers: HeaderInput = None) -> "Response":

@@ -1,0 +1,190 @@
+"""The `cello` command line and `python3 app.py`: help, version, routes, targets, bind errors, flag precedence."""
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+
+import support
+
+
+def test_version():
+    import cello
+
+    result = support.run_cli("--version")
+    assert result.returncode == 0, result
+    out = result.stdout + result.stderr
+    assert f"cello {cello.__version__}" in out, out
+    assert cello.__version__ == "0.1.0"
+
+
+def test_help_lists_commands():
+    result = support.run_cli("--help")
+    assert result.returncode == 0, result
+    assert "run" in result.stdout and "routes" in result.stdout, result.stdout
+
+
+def test_no_command_prints_help_and_fails():
+    result = support.run_cli()
+    assert result.returncode != 0
+    assert "run" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("argv", [["run", "--help"], ["run", "-h"]])
+def test_run_help_lists_every_flag(argv):
+    result = support.run_cli(*argv)
+    assert result.returncode == 0, result
+    for flag in ("--host", "--port", "--workers", "--env", "--no-logs", "--reload", "--processes", "--help"):
+        assert flag in result.stdout, f"{flag} missing from `cello run --help`:\n{result.stdout}"
+    assert "development" in result.stdout and "production" in result.stdout
+
+
+def test_app_help_lists_every_flag():
+    """`python3 app.py --help` prints the same flags."""
+    result = subprocess.run([support.PYTHON, support.app_path("basic_app.py"), "--help"], capture_output=True,
+                            text=True, env=support.subprocess_env(), timeout=30)
+    assert result.returncode == 0, result
+    for flag in ("--host", "--port", "--workers", "--env", "--no-logs", "--reload", "--processes"):
+        assert flag in result.stdout, f"{flag} missing from `python3 app.py --help`:\n{result.stdout}"
+
+
+def test_routes_prints_table():
+    result = support.run_cli("routes", support.app_path("routing_app.py"))
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["METHOD", "PATH", "HANDLER"], lines[0]
+    rows = {tuple(line.split()[:3]) for line in lines[1:]}
+    for row in [("GET", "/users/me", "me"), ("GET", "/users/{id}", "user"), ("POST", "/items", "create_item"),
+                ("PUT", "/multi", "multi"), ("DELETE", "/multi", "multi"), ("GET", "/files/{p:path}", "files")]:
+        assert row in rows, f"{row} missing from:\n{result.stdout}"
+    assert "routing_app.py:" in result.stdout  # source location column
+
+
+def test_routes_module_target():
+    result = support.run_cli("routes", "modapp:application", cwd=support.APPS)
+    assert result.returncode == 0, result
+    assert "/items/{id:int}" in result.stdout
+
+
+@pytest.mark.parametrize("target, message", [
+    ("does_not_exist.py", "no such file"),
+    ("modapp:nothing_here", "nothing_here"),
+    ("no_such_module_xyz:app", "no_such_module_xyz"),
+])
+def test_bad_target_fails_clearly(target, message):
+    result = support.run_cli("run", target, "--port", "0", cwd=support.APPS, timeout=30)
+    assert result.returncode != 0, result
+    assert message in result.stderr, result.stderr
+    assert "serving" not in result.stderr
+
+
+def test_run_module_attr(start_server):
+    server = start_server("modapp:application", "--no-logs", cwd=support.APPS)
+    assert server.routes == 2
+    assert server.get("/").json() == {"served_by": "modapp.application"}
+    assert server.get("/items/3").json() == {"id": 3}
+
+
+def test_run_file_attr(start_server):
+    server = start_server(support.app_path("modapp.py") + ":application", "--no-logs")
+    assert server.get("/").json() == {"served_by": "modapp.application"}
+
+
+def test_python_app_py_works(start_server):
+    server = start_server("basic_app.py", "--no-logs", via="python")
+    assert server.get("/").text == "hello"
+    assert server.get("/n/4").json() == {"n": 4, "square": 16}
+
+
+def test_banner_and_request_log(start_server):
+    server = start_server("basic_app.py", "--env", "development")
+    assert server.routes == 5
+    assert server.banner.startswith("cello 0.1.0: serving 5 routes on http://127.0.0.1:")
+    server.get("/n/12")
+    assert server.wait_for_stderr("/n/12", 5), f"development logs requests by default:\n{server.stderr}"
+
+
+def test_no_logs_silences_request_log(start_server):
+    server = start_server("basic_app.py", "--no-logs")
+    server.get("/n/77")
+    server.stop()
+    assert "/n/77" not in server.stderr, server.stderr
+
+
+@pytest.mark.parametrize("via", ["cello", "python"])
+def test_port_in_use_fails_with_clear_message(via):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        result = subprocess.run(support.command(support.app_path("basic_app.py"), ["--port", str(port)], via),
+                                capture_output=True, text=True, env=support.subprocess_env(), timeout=30)
+    assert result.returncode != 0, f"exit code 0 on a port in use; stderr:\n{result.stderr}"
+    assert "in use" in result.stderr.lower(), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "serving" not in result.stderr
+
+
+def test_port_in_use_by_another_cello(start_server):
+    first = start_server("basic_app.py", "--no-logs")
+    result = subprocess.run(support.command(support.app_path("basic_app.py"), ["--port", str(first.port)], "cello"),
+                            capture_output=True, text=True, env=support.subprocess_env(), timeout=30)
+    assert result.returncode != 0, result.stderr
+    assert "in use" in result.stderr.lower(), result.stderr
+    assert first.get("/").status == 200
+
+
+def test_flag_beats_run_argument(start_server):
+    run_port, flag_port = support.free_port(), support.free_port()
+    while flag_port == run_port:
+        flag_port = support.free_port()
+    server = start_server("flags_app.py", "--port", str(flag_port), "--env", "development", via="python",
+                          env={"FLAGS_APP_PORT": str(run_port), "FLAGS_APP_ENV": "production"})
+    assert server.port == flag_port, server.banner
+    assert "development" in server.banner, server.banner
+    assert server.get("/").json() == {"app": "flags"}
+    # --env development (flag) beat env="production" (run argument): tracebacks are in 500 bodies
+    assert "traceback" in server.get("/boom").json()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", run_port), timeout=1).close()
+
+
+def test_run_argument_beats_default(start_server):
+    run_port = support.free_port()
+    server = support.start_server(support.app_path("flags_app.py"), "--port", str(run_port), via="python",
+                                  env={"FLAGS_APP_PORT": "1", "FLAGS_APP_ENV": "production"})
+    try:
+        assert server.port == run_port
+    finally:
+        assert server.stop() == 0
+    # without flags: run(port=..., env="production") is used instead of 8000 / development
+    server = start_server("flags_app.py", via="python", env={"FLAGS_APP_PORT": str(run_port)})
+    # start_server adds --port 0 when none is given, so start this one by hand:
+    assert server.stop() == 0
+    proc = subprocess.Popen([support.PYTHON, support.app_path("flags_app.py")], env=support.subprocess_env(
+        {"FLAGS_APP_PORT": str(run_port)}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        line = proc.stderr.readline().decode()
+        assert f"http://127.0.0.1:{run_port} " in line, line
+        assert "production" in line, line
+        r = support.request(run_port, "GET", "/boom")
+        data = support.assert_error_shape(r, 500)
+        assert "traceback" not in data
+    finally:
+        proc.terminate()
+        assert proc.wait(20) == 0
+
+
+@pytest.mark.parametrize("flag", [["--reload"], ["--processes", "2"]])
+def test_unavailable_features_fail_clearly(flag):
+    result = support.run_cli("run", support.app_path("basic_app.py"), "--port", "0", *flag, timeout=30)
+    assert result.returncode != 0, result
+    assert "not available" in result.stderr, result.stderr
+
+
+def test_bad_flag_values_fail():
+    for args in (["--env", "staging"], ["--workers", "0"], ["--port", "notaport"]):
+        result = support.run_cli("run", support.app_path("basic_app.py"), *args, timeout=30)
+        assert result.returncode != 0, (args, result)
+        assert "serving" not in result.stderr
