@@ -11,7 +11,19 @@ namespace {
 
 // Splits the target and decodes the path. Returns false after writing a 400 into `res`.
 bool prepare_path(Request& req, Response& res, DispatchScratch& scratch) {
-    const std::string_view target = req.target;
+    std::string_view target = req.target;
+    // absolute-form (RFC 9112 3.2.2), which servers must accept: keep only the path and query.
+    for (std::string_view scheme : {"http://", "https://"}) {
+        if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+            const std::size_t slash = target.find_first_of("/?", scheme.size());
+            target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+            if (!target.empty() && target.front() == '?') {
+                make_error(res, 400, "absolute-form target without a path");
+                return false;
+            }
+            break;
+        }
+    }
     if (target.empty() || target.front() != '/') {
         make_error(res, 400, "request target must be an absolute path");
         return false;
@@ -69,17 +81,21 @@ bool dispatch(const RouteTable& table, Request& req, Response& res, DispatchScra
         return false;
     }
 
+    const bool head = method == Method::Head;  // every HEAD answer goes without a body
     auto result = router.find(method, req.path, req.match);
-    bool head_only = false;
-    if (result.outcome != Router::Outcome::Found && method == Method::Head) {
-        result = router.find(Method::Get, req.path, req.match);
-        head_only = result.outcome == Router::Outcome::Found;
+    if (result.outcome != Router::Outcome::Found && head) {
+        RouteMatch get_match;
+        const auto get = router.find(Method::Get, req.path, get_match);
+        if (get.outcome == Router::Outcome::Found) {
+            result = get;
+            req.match = get_match;
+        }
     }
     switch (result.outcome) {
         case Router::Outcome::Found:
             req.match.route = &table.route(result.route_id);
             call_handler(*req.match.route, req, res);
-            return head_only;
+            return head;
         case Router::Outcome::MethodNotAllowed:
             if (method == Method::Options) {
                 res.status = 204;
@@ -88,10 +104,10 @@ bool dispatch(const RouteTable& table, Request& req, Response& res, DispatchScra
             }
             make_error(res, 405);
             res.headers.emplace_back("Allow", std::string(result.allow));
-            return head_only;
+            return head;
         case Router::Outcome::NotFound:
             make_error(res, 404);
-            return method == Method::Head;
+            return head;
     }
     return false;
 }

@@ -182,18 +182,19 @@ private:
             error_code ec;
             const std::size_t used = parser_->put(in_.data(), ec);
             in_.consume(used);
-            if (ec == http::error::need_more) {
+            if (ec && ec != http::error::need_more) {
+                respond_error(status_for_parse_error(ec), ec.message());
+                break;
+            }
+            if (!parser_->is_done()) {
+                // The client may be waiting for a go-ahead before it sends the body.
                 if (parser_->is_header_done() && storage_.expect_continue && !continue_sent_) {
                     out_ += "HTTP/1.1 100 Continue\r\n\r\n";
                     continue_sent_ = true;
                 }
-                break;
+                if (ec == http::error::need_more || used == 0) break;
+                continue;
             }
-            if (ec) {
-                respond_error(status_for_parse_error(ec), ec.message());
-                break;
-            }
-            if (!parser_->is_done()) continue;
             answer();
             parser_.reset();
             if (stream_) break;  // later pipelined requests wait until the stream has ended

@@ -70,13 +70,28 @@ std::string fetch_error_text() {
     return msg;
 }
 
+// Python's json accepts NaN and Infinity, which are not JSON: reject them like simdjson does.
+PyObject* reject_constant(PyObject*, PyObject* name) {
+    PyErr_Format(PyExc_ValueError, "%U is not valid JSON", name);
+    return nullptr;
+}
+PyMethodDef reject_constant_def = {"reject_constant", reject_constant, METH_O, nullptr};
+
 PyObject* read_with_python(std::string_view text, std::string& error) {
-    PyObject* json = PyImport_ImportModule("json");
     PyObject* r = nullptr;
-    if (json) {
-        r = PyObject_CallMethod(json, "loads", "s#", text.data(), static_cast<Py_ssize_t>(text.size()));
-        Py_DECREF(json);
-    }
+    PyObject* json = PyImport_ImportModule("json");
+    PyObject* loads = json ? PyObject_GetAttrString(json, "loads") : nullptr;
+    PyObject* arg = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), nullptr);
+    PyObject* hook = PyCFunction_New(&reject_constant_def, nullptr);
+    PyObject* args = arg ? PyTuple_Pack(1, arg) : nullptr;
+    PyObject* kwargs = hook ? Py_BuildValue("{s:O}", "parse_constant", hook) : nullptr;
+    if (loads && args && kwargs) r = PyObject_Call(loads, args, kwargs);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(hook);
+    Py_XDECREF(arg);
+    Py_XDECREF(loads);
+    Py_XDECREF(json);
     if (!r) error = fetch_error_text();
     return r;
 }

@@ -64,7 +64,7 @@ public:
     void finish() { out_.resize(len_); }
 
     bool value(PyObject* o, int depth) {
-        if (depth > kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth) +
+        if (depth >= kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth) +
                                                " levels (circular reference?)");
         // Exact types first: the common case costs one pointer compare each.
         if (PyUnicode_CheckExact(o)) return string(o);

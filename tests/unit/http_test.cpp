@@ -72,6 +72,32 @@ std::string describe(const Request& req) {
     return s;
 }
 
+// A streamed body from fixed pieces; optionally throws once they are used up.
+class PieceSource final : public BodySource {
+public:
+    PieceSource(std::vector<std::string> pieces, bool fail_at_end) : pieces_(std::move(pieces)), fail_(fail_at_end) {}
+    bool next(std::string& chunk) override {
+        if (next_ == pieces_.size()) {
+            if (fail_) throw std::runtime_error("generator failed");
+            return false;
+        }
+        chunk = pieces_[next_++];
+        return true;
+    }
+
+private:
+    std::vector<std::string> pieces_;
+    std::size_t next_ = 0;
+    bool fail_;
+};
+
+HandlerFn streaming(std::vector<std::string> pieces, bool fail_at_end = false) {
+    return [pieces = std::move(pieces), fail_at_end](const Request&, Response& res) {
+        res.content_type = "text/plain";
+        res.stream = std::make_unique<PieceSource>(pieces, fail_at_end);
+    };
+}
+
 // The routes every server test uses; `version` tells tables apart for the hot-swap test.
 std::shared_ptr<RouteTable> make_routes(const std::string& version = "v1") {
     auto t = std::make_shared<RouteTable>();
@@ -90,6 +116,8 @@ std::shared_ptr<RouteTable> make_routes(const std::string& version = "v1") {
         reply_text(res, std::string(req.header("x-test")) + " " + std::string(req.client_ip));
     });
     add_route(*t, Method::Get, "/version", [version](const Request&, Response& res) { reply_text(res, version); });
+    add_route(*t, Method::Get, "/stream", streaming({"alpha,", "", "beta,", std::string(300, 'g')}));
+    add_route(*t, Method::Get, "/stream-fail", streaming({"part1"}, true));
     add_route(*t, Method::Get, "/only/" + version, [](const Request&, Response& res) { reply_text(res, "here"); });
     return t;
 }
@@ -165,7 +193,9 @@ public:
         if (!parse_head(std::string_view(buf_).substr(0, end), r)) return std::nullopt;
         buf_.erase(0, end + 4);
         if (head || status_has_no_body(r.status)) return r;
-        if (const auto len = r.header("content-length")) {
+        if (r.header("transfer-encoding") == "chunked") {
+            if (!read_chunked(deadline, r.body)) return std::nullopt;
+        } else if (const auto len = r.header("content-length")) {
             std::size_t n = 0;
             if (std::from_chars(len->data(), len->data() + len->size(), n).ptr != len->data() + len->size())
                 return std::nullopt;
@@ -212,6 +242,24 @@ private:
             }
             buf_.append(chunk, static_cast<std::size_t>(n));
             return true;
+        }
+    }
+
+    // Decodes a chunked body (no trailers expected); false when it does not end in time.
+    bool read_chunked(Clock::time_point deadline, std::string& body) {
+        for (;;) {
+            std::size_t eol;
+            while ((eol = buf_.find("\r\n")) == std::string::npos)
+                if (!fill(deadline)) return false;
+            std::size_t size = 0;
+            const auto [end, ec] = std::from_chars(buf_.data(), buf_.data() + eol, size, 16);
+            if (ec != std::errc() || (end != buf_.data() + eol && *end != ';')) return false;
+            while (buf_.size() < eol + 2 + size + 2)
+                if (!fill(deadline)) return false;
+            if (buf_.compare(eol + 2 + size, 2, "\r\n") != 0) return false;
+            body.append(buf_, eol + 2, size);
+            buf_.erase(0, eol + 2 + size + 2);
+            if (size == 0) return true;
         }
     }
 
@@ -718,6 +766,63 @@ TEST(HttpServer, ConnectionCloseRequestIsHonoured) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->header("connection"), "close");
     EXPECT_TRUE(c.wait_closed(2000ms));
+}
+
+const std::string kStreamedBody = "alpha,beta," + std::string(300, 'g');
+
+TEST(HttpServer, StreamedBodyIsChunkedAndConnectionStaysUsable) {
+    Running srv;
+    Client c(srv.port());
+    const auto r = roundtrip(c, get("/stream"));
+    ASSERT_TRUE(r) << "no complete chunked response; bytes seen: " << c.pending();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("transfer-encoding"), "chunked");
+    EXPECT_FALSE(r->header("content-length").has_value());
+    EXPECT_EQ(r->body, kStreamedBody);
+    const auto next = roundtrip(c, get("/echo/after"));
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->body, "GET /echo/after name=after");
+}
+
+TEST(HttpServer, PipelinedRequestsBehindAStreamWaitTheirTurn) {
+    Running srv;
+    Client c(srv.port());
+    ASSERT_TRUE(c.send(get("/echo/before") + get("/stream") + get("/echo/after")));
+    const auto a = c.read(), b = c.read(), d = c.read();
+    ASSERT_TRUE(a && b && d);
+    EXPECT_EQ(a->body, "GET /echo/before name=before");
+    EXPECT_EQ(b->body, kStreamedBody);
+    EXPECT_EQ(d->body, "GET /echo/after name=after");
+}
+
+TEST(HttpServer, FailingStreamEndsTheConnectionWithAnIncompleteBody) {
+    Running srv;
+    Client c(srv.port());
+    EXPECT_FALSE(roundtrip(c, get("/stream-fail"))) << "a failed stream must not look complete";
+    EXPECT_TRUE(c.wait_closed(2000ms));
+    EXPECT_EQ(c.pending().find("0\r\n\r\n"), std::string::npos) << "last-chunk sent after a failure";
+}
+
+TEST(HttpServer, HeadOfStreamingRouteSendsNoBody) {
+    Running srv;
+    Client c(srv.port());
+    const auto h = roundtrip(c, request("HEAD", "/stream"), true);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->status, 200);
+    const auto next = roundtrip(c, get("/echo/after"));
+    ASSERT_TRUE(next) << "bytes seen: " << c.pending();
+    EXPECT_EQ(next->body, "GET /echo/after name=after");
+}
+
+TEST(HttpServer, Http10StreamIsDelimitedByClose) {
+    Running srv;
+    Client c(srv.port());
+    const auto r = roundtrip(c, "GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->header("transfer-encoding").has_value()) << "HTTP/1.0 has no chunked encoding";
+    EXPECT_FALSE(r->header("content-length").has_value());
+    EXPECT_EQ(r->header("connection"), "close");
+    EXPECT_EQ(r->body, kStreamedBody);
 }
 
 TEST(HttpServer, GracefulStopFinishesInFlightRequest) {

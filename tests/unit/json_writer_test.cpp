@@ -112,6 +112,19 @@ TEST(JsonWriter, FloatsReadBackBitForBit) {
     }
 }
 
+TEST(JsonWriter, FloatsMatchPythonReprInFixedNotationRange) {
+    // Between 1e-4 and 1e15 repr() is fixed-notation and shortest, so the texts must be equal.
+    exec("import random\n"
+         "rng = random.Random(1234)\n"
+         "float_probe = [round(rng.uniform(-1e6, 1e6), k) for k in range(7) for _ in range(3000)]\n"
+         "float_probe += [i / 100 for i in range(-20000, 20000, 3)] + [i / 7 for i in range(1, 3000)]\n"
+         "float_probe += [rng.uniform(1e-4, 1e15) for _ in range(5000)] + [0.1 * i for i in range(1, 2000)]\n"
+         "float_probe += [1e-4, 0.00012, 123456789.123, 999999999999999.9, 19.99, 0.3, 2.675, 1.005]\n");
+    const std::string got = json("float_probe"), want = dumps("float_probe");
+    ASSERT_EQ(got.size(), want.size()) << "some float was not written in its shortest form";
+    EXPECT_EQ(got, want);
+}
+
 TEST(JsonWriter, NanAndInfinityAreErrors) {
     EXPECT_TRUE(contains(error_of("float('nan')"), "NaN"));
     EXPECT_TRUE(contains(error_of("float('inf')"), "inf"));

@@ -197,6 +197,58 @@ TEST(JsonEscape, MixedRunsKeepTheirOrder) {
     EXPECT_EQ(json_string("x\"y\\z\n\x02w"), R"("x\"y\\z\n\u0002w")");
 }
 
+// A byte-at-a-time reference for the escaper, whose fast path scans 8 bytes per step.
+std::string reference_json_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+TEST(JsonEscape, EveryByteAtEveryPositionOfLongStrings) {
+    // Long runs take the word-at-a-time path; one special byte anywhere must still be found,
+    // whatever surrounds it (ASCII or bytes >= 0x80).
+    for (const char filler : {'a', '\x80', '\xff', '\x7f', ' '}) {
+        for (std::size_t len : {7u, 8u, 9u, 16u, 23u, 40u}) {
+            for (std::size_t pos = 0; pos < len; ++pos) {
+                for (int b = 0; b < 256; ++b) {
+                    std::string s(len, filler);
+                    s[pos] = static_cast<char>(b);
+                    ASSERT_EQ(json_string(s), reference_json_string(s))
+                        << "byte " << b << " at " << pos << " of " << len << " (filler " << int(filler) << ")";
+                }
+            }
+        }
+    }
+}
+
+TEST(JsonEscape, MaxSizeBoundsTheWorstCase) {
+    const std::string all_controls(100, '\x01');
+    EXPECT_EQ(json_string(all_controls).size(), json_string_max_size(all_controls.size()));
+    std::string buf(json_string_max_size(3), '#');
+    char* end = write_json_string(buf.data(), "a\"b");
+    EXPECT_EQ(std::string(buf.data(), end), R"("a\"b")");
+}
+
 // ---- reason_phrase / make_error -------------------------------------------------------------
 
 TEST(Status, ReasonPhrases) {
@@ -299,6 +351,46 @@ TEST(ResponseWriter, Http10KeepAliveIsExplicit) {
     EXPECT_EQ(raw.substr(0, raw.find("\r\n")), "HTTP/1.0 200 OK");
     EXPECT_TRUE(has_line(raw, "Connection: keep-alive"));
     EXPECT_FALSE(has_line(raw, "Connection: close"));
+}
+
+class NoPieces final : public BodySource {
+public:
+    bool next(std::string&) override { return false; }
+};
+
+Response streamed_response(int status) {
+    Response res = text_response(status, "ignored when streaming");
+    res.stream = std::make_unique<NoPieces>();
+    return res;
+}
+
+TEST(ResponseWriter, StreamedResponseIsChunkedWithoutBody) {
+    const std::string raw = wire(streamed_response(200));
+    EXPECT_TRUE(has_line(raw, "Transfer-Encoding: chunked"));
+    EXPECT_FALSE(has_header(raw, "Content-Length"));
+    EXPECT_EQ(body_of(raw), "");
+}
+
+TEST(ResponseWriter, StreamedResponseOverHttp10HasNoFraming) {
+    const std::string raw = wire(streamed_response(200), opts(false, false, 10));
+    EXPECT_FALSE(has_header(raw, "Transfer-Encoding"));
+    EXPECT_FALSE(has_header(raw, "Content-Length"));
+    EXPECT_TRUE(has_line(raw, "Connection: close"));
+}
+
+TEST(ResponseWriter, StreamedNoContentStaysBare) {
+    const std::string raw = wire(streamed_response(204));
+    EXPECT_FALSE(has_header(raw, "Transfer-Encoding"));
+    EXPECT_FALSE(has_header(raw, "Content-Length"));
+}
+
+TEST(ResponseWriter, ChunkFraming) {
+    std::string out;
+    append_chunk(out, "hello");
+    append_chunk(out, "");
+    append_chunk(out, std::string(255, 'x'));
+    out += kLastChunk;
+    EXPECT_EQ(out, "5\r\nhello\r\nff\r\n" + std::string(255, 'x') + "\r\n0\r\n\r\n");
 }
 
 TEST(ResponseWriter, ErrorResponseRoundTrip) {
