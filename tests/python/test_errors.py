@@ -93,17 +93,3 @@ def test_traceback_is_logged_to_stderr(server):
     assert server.wait_for_stderr("Traceback", 5), server.stderr
     assert server.wait_for_stderr(marker, 5), server.stderr
     assert server.wait_for_stderr("RuntimeError", 5), server.stderr
-
-
-def test_generator_return_fails_clearly(server):
-    r = server.get("/err/generator")
-    data = support.assert_error_shape(r, 500)
-    if "development" in server.banner:
-        assert "stream" in str(data.get("detail", "")).lower(), data
-    assert b"chunk one" not in r.body
-    assert server.get("/ok").status == 200
-
-
-def test_generator_error_logged(server):
-    server.get("/err/generator")
-    assert server.wait_for_stderr("stream", 5), server.stderr

@@ -154,3 +154,11 @@ def test_many_sequential_connections(hello_server):
                 data += chunk
         assert data.startswith(b"HTTP/1.1 200 "), data
         assert f'"n":{n},'.encode() in data
+
+
+def test_absolute_form_target(hello_server):
+    with hello_server.raw() as conn:
+        conn.send(f"GET http://127.0.0.1:{hello_server.port}/n/8 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        r = conn.read_response()
+    assert r.status == 200, r
+    assert r.json()["n"] == 8

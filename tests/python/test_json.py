@@ -50,6 +50,7 @@ def test_floats_round_trip(server):
     assert len(data) == len(json_app.FLOATS)
     for got, want in zip(data, json_app.FLOATS):
         assert got == want, (got, want)
+        assert type(got) is float, f"{want!r} came back as {got!r}: a float must stay a float (1.0 stays 1.0)"
         assert math.copysign(1.0, got) == math.copysign(1.0, want), (got, want)
 
 
@@ -83,10 +84,29 @@ def test_uuid(server):
 
 
 def test_decimal(server):
-    _, data = get_json(server, "/json/decimal")
-    # a string keeps the exact digits; a JSON number is also a faithful rendering
-    assert data["price"] in ("19.99", 19.99), data
-    assert data["whole"] in ("3", 3), data
+    """docs/api.md: a Decimal is a JSON number with the exact digits."""
+    r, data = get_json(server, "/json/decimal")
+    assert r.body == b'{"price":19.99,"whole":3}', r
+
+
+def test_decimal_nan_is_500(server):
+    support.assert_error_shape(server.get("/json/decimal-nan"), 500)
+
+
+def test_cycle_is_500_not_a_crash(server):
+    r = server.get("/json/cycle")
+    support.assert_error_shape(r, 500)
+    assert server.get("/json/nested").status == 200
+
+
+def test_nesting_limit(server):
+    _, data = get_json(server, "/json/deep?depth=200")
+    depth = 0
+    while isinstance(data, list) and data:
+        data, depth = data[0], depth + 1
+    assert depth == 199
+    support.assert_error_shape(server.get("/json/deep?depth=5000"), 500)
+    assert server.get("/json/nested").status == 200
 
 
 def test_enum_uses_value(server):

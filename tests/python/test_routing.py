@@ -127,3 +127,14 @@ def test_case_sensitive(server):
     assert server.get("/users/me").status == 200
     assert server.get("/USERS/ME").status == 404
     assert server.get("/Items").status == 404
+
+
+def test_head_of_405_has_no_body(server):
+    with server.raw() as conn:
+        conn.send("HEAD /multi HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = conn.read_response(head=True)
+        assert r.status == 405, r
+        assert allow_set(r) == {"PUT", "DELETE", "OPTIONS"}
+        conn.send(support.http_get("/users/me"))
+        nxt = conn.read_response()
+        assert nxt.status == 200 and nxt.json() == {"route": "me"}, nxt

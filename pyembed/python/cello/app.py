@@ -156,20 +156,22 @@ def serve(app: App, config: RunConfig) -> None:
         raise SystemExit("cello: --reload is not available in this version of Cello")
     if config.processes > 1:
         raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
-    try:
-        server = app.build_server(config)
-        server.start()
-    except OSError as e:
-        raise SystemExit(f"cello: {e.strerror or e}") from None
-    plural = "s" if config.workers != 1 else ""
-    print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
-          f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
+    server = app.build_server(config)
+    # Installed before the socket opens: a SIGTERM that arrives right after start-up still drains.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        try:
+            server.start()
+        except OSError as e:
+            raise SystemExit(f"cello: {e.strerror or e}") from None
+        plural = "s" if config.workers != 1 else ""
+        print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
+              f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        server.stop()  # no-op unless an interrupt landed outside serve_forever()
         server.wait(60)
     print("cello: stopped", file=sys.stderr, flush=True)

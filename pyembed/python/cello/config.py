@@ -61,10 +61,16 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
     if env not in ENVIRONMENTS:
         raise ValueError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
-    workers = merged.get("workers") or (os.cpu_count() or 1 if production else 1)
+    workers = merged.get("workers")
+    if workers is None:
+        workers = (os.cpu_count() or 1) if production else 1
     if workers < 1:
-        raise ValueError("workers must be at least 1")
-    processes = merged.get("processes") or 1
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    processes = merged.get("processes")
+    if processes is None:
+        processes = 1
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, not {processes}")
     cluster = merged.get("cluster")
     if cluster is not None:
         processes = getattr(cluster, "processes", processes)

@@ -1,15 +1,13 @@
 """Form bodies: application/x-www-form-urlencoded and multipart/form-data.
 
-Multipart parsing uses the standard library's MIME parser (``email``); the whole body is in memory
-(it was already read within the server's body limit).
+Multipart parsing uses the standard library's MIME parser (``email``), imported on first use so
+that apps without forms do not pay for it in memory; the whole body is in memory (it was already
+read within the server's body limit).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Union
 from urllib.parse import parse_qsl
 
@@ -62,7 +60,10 @@ class FormData(Mapping[str, FormValue]):
 
 
 def _parse_multipart(content_type: str, body: bytes) -> list[tuple[str, FormValue]]:
-    message: Message = BytesParser(policy=HTTP).parsebytes(
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
     )
     if not message.is_multipart() or message.defects:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from email.utils import format_datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -103,6 +102,8 @@ class Response:
         if max_age is not None:
             parts.append(f"Max-Age={int(max_age)}")
         if expires is not None:
+            from email.utils import format_datetime  # only when cookies carry a date
+
             if isinstance(expires, int):
                 expires = datetime.fromtimestamp(expires, timezone.utc)
             parts.append(f"Expires={format_datetime(expires.astimezone(timezone.utc), usegmt=True)}")

@@ -1,4 +1,4 @@
-"""HTTPError, unhandled exceptions and features this version does not have (streaming)."""
+"""HTTPError and unhandled exceptions."""
 from cello import App, HTTPError
 
 app = App()
@@ -44,12 +44,6 @@ def nested(request):
     def inner_helper_function():
         return {}["missing-key-marker"]
     return inner_helper_function()
-
-
-@app.get("/err/generator")
-def generator(request):
-    yield b"chunk one"
-    yield b"chunk two"
 
 
 if __name__ == "__main__":

@@ -156,6 +156,27 @@ def str_subclass(request):
     return {"name": Name("alice"), "count": True + 1}
 
 
+@app.get("/json/cycle")
+def cycle(request):
+    data = {"name": "loop"}
+    data["self"] = data
+    return data
+
+
+@app.get("/json/deep")
+def deep(request):
+    depth = int(request.query["depth"])
+    data = []
+    for _ in range(depth - 1):
+        data = [data]
+    return data
+
+
+@app.get("/json/decimal-nan")
+def decimal_nan(request):
+    return {"bad": decimal.Decimal("NaN")}
+
+
 @app.post("/json/echo")
 def echo(request):
     return request.json()
