@@ -3,24 +3,25 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 ENVIRONMENTS = ("development", "production")
 
 
-@dataclass
 class RunConfig:
     """The resolved settings of one server run."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    env: str = "development"
-    logs: bool = True
-    reload: bool = False
-    processes: int = 1
-    server_options: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, env: str = "development",
+                 logs: bool = True, reload: bool = False, processes: int = 1,
+                 server_options: dict[str, Any] | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.env = env
+        self.logs = logs
+        self.reload = reload
+        self.processes = processes
+        self.server_options: dict[str, Any] = dict(server_options or {})
 
     @property
     def debug(self) -> bool:

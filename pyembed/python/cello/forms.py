@@ -7,20 +7,24 @@ read within the server's body limit).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Union
 from urllib.parse import parse_qsl
 
 from .errors import HTTPError
 
 
-@dataclass
 class UploadFile:
     """An uploaded file of a multipart form."""
 
-    filename: str
-    content_type: str
-    data: bytes
+    __slots__ = ("filename", "content_type", "data")
+
+    def __init__(self, filename: str, content_type: str, data: bytes) -> None:
+        self.filename = filename
+        self.content_type = content_type
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"UploadFile({self.filename!r}, {self.content_type!r}, {self.size} bytes)"
 
     @property
     def size(self) -> int:
