@@ -382,23 +382,34 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
     return Row(endpoint, server.name, result, cpu_us, rss_mb(pid))
 
 
-def bench_server(server: Server, endpoints: list[Endpoint], args: argparse.Namespace, tmp: Path) -> list[Row]:
-    """Start one server, check its bodies, measure every endpoint, stop it."""
-    print(f"== {server.name} on :{server.port}", file=sys.stderr)
-    proc = start_server(server, tmp / f"{server.name}.log")
+def bench_servers(servers: list[Server], endpoints: list[Endpoint], args: argparse.Namespace,
+                  tmp: Path) -> list[Row]:
+    """Start every server (all pinned to CPU 0; idle ones cost nothing), then measure endpoint by
+    endpoint, the servers taking turns, `--rounds` times. Taking turns puts the machine's drift
+    into every server's numbers alike; the reported row is each server's median round by req/s."""
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        check_bodies(server, endpoints)
+        for server in servers:
+            print(f"== {server.name} on :{server.port}", file=sys.stderr)
+            procs[server.name] = start_server(server, tmp / f"{server.name}.log")
+            check_bodies(server, endpoints)
         rows = []
         for endpoint in endpoints:
-            if endpoint.key not in server.endpoints:
-                rows.append(Row(endpoint, server.name))
-                continue
-            row = measure(server, proc.pid, endpoint, args, tmp)
-            print(f"   {endpoint.label}: {row.wrk.rps:,.0f} req/s", file=sys.stderr)  # type: ignore[union-attr]
-            rows.append(row)
+            runs: dict[str, list[Row]] = {s.name: [] for s in servers}
+            for _ in range(args.rounds):
+                for server in servers:
+                    if endpoint.key not in server.endpoints:
+                        continue
+                    row = measure(server, procs[server.name].pid, endpoint, args, tmp)
+                    print(f"   {endpoint.label} {server.name}: {row.wrk.rps:,.0f} req/s", file=sys.stderr)  # type: ignore[union-attr]
+                    runs[server.name].append(row)
+            for server in servers:
+                done = sorted(runs[server.name], key=lambda r: r.wrk.rps)  # type: ignore[union-attr]
+                rows.append(done[len(done) // 2] if done else Row(endpoint, server.name))
         return rows
     finally:
-        stop_server(proc)
+        for proc in procs.values():
+            stop_server(proc)
 
 
 # --------------------------------------------------------------------------- report
@@ -458,7 +469,8 @@ def render_header(args: argparse.Namespace) -> str:
         f"# Cello benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})\n\n"
         f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}. Server on CPU {SERVER_CPU}, "
         f"wrk on CPU {CLIENT_CPU}: `wrk -t1 -c{args.connections} -d{args.duration}s --latency` "
-        f"after a {args.warmup}s warm-up."
+        f"after a {args.warmup}s warm-up. The servers take turns, {args.rounds} rounds per endpoint; "
+        f"each row is that server's median round by req/s."
     )
 
 
@@ -472,9 +484,7 @@ def run_table(args: argparse.Namespace, tmp: Path) -> int:
     if "cello" in names and not args.cello_bin.exists():
         print(f"WARNING: {args.cello_bin} not found, skipping cello", file=sys.stderr)
         names.remove("cello")
-    rows: list[Row] = []
-    for server in build_servers(names, args.cello_bin, tmp):
-        rows += bench_server(server, endpoints, args, tmp)
+    rows = bench_servers(build_servers(names, args.cello_bin, tmp), endpoints, args, tmp)
     report = "\n\n".join([render_header(args), render_table(rows, endpoints), render_ratios(rows, endpoints)]) + "\n"
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -539,6 +549,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=10, help="measured seconds per endpoint (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per endpoint, 0 to skip (default 2)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="servers take turns this many times per endpoint; the median is reported (default 3)")
     p.add_argument("--servers", type=csv_list(servers), default=servers, help="subset of " + ",".join(servers))
     p.add_argument("--endpoints", type=csv_list(list(ENDPOINTS)), default=list(ENDPOINTS),
                    help="subset of " + ",".join(ENDPOINTS))  # fmt: skip

@@ -56,12 +56,17 @@ struct FallbackTypes {
 FallbackTypes g_fallback;
 
 // Writes into `out` through a cursor: `out` is grown ahead (geometrically) and trimmed by finish(),
-// so each token is a bounds check and a store, not a std::string append call.
+// so each token is a pointer compare and a store, not a std::string append call.
 class Writer {
 public:
-    Writer(std::string& out, std::string& error) : out_(out), len_(out.size()), error_(error) {}
+    Writer(std::string& out, std::string& error) : out_(out), error_(error) {
+        const std::size_t used = out_.size();
+        out_.resize(std::max(out_.capacity(), used + 512));
+        cur_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
 
-    void finish() { out_.resize(len_); }
+    void finish() { out_.resize(static_cast<std::size_t>(cur_ - out_.data())); }
 
     bool value(PyObject* o, int depth) {
         if (depth >= kMaxJsonDepth) return fail("nesting deeper than " + std::to_string(kMaxJsonDepth) +
@@ -80,14 +85,20 @@ public:
 
 private:
     char* room(std::size_t n) {
-        if (out_.size() - len_ < n) out_.resize(std::max({out_.capacity(), out_.size() * 2, len_ + n + 256}));
-        return out_.data() + len_;
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]] grow(n);
+        return cur_;
     }
-    void advance_to(const char* end) { len_ = static_cast<std::size_t>(end - out_.data()); }
-    void put(char c) { *room(1) = c, ++len_; }
+    [[gnu::noinline]] void grow(std::size_t n) {
+        const std::size_t used = static_cast<std::size_t>(cur_ - out_.data());
+        out_.resize(std::max(out_.size() * 2, used + n + 256));
+        cur_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+    void advance_to(char* end) { cur_ = end; }
+    void put(char c) { *room(1) = c, ++cur_; }
     void put(std::string_view s) {
         std::memcpy(room(s.size()), s.data(), s.size());
-        len_ += s.size();
+        cur_ += s.size();
     }
     bool raw(std::string_view s) {
         put(s);
@@ -343,7 +354,8 @@ private:
     }
 
     std::string& out_;
-    std::size_t len_;  // bytes of out_ in use
+    char* cur_;  // next byte to write in out_
+    char* end_;  // end of out_'s writable area
     std::string& error_;
 };
 
