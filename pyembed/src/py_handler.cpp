@@ -210,7 +210,7 @@ void set_body_from(PyObject* body, engine::Response& res) {
 }  // namespace
 
 void convert_result(PyObject* result, engine::Response& res) {
-    if (PyDict_CheckExact(result)) return json_body(result, res);
+    if (PyDict_CheckExact(result) || PyList_CheckExact(result)) return json_body(result, res);
     if (PyObject_IsInstance(result, bindings().response_type.ptr()) > 0) return from_response_object(result, res);
     if (PyTuple_CheckExact(result)) {
         const Py_ssize_t n = PyTuple_GET_SIZE(result);
