@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <memory>
+#include <new>
+
 using namespace cello::engine;
 
 namespace {
@@ -137,4 +141,41 @@ TEST(Router, ManyParams) {
     EXPECT_EQ(f.match.params[3].name, "d");
     EXPECT_EQ(f.match.params[3].value, "4");
     EXPECT_EQ(find(r, Method::Get, "/1/2//4").outcome, Router::Outcome::NotFound);
+}
+
+// --- lookup allocates nothing: count every operator new made while routing -------------------
+
+namespace {
+thread_local std::size_t t_allocations = 0;
+}
+
+void* operator new(std::size_t size) {
+    ++t_allocations;
+    if (void* p = std::malloc(size ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST(Router, LookupAllocatesNothing) {
+    Router r;
+    r.add(Method::Get, "/", 0);
+    r.add(Method::Get, "/users/{id:int}", 1);
+    r.add(Method::Get, "/users/me", 2);
+    r.add(Method::Post, "/users/{id:int}/posts/{post}", 3);
+    r.add(Method::Get, "/files/{path:path}", 4);
+    RouteMatch m;
+    const std::size_t probe = t_allocations;
+    (void)std::make_unique<int>(1);
+    ASSERT_EQ(t_allocations, probe + 1) << "the counting operator new is not in effect";
+    const std::size_t before = t_allocations;
+    std::size_t found = 0;
+    for (int i = 0; i < 1000; ++i) {
+        for (const char* path : {"/", "/users/42", "/users/me", "/users/42/posts/abc", "/files/a/b/c", "/nope/x"}) {
+            found += r.find(Method::Get, path, m).outcome == Router::Outcome::Found;
+            found += r.find(Method::Post, path, m).outcome == Router::Outcome::Found;
+        }
+    }
+    EXPECT_EQ(t_allocations - before, 0u);
+    EXPECT_EQ(found, 5000u);  // per round: 4 paths found for GET, 1 for POST
 }
