@@ -1,5 +1,7 @@
 #include "json_reader.hpp"
 
+#include "py_errors.hpp"
+
 #include <simdjson.h>
 
 namespace cello::py {
@@ -53,23 +55,6 @@ PyObject* convert(simdjson::dom::element e) {
     Py_RETURN_NONE;
 }
 
-std::string fetch_error_text() {
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    std::string msg = "invalid JSON";
-    if (value) {
-        if (PyObject* s = PyObject_Str(value)) {
-            if (const char* c = PyUnicode_AsUTF8(s)) msg += std::string(": ") + c;
-            Py_DECREF(s);
-        }
-    }
-    PyErr_Clear();
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
-    return msg;
-}
-
 // Python's json accepts NaN and Infinity, which are not JSON: reject them like simdjson does.
 PyObject* reject_constant(PyObject*, PyObject* name) {
     PyErr_Format(PyExc_ValueError, "%U is not valid JSON", name);
@@ -92,7 +77,7 @@ PyObject* read_with_python(std::string_view text, std::string& error) {
     Py_XDECREF(arg);
     Py_XDECREF(loads);
     Py_XDECREF(json);
-    if (!r) error = fetch_error_text();
+    if (!r) error = take_error_text("invalid JSON");
     return r;
 }
 
@@ -109,7 +94,7 @@ PyObject* read_json(std::string_view text, std::string& error) {
         return nullptr;
     }
     PyObject* r = convert(root);
-    if (!r) error = fetch_error_text();
+    if (!r) error = take_error_text("invalid JSON");
     return r;
 }
 

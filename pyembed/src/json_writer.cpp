@@ -1,6 +1,7 @@
 #include "json_writer.hpp"
 
 #include "engine/json_escape.hpp"
+#include "py_errors.hpp"
 
 #include <algorithm>
 #include <array>
@@ -113,22 +114,7 @@ private:
         return false;
     }
 
-    bool python_failed(const char* what) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        std::string msg = what;
-        if (value) {
-            if (PyObject* s = PyObject_Str(value)) {
-                if (const char* c = PyUnicode_AsUTF8(s)) msg += std::string(": ") + c;
-                Py_DECREF(s);
-            }
-        }
-        PyErr_Clear();
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
-        return fail(msg);
-    }
+    bool python_failed(const char* what) { return fail(take_error_text(what)); }
 
     static std::string type_name(PyObject* o) { return Py_TYPE(o)->tp_name; }
 

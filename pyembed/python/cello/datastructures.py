@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Union
+from typing import TypeVar, Union
 
 HeaderInput = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
 
@@ -92,16 +92,20 @@ class Headers(MutableMapping[str, str]):
         return f"Headers({self._items!r})"
 
 
-class QueryParams(Mapping[str, str]):
-    """Query parameters: ``query[k]`` is the last value given for `k`, ``getlist(k)`` all of them."""
+V = TypeVar("V")
+
+
+class MultiDict(Mapping[str, V]):
+    """An ordered multi-valued mapping: ``d[k]`` is the last value given for `k`,
+    ``getlist(k)`` all of them in order."""
 
     __slots__ = ("_items", "_last")
 
-    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: list[tuple[str, str]] = list(items)
-        self._last: dict[str, str] = dict(self._items)
+    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
+        self._items: list[tuple[str, V]] = list(items)
+        self._last: dict[str, V] = dict(self._items)
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> V:
         return self._last[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -110,13 +114,19 @@ class QueryParams(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._last)
 
-    def getlist(self, key: str) -> list[str]:
+    def getlist(self, key: str) -> list[V]:
         """Every value of `key`, in order."""
         return [v for k, v in self._items if k == key]
 
-    def multi_items(self) -> list[tuple[str, str]]:
+    def multi_items(self) -> list[tuple[str, V]]:
         """All (key, value) pairs, repeated keys included."""
         return list(self._items)
 
     def __repr__(self) -> str:
-        return f"QueryParams({self._items!r})"
+        return f"{type(self).__name__}({self._items!r})"
+
+
+class QueryParams(MultiDict[str]):
+    """Query parameters: ``query[k]`` is the last value given for `k`, ``getlist(k)`` all of them."""
+
+    __slots__ = ()

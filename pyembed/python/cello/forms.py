@@ -6,10 +6,10 @@ read within the server's body limit).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Union
 from urllib.parse import parse_qsl
 
+from .datastructures import MultiDict
 from .errors import HTTPError
 
 
@@ -39,28 +39,10 @@ class UploadFile:
 FormValue = Union[str, UploadFile]
 
 
-class FormData(Mapping[str, FormValue]):
+class FormData(MultiDict[FormValue]):
     """Form fields: ``form[k]`` is the last value for `k`, ``getlist(k)`` all of them."""
 
-    def __init__(self, items: list[tuple[str, FormValue]]) -> None:
-        self._items = items
-        self._last = dict(items)
-
-    def __getitem__(self, key: str) -> FormValue:
-        return self._last[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._last)
-
-    def __len__(self) -> int:
-        return len(self._last)
-
-    def getlist(self, key: str) -> list[FormValue]:
-        """Every value of `key`, in order."""
-        return [v for k, v in self._items if k == key]
-
-    def __repr__(self) -> str:
-        return f"FormData({self._items!r})"
+    __slots__ = ()
 
 
 def _parse_multipart(content_type: str, body: bytes) -> list[tuple[str, FormValue]]:
