@@ -63,53 +63,71 @@ void call_handler(const Route& route, const Request& req, Response& res) {
 
 }  // namespace
 
-bool dispatch(const RouteTable& table, Request& req, Response& res, DispatchScratch& scratch) {
-    if (!prepare_path(req, res, scratch)) return false;
+namespace {
 
-    Method method{};
-    const bool known = parse_method(req.method, method);
-    const Router& router = table.router();
+// Answers from the route table: the handler, or 404 / 405 / automatic OPTIONS.
+void answer_by_route(Exchange& ex, Method method, bool known, const Router::Result& result) {
+    Response& res = ex.res;
+    if (ex.route) {
+        call_handler(*ex.route, ex.req, res);
+        return;
+    }
     if (!known) {
         // An unknown method on a known path is 405 (with Allow); otherwise 404.
-        const auto any = router.find(Method::Options, req.path, req.match);
-        if (any.outcome == Router::Outcome::NotFound) {
+        if (result.outcome == Router::Outcome::NotFound) {
             make_error(res, 404);
         } else {
             make_error(res, 405);
-            res.headers.emplace_back("Allow", std::string(any.allow));
+            res.headers.emplace_back("Allow", std::string(result.allow));
         }
-        return false;
+        return;
+    }
+    if (result.outcome == Router::Outcome::MethodNotAllowed) {
+        res.headers.emplace_back("Allow", std::string(result.allow));
+        if (method == Method::Options) res.status = 204;
+        else make_error(res, 405);
+        return;
+    }
+    make_error(res, 404);
+}
+
+}  // namespace
+
+bool dispatch(Exchange& ex, DispatchScratch& scratch) {
+    Request& req = ex.req;
+    const RouteTable& table = ex.table;
+    const Router& router = table.router();
+    Method method{};
+    const bool known = parse_method(req.method, method);
+    ex.method = known ? static_cast<std::uint8_t>(method) : kUnknownMethod;
+    ex.head_only = known && method == Method::Head;  // every HEAD answer goes without a body
+
+    const bool path_ok = prepare_path(req, ex.res, scratch);
+    Router::Result result;
+    if (path_ok) {
+        // Unknown methods look for any route on the path, to tell 405 from 404.
+        result = router.find(known ? method : Method::Options, req.path, req.match);
+        if (!known && result.outcome == Router::Outcome::Found) result.outcome = Router::Outcome::MethodNotAllowed;
+        if (result.outcome != Router::Outcome::Found && ex.head_only) {
+            RouteMatch get_match;
+            const auto get = router.find(Method::Get, req.path, get_match);
+            if (get.outcome == Router::Outcome::Found) {
+                result = get;
+                req.match = get_match;
+            }
+        }
+        if (result.outcome == Router::Outcome::Found) req.match.route = ex.route = &table.route(result.route_id);
     }
 
-    const bool head = method == Method::Head;  // every HEAD answer goes without a body
-    auto result = router.find(method, req.path, req.match);
-    if (result.outcome != Router::Outcome::Found && head) {
-        RouteMatch get_match;
-        const auto get = router.find(Method::Get, req.path, get_match);
-        if (get.outcome == Router::Outcome::Found) {
-            result = get;
-            req.match = get_match;
-        }
-    }
-    switch (result.outcome) {
-        case Router::Outcome::Found:
-            req.match.route = &table.route(result.route_id);
-            call_handler(*req.match.route, req, res);
-            return head;
-        case Router::Outcome::MethodNotAllowed:
-            if (method == Method::Options) {
-                res.status = 204;
-                res.headers.emplace_back("Allow", std::string(result.allow));
-                return false;
-            }
-            make_error(res, 405);
-            res.headers.emplace_back("Allow", std::string(result.allow));
-            return head;
-        case Router::Outcome::NotFound:
-            make_error(res, 404);
-            return head;
-    }
-    return false;
+    // Middleware run for every request, matched or not; a bad path skips their before() (there is
+    // nothing to decide on) but not their after() (logs and metrics still see the 400).
+    const auto& chain = table.middleware();
+    std::size_t ran = path_ok ? 0 : chain.size();
+    bool answered = !path_ok;
+    while (!answered && ran < chain.size()) answered = chain[ran++]->before(ex);
+    if (!answered) answer_by_route(ex, method, known, result);
+    for (std::size_t i = ran; i-- > 0;) chain[i]->after(ex);
+    return ex.head_only;
 }
 
 }  // namespace cello::engine

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/http_types.hpp"
+#include "engine/middleware.hpp"
 #include "engine/route_table.hpp"
 
 #include <string>
@@ -13,8 +14,10 @@ struct DispatchScratch {
     std::string decoded_path;  // reused across requests; owns Request::path when decoding was needed
 };
 
-// Fills `res` for `req` (whose method, target, headers and body are set). Sets the path fields of
-// `req`. Returns true when the response must be sent without a body (HEAD).
-bool dispatch(const RouteTable& table, Request& req, Response& res, DispatchScratch& scratch);
+// Fills `ex.res` for `ex.req` (whose method, target, headers and body are set): checks and decodes
+// the path, routes, runs the middleware chain around the handler (or 404/405/OPTIONS). Sets the
+// path fields of the request and ex.method/route/head_only. Returns true when the response must be
+// sent without a body (HEAD).
+bool dispatch(Exchange& ex, DispatchScratch& scratch);
 
 }  // namespace cello::engine

@@ -1,11 +1,20 @@
 #include "engine/route_table.hpp"
 
+#include <algorithm>
+
 namespace cello::engine {
 
 void RouteTable::add(Route route) {
     const auto id = static_cast<std::uint32_t>(routes_.size());
     router_.add(route.method, route.pattern, id);  // throws before anything is stored
+    route.id = id;
     routes_.push_back(std::make_unique<Route>(std::move(route)));
+}
+
+void RouteTable::add_middleware(std::shared_ptr<Middleware> m, int rank) {
+    const auto at = std::upper_bound(ranks_.begin(), ranks_.end(), rank);
+    chain_.insert(chain_.begin() + (at - ranks_.begin()), std::move(m));
+    ranks_.insert(at, rank);
 }
 
 RouteTableHolder::RouteTableHolder(std::shared_ptr<const RouteTable> table) : table_(std::move(table)) {}

@@ -1,7 +1,9 @@
 // An immutable snapshot of the application's routes, swapped atomically (hot reload later).
 #pragma once
 
+#include "engine/cache_policy.hpp"
 #include "engine/handler.hpp"
+#include "engine/middleware.hpp"
 #include "engine/router.hpp"
 
 #include <atomic>
@@ -16,20 +18,34 @@ struct Route {
     std::string pattern;       // the template, e.g. /users/{id}
     std::string name;          // handler name, for listings and logs
     std::shared_ptr<Handler> handler;
+    std::shared_ptr<const CachePolicy> cache;  // set: responses of this route are cached
+    std::uint32_t id = 0;      // index in the table, set by RouteTable::add
 };
+
+class ResponseCache;
 
 class RouteTable {
 public:
     // Throws RouteError when the pattern is malformed or conflicts with one already added.
     void add(Route route);
 
+    // Adds to the chain; the chain is kept in rank order (lower first) whatever the call order.
+    void add_middleware(std::shared_ptr<Middleware> m, int rank);
+    // The response cache that @cache routes use (shared across reloads by the application).
+    void set_cache(std::shared_ptr<ResponseCache> cache) { cache_ = std::move(cache); }
+
     const Router& router() const noexcept { return router_; }
     const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
     const Route& route(std::uint32_t id) const { return *routes_[id]; }
+    const std::vector<std::shared_ptr<Middleware>>& middleware() const noexcept { return chain_; }
+    const std::shared_ptr<ResponseCache>& cache() const noexcept { return cache_; }
 
 private:
     Router router_;
     std::vector<std::unique_ptr<Route>> routes_;  // stable addresses: RouteMatch points at them
+    std::vector<std::shared_ptr<Middleware>> chain_;
+    std::vector<int> ranks_;
+    std::shared_ptr<ResponseCache> cache_;
 };
 
 // Holds the current snapshot. Engine threads cache a copy and re-read only when the version moves,

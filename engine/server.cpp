@@ -67,7 +67,7 @@ Server::~Server() {
 void Server::start() {
     Impl& s = *impl_;
     for (unsigned i = 0; i < s.options.workers; ++i)
-        s.workers.push_back(std::make_unique<net::Worker>(s.options, s.routes));
+        s.workers.push_back(std::make_unique<net::Worker>(s.options, s.routes, i));
 
     const std::string where = s.options.host + ":" + std::to_string(s.options.port);
     boost::system::error_code ec;

@@ -224,7 +224,10 @@ private:
         req.version = storage_.version;
 
         res_.clear();
-        const bool head_only = dispatch(worker_.route_table(), req, res_, worker_.scratch());
+        const auto& table = worker_.route_table();
+        Exchange ex{*table, req, res_, worker_.index()};
+        ex.start = started_;
+        const bool head_only = dispatch(ex, worker_.scratch());
         const bool keep_alive = parser_->keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
@@ -237,6 +240,24 @@ private:
         }
         if (worker_.options().access_log)
             log_access(req, res_.status, out_.size() - before, std::chrono::steady_clock::now() - started_);
+        if (!table->middleware().empty()) {
+            if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
+            pending_.push_back({ex.route, ex.method, res_.status, out_.size() - before, {}, ex.cache});
+            pending_start_.push_back(started_);
+        }
+    }
+
+    // Reports the answered requests of the last write to the middleware (metrics, telemetry).
+    void complete_pending() {
+        if (pending_.empty()) return;
+        const auto now = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            pending_[i].latency = now - pending_start_[i];
+            for (const auto& m : pending_table_->middleware()) m->complete(pending_[i], worker_.index());
+        }
+        pending_.clear();
+        pending_start_.clear();
+        pending_table_.reset();
     }
 
     // A protocol-level error: answer it and close, since the stream position is lost.
@@ -269,6 +290,8 @@ private:
     }
 
     void on_write(const error_code& ec) {
+        if (stream_ && !pending_.empty()) pending_.back().bytes_out += out_.size();
+        else complete_pending();  // a streamed response completes when its last chunk is out
         out_.clear();
         if (ec) {
             close();
@@ -317,12 +340,14 @@ private:
         if (!more) {
             stream_.reset();
             if (chunked_) out_ += kLastChunk;
+            if (out_.empty()) complete_pending();
         }
         flush();
     }
 
     void close() {
         stream_.reset();  // stops a generator whose client went away
+        complete_pending();
         if (!socket_.is_open()) return;
         error_code ec;
         socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -336,6 +361,9 @@ private:
     std::string chunk_;
     std::unique_ptr<BodySource> stream_;
     bool chunked_ = true;
+    std::vector<Completion> pending_;  // answered, not yet written
+    std::vector<std::chrono::steady_clock::time_point> pending_start_;
+    std::shared_ptr<const RouteTable> pending_table_;
     RequestStorage storage_;
     std::optional<RequestParser> parser_;
     Response res_;

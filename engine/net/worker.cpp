@@ -9,8 +9,8 @@
 
 namespace cello::engine::net {
 
-Worker::Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes)
-    : options_(options), routes_(std::move(routes)) {
+Worker::Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes, unsigned index)
+    : options_(options), routes_(std::move(routes)), index_(index) {
     refresh_date();
 }
 
@@ -35,13 +35,13 @@ void Worker::run() {
     if (options_.on_thread_stop) options_.on_thread_stop();
 }
 
-const RouteTable& Worker::route_table() {
+const std::shared_ptr<const RouteTable>& Worker::route_table() {
     const auto v = routes_->version();
     if (v != table_version_) {
         table_ = routes_->current();
         table_version_ = v;
     }
-    return *table_;
+    return table_;
 }
 
 void Worker::adopt(boost::asio::ip::tcp::socket socket) {

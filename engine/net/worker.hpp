@@ -21,7 +21,7 @@ class Connection;
 
 class Worker {
 public:
-    Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes);
+    Worker(const ServerOptions& options, std::shared_ptr<RouteTableHolder> routes, unsigned index);
 
     boost::asio::io_context& io() noexcept { return io_; }
     const ServerOptions& options() const noexcept { return options_; }
@@ -39,7 +39,9 @@ public:
     std::uint64_t tick() const noexcept { return tick_; }
     const std::string& date() const noexcept { return date_; }
     bool stopping() const noexcept { return stopping_; }
-    const RouteTable& route_table();  // current snapshot, refreshed when the holder's version moves
+    // Current snapshot, refreshed when the holder's version moves.
+    const std::shared_ptr<const RouteTable>& route_table();
+    unsigned index() const noexcept { return index_; }
     DispatchScratch& scratch() noexcept { return scratch_; }
     void link(Connection* c) noexcept;
     void unlink(Connection* c) noexcept;
@@ -55,6 +57,7 @@ private:
     std::shared_ptr<RouteTableHolder> routes_;
     std::shared_ptr<const RouteTable> table_;
     std::uint64_t table_version_ = 0;
+    unsigned index_;
     boost::asio::io_context io_{1};
     boost::asio::steady_timer sweep_timer_{io_};
     std::thread thread_;

@@ -360,7 +360,8 @@ Dispatched run_dispatch(const RouteTable& table, std::string_view method, std::s
     req.method = method;
     req.target = target;
     DispatchScratch scratch;
-    d.head_only = dispatch(table, req, d.res, scratch);
+    Exchange ex{table, req, d.res};
+    d.head_only = dispatch(ex, scratch);
     d.path = std::string(req.path);
     d.raw_path = std::string(req.raw_path);
     d.query = std::string(req.query);

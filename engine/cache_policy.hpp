@@ -1,0 +1,21 @@
+// How one route's responses are cached (@cache in Python).
+#pragma once
+
+#include "engine/http_types.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cello::engine {
+
+struct CachePolicy {
+    std::chrono::milliseconds ttl{60'000};
+    std::vector<std::string> tags;
+    std::vector<std::string> vary;  // request headers that are part of the key
+    // A custom key (e.g. a Python function). Appends to `key`; false: do not cache this request.
+    std::function<bool(const Request&, std::string& key)> custom_key;
+};
+
+}  // namespace cello::engine

@@ -1,0 +1,61 @@
+// Native middleware: code that runs around every request (matched or not) without Python.
+#pragma once
+
+#include "engine/http_types.hpp"
+#include "engine/router.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace cello::engine {
+
+class RouteTable;
+struct Route;
+
+enum class CacheOutcome : std::uint8_t { None, Hit, Miss, Bypass };
+std::string_view cache_outcome_name(CacheOutcome c) noexcept;  // "-", "HIT", "MISS", "BYPASS"
+
+inline constexpr std::uint8_t kUnknownMethod = static_cast<std::uint8_t>(kMethodCount);
+
+// One request while it is being answered, as middleware see it.
+struct Exchange {
+    const RouteTable& table;
+    Request& req;
+    Response& res;
+    unsigned thread_index = 0;       // engine thread: lets middleware keep per-thread shards
+    std::uint8_t method = kUnknownMethod;  // Method as an index, or kUnknownMethod
+    const Route* route = nullptr;    // null when no route matched (404, 405, 400)
+    bool head_only = false;          // HEAD: the body will not be sent
+    std::chrono::steady_clock::time_point start{};  // first byte of the request
+    CacheOutcome cache = CacheOutcome::None;
+    std::string request_id;          // set by the request-id middleware
+};
+
+// A finished exchange, reported once its response has been written (or the write failed).
+struct Completion {
+    const Route* route = nullptr;
+    std::uint8_t method = kUnknownMethod;
+    int status = 0;
+    std::size_t bytes_out = 0;
+    std::chrono::nanoseconds latency{};  // first byte of the request to the response written
+    CacheOutcome cache = CacheOutcome::None;
+};
+
+// Middleware are shared by every engine thread of a server: implementations synchronise their own
+// state (per-thread shards via Exchange::thread_index, or atomics).
+class Middleware {
+public:
+    virtual ~Middleware() = default;
+    // Before the handler, in chain order. Return true when `ex.res` is the answer (later middleware
+    // and the handler are skipped; the after() of every middleware whose before() ran still runs).
+    virtual bool before(Exchange&) { return false; }
+    // After the handler, in reverse chain order.
+    virtual void after(Exchange&) {}
+    // After the response was written. Called on the engine thread that owned the connection.
+    virtual void complete(const Completion&, unsigned /*thread_index*/) {}
+    // Called once per engine thread count before serving, so shards can be sized.
+    virtual void prepare(unsigned /*threads*/) {}
+};
+
+}  // namespace cello::engine
