@@ -50,6 +50,7 @@ struct Request {
     std::string_view client_ip;
     std::uint16_t client_port = 0;
     unsigned version = 11;       // 10 or 11
+    std::string_view id;         // request id, when the request-id middleware is on
 
     // Case-insensitive lookup of the first header with this name; empty if absent.
     std::string_view header(std::string_view name) const;
@@ -72,6 +73,8 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::unique_ptr<BodySource> stream;  // set: `body` is ignored and the body is streamed
+    // For a stream of known size (a file): sent with Content-Length instead of chunked encoding.
+    std::int64_t stream_length = -1;
 
     void clear() {
         status = 200;
@@ -79,6 +82,7 @@ struct Response {
         headers.clear();
         body.clear();
         stream.reset();
+        stream_length = -1;
     }
 };
 

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace cello::engine {
 
 class RouteTable;
 struct Route;
+struct CachedResponse;
 
 enum class CacheOutcome : std::uint8_t { None, Hit, Miss, Bypass };
 std::string_view cache_outcome_name(CacheOutcome c) noexcept;  // "-", "HIT", "MISS", "BYPASS"
@@ -30,6 +32,10 @@ struct Exchange {
     std::chrono::steady_clock::time_point start{};  // first byte of the request
     CacheOutcome cache = CacheOutcome::None;
     std::string request_id;          // set by the request-id middleware
+    // Response cache state, set by the cache middleware for @cache routes.
+    std::string cache_key;
+    bool cache_leader = false;       // this request computes the entry others may be waiting for
+    std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).

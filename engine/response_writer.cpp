@@ -30,7 +30,11 @@ void append_response(std::string& out, const Response& res, const WireOptions& o
         out += res.content_type;
         out += "\r\n";
     }
-    if (res.stream && !no_body) {
+    if (res.stream && res.stream_length >= 0 && !no_body) {
+        out += "Content-Length: ";
+        append_number(out, static_cast<std::size_t>(res.stream_length));
+        out += "\r\n";
+    } else if (res.stream && !no_body) {
         // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
         if (opts.version != 10) out += "Transfer-Encoding: chunked\r\n";
     } else if (!no_body) {

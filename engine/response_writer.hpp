@@ -15,8 +15,9 @@ struct WireOptions {
     std::string_view date;     // preformatted IMF-fixdate
 };
 
-// Status line, headers and (unless streamed or HEAD) the body. A streamed response gets
-// Transfer-Encoding: chunked; its chunks follow with append_chunk and end with kLastChunk.
+// Status line, headers and (unless streamed or HEAD) the body. A streamed response of unknown size
+// gets Transfer-Encoding: chunked; its chunks follow with append_chunk and end with kLastChunk. One
+// of known size (Response::stream_length) gets Content-Length and its bytes follow as they are.
 void append_response(std::string& out, const Response& res, const WireOptions& opts);
 
 void append_chunk(std::string& out, std::string_view chunk);

@@ -21,8 +21,6 @@ struct ServerOptions {
     std::chrono::seconds write_timeout{30};          // a client that stops reading: closed
     std::chrono::seconds drain_timeout{10};          // graceful stop: in-flight requests get this long
 
-    bool access_log = false;  // one line per request on stderr
-
     // Run on each engine thread as it starts and before it ends (pyembed creates its
     // persistent Python thread state here).
     std::function<void()> on_thread_start;

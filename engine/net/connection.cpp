@@ -1,7 +1,6 @@
 // The Beast-based connection: parse (with limits), dispatch, write; pipelining and keep-alive.
 #include "engine/net/connection.hpp"
 
-#include "engine/access_log.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
@@ -232,14 +231,14 @@ private:
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
-        if (streamed && storage_.version == 10) close_after_write_ = true;  // no chunked: the close ends the body
+        const bool sized = res_.stream_length >= 0;
+        // HTTP/1.0 has no chunked encoding: an unsized stream ends with the connection.
+        if (streamed && !sized && storage_.version == 10) close_after_write_ = true;
         append_response(out_, res_, {head_only, keep_alive && !close_after_write_, storage_.version, worker_.date()});
         if (streamed) {
             stream_ = std::move(res_.stream);
-            chunked_ = storage_.version != 10;
+            chunked_ = !sized && storage_.version != 10;
         }
-        if (worker_.options().access_log)
-            log_access(req, res_.status, out_.size() - before, std::chrono::steady_clock::now() - started_);
         if (!table->middleware().empty()) {
             if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
             pending_.push_back({ex.route, ex.method, res_.status, out_.size() - before, {}, ex.cache});
@@ -266,14 +265,6 @@ private:
         make_error(res_, status, detail);
         close_after_write_ = true;
         append_response(out_, res_, {false, false, storage_.version ? storage_.version : 11, worker_.date()});
-        if (worker_.options().access_log) {
-            Request req;
-            req.method = "-";
-            req.target = "-";
-            req.client_ip = client_ip_;
-            req.client_port = client_port_;
-            log_access(req, status, out_.size(), std::chrono::steady_clock::now() - started_);
-        }
     }
 
     void flush() {

@@ -1,5 +1,6 @@
 // The _cello extension module: the bridge between the `cello` package and the engine.
 #include "bindings.hpp"
+#include "py_cache.hpp"
 #include "json_reader.hpp"
 #include "json_writer.hpp"
 #include "py_request.hpp"
@@ -48,6 +49,7 @@ PYBIND11_MODULE(_cello, m) {
           },
           pyb::arg("data"), "Parses JSON (bytes or str) with simdjson.");
 
+    define_cache(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyServer::define(m);

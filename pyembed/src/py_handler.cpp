@@ -319,6 +319,14 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
     settle_request();
 }
 
+pyb::object call_with_request(const pyb::object& fn, const engine::Request& req) {
+    PyObject* request = acquire_request(req, pyb::none());
+    PyObject* result = PyObject_CallOneArg(fn.ptr(), request);
+    settle_request();
+    if (!result) throw pyb::error_already_set();
+    return pyb::reinterpret_steal<pyb::object>(result);
+}
+
 void release_thread_request() {
     Py_CLEAR(t_request);
     t_request_native = nullptr;

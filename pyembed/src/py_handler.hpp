@@ -36,6 +36,9 @@ private:
 void convert_result(PyObject* result, engine::Response& res);
 // Fills `res` from the pending Python exception and clears it (GIL held).
 void convert_exception(engine::Response& res, const engine::Request& req, std::string_view handler, bool debug);
+// Calls fn(request) for an engine request, outside a handler (e.g. a cache key function). GIL held;
+// throws pybind11::error_already_set.
+pyb::object call_with_request(const pyb::object& fn, const engine::Request& req);
 // Frees the engine thread's cached Request object; call with the GIL before the thread ends.
 void release_thread_request();
 

@@ -9,7 +9,7 @@
 namespace cello::py {
 
 struct PyRequest::Owned {
-    std::string method, target, raw_path, path, query, body, client_ip;
+    std::string method, target, raw_path, path, query, body, client_ip, id;
     std::vector<std::pair<std::string, std::string>> header_text;
     std::vector<engine::Header> headers;
     std::vector<std::string> param_names, param_values;
@@ -51,6 +51,7 @@ void PyRequest::detach() {
     o->query = v.query;
     o->body = v.body;
     o->client_ip = v.client_ip;
+    o->id = v.id;
     for (std::size_t i = 0; i < v.header_count; ++i)
         o->header_text.emplace_back(std::string(v.headers[i].name), std::string(v.headers[i].value));
     for (const auto& [n, val] : o->header_text) o->headers.push_back({n, val});
@@ -62,6 +63,7 @@ void PyRequest::detach() {
     o->view.query = o->query;
     o->view.body = o->body;
     o->view.client_ip = o->client_ip;
+    o->view.id = o->id;
     o->view.headers = o->headers.data();
     o->view.header_count = o->headers.size();
     o->param_names.reserve(v.match.param_count);  // no reallocation: views below stay valid
@@ -191,6 +193,9 @@ void PyRequest::define(pyb::module_& m) {
         .def_property_readonly("client", &PyRequest::client, "(ip, port) of the peer.")
         .def_property_readonly("state", &PyRequest::state, "A per-request dict.")
         .def_property_readonly("app", &PyRequest::app)
+        .def_property_readonly(
+            "id", [](const PyRequest& r) -> pyb::object { return r.id(); },
+            "The request id (X-Request-ID) when enable_request_id() is on, else None.")
         .def("body", &PyRequest::body, "The body as bytes.")
         .def("text", &PyRequest::text, "The body as str; HTTPError(400) on bad UTF-8.")
         .def("json", &PyRequest::json, "The body parsed as JSON; HTTPError(400) when invalid.")

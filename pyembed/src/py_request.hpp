@@ -39,6 +39,10 @@ public:
     pyb::object form();
     pyb::object state();
     pyb::object app() const { return app_; }
+    pyb::object id() const {
+        if (view_->id.empty()) return pyb::none();
+        return pyb::str(view_->id.data(), view_->id.size());
+    }
     std::string repr() const;
 
     static void define(pyb::module_& m);

@@ -1,7 +1,11 @@
 #include "py_server.hpp"
 
+#include "engine/cache_middleware.hpp"
+#include "engine/middleware_registry.hpp"
 #include "engine/router.hpp"
 #include "engine_thread_state.hpp"
+#include "py_cache.hpp"
+#include "py_config.hpp"
 
 #include <chrono>
 #include <system_error>
@@ -16,7 +20,7 @@ PyRouteTable::PyRouteTable(pyb::object app, bool debug) : table_(std::make_share
 }
 
 void PyRouteTable::add(const std::string& method, const std::string& pattern, pyb::object handler,
-                       const std::string& name) {
+                       const std::string& name, const pyb::object& cache) {
     engine::Method m{};
     if (!engine::parse_method(method, m))
         throw pyb::value_error("unsupported HTTP method '" + method + "' for route '" + pattern +
@@ -27,14 +31,34 @@ void PyRouteTable::add(const std::string& method, const std::string& pattern, py
     route.pattern = pattern;
     route.name = name;
     route.handler = std::make_shared<PyHandler>(std::move(handler), ctx_, name);
+    if (!cache.is_none()) {
+        if (!cache_) set_cache(std::make_shared<engine::ResponseCache>(64 * 1024 * 1024));
+        route.cache = make_cache_policy(cache.cast<pyb::dict>(), *cache_, method + " " + pattern);
+        if (!cache_middleware_added_) {
+            table_->add_middleware(std::make_shared<engine::CacheMiddleware>(cache_), engine::kCacheRank);
+            cache_middleware_added_ = true;
+        }
+    }
     table_->add(std::move(route));  // engine::RouteError is a std::invalid_argument: ValueError
+}
+
+void PyRouteTable::set_cache(std::shared_ptr<engine::ResponseCache> cache) {
+    cache_ = std::move(cache);
+    table_->set_cache(cache_);
+}
+
+void PyRouteTable::add_middleware(const std::string& name, const pyb::dict& settings) {
+    auto entry = engine::make_middleware(name, to_config(settings));
+    table_->add_middleware(std::move(entry.middleware), entry.rank);
 }
 
 void PyRouteTable::define(pyb::module_& m) {
     pyb::class_<PyRouteTable>(m, "RouteTable", "Routes validated and compiled into the engine's radix tree.")
         .def(pyb::init<pyb::object, bool>(), pyb::arg("app") = pyb::none(), pyb::arg("debug") = true)
         .def("add", &PyRouteTable::add, pyb::arg("method"), pyb::arg("pattern"), pyb::arg("handler"),
-             pyb::arg("name"))
+             pyb::arg("name"), pyb::arg("cache") = pyb::none())
+        .def("add_middleware", &PyRouteTable::add_middleware, pyb::arg("name"), pyb::arg("settings"))
+        .def("set_cache", &PyRouteTable::set_cache, pyb::arg("cache"))
         .def("__len__", &PyRouteTable::size);
 }
 
@@ -58,7 +82,6 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options)
     const int workers = option<int>(options, "workers", 1);
     if (workers < 1 || workers > 1024) throw pyb::value_error("workers must be between 1 and 1024");
     o.workers = static_cast<unsigned>(workers);
-    o.access_log = option<bool>(options, "access_log", false);
     o.max_body_bytes = option<std::size_t>(options, "max_body_size", o.max_body_bytes);
     o.max_header_bytes = option<std::size_t>(options, "max_header_size", o.max_header_bytes);
     o.header_timeout = std::chrono::seconds(option<long>(options, "header_timeout", o.header_timeout.count()));

@@ -17,7 +17,12 @@ class PyRouteTable {
 public:
     PyRouteTable(pyb::object app, bool debug);
     // Raises ValueError naming the pattern when it is malformed or conflicts.
-    void add(const std::string& method, const std::string& pattern, pyb::object handler, const std::string& name);
+    void add(const std::string& method, const std::string& pattern, pyb::object handler, const std::string& name,
+             const pyb::object& cache);
+    // Adds the native middleware `name` with `settings` (ValueError/TypeError on bad settings).
+    void add_middleware(const std::string& name, const pyb::dict& settings);
+    // The cache that routes added with cache= settings use. Call before adding them.
+    void set_cache(std::shared_ptr<engine::ResponseCache> cache);
     std::size_t size() const { return table_->routes().size(); }
     std::shared_ptr<const engine::RouteTable> snapshot() const { return table_; }
 
@@ -26,6 +31,8 @@ public:
 private:
     std::shared_ptr<engine::RouteTable> table_;
     std::shared_ptr<const AppContext> ctx_;
+    std::shared_ptr<engine::ResponseCache> cache_;
+    bool cache_middleware_added_ = false;
 };
 
 class PyServer {

@@ -12,9 +12,11 @@ import atexit
 
 from . import _cello
 from .app import App
+from .caching import cache
 from .datastructures import Headers, QueryParams
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
+from .middleware import RateLimitConfig
 from .response import Response
 
 Request = _cello.Request
@@ -29,8 +31,10 @@ __all__ = [
     "HTTPError",
     "Headers",
     "QueryParams",
+    "RateLimitConfig",
     "Request",
     "Response",
     "UploadFile",
     "__version__",
+    "cache",
 ]

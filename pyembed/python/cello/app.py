@@ -8,7 +8,9 @@ from types import FrameType, MethodType
 from typing import Any, TypeVar
 
 from . import _cello
+from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
+from .middleware import DEFAULT_CACHE_BYTES, MiddlewareMixin
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -78,11 +80,13 @@ def _check_handler(fn: Callable[..., Any], path: str) -> None:
         raise TypeError(f"handler {label!r} for {path!r} must take exactly one argument, the request")
 
 
-class App:
+class App(MiddlewareMixin):
     """A Cello application: register routes with the decorators, then `run()`."""
 
     def __init__(self) -> None:
         self._routes: list[RouteInfo] = []
+        self._cache = _cello.ResponseCache(DEFAULT_CACHE_BYTES)
+        self._init_middleware()
         # Validates every registration at once (conflicts, bad patterns) with the engine's own router.
         self._check_table = _cello.RouteTable()
 
@@ -137,15 +141,34 @@ class App:
         """The registered routes, in registration order."""
         return list(self._routes)
 
+    # -- cache --------------------------------------------------------------------------------
+    def invalidate_cache(self, tags: Iterable[str] | None = None, path: str | None = None) -> int:
+        """Drops cached responses that carry any of `tags`, and those stored for `path` (any query);
+        returns how many. Works from handlers, startup code and any thread."""
+        return self._cache.invalidate(list(tags or ()), path)
+
+    def cache_stats(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Hits, misses, stores, evictions, invalidations and hit ratio, per route and per tag."""
+        return {"routes": self._cache.route_stats(), "tags": self._cache.tag_stats(),
+                "memory": {"bytes": self._cache.bytes, "entries": self._cache.entries,
+                           "max_bytes": self._cache.max_bytes}}
+
     # -- serving ------------------------------------------------------------------------------
-    def build_server(self, config: RunConfig) -> _cello.Server:
-        """A native server for this app's routes (not started)."""
+    def build_route_table(self, config: RunConfig) -> _cello.RouteTable:
+        """The engine's snapshot of this app: routes, cache policies and middleware."""
         table = _cello.RouteTable(self, config.debug)
+        table.set_cache(self._cache)
         for r in self._routes:
-            table.add(r.method, r.path, r.handler, r.name)
+            table.add(r.method, r.path, r.handler, r.name, getattr(r.handler, CACHE_ATTRIBUTE, None))
+        for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
+            table.add_middleware(name, dict(settings))
+        return table
+
+    def build_server(self, config: RunConfig) -> _cello.Server:
+        """A native server for this app (not started)."""
         options = dict(config.server_options)
-        options.update(host=config.host, port=config.port, workers=config.workers, access_log=config.logs)
-        return _cello.Server(table, options)
+        options.update(host=config.host, port=config.port, workers=config.workers)
+        return _cello.Server(self.build_route_table(config), options)
 
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,

@@ -13,12 +13,13 @@ class RunConfig:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, env: str = "development",
                  logs: bool = True, reload: bool = False, processes: int = 1,
-                 server_options: dict[str, Any] | None = None) -> None:
+                 server_options: dict[str, Any] | None = None, logs_explicit: bool = False) -> None:
         self.host = host
         self.port = port
         self.workers = workers
         self.env = env
         self.logs = logs
+        self.logs_explicit = logs_explicit  # --logs/--no-logs or run(logs=...) was given
         self.reload = reload
         self.processes = processes
         self.server_options: dict[str, Any] = dict(server_options or {})
@@ -84,4 +85,5 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         reload=bool(merged.get("reload", False)),
         processes=int(processes),
         server_options=dict(merged.get("server_options", {})),
+        logs_explicit="logs" in merged,
     )

@@ -1,0 +1,209 @@
+#include "engine/response_cache.hpp"
+
+#include <algorithm>
+
+namespace cello::engine {
+
+std::string CachedResponse::gzip_body() const {
+    std::lock_guard lock(gzip_mutex_);
+    return gzip_;
+}
+
+void CachedResponse::set_gzip_body(std::string gz) const {
+    std::lock_guard lock(gzip_mutex_);
+    if (has_gzip_.load(std::memory_order_relaxed)) return;  // another thread made it first
+    gzip_ = std::move(gz);
+    has_gzip_.store(true, std::memory_order_release);
+}
+
+ResponseCache::ResponseCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+namespace {
+
+std::shared_ptr<CacheCounters> counters_in(std::map<std::string, std::shared_ptr<CacheCounters>, std::less<>>& map,
+                                           const std::string& label) {
+    auto& slot = map[label];
+    if (!slot) slot = std::make_shared<CacheCounters>();
+    return slot;
+}
+
+}  // namespace
+
+std::shared_ptr<CacheCounters> ResponseCache::route_counters(const std::string& label) {
+    std::lock_guard lock(mutex_);
+    return counters_in(route_counters_, label);
+}
+
+std::shared_ptr<CacheCounters> ResponseCache::tag_counters(const std::string& tag) {
+    std::lock_guard lock(mutex_);
+    return counters_in(tag_counters_, tag);
+}
+
+std::size_t ResponseCache::size_of(const CachedResponse& e, std::size_t key_size) {
+    std::size_t n = sizeof(CachedResponse) + key_size + e.body.size() + e.content_type.size() + e.path.size();
+    for (const auto& [k, v] : e.headers) n += k.size() + v.size() + 64;
+    for (const auto& t : e.tags) n += t.size() + 32;
+    return n;
+}
+
+ResponseCache::Lookup ResponseCache::lookup(std::string_view key, std::chrono::steady_clock::time_point now,
+                                            std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    if (auto it = slots_.find(key); it != slots_.end()) {
+        if (it->second.entry->expires > now) {
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return {Role::Hit, it->second.entry};
+        }
+        erase_locked(it, false);  // expired
+    }
+    auto p = pending_.find(key);
+    if (p == pending_.end()) {
+        pending_.emplace(std::string(key), std::make_shared<Pending>());
+        return {Role::Leader, nullptr};
+    }
+    // Another request is computing this key: wait for its answer instead of calling the handler.
+    std::shared_ptr<Pending> pending = p->second;
+    pending->done.wait_for(lock, wait, [&] { return pending->finished; });
+    return {Role::Follower, pending->finished ? pending->entry : nullptr};
+}
+
+void ResponseCache::finish(const std::string& key, std::shared_ptr<CachedResponse> entry) {
+    std::lock_guard lock(mutex_);
+    auto p = pending_.find(key);
+    std::shared_ptr<Pending> pending;
+    if (p != pending_.end()) {
+        pending = p->second;
+        pending_.erase(p);
+    }
+    if (entry) {
+        const std::size_t size = size_of(*entry, key.size());
+        if (size <= max_bytes_) {
+            if (auto old = slots_.find(key); old != slots_.end()) erase_locked(old, false);
+            lru_.push_front(key);
+            slots_.emplace(key, Slot{entry, size, lru_.begin()});
+            bytes_ += size;
+            if (entry->route_counters) entry->route_counters->stores.fetch_add(1, std::memory_order_relaxed);
+            for (const auto& t : entry->tag_counters) t->stores.fetch_add(1, std::memory_order_relaxed);
+            evict_locked();
+        }
+    }
+    if (pending) {
+        pending->entry = std::move(entry);
+        pending->finished = true;
+        pending->done.notify_all();
+    }
+}
+
+void ResponseCache::erase_locked(std::unordered_map<std::string, Slot, Hash, std::equal_to<>>::iterator it,
+                                 bool evicted) {
+    if (evicted) {
+        const auto& e = *it->second.entry;
+        if (e.route_counters) e.route_counters->evictions.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& t : e.tag_counters) t->evictions.fetch_add(1, std::memory_order_relaxed);
+    }
+    bytes_ -= std::min(bytes_, it->second.size);
+    lru_.erase(it->second.lru);
+    slots_.erase(it);
+}
+
+void ResponseCache::evict_locked() {
+    while (bytes_ > max_bytes_ && !lru_.empty()) erase_locked(slots_.find(lru_.back()), true);
+}
+
+std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags) {
+    std::lock_guard lock(mutex_);
+    std::size_t removed = 0;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        const auto& e = *it->second.entry;
+        bool match = false;
+        for (std::size_t i = 0; i < e.tags.size(); ++i) {
+            if (std::find(tags.begin(), tags.end(), e.tags[i]) == tags.end()) continue;
+            match = true;
+            e.tag_counters[i]->invalidations.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (!match) {
+            ++it;
+            continue;
+        }
+        if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
+        auto next = std::next(it);
+        erase_locked(it, false);
+        it = next;
+        ++removed;
+    }
+    return removed;
+}
+
+std::size_t ResponseCache::invalidate_path(std::string_view path) {
+    std::lock_guard lock(mutex_);
+    std::size_t removed = 0;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        const auto& e = *it->second.entry;
+        if (e.path != path) {
+            ++it;
+            continue;
+        }
+        if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& t : e.tag_counters) t->invalidations.fetch_add(1, std::memory_order_relaxed);
+        auto next = std::next(it);
+        erase_locked(it, false);
+        it = next;
+        ++removed;
+    }
+    return removed;
+}
+
+void ResponseCache::clear() {
+    std::lock_guard lock(mutex_);
+    slots_.clear();
+    lru_.clear();
+    bytes_ = 0;
+}
+
+void ResponseCache::add_bytes(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    bytes_ += n;
+    evict_locked();
+}
+
+std::size_t ResponseCache::bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+}
+
+std::size_t ResponseCache::entries() const {
+    std::lock_guard lock(mutex_);
+    return slots_.size();
+}
+
+void ResponseCache::set_max_bytes(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    max_bytes_ = n;
+    evict_locked();
+}
+
+namespace {
+
+std::vector<ResponseCache::Stat> stats_of(const std::map<std::string, std::shared_ptr<CacheCounters>, std::less<>>& m) {
+    std::vector<ResponseCache::Stat> out;
+    for (const auto& [label, c] : m) {
+        out.push_back({label, c->hits.load(std::memory_order_relaxed), c->misses.load(std::memory_order_relaxed),
+                       c->stores.load(std::memory_order_relaxed), c->evictions.load(std::memory_order_relaxed),
+                       c->invalidations.load(std::memory_order_relaxed)});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<ResponseCache::Stat> ResponseCache::route_stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_of(route_counters_);
+}
+
+std::vector<ResponseCache::Stat> ResponseCache::tag_stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_of(tag_counters_);
+}
+
+}  // namespace cello::engine

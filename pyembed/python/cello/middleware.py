@@ -1,0 +1,129 @@
+"""app.enable_*(): native middleware, configured from Python, run by the engine with no Python per
+request. Each call records settings; the engine builds the middleware when the app is served."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+
+# Sent by enable_security_headers() unless overridden (None drops one).
+DEFAULT_SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class RateLimitConfig:
+    """Token bucket per client address: `requests` per `per` seconds, bursts up to `burst`
+    (default: `requests`). `X-Forwarded-For` is believed only from `trusted_proxies` (IP addresses)."""
+
+    __slots__ = ("requests", "per", "burst", "trusted_proxies")
+
+    def __init__(self, requests: int = 100, per: float = 60.0, burst: int | None = None,
+                 trusted_proxies: Iterable[str] = ()) -> None:
+        if requests < 1 or not per > 0:
+            raise ValueError("rate limit needs requests >= 1 and per > 0")
+        self.requests = int(requests)
+        self.per = float(per)
+        self.burst = int(burst if burst is not None else requests)
+        if self.burst < 1:
+            raise ValueError("rate limit burst must be >= 1")
+        self.trusted_proxies = [str(p) for p in trusted_proxies]
+
+    def settings(self) -> dict[str, Any]:
+        """The engine's settings for this configuration."""
+        return {"requests": self.requests, "per": self.per, "burst": self.burst,
+                "trusted_proxies": self.trusted_proxies}
+
+
+class MiddlewareMixin:
+    """The enable_*() methods of App."""
+
+    def _init_middleware(self) -> None:
+        self._middleware: dict[str, dict[str, Any]] = {}
+        self._static: list[dict[str, Any]] = []
+        self._log_settings: dict[str, Any] | None = None  # set: logging asked for explicitly
+
+    def enable_cors(self, origins: Iterable[str] | None = None, methods: Iterable[str] | None = None,
+                    headers: Iterable[str] | None = None, credentials: bool = False, max_age: int = 86400,
+                    expose_headers: Iterable[str] | None = None) -> None:
+        """CORS: `origins` (None or "*" for any), allowed `methods` and request `headers`. Preflights
+        are answered natively, also on paths without an OPTIONS route. With `credentials=True` the
+        exact origin is reflected, never "*"."""
+        origin_list = ["*"] if origins is None else [str(o) for o in ([origins] if isinstance(origins, str) else origins)]
+        self._middleware["cors"] = {
+            "origins": origin_list,
+            "methods": [m.upper() for m in (methods or ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])],
+            "headers": [str(h) for h in (headers or ["*"])],
+            "expose_headers": [str(h) for h in (expose_headers or [])],
+            "credentials": bool(credentials),
+            "max_age": int(max_age),
+        }
+
+    def enable_compression(self, min_size: int = 1024, level: int = 6) -> None:
+        """gzip for compressible bodies of at least `min_size` bytes when the client accepts it."""
+        if not 1 <= level <= 9:
+            raise ValueError("compression level must be 1..9")
+        self._middleware["compression"] = {"min_size": int(min_size), "level": int(level)}
+
+    def enable_logging(self, format: str = "text") -> None:
+        """One line per request on stderr, "text" or "json"; on even in production."""
+        if format not in ("text", "json"):
+            raise ValueError("log format must be 'text' or 'json'")
+        self._log_settings = {"format": format}
+
+    def enable_prometheus(self, endpoint: str = "/metrics", namespace: str = "cello",
+                          subsystem: str = "http") -> None:
+        """Prometheus metrics served natively at `endpoint` (text format 0.0.4)."""
+        if not endpoint.startswith("/"):
+            raise ValueError("the metrics endpoint must start with '/'")
+        self._middleware["metrics"] = {"endpoint": endpoint, "namespace": namespace, "subsystem": subsystem}
+
+    def enable_caching(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        """Sets the response cache's memory bound (LRU by bytes). @cache works without this call."""
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        self._cache.max_bytes = int(max_bytes)
+
+    def enable_request_id(self, header: str = "X-Request-ID") -> None:
+        """Propagates the client's request id header or generates one; visible as `request.id`,
+        in the log line and in the response."""
+        self._middleware["request_id"] = {"header": header}
+
+    def enable_security_headers(self, **overrides: str | None) -> None:
+        """Adds security headers to every response. Keyword arguments override the defaults by
+        name, underscores for dashes (``x_frame_options="SAMEORIGIN"``, ``content_security_policy=
+        "default-src 'self'"``, ``strict_transport_security="max-age=63072000"``); None drops one."""
+        headers: dict[str, str | None] = dict(DEFAULT_SECURITY_HEADERS)
+        for key, value in overrides.items():
+            name = "-".join(part.capitalize() for part in key.split("_"))
+            headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+            headers[name] = value
+        self._middleware["security_headers"] = {"headers": [(k, v) for k, v in headers.items() if v is not None]}
+
+    def enable_rate_limit(self, config: RateLimitConfig | None = None) -> None:
+        """Token-bucket rate limit per client address; over the limit: 429 with Retry-After."""
+        self._middleware["rate_limit"] = (config or RateLimitConfig()).settings()
+
+    def static(self, prefix: str, directory: str | os.PathLike[str], max_age: int = 3600) -> None:
+        """Serves files under `directory` at `prefix` natively (ETag, Last-Modified, Range)."""
+        if not prefix.startswith("/"):
+            raise ValueError("the static prefix must start with '/'")
+        path = os.path.realpath(directory)
+        if not os.path.isdir(path):
+            raise ValueError(f"static directory {directory!r} does not exist")
+        self._static.append({"prefix": prefix.rstrip("/") or "/", "directory": path, "max_age": int(max_age)})
+
+    def _middleware_settings(self, logs: bool, logs_explicit: bool) -> list[tuple[str, Mapping[str, Any]]]:
+        """Every middleware to build, as (name, settings). The request log is on when a flag or
+        run(logs=...) says so, else when enable_logging() was called or the default for the
+        environment (`logs`) is on."""
+        out: list[tuple[str, Mapping[str, Any]]] = list(self._middleware.items())
+        out += [("static", s) for s in self._static]
+        if (logs if logs_explicit else (logs or self._log_settings is not None)):
+            out.append(("logging", self._log_settings or {"format": "text"}))
+        return out
