@@ -1,0 +1,114 @@
+"""@cache under test: handlers count their calls so tests can tell a hit from a miss."""
+import sys
+import threading
+import time
+
+from cello import App, HTTPError, Response, cache
+
+app = App()
+app.enable_caching(max_bytes=int(__import__("os").environ.get("CACHE_MAX_BYTES", 64 * 1024 * 1024)))
+calls: dict[str, int] = {}
+lock = threading.Lock()
+
+
+def count(name: str) -> int:
+    with lock:
+        calls[name] = calls.get(name, 0) + 1
+        return calls[name]
+
+
+@app.get("/counted")
+@cache(ttl=1.0, tags=["reports"])
+def counted(request):
+    return {"call": count("counted"), "query": request.query_string}
+
+
+@app.get("/long")
+@cache(ttl=60, tags=["reports", "long"])
+def long_lived(request):
+    return {"call": count("long")}
+
+
+@app.get("/items/{id}")
+@cache(ttl=60, tags=["items"])
+def item(request):
+    return {"id": request.params["id"], "call": count("item")}
+
+
+@app.get("/slow")
+@cache(ttl=60)
+def slow(request):
+    time.sleep(0.5)
+    return {"call": count("slow")}
+
+
+@app.get("/vary")
+@cache(ttl=60, vary=["Accept-Language"])
+def vary(request):
+    return {"lang": request.headers.get("accept-language"), "call": count("vary")}
+
+
+@app.get("/custom")
+@cache(ttl=60, key=lambda request: request.query.get("user"))
+def custom(request):
+    return {"user": request.query.get("user"), "call": count("custom")}
+
+
+@app.get("/status/{code:int}")
+@cache(ttl=60)
+def status(request):
+    code = request.params["code"]
+    count(f"status{code}")
+    if code >= 400:
+        raise HTTPError(code)
+    return Response.text("s", status=code)
+
+
+@app.get("/cookie")
+@cache(ttl=60)
+def cookie(request):
+    count("cookie")
+    r = Response.text("with cookie")
+    r.set_cookie("session", "abc")
+    return r
+
+
+@app.get("/big/{n:int}")
+@cache(ttl=60)
+def big(request):
+    count("big")
+    return "x" * 4000
+
+
+@app.get("/hog")
+def hog(request):
+    """Holds the GIL for about a second: nothing else can run Python meanwhile."""
+    sys.setswitchinterval(30)  # the hog keeps the GIL until it returns
+    try:
+        end = time.perf_counter() + 1.0
+        while time.perf_counter() < end:
+            pass
+    finally:
+        sys.setswitchinterval(0.005)
+    return {"hogged": True}
+
+
+@app.get("/calls")
+def get_calls(request):
+    with lock:
+        return dict(calls)
+
+
+@app.post("/invalidate")
+def invalidate(request):
+    body = request.json()
+    return {"removed": app.invalidate_cache(tags=body.get("tags"), path=body.get("path"))}
+
+
+@app.get("/stats")
+def stats(request):
+    return app.cache_stats()
+
+
+if __name__ == "__main__":
+    app.run()

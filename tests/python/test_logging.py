@@ -1,0 +1,67 @@
+"""The request log: one line per request on stderr, text or JSON, off with --no-logs and in
+production unless asked."""
+from __future__ import annotations
+
+import json
+import re
+
+import support
+
+TEXT_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:\d+ "(\S+) (\S+)" (\d{3}) (\d+|-)B ([\d.]+)ms (\S+)')
+
+
+def log_lines(server, needle: str) -> list[str]:
+    server.wait_for_stderr(needle, timeout=3)
+    return [ln for ln in server.stderr.splitlines() if needle in ln]
+
+
+def test_development_logs_text_lines(start_server):
+    s = start_server("logging_app.py")
+    s.get("/hello?x=1")
+    s.get("/cached")
+    s.get("/cached")
+    s.get("/missing")
+    lines = log_lines(s, '"GET ')
+    parsed = [TEXT_LINE.match(ln) for ln in lines]
+    assert all(parsed), lines
+    rows = [(m.group(1), m.group(2), m.group(3), m.group(6)) for m in parsed if m]
+    assert ("GET", "/hello?x=1", "200", "-") in rows
+    assert ("GET", "/cached", "200", "MISS") in rows and ("GET", "/cached", "200", "HIT") in rows
+    assert ("GET", "/missing", "404", "-") in rows  # unmatched requests are logged too
+    hello = next(m for m in parsed if m and m.group(2) == "/hello?x=1")
+    assert hello.group(4) == str(len(b'{"hello":"world"}'))
+    assert float(hello.group(5)) >= 0
+
+
+def test_json_lines(start_server):
+    s = start_server("logging_app.py", env={"LOG_FORMAT": "json"})
+    s.get("/hello")
+    s.get("/cached")
+    lines = [json.loads(ln) for ln in log_lines(s, '"method"')]
+    by_path = {d["path"]: d for d in lines}
+    assert set(by_path) >= {"/hello", "/cached"}
+    d = by_path["/hello"]
+    assert d["method"] == "GET" and d["status"] == 200 and d["bytes"] == 17 and d["cache"] == "-"
+    assert d["client"].startswith("127.0.0.1:") and d["latency_ms"] >= 0 and d["request_id"] is None
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$", d["time"])
+    assert by_path["/cached"]["cache"] == "MISS"
+
+
+def test_no_logs_flag_turns_it_off(start_server):
+    s = start_server("logging_app.py", "--no-logs", env={"LOG_FORMAT": "text"})
+    for _ in range(3):
+        assert s.get("/hello").status == 200
+    assert s.get("/hello").status == 200
+    assert '"GET /hello"' not in s.stderr
+
+
+def test_production_is_quiet_unless_asked(start_server):
+    quiet = start_server("logging_app.py", "--env", "production")
+    quiet.get("/hello")
+    asked = start_server("logging_app.py", "--env", "production", env={"LOG_FORMAT": "text"})
+    asked.get("/hello")
+    assert asked.wait_for_stderr('"GET /hello"', timeout=3)
+    assert '"GET /hello"' not in quiet.stderr
+    flagged = start_server("logging_app.py", "--env", "production", "--logs")
+    flagged.get("/hello")
+    assert flagged.wait_for_stderr('"GET /hello"', timeout=3)
