@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gzip
 import http.client
 import json
 import os
@@ -52,10 +53,12 @@ class Endpoint:
     method: str
     path: str
     expected: Any
+    headers: tuple[tuple[str, str], ...] = ()
+    note: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}{self.note}"
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -65,6 +68,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("users", "GET", "/users/42", user(42)),
         Endpoint("json", "GET", "/json", USERS),
         Endpoint("echo", "POST", "/echo", ECHO_BODY),
+        Endpoint("cached", "GET", "/cached", HOME, note=" (@cache)"),
+        Endpoint("gzip", "GET", "/json", USERS, (("Accept-Encoding", "gzip"),), note=" (gzip)"),
+        Endpoint("origin", "GET", "/", HOME, (("Origin", "http://bench.example"),), note=" (with Origin)"),
     )
 }
 
@@ -77,6 +83,7 @@ class Server:
     port: int
     command: list[str]
     endpoints: frozenset[str]
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -127,12 +134,17 @@ http {{
     access_log off;
 {temps}
     default_type application/json;
+    gzip on;
+    gzip_types application/json;
+    gzip_min_length 1024;
+    gzip_comp_level 6;
     keepalive_requests 1000000;
     keepalive_timeout 75s;
     server {{
         listen 127.0.0.1:{port};
         location = / {{ return 200 {home}; }}
         location = /json {{ return 200 {users}; }}
+        location = /cached {{ return 200 {home}; }}
         location ~ ^/users/(\\d+)$ {{ return 200 '{{"id":$1,"name":"User $1"}}'; }}
     }}
 }}
@@ -153,22 +165,29 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
     nginx_dir = tmp / "nginx"
     nginx_dir.mkdir(exist_ok=True)
     (nginx_dir / "nginx.conf").write_text(nginx_config(nginx_dir, 8002))
-    every = frozenset(ENDPOINTS)
-    known = {
-        "cello": Server(
-            "cello", 8001,
-            [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", "8001",
+    plain = frozenset({"root", "users", "json", "echo"})
+
+    def cello(name: str, port: int, endpoints: set[str], middleware: str = "") -> Server:
+        return Server(
+            name, port,
+            [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
              "--workers", "1", "--env", "production", "--no-logs"],
-            every,
-        ),
+            frozenset(endpoints), (("CELLO_BENCH_MIDDLEWARE", middleware),),
+        )  # fmt: skip
+
+    known = {
+        "cello": cello("cello", 8001, set(plain) | {"cached", "origin"}),
+        # The same app with gzip on (only the gzip row), and with CORS + request id + metrics on.
+        "cello+gzip": cello("cello+gzip", 8005, {"gzip"}, "compression"),
+        "cello+mw": cello("cello+mw", 8006, {"root", "origin"}, "cors,request_id,metrics"),
         "nginx": Server(
             "nginx", 8002,
             ["/usr/sbin/nginx", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf"),
              "-e", str(nginx_dir / "error.log")],
-            every - {"echo"},
+            (plain - {"echo"}) | {"cached", "gzip", "origin"},
         ),
-        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003), every),
-        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004), every),
+        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003), plain),
+        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004), plain),
     }  # fmt: skip
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -192,7 +211,7 @@ def start_server(server: Server, log_path: Path) -> subprocess.Popen[bytes]:
     log = log_path.open("wb")
     proc = subprocess.Popen(
         ["taskset", "-c", SERVER_CPU, *server.command],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **dict(server.env)},
     )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT_S
     while not port_open(server.port):
@@ -307,9 +326,12 @@ def soak_script(tmp: Path) -> Path:
     return path
 
 
-def run_wrk(url: str, seconds: int, connections: int, script: Path | None, latency: bool) -> WrkResult:
+def run_wrk(url: str, seconds: int, connections: int, script: Path | None, latency: bool,
+            headers: tuple[tuple[str, str], ...] = ()) -> WrkResult:
     """Run wrk pinned to CPU 1 and parse its report."""
     cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    for name, value in headers:
+        cmd += ["-H", f"{name}: {value}"]
     cmd += ["--latency"] if latency else []
     cmd += ["-s", str(script)] if script else []
     out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60)
@@ -350,8 +372,15 @@ def fetch(port: int, endpoint: Endpoint) -> bytes:
     data = json.dumps(ECHO_BODY).encode() if endpoint.method == "POST" else None
     req = urllib.request.Request(f"http://127.0.0.1:{port}{endpoint.path}", data=data, method=endpoint.method)
     req.add_header("Content-Type", "application/json")
+    for name, value in endpoint.headers:
+        req.add_header(name, value)
     with urllib.request.urlopen(req, timeout=5) as resp:
-        return resp.read()
+        body = resp.read()
+        if "Accept-Encoding" in dict(endpoint.headers):
+            if resp.headers.get("Content-Encoding") != "gzip":
+                raise ValueError("asked for gzip, got an identity body")
+            body = gzip.decompress(body)
+        return body
 
 
 def check_bodies(server: Server, endpoints: list[Endpoint]) -> None:
@@ -374,9 +403,9 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
     url = f"http://127.0.0.1:{server.port}{endpoint.path}"
     script = echo_script(tmp) if endpoint.method == "POST" else None
     if args.warmup > 0:
-        run_wrk(url, args.warmup, args.connections, script, latency=False)
+        run_wrk(url, args.warmup, args.connections, script, latency=False, headers=endpoint.headers)
     cpu_before = cpu_seconds(pid)
-    result = run_wrk(url, args.duration, args.connections, script, latency=True)
+    result = run_wrk(url, args.duration, args.connections, script, latency=True, headers=endpoint.headers)
     cpu_after = cpu_seconds(pid)
     cpu_us = (cpu_after - cpu_before) * 1e6 / result.requests if result.requests else None
     return Row(endpoint, server.name, result, cpu_us, rss_mb(pid))
@@ -451,13 +480,17 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
 
     lines = []
     for e in endpoints:
-        cello, fastapi = by_key.get((e.key, "cello")), by_key.get((e.key, "fastapi"))
+        ours = next((n for n in ("cello", "cello+gzip") if rps(e.key, n)), "cello")
+        cello, fastapi = by_key.get((e.key, ours)), by_key.get((e.key, "fastapi"))
         rss_c, rss_f = cello and cello.rss_mb, fastapi and fastapi.rss_mb
         lines.append(
-            f"- {e.label}: cello/nginx req/s {ratio(rps(e.key, 'cello'), rps(e.key, 'nginx'))}, "
-            f"cello/fastapi req/s {ratio(rps(e.key, 'cello'), rps(e.key, 'fastapi'))}, "
-            f"RSS cello {fmt(rss_c, '.1f', ' MB')} vs fastapi {fmt(rss_f, '.1f', ' MB')} ({ratio(rss_c, rss_f)})"
+            f"- {e.label}: {ours}/nginx req/s {ratio(rps(e.key, ours), rps(e.key, 'nginx'))}, "
+            f"{ours}/fastapi req/s {ratio(rps(e.key, ours), rps(e.key, 'fastapi'))}, "
+            f"RSS {ours} {fmt(rss_c, '.1f', ' MB')} vs fastapi {fmt(rss_f, '.1f', ' MB')} ({ratio(rss_c, rss_f)})"
         )
+        if rps(e.key, "cello+mw"):
+            lines.append(f"- {e.label}: cello+mw/cello req/s {ratio(rps(e.key, 'cello+mw'), rps(e.key, 'cello'))} "
+                         "(CORS, request id and metrics on vs none)")
     return "\n".join(lines)
 
 
@@ -544,7 +577,7 @@ def csv_list(choices: list[str]) -> Any:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    servers = ["cello", "nginx", "fastapi", "starlette"]
+    servers = ["cello", "cello+gzip", "cello+mw", "nginx", "fastapi", "starlette"]
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=10, help="measured seconds per endpoint (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per endpoint, 0 to skip (default 2)")

@@ -1,14 +1,27 @@
-"""Cello peer for bench/run.py: `cello run bench/apps/cello_app.py`."""
+"""Cello peer for bench/run.py: `cello run bench/apps/cello_app.py`.
+
+CELLO_BENCH_MIDDLEWARE (comma-separated: compression, cors, request_id, metrics) turns native
+middleware on, for the rows that measure their cost.
+"""
 
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cello import App  # noqa: E402
+from cello import App, cache  # noqa: E402
 from payload import USERS  # noqa: E402
 
 app = App()
+middleware = {m for m in os.environ.get("CELLO_BENCH_MIDDLEWARE", "").split(",") if m}
+if "compression" in middleware:
+    app.enable_compression()
+if "cors" in middleware:
+    app.enable_cors(origins=["http://bench.example"])
+if "request_id" in middleware:
+    app.enable_request_id()
+if "metrics" in middleware:
+    app.enable_prometheus()
 
 
 @app.get("/")
@@ -30,6 +43,12 @@ def json_(request):
 @app.post("/echo")
 def echo(request):
     return request.json()
+
+
+@app.get("/cached")
+@cache(ttl=300)
+def cached(request):
+    return {"message": "Hello, World!"}
 
 
 if __name__ == "__main__":
