@@ -60,7 +60,8 @@ public:
     virtual void after(Exchange&) {}
     // After the response was written. Called on the engine thread that owned the connection.
     virtual void complete(const Completion&, unsigned /*thread_index*/) {}
-    // Called once per engine thread count before serving, so shards can be sized.
+    // Called by Server::start with the number of engine threads, before any request, so per-thread
+    // shards can be sized. (A table installed later must be prepared by whoever installs it.)
     virtual void prepare(unsigned /*threads*/) {}
 };
 

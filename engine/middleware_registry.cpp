@@ -1,6 +1,13 @@
 #include "engine/middleware_registry.hpp"
 
+#include "engine/compression_middleware.hpp"
+#include "engine/cors_middleware.hpp"
 #include "engine/logging_middleware.hpp"
+#include "engine/rate_limit_middleware.hpp"
+#include "engine/request_id_middleware.hpp"
+#include "engine/security_headers_middleware.hpp"
+#include "engine/metrics_middleware.hpp"
+#include "engine/static_files.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -20,7 +27,14 @@ struct Known {
 // Chain order, outermost first. Each factory is declared in its middleware's header and added
 // here when that middleware exists.
 constexpr Known kKnown[] = {
+    {"request_id", 10, &make_request_id_middleware},
     {"logging", 20, &make_logging_middleware},
+    {"metrics", 30, &make_metrics_middleware},
+    {"cors", 40, &make_cors_middleware},
+    {"security_headers", 50, &make_security_headers_middleware},
+    {"rate_limit", 60, &make_rate_limit_middleware},
+    {"static", 70, &make_static_middleware},
+    {"compression", 80, &make_compression_middleware},
 };
 
 }  // namespace

@@ -9,11 +9,12 @@ std::string CachedResponse::gzip_body() const {
     return gzip_;
 }
 
-void CachedResponse::set_gzip_body(std::string gz) const {
+bool CachedResponse::set_gzip_body(std::string gz) const {
     std::lock_guard lock(gzip_mutex_);
-    if (has_gzip_.load(std::memory_order_relaxed)) return;  // another thread made it first
+    if (has_gzip_.load(std::memory_order_relaxed)) return false;  // another thread made it first
     gzip_ = std::move(gz);
     has_gzip_.store(true, std::memory_order_release);
+    return true;
 }
 
 ResponseCache::ResponseCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
@@ -160,8 +161,11 @@ void ResponseCache::clear() {
     bytes_ = 0;
 }
 
-void ResponseCache::add_bytes(std::size_t n) {
+void ResponseCache::add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n) {
     std::lock_guard lock(mutex_);
+    const auto it = slots_.find(key);
+    if (it == slots_.end() || it->second.entry.get() != entry) return;  // already gone or replaced
+    it->second.size += n;  // so eviction and invalidation give these bytes back
     bytes_ += n;
     evict_locked();
 }

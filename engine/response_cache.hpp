@@ -36,7 +36,8 @@ struct CachedResponse {
 
     // The gzip variant, made once by the compression middleware on first need.
     std::string gzip_body() const;
-    void set_gzip_body(std::string gz) const;
+    // Stores the variant unless another thread stored one first; true when this call stored it.
+    bool set_gzip_body(std::string gz) const;
     bool has_gzip() const noexcept { return has_gzip_.load(std::memory_order_acquire); }
 
 private:
@@ -70,7 +71,9 @@ public:
     std::size_t invalidate_tags(const std::vector<std::string>& tags);
     std::size_t invalidate_path(std::string_view path);
     void clear();
-    void add_bytes(std::size_t n);  // a variant was added to an entry
+    // A variant of `n` bytes was added to `entry` (stored under `key`): counted against max_bytes
+    // for as long as that entry stays in the cache.
+    void add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n);
 
     std::size_t bytes() const;
     std::size_t entries() const;

@@ -66,6 +66,7 @@ Server::~Server() {
 
 void Server::start() {
     Impl& s = *impl_;
+    for (const auto& m : s.routes->current()->middleware()) m->prepare(s.options.workers);
     for (unsigned i = 0; i < s.options.workers; ++i)
         s.workers.push_back(std::make_unique<net::Worker>(s.options, s.routes, i));
 

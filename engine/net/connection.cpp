@@ -331,7 +331,11 @@ private:
         if (!more) {
             stream_.reset();
             if (chunked_) out_ += kLastChunk;
-            if (out_.empty()) complete_pending();
+            if (out_.empty()) {  // a sized stream ends with its last data write
+                complete_pending();
+                on_write({});    // carry on as after a write: pipelined requests, keep-alive
+                return;
+            }
         }
         flush();
     }

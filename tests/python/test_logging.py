@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import support
 
 TEXT_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:\d+ "(\S+) (\S+)" (\d{3}) (\d+|-)B ([\d.]+)ms (\S+)')
 
 
-def log_lines(server, needle: str) -> list[str]:
-    server.wait_for_stderr(needle, timeout=3)
-    return [ln for ln in server.stderr.splitlines() if needle in ln]
+def log_lines(server, needle: str, count: int) -> list[str]:
+    """The stderr lines containing `needle`, once there are at least `count` of them (lines are
+    written after each response is sent, so they may trail the replies a little)."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [ln for ln in server.stderr.splitlines() if needle in ln]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
 
 
 def test_development_logs_text_lines(start_server):
@@ -21,7 +28,7 @@ def test_development_logs_text_lines(start_server):
     s.get("/cached")
     s.get("/cached")
     s.get("/missing")
-    lines = log_lines(s, '"GET ')
+    lines = log_lines(s, '"GET ', 4)
     parsed = [TEXT_LINE.match(ln) for ln in lines]
     assert all(parsed), lines
     rows = [(m.group(1), m.group(2), m.group(3), m.group(6)) for m in parsed if m]
@@ -37,7 +44,7 @@ def test_json_lines(start_server):
     s = start_server("logging_app.py", env={"LOG_FORMAT": "json"})
     s.get("/hello")
     s.get("/cached")
-    lines = [json.loads(ln) for ln in log_lines(s, '"method"')]
+    lines = [json.loads(ln) for ln in log_lines(s, '"method"', 2)]
     by_path = {d["path"]: d for d in lines}
     assert set(by_path) >= {"/hello", "/cached"}
     d = by_path["/hello"]

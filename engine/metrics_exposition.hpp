@@ -1,0 +1,31 @@
+// The /metrics page: request metrics, response cache counters and process figures, written in
+// the Prometheus text format.
+#pragma once
+
+#include "engine/metrics_store.hpp"
+#include "engine/process_stats.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cello::engine {
+
+class ResponseCache;
+
+// Family name prefixes, e.g. "cello_http" for request metrics and "cello_cache" for the cache.
+struct MetricNames {
+    std::string http;
+    std::string cache;
+};
+
+// Joins the non-empty parts with '_' (as client libraries build names from namespace and
+// subsystem). Throws std::invalid_argument naming `what` when the result is not a metric name.
+std::string metric_prefix(std::string_view ns, std::string_view subsystem, std::string_view what);
+
+// Appends the page. Families without series are left out (a counter appears with its first
+// event); `cache` and `process` may be absent.
+void write_exposition(std::string& out, const MetricNames& names, const MetricsSnapshot& requests,
+                      const ResponseCache* cache, const std::optional<ProcessStats>& process);
+
+}  // namespace cello::engine
