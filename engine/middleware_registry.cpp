@@ -1,13 +1,13 @@
 #include "engine/middleware_registry.hpp"
 
-#include "engine/compression_middleware.hpp"
-#include "engine/cors_middleware.hpp"
-#include "engine/logging_middleware.hpp"
-#include "engine/rate_limit_middleware.hpp"
-#include "engine/request_id_middleware.hpp"
-#include "engine/security_headers_middleware.hpp"
-#include "engine/metrics_middleware.hpp"
-#include "engine/static_files.hpp"
+#include "engine/middleware/compression_middleware.hpp"
+#include "engine/middleware/cors_middleware.hpp"
+#include "engine/middleware/logging_middleware.hpp"
+#include "engine/middleware/rate_limit_middleware.hpp"
+#include "engine/middleware/request_id_middleware.hpp"
+#include "engine/middleware/security_headers_middleware.hpp"
+#include "engine/metrics/metrics_middleware.hpp"
+#include "engine/middleware/static_files.hpp"
 
 #include <stdexcept>
 #include <string>

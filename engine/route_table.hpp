@@ -1,7 +1,7 @@
 // An immutable snapshot of the application's routes, swapped atomically (hot reload later).
 #pragma once
 
-#include "engine/cache_policy.hpp"
+#include "engine/cache/cache_policy.hpp"
 #include "engine/handler.hpp"
 #include "engine/middleware.hpp"
 #include "engine/router.hpp"

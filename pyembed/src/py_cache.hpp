@@ -1,8 +1,8 @@
 // The response cache from Python: _cello.ResponseCache and @cache policies.
 #pragma once
 
-#include "engine/cache_policy.hpp"
-#include "engine/response_cache.hpp"
+#include "engine/cache/cache_policy.hpp"
+#include "engine/cache/response_cache.hpp"
 
 #include <pybind11/pybind11.h>
 

@@ -1,6 +1,6 @@
 #include "py_server.hpp"
 
-#include "engine/cache_middleware.hpp"
+#include "engine/cache/cache_middleware.hpp"
 #include "engine/middleware_registry.hpp"
 #include "engine/router.hpp"
 #include "engine_thread_state.hpp"

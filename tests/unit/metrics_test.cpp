@@ -1,9 +1,9 @@
 // The metrics pieces without a server: text format, the sharded store, the exposition page.
-#include "engine/metrics_exposition.hpp"
-#include "engine/metrics_store.hpp"
-#include "engine/process_stats.hpp"
-#include "engine/prometheus_text.hpp"
-#include "engine/response_cache.hpp"
+#include "engine/metrics/metrics_exposition.hpp"
+#include "engine/metrics/metrics_store.hpp"
+#include "engine/metrics/process_stats.hpp"
+#include "engine/metrics/prometheus_text.hpp"
+#include "engine/cache/response_cache.hpp"
 #include "engine/route_table.hpp"
 
 #include <gtest/gtest.h>

@@ -1,16 +1,16 @@
 // The HTTP middleware's pieces on their own: Accept-Encoding, gzip, CORS origins, request ids,
 // client addresses and token buckets; then each middleware driven through an Exchange.
-#include "engine/accept_encoding.hpp"
-#include "engine/client_address.hpp"
-#include "engine/compression_middleware.hpp"
-#include "engine/cors_middleware.hpp"
-#include "engine/gzip.hpp"
-#include "engine/request_id_middleware.hpp"
-#include "engine/response_cache.hpp"
-#include "engine/response_headers.hpp"
+#include "engine/middleware/accept_encoding.hpp"
+#include "engine/middleware/client_address.hpp"
+#include "engine/middleware/compression_middleware.hpp"
+#include "engine/middleware/cors_middleware.hpp"
+#include "engine/middleware/gzip.hpp"
+#include "engine/middleware/request_id_middleware.hpp"
+#include "engine/cache/response_cache.hpp"
+#include "engine/middleware/response_headers.hpp"
 #include "engine/route_table.hpp"
-#include "engine/security_headers_middleware.hpp"
-#include "engine/token_bucket.hpp"
+#include "engine/middleware/security_headers_middleware.hpp"
+#include "engine/middleware/token_bucket.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

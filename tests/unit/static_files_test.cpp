@@ -1,7 +1,7 @@
 // Static files: the parsers (Range, HTTP-date, If-None-Match), the MIME table, and the middleware
 // driven through an Exchange on a temporary directory (streams, descriptors, refusals).
 #include "engine/route_table.hpp"
-#include "engine/static_files.hpp"
+#include "engine/middleware/static_files.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/response_headers.hpp"
+#include "engine/middleware/response_headers.hpp"
 
 namespace cello::engine {
 

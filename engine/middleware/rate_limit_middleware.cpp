@@ -1,8 +1,8 @@
-#include "engine/rate_limit_middleware.hpp"
+#include "engine/middleware/rate_limit_middleware.hpp"
 
-#include "engine/client_address.hpp"
+#include "engine/middleware/client_address.hpp"
 #include "engine/status.hpp"
-#include "engine/token_bucket.hpp"
+#include "engine/middleware/token_bucket.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,8 +1,8 @@
-#include "engine/metrics_middleware.hpp"
+#include "engine/metrics/metrics_middleware.hpp"
 
-#include "engine/metrics_exposition.hpp"
-#include "engine/metrics_store.hpp"
-#include "engine/prometheus_text.hpp"
+#include "engine/metrics/metrics_exposition.hpp"
+#include "engine/metrics/metrics_store.hpp"
+#include "engine/metrics/prometheus_text.hpp"
 #include "engine/route_table.hpp"
 #include "engine/status.hpp"
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "engine/middleware.hpp"
-#include "engine/response_cache.hpp"
+#include "engine/cache/response_cache.hpp"
 
 #include <memory>
 

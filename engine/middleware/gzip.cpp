@@ -1,4 +1,4 @@
-#include "engine/gzip.hpp"
+#include "engine/middleware/gzip.hpp"
 
 #include <zlib.h>
 

@@ -1,9 +1,9 @@
-#include "engine/compression_middleware.hpp"
+#include "engine/middleware/compression_middleware.hpp"
 
-#include "engine/accept_encoding.hpp"
-#include "engine/gzip.hpp"
-#include "engine/response_cache.hpp"
-#include "engine/response_headers.hpp"
+#include "engine/middleware/accept_encoding.hpp"
+#include "engine/middleware/gzip.hpp"
+#include "engine/cache/response_cache.hpp"
+#include "engine/middleware/response_headers.hpp"
 #include "engine/route_table.hpp"
 #include "engine/status.hpp"
 

@@ -1,7 +1,7 @@
-#include "engine/metrics_exposition.hpp"
+#include "engine/metrics/metrics_exposition.hpp"
 
-#include "engine/prometheus_text.hpp"
-#include "engine/response_cache.hpp"
+#include "engine/metrics/prometheus_text.hpp"
+#include "engine/cache/response_cache.hpp"
 
 #include <stdexcept>
 

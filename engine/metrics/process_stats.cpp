@@ -1,4 +1,4 @@
-#include "engine/process_stats.hpp"
+#include "engine/metrics/process_stats.hpp"
 
 #include <dirent.h>
 #include <sys/resource.h>

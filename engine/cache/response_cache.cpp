@@ -1,4 +1,4 @@
-#include "engine/response_cache.hpp"
+#include "engine/cache/response_cache.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "engine/cache_middleware.hpp"
+#include "engine/cache/cache_middleware.hpp"
 
 #include "engine/route_table.hpp"
 #include "engine/status.hpp"

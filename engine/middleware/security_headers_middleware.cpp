@@ -1,6 +1,6 @@
-#include "engine/security_headers_middleware.hpp"
+#include "engine/middleware/security_headers_middleware.hpp"
 
-#include "engine/response_headers.hpp"
+#include "engine/middleware/response_headers.hpp"
 
 #include <algorithm>
 #include <stdexcept>

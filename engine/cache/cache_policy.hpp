@@ -2,7 +2,7 @@
 #pragma once
 
 #include "engine/http_types.hpp"
-#include "engine/response_cache.hpp"
+#include "engine/cache/response_cache.hpp"
 
 #include <chrono>
 #include <functional>

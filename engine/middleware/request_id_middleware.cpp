@@ -1,6 +1,6 @@
-#include "engine/request_id_middleware.hpp"
+#include "engine/middleware/request_id_middleware.hpp"
 
-#include "engine/response_headers.hpp"
+#include "engine/middleware/response_headers.hpp"
 
 #include <algorithm>
 #include <random>

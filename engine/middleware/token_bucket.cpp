@@ -1,4 +1,4 @@
-#include "engine/token_bucket.hpp"
+#include "engine/middleware/token_bucket.hpp"
 
 #include <algorithm>
 #include <cmath>

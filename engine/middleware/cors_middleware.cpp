@@ -1,6 +1,6 @@
-#include "engine/cors_middleware.hpp"
+#include "engine/middleware/cors_middleware.hpp"
 
-#include "engine/response_headers.hpp"
+#include "engine/middleware/response_headers.hpp"
 #include "engine/router.hpp"
 #include "engine/status.hpp"
 

@@ -1,4 +1,4 @@
-#include "engine/logging_middleware.hpp"
+#include "engine/middleware/logging_middleware.hpp"
 
 #include "engine/json_escape.hpp"
 

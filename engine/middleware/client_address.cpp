@@ -1,4 +1,4 @@
-#include "engine/client_address.hpp"
+#include "engine/middleware/client_address.hpp"
 
 #include <arpa/inet.h>  // inet_pton, inet_ntop (Windows port: ws2tcpip.h has both)
 

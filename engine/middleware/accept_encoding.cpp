@@ -1,4 +1,4 @@
-#include "engine/accept_encoding.hpp"
+#include "engine/middleware/accept_encoding.hpp"
 
 #include "engine/http_types.hpp"
 

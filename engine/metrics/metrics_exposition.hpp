@@ -2,8 +2,8 @@
 // the Prometheus text format.
 #pragma once
 
-#include "engine/metrics_store.hpp"
-#include "engine/process_stats.hpp"
+#include "engine/metrics/metrics_store.hpp"
+#include "engine/metrics/process_stats.hpp"
 
 #include <optional>
 #include <string>

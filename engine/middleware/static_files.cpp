@@ -1,4 +1,4 @@
-#include "engine/static_files.hpp"
+#include "engine/middleware/static_files.hpp"
 
 #include "engine/http_date.hpp"
 #include "engine/router.hpp"

@@ -1,4 +1,4 @@
-#include "engine/metrics_store.hpp"
+#include "engine/metrics/metrics_store.hpp"
 
 #include "engine/route_table.hpp"
 

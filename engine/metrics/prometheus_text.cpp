@@ -1,4 +1,4 @@
-#include "engine/prometheus_text.hpp"
+#include "engine/metrics/prometheus_text.hpp"
 
 #include <charconv>
 #include <cmath>
