@@ -136,7 +136,7 @@ http {{
     default_type application/json;
     gzip on;
     gzip_types application/json;
-    gzip_min_length 1024;
+    gzip_min_length 512;  # /json is 974 bytes
     gzip_comp_level 6;
     keepalive_requests 1000000;
     keepalive_timeout 75s;
