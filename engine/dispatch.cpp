@@ -126,8 +126,14 @@ bool dispatch(Exchange& ex, DispatchScratch& scratch) {
     bool answered = !path_ok;
     while (!answered && ran < chain.size()) answered = chain[ran++]->before(ex);
     if (!answered) answer_by_route(ex, method, known, result);
-    for (std::size_t i = ran; i-- > 0;) chain[i]->after(ex);
+    ex.middleware_ran = ran;
+    if (!ex.res.pending) finish_dispatch(ex);
     return ex.head_only;
+}
+
+void finish_dispatch(Exchange& ex) {
+    const auto& chain = ex.table.middleware();
+    for (std::size_t i = ex.middleware_ran; i-- > 0;) chain[i]->after(ex);
 }
 
 }  // namespace cello::engine

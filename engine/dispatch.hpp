@@ -18,6 +18,9 @@ struct DispatchScratch {
 // the path, routes, runs the middleware chain around the handler (or 404/405/OPTIONS). Sets the
 // path fields of the request and ex.method/route/head_only. Returns true when the response must be
 // sent without a body (HEAD).
+// When the handler left the response pending (an async handler that awaits), the after() hooks are
+// not run yet: call finish_dispatch() once the response is there.
 bool dispatch(Exchange& ex, DispatchScratch& scratch);
+void finish_dispatch(Exchange& ex);
 
 }  // namespace cello::engine

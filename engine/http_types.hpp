@@ -66,6 +66,8 @@ public:
     virtual bool next(std::string& chunk) = 0;
 };
 
+class PendingResponse;  // pending_response.hpp
+
 // A response being built. Reused per connection: clear() keeps capacity.
 struct Response {
     int status = 200;
@@ -75,6 +77,8 @@ struct Response {
     std::unique_ptr<BodySource> stream;  // set: `body` is ignored and the body is streamed
     // For a stream of known size (a file): sent with Content-Length instead of chunked encoding.
     std::int64_t stream_length = -1;
+    // Set by an async handler that has not finished: the rest of the response comes later.
+    std::shared_ptr<PendingResponse> pending;
 
     void clear() {
         status = 200;
@@ -83,6 +87,7 @@ struct Response {
         body.clear();
         stream.reset();
         stream_length = -1;
+        pending.reset();
     }
 };
 

@@ -36,6 +36,7 @@ struct Exchange {
     std::string cache_key;
     bool cache_leader = false;       // this request computes the entry others may be waiting for
     std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
+    std::size_t middleware_ran = 0;  // how many before() ran: their after() is still owed
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).

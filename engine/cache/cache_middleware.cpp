@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kFollowerWait{30'000};
 
-bool cacheable_status(int status) { return status >= 200 && status < 300; }
+// 206 is a part of the representation (Response.file with a Range): never the answer for everyone.
+bool cacheable_status(int status) { return status >= 200 && status < 300 && status != 206; }
 
 void add_header_number(Response& res, const char* name, long long value) {
     char digits[24];

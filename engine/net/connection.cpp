@@ -2,10 +2,12 @@
 #include "engine/net/connection.hpp"
 
 #include "engine/dispatch.hpp"
+#include "engine/pending_response.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -123,7 +125,12 @@ public:
     void start() { do_read(); }
 
     void on_tick(std::uint64_t tick) override {
-        if (!socket_.is_open() || tick < deadline_) return;
+        if (!socket_.is_open()) return;
+        if (state_ == State::Handling) {
+            if (peer_gone()) close();  // cancels the pending handler
+            return;
+        }
+        if (tick < deadline_) return;
         if (state_ == State::Reading) {
             timed_out_ = true;  // the read handler answers 408 once the cancelled read returns
             error_code ec;
@@ -131,6 +138,16 @@ public:
         } else {
             close();
         }
+    }
+
+    // While a handler is pending nothing reads the socket: peek to see whether the client left.
+    bool peer_gone() {
+        char byte;
+        error_code ec;
+        socket_.non_blocking(true, ec);
+        const std::size_t n = socket_.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+        return ec || n == 0;  // EOF or an error: gone; data: a pipelined request, still there
     }
 
     void on_stop() override {
@@ -141,7 +158,7 @@ public:
     void force_close() override { close(); }
 
 private:
-    enum class State { Idle, Reading, Writing };
+    enum class State { Idle, Reading, Writing, Handling };
 
     void set_idle() {
         state_ = State::Idle;
@@ -195,6 +212,7 @@ private:
                 continue;
             }
             answer();
+            if (waiting_) break;  // the parser keeps this request until its answer is sent
             parser_.reset();
             if (stream_) break;  // later pipelined requests wait until the stream has ended
         }
@@ -212,21 +230,63 @@ private:
     }
 
     void answer() {
-        Request req;
-        req.method = storage_.view(storage_.method_off, storage_.method_len);
-        req.target = storage_.view(storage_.target_off, storage_.target_len);
-        req.headers = storage_.headers.data();
-        req.header_count = storage_.headers.size();
-        req.body = storage_.body;
-        req.client_ip = client_ip_;
-        req.client_port = client_port_;
-        req.version = storage_.version;
+        req_ = Request{};
+        req_.method = storage_.view(storage_.method_off, storage_.method_len);
+        req_.target = storage_.view(storage_.target_off, storage_.target_len);
+        req_.headers = storage_.headers.data();
+        req_.header_count = storage_.headers.size();
+        req_.body = storage_.body;
+        req_.client_ip = client_ip_;
+        req_.client_port = client_port_;
+        req_.version = storage_.version;
 
         res_.clear();
         const auto& table = worker_.route_table();
-        Exchange ex{*table, req, res_, worker_.index()};
-        ex.start = started_;
-        const bool head_only = dispatch(ex, worker_.scratch());
+        ex_.emplace(*table, req_, res_, worker_.index());
+        ex_->start = started_;
+        head_only_ = dispatch(*ex_, scratch_);
+        if (res_.pending) {
+            wait_for_handler(table);
+            return;
+        }
+        send_answer(table);
+    }
+
+    // An async handler is awaiting: nothing more is parsed or read on this connection until its
+    // response is delivered (posted here from the asyncio thread). The sweep notices a client that
+    // goes away meanwhile and cancels the handler.
+    void wait_for_handler(const std::shared_ptr<const RouteTable>& table) {
+        waiting_ = res_.pending;
+        waiting_table_ = table;  // the exchange points into it
+        self_ = shared_from_this();  // no I/O is outstanding to keep this connection alive meanwhile
+        state_ = State::Handling;
+        std::weak_ptr<HttpConnection> self = weak_from_this();
+        auto& io = worker_.io();
+        waiting_->attach([self, &io](Response res) {
+            asio::post(io, [self, res = std::move(res)]() mutable {
+                if (auto conn = self.lock()) conn->resume(std::move(res));
+            });
+        });
+    }
+
+    void resume(Response res) {
+        if (!waiting_ || !socket_.is_open()) return;
+        if (writing_) {  // earlier pipelined answers are still going out: finish after that write
+            resumed_.emplace(std::move(res));
+            return;
+        }
+        waiting_.reset();
+        const auto keep = std::move(self_);  // released when this call returns (I/O holds it by then)
+        res_ = std::move(res);
+        finish_dispatch(*ex_);
+        const auto table = std::move(waiting_table_);
+        send_answer(table);
+        parser_.reset();
+        process();  // requests pipelined behind it, then write
+    }
+
+    void send_answer(const std::shared_ptr<const RouteTable>& table) {
+        const bool head_only = head_only_;
         const bool keep_alive = parser_->keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
@@ -241,7 +301,7 @@ private:
         }
         if (!table->middleware().empty()) {
             if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
-            pending_.push_back({ex.route, ex.method, res_.status, out_.size() - before, {}, ex.cache});
+            pending_.push_back({ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache});
             pending_start_.push_back(started_);
         }
     }
@@ -270,10 +330,11 @@ private:
     void flush() {
         if (out_.empty()) {
             if (close_after_write_) close();
-            else do_read();
+            else if (!waiting_) do_read();
             return;
         }
-        state_ = State::Writing;
+        writing_ = true;
+        if (!waiting_) state_ = State::Writing;
         deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
         asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
             self->on_write(ec);
@@ -281,12 +342,21 @@ private:
     }
 
     void on_write(const error_code& ec) {
+        writing_ = false;
         if (stream_ && !pending_.empty()) pending_.back().bytes_out += out_.size();
         else complete_pending();  // a streamed response completes when its last chunk is out
         out_.clear();
         if (ec) {
             close();
             return;
+        }
+        if (waiting_) {
+            if (resumed_) {
+                Response res = std::move(*resumed_);
+                resumed_.reset();
+                resume(std::move(res));
+            }
+            return;  // no reading while a handler is pending
         }
         if (stream_) {
             pump_stream();
@@ -341,6 +411,20 @@ private:
     }
 
     void close() {
+        if (waiting_) {
+            waiting_->cancel();  // the client is gone: stop the handler's task
+            waiting_.reset();
+            waiting_table_.reset();
+            resumed_.reset();
+            // Dropping self_ last: it may be the final reference, and nothing may touch `this` after.
+            if (self_) {
+                error_code ec;
+                socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+                socket_.close(ec);
+                asio::post(worker_.io(), [keep = std::move(self_)] {});
+                return;
+            }
+        }
         stream_.reset();  // stops a generator whose client went away
         complete_pending();
         if (!socket_.is_open()) return;
@@ -356,6 +440,15 @@ private:
     std::string chunk_;
     std::unique_ptr<BodySource> stream_;
     bool chunked_ = true;
+    Request req_;
+    std::optional<Exchange> ex_;
+    bool head_only_ = false;
+    DispatchScratch scratch_;  // per connection: a pending request's decoded path must survive others
+    std::shared_ptr<PendingResponse> waiting_;  // an async handler's response, not there yet
+    std::shared_ptr<const RouteTable> waiting_table_;
+    std::optional<Response> resumed_;  // arrived while a write was in flight
+    bool writing_ = false;
+    std::shared_ptr<HttpConnection> self_;  // held while a handler is pending
     std::vector<Completion> pending_;  // answered, not yet written
     std::vector<std::chrono::steady_clock::time_point> pending_start_;
     std::shared_ptr<const RouteTable> pending_table_;

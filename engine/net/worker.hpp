@@ -42,7 +42,6 @@ public:
     // Current snapshot, refreshed when the holder's version moves.
     const std::shared_ptr<const RouteTable>& route_table();
     unsigned index() const noexcept { return index_; }
-    DispatchScratch& scratch() noexcept { return scratch_; }
     void link(Connection* c) noexcept;
     void unlink(Connection* c) noexcept;
 
@@ -66,7 +65,6 @@ private:
     std::string date_;
     bool stopping_ = false;
     Connection* head_ = nullptr;      // intrusive list of live connections
-    DispatchScratch scratch_;
 };
 
 }  // namespace cello::engine::net

@@ -2,9 +2,11 @@
 
 #include "bindings.hpp"
 #include "engine/json_escape.hpp"
+#include "engine/pending_response.hpp"
 #include "engine/status.hpp"
 #include "engine_thread_state.hpp"
 #include "json_writer.hpp"
+#include "py_file_response.hpp"
 #include "py_request.hpp"
 
 #include <cstdio>
@@ -182,6 +184,9 @@ void from_response_object(PyObject* r, engine::Response& res) {
     add_headers(res, obj.attr("headers").ptr());
     pyb::object iterable = obj.attr("stream_iter");
     if (!iterable.is_none()) stream_from(iterable.ptr(), res, ct.is_none());
+    // Response.file: the request (for HEAD, conditionals, Range) is the one this thread is answering.
+    if (!obj.attr("file_path").is_none())
+        respond_with_python_file(obj, t_request_native ? t_request_native->view() : nullptr, res);
 }
 
 void set_body_from(PyObject* body, engine::Response& res) {
@@ -235,9 +240,34 @@ void convert_result(PyObject* result, engine::Response& res) {
     set_body_from(result, res);
 }
 
-void convert_exception(engine::Response& res, const engine::Request& req, std::string_view handler, bool debug) {
+namespace {
+
+// app.exception_handler: true when one of the app's handlers produced the response.
+bool app_exception_response(engine::Response& res, const ErrorContext& where, pyb::error_already_set& err) {
+    if (!where.app || !where.request || where.app == Py_None) return false;
+    pyb::handle app(where.app);
+    if (!pyb::hasattr(app, "_exception_response") || !app.attr("_has_exception_handlers").cast<bool>()) return false;
+    pyb::object sentinel = pyb::getattr(app, "_NO_HANDLER", pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented));
+    pyb::object result = app.attr("_exception_response")(pyb::handle(where.request), err.value());
+    if (result.is(sentinel)) return false;
+    convert_result(result.ptr(), res);
+    return true;
+}
+
+}  // namespace
+
+void convert_exception(engine::Response& res, const ErrorContext& where) {
     pyb::error_already_set err;  // fetches and clears the pending exception
     res.clear();
+    try {
+        if (app_exception_response(res, where, err)) return;
+    } catch (pyb::error_already_set& failed) {
+        res.clear();
+        std::fprintf(stderr, "cello: the exception handler for %s failed:\n%s\n", where.handler.data(), failed.what());
+        err = std::move(failed);  // report the handler's own failure below
+    }
+    const std::string_view handler = where.handler;
+    const bool debug = where.debug;
     if (err.matches(bindings().http_error)) {
         pyb::object e = err.value();
         const int status = e.attr("status").cast<int>();
@@ -264,8 +294,8 @@ void convert_exception(engine::Response& res, const engine::Request& req, std::s
         trace = err.what();
     }
     std::fprintf(stderr, "cello: unhandled exception in %.*s for %.*s %.*s\n%s", static_cast<int>(handler.size()),
-                 handler.data(), static_cast<int>(req.method.size()), req.method.data(),
-                 static_cast<int>(req.target.size()), req.target.data(), trace.c_str());
+                 handler.data(), static_cast<int>(where.method.size()), where.method.data(),
+                 static_cast<int>(where.target.size()), where.target.data(), trace.c_str());
     engine::make_error(res, 500);
     if (debug) {
         std::string summary = pyb::str(err.type().attr("__name__")).cast<std::string>();
@@ -297,15 +327,19 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
     EngineGil gil;
     PyObject* request = acquire_request(req, ctx_->app);
     PyObject* result = PyObject_CallOneArg(fn_.ptr(), request);
+    const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
     try {
         if (!result) {
-            convert_exception(res, req, name_, ctx_->debug);
+            convert_exception(res, where);
+        } else if (PyCoro_CheckExact(result)) {
+            run_coroutine(result, request, req, res);
+            Py_DECREF(result);
         } else {
             try {
                 convert_result(result, res);
             } catch (pyb::error_already_set& e) {
                 e.restore();
-                convert_exception(res, req, name_, ctx_->debug);
+                convert_exception(res, where);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "cello: bad return value from %s: %s\n", name_.c_str(), e.what());
                 engine::make_error(res, 500, ctx_->debug ? e.what() : std::string_view{});
@@ -317,6 +351,88 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
         throw;
     }
     settle_request();
+}
+
+namespace {
+
+// The asyncio side of a pending response: converts the finished task's result (on the loop thread,
+// with the GIL) and hands the response to the connection's engine thread.
+struct AsyncCompletion {
+    std::shared_ptr<engine::PendingResponse> pending;
+    std::shared_ptr<const AppContext> ctx;
+    std::string handler, method, target;
+    pyb::object request;
+
+    void operator()(pyb::object task) const {
+        engine::Response res;
+        try {
+            if (task.attr("cancelled")().cast<bool>()) return;  // the client went away
+            const ErrorContext where{method, target, handler, ctx->debug, request.ptr(), ctx->app.ptr()};
+            pyb::object exc = task.attr("exception")();
+            if (!exc.is_none()) {
+                PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+                convert_exception(res, where);
+            } else {
+                try {
+                    convert_result(task.attr("result")().ptr(), res);
+                } catch (pyb::error_already_set& e) {
+                    e.restore();
+                    convert_exception(res, where);
+                }
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cello: async handler %s: %s\n", handler.c_str(), e.what());
+            res.clear();
+            engine::make_error(res, 500);
+        }
+        pending->complete(std::move(res));
+    }
+};
+
+}  // namespace
+
+void PyHandler::run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res) {
+    // Kept for the life of the process (never freed after the interpreter is gone).
+    static PyObject* const start = pyb::object(pyb::module_::import("cello._async").attr("start")).release().ptr();
+    static PyObject* const cancel = pyb::object(pyb::module_::import("cello._async").attr("cancel")).release().ptr();
+    const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
+    auto pending = std::make_shared<engine::PendingResponse>();
+    AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
+                               pyb::reinterpret_borrow<pyb::object>(request)};
+    pyb::tuple outcome;
+    try {
+        outcome = pyb::handle(start)(pyb::handle(coro), pyb::cpp_function(std::move(completion)));
+    } catch (pyb::error_already_set& e) {
+        e.restore();  // the first step raised: an ordinary handler exception
+        convert_exception(res, where);
+        return;
+    }
+    if (outcome[0].cast<bool>()) {  // finished without suspending: no loop involved
+        try {
+            convert_result(outcome[1].ptr(), res);
+        } catch (pyb::error_already_set& e) {
+            e.restore();
+            convert_exception(res, where);
+        }
+        return;
+    }
+    // Awaiting: the engine thread moves on; a client that leaves cancels the task.
+    // The task handle may be dropped on any thread: free it with the GIL.
+    std::shared_ptr<pyb::object> task(new pyb::object(outcome[1]), [](pyb::object* p) {
+        if (!Py_IsInitialized()) return;
+        pyb::gil_scoped_acquire gil;
+        delete p;
+    });
+    pending->on_cancel([task]() {
+        EngineGil gil;
+        PyObject* r = PyObject_CallOneArg(cancel, task->ptr());
+        if (!r) {
+            std::fprintf(stderr, "cello: cancelling a task failed:\n");
+            PyErr_Print();
+        }
+        Py_XDECREF(r);
+    });
+    res.pending = std::move(pending);
 }
 
 pyb::object call_with_request(const pyb::object& fn, const engine::Request& req) {

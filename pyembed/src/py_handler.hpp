@@ -27,6 +27,9 @@ public:
     void handle(const engine::Request& req, engine::Response& res) override;
 
 private:
+    // An async def handler's coroutine: first step here, the rest on the asyncio thread.
+    void run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res);
+
     pyb::object fn_;
     std::shared_ptr<const AppContext> ctx_;
     std::string name_;
@@ -34,8 +37,17 @@ private:
 
 // Fills `res` from a handler's return value (GIL held). Public for the unit tests.
 void convert_result(PyObject* result, engine::Response& res);
-// Fills `res` from the pending Python exception and clears it (GIL held).
-void convert_exception(engine::Response& res, const engine::Request& req, std::string_view handler, bool debug);
+// Where an exception happened, for its response and its log line.
+struct ErrorContext {
+    std::string_view method, target, handler;
+    bool debug = true;
+    PyObject* request = nullptr;  // the Python Request (for app.exception_handler), may be null
+    PyObject* app = nullptr;
+};
+
+// Fills `res` from the pending Python exception and clears it (GIL held): the app's
+// exception_handler if one matches, else HTTPError's status, else a logged 500.
+void convert_exception(engine::Response& res, const ErrorContext& where);
 // Calls fn(request) for an engine request, outside a handler (e.g. a cache key function). GIL held;
 // throws pybind11::error_already_set.
 pyb::object call_with_request(const pyb::object& fn, const engine::Request& req);

@@ -24,6 +24,8 @@ public:
     // since the engine reuses that storage for the next request.
     void detach();
 
+    // The engine request this object reads (its own copy once detached); null between requests.
+    const engine::Request* view() const { return view_; }
     std::string_view method() const { return view_->method; }
     std::string_view path() const { return view_->path; }
     std::string_view raw_path() const { return view_->raw_path; }

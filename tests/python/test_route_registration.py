@@ -72,16 +72,14 @@ def test_malformed_patterns_raise_value_error_naming_pattern(pattern):
         pattern and pattern in str(info.value)), str(info.value)
 
 
-def test_async_handler_is_not_implemented():
+def test_async_handler_is_accepted():
     app = App()
 
     async def handler_async(request):
         return {}
 
-    with pytest.raises(NotImplementedError) as info:
-        app.get("/async")(handler_async)
-    assert "async" in str(info.value)
-    assert app.routes == []
+    assert app.get("/async")(handler_async) is handler_async
+    assert [r.path for r in app.routes] == ["/async"]
 
 
 def test_async_generator_handler_is_not_implemented():

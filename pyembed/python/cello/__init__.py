@@ -12,6 +12,7 @@ import atexit
 
 from . import _cello
 from .app import App
+from .blueprints import Blueprint
 from .caching import cache
 from .datastructures import Headers, QueryParams
 from .errors import HTTPError
@@ -27,6 +28,7 @@ atexit.register(_cello._unbind)
 
 __all__ = [
     "App",
+    "Blueprint",
     "FormData",
     "HTTPError",
     "Headers",

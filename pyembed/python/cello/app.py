@@ -5,16 +5,17 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from types import FrameType, MethodType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import _cello
 from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
+from .hooks import HooksMixin
 from .middleware import DEFAULT_CACHE_BYTES, MiddlewareMixin
+from .routing import RoutingMixin
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+if TYPE_CHECKING:
+    from .blueprints import Blueprint
 
 
 class RouteInfo:
@@ -45,6 +46,7 @@ class RouteInfo:
 # costs about 2 MB of resident memory in every server.
 _CO_VARARGS = 0x04
 _CO_ASYNC = 0x80 | 0x100 | 0x200  # coroutine, iterable coroutine, async generator
+_CO_ASYNC_GENERATOR = 0x200
 
 
 def _function_of(fn: Any) -> tuple[Any, int]:
@@ -66,10 +68,10 @@ def _check_handler(fn: Callable[..., Any], path: str) -> None:
         return  # a builtin or callable object: let it try
     code = func.__code__
     label = getattr(fn, "__qualname__", repr(fn))
-    if code.co_flags & _CO_ASYNC:
+    if code.co_flags & _CO_ASYNC_GENERATOR:
         raise NotImplementedError(
-            f"{label} for {path!r} is an async def handler; this version of Cello serves "
-            "only sync handlers (see docs/api.md)"
+            f"{label} for {path!r} is an async generator; streaming from async generators is not "
+            "available in this version (return a sync generator or Response.stream)"
         )
     defaults = len(func.__defaults__ or ())
     positional = code.co_argcount - bound
@@ -80,61 +82,43 @@ def _check_handler(fn: Callable[..., Any], path: str) -> None:
         raise TypeError(f"handler {label!r} for {path!r} must take exactly one argument, the request")
 
 
-class App(MiddlewareMixin):
+class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     """A Cello application: register routes with the decorators, then `run()`."""
 
     def __init__(self) -> None:
         self._routes: list[RouteInfo] = []
         self._cache = _cello.ResponseCache(DEFAULT_CACHE_BYTES)
         self._init_middleware()
+        self._init_hooks()
         # Validates every registration at once (conflicts, bad patterns) with the engine's own router.
         self._check_table = _cello.RouteTable()
 
     # -- routes -------------------------------------------------------------------------------
-    def route(self, path: str, methods: Iterable[str] = ("GET",), *, name: str | None = None,
-              summary: str | None = None, tags: list[str] | None = None) -> Callable[[Handler], Handler]:
-        """Registers the decorated function for `path` and each of `methods`; returns it unchanged."""
-        method_list = [m.upper() for m in methods]
-        if not method_list:
-            raise ValueError(f"route {path!r} needs at least one method")
+    # route(), get(), post()... come from RoutingMixin and end here.
+    def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
+                   summary: str | None, tags: list[str]) -> None:
+        _check_handler(handler, path)
+        for method in methods:
+            self._check_table.add(method, path, handler, name)
+            self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
 
-        def decorator(fn: Handler) -> Handler:
-            _check_handler(fn, path)
-            route_name = name or getattr(fn, "__qualname__", repr(fn))
-            for method in method_list:
-                self._check_table.add(method, path, fn, route_name)
-                self._routes.append(RouteInfo(method, path, fn, route_name, summary, list(tags or [])))
-            return fn
+    def register_blueprint(self, blueprint: Blueprint) -> None:
+        """Registers every route of `blueprint` and of the blueprints nested in it, under their
+        joined prefixes. All or nothing: a conflict raises ValueError naming the pattern and adds
+        none of them. Afterwards the blueprint is frozen (see `Blueprint`)."""
+        from .blueprints import Blueprint
 
-        return decorator
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """GET route (HEAD is answered automatically)."""
-        return self.route(path, ["GET"], **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """POST route."""
-        return self.route(path, ["POST"], **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """PUT route."""
-        return self.route(path, ["PUT"], **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """PATCH route."""
-        return self.route(path, ["PATCH"], **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """DELETE route."""
-        return self.route(path, ["DELETE"], **kw)
-
-    def head(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """HEAD route (overrides the automatic HEAD of a GET route)."""
-        return self.route(path, ["HEAD"], **kw)
-
-    def options(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        """OPTIONS route (overrides the automatic OPTIONS answer)."""
-        return self.route(path, ["OPTIONS"], **kw)
+        if not isinstance(blueprint, Blueprint):
+            raise TypeError(f"register_blueprint() takes a Blueprint, not {type(blueprint).__name__}")
+        new = list(blueprint._collect())
+        trial = _cello.RouteTable()  # checked against a copy first, so a conflict changes nothing
+        for r in self._routes + new:
+            trial.add(r.method, r.path, r.handler, r.name)
+        for r in new:
+            self._check_table.add(r.method, r.path, r.handler, r.name)
+            self._routes.append(r)
+        for bp in blueprint._walk():
+            bp._frozen = True
 
     @property
     def routes(self) -> list[RouteInfo]:
@@ -158,8 +142,9 @@ class App(MiddlewareMixin):
         """The engine's snapshot of this app: routes, cache policies and middleware."""
         table = _cello.RouteTable(self, config.debug)
         table.set_cache(self._cache)
-        for r in self._routes:
-            table.add(r.method, r.path, r.handler, r.name, getattr(r.handler, CACHE_ATTRIBUTE, None))
+        for r in self._routes:  # with request hooks, each handler is wrapped once, here
+            table.add(r.method, r.path, self._wrap_handler(r.handler), r.name,
+                      getattr(r.handler, CACHE_ATTRIBUTE, None))
         for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
             table.add_middleware(name, dict(settings))
         return table
@@ -197,14 +182,61 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(app: App, config: RunConfig) -> None:
-    """Runs `app` with `config` in this process; returns after a graceful stop."""
+    """Runs `app` with `config` in this process: startup hooks, then the server until Ctrl-C or
+    SIGTERM, the graceful stop, then shutdown hooks. Returns after a clean stop. A failing startup
+    hook exits with status 1 before the socket opens; a failing shutdown hook, with status 1 after
+    the remaining hooks ran. Tracebacks go to stderr."""
     if config.reload:
         raise SystemExit("cello: --reload is not available in this version of Cello")
     if config.processes > 1:
         raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
     server = app.build_server(config)
-    # Installed before the socket opens: a SIGTERM that arrives right after start-up still drains.
+    # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
+    # still stops cleanly.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if not _startup(app):
+            return
+        try:
+            _serve_until_stopped(app, server, config)
+        finally:
+            signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
+            shutdown_ok = _shutdown(app)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("cello: stopped", file=sys.stderr, flush=True)
+    if not shutdown_ok:
+        raise SystemExit(1)
+
+
+def _startup(app: App) -> bool:
+    """Runs the startup hooks. False if Ctrl-C or SIGTERM interrupted them (nothing is served and
+    no shutdown hook runs); a failing hook prints its traceback and exits with status 1."""
+    try:
+        app._run_event("startup")
+    except KeyboardInterrupt:
+        print("cello: stopped during startup", file=sys.stderr, flush=True)
+        return False
+    except Exception:
+        import traceback
+
+        print("cello: a startup hook failed; not serving", file=sys.stderr)
+        traceback.print_exc()
+        raise SystemExit(1) from None
+    return True
+
+
+def _shutdown(app: App) -> bool:
+    """Runs the shutdown hooks; False if one failed (each failure is printed with its traceback)."""
+    try:
+        app._run_event("shutdown")
+    except Exception:
+        return False
+    return True
+
+
+def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig) -> None:
+    """Opens the socket, serves until Ctrl-C or SIGTERM, then drains and joins the engine threads."""
     try:
         try:
             server.start()
@@ -217,7 +249,5 @@ def serve(app: App, config: RunConfig) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
         server.stop()  # no-op unless an interrupt landed outside serve_forever()
         server.wait(60)
-    print("cello: stopped", file=sys.stderr, flush=True)

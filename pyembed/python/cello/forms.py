@@ -1,88 +1,96 @@
-"""Form bodies: application/x-www-form-urlencoded and multipart/form-data.
+"""Form bodies: application/x-www-form-urlencoded and multipart/form-data, and their limits.
 
-Multipart parsing uses the standard library's MIME parser (``email``), imported on first use so
-that apps without forms do not pay for it in memory; the whole body is in memory (it was already
-read within the server's body limit).
+``request.form()`` calls :func:`parse_form`. The body is already in memory (the server read it
+within ``max_body_size``); the limits below bound what one form may turn into in Python objects:
+
+* ``max_parts`` (1000): fields plus files (urlencoded: name=value pairs); above it, 400.
+* ``max_files`` (1000): files in one multipart form; above it, 400.
+* ``max_field_size`` (1 MiB): bytes of one non-file field's value; above it, 413.
+* ``spool_threshold`` (1 MiB): an uploaded file larger than this is kept in a temporary file
+  rather than in memory (see :class:`~cello.uploads.UploadFile`).
+
+Change them for the whole process with ``cello.forms.configure(max_parts=..., ...)`` (at import
+time of the app, before serving). See docs/files-and-forms.md.
 """
 from __future__ import annotations
 
-from typing import Union
+from dataclasses import dataclass, fields, replace
+from typing import Any
 from urllib.parse import parse_qsl
 
 from .datastructures import MultiDict
 from .errors import HTTPError
+from .multipart import FormValue, boundary_of, parse_multipart
+from .uploads import UploadFile
+
+__all__ = ["FormData", "FormLimits", "FormValue", "UploadFile", "configure", "limits", "parse_form"]
+
+MiB = 1024 * 1024
 
 
-class UploadFile:
-    """An uploaded file of a multipart form."""
+@dataclass(frozen=True)
+class FormLimits:
+    """The limits of one form (see the module's documentation)."""
 
-    __slots__ = ("filename", "content_type", "data")
+    max_parts: int = 1000
+    max_files: int = 1000
+    max_field_size: int = 1 * MiB
+    spool_threshold: int = 1 * MiB
 
-    def __init__(self, filename: str, content_type: str, data: bytes) -> None:
-        self.filename = filename
-        self.content_type = content_type
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"UploadFile({self.filename!r}, {self.content_type!r}, {self.size} bytes)"
-
-    @property
-    def size(self) -> int:
-        """Size in bytes."""
-        return len(self.data)
-
-    def read(self) -> bytes:
-        """The file's content."""
-        return self.data
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"form limit {f.name} must be an int >= 0, not {value!r}")
 
 
-FormValue = Union[str, UploadFile]
+#: The limits in force; replaced by configure().
+limits = FormLimits()
+
+
+def configure(**changes: Any) -> FormLimits:
+    """Changes some form limits for the whole process and returns the limits now in force:
+    ``cello.forms.configure(max_parts=100, max_field_size=64 * 1024)``."""
+    global limits
+    limits = replace(limits, **changes)
+    return limits
 
 
 class FormData(MultiDict[FormValue]):
-    """Form fields: ``form[k]`` is the last value for `k`, ``getlist(k)`` all of them."""
+    """Form fields: ``form[k]`` is the last value for `k`, ``getlist(k)`` all of them. Values are
+    str, or :class:`UploadFile` for the files of a multipart form."""
 
     __slots__ = ()
 
+    def close(self) -> None:
+        """Closes every uploaded file now (their temporary files are deleted)."""
+        for _, value in self.multi_items():
+            if isinstance(value, UploadFile):
+                value.close()
 
-def _parse_multipart(content_type: str, body: bytes) -> list[tuple[str, FormValue]]:
-    from email.parser import BytesParser
-    from email.policy import HTTP
 
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
-    )
-    if not message.is_multipart() or message.defects:
-        raise HTTPError(400, "malformed multipart body")
-    items: list[tuple[str, FormValue]] = []
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
-            raise HTTPError(400, "multipart part without a name")
-        payload = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        if filename is not None:
-            items.append((name, UploadFile(filename, part.get_content_type(), payload)))
-        else:
-            charset = part.get_content_charset() or "utf-8"
-            try:
-                items.append((name, payload.decode(charset)))
-            except (UnicodeDecodeError, LookupError):
-                raise HTTPError(400, f"form field {name!r} is not valid {charset}") from None
-    return items
+def _parse_urlencoded(body: bytes, current: FormLimits) -> FormData:
+    if body and body.count(b"&") >= current.max_parts:
+        raise HTTPError(400, f"too many form parts (the limit is {current.max_parts})")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPError(400, "form body is not valid UTF-8 / percent-encoding") from None
+    limit = current.max_field_size
+    for name, value in pairs:
+        # A str of n characters is n to 4n bytes in UTF-8: encode only when it could matter.
+        if len(value) > limit or (len(value) * 4 > limit and len(value.encode("utf-8")) > limit):
+            raise HTTPError(413, f"form field {name!r} is larger than {limit} bytes")
+    return FormData(pairs)
 
 
 def parse_form(content_type: str, body: bytes) -> FormData:
-    """Parses a request body according to its Content-Type. HTTPError(400/415) when it can't."""
+    """Parses a request body according to its Content-Type, within :data:`limits`.
+    HTTPError 400 (malformed, too many parts or files), 413 (a field too large) or 415 (not a form)."""
+    current = limits
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
-        try:
-            text = body.decode("utf-8")
-            return FormData(parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict"))
-        except (UnicodeDecodeError, ValueError):
-            raise HTTPError(400, "form body is not valid UTF-8 / percent-encoding") from None
+        return _parse_urlencoded(body, current)
     if media_type == "multipart/form-data":
-        if "boundary=" not in content_type:
-            raise HTTPError(400, "multipart/form-data without a boundary")
-        return FormData(_parse_multipart(content_type, body))
+        return FormData(parse_multipart(body, boundary_of(content_type), current))
     raise HTTPError(415, f"expected a form body, got Content-Type {content_type or '(none)'!r}")

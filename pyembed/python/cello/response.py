@@ -1,9 +1,12 @@
 """Responses built explicitly by a handler (returning a dict is faster; see docs/performance.md)."""
 from __future__ import annotations
 
+import os
+import unicodedata
 from datetime import datetime, timezone
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from . import _cello
 from .datastructures import Headers, HeaderInput
@@ -19,13 +22,31 @@ def _to_bytes(body: Any) -> bytes:
     raise TypeError(f"Response body must be bytes or str, not {type(body).__name__} (use Response.json for data)")
 
 
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """``attachment; filename="..."`` for `filename` (RFC 6266). A name that is not printable ASCII
+    also gets ``filename*=UTF-8''<percent-encoded>`` (RFC 8187, formerly 5987) after an ASCII
+    fallback (accents dropped, other characters replaced by ``_``) for clients that ignore it."""
+    if not isinstance(filename, str):
+        raise TypeError("filename must be str")
+    if all(" " <= c <= "~" for c in filename):
+        return f"{disposition}; filename={_quoted(filename)}"
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", filename) if not unicodedata.combining(c))
+    fallback = "".join(c if " " <= c <= "~" else "_" for c in stripped)
+    encoded = quote(filename, safe="!#$&+.^_`|~-")  # RFC 8187 attr-char stays as it is
+    return f"{disposition}; filename={_quoted(fallback)}; filename*=UTF-8''{encoded}"
+
+
 class Response:
     """An HTTP response: status, headers and a body of bytes.
 
     `headers` is a case-insensitive, mutable :class:`Headers`. Values with CR or LF raise ValueError.
     """
 
-    __slots__ = ("body", "status", "headers", "content_type", "stream_iter")
+    __slots__ = ("body", "status", "headers", "content_type", "stream_iter", "file_path", "file_name")
 
     def __init__(
         self,
@@ -48,6 +69,8 @@ class Response:
             content_type = "text/plain; charset=utf-8"
         self.content_type: str | None = content_type
         self.stream_iter: Iterable[bytes | str] | None = None
+        self.file_path: str | bytes | None = None
+        self.file_name: str | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: HeaderInput = None) -> "Response":
@@ -74,6 +97,26 @@ class Response:
         supported yet."""
         response = cls(b"", status, headers, content_type)
         response.stream_iter = iterable
+        return response
+
+    @classmethod
+    def file(cls, path: str | bytes | os.PathLike[str] | os.PathLike[bytes], filename: str | None = None,
+             content_type: str | None = None, status: int = 200, headers: HeaderInput = None) -> "Response":
+        """The file at `path`, sent by the engine: opened when the response is sent (a relative
+        path is relative to the working directory then), streamed in 64 KiB chunks, with ETag,
+        Last-Modified, Accept-Ranges, 304 for If-None-Match / If-Modified-Since and 206/416 for
+        Range (with status 200 only). The type is guessed from `filename` or else the path, unless
+        `content_type` is given. `filename` makes it a download: ``Content-Disposition: attachment``.
+        A missing file or a directory answers 404, an unreadable one 500 (both logged).
+        See docs/files-and-forms.md."""
+        fspath = os.fspath(path)
+        if ("\0" if isinstance(fspath, str) else b"\0") in fspath:
+            raise ValueError("file path contains a NUL character")
+        response = cls(b"", status, headers, content_type)
+        response.file_path = fspath
+        if filename is not None:
+            response.headers["Content-Disposition"] = content_disposition(filename)
+            response.file_name = filename
         return response
 
     @classmethod
@@ -126,4 +169,6 @@ class Response:
         self.set_cookie(key, "", max_age=0, expires=0, path=path, domain=domain)
 
     def __repr__(self) -> str:
+        if self.file_path is not None:
+            return f"<Response {self.status} file {self.file_path!r}>"
         return f"<Response {self.status} {self.content_type or ''} {len(self.body)} bytes>"

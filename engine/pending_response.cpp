@@ -1,0 +1,50 @@
+#include "engine/pending_response.hpp"
+
+namespace cello::engine {
+
+void PendingResponse::complete(Response res) {
+    std::function<void(Response)> deliver;
+    {
+        std::lock_guard lock(mutex_);
+        if (cancelled_) return;
+        if (!deliver_) {
+            ready_.emplace(std::move(res));
+            return;
+        }
+        deliver = std::move(deliver_);
+    }
+    deliver(std::move(res));  // outside the lock: it posts to the connection's thread
+}
+
+void PendingResponse::attach(std::function<void(Response)> deliver) {
+    std::optional<Response> ready;
+    {
+        std::lock_guard lock(mutex_);
+        if (!ready_) {
+            deliver_ = std::move(deliver);
+            return;
+        }
+        ready.swap(ready_);
+    }
+    deliver(std::move(*ready));
+}
+
+void PendingResponse::on_cancel(std::function<void()> cancel) {
+    std::lock_guard lock(mutex_);
+    cancel_ = std::move(cancel);
+}
+
+void PendingResponse::cancel() {
+    std::function<void()> cancel;
+    {
+        std::lock_guard lock(mutex_);
+        if (cancelled_) return;
+        cancelled_ = true;
+        deliver_ = nullptr;
+        ready_.reset();
+        cancel.swap(cancel_);
+    }
+    if (cancel) cancel();
+}
+
+}  // namespace cello::engine

@@ -1,0 +1,112 @@
+"""Running `async def` handlers: the first step inline on the engine thread, the rest on one asyncio
+loop thread for the process.
+
+The engine thread calls `start(coro, finish)`. It runs the coroutine's first step with the process
+loop set as the running loop, so `asyncio.get_running_loop()`, `create_task`, `asyncio.sleep` and
+friends work from the first line. Doing that from another thread is safe only because the loop
+thread is parked: it holds `gate` whenever it runs Python code and releases it only while it waits in
+`select()`, and the engine thread takes the gate for the first step. If the coroutine finishes in
+that step, no loop is involved and the value is returned. If it awaits, a task continues it on the
+loop; `finish(task)` is called on the loop thread when the task is done.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+_lock = threading.Lock()
+_loop: "_GatedLoop | None" = None
+
+
+class _GatedLoop(asyncio.SelectorEventLoop):
+    """A selector loop that holds `gate` except while it waits for I/O or timers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Lock()
+        select = self._selector.select  # type: ignore[attr-defined]
+
+        def gated_select(timeout: float | None = None) -> Any:
+            self.gate.release()
+            try:
+                return select(timeout)
+            finally:
+                self.gate.acquire()
+
+        self._selector.select = gated_select  # type: ignore[attr-defined]
+
+    def run_gated(self) -> None:
+        with self.gate:
+            self.run_forever()
+
+    def wake(self) -> None:
+        """Makes the loop re-check its queue (new tasks or timers added from the engine thread)."""
+        self._write_to_self()  # type: ignore[attr-defined]
+
+
+def loop() -> _GatedLoop:
+    """The process's asyncio loop, started on its own daemon thread on first use."""
+    global _loop
+    with _lock:
+        if _loop is None:
+            new = _GatedLoop()
+            threading.Thread(target=new.run_gated, name="cello-asyncio", daemon=True).start()
+            _loop = new
+        return _loop
+
+
+async def _resume(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
+    """Continues a coroutine whose first step already ran and is waiting on `waiting_on` (an
+    asyncio future, or None for a bare yield): waits for it, then steps the coroutine again."""
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                # The coroutine yielded the future with the "blocking" flag set, for a Task to
+                # clear; we are that Task's stand-in, so clear it before awaiting it ourselves.
+                waiting_on._asyncio_future_blocking = False
+                try:
+                    await waiting_on
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    pass  # the coroutine itself receives the error when it resumes
+        except asyncio.CancelledError:
+            # The client went away: deliver the cancellation inside the handler.
+            try:
+                waiting_on = coro.throw(asyncio.CancelledError())
+            except StopIteration as done:
+                return done.value
+            continue
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration as done:
+            return done.value
+
+
+def start(coro: Coroutine[Any, Any, Any], finish: Callable[[asyncio.Task[Any]], None]
+          ) -> tuple[bool, Any]:
+    """Runs the first step. Returns (True, value) when the coroutine finished, or (False, task)
+    when it continues on the loop (`finish(task)` is called there when it is done). Exceptions of the
+    first step propagate to the caller."""
+    lp = loop()
+    with lp.gate:
+        asyncio.events._set_running_loop(lp)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration as done:
+            return True, done.value
+        finally:
+            asyncio.events._set_running_loop(None)
+        task = lp.create_task(_resume(coro, waiting_on))
+        task.add_done_callback(finish)
+    lp.wake()
+    return False, task
+
+
+def cancel(task: asyncio.Task[Any]) -> None:
+    """Cancels `task` from any thread."""
+    loop().call_soon_threadsafe(task.cancel)
