@@ -71,6 +71,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("cached", "GET", "/cached", HOME, note=" (@cache)"),
         Endpoint("gzip", "GET", "/json", USERS, (("Accept-Encoding", "gzip"),), note=" (gzip)"),
         Endpoint("origin", "GET", "/", HOME, (("Origin", "http://bench.example"),), note=" (with Origin)"),
+        Endpoint("async", "GET", "/async", HOME, note=" (async def, no await)"),
     )
 }
 
@@ -176,7 +177,7 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
         )  # fmt: skip
 
     known = {
-        "cello": cello("cello", 8001, set(plain) | {"cached", "origin"}),
+        "cello": cello("cello", 8001, set(plain) | {"cached", "origin", "async"}),
         # The same app with gzip on (only the gzip row), and with CORS + request id + metrics on.
         "cello+gzip": cello("cello+gzip", 8005, {"gzip"}, "compression"),
         "cello+mw": cello("cello+mw", 8006, {"root", "origin"}, "cors,request_id,metrics"),
@@ -488,6 +489,9 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
             f"{ours}/fastapi req/s {ratio(rps(e.key, ours), rps(e.key, 'fastapi'))}, "
             f"RSS {ours} {fmt(rss_c, '.1f', ' MB')} vs fastapi {fmt(rss_f, '.1f', ' MB')} ({ratio(rss_c, rss_f)})"
         )
+        if e.key == "async" and rps("root", "cello"):
+            lines.append(f"- {e.label}: async/sync req/s {ratio(rps('async', 'cello'), rps('root', 'cello'))} "
+                         "(the same handler as GET /, declared async def)")
         if rps(e.key, "cello+mw"):
             lines.append(f"- {e.label}: cello+mw/cello req/s {ratio(rps(e.key, 'cello+mw'), rps(e.key, 'cello'))} "
                          "(CORS, request id and metrics on vs none)")

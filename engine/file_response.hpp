@@ -39,8 +39,8 @@ struct FileResult {
 // Adds ETag, Last-Modified, Cache-Control (if given) and Accept-Ranges to res.headers and sets
 // res.content_type; up to 64 KiB is read into res.body, more becomes res.stream with
 // res.stream_length. On any outcome other than Sent, `res` is untouched. Throws std::exception
-// when reading a small file fails (the caller answers 500); a stream that fails later aborts the
-// connection.
+// when reading a small file fails, leaving some of the file's headers in `res` (the caller resets
+// them and answers 500); a stream that fails later aborts the connection.
 FileResult respond_with_file(const Request& req, Response& res, const std::filesystem::path& path,
                              const FileOptions& options);
 

@@ -45,6 +45,11 @@ def echo(request):
     return request.json()
 
 
+@app.get("/async")
+async def home_async(request):
+    return {"message": "Hello, World!"}
+
+
 @app.get("/cached")
 @cache(ttl=300)
 def cached(request):

@@ -263,8 +263,13 @@ void convert_exception(engine::Response& res, const ErrorContext& where) {
         if (app_exception_response(res, where, err)) return;
     } catch (pyb::error_already_set& failed) {
         res.clear();
-        std::fprintf(stderr, "cello: the exception handler for %s failed:\n%s\n", where.handler.data(), failed.what());
+        std::fprintf(stderr, "cello: the exception handler for %.*s failed:\n%s\n",
+                     static_cast<int>(where.handler.size()), where.handler.data(), failed.what());
         err = std::move(failed);  // report the handler's own failure below
+    } catch (const std::exception& bad) {  // e.g. it returned a malformed tuple
+        res.clear();
+        std::fprintf(stderr, "cello: the exception handler for %.*s returned an unusable value: %s\n",
+                     static_cast<int>(where.handler.size()), where.handler.data(), bad.what());
     }
     const std::string_view handler = where.handler;
     const bool debug = where.debug;
@@ -365,6 +370,14 @@ struct AsyncCompletion {
 
     void operator()(pyb::object task) const {
         engine::Response res;
+        // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
+        // its Request object, so the engine detached a copy that stays valid on this thread.
+        PyRequest* const saved = t_request_native;
+        t_request_native = request.cast<PyRequest*>();
+        struct Restore {
+            PyRequest* saved;
+            ~Restore() { t_request_native = saved; }
+        } restore{saved};
         try {
             if (task.attr("cancelled")().cast<bool>()) return;  // the client went away
             const ErrorContext where{method, target, handler, ctx->debug, request.ptr(), ctx->app.ptr()};
@@ -391,46 +404,97 @@ struct AsyncCompletion {
 
 }  // namespace
 
-void PyHandler::run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res) {
-    // Kept for the life of the process (never freed after the interpreter is gone).
-    static PyObject* const start = pyb::object(pyb::module_::import("cello._async").attr("start")).release().ptr();
-    static PyObject* const cancel = pyb::object(pyb::module_::import("cello._async").attr("cancel")).release().ptr();
-    const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
-    auto pending = std::make_shared<engine::PendingResponse>();
-    AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
-                               pyb::reinterpret_borrow<pyb::object>(request)};
-    pyb::tuple outcome;
-    try {
-        outcome = pyb::handle(start)(pyb::handle(coro), pyb::cpp_function(std::move(completion)));
-    } catch (pyb::error_already_set& e) {
-        e.restore();  // the first step raised: an ordinary handler exception
-        convert_exception(res, where);
-        return;
+namespace {
+
+// The asyncio side, looked up once and kept for the life of the process.
+struct AsyncBridge {
+    PyObject* loop;               // cello._async.loop(): the process loop (its thread starts here)
+    PyObject* gate_acquire;       // loop.gate.acquire / release: the loop thread is parked while held
+    PyObject* gate_release;
+    PyObject* set_running_loop;   // asyncio.events._set_running_loop
+    PyObject* continue_on_loop;   // cello._async.continue_on_loop(coro, waiting_on, finish)
+    PyObject* wake;               // loop.wake
+    PyObject* cancel;             // cello._async.cancel(task)
+
+    static const AsyncBridge& get() {
+        static const AsyncBridge bridge = [] {
+            pyb::module_ async = pyb::module_::import("cello._async");
+            pyb::object loop = async.attr("loop")();
+            pyb::object gate = loop.attr("gate");
+            auto keep = [](pyb::object o) { return o.release().ptr(); };
+            return AsyncBridge{keep(loop), keep(gate.attr("acquire")), keep(gate.attr("release")),
+                               keep(pyb::module_::import("asyncio.events").attr("_set_running_loop")),
+                               keep(async.attr("continue_on_loop")), keep(loop.attr("wake")),
+                               keep(async.attr("cancel"))};
+        }();
+        return bridge;
     }
-    if (outcome[0].cast<bool>()) {  // finished without suspending: no loop involved
+};
+
+bool call_ok(PyObject* fn, PyObject* arg = nullptr) {
+    PyObject* r = arg ? PyObject_CallOneArg(fn, arg) : PyObject_CallNoArgs(fn);
+    Py_XDECREF(r);
+    return r != nullptr;
+}
+
+}  // namespace
+
+void PyHandler::run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res) {
+    const AsyncBridge& bridge = AsyncBridge::get();
+    const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
+    // The first step, natively: no StopIteration object and no Python frame of our own, so a
+    // coroutine that never awaits costs little more than a sync handler.
+    if (!call_ok(bridge.gate_acquire)) return convert_exception(res, where);
+    call_ok(bridge.set_running_loop, bridge.loop);
+    PyObject* value = nullptr;
+    const PySendResult step = PyIter_Send(coro, Py_None, &value);
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);  // keep the step's exception aside while we tidy up
+    call_ok(bridge.set_running_loop, Py_None);
+    if (step != PYGEN_NEXT) {
+        call_ok(bridge.gate_release);
+        PyErr_Restore(type, exc, tb);
+        if (step == PYGEN_ERROR) return convert_exception(res, where);
+        pyb::object result = pyb::reinterpret_steal<pyb::object>(value);
         try {
-            convert_result(outcome[1].ptr(), res);
+            convert_result(result.ptr(), res);
         } catch (pyb::error_already_set& e) {
             e.restore();
             convert_exception(res, where);
         }
         return;
     }
-    // Awaiting: the engine thread moves on; a client that leaves cancels the task.
+    // Awaiting: the loop thread continues it; the engine thread moves on.
+    auto pending = std::make_shared<engine::PendingResponse>();
+    AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
+                               pyb::reinterpret_borrow<pyb::object>(request)};
+    pyb::object waiting_on = pyb::reinterpret_steal<pyb::object>(value);
+    PyObject* task_ptr = nullptr;
+    try {
+        pyb::object finish = pyb::cpp_function(std::move(completion));
+        task_ptr = PyObject_CallFunctionObjArgs(bridge.continue_on_loop, coro, waiting_on.ptr(), finish.ptr(), nullptr);
+    } catch (...) {
+    }
+    PyErr_Fetch(&type, &exc, &tb);
+    call_ok(bridge.gate_release);
+    call_ok(bridge.wake);
+    if (!task_ptr) {
+        PyErr_Restore(type, exc, tb);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "could not hand the coroutine to the loop");
+        return convert_exception(res, where);
+    }
     // The task handle may be dropped on any thread: free it with the GIL.
-    std::shared_ptr<pyb::object> task(new pyb::object(outcome[1]), [](pyb::object* p) {
+    std::shared_ptr<pyb::object> task(new pyb::object(pyb::reinterpret_steal<pyb::object>(task_ptr)), [](pyb::object* p) {
         if (!Py_IsInitialized()) return;
         pyb::gil_scoped_acquire gil;
         delete p;
     });
-    pending->on_cancel([task]() {
+    pending->on_cancel([task, cancel = bridge.cancel]() {
         EngineGil gil;
-        PyObject* r = PyObject_CallOneArg(cancel, task->ptr());
-        if (!r) {
+        if (!call_ok(cancel, task->ptr())) {
             std::fprintf(stderr, "cello: cancelling a task failed:\n");
             PyErr_Print();
         }
-        Py_XDECREF(r);
     });
     res.pending = std::move(pending);
 }

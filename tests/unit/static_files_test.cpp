@@ -1,7 +1,10 @@
 // Static files: the parsers (Range, HTTP-date, If-None-Match), the MIME table, and the middleware
 // driven through an Exchange on a temporary directory (streams, descriptors, refusals).
-#include "engine/route_table.hpp"
+#include "engine/conditional.hpp"
+#include "engine/http_date.hpp"
 #include "engine/middleware/static_files.hpp"
+#include "engine/mime_table.hpp"
+#include "engine/route_table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +16,7 @@
 #include <vector>
 
 namespace ce = cello::engine;
-namespace sf = cello::engine::static_files;
+namespace sf = cello::engine;  // the parsers and the MIME table the static files use
 namespace fs = std::filesystem;
 
 namespace {

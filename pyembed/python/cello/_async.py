@@ -91,7 +91,8 @@ def start(coro: Coroutine[Any, Any, Any], finish: Callable[[asyncio.Task[Any]], 
           ) -> tuple[bool, Any]:
     """Runs the first step. Returns (True, value) when the coroutine finished, or (False, task)
     when it continues on the loop (`finish(task)` is called there when it is done). Exceptions of the
-    first step propagate to the caller."""
+    first step propagate to the caller. (The engine does the same natively; this is the reference
+    for tests and for callers outside the engine.)"""
     lp = loop()
     with lp.gate:
         asyncio.events._set_running_loop(lp)
@@ -101,10 +102,17 @@ def start(coro: Coroutine[Any, Any, Any], finish: Callable[[asyncio.Task[Any]], 
             return True, done.value
         finally:
             asyncio.events._set_running_loop(None)
-        task = lp.create_task(_resume(coro, waiting_on))
-        task.add_done_callback(finish)
+        task = continue_on_loop(coro, waiting_on, finish)
     lp.wake()
     return False, task
+
+
+def continue_on_loop(coro: Coroutine[Any, Any, Any], waiting_on: Any,
+                     finish: Callable[[asyncio.Task[Any]], None]) -> asyncio.Task[Any]:
+    """Hands a coroutine whose first step ran to the loop. Call holding `loop().gate`, then wake()."""
+    task = loop().create_task(_resume(coro, waiting_on))
+    task.add_done_callback(finish)
+    return task
 
 
 def cancel(task: asyncio.Task[Any]) -> None:

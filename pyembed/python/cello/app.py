@@ -4,7 +4,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from types import FrameType, MethodType
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from . import _cello
@@ -12,7 +12,7 @@ from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
 from .hooks import HooksMixin
 from .middleware import DEFAULT_CACHE_BYTES, MiddlewareMixin
-from .routing import RoutingMixin
+from .routing import _CO_ASYNC_GENERATOR, _CO_VARARGS, RoutingMixin, _function_of
 
 if TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -40,24 +40,6 @@ class RouteInfo:
 
     def __repr__(self) -> str:
         return f"RouteInfo({self.method} {self.path} -> {self.name})"
-
-
-# Code-object flags (see the `inspect` module): checked directly, because importing `inspect`
-# costs about 2 MB of resident memory in every server.
-_CO_VARARGS = 0x04
-_CO_ASYNC = 0x80 | 0x100 | 0x200  # coroutine, iterable coroutine, async generator
-_CO_ASYNC_GENERATOR = 0x200
-
-
-def _function_of(fn: Any) -> tuple[Any, int]:
-    """The Python function behind `fn` (through decorators' __wrapped__ and bound methods), or
-    None, and how many leading positional parameters are already bound (1 for a bound method)."""
-    bound = 0
-    while hasattr(fn, "__wrapped__"):
-        fn = fn.__wrapped__
-    if isinstance(fn, MethodType):
-        fn, bound = fn.__func__, 1
-    return (fn if hasattr(fn, "__code__") else None), bound
 
 
 def _check_handler(fn: Callable[..., Any], path: str) -> None:

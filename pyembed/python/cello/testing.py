@@ -42,26 +42,27 @@ class TestResponse:
         self.reason: str = raw.reason
         self.http_version: str = "HTTP/1.1" if raw.version == 11 else "HTTP/1.0"
         self.headers = Headers(raw.getheaders())
+        self._parts: list[bytes] = []  # what iter_bytes() has read so far
         self._content: bytes | None = None
 
     def read(self) -> bytes:
-        """The rest of the body (all of it if nothing was read yet)."""
+        """Reads the body to the end; returns all of it (also the part iter_bytes() gave)."""
         if self._content is None:
-            self._content = self._raw.read()
+            self._content = b"".join(self._parts) + self._raw.read()
         return self._content
 
     def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
-        """The body as it arrives: each item is what the server sent so far, up to `chunk_size`
-        bytes (for a chunked response, at most one chunk)."""
+        """The body as it arrives, in pieces of at most `chunk_size` bytes (of a chunked body, at
+        most one chunk each)."""
         if self._content is not None:
             if self._content:
                 yield self._content
             return
-        parts = []
-        while chunk := self._raw.read1(chunk_size):
-            parts.append(chunk)
+        while self._content is None and (chunk := self._raw.read1(chunk_size)):
+            self._parts.append(chunk)
             yield chunk
-        self._content = b"".join(parts)
+        if self._content is None:
+            self._content = b"".join(self._parts)
 
     def iter_text(self, chunk_size: int = 65536) -> Iterator[str]:
         """`iter_bytes()` decoded incrementally with the response's charset."""
