@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,10 +61,17 @@ struct Request {
 // per chunk, so each is flushed as produced. Destroyed early when the client goes away.
 class BodySource {
 public:
+    enum class Pull { Chunk, End, Later };
+
     virtual ~BodySource() = default;
     // Replaces `chunk` with the next piece; false at the end. An exception aborts the connection
     // (the status line has already been sent).
     virtual bool next(std::string& chunk) = 0;
+    // The connection's call. Sources whose data arrives from elsewhere (an asyncio task) answer
+    // Later when nothing is there yet, and call `ready` (from any thread) once pull() has more.
+    virtual Pull pull(std::string& chunk, const std::function<void()>& /*ready*/) {
+        return next(chunk) ? Pull::Chunk : Pull::End;
+    }
 };
 
 class PendingResponse;  // pending_response.hpp

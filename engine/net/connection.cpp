@@ -298,6 +298,7 @@ private:
         if (streamed) {
             stream_ = std::move(res_.stream);
             chunked_ = !sized && storage_.version != 10;
+            if (!stream_ready_) stream_ready_ = make_stream_ready();
         }
         if (!table->middleware().empty()) {
             if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
@@ -383,11 +384,11 @@ private:
 
     // Sends the next chunk of a streamed body (or the end of it).
     void pump_stream() {
-        bool more = true;
+        auto pulled = BodySource::Pull::Chunk;
         try {
-            while (more && out_.empty()) {
-                more = stream_->next(chunk_);
-                if (more) {
+            while (pulled == BodySource::Pull::Chunk && out_.empty()) {
+                pulled = stream_->pull(chunk_, stream_ready_);
+                if (pulled == BodySource::Pull::Chunk) {
                     if (chunked_) append_chunk(out_, chunk_);
                     else out_ += chunk_;
                 }
@@ -398,7 +399,14 @@ private:
             close();
             return;
         }
-        if (!more) {
+        if (pulled == BodySource::Pull::Later && out_.empty()) {
+            // Nothing to send until the source calls ready(); meanwhile the sweep watches the peer.
+            stream_waiting_ = true;
+            state_ = State::Handling;
+            self_ = shared_from_this();
+            return;
+        }
+        if (pulled == BodySource::Pull::End) {
             stream_.reset();
             if (chunked_) out_ += kLastChunk;
             if (out_.empty()) {  // a sized stream ends with its last data write
@@ -410,27 +418,41 @@ private:
         flush();
     }
 
+    // Installed once per connection: an asynchronous body source wakes the connection through it.
+    std::function<void()> make_stream_ready() {
+        std::weak_ptr<HttpConnection> self = weak_from_this();
+        auto& io = worker_.io();
+        return [self, &io] {
+            asio::post(io, [self] {
+                if (auto conn = self.lock()) conn->stream_ready();
+            });
+        };
+    }
+
+    void stream_ready() {
+        if (!stream_waiting_ || !stream_ || !socket_.is_open()) return;
+        stream_waiting_ = false;
+        const auto keep = std::move(self_);
+        pump_stream();
+    }
+
     void close() {
         if (waiting_) {
             waiting_->cancel();  // the client is gone: stop the handler's task
             waiting_.reset();
             waiting_table_.reset();
             resumed_.reset();
-            // Dropping self_ last: it may be the final reference, and nothing may touch `this` after.
-            if (self_) {
-                error_code ec;
-                socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-                socket_.close(ec);
-                asio::post(worker_.io(), [keep = std::move(self_)] {});
-                return;
-            }
         }
-        stream_.reset();  // stops a generator whose client went away
+        stream_.reset();  // stops a generator (or cancels an async one) whose client went away
+        stream_waiting_ = false;
         complete_pending();
-        if (!socket_.is_open()) return;
-        error_code ec;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-        socket_.close(ec);
+        if (socket_.is_open()) {
+            error_code ec;
+            socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+            socket_.close(ec);
+        }
+        // Held while nothing else was: released later, so that `this` outlives this call.
+        if (self_) asio::post(worker_.io(), [keep = std::move(self_)] {});
     }
 
     Worker& worker_;
@@ -448,7 +470,9 @@ private:
     std::shared_ptr<const RouteTable> waiting_table_;
     std::optional<Response> resumed_;  // arrived while a write was in flight
     bool writing_ = false;
-    std::shared_ptr<HttpConnection> self_;  // held while a handler is pending
+    std::shared_ptr<HttpConnection> self_;  // held while a handler or an async body source is pending
+    bool stream_waiting_ = false;           // an async body source has nothing yet
+    std::function<void()> stream_ready_;
     std::vector<Completion> pending_;  // answered, not yet written
     std::vector<std::chrono::steady_clock::time_point> pending_start_;
     std::shared_ptr<const RouteTable> pending_table_;

@@ -10,6 +10,7 @@
 #include "py_request.hpp"
 
 #include <cstdio>
+#include <mutex>
 
 namespace cello::py {
 
@@ -73,7 +74,7 @@ public:
     IteratorSource(pyb::object iterator, std::string first) : it_(std::move(iterator)), first_(std::move(first)) {}
 
     ~IteratorSource() override {
-        EngineGil gil;
+        pyb::gil_scoped_acquire gil;  // usually an engine thread; the loop thread if never sent
         // Closing a generator raises GeneratorExit inside it: its finally blocks run now.
         if (PyObject_HasAttrString(it_.ptr(), "close")) {
             PyObject* r = PyObject_CallMethod(it_.ptr(), "close", nullptr);
@@ -115,9 +116,97 @@ private:
     std::string first_;  // pulled before the headers, so early failures still become a 500
 };
 
+// An async iterable as the engine's BodySource: cello._async.AsyncStream runs it on the asyncio
+// loop and buffers its items; pull() takes them on the engine thread, or answers Later and is woken
+// through `ready` when the loop has more.
+class AsyncIteratorSource final : public engine::BodySource {
+public:
+    explicit AsyncIteratorSource(pyb::handle aiterable) : wake_(std::make_shared<Wake>()) {
+        static PyObject* const stream_type =
+            pyb::object(pyb::module_::import("cello._async").attr("AsyncStream")).release().ptr();
+        std::weak_ptr<Wake> wake = wake_;
+        pyb::cpp_function notify([wake] {
+            if (auto w = wake.lock()) w->signal();
+        });
+        stream_ = pyb::reinterpret_borrow<pyb::object>(stream_type)(aiterable, notify);
+    }
+
+    ~AsyncIteratorSource() override {
+        pyb::gil_scoped_acquire gil;  // usually an engine thread; the loop thread if never sent
+        if (PyObject* r = PyObject_CallMethod(stream_.ptr(), "close", nullptr)) Py_DECREF(r);
+        else PyErr_Print();
+        stream_ = pyb::object();
+    }
+
+    bool next(std::string&) override { throw std::logic_error("an async source is pulled, not iterated"); }
+
+    Pull pull(std::string& chunk, const std::function<void()>& ready) override {
+        chunk.clear();
+        while (true) {
+            {
+                EngineGil gil;
+                pyb::tuple taken = stream_.attr("take")();
+                pyb::list items = taken[0];
+                for (pyb::handle item : items) append_chunk_bytes(item.ptr(), chunk);
+                if (!taken[2].is_none()) {
+                    pyb::object error = taken[2];
+                    std::fprintf(stderr, "cello: exception in a streamed response (the connection is closed): %s\n",
+                                 pyb::repr(error).cast<std::string>().c_str());
+                    throw std::runtime_error("stream failed");
+                }
+                if (!chunk.empty() || items.size() > 0) return Pull::Chunk;
+                if (taken[1].cast<bool>()) return Pull::End;
+            }
+            if (wake_->arm(ready)) return Pull::Later;  // else: items arrived meanwhile, take again
+        }
+    }
+
+private:
+    // The hand-off between the loop thread's notify() and the connection's ready callback, so
+    // that a notification between take() and arm() is never lost.
+    struct Wake {
+        std::mutex mutex;
+        std::function<void()> ready;
+        bool signalled = false;
+
+        void signal() {
+            std::function<void()> r;
+            {
+                std::lock_guard lock(mutex);
+                if (!ready) {
+                    signalled = true;
+                    return;
+                }
+                r.swap(ready);
+            }
+            r();
+        }
+        bool arm(const std::function<void()>& r) {  // false: a signal came first
+            std::lock_guard lock(mutex);
+            if (signalled) {
+                signalled = false;
+                return false;
+            }
+            ready = r;
+            return true;
+        }
+    };
+
+    std::shared_ptr<Wake> wake_;
+    pyb::object stream_;
+};
+
+bool is_async_iterable(PyObject* o) { return PyObject_HasAttrString(o, "__aiter__"); }
+
 // Sets up a streamed body from an iterable. The first item is pulled now: an exception before the
 // first yield is an ordinary 500, and a str or bytes first item picks the default content type.
 void stream_from(PyObject* iterable, engine::Response& res, bool set_content_type) {
+    if (is_async_iterable(iterable)) {
+        if (set_content_type) res.content_type = "text/plain; charset=utf-8";
+        res.body.clear();
+        res.stream = std::make_unique<AsyncIteratorSource>(pyb::handle(iterable));
+        return;
+    }
     pyb::object it = pyb::reinterpret_steal<pyb::object>(PyObject_GetIter(iterable));
     if (!it) throw pyb::error_already_set();
     pyb::object first = pyb::reinterpret_steal<pyb::object>(PyIter_Next(it.ptr()));
@@ -233,10 +322,7 @@ void convert_result(PyObject* result, engine::Response& res) {
     if (PyGen_Check(result) || (PyIter_Check(result) && !PyUnicode_Check(result) && !PyBytes_Check(result))) {
         return stream_from(result, res, true);  // a generator or other iterator: chunked streaming
     }
-    if (PyAsyncGen_CheckExact(result) || PyCoro_CheckExact(result)) {
-        throw pyb::type_error(std::string("handler returned ") + Py_TYPE(result)->tp_name +
-                              "; async handlers and async generators are not supported yet");
-    }
+    if (PyAsyncGen_CheckExact(result)) return stream_from(result, res, true);
     set_body_from(result, res);
 }
 

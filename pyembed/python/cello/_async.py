@@ -12,6 +12,7 @@ loop; `finish(task)` is called on the loop thread when the task is done.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -118,3 +119,67 @@ def continue_on_loop(coro: Coroutine[Any, Any, Any], waiting_on: Any,
 def cancel(task: asyncio.Task[Any]) -> None:
     """Cancels `task` from any thread."""
     loop().call_soon_threadsafe(task.cancel)
+
+
+class AsyncStream:
+    """Runs an async iterable on the loop and buffers what it yields for an engine thread.
+
+    The engine calls `take()` (any thread, GIL held) and is woken through `notify` (called on the
+    loop thread) when there is more. At most `limit` items wait in the buffer: the producer waits
+    for the engine to catch up (backpressure). `close()` cancels the producer: the async generator
+    receives CancelledError at its current await, then its finally blocks run.
+    """
+
+    def __init__(self, aiterable: Any, notify: Callable[[], None], limit: int = 16) -> None:
+        self._aiterable = aiterable
+        self._notify = notify
+        self._limit = limit
+        self._items: collections.deque[Any] = collections.deque()
+        self._done = False
+        self._error: BaseException | None = None
+        self._space: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        loop().call_soon_threadsafe(self._start)
+
+    def _start(self) -> None:
+        if self._closed:
+            return
+        self._space = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        assert self._space is not None
+        try:
+            async for item in self._aiterable:
+                self._items.append(item)
+                self._notify()
+                while len(self._items) >= self._limit:
+                    self._space.clear()
+                    await self._space.wait()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # reported to the engine, which aborts the response
+            self._error = error
+        finally:
+            self._done = True
+            self._notify()
+
+    def take(self) -> tuple[list[Any], bool, BaseException | None]:
+        """Everything buffered, whether the producer is finished, and its error if it failed."""
+        items = []
+        while self._items:
+            items.append(self._items.popleft())
+        if items and self._space is not None:
+            loop().call_soon_threadsafe(self._space.set)
+        return items, self._done and not self._items, self._error
+
+    def close(self) -> None:
+        """Stops the producer (from any thread)."""
+        self._closed = True
+
+        def cancel() -> None:
+            if self._task is not None and not self._task.done():
+                self._task.cancel()
+
+        loop().call_soon_threadsafe(cancel)

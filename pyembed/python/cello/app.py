@@ -12,7 +12,7 @@ from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
 from .hooks import HooksMixin
 from .middleware import DEFAULT_CACHE_BYTES, MiddlewareMixin
-from .routing import _CO_ASYNC_GENERATOR, _CO_VARARGS, RoutingMixin, _function_of
+from .routing import _CO_VARARGS, RoutingMixin, _function_of
 
 if TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -50,11 +50,6 @@ def _check_handler(fn: Callable[..., Any], path: str) -> None:
         return  # a builtin or callable object: let it try
     code = func.__code__
     label = getattr(fn, "__qualname__", repr(fn))
-    if code.co_flags & _CO_ASYNC_GENERATOR:
-        raise NotImplementedError(
-            f"{label} for {path!r} is an async generator; streaming from async generators is not "
-            "available in this version (return a sync generator or Response.stream)"
-        )
     defaults = len(func.__defaults__ or ())
     positional = code.co_argcount - bound
     required = positional - defaults

@@ -90,11 +90,11 @@ class Response:
     @classmethod
     def stream(cls, iterable: Iterable[bytes | str], content_type: str | None = None, status: int = 200,
                headers: HeaderInput = None) -> "Response":
-        """Chunked response whose body is produced by `iterable` (e.g. a generator), each item
-        sent as soon as it is produced. Items are bytes or str (UTF-8). If the client goes away,
-        a generator is closed (GeneratorExit inside it). The iterable runs on the engine thread
-        that owns the connection: a slow producer holds that thread. Async iterables are not
-        supported yet."""
+        """Chunked response whose body is produced by `iterable`, each item sent as soon as it is
+        produced. Items are bytes or str (UTF-8). A sync iterable (a generator) runs on the engine
+        thread that owns the connection, so a slow producer holds that thread; an async iterable (an
+        async generator) runs on the process's asyncio loop. If the client goes away, a generator
+        is closed (GeneratorExit inside it) and an async one cancelled (CancelledError)."""
         response = cls(b"", status, headers, content_type)
         response.stream_iter = iterable
         return response
@@ -117,6 +117,20 @@ class Response:
         if filename is not None:
             response.headers["Content-Disposition"] = content_disposition(filename)
             response.file_name = filename
+        return response
+
+    @classmethod
+    def sse(cls, events: Any, keepalive: float | None = 15.0, status: int = 200,
+            headers: HeaderInput = None) -> "Response":
+        """Server-Sent Events (text/event-stream) from an iterable or async iterable of events:
+        str (the data) or dicts with data/event/id/retry/comment (see cello.sse.format_event).
+        Each event is flushed as it is produced; a ": keep-alive" comment is sent after
+        `keepalive` seconds without an event. A client that goes away stops the stream."""
+        from .sse import event_stream
+
+        response = cls.stream(event_stream(events, keepalive), "text/event-stream; charset=utf-8", status, headers)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.headers.setdefault("X-Accel-Buffering", "no")  # tell nginx-style proxies not to buffer
         return response
 
     @classmethod
