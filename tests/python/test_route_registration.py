@@ -82,14 +82,13 @@ def test_async_handler_is_accepted():
     assert [r.path for r in app.routes] == ["/async"]
 
 
-def test_async_generator_handler_is_not_implemented():
+def test_async_generator_handler_is_accepted():
     app = App()
 
     async def agen(request):
         yield b"x"
 
-    with pytest.raises(NotImplementedError):
-        app.get("/agen")(agen)
+    assert app.get("/agen")(agen) is agen
 
 
 def test_handler_must_take_one_argument():
