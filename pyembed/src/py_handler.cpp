@@ -5,6 +5,7 @@
 #include "engine/pending_response.hpp"
 #include "engine/status.hpp"
 #include "engine_thread_state.hpp"
+#include "gil_once.hpp"
 #include "json_writer.hpp"
 #include "py_file_response.hpp"
 #include "py_request.hpp"
@@ -122,8 +123,11 @@ private:
 class AsyncIteratorSource final : public engine::BodySource {
 public:
     explicit AsyncIteratorSource(pyb::handle aiterable) : wake_(std::make_shared<Wake>()) {
-        static PyObject* const stream_type =
-            pyb::object(pyb::module_::import("cello._async").attr("AsyncStream")).release().ptr();
+        static std::atomic<PyObject* const*> slot{nullptr};
+        static std::mutex mutex;
+        PyObject* const stream_type = gil_once(slot, mutex, [] {
+            return pyb::object(pyb::module_::import("cello._async").attr("AsyncStream")).release().ptr();
+        });
         std::weak_ptr<Wake> wake = wake_;
         pyb::cpp_function notify([wake] {
             if (auto w = wake.lock()) w->signal();
@@ -503,7 +507,9 @@ struct AsyncBridge {
     PyObject* cancel;             // cello._async.cancel(task)
 
     static const AsyncBridge& get() {
-        static const AsyncBridge bridge = [] {
+        static std::atomic<const AsyncBridge*> slot{nullptr};
+        static std::mutex mutex;
+        return gil_once(slot, mutex, [] {
             pyb::module_ async = pyb::module_::import("cello._async");
             pyb::object loop = async.attr("loop")();
             pyb::object gate = loop.attr("gate");
@@ -512,8 +518,7 @@ struct AsyncBridge {
                                keep(pyb::module_::import("asyncio.events").attr("_set_running_loop")),
                                keep(async.attr("continue_on_loop")), keep(loop.attr("wake")),
                                keep(async.attr("cancel"))};
-        }();
-        return bridge;
+        });
     }
 };
 
