@@ -149,6 +149,12 @@ void PyServer::serve_forever() {
     }
 }
 
+void PyServer::replace_routes(const PyRouteTable& routes) {
+    auto snapshot = routes.snapshot();
+    for (const auto& m : snapshot->middleware()) m->prepare(server_->options().workers);
+    holder_->replace(std::move(snapshot));
+}
+
 void PyServer::define(pyb::module_& m) {
     pyb::class_<PyServer>(m, "Server", "The native HTTP server.")
         .def(pyb::init<const PyRouteTable&, const pyb::dict&>(), pyb::arg("routes"), pyb::arg("options"))
@@ -156,6 +162,7 @@ void PyServer::define(pyb::module_& m) {
         .def("stop", &PyServer::stop)
         .def("wait", &PyServer::wait, pyb::arg("timeout"))
         .def("serve_forever", &PyServer::serve_forever)
+        .def("replace_routes", &PyServer::replace_routes, pyb::arg("routes"))
         .def_property_readonly("port", &PyServer::port);
 }
 

@@ -45,6 +45,8 @@ public:
     bool wait(double timeout);    // GIL released while waiting; true when stopped
     void serve_forever();         // start, then wait; Ctrl-C / SIGTERM (Python handlers) stop it
     std::uint16_t port() const { return server_->port(); }
+    // Hot reload: new requests use `routes`; requests in flight finish on the old snapshot.
+    void replace_routes(const PyRouteTable& routes);
 
     static void define(pyb::module_& m);
 

@@ -151,20 +151,23 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             config = resolve(given, vars(flags))
         except ValueError as e:
             parser.error(str(e))
-        serve(self, config)
+        main = sys.modules.get("__main__")
+        script = getattr(main, "__file__", None) if main is not None and getattr(main, "app", None) is self else None
+        serve(self, config, reload_target=script)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(app: App, config: RunConfig) -> None:
+def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None:
     """Runs `app` with `config` in this process: startup hooks, then the server until Ctrl-C or
     SIGTERM, the graceful stop, then shutdown hooks. Returns after a clean stop. A failing startup
     hook exits with status 1 before the socket opens; a failing shutdown hook, with status 1 after
     the remaining hooks ran. Tracebacks go to stderr."""
-    if config.reload:
-        raise SystemExit("cello: --reload is not available in this version of Cello")
+    if config.reload and not reload_target:
+        raise SystemExit("cello: --reload needs to know where the app comes from: "
+                         "use `cello run app.py --reload` or app.run() from a script")
     if config.processes > 1:
         raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
     server = app.build_server(config)
@@ -174,9 +177,12 @@ def serve(app: App, config: RunConfig) -> None:
     try:
         if not _startup(app):
             return
+        reloader = _start_reloader(reload_target, server, config) if config.reload else None
         try:
             _serve_until_stopped(app, server, config)
         finally:
+            if reloader is not None:
+                reloader.stop()
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
             shutdown_ok = _shutdown(app)
     finally:
@@ -184,6 +190,20 @@ def serve(app: App, config: RunConfig) -> None:
     print("cello: stopped", file=sys.stderr, flush=True)
     if not shutdown_ok:
         raise SystemExit(1)
+
+
+def _start_reloader(target: str, server: Any, config: RunConfig) -> Any:
+    """Watches the app's directory and swaps in re-imported code (cello.reload)."""
+    from pathlib import Path
+
+    from .cli import load_app
+    from .reload import Reloader, make_reload
+
+    location = target.partition(":")[0]
+    root = Path(location).resolve().parent if location.endswith(".py") else Path.cwd()
+    reloader = Reloader(root, make_reload(lambda: load_app(target), server, config, root)).start()
+    print(f"cello: watching {root} for changes", file=sys.stderr, flush=True)
+    return reloader
 
 
 def _startup(app: App) -> bool:

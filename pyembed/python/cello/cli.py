@@ -99,5 +99,5 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"cello: {e}", file=sys.stderr)
         return 2
-    serve(app, config)
+    serve(app, config, reload_target=args.target)
     return 0

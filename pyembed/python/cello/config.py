@@ -43,7 +43,7 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--logs", dest="logs", action="store_true", default=s,
                         help="request log on (the default in development)")
     parser.add_argument("--reload", action="store_true", default=s,
-                        help="reload on code changes (not available yet in this version)")
+                        help="reload the app in-process when its .py files change (development)")
     parser.add_argument("--processes", type=int, default=s, metavar="N",
                         help="cluster mode with N processes (not available yet in this version)")
 
