@@ -174,7 +174,7 @@ def test_run_argument_beats_default():
     assert "cello: stopped" in rest
 
 
-@pytest.mark.parametrize("flag", [["--reload"], ["--processes", "2"]])
+@pytest.mark.parametrize("flag", [["--processes", "2"]])
 def test_unavailable_features_fail_clearly(flag):
     result = support.run_cli("run", support.app_path("basic_app.py"), "--port", "0", *flag, timeout=30)
     assert result.returncode != 0, result
