@@ -1,4 +1,5 @@
-"""Fixtures of the Cello suite: real `cello` server subprocesses on ephemeral ports.
+"""Fixtures of the Cello suite: the apps of tests/python/apps/ imported in-process (for TestClient),
+and real `cello` server subprocesses on ephemeral ports (where the process itself is under test).
 
 Environment (set by CTest): CELLO_BUILD_DIR (default <repo>/build) and PYTHONPATH=<build>/python.
 <build>/python is put on sys.path here too, so `from cello import App` works in-process.
@@ -10,8 +11,10 @@ Most test modules hold one module-scoped server so the whole suite stays fast.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
 import pytest
 
@@ -30,6 +33,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(f"no cello binary at {support.CELLO_BIN}: build first or set CELLO_BUILD_DIR")
     if not (support.PYTHON_DIR / "cello").is_dir():
         raise pytest.UsageError(f"no cello package under {support.PYTHON_DIR}: build first or set CELLO_BUILD_DIR")
+
+
+@pytest.fixture(scope="session")
+def import_app() -> Callable[[str], ModuleType]:
+    """Imports a module of tests/python/apps/ in this process: `import_app("returns_app").app` is
+    the App to hand to `TestClient`. Modules are imported once per session (module state is shared
+    by the tests that use them, as it was by the tests of one server process)."""
+    if str(support.APPS) not in sys.path:
+        sys.path.insert(0, str(support.APPS))
+    return importlib.import_module
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Helpers shared by the Cello test suite: starting servers as subprocesses and talking HTTP to them.
 
-Everything here goes over real sockets to a real `cello` process: `http.client` for ordinary
-requests and a tiny raw-socket client (`RawConnection`) for keep-alive, pipelining and bad input.
+Everything here goes over real sockets: `http.client` for ordinary requests to a `cello` process,
+and a tiny raw-socket client (`RawConnection`) for keep-alive, pipelining, HEAD framing and bad
+input, to a `cello` process or to the port of an in-process `TestClient` (`RawConnection(client.port)`).
 """
 from __future__ import annotations
 
@@ -224,10 +225,14 @@ def running(app: str, *args: str, via: str = "cello", cwd: str | Path | None = N
 # -- HTTP clients ---------------------------------------------------------------------------------
 
 class Headers:
-    """Response headers: case-insensitive `get`, `getlist`, `in`."""
+    """Response headers: case-insensitive `get`, `getlist`, `in`; `items()` for every pair."""
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self.pairs = pairs
+
+    def items(self) -> list[tuple[str, str]]:
+        """All (name, value) pairs in order, repeated names included (as `cello.Headers.items()`)."""
+        return list(self.pairs)
 
     def getlist(self, name: str) -> list[str]:
         lower = name.lower()
@@ -291,6 +296,19 @@ def request(port: int, method: str, path: str, body: bytes | str | None = None,
         conn.close()
 
 
+def captured_stderr(capfd: Any, *needles: str, timeout: float = 5.0) -> str:
+    """For in-process servers (TestClient): what this process wrote to stderr since the last read
+    of `capfd` (pytest's fd-level capture, so the engine threads' writes are included), once every
+    needle appeared or `timeout` passed (log lines may trail the response a little)."""
+    text = ""
+    deadline = time.monotonic() + timeout
+    while True:
+        text += capfd.readouterr().err
+        if all(needle in text for needle in needles) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.02)
+
+
 # RFC 9110 renamed a few reason phrases; either spelling is a correct reason phrase.
 _ALTERNATIVE_PHRASES = {
     413: {"Content Too Large", "Payload Too Large", "Request Entity Too Large"},
@@ -307,10 +325,12 @@ def reason_phrases(status: int) -> set[str]:
     return {HTTPStatus(status).phrase} | _ALTERNATIVE_PHRASES.get(status, set())
 
 
-def assert_error_shape(reply: Reply, status: int, detail: Any = ...) -> dict[str, Any]:
-    """The framework's common error body: {"error": <reason phrase>, "status": code, "detail": ...}."""
-    assert reply.status == status, reply
-    assert (reply.content_type or "").startswith("application/json"), reply
+def assert_error_shape(reply: Any, status: int, detail: Any = ...) -> dict[str, Any]:
+    """The framework's common error body: {"error": <reason phrase>, "status": code, "detail": ...}.
+    `reply` is a `Reply` of this module or a `cello.testing.TestResponse`."""
+    code = reply.status_code if hasattr(reply, "status_code") else reply.status
+    assert code == status, reply
+    assert (reply.headers.get("Content-Type") or "").startswith("application/json"), reply
     data = reply.json()
     assert isinstance(data, dict), data
     assert data.get("status") == status, data

@@ -1,4 +1,5 @@
-"""Native JSON (API.md "What a handler may return"): serialization of handler results and request.json()."""
+"""Native JSON (API.md "What a handler may return"): serialization of handler results and request.json(),
+through the app served in-process by TestClient (development: 500 bodies carry the traceback)."""
 from __future__ import annotations
 
 import json
@@ -8,45 +9,47 @@ import sys
 import pytest
 
 import support
+from cello.testing import TestClient
 
-sys.path.insert(0, str(support.APPS))
+if str(support.APPS) not in sys.path:
+    sys.path.insert(0, str(support.APPS))
 import json_app  # noqa: E402  (the expected values live next to the app)
 
 
 @pytest.fixture(scope="module")
-def server():
-    with support.running("json_app.py", "--env", "development") as s:
-        yield s
+def client():
+    with TestClient(json_app.app, env="development") as c:
+        yield c
 
 
-def get_json(server, path):
-    r = server.get(path)
-    assert r.status == 200, r
-    assert r.content_type == "application/json", r
+def get_json(client, path):
+    r = client.get(path)
+    assert r.status_code == 200, r
+    assert r.headers.get("content-type") == "application/json", r
     return r, r.json()
 
 
-def test_nested(server):
-    r, data = get_json(server, "/json/nested")
+def test_nested(client):
+    r, data = get_json(client, "/json/nested")
     assert data == json_app.NESTED
-    assert r.body == json.dumps(json_app.NESTED, separators=(",", ":")).encode()
+    assert r.content == json.dumps(json_app.NESTED, separators=(",", ":")).encode()
 
 
-def test_non_ascii_and_escapes(server):
-    r, data = get_json(server, "/json/unicode")
+def test_non_ascii_and_escapes(client):
+    r, data = get_json(client, "/json/unicode")
     assert data == json_app.UNICODE
-    r.body.decode("utf-8")  # valid UTF-8
-    assert b"\n" not in r.body and b"\t" not in r.body and b"\x00" not in r.body  # control chars escaped
+    r.content.decode("utf-8")  # valid UTF-8
+    assert b"\n" not in r.content and b"\t" not in r.content and b"\x00" not in r.content  # control chars escaped
 
 
-def test_big_ints(server):
-    _, data = get_json(server, "/json/bigints")
+def test_big_ints(client):
+    _, data = get_json(client, "/json/bigints")
     assert data == json_app.BIG_INTS
     assert all(type(v) is int for v in data.values())
 
 
-def test_floats_round_trip(server):
-    _, data = get_json(server, "/json/floats")
+def test_floats_round_trip(client):
+    _, data = get_json(client, "/json/floats")
     assert len(data) == len(json_app.FLOATS)
     for got, want in zip(data, json_app.FLOATS):
         assert got == want, (got, want)
@@ -55,22 +58,22 @@ def test_floats_round_trip(server):
 
 
 @pytest.mark.parametrize("path, word", [("/json/nan", "nan"), ("/json/inf", "inf")])
-def test_nan_and_inf_are_500_naming_the_problem(server, path, word):
-    r = server.get(path)
+def test_nan_and_inf_are_500_naming_the_problem(client, path, word):
+    r = client.get(path)
     data = support.assert_error_shape(r, 500)
     text = (str(data.get("detail")) + str(data.get("traceback", ""))).lower()
     assert word in text, data
-    assert server.get("/json/nested").status == 200
+    assert client.get("/json/nested").status_code == 200
 
 
-def test_dataclass(server):
-    _, data = get_json(server, "/json/dataclass")
+def test_dataclass(client):
+    _, data = get_json(client, "/json/dataclass")
     assert data == {"point": {"x": 1, "y": 2.5, "label": "p"},
                     "segment": {"start": {"x": 0, "y": 0.0, "label": "a"}, "end": {"x": 3, "y": 4.0, "label": "b"}}}
 
 
-def test_datetime_and_date_iso8601(server):
-    _, data = get_json(server, "/json/datetime")
+def test_datetime_and_date_iso8601(client):
+    _, data = get_json(client, "/json/datetime")
     assert data["naive"] == "2024-01-02T03:04:05"
     assert data["micro"] == "2024-01-02T03:04:05.123456"
     assert data["aware"] in ("2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05Z")
@@ -78,72 +81,72 @@ def test_datetime_and_date_iso8601(server):
     assert data["date"] == "2024-12-31"
 
 
-def test_uuid(server):
-    _, data = get_json(server, "/json/uuid")
+def test_uuid(client):
+    _, data = get_json(client, "/json/uuid")
     assert data == {"id": "12345678-1234-5678-1234-567812345678"}
 
 
-def test_decimal(server):
+def test_decimal(client):
     """docs/api.md: a Decimal is a JSON number with the exact digits."""
-    r, data = get_json(server, "/json/decimal")
-    assert r.body == b'{"price":19.99,"whole":3}', r
+    r, data = get_json(client, "/json/decimal")
+    assert r.content == b'{"price":19.99,"whole":3}', r
 
 
-def test_decimal_nan_is_500(server):
-    support.assert_error_shape(server.get("/json/decimal-nan"), 500)
+def test_decimal_nan_is_500(client):
+    support.assert_error_shape(client.get("/json/decimal-nan"), 500)
 
 
-def test_cycle_is_500_not_a_crash(server):
-    r = server.get("/json/cycle")
+def test_cycle_is_500_not_a_crash(client):
+    r = client.get("/json/cycle")
     support.assert_error_shape(r, 500)
-    assert server.get("/json/nested").status == 200
+    assert client.get("/json/nested").status_code == 200
 
 
-def test_nesting_limit(server):
-    _, data = get_json(server, "/json/deep?depth=200")
+def test_nesting_limit(client):
+    _, data = get_json(client, "/json/deep?depth=200")
     depth = 0
     while isinstance(data, list) and data:
         data, depth = data[0], depth + 1
     assert depth == 199
-    support.assert_error_shape(server.get("/json/deep?depth=5000"), 500)
-    assert server.get("/json/nested").status == 200
+    support.assert_error_shape(client.get("/json/deep?depth=5000"), 500)
+    assert client.get("/json/nested").status_code == 200
 
 
-def test_enum_uses_value(server):
-    _, data = get_json(server, "/json/enum")
+def test_enum_uses_value(client):
+    _, data = get_json(client, "/json/enum")
     assert data == {"color": "red", "green": 2, "level": 3}
 
 
-def test_dunder_json(server):
-    _, data = get_json(server, "/json/dunder-json")
+def test_dunder_json(client):
+    _, data = get_json(client, "/json/dunder-json")
     assert data == {"money": {"amount": 5, "currency": "EUR"}, "list": [{"amount": 1, "currency": "USD"}]}
 
 
 @pytest.mark.parametrize("path, type_name", [("/json/unsupported", "Widget"), ("/json/unsupported-set", "set")])
-def test_unsupported_type_is_500_naming_the_type(server, path, type_name):
-    r = server.get(path)
+def test_unsupported_type_is_500_naming_the_type(client, path, type_name):
+    r = client.get(path)
     data = support.assert_error_shape(r, 500)
     assert type_name in str(data.get("detail")) + str(data.get("traceback", "")), data
-    assert server.get("/json/nested").status == 200
+    assert client.get("/json/nested").status_code == 200
 
 
-def test_non_str_keys_like_json_dumps(server):
-    r, data = get_json(server, "/json/keys")
+def test_non_str_keys_like_json_dumps(client):
+    r, data = get_json(client, "/json/keys")
     expected = {7: "int", 2.5: "float", True: "true", False: "false", None: "none", "s": "str"}
-    assert r.body == json.dumps(expected, separators=(",", ":")).encode()
+    assert r.content == json.dumps(expected, separators=(",", ":")).encode()
 
 
-def test_unsupported_key_is_500(server):
-    support.assert_error_shape(server.get("/json/bad-key"), 500)
+def test_unsupported_key_is_500(client):
+    support.assert_error_shape(client.get("/json/bad-key"), 500)
 
 
-def test_tuples_are_arrays(server):
-    _, data = get_json(server, "/json/tuple")
+def test_tuples_are_arrays(client):
+    _, data = get_json(client, "/json/tuple")
     assert data == {"t": [1, [2, 3]], "list_of_tuples": [[1, "a"]]}
 
 
-def test_subclasses_of_str_and_bool_arithmetic(server):
-    _, data = get_json(server, "/json/str-subclass")
+def test_subclasses_of_str_and_bool_arithmetic(client):
+    _, data = get_json(client, "/json/str-subclass")
     assert data == {"name": "alice", "count": 2}
 
 
@@ -156,40 +159,41 @@ ECHO_DOC = {
 }
 
 
-def test_request_json_round_trip(server):
-    r = server.post("/json/echo", json.dumps(ECHO_DOC, ensure_ascii=False).encode("utf-8"),
+def test_request_json_round_trip(client):
+    r = client.post("/json/echo", content=json.dumps(ECHO_DOC, ensure_ascii=False).encode("utf-8"),
                     headers={"Content-Type": "application/json"})
-    assert r.status == 200, r
+    assert r.status_code == 200, r
     assert r.json() == ECHO_DOC
 
 
-def test_request_json_round_trip_ascii_escapes(server):
-    r = server.post("/json/echo", json.dumps(ECHO_DOC, ensure_ascii=True), headers={"Content-Type": "application/json"})
-    assert r.status == 200, r
+def test_request_json_round_trip_ascii_escapes(client):
+    r = client.post("/json/echo", content=json.dumps(ECHO_DOC, ensure_ascii=True),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r
     assert r.json() == ECHO_DOC
 
 
-def test_request_json_big_ints_exact(server):
+def test_request_json_big_ints_exact(client):
     doc = {"u64": 2 ** 64 - 1, "big": 2 ** 100, "neg_big": -(2 ** 80)}
-    r = server.post("/json/echo", json.dumps(doc), headers={"Content-Type": "application/json"})
-    assert r.status == 200, r
+    r = client.post("/json/echo", content=json.dumps(doc), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r
     assert r.json() == doc
 
 
-def test_request_json_python_types(server):
+def test_request_json_python_types(client):
     doc = {"i": 1, "f": 1.5, "e": 1e3, "s": "x", "b": True, "n": None, "l": [1], "d": {}}
-    r = server.post("/json/types", json.dumps(doc), headers={"Content-Type": "application/json"})
+    r = client.post("/json/types", content=json.dumps(doc), headers={"Content-Type": "application/json"})
     assert r.json() == {"i": "int", "f": "float", "e": "float", "s": "str", "b": "bool", "n": "NoneType",
                         "l": ["int"], "d": {}}
 
 
 @pytest.mark.parametrize("scalar", ["1", "\"text\"", "null", "true", "[]", "2.5"])
-def test_request_json_top_level_scalars(server, scalar):
-    r = server.post("/json/echo", scalar, headers={"Content-Type": "application/json"})
+def test_request_json_top_level_scalars(client, scalar):
+    r = client.post("/json/echo", content=scalar, headers={"Content-Type": "application/json"})
     if scalar == "null":
-        assert r.status == 204, r  # the handler returned None
+        assert r.status_code == 204, r  # the handler returned None
     else:
-        assert r.status == 200, r
+        assert r.status_code == 200, r
         if isinstance(json.loads(scalar), str):
             assert r.text == "text"  # a str return is text/plain
         else:

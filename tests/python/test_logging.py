@@ -64,6 +64,7 @@ def test_no_logs_flag_turns_it_off(start_server):
 
 def test_production_is_quiet_unless_asked(start_server):
     quiet = start_server("logging_app.py", "--env", "production")
+    assert "production" in quiet.banner, quiet.banner  # --env reaches the server (and its banner)
     quiet.get("/hello")
     asked = start_server("logging_app.py", "--env", "production", env={"LOG_FORMAT": "text"})
     asked.get("/hello")

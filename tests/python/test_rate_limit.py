@@ -1,6 +1,8 @@
 """enable_rate_limit() (API.md "Middleware"; docs/middleware-http.md "Rate limit"): a token bucket per
 client address (apps/rate_limit_app.py: 1 per second, bursts of 3), 429 in the common error shape
-with Retry-After, X-Forwarded-For believed only from trusted proxies and read from the right."""
+with Retry-After, X-Forwarded-For believed only from trusted proxies and read from the right. The app
+is served in-process by TestClient; requests go to its port with http.client, which can pick the
+source address (TestClient always connects from 127.0.0.1, a trusted proxy here)."""
 from __future__ import annotations
 
 import http.client
@@ -9,19 +11,20 @@ import time
 import pytest
 
 import support
+from cello.testing import TestClient
 
 BURST = 3
 
 
 @pytest.fixture(scope="module")
-def server():
-    with support.running("rate_limit_app.py", "--no-logs") as s:
-        yield s
+def client(import_app):
+    with TestClient(import_app("rate_limit_app").app) as c:
+        yield c
 
 
-def get(server, forwarded=None, source="127.0.0.1", method="GET", headers=None):
+def get(client, forwarded=None, source="127.0.0.1", method="GET", headers=None):
     """A request from `source` (any 127/8 address is local on Linux), optionally with X-Forwarded-For."""
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=10, source_address=(source, 0))
+    conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=10, source_address=(source, 0))
     headers = dict(headers or {})
     if forwarded:
         headers["X-Forwarded-For"] = forwarded
@@ -33,11 +36,11 @@ def get(server, forwarded=None, source="127.0.0.1", method="GET", headers=None):
         conn.close()
 
 
-def exhaust(server, **kw):
+def exhaust(client, **kw):
     for i in range(BURST):
-        r = get(server, **kw)
+        r = get(client, **kw)
         assert r.status == 200, (i, r)
-    return get(server, **kw)
+    return get(client, **kw)
 
 
 def assert_limited(r):
@@ -47,77 +50,77 @@ def assert_limited(r):
     assert r.headers["RateLimit-Remaining"] == "0"
 
 
-def test_burst_then_429_with_retry_after(server):
-    assert_limited(exhaust(server, forwarded="203.0.113.1"))
-    assert_limited(get(server, forwarded="203.0.113.1"))
-    assert get(server, forwarded="203.0.113.99").status == 200  # another client is unaffected
+def test_burst_then_429_with_retry_after(client):
+    assert_limited(exhaust(client, forwarded="203.0.113.1"))
+    assert_limited(get(client, forwarded="203.0.113.1"))
+    assert get(client, forwarded="203.0.113.99").status == 200  # another client is unaffected
 
 
-def test_recovers_after_refill(server):
-    assert_limited(exhaust(server, forwarded="203.0.113.2"))
+def test_recovers_after_refill(client):
+    assert_limited(exhaust(client, forwarded="203.0.113.2"))
     time.sleep(1.1)  # one token back (1 per second)
-    assert get(server, forwarded="203.0.113.2").status == 200
-    assert_limited(get(server, forwarded="203.0.113.2"))
+    assert get(client, forwarded="203.0.113.2").status == 200
+    assert_limited(get(client, forwarded="203.0.113.2"))
 
 
-def test_trusted_proxy_forwarded_clients_are_separate(server):
-    assert_limited(exhaust(server, forwarded="203.0.113.3"))
-    assert get(server, forwarded="203.0.113.4").status == 200
-    assert get(server, forwarded="[2001:db8::1]:443").status == 200
+def test_trusted_proxy_forwarded_clients_are_separate(client):
+    assert_limited(exhaust(client, forwarded="203.0.113.3"))
+    assert get(client, forwarded="203.0.113.4").status == 200
+    assert get(client, forwarded="[2001:db8::1]:443").status == 200
 
 
-def test_spoofed_left_entries_do_not_make_new_clients(server):
+def test_spoofed_left_entries_do_not_make_new_clients(client):
     # The trusted proxy appended the real client (right-most); what the client wrote to the left is
     # ignored, so rotating it does not reset the bucket.
     for i in range(BURST):
-        assert get(server, forwarded=f"198.51.100.{i}, 203.0.113.5").status == 200
-    assert_limited(get(server, forwarded="198.51.100.77, 203.0.113.5"))
+        assert get(client, forwarded=f"198.51.100.{i}, 203.0.113.5").status == 200
+    assert_limited(get(client, forwarded="198.51.100.77, 203.0.113.5"))
 
 
-def test_chain_of_trusted_proxies_is_skipped(server):
+def test_chain_of_trusted_proxies_is_skipped(client):
     # 10.9.0.0/16 is trusted too: the client is the first untrusted address from the right.
-    assert_limited(exhaust(server, forwarded="203.0.113.6, 10.9.1.1, 10.9.2.2"))
-    assert_limited(get(server, forwarded="203.0.113.6"))
+    assert_limited(exhaust(client, forwarded="203.0.113.6, 10.9.1.1, 10.9.2.2"))
+    assert_limited(get(client, forwarded="203.0.113.6"))
 
 
-def test_untrusted_peer_forwarded_header_is_ignored(server):
-    assert_limited(exhaust(server, forwarded="203.0.113.7", source="127.0.0.2"))
+def test_untrusted_peer_forwarded_header_is_ignored(client):
+    assert_limited(exhaust(client, forwarded="203.0.113.7", source="127.0.0.2"))
     # A different X-Forwarded-For from the same untrusted peer is still the same client.
-    assert_limited(get(server, forwarded="203.0.113.8", source="127.0.0.2"))
-    assert_limited(get(server, source="127.0.0.2"))
-    assert get(server, forwarded="203.0.113.8").status == 200  # through the trusted proxy: fine
+    assert_limited(get(client, forwarded="203.0.113.8", source="127.0.0.2"))
+    assert_limited(get(client, source="127.0.0.2"))
+    assert get(client, forwarded="203.0.113.8").status == 200  # through the trusted proxy: fine
 
 
 @pytest.mark.parametrize("forwarded", ["garbage", "unknown", "1.2.3.4.5", "::::::", "a" * 4000, ", , ,",
                                        "203.0.113.30:99999999", "[2001:db8::1"])
-def test_bad_forwarded_values_are_harmless(server, forwarded):
-    r = get(server, forwarded=forwarded)  # from the trusted proxy: counted against the proxy itself
+def test_bad_forwarded_values_are_harmless(client, forwarded):
+    r = get(client, forwarded=forwarded)  # from the trusted proxy: counted against the proxy itself
     assert r.status in (200, 429), r
-    assert get(server, forwarded=f"192.0.2.{len(forwarded) % 250}").status == 200  # still serving
+    assert get(client, forwarded=f"192.0.2.{len(forwarded) % 250}").status == 200  # still serving
 
 
-def test_bad_forwarded_values_share_the_proxy_bucket(server):
+def test_bad_forwarded_values_share_the_proxy_bucket(client):
     # Garbage cannot mint new clients: from the trusted proxy 127.0.0.5 it all lands in the
     # proxy's own bucket, while a well-formed entry is a client of its own.
     for i in range(BURST):
-        assert get(server, forwarded=f"junk{i}", source="127.0.0.5").status == 200
-    assert_limited(get(server, forwarded="junk-more", source="127.0.0.5"))
-    assert_limited(get(server, source="127.0.0.5"))
-    assert get(server, forwarded="203.0.113.20", source="127.0.0.5").status == 200
+        assert get(client, forwarded=f"junk{i}", source="127.0.0.5").status == 200
+    assert_limited(get(client, forwarded="junk-more", source="127.0.0.5"))
+    assert_limited(get(client, source="127.0.0.5"))
+    assert get(client, forwarded="203.0.113.20", source="127.0.0.5").status == 200
 
 
-def test_refusal_passes_through_the_outer_middleware(server):
+def test_refusal_passes_through_the_outer_middleware(client):
     # CORS (40), security headers (50) and the request id (10) are outside the rate limit (60): a
     # 429 is readable cross-origin, carries the security headers and has an id; CORS preflights
     # are answered before the limit and cost no tokens.
     origin = {"Origin": "https://app.example"}
     for _ in range(BURST + 2):
-        r = get(server, forwarded="203.0.113.40", method="OPTIONS",
+        r = get(client, forwarded="203.0.113.40", method="OPTIONS",
                 headers={**origin, "Access-Control-Request-Method": "POST"})
         assert r.status == 204, r
-    r = exhaust(server, forwarded="203.0.113.40")
+    r = exhaust(client, forwarded="203.0.113.40")
     assert_limited(r)
-    r = get(server, forwarded="203.0.113.40", headers=origin)
+    r = get(client, forwarded="203.0.113.40", headers=origin)
     assert_limited(r)
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,6 +1,7 @@
 """enable_request_id() (API.md "Middleware"; docs/middleware-http.md "Request id"): the client's
 X-Request-ID when sane, else a new UUID4; seen by the handler as request.id, in the log line and in
-the response."""
+the response. The app is served in-process by TestClient with its request log on (captured with
+pytest's capfd); raw sockets to its port send header bytes a client library would refuse."""
 from __future__ import annotations
 
 import re
@@ -8,49 +9,51 @@ import re
 import pytest
 
 import support
+from cello.testing import TestClient
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @pytest.fixture(scope="module")
-def server():
-    with support.running("request_id_app.py") as s:  # with the request log
-        yield s
+def client(import_app):
+    with TestClient(import_app("request_id_app").app, logs=True) as c:  # with the request log
+        yield c
 
 
-def test_generated_when_absent(server):
-    r = server.get("/id")
+def test_generated_when_absent(client, capfd):
+    r = client.get("/id")
     rid = r.headers["X-Request-ID"]
     assert UUID4.match(rid), rid
     assert r.json() == {"id": rid}
-    assert server.wait_for_stderr(f'"GET /id" 200'), server.stderr
-    assert server.wait_for_stderr(rid), server.stderr
+    err = support.captured_stderr(capfd, '"GET /id" 200', rid)
+    assert '"GET /id" 200' in err, err
+    assert rid in err, err
 
 
-def test_generated_ids_differ(server):
-    ids = {server.get("/id").headers["X-Request-ID"] for _ in range(20)}
+def test_generated_ids_differ(client):
+    ids = {client.get("/id").headers["X-Request-ID"] for _ in range(20)}
     assert len(ids) == 20
 
 
 @pytest.mark.parametrize("given", ["abc-123", "req_1:2/3+4=5", "A" * 128, "~!#$%&*()[]{}<>?@^`|"])
-def test_sane_value_is_propagated(server, given):
-    r = server.get("/id", headers={"X-Request-ID": given})
+def test_sane_value_is_propagated(client, given):
+    r = client.get("/id", headers={"X-Request-ID": given})
     assert r.headers["X-Request-ID"] == given
     assert r.json() == {"id": given}
 
 
 @pytest.mark.parametrize("given", ["has space", '"quoted"', "it's", "back\\slash", "A" * 129])
-def test_bad_value_is_replaced(server, given):
-    r = server.get("/id", headers={"X-Request-ID": given})
+def test_bad_value_is_replaced(client, given):
+    r = client.get("/id", headers={"X-Request-ID": given})
     rid = r.headers["X-Request-ID"]
     assert UUID4.match(rid), (given, rid)
     assert r.json() == {"id": rid}
-    assert server.get("/id").status == 200
+    assert client.get("/id").status_code == 200
 
 
 @pytest.mark.parametrize("raw", [b"", b"caf\xc3\xa9", b"\x01\x02", b"x\x7fy"])
-def test_non_ascii_or_empty_is_replaced(server, raw):
-    with server.raw() as conn:
+def test_non_ascii_or_empty_is_replaced(client, raw):
+    with support.RawConnection(client.port) as conn:
         conn.send(b"GET /id HTTP/1.1\r\nHost: x\r\nX-Request-ID: " + raw + b"\r\n\r\n")
         r = conn.read_response()
     if r.status == 400:  # control bytes are refused by the HTTP parser before any middleware
@@ -59,27 +62,27 @@ def test_non_ascii_or_empty_is_replaced(server, raw):
         rid = r.headers["X-Request-ID"]
         assert UUID4.match(rid), (raw, rid)
         assert r.json() == {"id": rid}
-    assert server.get("/id").status == 200
+    assert client.get("/id").status_code == 200
 
 
-def test_header_name_is_case_insensitive(server):
-    r = server.get("/id", headers={"x-request-id": "lower-case-name"})
+def test_header_name_is_case_insensitive(client):
+    r = client.get("/id", headers={"x-request-id": "lower-case-name"})
     assert r.json() == {"id": "lower-case-name"}
 
 
-def test_kept_request_keeps_its_id(server):
-    first = server.get("/kept", headers={"X-Request-ID": "kept-one"})
+def test_kept_request_keeps_its_id(client):
+    first = client.get("/kept", headers={"X-Request-ID": "kept-one"})
     assert first.json() == {"id": "kept-one"}
-    later = server.get("/last", headers={"X-Request-ID": "another"})
+    later = client.get("/last", headers={"X-Request-ID": "another"})
     assert later.json() == {"id": "kept-one"}
     assert later.headers["X-Request-ID"] == "another"
 
 
-def test_unmatched_and_bad_requests_get_an_id(server):
-    r = server.get("/missing", headers={"X-Request-ID": "for-a-404"})
+def test_unmatched_and_bad_requests_get_an_id(client):
+    r = client.get("/missing", headers={"X-Request-ID": "for-a-404"})
     support.assert_error_shape(r, 404)
     assert r.headers["X-Request-ID"] == "for-a-404"
-    with server.raw() as conn:
+    with support.RawConnection(client.port) as conn:
         conn.send("GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n")
         r = conn.read_response()
     support.assert_error_shape(r, 400)

@@ -1,11 +1,13 @@
 """enable_security_headers() (API.md "Middleware"; docs/middleware-http.md "Security headers"):
 the configured headers on every response (handled, error, unmatched, streamed), never replacing
-one the handler set."""
+one the handler set. The app is served in-process by TestClient; a bad setting failing the start of
+a `cello run` process is checked on a subprocess."""
 from __future__ import annotations
 
 import pytest
 
 import support
+from cello.testing import TestClient
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -16,9 +18,9 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def server():
-    with support.running("security_headers_app.py", "--no-logs") as s:
-        yield s
+def client(import_app):
+    with TestClient(import_app("security_headers_app").app) as c:
+        yield c
 
 
 def check(r, skip=()):
@@ -28,40 +30,40 @@ def check(r, skip=()):
     assert "Referrer-Policy" not in r.headers  # dropped with referrer_policy=None
 
 
-def test_on_a_handled_response(server):
-    r = server.get("/")
-    assert r.status == 200
+def test_on_a_handled_response(client):
+    r = client.get("/")
+    assert r.status_code == 200
     check(r)
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/missing"), ("POST", "/"), ("OPTIONS", "/"), ("BREW", "/")])
-def test_on_errors_and_native_answers(server, method, path):
-    r = server.request(method, path)
-    assert r.status in (404, 405, 204), r
+def test_on_errors_and_native_answers(client, method, path):
+    r = client.request(method, path)
+    assert r.status_code in (404, 405, 204), r
     check(r)
 
 
-def test_handler_value_is_kept(server):
-    r = server.get("/own")
+def test_handler_value_is_kept(client):
+    r = client.get("/own")
     assert r.headers.getlist("X-Content-Type-Options") == ["handler-value"]
     check(r, skip=("X-Content-Type-Options",))
 
 
-def test_on_streamed_response(server):
-    with server.raw() as conn:
+def test_on_streamed_response(client):
+    with support.RawConnection(client.port) as conn:
         conn.send(support.http_get("/stream"))
         r = conn.read_response()
     assert r.body == b"ab"
     check(r)
 
 
-def test_bad_path_still_gets_them_and_server_serves(server):
-    with server.raw() as conn:
+def test_bad_path_still_gets_them_and_server_serves(client):
+    with support.RawConnection(client.port) as conn:
         conn.send("GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n")
         r = conn.read_response()
     support.assert_error_shape(r, 400)
     check(r)
-    assert server.get("/").status == 200
+    assert client.get("/").status_code == 200
 
 
 def test_bad_settings_fail_at_start(start_server, tmp_path):
