@@ -14,8 +14,7 @@ time of the app, before serving). See docs/files-and-forms.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from .datastructures import MultiDict
@@ -28,20 +27,21 @@ __all__ = ["FormData", "FormLimits", "FormValue", "UploadFile", "configure", "li
 MiB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class FormLimits:
-    """The limits of one form (see the module's documentation)."""
+class FormLimits(NamedTuple):
+    """The limits of one form (see the module's documentation). A NamedTuple rather than a
+    dataclass: `dataclasses` imports `inspect`, about 1 MB of resident memory in every server."""
 
     max_parts: int = 1000
     max_files: int = 1000
     max_field_size: int = 1 * MiB
     spool_threshold: int = 1 * MiB
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
+    def checked(self) -> "FormLimits":
+        """Itself, after checking every limit is an int >= 0."""
+        for name, value in zip(self._fields, self):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"form limit {f.name} must be an int >= 0, not {value!r}")
+                raise ValueError(f"form limit {name} must be an int >= 0, not {value!r}")
+        return self
 
 
 #: The limits in force; replaced by configure().
@@ -52,7 +52,10 @@ def configure(**changes: Any) -> FormLimits:
     """Changes some form limits for the whole process and returns the limits now in force:
     ``cello.forms.configure(max_parts=100, max_field_size=64 * 1024)``."""
     global limits
-    limits = replace(limits, **changes)
+    unknown = set(changes) - set(FormLimits._fields)
+    if unknown:
+        raise TypeError(f"unknown form limit(s): {', '.join(sorted(unknown))}")
+    limits = limits._replace(**changes).checked()
     return limits
 
 

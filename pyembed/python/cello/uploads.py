@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import tempfile
 from typing import IO, Any, Mapping
 
 #: Copy size of UploadFile.save().
@@ -37,6 +35,8 @@ class UploadFile:
         self.size: int = view.nbytes
         self.file: IO[bytes]
         if spool_threshold is not None and self.size > spool_threshold:
+            import tempfile  # only when an upload spills: keeps it out of every server's memory
+
             self.file = tempfile.TemporaryFile(prefix="cello-upload-")
             self.file.write(view)  # straight from the request body: no copy in between
             self.file.seek(0)
@@ -59,6 +59,8 @@ class UploadFile:
     def save(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
         """Writes the whole content (whatever was read before) to a path or a writable binary file;
         returns the number of bytes written. The read position is left at the end."""
+        import shutil  # here, not at the top: most servers never save an upload
+
         self.file.seek(0)
         if hasattr(destination, "write"):
             shutil.copyfileobj(self.file, destination, _COPY_CHUNK)  # type: ignore[arg-type]
