@@ -3,6 +3,8 @@
 #include <Python.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <system_error>
 
 namespace cello::py {
@@ -41,6 +43,9 @@ int run_cello_cli(int argc, char** argv) {
         std::fprintf(stderr, "cello: cannot find the cello Python package next to this executable\n");
         return 1;
     }
+    // The package first, then the user's own PYTHONPATH (pythonpath_env replaces it otherwise).
+    std::string search_path = package_dir.string();
+    if (const char* user = std::getenv("PYTHONPATH"); user && *user) search_path += std::string(":") + user;
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.parse_argv = 0;  // our arguments are cello's, not the interpreter's
@@ -48,7 +53,7 @@ int run_cello_cli(int argc, char** argv) {
               // Otherwise sys.executable is whatever python3 is first on PATH (maybe a shim).
               check(PyConfig_SetBytesString(&config, &config.executable, CELLO_PYTHON_EXECUTABLE)) &&
               check(PyConfig_SetBytesArgv(&config, argc, argv)) &&
-              check(PyConfig_SetBytesString(&config, &config.pythonpath_env, package_dir.string().c_str())) &&
+              check(PyConfig_SetBytesString(&config, &config.pythonpath_env, search_path.c_str())) &&
               check(PyConfig_SetString(&config, &config.run_module, L"cello"));
     if (ok) ok = check(Py_InitializeFromConfig(&config));
     PyConfig_Clear(&config);

@@ -43,7 +43,8 @@ def load_app(target: str) -> App:
         if not path.is_file():
             raise AppLoadError(f"{location}: no such file")
         path = path.resolve()
-        sys.path.insert(0, str(path.parent))  # the app's own imports resolve like `python3 app.py`
+        if str(path.parent) not in sys.path:  # the app's own imports resolve like `python3 app.py`
+            sys.path.insert(0, str(path.parent))
         spec = importlib.util.spec_from_file_location(path.stem, path)
         if spec is None or spec.loader is None:
             raise AppLoadError(f"{location}: cannot import")
@@ -51,7 +52,8 @@ def load_app(target: str) -> App:
         sys.modules[path.stem] = module
         spec.loader.exec_module(module)
     else:
-        sys.path.insert(0, os.getcwd())
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         module = importlib.import_module(location)
     return _find_app(module, attr or None, target)
 

@@ -40,15 +40,28 @@ def _kept(name: str) -> bool:
     return name == "__main__" or name == "cello" or name.startswith("cello.")
 
 
-def forget_modules_under(root: Path) -> list[str]:
+def forget_modules_under(root: Path) -> dict[str, Any]:
     """Removes from sys.modules every module whose file lies under `root`, so that the next import
-    runs the new code. Returns their names."""
+    runs the new code. Returns them, to put back if the new code fails."""
     root_text = str(root) + os.sep
-    gone = [name for name, module in list(sys.modules.items())
-            if (getattr(module, "__file__", None) or "").startswith(root_text) and not _kept(name)]
+    gone = {name: module for name, module in list(sys.modules.items())
+            if (getattr(module, "__file__", None) or "").startswith(root_text) and not _kept(name)}
     for name in gone:
         del sys.modules[name]
     return gone
+
+
+def _drop_stale_bytecode(paths: Any) -> None:
+    """Deletes the cached bytecode of changed files. Python trusts a .pyc whose recorded size and
+    mtime (whole seconds) match the source: a same-size save within the second of the last import
+    would otherwise load the old code."""
+    from importlib.util import cache_from_source
+
+    for path in paths:
+        try:
+            os.unlink(cache_from_source(path))
+        except (OSError, ValueError, NotImplementedError):
+            pass
 
 
 class Reloader:
@@ -76,7 +89,9 @@ class Reloader:
             if stamps == self._stamps:
                 continue
             time.sleep(DEBOUNCE_SECONDS)  # editors write in several steps: let them finish
-            self._stamps = _snapshot(self.root)
+            new = _snapshot(self.root)
+            _drop_stale_bytecode(p for p, stamp in new.items() if self._stamps.get(p) != stamp)
+            self._stamps = new
             self._reload()
 
 
@@ -86,14 +101,13 @@ def make_reload(load_app: Callable[[], Any], server: Any, config: Any, root: Pat
 
     def reload() -> None:
         started = time.perf_counter()
-        saved = dict(sys.modules)
-        forget_modules_under(root)
+        old_modules = forget_modules_under(root)
         try:
             app = load_app()
             table = app.build_route_table(config)
         except BaseException:  # SyntaxError, ImportError, a bad route...: keep serving the old code
-            sys.modules.clear()
-            sys.modules.update(saved)  # the old modules, as they were
+            forget_modules_under(root)  # whatever the failed attempt imported
+            sys.modules.update(old_modules)
             print("cello: reload failed; still serving the previous code:", file=sys.stderr)
             traceback.print_exc()
             sys.stderr.flush()
