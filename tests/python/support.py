@@ -445,3 +445,49 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- large downloads ------------------------------------------------------------------------------
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, in KiB (Linux /proc)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@dataclass
+class Download:
+    """A body read in blocks while watching the server's memory."""
+
+    status: int
+    headers: Headers
+    size: int
+    sha256: str
+    rss_growth_kib: int
+
+
+def download_watching_rss(server: "Server", path: str, block: int = 256 * 1024) -> Download:
+    """GETs `path`, hashing the body block by block, and reports how far the server's RSS rose
+    above where it was before the request (peak, sampled after every block)."""
+    import hashlib
+
+    pid = server.proc.pid
+    before = peak = rss_kib(pid)
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        digest, size = hashlib.sha256(), 0
+        while chunk := resp.read(block):
+            digest.update(chunk)
+            size += len(chunk)
+            peak = max(peak, rss_kib(pid))
+        headers = Headers(resp.getheaders())
+        status = resp.status
+    finally:
+        conn.close()
+    peak = max(peak, rss_kib(pid))
+    return Download(status, headers, size, digest.hexdigest(), peak - before)

@@ -8,7 +8,6 @@ test a plain request must still succeed (the autouse fixture `still_serving`).
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import struct
 import time
@@ -76,13 +75,6 @@ def still_serving(server):
     assert (r.status, r.body) == (200, b"ok"), f"server stopped serving: {r}"
     assert server.proc.poll() is None
 
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def head(server, path: str, headers: dict[str, str] | None = None) -> support.Reply:
@@ -324,33 +316,14 @@ def test_file_created_after_the_response_was_built_is_served(server, base):
 # ---- big files ----------------------------------------------------------------------------------
 
 def test_big_file_streams_with_small_rss(server):
-    pid = server.proc.pid
-    before = rss_kib(pid)
-    expected = hashlib.sha256(pattern(BIG_SIZE)).hexdigest()
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    try:
-        conn.request("GET", "/files/big.bin")
-        resp = conn.getresponse()
-        assert resp.status == 200
-        assert resp.getheader("Content-Length") == str(BIG_SIZE)
-        assert resp.getheader("Transfer-Encoding") is None
-        digest = hashlib.sha256()
-        peak = before
-        got = 0
-        while True:
-            block = resp.read(256 * 1024)
-            if not block:
-                break
-            digest.update(block)
-            got += len(block)
-            peak = max(peak, rss_kib(pid))
-        assert got == BIG_SIZE
-        assert digest.hexdigest() == expected
-    finally:
-        conn.close()
-    peak = max(peak, rss_kib(pid))
-    growth_kib = peak - before
-    assert growth_kib < 8 * 1024, f"server RSS grew by {growth_kib} KiB while streaming a 20 MB file"
+    d = support.download_watching_rss(server, "/files/big.bin")
+    assert d.status == 200
+    assert d.headers.get("Content-Length") == str(BIG_SIZE)
+    assert d.headers.get("Transfer-Encoding") is None
+    assert d.size == BIG_SIZE
+    assert d.sha256 == hashlib.sha256(pattern(BIG_SIZE)).hexdigest()
+    # One 64 KiB chunk plus the connection's output buffer: far below the 20 MB file.
+    assert d.rss_growth_kib < 8 * 1024, f"server RSS grew by {d.rss_growth_kib} KiB while streaming a 20 MB file"
 
 
 def test_keep_alive_after_a_streamed_file(server):

@@ -8,7 +8,6 @@ on a new connection must still succeed (the autouse fixture `still_serving`).
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import socket
 import struct
@@ -112,13 +111,6 @@ def raw_get(server, target: str, headers: dict[str, str] | None = None, method: 
         conn.send(f"{method} {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode("latin-1"))
         return conn.read_response(head=method == "HEAD")
 
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def open_fds(pid: int) -> int:
@@ -493,35 +485,15 @@ def test_secret_never_returned_over_one_connection(server):
 # ---- large files --------------------------------------------------------------------------------------
 
 def test_large_file_streams_byte_exact_with_small_rss(server, tree):
-    pid = server.proc.pid
-    before = rss_kib(pid)
-    expected = hashlib.sha256(pattern(BIG_SIZE)).hexdigest()
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    try:
-        conn.request("GET", "/static/big.bin")
-        resp = conn.getresponse()
-        assert resp.status == 200
-        assert resp.getheader("Content-Length") == str(BIG_SIZE)
-        assert resp.getheader("Transfer-Encoding") is None
-        assert resp.getheader("Content-Type") == "application/octet-stream"
-        digest = hashlib.sha256()
-        peak = before
-        got = 0
-        while True:
-            block = resp.read(256 * 1024)
-            if not block:
-                break
-            digest.update(block)
-            got += len(block)
-            peak = max(peak, rss_kib(pid))
-        assert got == BIG_SIZE
-        assert digest.hexdigest() == expected
-    finally:
-        conn.close()
-    peak = max(peak, rss_kib(pid))
-    growth_kib = peak - before
+    d = support.download_watching_rss(server, "/static/big.bin")
+    assert d.status == 200
+    assert d.headers.get("Content-Length") == str(BIG_SIZE)
+    assert d.headers.get("Transfer-Encoding") is None
+    assert d.headers.get("Content-Type") == "application/octet-stream"
+    assert d.size == BIG_SIZE
+    assert d.sha256 == hashlib.sha256(pattern(BIG_SIZE)).hexdigest()
     # One 64 KiB chunk plus the connection's output buffer: far below the 20 MB file.
-    assert growth_kib < 8 * 1024, f"server RSS grew by {growth_kib} KiB while streaming a 20 MB file"
+    assert d.rss_growth_kib < 8 * 1024, f"server RSS grew by {d.rss_growth_kib} KiB while streaming a 20 MB file"
 
 
 def test_http10_download_is_sized(server):

@@ -1,0 +1,297 @@
+// The inspector's aggregates: histogram accuracy, rolling window, bounded memory, rings.
+#include "inspector/event.hpp"
+#include "inspector/latency_histogram.hpp"
+#include "inspector/recent_requests.hpp"
+#include "inspector/route_stats.hpp"
+#include "inspector/time_series.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace cello::inspector;
+
+namespace {
+
+constexpr std::int64_t kUs = 1'000;
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kT0 = 1'700'000'000 * kSec;  // a fixed wall-clock start
+
+void expect_within(std::int64_t got, double want, double rel) {
+    EXPECT_LE(std::abs(static_cast<double>(got) - want), want * rel) << "got " << got << " want " << want;
+}
+
+// The exact percentile of sorted samples, with the histogram's rank rule.
+std::int64_t exact_percentile(const std::vector<std::int64_t>& sorted, double p) {
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+    return sorted[rank - 1];
+}
+
+RequestEvent event(std::uint32_t route, std::int64_t time_ns, std::int64_t latency_ns, int status = 200,
+                   cello::engine::CacheOutcome cache = cello::engine::CacheOutcome::None) {
+    RequestEvent e;
+    e.route_id = route;
+    e.time_ns = time_ns;
+    e.latency_ns = latency_ns;
+    e.status = static_cast<std::uint16_t>(status);
+    e.cache = cache;
+    e.bytes_in = 10;
+    e.bytes_out = 100;
+    return e;
+}
+
+}  // namespace
+
+TEST(LatencyHistogram, EmptyIsZero) {
+    LatencyHistogram h;
+    EXPECT_EQ(h.count(), 0u);
+    EXPECT_EQ(h.max(), 0);
+    EXPECT_EQ(h.percentile(50), 0);
+    EXPECT_EQ(h.percentile(100), 0);
+}
+
+TEST(LatencyHistogram, BucketsCoverRangeContiguously) {
+    EXPECT_EQ(LatencyHistogram::kBucketCount, 2048u);
+    for (unsigned i = 0; i + 1 < LatencyHistogram::kBucketCount; ++i) {
+        ASSERT_EQ(LatencyHistogram::bucket_lower(i) + LatencyHistogram::bucket_width(i),
+                  LatencyHistogram::bucket_lower(i + 1)) << i;
+        ASSERT_EQ(LatencyHistogram::bucket_index(LatencyHistogram::bucket_lower(i)), i);
+        if (i >= LatencyHistogram::kLinearBuckets) {
+            const double rel = static_cast<double>(LatencyHistogram::bucket_width(i)) /
+                               static_cast<double>(LatencyHistogram::bucket_lower(i));
+            ASSERT_LE(rel, 1.0 / 64 + 1e-12);
+        }
+    }
+    EXPECT_EQ(LatencyHistogram::bucket_index(-5), 0u);
+    EXPECT_EQ(LatencyHistogram::bucket_index(1000 * kSec), LatencyHistogram::kBucketCount - 1);
+    EXPECT_GE(LatencyHistogram::kHighestTrackable, 100 * kSec);
+}
+
+TEST(LatencyHistogram, UniformMicroseconds) {
+    LatencyHistogram h;
+    for (std::int64_t us = 1; us <= 10000; ++us) h.record(us * kUs);
+    EXPECT_EQ(h.count(), 10000u);
+    EXPECT_EQ(h.max(), 10000 * kUs);
+    expect_within(h.percentile(50), 5000.0 * kUs, 0.01);
+    expect_within(h.percentile(90), 9000.0 * kUs, 0.01);
+    expect_within(h.percentile(99), 9900.0 * kUs, 0.01);
+    EXPECT_EQ(h.percentile(100), 10000 * kUs);
+    EXPECT_EQ(h.percentile(0), 1 * kUs);
+}
+
+TEST(LatencyHistogram, ExponentialMatchesSortedSamples) {
+    std::mt19937_64 rng(12345);
+    std::exponential_distribution<double> dist(1.0 / 2e6);  // mean 2 ms
+    LatencyHistogram h;
+    std::vector<std::int64_t> samples;
+    for (int i = 0; i < 200000; ++i) {
+        const auto v = static_cast<std::int64_t>(dist(rng)) + 1000;  // at least 1 us
+        samples.push_back(v);
+        h.record(v);
+    }
+    std::sort(samples.begin(), samples.end());
+    for (double p : {10.0, 50.0, 90.0, 99.0, 99.9}) {
+        expect_within(h.percentile(p), static_cast<double>(exact_percentile(samples, p)), 0.01);
+    }
+    EXPECT_EQ(h.max(), samples.back());
+}
+
+TEST(LatencyHistogram, ConstantValuesAreExact) {
+    LatencyHistogram h;
+    for (int i = 0; i < 1000; ++i) h.record(123'456'789);
+    for (double p : {0.0, 1.0, 50.0, 99.0, 100.0}) EXPECT_EQ(h.percentile(p), 123'456'789);
+    LatencyHistogram small;
+    small.record(42, 7);
+    EXPECT_EQ(small.count(), 7u);
+    EXPECT_EQ(small.percentile(50), 42);
+}
+
+TEST(LatencyHistogram, HugeAndNegativeValuesAreClamped) {
+    LatencyHistogram h;
+    h.record(-10);
+    h.record(500 * kSec);
+    EXPECT_EQ(h.count(), 2u);
+    EXPECT_EQ(h.max(), 500 * kSec);
+    EXPECT_EQ(h.percentile(100), 500 * kSec);
+    EXPECT_EQ(h.percentile(1), 0);
+}
+
+TEST(LatencyHistogram, MergeEqualsRecordingAll) {
+    std::mt19937_64 rng(7);
+    std::lognormal_distribution<double> dist(13.0, 1.5);
+    LatencyHistogram a, b, all;
+    for (int i = 0; i < 50000; ++i) {
+        const auto v = static_cast<std::int64_t>(dist(rng));
+        (i % 3 ? a : b).record(v);
+        all.record(v);
+    }
+    LatencyHistogram merged;
+    merged.merge(a);
+    merged.merge(b);
+    EXPECT_EQ(merged.count(), all.count());
+    EXPECT_EQ(merged.max(), all.max());
+    EXPECT_EQ(merged.min(), all.min());
+    for (double p = 0; p <= 100; p += 0.5) ASSERT_EQ(merged.percentile(p), all.percentile(p)) << p;
+    merged.reset();
+    EXPECT_EQ(merged.count(), 0u);
+    EXPECT_EQ(merged.percentile(50), 0);
+}
+
+TEST(RouteStats, CountsErrorsCacheAndBytes) {
+    using cello::engine::CacheOutcome;
+    RouteStats stats({.max_routes = 4, .window_seconds = 60});
+    stats.record(event(1, kT0, 1 * kUs, 200, CacheOutcome::Hit));
+    stats.record(event(1, kT0, 2 * kUs, 200, CacheOutcome::Hit));
+    stats.record(event(1, kT0, 3 * kUs, 200, CacheOutcome::Hit));
+    stats.record(event(1, kT0, 4 * kUs, 404, CacheOutcome::Miss));
+    stats.record(event(1, kT0, 5 * kUs, 503, CacheOutcome::Bypass));
+    stats.record(event(kUnmatchedRoute, kT0, 6 * kUs, 404));
+    const auto s = stats.snapshot(1, kT0);
+    EXPECT_EQ(s.route_id, 1u);
+    EXPECT_EQ(s.total.count, 5u);
+    EXPECT_EQ(s.total.errors_5xx, 1u);
+    EXPECT_EQ(s.total.errors_4xx, 1u);
+    EXPECT_EQ(s.window.count, 5u);
+    EXPECT_EQ(s.window.errors_5xx, 1u);
+    EXPECT_EQ(s.cache_hits, 3u);
+    EXPECT_EQ(s.cache_misses, 1u);
+    EXPECT_EQ(s.cache_bypass, 1u);
+    EXPECT_DOUBLE_EQ(s.hit_ratio, 0.75);
+    EXPECT_EQ(s.bytes_in, 50u);
+    EXPECT_EQ(s.bytes_out, 500u);
+    EXPECT_EQ(s.total.max_ns, 5 * kUs);
+    const auto u = stats.unmatched_snapshot(kT0);
+    EXPECT_EQ(u.route_id, kUnmatchedRoute);
+    EXPECT_EQ(u.total.count, 1u);
+    EXPECT_EQ(u.total.errors_4xx, 1u);
+    EXPECT_EQ(stats.snapshot(2, kT0).total.count, 0u);
+    EXPECT_EQ(stats.active_routes(), (std::vector<std::uint32_t>{1u, kUnmatchedRoute}));
+}
+
+TEST(RouteStats, RollingWindowForgetsOlderThanAMinute) {
+    RouteStats stats({.max_routes = 2, .window_seconds = 60});
+    // Slow requests at t0, fast ones 30 s and 90 s later.
+    for (int i = 0; i < 100; ++i) stats.record(event(0, kT0 + i, 500 * kUs * 1000, 500));  // 500 ms
+    for (int i = 0; i < 100; ++i) stats.record(event(0, kT0 + 30 * kSec, 1000 * kUs));     // 1 ms
+
+    auto s = stats.snapshot(0, kT0 + 30 * kSec);
+    EXPECT_EQ(s.window.count, 200u);
+    EXPECT_EQ(s.window.errors_5xx, 100u);
+
+    s = stats.snapshot(0, kT0 + 59 * kSec + kSec / 2);  // t0's second is still inside
+    EXPECT_EQ(s.window.count, 200u);
+
+    s = stats.snapshot(0, kT0 + 60 * kSec);  // t0's second has left the window
+    EXPECT_EQ(s.window.count, 100u);
+    EXPECT_EQ(s.window.errors_5xx, 0u);
+    expect_within(s.window.p99_ns, 1000.0 * kUs, 0.01);
+    EXPECT_EQ(s.total.count, 200u);
+    expect_within(s.total.p99_ns, 500.0 * kUs * 1000, 0.01);
+
+    // Time moves on with new events: the slot of t0 is reused, nothing older than 60 s counts.
+    for (int i = 0; i < 10; ++i) stats.record(event(0, kT0 + 120 * kSec, 2000 * kUs));
+    s = stats.snapshot(0, kT0 + 120 * kSec);
+    EXPECT_EQ(s.window.count, 10u);
+    expect_within(s.window.p50_ns, 2000.0 * kUs, 0.01);
+    EXPECT_EQ(s.total.count, 210u);
+
+    // A late event older than the slot it would land in is ignored by the window, kept in totals.
+    stats.record(event(0, kT0 + 60 * kSec, 1 * kUs));
+    EXPECT_EQ(stats.snapshot(0, kT0 + 120 * kSec).window.count, 10u);
+    EXPECT_EQ(stats.snapshot(0, kT0 + 500 * kSec).window.count, 0u);
+}
+
+TEST(RouteStats, MemoryStaysBoundedWithManyRouteIds) {
+    RouteStats stats({.max_routes = 64, .window_seconds = 60});
+    const std::size_t slots = stats.slot_count();
+    const std::size_t worst = stats.worst_case_bytes();
+    EXPECT_EQ(slots, 65u);
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<std::uint32_t> route(0, 10'063);
+    for (int i = 0; i < 1'000'000; ++i) {
+        // 1M events over 10k ids, most beyond the table: a long run, one event per 100 us.
+        stats.record(event(route(rng), kT0 + i * 100 * kUs, (i % 1000 + 1) * kUs));
+    }
+    EXPECT_EQ(stats.slot_count(), slots);
+    EXPECT_EQ(stats.worst_case_bytes(), worst);
+    EXPECT_LE(stats.allocated_slots(), slots);
+    EXPECT_EQ(stats.active_routes().size(), 65u);
+    std::uint64_t in_table = 0;
+    for (std::uint32_t id = 0; id < 64; ++id) in_table += stats.snapshot(id, kT0 + 100 * kSec).total.count;
+    const auto overflow = stats.unmatched_snapshot(kT0 + 100 * kSec);
+    EXPECT_EQ(in_table + overflow.total.count, 1'000'000u);
+    EXPECT_GT(overflow.total.count, 990'000u);
+    // Ids past the table read the same overflow slot.
+    EXPECT_EQ(stats.snapshot(5000, kT0 + 100 * kSec).total.count, overflow.total.count);
+    // The run lasts 100 s: the window holds only the last 60 s of it.
+    EXPECT_LT(overflow.window.count, overflow.total.count);
+    EXPECT_GT(overflow.window.count, 0u);
+}
+
+TEST(RecentRequests, KeepsExactlyTheLastN) {
+    RecentRequests ring(5);
+    EXPECT_EQ(ring.capacity(), 5u);
+    EXPECT_TRUE(ring.snapshot().empty());
+    for (int i = 0; i < 3; ++i) ring.push(event(0, i, i));
+    auto snap = ring.snapshot();
+    ASSERT_EQ(snap.size(), 3u);
+    EXPECT_EQ(snap.front().time_ns, 0);
+    for (int i = 3; i < 23; ++i) ring.push(event(0, i, i));
+    snap = ring.snapshot();
+    ASSERT_EQ(snap.size(), 5u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(snap[i].time_ns, 18 + i);
+    EXPECT_EQ(ring.total_pushed(), 23u);
+    EXPECT_EQ(ring.capacity(), 5u);
+    EXPECT_EQ(RecentRequests().capacity(), 1000u);
+    ring.clear();
+    EXPECT_EQ(ring.size(), 0u);
+}
+
+TEST(TimeSeries, OneSecondBucketsForTheLastNSeconds) {
+    using cello::engine::CacheOutcome;
+    TimeSeries ts(10);
+    EXPECT_EQ(TimeSeries().seconds(), 300u);
+    for (int i = 0; i < 50; ++i) ts.record(event(0, kT0 + i, 100 * kUs, 200, i % 5 ? CacheOutcome::Hit : CacheOutcome::Miss));
+    for (int i = 0; i < 20; ++i) ts.record(event(0, kT0 + 3 * kSec, 10 * kUs, 500));
+    auto pts = ts.points(kT0 + 3 * kSec);
+    ASSERT_EQ(pts.size(), 10u);
+    EXPECT_EQ(pts.back().second, kT0 / kSec + 3);
+    EXPECT_EQ(pts.back().requests, 20u);
+    EXPECT_EQ(pts.back().errors_5xx, 20u);
+    const auto& first = pts[pts.size() - 4];
+    EXPECT_EQ(first.requests, 50u);
+    EXPECT_DOUBLE_EQ(first.hit_ratio, 0.8);
+    expect_within(first.p50_ns, 100.0 * kUs, 0.01);
+    expect_within(first.p99_ns, 100.0 * kUs, 0.01);
+    EXPECT_EQ(pts[pts.size() - 2].requests, 0u);
+    // Ten seconds on, t0's second is gone; its bucket is reused by a new second.
+    pts = ts.points(kT0 + 10 * kSec);
+    EXPECT_EQ(pts.front().second, kT0 / kSec + 1);
+    std::uint64_t total = 0;
+    for (const auto& p : pts) total += p.requests;
+    EXPECT_EQ(total, 20u);
+    ts.record(event(0, kT0 + 10 * kSec, 1 * kUs));
+    ts.record(event(0, kT0, 1 * kUs));  // too old now: dropped
+    pts = ts.points(kT0 + 10 * kSec);
+    EXPECT_EQ(pts.back().requests, 1u);
+}
+
+TEST(RequestEvent, FromCompletion) {
+    cello::engine::Completion c;
+    c.status = 201;
+    c.bytes_out = 77;
+    c.latency = std::chrono::microseconds(5);
+    c.cache = cello::engine::CacheOutcome::Hit;
+    auto e = make_event(c, kT0, 3, 12, 1000);
+    EXPECT_EQ(e.route_id, kUnmatchedRoute);
+    EXPECT_EQ(e.status, 201);
+    EXPECT_EQ(e.latency_ns, 5000);
+    EXPECT_EQ(e.bytes_out, 77u);
+    EXPECT_EQ(e.bytes_in, 12u);
+    EXPECT_EQ(e.thread_index, 3);
+    EXPECT_EQ(e.cache, cello::engine::CacheOutcome::Hit);
+}
