@@ -4,7 +4,6 @@ from __future__ import annotations
 import socket
 import time
 
-import support
 
 
 def get(path: str, extra: str = "") -> bytes:

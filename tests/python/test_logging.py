@@ -6,7 +6,6 @@ import json
 import re
 import time
 
-import support
 
 TEXT_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:\d+ "(\S+) (\S+)" (\d{3}) (\d+|-)B ([\d.]+)ms (\S+)')
 
