@@ -22,6 +22,9 @@ inline constexpr std::uint8_t kUnknownMethod = static_cast<std::uint8_t>(kMethod
 
 // One request while it is being answered, as middleware see it.
 struct Exchange {
+    Exchange(const RouteTable& t, Request& rq, Response& rs, unsigned thread = 0)
+        : table(t), req(rq), res(rs), thread_index(thread) {}
+
     const RouteTable& table;
     Request& req;
     Response& res;

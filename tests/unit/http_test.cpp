@@ -360,7 +360,7 @@ Dispatched run_dispatch(const RouteTable& table, std::string_view method, std::s
     req.method = method;
     req.target = target;
     DispatchScratch scratch;
-    Exchange ex{table, req, d.res};
+    Exchange ex(table, req, d.res);
     d.head_only = dispatch(ex, scratch);
     d.path = std::string(req.path);
     d.raw_path = std::string(req.raw_path);
