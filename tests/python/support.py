@@ -449,6 +449,14 @@ def free_port() -> int:
 
 # -- large downloads ------------------------------------------------------------------------------
 
+def pattern(size: int) -> bytes:
+    """Deterministic bytes where every offset is recognisable (a wrong range shows up)."""
+    import struct
+
+    block = b"".join(struct.pack(">I", i) for i in range(16384))  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process, in KiB (Linux /proc)."""
     with open(f"/proc/{pid}/status") as f:

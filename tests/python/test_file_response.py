@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 import time
 from email.utils import formatdate
 from urllib.parse import quote
@@ -23,10 +22,7 @@ BIG_SIZE = 20 * 1024 * 1024
 MEDIUM_SIZE = 200 * 1024  # above the 64 KiB whole-read limit: streamed
 
 
-def pattern(size: int) -> bytes:
-    """Deterministic bytes where every offset is recognisable (a wrong range shows up)."""
-    block = b"".join(struct.pack(">I", i) for i in range(16384))  # 64 KiB
-    return (block * (size // len(block) + 1))[:size]
+pattern = support.pattern
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,7 @@ BIG_SIZE = 20 * 1024 * 1024
 MEDIUM_SIZE = 200 * 1024  # above the 64 KiB whole-read limit: streamed
 
 
-def pattern(size: int) -> bytes:
-    """Deterministic bytes where every offset is recognisable (a wrong range shows up)."""
-    block = b"".join(struct.pack(">I", i) for i in range(16384))  # 64 KiB
-    return (block * (size // len(block) + 1))[:size]
+pattern = support.pattern
 
 
 @pytest.fixture(scope="module")
