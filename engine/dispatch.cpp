@@ -56,9 +56,21 @@ void call_handler(const Route& route, const Request& req, Response& res) {
         route.handler->handle(req, res);
     } catch (const std::exception& e) {
         make_error(res, 500, e.what());
+        res.error = std::make_unique<HandlerError>(HandlerError{e.what(), {}});
     } catch (...) {
         make_error(res, 500, "unknown error in handler");
+        res.error = std::make_unique<HandlerError>(HandlerError{"unknown error in handler", {}});
     }
+}
+
+void call_handler(Exchange& ex) {
+    if (!ex.time_handler) {
+        call_handler(*ex.route, ex.req, ex.res);
+        return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    call_handler(*ex.route, ex.req, ex.res);
+    ex.handler_time = std::chrono::steady_clock::now() - t0;
 }
 
 }  // namespace
@@ -69,7 +81,7 @@ namespace {
 void answer_by_route(Exchange& ex, Method method, bool known, const Router::Result& result) {
     Response& res = ex.res;
     if (ex.route) {
-        call_handler(*ex.route, ex.req, res);
+        call_handler(ex);
         return;
     }
     if (!known) {

@@ -76,6 +76,12 @@ public:
 
 class PendingResponse;  // pending_response.hpp
 
+// Why a handler failed, for the inspector: set on the error path only (an unhandled exception).
+struct HandlerError {
+    std::string message;    // "ValueError: bad id"
+    std::string traceback;  // as Python prints it
+};
+
 // A response being built. Reused per connection: clear() keeps capacity.
 struct Response {
     int status = 200;
@@ -87,6 +93,7 @@ struct Response {
     std::int64_t stream_length = -1;
     // Set by an async handler that has not finished: the rest of the response comes later.
     std::shared_ptr<PendingResponse> pending;
+    std::unique_ptr<HandlerError> error;  // set when the handler raised (the 500's cause)
 
     void clear() {
         status = 200;
@@ -96,6 +103,7 @@ struct Response {
         stream.reset();
         stream_length = -1;
         pending.reset();
+        error.reset();
     }
 };
 

@@ -40,6 +40,8 @@ struct Exchange {
     bool cache_leader = false;       // this request computes the entry others may be waiting for
     std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
     std::size_t middleware_ran = 0;  // how many before() ran: their after() is still owed
+    bool time_handler = false;       // measure handler_time (an inspector is attached)
+    std::chrono::nanoseconds handler_time{};
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).

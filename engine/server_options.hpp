@@ -5,9 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace cello::engine {
+
+class Telemetry;  // telemetry/telemetry.hpp
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
@@ -25,6 +28,9 @@ struct ServerOptions {
     // persistent Python thread state here).
     std::function<void()> on_thread_start;
     std::function<void()> on_thread_stop;
+
+    // Set: every answered request is reported to it (an attached inspector). Sized for `workers`.
+    std::shared_ptr<Telemetry> telemetry;
 };
 
 }  // namespace cello::engine

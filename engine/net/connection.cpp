@@ -6,6 +6,7 @@
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
+#include "engine/telemetry/telemetry.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -198,6 +199,7 @@ private:
             error_code ec;
             const std::size_t used = parser_->put(in_.data(), ec);
             in_.consume(used);
+            request_bytes_ += used;
             if (ec && ec != http::error::need_more) {
                 respond_error(status_for_parse_error(ec), ec.message());
                 break;
@@ -223,6 +225,7 @@ private:
         storage_.clear();
         continue_sent_ = false;
         started_ = std::chrono::steady_clock::now();
+        request_bytes_ = 0;
         parser_.emplace(storage_);
         parser_->header_limit(static_cast<std::uint32_t>(worker_.options().max_header_bytes));
         parser_->body_limit(worker_.options().max_body_bytes);
@@ -244,6 +247,7 @@ private:
         const auto& table = worker_.route_table();
         ex_.emplace(*table, req_, res_, worker_.index());
         ex_->start = started_;
+        ex_->time_handler = telemetry_ != nullptr;
         head_only_ = dispatch(*ex_, scratch_);
         if (res_.pending) {
             wait_for_handler(table);
@@ -300,11 +304,36 @@ private:
             chunked_ = !sized && storage_.version != 10;
             if (!stream_ready_) stream_ready_ = make_stream_ready();
         }
-        if (!table->middleware().empty()) {
+        if (!table->middleware().empty() || telemetry_) {
             if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
             pending_.push_back({ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache});
             pending_start_.push_back(started_);
+            if (telemetry_) report_answer();
         }
+    }
+
+    // The parts of the telemetry event that only exist until the next request is parsed; the
+    // rest is filled in when the write completes. A failure is reported at once, with its cause.
+    void report_answer() {
+        RequestEvent& e = pending_events_.emplace_back();
+        e.handler_ns = ex_->handler_time.count();
+        e.bytes_in = request_bytes_;
+        e.thread_index = static_cast<std::uint16_t>(worker_.index());
+        e.set_path(req_.path.empty() ? req_.target : req_.path);
+        if (!res_.error) return;
+        ErrorRecord err;
+        err.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+        err.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
+        err.method = ex_->method;
+        err.status = res_.status;
+        err.path = req_.target;
+        err.message = std::move(res_.error->message);
+        err.traceback = std::move(res_.error->traceback);
+        for (std::size_t i = 0; i < req_.header_count; ++i)
+            err.headers.emplace_back(req_.headers[i].name, req_.headers[i].value);
+        err.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
+        telemetry_->record_error(std::move(err));
     }
 
     // Reports the answered requests of the last write to the middleware (metrics, telemetry).
@@ -315,9 +344,29 @@ private:
             pending_[i].latency = now - pending_start_[i];
             for (const auto& m : pending_table_->middleware()) m->complete(pending_[i], worker_.index());
         }
+        if (telemetry_) publish_events();
         pending_.clear();
         pending_start_.clear();
         pending_table_.reset();
+    }
+
+    void publish_events() {
+        const std::int64_t wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch()).count();
+        EventRing& ring = telemetry_->ring(worker_.index());
+        for (std::size_t i = 0; i < pending_events_.size() && i < pending_.size(); ++i) {
+            RequestEvent& e = pending_events_[i];
+            const Completion& c = pending_[i];
+            e.time_ns = wall_ns;
+            e.latency_ns = c.latency.count();
+            e.bytes_out = c.bytes_out;
+            e.route_id = c.route ? c.route->id : kUnmatchedRoute;
+            e.status = static_cast<std::uint16_t>(c.status < 0 ? 0 : c.status);
+            e.method = c.method;
+            e.cache = c.cache;
+            ring.push(e);
+        }
+        pending_events_.clear();
     }
 
     // A protocol-level error: answer it and close, since the stream position is lost.
@@ -475,6 +524,9 @@ private:
     std::function<void()> stream_ready_;
     std::vector<Completion> pending_;  // answered, not yet written
     std::vector<std::chrono::steady_clock::time_point> pending_start_;
+    Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
+    std::vector<RequestEvent> pending_events_;  // with telemetry: one per pending_ entry
+    std::size_t request_bytes_ = 0;
     std::shared_ptr<const RouteTable> pending_table_;
     RequestStorage storage_;
     std::optional<RequestParser> parser_;

@@ -392,10 +392,16 @@ void convert_exception(engine::Response& res, const ErrorContext& where) {
                  handler.data(), static_cast<int>(where.method.size()), where.method.data(),
                  static_cast<int>(where.target.size()), where.target.data(), trace.c_str());
     engine::make_error(res, 500);
-    if (debug) {
-        std::string summary = pyb::str(err.type().attr("__name__")).cast<std::string>();
+    std::string summary;
+    try {
+        summary = pyb::str(err.type().attr("__name__")).cast<std::string>();
         const std::string message = pyb::str(err.value()).cast<std::string>();
         if (!message.empty()) summary += ": " + message;
+    } catch (...) {
+        summary = err.what();
+    }
+    res.error = std::make_unique<engine::HandlerError>(engine::HandlerError{summary, trace});
+    if (debug) {
         res.body.pop_back();  // reopen the object to add the traceback
         res.body.resize(res.body.size() - 4);  // drop "null" detail
         engine::append_json_string(res.body, summary);

@@ -1,4 +1,5 @@
 // The inspector's aggregates: histogram accuracy, rolling window, bounded memory, rings.
+#include "engine/telemetry/telemetry.hpp"
 #include "inspector/event.hpp"
 #include "inspector/latency_histogram.hpp"
 #include "inspector/recent_requests.hpp"
@@ -10,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 using namespace cello::inspector;
@@ -280,18 +283,77 @@ TEST(TimeSeries, OneSecondBucketsForTheLastNSeconds) {
     EXPECT_EQ(pts.back().requests, 1u);
 }
 
-TEST(RequestEvent, FromCompletion) {
-    cello::engine::Completion c;
-    c.status = 201;
-    c.bytes_out = 77;
-    c.latency = std::chrono::microseconds(5);
-    c.cache = cello::engine::CacheOutcome::Hit;
-    auto e = make_event(c, kT0, 3, 12, 1000);
-    EXPECT_EQ(e.route_id, kUnmatchedRoute);
-    EXPECT_EQ(e.status, 201);
-    EXPECT_EQ(e.latency_ns, 5000);
-    EXPECT_EQ(e.bytes_out, 77u);
-    EXPECT_EQ(e.bytes_in, 12u);
-    EXPECT_EQ(e.thread_index, 3);
-    EXPECT_EQ(e.cache, cello::engine::CacheOutcome::Hit);
+TEST(RequestEvent, PathIsCutToCapacity) {
+    RequestEvent e;
+    e.set_path("/users/42");
+    EXPECT_EQ(e.path(), "/users/42");
+    EXPECT_FALSE(e.path_truncated);
+    const std::string long_path = "/" + std::string(200, 'x');
+    e.set_path(long_path);
+    EXPECT_EQ(e.path().size(), RequestEvent::kPathCapacity);
+    EXPECT_EQ(e.path(), std::string_view(long_path).substr(0, RequestEvent::kPathCapacity));
+    EXPECT_TRUE(e.path_truncated);
+}
+
+TEST(EventRing, DrainsInOrderAndCountsDropsWhenFull) {
+    cello::engine::EventRing ring(5);  // rounded up to 8
+    ASSERT_EQ(ring.capacity(), 8u);
+    for (int i = 0; i < 10; ++i) {
+        RequestEvent e;
+        e.status = static_cast<std::uint16_t>(200 + i);
+        const bool pushed = ring.push(e);
+        EXPECT_EQ(pushed, i < 8) << i;
+    }
+    EXPECT_EQ(ring.dropped(), 2u);
+    std::vector<int> seen;
+    EXPECT_EQ(ring.drain([&](const RequestEvent& e) { seen.push_back(e.status); }, 3), 3u);
+    EXPECT_EQ(seen, (std::vector<int>{200, 201, 202}));
+    RequestEvent e;
+    e.status = 299;
+    EXPECT_TRUE(ring.push(e));  // room again
+    seen.clear();
+    EXPECT_EQ(ring.drain([&](const RequestEvent& ev) { seen.push_back(ev.status); }), 6u);
+    EXPECT_EQ(seen, (std::vector<int>{203, 204, 205, 206, 207, 299}));
+    EXPECT_EQ(ring.drain([](const RequestEvent&) {}), 0u);
+}
+
+TEST(EventRing, OneProducerOneConsumerLoseNothingCounted) {
+    cello::engine::EventRing ring(1024);
+    constexpr std::uint64_t kEvents = 200000;
+    std::thread producer([&] {
+        for (std::uint64_t i = 0; i < kEvents; ++i) {
+            RequestEvent e;
+            e.bytes_in = i;
+            ring.push(e);
+        }
+    });
+    std::uint64_t received = 0, last = 0;
+    bool ordered = true;
+    auto take = [&](const RequestEvent& e) {
+        if (received && e.bytes_in <= last) ordered = false;
+        last = e.bytes_in;
+        ++received;
+    };
+    while (received + ring.dropped() < kEvents) ring.drain(take);
+    producer.join();
+    ring.drain(take);
+    EXPECT_TRUE(ordered);
+    EXPECT_EQ(received + ring.dropped(), kEvents);  // every event is either delivered or counted
+}
+
+TEST(Telemetry, ErrorQueueIsBounded) {
+    cello::engine::Telemetry t(2, 64);
+    for (std::size_t i = 0; i < cello::engine::Telemetry::kMaxQueuedErrors + 10; ++i) {
+        cello::engine::ErrorRecord r;
+        r.status = 500;
+        r.path = "/e/" + std::to_string(i);
+        r.body_preview = std::string(5000, 'b');
+        t.record_error(std::move(r));
+    }
+    EXPECT_EQ(t.dropped_errors(), 10u);
+    auto errors = t.take_errors();
+    ASSERT_EQ(errors.size(), cello::engine::Telemetry::kMaxQueuedErrors);
+    EXPECT_EQ(errors.front().path, "/e/10");  // the oldest were dropped
+    EXPECT_EQ(errors.front().body_preview.size(), cello::engine::Telemetry::kBodyPreviewBytes);
+    EXPECT_TRUE(t.take_errors().empty());
 }

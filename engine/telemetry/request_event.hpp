@@ -1,0 +1,47 @@
+// One finished request as the engine reports it to the inspector: fixed size and trivially
+// copyable, so it travels through the per-thread rings by plain copy (no allocation).
+#pragma once
+
+#include "engine/middleware.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace cello::engine {
+
+inline constexpr std::uint32_t kUnmatchedRoute = ~0u;  // no route matched (404, 405, 400)
+
+struct RequestEvent {
+    static constexpr std::size_t kPathCapacity = 62;  // longer paths are cut (path_truncated)
+
+    std::int64_t time_ns = 0;        // completion time, wall clock, ns since the Unix epoch
+    std::int64_t latency_ns = 0;     // first byte of the request to the response written
+    std::int64_t handler_ns = 0;     // time spent in the handler alone (0 when none ran)
+    std::uint64_t bytes_in = 0;      // the request as received: request line, headers, body
+    std::uint64_t bytes_out = 0;
+    std::uint32_t route_id = kUnmatchedRoute;  // Route::id, or kUnmatchedRoute
+    std::uint16_t status = 0;
+    std::uint16_t thread_index = 0;  // engine thread
+    std::uint8_t method = kUnknownMethod;  // Method as an index
+    CacheOutcome cache = CacheOutcome::None;
+    std::uint8_t path_len = 0;
+    bool path_truncated = false;
+    char path_data[kPathCapacity] = {};  // the decoded path (not the query)
+
+    std::string_view path() const noexcept { return {path_data, path_len}; }
+    void set_path(std::string_view p) noexcept;
+};
+
+static_assert(std::is_trivially_copyable_v<RequestEvent>);
+static_assert(std::is_standard_layout_v<RequestEvent>);
+static_assert(sizeof(RequestEvent) == 120);
+
+inline void RequestEvent::set_path(std::string_view p) noexcept {
+    path_truncated = p.size() > kPathCapacity;
+    if (path_truncated) p = p.substr(0, kPathCapacity);
+    path_len = static_cast<std::uint8_t>(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) path_data[i] = p[i];
+}
+
+}  // namespace cello::engine

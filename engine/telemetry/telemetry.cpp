@@ -1,0 +1,38 @@
+#include "engine/telemetry/telemetry.hpp"
+
+namespace cello::engine {
+
+Telemetry::Telemetry(unsigned threads, std::size_t ring_capacity) {
+    rings_.reserve(threads ? threads : 1);
+    for (unsigned i = 0; i < (threads ? threads : 1); ++i) rings_.push_back(std::make_unique<EventRing>(ring_capacity));
+}
+
+void Telemetry::record_error(ErrorRecord e) {
+    if (e.body_preview.size() > kBodyPreviewBytes) e.body_preview.resize(kBodyPreviewBytes);
+    std::lock_guard lock(errors_mutex_);
+    if (errors_.size() >= kMaxQueuedErrors) {  // nobody drains: keep the newest
+        errors_.pop_front();
+        ++dropped_errors_;
+    }
+    errors_.push_back(std::move(e));
+}
+
+std::uint64_t Telemetry::dropped_events() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& r : rings_) n += r->dropped();
+    return n;
+}
+
+std::vector<ErrorRecord> Telemetry::take_errors() {
+    std::lock_guard lock(errors_mutex_);
+    std::vector<ErrorRecord> out(std::make_move_iterator(errors_.begin()), std::make_move_iterator(errors_.end()));
+    errors_.clear();
+    return out;
+}
+
+std::uint64_t Telemetry::dropped_errors() const {
+    std::lock_guard lock(errors_mutex_);
+    return dropped_errors_;
+}
+
+}  // namespace cello::engine
