@@ -17,6 +17,7 @@ struct Route {
     Method method = Method::Get;
     std::string pattern;       // the template, e.g. /users/{id}
     std::string name;          // handler name, for listings and logs
+    std::string source;        // where the handler is defined: "path/to/app.py:12" (may be empty)
     std::shared_ptr<Handler> handler;
     std::shared_ptr<const CachePolicy> cache;  // set: responses of this route are cached
     std::uint32_t id = 0;      // index in the table, set by RouteTable::add

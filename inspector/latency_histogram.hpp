@@ -35,6 +35,8 @@ public:
     void merge(const LatencyHistogram& other) noexcept;
     void reset() noexcept;
 
+    std::uint64_t bucket_count(unsigned index) const noexcept { return index < kBucketCount ? counts_[index] : 0; }
+
     static unsigned bucket_index(std::int64_t ns) noexcept;
     static std::int64_t bucket_lower(unsigned index) noexcept;
     static std::int64_t bucket_width(unsigned index) noexcept;

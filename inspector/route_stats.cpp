@@ -113,6 +113,11 @@ std::vector<std::uint32_t> RouteStats::active_routes() const {
     return ids;
 }
 
+const LatencyHistogram* RouteStats::total_histogram(std::uint32_t route_id) const noexcept {
+    const auto& slot = slots_[slot_index(route_id)];
+    return slot ? &slot->total : nullptr;
+}
+
 void RouteStats::reset() {
     for (auto& s : slots_) s.reset();
 }

@@ -53,6 +53,8 @@ public:
     RouteSnapshot unmatched_snapshot(std::int64_t now_ns) const { return snapshot(kUnmatchedRoute, now_ns); }
     // Ids of the slots that have seen at least one event (the unmatched slot as kUnmatchedRoute).
     std::vector<std::uint32_t> active_routes() const;
+    // The whole-run histogram of a slot; null before its first event.
+    const LatencyHistogram* total_histogram(std::uint32_t route_id) const noexcept;
     void reset();
 
     const RouteStatsConfig& config() const noexcept { return config_; }

@@ -52,5 +52,6 @@ PYBIND11_MODULE(_cello, m) {
     define_cache(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
+    PyInspector::define(m);
     PyServer::define(m);
 }

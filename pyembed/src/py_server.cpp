@@ -20,7 +20,7 @@ PyRouteTable::PyRouteTable(pyb::object app, bool debug) : table_(std::make_share
 }
 
 void PyRouteTable::add(const std::string& method, const std::string& pattern, pyb::object handler,
-                       const std::string& name, const pyb::object& cache) {
+                       const std::string& name, const pyb::object& cache, const std::string& source) {
     engine::Method m{};
     if (!engine::parse_method(method, m))
         throw pyb::value_error("unsupported HTTP method '" + method + "' for route '" + pattern +
@@ -30,6 +30,7 @@ void PyRouteTable::add(const std::string& method, const std::string& pattern, py
     route.method = m;
     route.pattern = pattern;
     route.name = name;
+    route.source = source;
     route.handler = std::make_shared<PyHandler>(std::move(handler), ctx_, name);
     if (!cache.is_none()) {
         if (!cache_) set_cache(std::make_shared<engine::ResponseCache>(64 * 1024 * 1024));
@@ -56,7 +57,7 @@ void PyRouteTable::define(pyb::module_& m) {
     pyb::class_<PyRouteTable>(m, "RouteTable", "Routes validated and compiled into the engine's radix tree.")
         .def(pyb::init<pyb::object, bool>(), pyb::arg("app") = pyb::none(), pyb::arg("debug") = true)
         .def("add", &PyRouteTable::add, pyb::arg("method"), pyb::arg("pattern"), pyb::arg("handler"),
-             pyb::arg("name"), pyb::arg("cache") = pyb::none())
+             pyb::arg("name"), pyb::arg("cache") = pyb::none(), pyb::arg("source") = "")
         .def("add_middleware", &PyRouteTable::add_middleware, pyb::arg("name"), pyb::arg("settings"))
         .def("set_cache", &PyRouteTable::set_cache, pyb::arg("cache"))
         .def("__len__", &PyRouteTable::size);
@@ -72,7 +73,7 @@ T option(const pyb::dict& d, const char* key, T fallback) {
 
 }  // namespace
 
-PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options)
+PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspector* inspector)
     : holder_(std::make_shared<engine::RouteTableHolder>(routes.snapshot())) {
     engine::ServerOptions o;
     o.host = option<std::string>(options, "host", o.host);
@@ -90,6 +91,15 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options)
     PyInterpreterState* interp = PyInterpreterState_Get();
     o.on_thread_start = [interp] { attach_engine_thread(interp); };
     o.on_thread_stop = [] { detach_engine_thread(&release_thread_request); };
+    if (inspector) {
+        inspector_ = inspector->native();
+        if (inspector_->telemetry()->threads() != o.workers)
+            throw pyb::value_error("the inspector was made for " + std::to_string(inspector_->telemetry()->threads()) +
+                                   " engine threads, the server has " + std::to_string(o.workers));
+        o.telemetry = inspector_->telemetry();
+        inspector_->set_routes(*routes.snapshot());
+        inspector_->set_cache(routes.snapshot()->cache());
+    }
     server_ = std::make_unique<engine::Server>(std::move(o), holder_);
 }
 
@@ -152,12 +162,17 @@ void PyServer::serve_forever() {
 void PyServer::replace_routes(const PyRouteTable& routes) {
     auto snapshot = routes.snapshot();
     for (const auto& m : snapshot->middleware()) m->prepare(server_->options().workers);
+    if (inspector_) {
+        inspector_->set_routes(*snapshot);
+        inspector_->set_cache(snapshot->cache());
+    }
     holder_->replace(std::move(snapshot));
 }
 
 void PyServer::define(pyb::module_& m) {
     pyb::class_<PyServer>(m, "Server", "The native HTTP server.")
-        .def(pyb::init<const PyRouteTable&, const pyb::dict&>(), pyb::arg("routes"), pyb::arg("options"))
+        .def(pyb::init<const PyRouteTable&, const pyb::dict&, PyInspector*>(), pyb::arg("routes"),
+             pyb::arg("options"), pyb::arg("inspector") = nullptr, pyb::keep_alive<1, 4>())
         .def("start", &PyServer::start)
         .def("stop", &PyServer::stop)
         .def("wait", &PyServer::wait, pyb::arg("timeout"))

@@ -4,6 +4,7 @@
 #include "engine/route_table.hpp"
 #include "engine/server.hpp"
 #include "py_handler.hpp"
+#include "py_inspector.hpp"
 
 #include <pybind11/pybind11.h>
 
@@ -18,7 +19,7 @@ public:
     PyRouteTable(pyb::object app, bool debug);
     // Raises ValueError naming the pattern when it is malformed or conflicts.
     void add(const std::string& method, const std::string& pattern, pyb::object handler, const std::string& name,
-             const pyb::object& cache);
+             const pyb::object& cache, const std::string& source = {});
     // Adds the native middleware `name` with `settings` (ValueError/TypeError on bad settings).
     void add_middleware(const std::string& name, const pyb::dict& settings);
     // The cache that routes added with cache= settings use. Call before adding them.
@@ -37,7 +38,8 @@ private:
 
 class PyServer {
 public:
-    PyServer(const PyRouteTable& routes, const pyb::dict& options);
+    // With `inspector`: every request is reported to it, and reloads update its route list.
+    PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspector* inspector = nullptr);
     ~PyServer();
 
     void start();                 // binds; raises OSError with a clear message on failure
@@ -54,6 +56,7 @@ private:
     void join_released();
 
     std::shared_ptr<engine::RouteTableHolder> holder_;
+    std::shared_ptr<inspector::Inspector> inspector_;
     std::unique_ptr<engine::Server> server_;
     bool started_ = false;
     bool joined_ = false;

@@ -121,23 +121,25 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             table.add(r.method, r.path, self._wrap_handler(r.handler), r.name,
-                      getattr(r.handler, CACHE_ATTRIBUTE, None))
+                      getattr(r.handler, CACHE_ATTRIBUTE, None), r.source)
         for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
             table.add_middleware(name, dict(settings))
         return table
 
-    def build_server(self, config: RunConfig) -> _cello.Server:
-        """A native server for this app (not started)."""
+    def build_server(self, config: RunConfig, inspector: _cello.Inspector | None = None) -> _cello.Server:
+        """A native server for this app (not started), reporting to `inspector` when given."""
         options = dict(config.server_options)
         options.update(host=config.host, port=config.port, workers=config.workers)
-        return _cello.Server(self.build_route_table(config), options)
+        return _cello.Server(self.build_route_table(config), options, inspector)
 
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
+            inspect: bool | str | None = None,
             *, argv: list[str] | None = None, **server_options: Any) -> None:
         """Serves the app until Ctrl-C or SIGTERM.
 
         Command-line flags (``--port 9000``...) win over these arguments, which win over defaults.
+        `inspect`: True (or "HOST:PORT") serves the inspector API (docs/inspector.md).
         `server_options`: max_body_size, max_header_size, header_timeout, keepalive_timeout,
         drain_timeout (bytes and seconds).
         """
@@ -146,7 +148,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         if unknown:
             print(f"cello: ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
         given = dict(host=host, port=port, workers=workers, env=env, logs=logs, reload=reload or None,
-                     cluster=cluster, server_options=server_options)
+                     cluster=cluster, server_options=server_options, inspect=inspect)
         try:
             config = resolve(given, vars(flags))
         except ValueError as e:
@@ -170,19 +172,25 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
                          "use `cello run app.py --reload` or app.run() from a script")
     if config.processes > 1:
         raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
-    server = app.build_server(config)
+    inspector = _cello.Inspector(config.workers) if config.inspect else None
+    server = app.build_server(config, inspector)
     # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
     # still stops cleanly.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if not _startup(app):
             return
-        reloader = _start_reloader(reload_target, server, config) if config.reload else None
+        root, reload_now = _reload_function(reload_target, server, config, inspector) if reload_target else (None, None)
+        reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
         try:
+            if inspector is not None:
+                _serve_inspector(inspector, config, reload_now)
             _serve_until_stopped(app, server, config)
         finally:
             if reloader is not None:
                 reloader.stop()
+            if inspector is not None:
+                inspector.stop()
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
             shutdown_ok = _shutdown(app)
     finally:
@@ -192,18 +200,43 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
         raise SystemExit(1)
 
 
-def _start_reloader(target: str, server: Any, config: RunConfig) -> Any:
-    """Watches the app's directory and swaps in re-imported code (cello.reload)."""
+def _reload_function(target: str, server: Any, config: RunConfig, inspector: Any) -> tuple[Any, Any]:
+    """(root, reload): the app's directory and its in-process reload (cello.reload), which
+    reports to `inspector`."""
     from pathlib import Path
 
     from .cli import load_app
-    from .reload import Reloader, make_reload
+    from .reload import make_reload
 
     location = target.partition(":")[0]
     root = Path(location).resolve().parent if location.endswith(".py") else Path.cwd()
-    reloader = Reloader(root, make_reload(lambda: load_app(target), server, config, root)).start()
+    report = inspector.record_reload if inspector is not None else None
+    return root, make_reload(lambda: load_app(target), server, config, root, report=report)
+
+
+def _start_reloader(root: Any, reload: Any) -> Any:
+    """Watches `root` and calls `reload` when a .py file changes."""
+    from .reload import Reloader
+
+    reloader = Reloader(root, reload).start()
     print(f"cello: watching {root} for changes", file=sys.stderr, flush=True)
     return reloader
+
+
+def _serve_inspector(inspector: Any, config: RunConfig, reload: Any) -> None:
+    """Starts the inspector API and prints where it is and its token."""
+    import os
+
+    host, port = config.inspect
+    if reload is not None:
+        inspector.set_reload_action(reload)
+    try:
+        bound = inspector.serve(host, port, os.environ.get("CELLO_INSPECT_TOKEN", ""))
+    except OSError as e:
+        raise SystemExit(f"cello: inspector: {e.strerror or e}") from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"cello: inspector on http://{shown}:{bound}/inspect/v1 (token {inspector.token})",
+          file=sys.stderr, flush=True)
 
 
 def _startup(app: App) -> bool:

@@ -6,6 +6,22 @@ import os
 from typing import Any
 
 ENVIRONMENTS = ("development", "production")
+DEFAULT_INSPECT = "127.0.0.1:9400"
+
+
+def parse_inspect(value: str | bool | None) -> tuple[str, int] | None:
+    """`--inspect[=HOST:PORT]` or run(inspect=...): None (off), or where the inspector API listens.
+    True or "" means the loopback default; "PORT" alone keeps the loopback host."""
+    if value is None or value is False:
+        return None
+    text = DEFAULT_INSPECT if value is True or value == "" else str(value)
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", text
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"--inspect expects HOST:PORT (e.g. {DEFAULT_INSPECT}), not {value!r}")
+    return host, int(port)
 
 
 class RunConfig:
@@ -13,7 +29,8 @@ class RunConfig:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, env: str = "development",
                  logs: bool = True, reload: bool = False, processes: int = 1,
-                 server_options: dict[str, Any] | None = None, logs_explicit: bool = False) -> None:
+                 server_options: dict[str, Any] | None = None, logs_explicit: bool = False,
+                 inspect: tuple[str, int] | None = None) -> None:
         self.host = host
         self.port = port
         self.workers = workers
@@ -23,6 +40,7 @@ class RunConfig:
         self.reload = reload
         self.processes = processes
         self.server_options: dict[str, Any] = dict(server_options or {})
+        self.inspect = inspect  # (host, port) of the inspector API, or None
 
     @property
     def debug(self) -> bool:
@@ -44,6 +62,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="request log on (the default in development)")
     parser.add_argument("--reload", action="store_true", default=s,
                         help="reload the app in-process when its .py files change (development)")
+    parser.add_argument("--inspect", nargs="?", const=True, default=s, metavar="HOST:PORT",
+                        help=f"serve the inspector API (JSON + server-sent events, token-protected) "
+                             f"on {DEFAULT_INSPECT} or HOST:PORT")
     parser.add_argument("--processes", type=int, default=s, metavar="N",
                         help="cluster mode with N processes (not available yet in this version)")
 
@@ -86,4 +107,5 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         processes=int(processes),
         server_options=dict(merged.get("server_options", {})),
         logs_explicit="logs" in merged,
+        inspect=parse_inspect(merged.get("inspect")),
     )

@@ -96,26 +96,40 @@ class Reloader:
 
 
 def make_reload(load_app: Callable[[], Any], server: Any, config: Any, root: Path,
-                on_reloaded: Callable[[Any], None] | None = None) -> Callable[[], None]:
-    """The reload step: re-import, build the new route table, swap it in, report the time taken."""
+                on_reloaded: Callable[[Any], None] | None = None,
+                report: Callable[[bool, float, int, str], None] | None = None) -> Callable[[], tuple[bool, str]]:
+    """The reload step: re-import, build the new route table, swap it in, report the time taken.
+    Returns (ok, message). `report(ok, duration_ms, routes, traceback)` hears every attempt (the
+    inspector). Serialised: the file watcher and the inspector API may both ask."""
+    lock = threading.Lock()
+    routes_served = [0]
 
-    def reload() -> None:
-        started = time.perf_counter()
-        old_modules = forget_modules_under(root)
-        try:
-            app = load_app()
-            table = app.build_route_table(config)
-        except BaseException:  # SyntaxError, ImportError, a bad route...: keep serving the old code
-            forget_modules_under(root)  # whatever the failed attempt imported
-            sys.modules.update(old_modules)
-            print("cello: reload failed; still serving the previous code:", file=sys.stderr)
-            traceback.print_exc()
-            sys.stderr.flush()
-            return
-        server.replace_routes(table)
-        ms = (time.perf_counter() - started) * 1000
-        print(f"cello: reloaded {len(app.routes)} routes in {ms:.1f} ms", file=sys.stderr, flush=True)
-        if on_reloaded is not None:
-            on_reloaded(app)
+    def reload() -> tuple[bool, str]:
+        with lock:
+            started = time.perf_counter()
+            old_modules = forget_modules_under(root)
+            try:
+                app = load_app()
+                table = app.build_route_table(config)
+            except BaseException:  # SyntaxError, ImportError, a bad route...: keep serving the old code
+                forget_modules_under(root)  # whatever the failed attempt imported
+                sys.modules.update(old_modules)
+                trace = traceback.format_exc()
+                print("cello: reload failed; still serving the previous code:", file=sys.stderr)
+                sys.stderr.write(trace)
+                sys.stderr.flush()
+                ms = (time.perf_counter() - started) * 1000
+                if report is not None:
+                    report(False, ms, routes_served[0], trace)
+                return False, trace.strip().splitlines()[-1]
+            server.replace_routes(table)
+            ms = (time.perf_counter() - started) * 1000
+            routes_served[0] = len(app.routes)
+            print(f"cello: reloaded {len(app.routes)} routes in {ms:.1f} ms", file=sys.stderr, flush=True)
+            if report is not None:
+                report(True, ms, len(app.routes), "")
+            if on_reloaded is not None:
+                on_reloaded(app)
+            return True, f"reloaded {len(app.routes)} routes in {ms:.1f} ms"
 
     return reload

@@ -1,0 +1,279 @@
+#include "inspector/inspector.hpp"
+
+#include "inspector/recent_requests.hpp"
+
+#include <chrono>
+#include <deque>
+
+namespace cello::inspector {
+
+namespace {
+
+constexpr auto kDrainInterval = std::chrono::milliseconds(10);
+constexpr const char* kUnmatchedLabel = "<unmatched>";
+
+std::int64_t wall_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string method_text(std::uint8_t m) {
+    return m < engine::kMethodCount ? std::string(engine::method_name(static_cast<engine::Method>(m))) : "?";
+}
+
+// "path/to/app.py:12" -> ("path/to/app.py", 12); anything else is a file without a line.
+std::pair<std::string, int> split_source(const std::string& source) {
+    const auto colon = source.rfind(':');
+    if (colon == std::string::npos || colon + 1 == source.size()) return {source == "?" ? "" : source, 0};
+    int line = 0;
+    for (std::size_t i = colon + 1; i < source.size(); ++i) {
+        if (source[i] < '0' || source[i] > '9') return {source, 0};
+        line = line * 10 + (source[i] - '0');
+    }
+    return {source.substr(0, colon), line};
+}
+
+template <class Row>
+void push_bounded(std::deque<Row>& q, Row row, std::size_t cap) {
+    q.push_back(std::move(row));
+    while (q.size() > cap) q.pop_front();
+}
+
+CacheRow cache_row(const engine::ResponseCache::Stat& s) {
+    CacheRow r{s.label, s.hits, s.misses, s.stores, s.evictions, s.invalidations, 0};
+    if (s.hits + s.misses) r.hit_ratio = static_cast<double>(s.hits) / static_cast<double>(s.hits + s.misses);
+    return r;
+}
+
+}  // namespace
+
+struct Inspector::State {
+    explicit State(const InspectorConfig& c)
+        : stats(RouteStatsConfig{c.max_routes, 60}), recent(c.recent_requests), series(c.series_seconds) {}
+
+    RouteStats stats;
+    RecentRequests recent;  // route_id holds the slot, not the engine's table index
+    TimeSeries series;
+    std::deque<ErrorRow> errors;
+    std::uint64_t error_seq = 0;
+    std::deque<ReloadRow> reloads;
+    std::uint64_t reload_seq = 0;
+    std::map<std::string, std::uint32_t, std::less<>> slot_of_label;
+    std::vector<RouteInfo> slots;          // by slot: the route as last seen
+    std::vector<bool> live;                // by slot: in the current table
+    std::vector<std::uint32_t> slot_of_id;  // current table's Route::id -> slot
+    std::uint64_t requests_total = 0;
+
+    std::uint32_t slot(std::uint32_t route_id) const {
+        return route_id < slot_of_id.size() ? slot_of_id[route_id] : kUnmatchedRoute;
+    }
+    std::string label(std::uint32_t slot) const { return slot < slots.size() ? slots[slot].label() : std::string(); }
+};
+
+Inspector::Inspector(InspectorConfig config)
+    : config_(config),
+      telemetry_(std::make_shared<engine::Telemetry>(config.threads, config.ring_capacity)),
+      started_ns_(wall_now_ns()),
+      state_(std::make_unique<State>(config_)) {}
+
+Inspector::~Inspector() { stop(); }
+
+std::uint32_t Inspector::slot_for(const std::string& label) {
+    auto& st = *state_;
+    if (auto it = st.slot_of_label.find(label); it != st.slot_of_label.end()) return it->second;
+    if (st.slots.size() >= config_.max_routes) return kUnmatchedRoute;  // bounded: the rest share one slot
+    const auto slot = static_cast<std::uint32_t>(st.slots.size());
+    st.slot_of_label.emplace(label, slot);
+    st.slots.emplace_back();
+    st.live.push_back(false);
+    return slot;
+}
+
+void Inspector::set_routes(const engine::RouteTable& table) {
+    std::lock_guard lock(mutex_);
+    drain_locked();  // events of the old table are attributed with the old mapping
+    auto& st = *state_;
+    std::fill(st.live.begin(), st.live.end(), false);
+    st.slot_of_id.assign(table.routes().size(), kUnmatchedRoute);
+    for (const auto& r : table.routes()) {
+        RouteInfo info;
+        info.method = std::string(engine::method_name(r->method));
+        info.pattern = r->pattern;
+        info.name = r->name;
+        std::tie(info.file, info.line) = split_source(r->source);
+        if (r->cache) {
+            info.cached = true;
+            info.cache_ttl_s = std::chrono::duration<double>(r->cache->ttl).count();
+            info.cache_tags = r->cache->tags;
+        }
+        const std::uint32_t slot = slot_for(info.label());
+        st.slot_of_id[r->id] = slot;
+        if (slot == kUnmatchedRoute) continue;
+        info.id = slot;
+        st.slots[slot] = std::move(info);
+        st.live[slot] = true;
+    }
+}
+
+void Inspector::set_cache(std::shared_ptr<engine::ResponseCache> cache) {
+    std::lock_guard lock(mutex_);
+    cache_ = std::move(cache);
+}
+
+void Inspector::record_reload(bool ok, double duration_ms, std::size_t routes, std::string error) {
+    std::lock_guard lock(mutex_);
+    auto& st = *state_;
+    push_bounded(st.reloads, ReloadRow{++st.reload_seq, wall_now_ns(), ok, duration_ms, routes, std::move(error)},
+                 config_.recent_reloads);
+}
+
+void Inspector::set_reload_action(ReloadAction action) {
+    std::lock_guard lock(mutex_);
+    reload_action_ = std::move(action);
+}
+
+bool Inspector::reload(std::string& message) {
+    ReloadAction action;
+    {
+        std::lock_guard lock(mutex_);
+        action = reload_action_;
+    }
+    if (!action) {
+        message = "this server cannot reload (started without an app file)";
+        return false;
+    }
+    return action(message);  // outside the lock: the reload calls set_routes()
+}
+
+std::size_t Inspector::invalidate_tags(const std::vector<std::string>& tags) {
+    std::shared_ptr<engine::ResponseCache> cache;
+    {
+        std::lock_guard lock(mutex_);
+        cache = cache_;
+    }
+    return cache ? cache->invalidate_tags(tags) : 0;
+}
+
+void Inspector::start() {
+    std::lock_guard lock(run_mutex_);
+    if (running_) return;
+    running_ = true;
+    thread_ = std::thread([this] {
+        std::unique_lock run(run_mutex_);
+        while (running_) {
+            run.unlock();
+            drain_now();
+            run.lock();
+            run_cv_.wait_for(run, kDrainInterval, [this] { return !running_; });
+        }
+    });
+}
+
+void Inspector::stop() {
+    {
+        std::lock_guard lock(run_mutex_);
+        if (!running_) return;
+        running_ = false;
+    }
+    run_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    drain_now();
+}
+
+void Inspector::drain_now() {
+    std::lock_guard lock(mutex_);
+    drain_locked();
+}
+
+void Inspector::drain_locked() {
+    auto& st = *state_;
+    for (unsigned t = 0; t < telemetry_->threads(); ++t) {
+        telemetry_->ring(t).drain([&](const RequestEvent& event) {
+            RequestEvent e = event;
+            e.route_id = st.slot(e.route_id);
+            st.stats.record(e);
+            st.recent.push(e);
+            st.series.record(e);
+            ++st.requests_total;
+        });
+    }
+    for (auto& rec : telemetry_->take_errors()) {
+        ErrorRow row;
+        row.seq = ++st.error_seq;
+        row.time_ns = rec.time_ns;
+        row.method = method_text(rec.method);
+        row.path = std::move(rec.path);
+        row.route = st.label(st.slot(rec.route_id));
+        row.status = rec.status;
+        row.message = std::move(rec.message);
+        row.traceback = std::move(rec.traceback);
+        row.headers = std::move(rec.headers);
+        row.body_preview = std::move(rec.body_preview);
+        push_bounded(st.errors, std::move(row), config_.recent_errors);
+    }
+}
+
+std::uint64_t Inspector::requests_total() const {
+    std::lock_guard lock(mutex_);
+    return state_->requests_total;
+}
+
+Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
+    Snapshot s;
+    s.now_ns = wall_now_ns();
+    s.started_ns = started_ns_;
+    s.threads = telemetry_->threads();
+    s.dropped_events = telemetry_->dropped_events();
+    s.dropped_errors = telemetry_->dropped_errors();
+    std::shared_ptr<engine::ResponseCache> cache;
+    {
+        std::lock_guard lock(mutex_);
+        const auto& st = *state_;
+        s.requests_total = st.requests_total;
+        if (q.with_routes) {
+            for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot)
+                s.routes.push_back({st.slots[slot], st.stats.snapshot(slot, s.now_ns), st.live[slot]});
+            RouteRow unmatched{RouteInfo{kUnmatchedRoute, "*", kUnmatchedLabel, "", "", 0, false, 0, {}},
+                               st.stats.unmatched_snapshot(s.now_ns), true};
+            s.routes.push_back(std::move(unmatched));
+        }
+        const auto recent = st.recent.snapshot();
+        const std::uint64_t first_seq = st.recent.total_pushed() - recent.size() + 1;
+        for (std::size_t i = 0; i < recent.size(); ++i) {
+            const std::uint64_t seq = first_seq + i;
+            if (seq <= q.requests_since) continue;
+            if (recent.size() - i > q.max_requests) continue;  // only the newest max_requests
+            const RequestEvent& e = recent[i];
+            s.requests.push_back({seq, e.time_ns, method_text(e.method), std::string(e.path()), st.label(e.route_id),
+                                  e.status, e.latency_ns, e.handler_ns, e.bytes_in, e.bytes_out,
+                                  std::string(engine::cache_outcome_name(e.cache)), e.thread_index});
+        }
+        for (const auto& err : st.errors)
+            if (err.seq > q.errors_since) s.errors.push_back(err);
+        for (const auto& r : st.reloads)
+            if (r.seq > q.reloads_since) s.reloads.push_back(r);
+        if (q.with_series) {
+            auto points = st.series.points(s.now_ns);
+            if (points.size() > q.series_seconds) points.erase(points.begin(), points.end() - q.series_seconds);
+            s.series = std::move(points);
+        }
+        if (q.with_histogram) {
+            s.histogram_route = q.histogram_route;
+            if (const LatencyHistogram* h = st.stats.total_histogram(q.histogram_route)) {
+                for (unsigned b = 0; b < LatencyHistogram::kBucketCount; ++b)
+                    if (const auto n = h->bucket_count(b)) s.histogram.emplace_back(LatencyHistogram::bucket_lower(b), n);
+            }
+        }
+        cache = cache_;
+    }
+    if (cache && q.with_cache) {  // the cache has its own lock
+        for (const auto& stat : cache->route_stats()) s.cache_routes.push_back(cache_row(stat));
+        for (const auto& stat : cache->tag_stats()) s.cache_tags.push_back(cache_row(stat));
+        s.cache_bytes = cache->bytes();
+        s.cache_entries = cache->entries();
+        s.cache_max_bytes = cache->max_bytes();
+    }
+    return s;
+}
+
+}  // namespace cello::inspector

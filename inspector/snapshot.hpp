@@ -1,0 +1,96 @@
+// What the inspector shows, as plain values: one Snapshot is everything the studio's pages and the
+// inspector API need at one moment. Built by Inspector::snapshot(), or parsed from the API's JSON.
+#pragma once
+
+#include "engine/telemetry/telemetry.hpp"
+#include "inspector/route_stats.hpp"
+#include "inspector/time_series.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cello::inspector {
+
+// One route of the table being served. `id` is the inspector's stable slot for the route's label
+// ("GET /users/{id}"), kept across reloads, not the engine's per-table index.
+struct RouteInfo {
+    std::uint32_t id = kUnmatchedRoute;
+    std::string method, pattern, name;
+    std::string file;          // the handler's source file ("" when unknown)
+    int line = 0;
+    bool cached = false;       // @cache
+    double cache_ttl_s = 0;
+    std::vector<std::string> cache_tags;
+    std::string label() const { return method + " " + pattern; }
+};
+
+struct RouteRow {
+    RouteInfo info;            // info.pattern == "<unmatched>" for the unmatched slot
+    RouteSnapshot stats;
+    bool live = true;          // in the current table (false: removed by a reload, stats kept)
+};
+
+struct CacheRow {
+    std::string label;         // route label or tag
+    std::uint64_t hits = 0, misses = 0, stores = 0, evictions = 0, invalidations = 0;
+    double hit_ratio = 0;
+};
+
+struct RequestRow {
+    std::uint64_t seq = 0;     // increasing; ask for `requests_since` to get only newer rows
+    std::int64_t time_ns = 0;
+    std::string method, path, route;  // route: its label, "" when unmatched
+    int status = 0;
+    std::int64_t latency_ns = 0, handler_ns = 0;
+    std::uint64_t bytes_in = 0, bytes_out = 0;
+    std::string cache;         // "-", "HIT", "MISS", "BYPASS"
+    unsigned thread = 0;
+};
+
+struct ErrorRow {
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+    std::string method, path, route;
+    int status = 0;
+    std::string message, traceback;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body_preview;
+};
+
+struct ReloadRow {
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+    bool ok = false;
+    double duration_ms = 0;
+    std::size_t routes = 0;    // routes served after it
+    std::string error;         // the traceback of a failed reload
+};
+
+struct Snapshot {
+    std::int64_t now_ns = 0, started_ns = 0;
+    unsigned threads = 0;
+    std::uint64_t requests_total = 0, dropped_events = 0, dropped_errors = 0;
+    std::vector<RouteRow> routes;
+    std::vector<CacheRow> cache_routes, cache_tags;
+    std::size_t cache_bytes = 0, cache_entries = 0, cache_max_bytes = 0;
+    std::vector<RequestRow> requests;   // oldest first
+    std::vector<ErrorRow> errors;       // oldest first
+    std::vector<ReloadRow> reloads;     // oldest first
+    std::vector<SecondPoint> series;    // one per second, oldest first
+    // The whole-run latency histogram of `histogram_route`: (bucket lower bound ns, count).
+    std::uint32_t histogram_route = kUnmatchedRoute;
+    std::vector<std::pair<std::int64_t, std::uint64_t>> histogram;
+};
+
+struct SnapshotQuery {
+    std::uint64_t requests_since = 0, errors_since = 0, reloads_since = 0;
+    std::size_t max_requests = 200;
+    unsigned series_seconds = 60;
+    bool with_routes = true, with_cache = true, with_series = true;
+    bool with_histogram = false;      // include the whole-run histogram of histogram_route
+    std::uint32_t histogram_route = kUnmatchedRoute;  // a RouteInfo::id, or the unmatched slot
+};
+
+}  // namespace cello::inspector

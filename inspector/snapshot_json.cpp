@@ -1,0 +1,229 @@
+#include "inspector/snapshot_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace cello::inspector {
+
+using nlohmann::json;
+
+namespace {
+
+// Times travel as Unix seconds and latencies as milliseconds (floats): what a reader expects.
+double to_s(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+double to_ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+std::int64_t from_s(double s) { return std::llround(s * 1e9); }
+std::int64_t from_ms(double ms) { return std::llround(ms * 1e6); }
+
+json window_json(const WindowStats& w) {
+    return {{"count", w.count}, {"errors_4xx", w.errors_4xx}, {"errors_5xx", w.errors_5xx},
+            {"p50_ms", to_ms(w.p50_ns)}, {"p90_ms", to_ms(w.p90_ns)}, {"p99_ms", to_ms(w.p99_ns)},
+            {"max_ms", to_ms(w.max_ns)}};
+}
+
+WindowStats window_from(const json& j) {
+    WindowStats w;
+    w.count = j.at("count").get<std::uint64_t>();
+    w.errors_4xx = j.at("errors_4xx").get<std::uint64_t>();
+    w.errors_5xx = j.at("errors_5xx").get<std::uint64_t>();
+    w.p50_ns = from_ms(j.at("p50_ms").get<double>());
+    w.p90_ns = from_ms(j.at("p90_ms").get<double>());
+    w.p99_ns = from_ms(j.at("p99_ms").get<double>());
+    w.max_ns = from_ms(j.at("max_ms").get<double>());
+    return w;
+}
+
+json route_json(const RouteRow& r) {
+    const auto& i = r.info;
+    const auto& st = r.stats;
+    return {{"id", i.id == kUnmatchedRoute ? json(nullptr) : json(i.id)},
+            {"method", i.method}, {"pattern", i.pattern}, {"name", i.name}, {"file", i.file}, {"line", i.line},
+            {"cached", i.cached}, {"cache_ttl_s", i.cache_ttl_s}, {"cache_tags", i.cache_tags}, {"live", r.live},
+            {"total", window_json(st.total)}, {"window", window_json(st.window)},
+            {"cache_hits", st.cache_hits}, {"cache_misses", st.cache_misses}, {"cache_bypass", st.cache_bypass},
+            {"hit_ratio", st.hit_ratio}, {"bytes_in", st.bytes_in}, {"bytes_out", st.bytes_out}};
+}
+
+RouteRow route_from(const json& j) {
+    RouteRow r;
+    r.info.id = j.at("id").is_null() ? kUnmatchedRoute : j.at("id").get<std::uint32_t>();
+    r.info.method = j.at("method").get<std::string>();
+    r.info.pattern = j.at("pattern").get<std::string>();
+    r.info.name = j.at("name").get<std::string>();
+    r.info.file = j.at("file").get<std::string>();
+    r.info.line = j.at("line").get<int>();
+    r.info.cached = j.at("cached").get<bool>();
+    r.info.cache_ttl_s = j.at("cache_ttl_s").get<double>();
+    r.info.cache_tags = j.at("cache_tags").get<std::vector<std::string>>();
+    r.live = j.at("live").get<bool>();
+    r.stats.route_id = r.info.id;
+    r.stats.total = window_from(j.at("total"));
+    r.stats.window = window_from(j.at("window"));
+    r.stats.cache_hits = j.at("cache_hits").get<std::uint64_t>();
+    r.stats.cache_misses = j.at("cache_misses").get<std::uint64_t>();
+    r.stats.cache_bypass = j.at("cache_bypass").get<std::uint64_t>();
+    r.stats.hit_ratio = j.at("hit_ratio").get<double>();
+    r.stats.bytes_in = j.at("bytes_in").get<std::uint64_t>();
+    r.stats.bytes_out = j.at("bytes_out").get<std::uint64_t>();
+    return r;
+}
+
+json cache_json(const CacheRow& c) {
+    return {{"label", c.label}, {"hits", c.hits}, {"misses", c.misses}, {"stores", c.stores},
+            {"evictions", c.evictions}, {"invalidations", c.invalidations}, {"hit_ratio", c.hit_ratio}};
+}
+
+CacheRow cache_from(const json& j) {
+    return {j.at("label").get<std::string>(), j.at("hits").get<std::uint64_t>(), j.at("misses").get<std::uint64_t>(),
+            j.at("stores").get<std::uint64_t>(), j.at("evictions").get<std::uint64_t>(),
+            j.at("invalidations").get<std::uint64_t>(), j.at("hit_ratio").get<double>()};
+}
+
+json request_json(const RequestRow& r) {
+    return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"method", r.method}, {"path", r.path}, {"route", r.route},
+            {"status", r.status}, {"latency_ms", to_ms(r.latency_ns)}, {"handler_ms", to_ms(r.handler_ns)},
+            {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread}};
+}
+
+RequestRow request_from(const json& j) {
+    RequestRow r;
+    r.seq = j.at("seq").get<std::uint64_t>();
+    r.time_ns = from_s(j.at("time").get<double>());
+    r.method = j.at("method").get<std::string>();
+    r.path = j.at("path").get<std::string>();
+    r.route = j.at("route").get<std::string>();
+    r.status = j.at("status").get<int>();
+    r.latency_ns = from_ms(j.at("latency_ms").get<double>());
+    r.handler_ns = from_ms(j.at("handler_ms").get<double>());
+    r.bytes_in = j.at("bytes_in").get<std::uint64_t>();
+    r.bytes_out = j.at("bytes_out").get<std::uint64_t>();
+    r.cache = j.at("cache").get<std::string>();
+    r.thread = j.at("thread").get<unsigned>();
+    return r;
+}
+
+json error_json(const ErrorRow& e) {
+    return {{"seq", e.seq}, {"time", to_s(e.time_ns)}, {"method", e.method}, {"path", e.path}, {"route", e.route},
+            {"status", e.status}, {"message", e.message}, {"traceback", e.traceback}, {"headers", e.headers},
+            {"body_preview", e.body_preview}};
+}
+
+ErrorRow error_from(const json& j) {
+    ErrorRow e;
+    e.seq = j.at("seq").get<std::uint64_t>();
+    e.time_ns = from_s(j.at("time").get<double>());
+    e.method = j.at("method").get<std::string>();
+    e.path = j.at("path").get<std::string>();
+    e.route = j.at("route").get<std::string>();
+    e.status = j.at("status").get<int>();
+    e.message = j.at("message").get<std::string>();
+    e.traceback = j.at("traceback").get<std::string>();
+    e.headers = j.at("headers").get<std::vector<std::pair<std::string, std::string>>>();
+    e.body_preview = j.at("body_preview").get<std::string>();
+    return e;
+}
+
+json reload_json(const ReloadRow& r) {
+    return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"ok", r.ok}, {"duration_ms", r.duration_ms},
+            {"routes", r.routes}, {"error", r.error}};
+}
+
+ReloadRow reload_from(const json& j) {
+    return {j.at("seq").get<std::uint64_t>(), from_s(j.at("time").get<double>()), j.at("ok").get<bool>(),
+            j.at("duration_ms").get<double>(), j.at("routes").get<std::size_t>(), j.at("error").get<std::string>()};
+}
+
+json point_json(const SecondPoint& p) {
+    return {{"time", p.second}, {"requests", p.requests}, {"errors_5xx", p.errors_5xx}, {"cache_hits", p.cache_hits},
+            {"cache_misses", p.cache_misses}, {"hit_ratio", p.hit_ratio}, {"p50_ms", to_ms(p.p50_ns)},
+            {"p99_ms", to_ms(p.p99_ns)}};
+}
+
+SecondPoint point_from(const json& j) {
+    SecondPoint p;
+    p.second = j.at("time").get<std::int64_t>();
+    p.requests = j.at("requests").get<std::uint64_t>();
+    p.errors_5xx = j.at("errors_5xx").get<std::uint64_t>();
+    p.cache_hits = j.at("cache_hits").get<std::uint64_t>();
+    p.cache_misses = j.at("cache_misses").get<std::uint64_t>();
+    p.hit_ratio = j.at("hit_ratio").get<double>();
+    p.p50_ns = from_ms(j.at("p50_ms").get<double>());
+    p.p99_ns = from_ms(j.at("p99_ms").get<double>());
+    return p;
+}
+
+template <class T, class F>
+json array_of(const std::vector<T>& rows, F f) {
+    json a = json::array();
+    for (const auto& r : rows) a.push_back(f(r));
+    return a;
+}
+
+template <class T, class F>
+std::vector<T> vector_of(const json& a, F f) {
+    std::vector<T> out;
+    for (const auto& j : a) out.push_back(f(j));
+    return out;
+}
+
+}  // namespace
+
+std::string to_json(const Snapshot& s) {
+    json hist = json::array();
+    for (const auto& [lower, n] : s.histogram) hist.push_back({to_ms(lower), n});
+    json j = {
+        {"version", kSchemaVersion},
+        {"now", to_s(s.now_ns)},
+        {"started", to_s(s.started_ns)},
+        {"threads", s.threads},
+        {"requests_total", s.requests_total},
+        {"dropped_events", s.dropped_events},
+        {"dropped_errors", s.dropped_errors},
+        {"routes", array_of(s.routes, route_json)},
+        {"cache", {{"bytes", s.cache_bytes}, {"entries", s.cache_entries}, {"max_bytes", s.cache_max_bytes},
+                   {"routes", array_of(s.cache_routes, cache_json)}, {"tags", array_of(s.cache_tags, cache_json)}}},
+        {"requests", array_of(s.requests, request_json)},
+        {"errors", array_of(s.errors, error_json)},
+        {"reloads", array_of(s.reloads, reload_json)},
+        {"series", array_of(s.series, point_json)},
+        {"histogram", {{"route", s.histogram_route == kUnmatchedRoute ? json(nullptr) : json(s.histogram_route)},
+                       {"buckets", hist}}},
+    };
+    // Paths and bodies are client data: invalid UTF-8 is replaced, never a reason to fail.
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Snapshot snapshot_from_json(const std::string& text) {
+    try {
+        const json j = json::parse(text);
+        if (j.at("version").get<int>() != kSchemaVersion)
+            throw std::invalid_argument("inspector schema version " + j.at("version").dump() + " is not supported");
+        Snapshot s;
+        s.now_ns = from_s(j.at("now").get<double>());
+        s.started_ns = from_s(j.at("started").get<double>());
+        s.threads = j.at("threads").get<unsigned>();
+        s.requests_total = j.at("requests_total").get<std::uint64_t>();
+        s.dropped_events = j.at("dropped_events").get<std::uint64_t>();
+        s.dropped_errors = j.at("dropped_errors").get<std::uint64_t>();
+        s.routes = vector_of<RouteRow>(j.at("routes"), route_from);
+        const json& c = j.at("cache");
+        s.cache_bytes = c.at("bytes").get<std::size_t>();
+        s.cache_entries = c.at("entries").get<std::size_t>();
+        s.cache_max_bytes = c.at("max_bytes").get<std::size_t>();
+        s.cache_routes = vector_of<CacheRow>(c.at("routes"), cache_from);
+        s.cache_tags = vector_of<CacheRow>(c.at("tags"), cache_from);
+        s.requests = vector_of<RequestRow>(j.at("requests"), request_from);
+        s.errors = vector_of<ErrorRow>(j.at("errors"), error_from);
+        s.reloads = vector_of<ReloadRow>(j.at("reloads"), reload_from);
+        s.series = vector_of<SecondPoint>(j.at("series"), point_from);
+        const json& h = j.at("histogram");
+        s.histogram_route = h.at("route").is_null() ? kUnmatchedRoute : h.at("route").get<std::uint32_t>();
+        for (const auto& b : h.at("buckets")) s.histogram.emplace_back(from_ms(b.at(0).get<double>()), b.at(1).get<std::uint64_t>());
+        return s;
+    } catch (const json::exception& e) {
+        throw std::invalid_argument(std::string("not an inspector snapshot: ") + e.what());
+    }
+}
+
+}  // namespace cello::inspector

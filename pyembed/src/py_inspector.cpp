@@ -1,0 +1,105 @@
+#include "py_inspector.hpp"
+
+#include "inspector/snapshot_json.hpp"
+
+#include <pybind11/stl.h>
+
+#include <system_error>
+
+namespace cello::py {
+
+PyInspector::PyInspector(unsigned workers) {
+    inspector::InspectorConfig config;
+    config.threads = workers ? workers : 1;
+    inspector_ = std::make_shared<inspector::Inspector>(config);
+    inspector_->start();
+}
+
+PyInspector::~PyInspector() {
+    pyb::gil_scoped_release release;  // the API thread may be waiting for the GIL in a reload
+    api_.reset();
+    inspector_->set_reload_action(nullptr);
+    inspector_->stop();
+}
+
+std::uint16_t PyInspector::serve(const std::string& host, int port, const std::string& token) {
+    if (port < 0 || port > 65535) throw pyb::value_error("inspector port must be between 0 and 65535");
+    if (api_) throw pyb::value_error("the inspector API is already being served");
+    inspector::InspectApiOptions o;
+    o.host = host;
+    o.port = static_cast<std::uint16_t>(port);
+    o.token = token;
+    auto api = std::make_unique<inspector::InspectApi>(inspector_, o);
+    try {
+        api->start();
+    } catch (const std::system_error& e) {
+        PyErr_SetObject(PyExc_OSError, pyb::make_tuple(e.code().value(), e.what()).ptr());
+        throw pyb::error_already_set();
+    }
+    api_ = std::move(api);
+    return api_->port();
+}
+
+void PyInspector::stop() {
+    pyb::gil_scoped_release release;
+    if (api_) api_->stop();
+}
+
+void PyInspector::set_reload_action(pyb::object action) {
+    // Shared with the native action; its last owner drops it with the GIL.
+    reload_action_ = std::shared_ptr<pyb::object>(new pyb::object(std::move(action)), [](pyb::object* o) {
+        pyb::gil_scoped_acquire gil;
+        delete o;
+    });
+    std::weak_ptr<pyb::object> weak = reload_action_;
+    inspector_->set_reload_action([weak](std::string& message) {
+        auto fn = weak.lock();
+        if (!fn) {
+            message = "the app has stopped";
+            return false;
+        }
+        pyb::gil_scoped_acquire gil;
+        try {
+            auto result = (*fn)().cast<std::pair<bool, std::string>>();
+            message = std::move(result.second);
+            return result.first;
+        } catch (const std::exception& e) {
+            message = e.what();
+            return false;
+        }
+    });
+}
+
+void PyInspector::record_reload(bool ok, double duration_ms, std::size_t routes, const std::string& error) {
+    inspector_->record_reload(ok, duration_ms, routes, error);
+}
+
+std::string PyInspector::snapshot_json(std::uint64_t requests_since, std::uint64_t errors_since,
+                                       std::size_t max_requests, const pyb::object& histogram) {
+    inspector::SnapshotQuery q;
+    q.requests_since = requests_since;
+    q.errors_since = errors_since;
+    q.max_requests = max_requests;
+    if (!histogram.is_none()) {
+        q.with_histogram = true;
+        q.histogram_route = histogram.cast<std::uint32_t>();
+    }
+    pyb::gil_scoped_release release;
+    inspector_->drain_now();
+    return inspector::to_json(inspector_->snapshot(q));
+}
+
+void PyInspector::define(pyb::module_& m) {
+    pyb::class_<PyInspector>(m, "Inspector", "Request telemetry and its HTTP API (--inspect).")
+        .def(pyb::init<unsigned>(), pyb::arg("workers") = 1)
+        .def("serve", &PyInspector::serve, pyb::arg("host"), pyb::arg("port"), pyb::arg("token") = "")
+        .def("stop", &PyInspector::stop)
+        .def_property_readonly("token", &PyInspector::token)
+        .def("set_reload_action", &PyInspector::set_reload_action, pyb::arg("action"))
+        .def("record_reload", &PyInspector::record_reload, pyb::arg("ok"), pyb::arg("duration_ms"),
+             pyb::arg("routes"), pyb::arg("error") = "")
+        .def("snapshot_json", &PyInspector::snapshot_json, pyb::arg("requests_since") = 0,
+             pyb::arg("errors_since") = 0, pyb::arg("max_requests") = 1000, pyb::arg("histogram") = pyb::none());
+}
+
+}  // namespace cello::py
