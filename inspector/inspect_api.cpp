@@ -239,6 +239,7 @@ public:
 
 private:
     std::string event() {
+        inspector_->drain_now();  // consumers take turns under the inspector's lock
         const Snapshot s = inspector_->snapshot(query_);
         if (!s.requests.empty()) query_.requests_since = s.requests.back().seq;
         if (!s.errors.empty()) query_.errors_since = s.errors.back().seq;

@@ -1,6 +1,9 @@
 // The inspector's aggregates: histogram accuracy, rolling window, bounded memory, rings.
 #include "engine/telemetry/telemetry.hpp"
 #include "inspector/event.hpp"
+#include "inspector/inspect_api.hpp"
+#include "inspector/inspector.hpp"
+#include "inspector/snapshot_json.hpp"
 #include "inspector/latency_histogram.hpp"
 #include "inspector/recent_requests.hpp"
 #include "inspector/route_stats.hpp"
@@ -356,4 +359,159 @@ TEST(Telemetry, ErrorQueueIsBounded) {
     EXPECT_EQ(errors.front().path, "/e/10");  // the oldest were dropped
     EXPECT_EQ(errors.front().body_preview.size(), cello::engine::Telemetry::kBodyPreviewBytes);
     EXPECT_TRUE(t.take_errors().empty());
+}
+
+// -- the Inspector: events in, snapshots out ------------------------------------------------------
+
+namespace {
+
+std::shared_ptr<cello::engine::RouteTable> table_of(std::initializer_list<const char*> patterns) {
+    auto t = std::make_shared<cello::engine::RouteTable>();
+    for (const char* p : patterns) {
+        cello::engine::Route r;
+        r.method = cello::engine::Method::Get;
+        r.pattern = p;
+        r.name = std::string("h") + p;
+        r.source = std::string("/app/site.py:") + std::to_string(std::string_view(p).size());
+        t->add(std::move(r));
+    }
+    return t;
+}
+
+RequestEvent routed(std::uint32_t route_id, std::int64_t latency_ns, int status = 200, const char* path = "/x") {
+    RequestEvent e;
+    e.route_id = route_id;
+    e.latency_ns = latency_ns;
+    e.status = static_cast<std::uint16_t>(status);
+    e.method = 0;
+    e.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+    e.set_path(path);
+    return e;
+}
+
+const RouteRow& row(const Snapshot& s, const std::string& pattern) {
+    for (const auto& r : s.routes)
+        if (r.info.pattern == pattern) return r;
+    throw std::runtime_error("no route " + pattern);
+}
+
+}  // namespace
+
+TEST(Inspector, RouteStatsFollowTheLabelAcrossReloads) {
+    Inspector ins(InspectorConfig{.threads = 2});
+    ins.set_routes(*table_of({"/a", "/b"}));
+    ins.telemetry()->ring(0).push(routed(0, 1000));  // /a
+    ins.telemetry()->ring(1).push(routed(1, 2000));  // /b
+    ins.drain_now();
+    // The new table drops /a and puts /c first: engine ids move, the inspector's slots do not.
+    ins.set_routes(*table_of({"/c", "/b"}));
+    ins.telemetry()->ring(0).push(routed(1, 3000));  // /b, now id 1 still
+    ins.telemetry()->ring(0).push(routed(0, 4000, 500));  // /c
+    ins.drain_now();
+    const Snapshot s = ins.snapshot();
+    EXPECT_EQ(s.requests_total, 4u);
+    EXPECT_EQ(row(s, "/a").stats.total.count, 1u);
+    EXPECT_FALSE(row(s, "/a").live);
+    EXPECT_EQ(row(s, "/b").stats.total.count, 2u);
+    EXPECT_TRUE(row(s, "/b").live);
+    EXPECT_EQ(row(s, "/c").stats.total.errors_5xx, 1u);
+    EXPECT_EQ(row(s, "/c").info.file, "/app/site.py");
+    EXPECT_EQ(row(s, "/c").info.line, 2);
+    ASSERT_EQ(s.requests.size(), 4u);
+    EXPECT_EQ(s.requests[2].route, "GET /b");
+    EXPECT_EQ(s.requests[3].route, "GET /c");
+}
+
+TEST(Inspector, MemoryStaysBoundedWithManyPathsAndRoutes) {
+    InspectorConfig config;
+    config.max_routes = 8;
+    config.recent_requests = 100;
+    Inspector ins(config);
+    // More routes than slots: the surplus shares the unmatched slot, nothing grows per path.
+    auto t = std::make_shared<cello::engine::RouteTable>();
+    for (int i = 0; i < 20; ++i) {
+        cello::engine::Route r;
+        r.pattern = "/r" + std::to_string(i) + "/{id}";
+        t->add(std::move(r));
+    }
+    ins.set_routes(*t);
+    for (int round = 0; round < 50; ++round) {
+        for (std::uint32_t i = 0; i < 1000; ++i) {
+            const std::string path = "/r" + std::to_string(i % 20) + "/" + std::to_string(round * 1000 + i);
+            ins.telemetry()->ring(0).push(routed(i % 20, 1000 + i, 200, path.c_str()));
+        }
+        ins.drain_now();
+    }
+    const Snapshot s = ins.snapshot();
+    EXPECT_EQ(s.requests_total, 50000u);
+    EXPECT_EQ(s.routes.size(), 9u);  // 8 slots + unmatched
+    EXPECT_EQ(s.requests.size(), 100u);
+    std::uint64_t counted = 0;
+    for (const auto& r : s.routes) counted += r.stats.total.count;
+    EXPECT_EQ(counted, 50000u);
+}
+
+TEST(Inspector, DropsAreCountedNotBlocking) {
+    InspectorConfig config;
+    config.ring_capacity = 16;
+    Inspector ins(config);
+    ins.set_routes(*table_of({"/a"}));
+    for (int i = 0; i < 100; ++i) ins.telemetry()->ring(0).push(routed(0, 10));
+    ins.drain_now();
+    const Snapshot s = ins.snapshot();
+    EXPECT_EQ(s.requests_total, 16u);
+    EXPECT_EQ(s.dropped_events, 84u);
+}
+
+TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
+    Inspector ins;
+    ins.set_routes(*table_of({"/a"}));
+    cello::engine::ErrorRecord err;
+    err.route_id = 0;
+    err.method = 2;
+    err.path = "/a?q=\xff";  // invalid UTF-8 from a client must not break the JSON
+    err.message = "ValueError: x";
+    err.traceback = "Traceback (most recent call last):\n  ...\nValueError: x\n";
+    err.headers = {{"Host", "h"}};
+    ins.telemetry()->record_error(std::move(err));
+    ins.telemetry()->ring(0).push(routed(0, 123456, 500, "/a"));
+    ins.record_reload(false, 12.5, 1, "SyntaxError: bad");
+    ins.drain_now();
+    SnapshotQuery q;
+    q.with_histogram = true;
+    q.histogram_route = 0;
+    const Snapshot s = ins.snapshot(q);
+    ASSERT_EQ(s.errors.size(), 1u);
+    EXPECT_EQ(s.errors[0].route, "GET /a");
+    EXPECT_EQ(s.errors[0].method, "POST");
+    ASSERT_EQ(s.histogram.size(), 1u);
+    EXPECT_EQ(s.histogram[0].second, 1u);
+
+    const Snapshot back = snapshot_from_json(to_json(s));
+    EXPECT_EQ(back.requests_total, s.requests_total);
+    ASSERT_EQ(back.routes.size(), s.routes.size());
+    EXPECT_EQ(back.routes[0].info.label(), "GET /a");
+    EXPECT_EQ(back.routes[0].stats.total.count, 1u);
+    EXPECT_NEAR(back.routes[0].stats.total.p50_ns, s.routes[0].stats.total.p50_ns, 1);
+    ASSERT_EQ(back.errors.size(), 1u);
+    EXPECT_EQ(back.errors[0].traceback, s.errors[0].traceback);
+    EXPECT_EQ(back.errors[0].path.substr(0, 5), "/a?q=");
+    ASSERT_EQ(back.reloads.size(), 1u);
+    EXPECT_FALSE(back.reloads[0].ok);
+    EXPECT_EQ(back.reloads[0].error, "SyntaxError: bad");
+    EXPECT_EQ(back.histogram, s.histogram);
+    EXPECT_EQ(back.requests[0].path, "/a");
+    EXPECT_THROW(snapshot_from_json("{\"version\": 2}"), std::invalid_argument);
+    EXPECT_THROW(snapshot_from_json("not json"), std::invalid_argument);
+}
+
+TEST(InspectApi, ConstantTimeEquals) {
+    EXPECT_TRUE(constant_time_equals("abc", "abc"));
+    EXPECT_FALSE(constant_time_equals("abc", "abd"));
+    EXPECT_FALSE(constant_time_equals("abc", "abcd"));
+    EXPECT_FALSE(constant_time_equals("", "a"));
+    const auto t = InspectApi::generate_token();
+    EXPECT_EQ(t.size(), 32u);
+    EXPECT_NE(t, InspectApi::generate_token());
 }
