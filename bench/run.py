@@ -168,11 +168,11 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
     (nginx_dir / "nginx.conf").write_text(nginx_config(nginx_dir, 8002))
     plain = frozenset({"root", "users", "json", "echo"})
 
-    def cello(name: str, port: int, endpoints: set[str], middleware: str = "") -> Server:
+    def cello(name: str, port: int, endpoints: set[str], middleware: str = "", extra: tuple[str, ...] = ()) -> Server:
         return Server(
             name, port,
             [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--env", "production", "--no-logs"],
+             "--workers", "1", "--env", "production", "--no-logs", *extra],
             frozenset(endpoints), (("CELLO_BENCH_MIDDLEWARE", middleware),),
         )  # fmt: skip
 
@@ -184,6 +184,8 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
         # The same app with gzip on (only the gzip row), and with CORS + request id + metrics on.
         "cello+gzip": cello("cello+gzip", 8005, {"gzip"}, "compression"),
         "cello+mw": cello("cello+mw", 8006, {"root", "origin"}, "cors,request_id,metrics"),
+        # The inspector attached (--inspect): every request goes through the telemetry rings.
+        "cello+inspect": cello("cello+inspect", 8008, {"root", "json"}, "", ("--inspect=127.0.0.1:8018",)),
         "nginx": Server(
             "nginx", 8002,
             ["/usr/sbin/nginx", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf"),
@@ -495,6 +497,9 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
         if e.key == "async" and rps("root", "cello+async"):
             lines.append(f"- {e.label}: async/sync req/s {ratio(rps('async', 'cello+async'), rps('root', 'cello+async'))} "
                          "(the same handler as GET /, declared async def, same process)")
+        if rps(e.key, "cello+inspect") and rps(e.key, "cello"):
+            lines.append(f"- {e.label}: cello+inspect/cello req/s {ratio(rps(e.key, 'cello+inspect'), rps(e.key, 'cello'))} "
+                         "(inspector attached vs not)")
         if rps(e.key, "cello+mw"):
             lines.append(f"- {e.label}: cello+mw/cello req/s {ratio(rps(e.key, 'cello+mw'), rps(e.key, 'cello'))} "
                          "(CORS, request id and metrics on vs none)")
@@ -584,7 +589,7 @@ def csv_list(choices: list[str]) -> Any:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    servers = ["cello", "cello+gzip", "cello+mw", "cello+async", "nginx", "fastapi", "starlette"]
+    servers = ["cello", "cello+gzip", "cello+mw", "cello+async", "cello+inspect", "nginx", "fastapi", "starlette"]
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=10, help="measured seconds per endpoint (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per endpoint, 0 to skip (default 2)")
