@@ -1,0 +1,298 @@
+#include "main_window.hpp"
+
+#include "output_capture.hpp"
+#include "pages/cache_page.hpp"
+#include "pages/console_page.hpp"
+#include "pages/latency_page.hpp"
+#include "pages/requests_page.hpp"
+#include "pages/routes_page.hpp"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolBar>
+
+namespace cello::studio {
+
+namespace {
+constexpr int kMaxRecent = 8;
+}
+
+MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
+    : QMainWindow(parent), nav_(new QListWidget), stack_(new QStackedWidget), routes_(new RoutesPage(state_)),
+      requests_(new RequestsPage(state_)), latency_(new LatencyPage(state_)), cache_(new CachePage(state_)),
+      console_(new ConsolePage(state_)), host_(new QLineEdit), port_box_(new QSpinBox), workers_(new QSpinBox),
+      env_(new QComboBox), status_(new QLabel) {
+    setWindowTitle("Cello Studio");
+    setObjectName("studioWindow");
+    const QList<QPair<QString, QWidget*>> pages = {
+        {tr("Routes"), routes_}, {tr("Requests"), requests_}, {tr("Latency"), latency_},
+        {tr("Cache"), cache_},   {tr("Console"), console_}};
+    for (const auto& [name, widget] : pages) {
+        nav_->addItem(name);
+        stack_->addWidget(widget);
+    }
+    nav_->setObjectName("pageList");
+    nav_->setFixedWidth(120);
+    connect(nav_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+    auto* central = new QWidget;
+    auto* layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(nav_);
+    layout->addWidget(stack_, 1);
+    setCentralWidget(central);
+    status_->setObjectName("servingStatus");
+    statusBar()->addWidget(status_, 1);
+
+    buildActions();
+    buildToolbar();
+
+    if (capture)
+        connect(capture, &OutputCapture::line, console_,
+                [this](const QString& text, bool is_err) { console_->append(text, is_err ? "err" : ""); });
+    connect(&state_, &StudioState::sourceFailed, this, [this](const QString& why) {
+        updateStatus(tr("Inspector unreachable: %1").arg(why));
+    });
+
+    QSettings settings;
+    restoreGeometry(settings.value("window/geometry").toByteArray());
+    restoreState(settings.value("window/state").toByteArray());
+    RunSettings s;
+    s.host = settings.value("run/host", QString::fromStdString(s.host)).toString().toStdString();
+    s.port = settings.value("run/port", s.port).toInt();
+    s.workers = settings.value("run/workers", s.workers).toInt();
+    s.env = settings.value("run/env", QString::fromStdString(s.env)).toString().toStdString();
+    setSettings(s);
+    nav_->setCurrentRow(settings.value("window/page", 0).toInt());
+    refreshRecentMenu();
+    syncActions();
+    updateStatus(tr("Open an app (File ▸ Open) or attach to a server started with --inspect"));
+}
+
+MainWindow::~MainWindow() {
+    state_.setSource(nullptr);
+    session_.stop();
+}
+
+void MainWindow::buildActions() {
+    open_ = new QAction(tr("&Open app…"), this);
+    open_->setShortcut(QKeySequence::Open);
+    start_ = new QAction(tr("&Start"), this);
+    stop_ = new QAction(tr("S&top"), this);
+    reload_ = new QAction(tr("&Reload now"), this);
+    reload_->setShortcut(QKeySequence::Refresh);
+    attach_ = new QAction(tr("&Attach to server…"), this);
+    auto* quit = new QAction(tr("&Quit"), this);
+    quit->setShortcut(QKeySequence::Quit);
+    connect(open_, &QAction::triggered, this, &MainWindow::chooseApp);
+    connect(start_, &QAction::triggered, this, &MainWindow::startApp);
+    connect(stop_, &QAction::triggered, this, &MainWindow::stopApp);
+    connect(reload_, &QAction::triggered, this, [this] {
+        if (state_.source()) state_.source()->reload();
+    });
+    connect(&state_, &StudioState::actionDone, this, [this](bool ok, const QString& message) {
+        console_->append(message, ok ? "studio" : "error");
+    });
+    connect(attach_, &QAction::triggered, this, &MainWindow::chooseAttach);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(open_);
+    recent_ = file->addMenu(tr("Open &recent"));
+    file->addAction(attach_);
+    file->addSeparator();
+    file->addAction(quit);
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(start_);
+    run->addAction(stop_);
+    run->addAction(reload_);
+}
+
+void MainWindow::buildToolbar() {
+    QToolBar* bar = addToolBar(tr("Run"));
+    bar->setObjectName("runToolbar");
+    bar->addAction(open_);
+    bar->addAction(start_);
+    bar->addAction(stop_);
+    bar->addAction(reload_);
+    bar->addSeparator();
+    host_->setObjectName("hostEdit");
+    host_->setMaximumWidth(130);
+    port_box_->setObjectName("portBox");
+    port_box_->setRange(0, 65535);
+    workers_->setObjectName("workersBox");
+    workers_->setRange(1, 64);
+    env_->setObjectName("envBox");
+    env_->addItems({"development", "production"});
+    bar->addWidget(new QLabel(tr(" Host ")));
+    bar->addWidget(host_);
+    bar->addWidget(new QLabel(tr(" Port ")));
+    bar->addWidget(port_box_);
+    bar->addWidget(new QLabel(tr(" Workers ")));
+    bar->addWidget(workers_);
+    bar->addWidget(new QLabel(tr(" Env ")));
+    bar->addWidget(env_);
+    bar->addSeparator();
+    bar->addAction(attach_);
+}
+
+RunSettings MainWindow::settings() const {
+    RunSettings s;
+    s.host = host_->text().trimmed().toStdString();
+    s.port = port_box_->value();
+    s.workers = workers_->value();
+    s.env = env_->currentText().toStdString();
+    return s;
+}
+
+void MainWindow::setSettings(const RunSettings& s) {
+    host_->setText(QString::fromStdString(s.host));
+    port_box_->setValue(s.port);
+    workers_->setValue(s.workers);
+    env_->setCurrentText(QString::fromStdString(s.env));
+}
+
+QWidget* MainWindow::page(Page p) const { return stack_->widget(p); }
+
+void MainWindow::showPage(Page p) { nav_->setCurrentRow(p); }
+
+void MainWindow::openApp(const QString& path) {
+    app_path_ = QFileInfo(path).absoluteFilePath();
+    rememberRecent(app_path_);
+    setWindowTitle(tr("%1 — Cello Studio").arg(QFileInfo(app_path_).fileName()));
+    startApp();
+}
+
+bool MainWindow::startApp() {
+    if (app_path_.isEmpty()) {
+        chooseApp();
+        return !app_path_.isEmpty() && session_.running();
+    }
+    state_.setSource(nullptr);
+    attached_ = false;
+    const RunSettings s = settings();
+    console_->append(tr("starting %1 on %2:%3").arg(app_path_, QString::fromStdString(s.host)).arg(s.port), "studio");
+    try {
+        port_ = session_.start(app_path_.toStdString(), s);
+    } catch (const std::exception& e) {
+        port_ = 0;
+        console_->append(tr("could not start the app:\n%1").arg(QString::fromStdString(e.what()).trimmed()), "error");
+        updateStatus(tr("Not running: the app failed to start (see Console)"));
+        showPage(Console);
+        syncActions();
+        return false;
+    }
+    state_.setSource(new LocalSource(session_.inspector(), app_path_));
+    updateStatus(tr("Serving %1 on http://%2:%3 — reloads on save")
+                     .arg(QFileInfo(app_path_).fileName(), QString::fromStdString(s.host))
+                     .arg(port_));
+    QSettings settings;
+    settings.setValue("run/host", QString::fromStdString(s.host));
+    settings.setValue("run/port", s.port);
+    settings.setValue("run/workers", s.workers);
+    settings.setValue("run/env", QString::fromStdString(s.env));
+    syncActions();
+    return true;
+}
+
+void MainWindow::stopApp() {
+    state_.setSource(nullptr);
+    attached_ = false;
+    if (session_.running()) {
+        session_.stop();
+        console_->append(tr("stopped"), "studio");
+    }
+    port_ = 0;
+    updateStatus(tr("Stopped"));
+    syncActions();
+}
+
+bool MainWindow::attach(const QUrl& api, const QString& token) {
+    if (!api.isValid() || api.scheme() != "http") {
+        updateStatus(tr("Not an inspector URL: %1").arg(api.toString()));
+        return false;
+    }
+    stopApp();
+    attached_ = true;
+    state_.setSource(new RemoteSource(api, token));
+    updateStatus(tr("Attached to %1").arg(api.toString()));
+    console_->append(tr("attached to %1").arg(api.toString()), "studio");
+    QSettings().setValue("attach/url", api.toString());
+    syncActions();
+    return true;
+}
+
+void MainWindow::chooseApp() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a Cello app"), QFileInfo(app_path_).path(),
+                                                      tr("Python files (*.py)"));
+    if (!path.isEmpty()) openApp(path);
+}
+
+void MainWindow::chooseAttach() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Attach to a server"));
+    auto* url = new QLineEdit(QSettings().value("attach/url", "http://127.0.0.1:9400/inspect/v1").toString());
+    auto* token = new QLineEdit;
+    token->setEchoMode(QLineEdit::Password);
+    auto* form = new QFormLayout(&dialog);
+    form->addRow(new QLabel(tr("Start the server with --inspect; it prints the URL and token.")));
+    form->addRow(tr("Inspector URL"), url);
+    form->addRow(tr("Token"), token);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() == QDialog::Accepted) attach(QUrl(url->text().trimmed()), token->text().trimmed());
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentApps").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    settings.setValue("recentApps", recent);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    recent_->clear();
+    const QStringList recent = QSettings().value("recentApps").toStringList();
+    for (const auto& path : recent) recent_->addAction(path, this, [this, path] { openApp(path); });
+    recent_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::updateStatus(const QString& text) { status_->setText(text); }
+
+void MainWindow::syncActions() {
+    const bool running = session_.running();
+    start_->setEnabled(!running);
+    stop_->setEnabled(running || attached_);
+    reload_->setEnabled(running || attached_);
+    for (QWidget* w : std::initializer_list<QWidget*>{host_, port_box_, workers_, env_}) w->setEnabled(!running);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    settings.setValue("window/page", nav_->currentRow());
+    stopApp();
+    event->accept();
+}
+
+}  // namespace cello::studio

@@ -1,0 +1,94 @@
+// cello-studio's window: open an app, run it (host, port, workers, env), reload on save, or attach
+// to a headless server's inspector; the pages draw what the inspector computed.
+#pragma once
+
+#include "app_session.hpp"
+#include "studio_state.hpp"
+
+#include <QMainWindow>
+#include <QUrl>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QMenu;
+class QSpinBox;
+class QStackedWidget;
+
+namespace cello::studio {
+
+class CachePage;
+class ConsolePage;
+class LatencyPage;
+class OutputCapture;
+class RequestsPage;
+class RoutesPage;
+
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+public:
+    enum Page { Routes, Requests, Latency, Cache, Console, PageCount };
+
+    explicit MainWindow(OutputCapture* capture = nullptr, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openApp(const QString& path);  // remembers it and starts it
+    bool startApp();                    // with the settings in the toolbar; false (reason in Console)
+    void stopApp();
+    bool attach(const QUrl& api, const QString& token);  // a headless server's --inspect API
+    void showPage(Page p);
+    RunSettings settings() const;
+    void setSettings(const RunSettings& s);
+
+    QString appPath() const { return app_path_; }
+    int servingPort() const { return port_; }
+    StudioState& state() { return state_; }
+    RoutesPage* routesPage() const { return routes_; }
+    RequestsPage* requestsPage() const { return requests_; }
+    LatencyPage* latencyPage() const { return latency_; }
+    CachePage* cachePage() const { return cache_; }
+    ConsolePage* consolePage() const { return console_; }
+    QWidget* page(Page p) const;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildActions();
+    void buildToolbar();
+    void rememberRecent(const QString& path);
+    void refreshRecentMenu();
+    void chooseApp();
+    void chooseAttach();
+    void updateStatus(const QString& text);
+    void syncActions();
+
+    StudioState state_;
+    AppSession session_;
+    QString app_path_;
+    int port_ = 0;
+    bool attached_ = false;
+
+    QListWidget* nav_;
+    QStackedWidget* stack_;
+    RoutesPage* routes_;
+    RequestsPage* requests_;
+    LatencyPage* latency_;
+    CachePage* cache_;
+    ConsolePage* console_;
+    QLineEdit* host_;
+    QSpinBox* port_box_;
+    QSpinBox* workers_;
+    QComboBox* env_;
+    QLabel* status_;
+    QAction* open_ = nullptr;
+    QAction* start_ = nullptr;
+    QAction* stop_ = nullptr;
+    QAction* reload_ = nullptr;
+    QAction* attach_ = nullptr;
+    QMenu* recent_ = nullptr;
+};
+
+}  // namespace cello::studio

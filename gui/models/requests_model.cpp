@@ -1,0 +1,96 @@
+#include "requests_model.hpp"
+
+#include <QColor>
+#include <QDateTime>
+
+namespace cello::studio {
+
+void RequestsModel::refresh(const inspector::LiveView& view, const inspector::LiveView::Delta& delta) {
+    view_ = &view;
+    const int total = static_cast<int>(view.requests().size());
+    const int dropped = static_cast<int>(std::min<std::size_t>(delta.dropped_requests, static_cast<std::size_t>(rows_)));
+    if (dropped > 0) {
+        beginRemoveRows({}, 0, dropped - 1);
+        rows_ -= dropped;
+        endRemoveRows();
+    }
+    if (total > rows_) {
+        beginInsertRows({}, rows_, total - 1);
+        rows_ = total;
+        endInsertRows();
+    } else if (total < rows_) {  // should not happen; resynchronise
+        beginResetModel();
+        rows_ = total;
+        endResetModel();
+    }
+}
+
+void RequestsModel::clear() {
+    beginResetModel();
+    rows_ = 0;
+    view_ = nullptr;
+    endResetModel();
+}
+
+const inspector::RequestRow* RequestsModel::row(int r) const {
+    if (!view_ || r < 0 || r >= rows_) return nullptr;
+    return &view_->requests()[static_cast<std::size_t>(r)];
+}
+
+int RequestsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : rows_; }
+int RequestsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant RequestsModel::data(const QModelIndex& index, int role) const {
+    const auto* r = row(index.row());
+    if (!r) return {};
+    if (role == Qt::ForegroundRole && index.column() == Status) {
+        if (r->status >= 500) return QColor(Qt::red);
+        if (r->status >= 400) return QColor(0xb0, 0x60, 0x00);
+    }
+    if (role != Qt::DisplayRole) return {};
+    switch (index.column()) {
+        case Time:
+            return QDateTime::fromMSecsSinceEpoch(r->time_ns / 1'000'000).toString("HH:mm:ss.zzz");
+        case Method: return QString::fromStdString(r->method);
+        case Path: return QString::fromStdString(r->path);
+        case Status: return r->status;
+        case Latency: return QString::number(static_cast<double>(r->latency_ns) / 1e6, 'f', 3);
+        case Cache: return QString::fromStdString(r->cache);
+        case Bytes: return static_cast<qulonglong>(r->bytes_out);
+        case Route: return QString::fromStdString(r->route);
+        default: return {};
+    }
+}
+
+QVariant RequestsModel::headerData(int section, Qt::Orientation o, int role) const {
+    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Bytes", "Route"};
+    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+void RequestsFilter::setStatusClass(int hundreds) {
+    status_class_ = hundreds;
+    invalidateRowsFilter();
+}
+
+void RequestsFilter::setRoute(const QString& label) {
+    route_ = label;
+    invalidateRowsFilter();
+}
+
+void RequestsFilter::setText(const QString& text) {
+    text_ = text;
+    invalidateRowsFilter();
+}
+
+bool RequestsFilter::filterAcceptsRow(int source_row, const QModelIndex&) const {
+    const auto* model = static_cast<const RequestsModel*>(sourceModel());
+    const auto* r = model->row(source_row);
+    if (!r) return false;
+    if (status_class_ && r->status / 100 != status_class_) return false;
+    if (!route_.isEmpty() && QString::fromStdString(r->route) != route_) return false;
+    if (!text_.isEmpty() && !QString::fromStdString(r->path).contains(text_, Qt::CaseInsensitive)) return false;
+    return true;
+}
+
+}  // namespace cello::studio

@@ -1,0 +1,41 @@
+// Requests: the live log with filters, and a details pane (for a failed request: its headers,
+// body preview and traceback).
+#pragma once
+
+#include "models/requests_model.hpp"
+
+#include <QWidget>
+
+class QComboBox;
+class QLineEdit;
+class QPlainTextEdit;
+class QTableView;
+
+namespace cello::studio {
+
+class StudioState;
+
+class RequestsPage final : public QWidget {
+    Q_OBJECT
+public:
+    explicit RequestsPage(StudioState& state, QWidget* parent = nullptr);
+    RequestsModel& model() { return model_; }
+    RequestsFilter& filter() { return filter_; }
+    QString details() const;  // the details pane's text
+
+private:
+    void showDetails(const QModelIndex& proxy_index);
+    void refreshRoutes();
+
+    StudioState& state_;
+    RequestsModel model_;
+    RequestsFilter filter_;
+    QTableView* table_;
+    QComboBox* status_;
+    QComboBox* route_;
+    QLineEdit* text_;
+    QPlainTextEdit* details_;
+    bool follow_ = true;  // keep the newest row in view unless the user scrolled up
+};
+
+}  // namespace cello::studio

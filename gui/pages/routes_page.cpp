@@ -1,0 +1,46 @@
+#include "routes_page.hpp"
+
+#include "studio_state.hpp"
+
+#include <QDesktopServices>
+#include <QHeaderView>
+#include <QProcess>
+#include <QTableView>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace cello::studio {
+
+RoutesPage::RoutesPage(StudioState& state, QWidget* parent) : QWidget(parent), table_(new QTableView(this)) {
+    table_->setObjectName("routesTable");
+    table_->setModel(&model_);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->verticalHeader()->hide();
+    table_->setAlternatingRowColors(true);
+    table_->setToolTip(tr("Double-click a route to open its handler"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(table_);
+    connect(&state, &StudioState::updated, this, [this, &state] { model_.refresh(state.view()); });
+    connect(&state, &StudioState::reset, this, [this] { model_.clear(); });
+    connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+        if (const auto* r = model_.row(index.row()))
+            openSource(QString::fromStdString(r->info.file), r->info.line);
+    });
+}
+
+bool RoutesPage::openSource(const QString& file, int line) {
+    if (file.isEmpty()) return false;
+    const QString editor = qEnvironmentVariable("CELLO_EDITOR");
+    if (!editor.isEmpty()) {
+        QStringList args = QProcess::splitCommand(editor);
+        for (auto& a : args) a.replace("{file}", file).replace("{line}", QString::number(line));
+        if (!editor.contains("{file}")) args << file;
+        const QString program = args.takeFirst();
+        return QProcess::startDetached(program, args);
+    }
+    return QDesktopServices::openUrl(QUrl::fromLocalFile(file));  // the desktop cannot take a line
+}
+
+}  // namespace cello::studio

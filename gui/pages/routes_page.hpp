@@ -1,0 +1,28 @@
+// Routes: the table of routes with live numbers; double-click opens the handler's source.
+#pragma once
+
+#include "models/routes_model.hpp"
+
+#include <QWidget>
+
+class QTableView;
+
+namespace cello::studio {
+
+class StudioState;
+
+class RoutesPage final : public QWidget {
+    Q_OBJECT
+public:
+    explicit RoutesPage(StudioState& state, QWidget* parent = nullptr);
+    RoutesModel& model() { return model_; }
+    // Opens file:line with $CELLO_EDITOR ("code -g {file}:{line}") if set, else the desktop's
+    // handler for the file. Returns false when there is nothing to open.
+    static bool openSource(const QString& file, int line);
+
+private:
+    RoutesModel model_;
+    QTableView* table_;
+};
+
+}  // namespace cello::studio

@@ -1,0 +1,43 @@
+// The hub between a SnapshotSource and the pages: polls 5 times a second, folds each snapshot into
+// an inspector::LiveView, and tells the models once per batch (so the window stays responsive
+// however fast requests arrive).
+#pragma once
+
+#include "inspector/live_view.hpp"
+#include "snapshot_source.hpp"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+namespace cello::studio {
+
+class StudioState : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kPollMs = 200;
+
+    explicit StudioState(QObject* parent = nullptr);
+
+    void setSource(SnapshotSource* source);  // takes ownership; null detaches
+    SnapshotSource* source() const { return source_; }
+    const inspector::LiveView& view() const noexcept { return view_; }
+    void setHistogramRoute(std::uint32_t id);
+    void pollNow();
+
+Q_SIGNALS:
+    // One batch applied: models update from view(); `delta` says what is new.
+    void updated(const inspector::LiveView::Delta& delta);
+    void reset();                         // a new source, or the server restarted: start over
+    void sourceFailed(const QString& why);
+    void actionDone(bool ok, const QString& message);
+
+private:
+    void apply(const std::shared_ptr<inspector::Snapshot>& s);
+
+    QPointer<SnapshotSource> source_;
+    inspector::LiveView view_;
+    QTimer timer_;
+};
+
+}  // namespace cello::studio

@@ -1,0 +1,75 @@
+"""The Python half of cello-studio: runs an app in the studio's own process with the inspector
+attached and the shared reloader watching its directory. The studio (gui/) calls this through the
+embedded interpreter and reads the inspector natively; nothing here knows about Qt."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import _cello
+from .app import App, _reload_function
+from .cli import AppLoadError, load_app
+from .config import resolve
+from .reload import Reloader, forget_modules_under
+
+
+class Session:
+    """One app being served by the studio. `start()` raises (with the app's traceback) if the app
+    cannot be imported, a startup hook fails or the port is taken; nothing is left running then."""
+
+    def __init__(self, target: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+                 env: str = "development", watch: bool = True) -> None:
+        self.target = target
+        self.config = resolve({"host": host, "port": port, "workers": workers, "env": env}, {})
+        self.watch = watch
+        self.app: App | None = None
+        self.inspector: Any = None
+        self.server: Any = None
+        self._reloader: Reloader | None = None
+
+    def start(self) -> int:
+        """Imports the app, runs its startup hooks, starts serving; returns the bound port."""
+        location = self.target.partition(":")[0]
+        if location.endswith(".py"):  # a restart imports the app's code afresh
+            forget_modules_under(Path(location).resolve().parent)
+        try:
+            self.app = load_app(self.target)
+        except AppLoadError as e:
+            raise RuntimeError(str(e)) from None
+        self.inspector = _cello.Inspector(self.config.workers)
+        self.server = self.app.build_server(self.config, self.inspector)
+        self.app._run_event("startup")
+        try:
+            self.server.start()
+        except OSError:
+            self.app._run_event("shutdown")
+            raise
+        root, reload = _reload_function(self.target, self.server, self.config, self.inspector)
+        self.inspector.set_reload_action(reload)
+        if self.watch:
+            self._reloader = Reloader(root, reload).start()
+        print(f"cello {_cello.__version__}: serving {len(self.app.routes)} routes on "
+              f"http://{self.config.host}:{self.server.port} ({self.config.workers} engine thread"
+              f"{'s' if self.config.workers != 1 else ''}, {self.config.env})", file=sys.stderr, flush=True)
+        return int(self.server.port)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port) if self.server is not None else 0
+
+    def stop(self) -> None:
+        """Stops watching, drains the server, runs the shutdown hooks (errors are printed)."""
+        if self._reloader is not None:
+            self._reloader.stop()
+            self._reloader = None
+        if self.server is not None:
+            self.server.stop()
+            self.server.wait(30)
+            self.server = None
+            if self.app is not None:
+                try:
+                    self.app._run_event("shutdown")
+                except Exception:  # printed by the hook runner; the studio keeps going
+                    pass
+            print("cello: stopped", file=sys.stderr, flush=True)
