@@ -201,3 +201,15 @@ def test_bad_flag_values_fail(args):
     err.join(5)
     assert proc.returncode != 0, (args, err.text())
     assert "serving" not in err.text(), err.text()
+
+
+def test_headless_binary_links_no_qt() -> None:
+    """`cello` (production) must not load Qt; the studio, built from the same tree, does."""
+    cello = support.BUILD_DIR / "cello"
+    result = subprocess.run(["ldd", str(cello)], capture_output=True, text=True, check=True)
+    assert "libpython3" in result.stdout  # ldd really listed the binary's libraries
+    assert "qt" not in result.stdout.lower(), result.stdout
+    studio = support.BUILD_DIR / "cello-studio"
+    if studio.exists():
+        studio_libs = subprocess.run(["ldd", str(studio)], capture_output=True, text=True, check=True).stdout
+        assert "libQt6Widgets" in studio_libs

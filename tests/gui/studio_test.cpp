@@ -1,0 +1,423 @@
+// cello-studio driven by Qt Test in a real (offscreen) window: a real app served by the embedded
+// engine, real HTTP requests, real file edits. Saves a screenshot of every page.
+#include "main_window.hpp"
+#include "output_capture.hpp"
+#include "pages/cache_page.hpp"
+#include "pages/console_page.hpp"
+#include "pages/latency_page.hpp"
+#include "pages/requests_page.hpp"
+#include "pages/routes_page.hpp"
+#include "python_runtime.hpp"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QLabel>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace cello::studio;
+namespace inspector = cello::inspector;
+
+namespace {
+
+const char* kApp = R"PY(
+import time
+from cello import App, cache
+
+print("app module imported")
+app = App()
+
+@app.get("/")
+def home(request):
+    return {"version": 1}
+
+@app.get("/users/{id:int}")
+def user(request):
+    return {"id": request.params["id"]}
+
+@app.post("/boom")
+def boom(request):
+    raise ValueError("studio saw this " + request.text())
+
+@app.get("/cached/{n}")
+@cache(ttl=60, tags=["users"])
+def cached(request):
+    return {"n": request.params["n"]}
+
+@app.get("/slow")
+def slow(request):
+    time.sleep(0.02)
+    return "slow"
+)PY";
+
+struct Reply {
+    int status = 0;
+    QByteArray body;
+    QByteArray header(const char* name) const { return headers.value(name); }
+    QMap<QByteArray, QByteArray> headers;
+};
+
+// A real HTTP request with Qt's client, waited for in a local event loop (the window keeps painting).
+Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {}) {
+    QNetworkRequest req(QUrl(QString("http://127.0.0.1:%1%2").arg(port).arg(path)));
+    req.setTransferTimeout(10000);
+    QNetworkReply* r = net.sendCustomRequest(req, method.toUtf8(), body);
+    QEventLoop loop;
+    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    Reply out;
+    out.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    out.body = r->readAll();
+    for (const auto& [k, v] : r->rawHeaderPairs()) out.headers.insert(k.toLower(), v);
+    r->deleteLater();
+    return out;
+}
+
+int free_port() {
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+const inspector::RouteRow* route(RoutesPage* page, const QString& pattern) {
+    auto& m = page->model();
+    for (int i = 0; i < m.rowCount(); ++i)
+        if (const auto* r = m.row(i); r && QString::fromStdString(r->info.pattern) == pattern) return r;
+    return nullptr;
+}
+
+std::uint64_t count_of(RoutesPage* page, const QString& pattern) {
+    const auto* r = route(page, pattern);
+    return r ? r->stats.total.count : 0;
+}
+
+}  // namespace
+
+class StudioTest : public QObject {
+    Q_OBJECT
+
+public:
+    explicit StudioTest(OutputCapture* capture) : capture_(capture) {}
+
+private:
+    QTemporaryDir dir_;
+    QString app_;
+    QString shots_;
+    std::unique_ptr<MainWindow> window_;
+    QNetworkAccessManager net_;
+    OutputCapture* capture_ = nullptr;
+
+    int port() const { return window_->servingPort(); }
+
+    void save(const QString& name) {
+        window_->resize(1200, 760);
+        QApplication::processEvents();
+        QTest::qWait(300);  // a poll or two: charts and tables drawn with fresh numbers
+        const QString file = shots_ + "/studio-" + name + ".png";
+        QVERIFY2(window_->grab().save(file), qPrintable(file));
+    }
+
+    void write_app(const QString& text) {
+        QFile f(app_);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(text.toUtf8());
+    }
+
+    QString app_text() {
+        QFile f(app_);
+        return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
+        QSettings().clear();
+        QVERIFY(dir_.isValid());
+        QDir(dir_.path()).mkdir("site");
+        app_ = dir_.path() + "/site/app.py";
+        write_app(kApp);
+        shots_ = qEnvironmentVariable("CELLO_SCREENSHOT_DIR", dir_.path() + "/shots");
+        QDir().mkpath(shots_);
+        qputenv("PYTHONDONTWRITEBYTECODE", "1");
+        // The editor the Routes page opens: a script that records its arguments.
+        const QString editor = dir_.path() + "/editor.sh";
+        QFile e(editor);
+        QVERIFY(e.open(QIODevice::WriteOnly));
+        e.write(QString("#!/bin/sh\necho \"$@\" > %1/opened\n").arg(dir_.path()).toUtf8());
+        e.close();
+        e.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        qputenv("CELLO_EDITOR", QString("%1 --goto {file}:{line}").arg(editor).toUtf8());
+        window_ = std::make_unique<MainWindow>(capture_);
+        window_->show();
+    }
+
+    void cleanupTestCase() {
+        window_->close();
+        window_.reset();
+    }
+
+    void routesAppearWhenTheAppStarts() {
+        RunSettings s;
+        s.port = free_port();
+        window_->setSettings(s);
+        window_->openApp(app_);
+        QCOMPARE(port(), s.port);
+        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);  // five routes and <unmatched>
+        const auto* users = route(window_->routesPage(), "/users/{id:int}");
+        QVERIFY(users);
+        QCOMPARE(QString::fromStdString(users->info.name), QString("user"));
+        QCOMPARE(QString::fromStdString(users->info.file), app_);
+        QCOMPARE(users->info.line, 12);
+        QVERIFY(route(window_->routesPage(), "/cached/{n}")->info.cached);
+        QTRY_VERIFY(window_->consolePage()->text().contains("app module imported"));
+        QVERIFY(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())));
+    }
+
+    void requestsShowUpOnEveryPage() {
+        for (int i = 0; i < 5; ++i) QCOMPARE(http(net_, "GET", port(), QString("/users/%1").arg(i)).status, 200);
+        for (int i = 0; i < 4; ++i) QCOMPARE(http(net_, "GET", port(), "/slow").status, 200);
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
+        QCOMPARE(http(net_, "GET", port(), "/nope").status, 404);
+
+        // Routes: live counts and percentiles.
+        QTRY_COMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 5u);
+        QTRY_COMPARE(count_of(window_->routesPage(), "/slow"), 4u);
+        const auto* slow = route(window_->routesPage(), "/slow");
+        QVERIFY2(slow->stats.total.p50_ns >= 19'000'000, qPrintable(QString::number(slow->stats.total.p50_ns)));
+        QVERIFY(slow->stats.total.p99_ns >= slow->stats.total.p50_ns);
+        const auto* cached = route(window_->routesPage(), "/cached/{n}");
+        QCOMPARE(cached->stats.cache_hits, 2u);
+        QCOMPARE(cached->stats.cache_misses, 1u);
+        const int hit_col = RoutesModel::HitRatio;
+        auto& rm = window_->routesPage()->model();
+        bool shown = false;
+        for (int i = 0; i < rm.rowCount(); ++i)
+            shown |= rm.data(rm.index(i, hit_col), Qt::DisplayRole).toString() == "66.7 %";
+        QVERIFY(shown);
+
+        // Requests: every one, in order, with the cache outcome.
+        auto& log = window_->requestsPage()->model();
+        QTRY_COMPARE(log.rowCount(), 13);
+        QCOMPARE(QString::fromStdString(log.row(0)->path), QString("/users/0"));
+        QCOMPARE(QString::fromStdString(log.row(10)->cache), QString("HIT"));
+        QCOMPARE(log.row(12)->status, 404);
+
+        // Latency: a point per second for p50/p99, and the histogram of the chosen route.
+        window_->showPage(MainWindow::Latency);
+        QTRY_VERIFY(window_->latencyPage()->p50PointCount() >= 1);
+        QComboBox* chooser = window_->latencyPage()->routeChooser();
+        const int slow_index = chooser->findText("GET /slow");
+        QVERIFY(slow_index >= 0);
+        chooser->setCurrentIndex(slow_index);
+        QTRY_COMPARE(window_->latencyPage()->histogramTotal(), 4.0);
+        save("latency");
+
+        // Cache: per-route and per-tag counters.
+        window_->showPage(MainWindow::Cache);
+        QTRY_COMPARE(window_->cachePage()->tags().rowCount(), 1);
+        auto& tags = window_->cachePage()->tags();
+        QCOMPARE(tags.data(tags.index(0, CacheModel::Label), Qt::DisplayRole).toString(), QString("users"));
+        QCOMPARE(tags.data(tags.index(0, CacheModel::Hits), Qt::DisplayRole).toULongLong(), 2u);
+        QCOMPARE(tags.data(tags.index(0, CacheModel::Stores), Qt::DisplayRole).toULongLong(), 1u);
+        save("cache");
+        window_->showPage(MainWindow::Routes);
+        save("routes");
+    }
+
+    void aFailedRequestShowsItsTraceback() {
+        QCOMPARE(http(net_, "POST", port(), "/boom", "payload-42").status, 500);
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        QTRY_VERIFY(page->model().rowCount() >= 14);
+        page->filter().setStatusClass(5);
+        QCOMPARE(page->filter().rowCount(), 1);
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        table->setCurrentIndex(page->filter().index(0, 0));
+        QTRY_VERIFY(page->details().contains("ValueError: studio saw this payload-42"));
+        QVERIFY(page->details().contains("Traceback (most recent call last)"));
+        QVERIFY(page->details().contains("raise ValueError"));
+        QVERIFY(page->details().contains("payload-42"));       // body preview
+        QVERIFY(page->details().contains("Content-Length: 10"));  // request headers
+        save("requests");
+        page->filter().setStatusClass(0);
+        page->filter().setText("users/3");
+        QCOMPARE(page->filter().rowCount(), 1);
+        page->filter().setText({});
+        page->filter().setRoute("GET /slow");
+        QCOMPARE(page->filter().rowCount(), 4);
+        page->filter().setRoute({});
+        QTRY_VERIFY(window_->consolePage()->text().contains("error: POST /boom → 500: ValueError: studio saw this payload-42"));
+    }
+
+    void invalidatingATagEmptiesIt() {
+        window_->cachePage()->invalidate("users");
+        QTRY_COMPARE(window_->cachePage()->lastResult(), QString("1 cache entries invalidated"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
+    }
+
+    void editingTheAppReloadsItAndRoutesChange() {
+        const QString good = app_text();
+        write_app(good + "\n@app.get(\"/added\")\ndef added(request):\n    return \"added\"\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") != nullptr, 5000);
+        QTRY_VERIFY(window_->consolePage()->text().contains(QRegularExpression("reload: 6 routes in [0-9.]+ ms")));
+        QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
+        QCOMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 5u);  // numbers kept across the reload
+
+        // A syntax error: the old code keeps serving, the Console shows the traceback.
+        write_app(good + "\ndef broken(:\n");
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), 5000);
+        QVERIFY(window_->consolePage()->text().contains("SyntaxError"));
+        QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
+        window_->showPage(MainWindow::Console);
+        save("console");
+
+        write_app(good);  // the route goes away again
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") && !route(window_->routesPage(), "/added")->live, 5000);
+        QCOMPARE(http(net_, "GET", port(), "/added").status, 404);
+    }
+
+    void doubleClickOpensTheHandlerAtItsLine() {
+        window_->showPage(MainWindow::Routes);
+        auto* table = window_->routesPage()->findChild<QTableView*>("routesTable");
+        auto& m = window_->routesPage()->model();
+        int row = -1;
+        for (int i = 0; i < m.rowCount(); ++i)
+            if (m.row(i)->info.pattern == "/users/{id:int}") row = i;
+        QVERIFY(row >= 0);
+        const QRect cell = table->visualRect(m.index(row, RoutesModel::Pattern));
+        // As a mouse does it: a press and release, then the double-click.
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QFile opened(dir_.path() + "/opened");
+        QTRY_VERIFY(opened.exists() && opened.size() > 0);
+        QVERIFY(opened.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:12").arg(app_));
+    }
+
+    void staysResponsiveUnderLoad() {
+        // Another process hammers the app over keep-alive connections for 2 s while the window
+        // draws. Updates come in batches (5 a second), and the event loop never stalls.
+        QProcess load;
+        load.start("/usr/bin/python3", {"-c", QString(R"(
+import http.client, threading, time
+def run():
+    c = http.client.HTTPConnection("127.0.0.1", %1)
+    end = time.time() + 2
+    while time.time() < end:
+        c.request("GET", "/users/7"); c.getresponse().read()
+ts = [threading.Thread(target=run) for _ in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+)").arg(port())});
+        QVERIFY(load.waitForStarted());
+        int updates = 0;
+        auto conn = connect(&window_->state(), &StudioState::updated, this, [&] { ++updates; });
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = 0, worst_gap = 0;
+        QTimer tick;
+        connect(&tick, &QTimer::timeout, this, [&] {
+            worst_gap = std::max(worst_gap, clock.elapsed() - last);
+            last = clock.elapsed();
+        });
+        tick.start(10);
+        window_->showPage(MainWindow::Requests);
+        QTRY_VERIFY_WITH_TIMEOUT(load.state() == QProcess::NotRunning, 15000);
+        const double seconds = clock.elapsed() / 1000.0;
+        disconnect(conn);
+        QCOMPARE(load.exitCode(), 0);
+        QVERIFY2(updates <= seconds * 6 + 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
+        QVERIFY2(updates >= 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
+        QVERIFY2(worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(worst_gap)));
+        QVERIFY(count_of(window_->routesPage(), "/users/{id:int}") > 100);
+    }
+
+    void stopAndStartAgain() {
+        const int was = port();
+        window_->stopApp();
+        QCOMPARE(window_->routesPage()->model().rowCount(), 0);
+        QCOMPARE(http(net_, "GET", was, "/").status, 0);  // refused: nothing listens
+        QVERIFY(window_->startApp());
+        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+        QCOMPARE(http(net_, "GET", port(), "/").status, 200);
+    }
+
+    void aBrokenAppIsReportedNotFatal() {
+        const QString good = app_text();
+        window_->stopApp();
+        write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
+        QVERIFY(!window_->startApp());
+        QVERIFY(window_->consolePage()->text().contains("RuntimeError: cannot start"));
+        write_app(good);
+        QVERIFY(window_->startApp());
+        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+    }
+
+    void attachesToAHeadlessServer() {
+        const QString token = "feedfacefeedfacefeedfacefeedface";
+        const int app_port = free_port(), api_port = free_port();
+        QProcess server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("CELLO_INSPECT_TOKEN", token);
+        server.setProcessEnvironment(env);
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start(QCoreApplication::applicationDirPath() + "/cello",
+                     {"run", app_, "--port", QString::number(app_port), "--no-logs",
+                      QString("--inspect=127.0.0.1:%1").arg(api_port)});
+        QVERIFY(server.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, 10000);
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+        for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
+        QTRY_COMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 3u);
+        QTRY_VERIFY(window_->requestsPage()->model().rowCount() >= 3);
+        window_->cachePage()->invalidate("users");
+        QTRY_VERIFY(window_->cachePage()->lastResult().contains("invalidated"));
+        // A wrong token is reported, not crashed on.
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
+        QTRY_VERIFY(window_->findChild<QLabel*>("servingStatus")->text().contains("401"));
+        server.terminate();
+        QVERIFY(server.waitForFinished(10000));
+        window_->stopApp();
+    }
+
+    void settingsPersist() {
+        window_->openApp(app_);
+        RunSettings s = window_->settings();
+        window_->close();  // saves layout and settings
+        MainWindow again;
+        QCOMPARE(again.settings().port, s.port);
+        QCOMPARE(QSettings().value("recentApps").toStringList().value(0), app_);
+    }
+};
+
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("Cello");
+    QApplication::setApplicationName("cello-studio-test");
+    OutputCapture capture;
+    PythonRuntime python(argv[0]);
+    int status = 0;
+    {
+        StudioTest test(&capture);
+        status = QTest::qExec(&test, argc, argv);
+    }
+    return status;
+}
+
+#include "studio_test.moc"
