@@ -32,6 +32,8 @@ public:
     // sample of rank ceil(p/100 * count) (at least 1), clamped to [min(), max()]; so p = 0 gives
     // min(), p = 100 gives max(). 0 when empty.
     std::int64_t percentile(double p) const noexcept;
+    // How many values fell into bucket `index` (< kBucketCount), for exporting the histogram.
+    std::uint64_t bucket_count(unsigned index) const noexcept { return counts_[index]; }
     void merge(const LatencyHistogram& other) noexcept;
     void reset() noexcept;
 
