@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
 import struct
 import subprocess
@@ -190,6 +191,19 @@ def test_text_report_looks_like_wrk(target):
                    "Errors: connect 0, read 0, write 0, timeout 0, status 4xx 0, status 5xx 0",
                    "Requests/sec:", "Transfer/sec:"):
         assert needle in out, f"{needle!r} missing from:\n{out}"
+
+
+def test_ctrl_c_stops_early_and_still_reports(target):
+    proc = subprocess.Popen([str(support.CELLO_BIN), "bench", target.url + "/hit", "-c2", "-d60s", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=support.subprocess_env())
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    data = json.loads(out)
+    assert data["stopped_early"] is True
+    assert 1.0 <= data["elapsed_s"] < 15 and data["requests"] > 0, data["elapsed_s"]
+    served(target)
 
 
 # -- against stdlib servers ----------------------------------------------------------------------------

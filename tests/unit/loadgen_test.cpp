@@ -1,21 +1,29 @@
 // The load generator's pure parts: config parsing, the CLI, the weighted mix, open-loop
 // schedule arithmetic and coordinated-omission correction, per-second aggregation, the
-// ceiling's sustainability rule and the JSON report. Socket behaviour: tests/python/test_bench_cli.py.
+// ceiling's sustainability rule and the JSON report; then the GUI's API in a live run against a
+// tiny in-process server. More socket behaviour: tests/python/test_bench_cli.py.
 #include "inspector/loadgen/bench_cli.hpp"
 #include "inspector/loadgen/ceiling.hpp"
 #include "inspector/loadgen/load_config.hpp"
+#include "inspector/loadgen/load_generator.hpp"
 #include "inspector/loadgen/open_loop_schedule.hpp"
 #include "inspector/loadgen/progress_board.hpp"
 #include "inspector/loadgen/report.hpp"
 #include "inspector/loadgen/request_mix.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <thread>
 
 using namespace cello::inspector::loadgen;
 using namespace std::chrono_literals;
@@ -414,4 +422,140 @@ TEST(LoadgenReport, TextLooksLikeWrk) {
     EXPECT_EQ(format_latency(1'230'000), "1.23ms");
     EXPECT_EQ(format_latency(2e9), "2.00s");
     EXPECT_EQ(format_bytes(1536), "1.50KB");
+}
+
+// -- a live run against a tiny blocking server, for the API the GUI drives -----------------------
+
+namespace {
+
+// Answers every request on every connection with a 2-byte 200 (one thread per connection).
+class TinyServer {
+public:
+    TinyServer() {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        ::listen(listener_, 64);
+        socklen_t len = sizeof addr;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        acceptor_ = std::thread([this] {
+            while (true) {
+                const int fd = ::accept(listener_, nullptr, nullptr);
+                if (fd < 0) return;
+                served_.emplace_back([this, fd] { serve(fd); });
+            }
+        });
+    }
+    ~TinyServer() {
+        ::shutdown(listener_, SHUT_RDWR);
+        ::close(listener_);
+        acceptor_.join();
+        for (auto& t : served_) t.join();
+    }
+    std::uint16_t port() const { return port_; }
+    std::uint64_t answered() const { return answered_; }
+
+private:
+    void serve(int fd) {
+        static constexpr char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        std::string pending;
+        char buf[4096];
+        while (true) {
+            const auto n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            pending.append(buf, static_cast<std::size_t>(n));
+            for (auto end = pending.find("\r\n\r\n"); end != std::string::npos; end = pending.find("\r\n\r\n")) {
+                pending.erase(0, end + 4);
+                if (::send(fd, kReply, sizeof kReply - 1, MSG_NOSIGNAL) < 0) break;
+                ++answered_;
+            }
+        }
+        ::close(fd);
+    }
+
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<std::uint64_t> answered_{0};
+    std::thread acceptor_;
+    std::vector<std::thread> served_;  // joined after the listener closed (the run has ended by then)
+};
+
+}  // namespace
+
+TEST(LoadgenLive, ProgressEachSecondThenEarlyStop) {
+    TinyServer server;
+    LoadConfig c;
+    c.port = server.port();
+    c.connections = 4;
+    c.threads = 2;
+    c.duration = 30s;
+    std::atomic<int> callbacks{0};
+    LoadGenerator gen(c, [&](const SecondSample&) { ++callbacks; });
+    EXPECT_FALSE(gen.progress().started);
+    gen.start();
+    // Wait (generously) for two completed seconds.
+    for (int i = 0; i < 200 && gen.progress().seconds.size() < 2; ++i) std::this_thread::sleep_for(50ms);
+    const Progress live = gen.progress();
+    ASSERT_GE(live.seconds.size(), 2u);
+    EXPECT_TRUE(live.started);
+    EXPECT_FALSE(live.finished);
+    EXPECT_EQ(live.seconds[0].second, 1u);
+    EXPECT_EQ(live.seconds[1].second, 2u);
+    EXPECT_GT(live.seconds[0].requests, 0u);
+    EXPECT_GT(live.seconds[0].p99_ns, 0);
+    EXPECT_GE(live.elapsed_s, 2.0);
+    EXPECT_EQ(live.duration_s, 30.0);
+
+    gen.stop();
+    gen.wait();
+    EXPECT_TRUE(gen.finished());
+    EXPECT_TRUE(gen.progress().finished);
+    const LoadResult& r = gen.result();
+    EXPECT_TRUE(r.stopped_early);
+    EXPECT_LT(r.elapsed_s, 20.0);
+    EXPECT_GT(r.totals.requests, 0u);
+    EXPECT_EQ(r.totals.errors.total(), 0u);
+    EXPECT_EQ(r.totals.latency.count(), r.totals.requests);
+    EXPECT_EQ(r.totals.per_target.at(0), r.totals.requests);
+    // Seconds add up to the total; the last one is the partial second of the stop.
+    std::uint64_t sum = 0;
+    for (const auto& s : r.seconds) sum += s.requests;
+    EXPECT_EQ(sum, r.totals.requests);
+    EXPECT_EQ(static_cast<int>(r.seconds.size()), callbacks.load());
+    // The server answered every counted request (and at most one in flight per connection more).
+    EXPECT_GE(server.answered(), r.totals.requests);
+    EXPECT_LE(server.answered(), r.totals.requests + c.connections);
+}
+
+TEST(LoadgenLive, OpenLoopKeepsTheRate) {
+    TinyServer server;
+    LoadConfig c;
+    c.port = server.port();
+    c.connections = 3;
+    c.duration = 2s;
+    c.rate = 300;
+    LoadGenerator gen(c);
+    gen.start();
+    gen.wait();
+    const LoadResult& r = gen.result();
+    EXPECT_FALSE(r.stopped_early);
+    EXPECT_NEAR(r.elapsed_s, 2.0, 0.05);
+    EXPECT_GE(r.totals.requests, 570u);  // 600 due; a slow machine may miss a few at the very end
+    EXPECT_LE(r.totals.requests, 600u);  // never more than scheduled
+    EXPECT_EQ(r.totals.uncorrected.count(), r.totals.requests);
+}
+
+TEST(LoadgenLive, StartRejectsBadConfigAndUnknownHosts) {
+    LoadConfig bad;
+    bad.pipeline = 0;
+    LoadGenerator a(bad);
+    EXPECT_THROW(a.start(), std::invalid_argument);
+    LoadConfig unknown;
+    unknown.host = "no-such-host.invalid";
+    LoadGenerator b(unknown);
+    EXPECT_THROW(b.start(), std::runtime_error);
+    EXPECT_NE(probe_connect("127.0.0.1", 1, 1s), "");
 }
