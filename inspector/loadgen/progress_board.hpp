@@ -36,7 +36,7 @@ public:
     // Worker's tally of second `second` (1-based), `span_s` long. Calls on_second (outside the
     // lock) on the worker that completes the second.
     void report(unsigned second, double span_s, const IntervalTally& tally);
-    void set_finished();
+    void set_finished();  // publishes seconds some worker never reported (a stop on a boundary)
     Progress snapshot() const;
     std::vector<SecondSample> seconds() const;
 
@@ -46,6 +46,8 @@ private:
         double span_s = 0;
         IntervalTally tally;
     };
+
+    SecondSample publish(unsigned second, const Pending& p);  // under mutex_
 
     const unsigned workers_;
     SecondCallback on_second_;

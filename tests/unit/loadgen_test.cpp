@@ -334,6 +334,23 @@ TEST(LoadgenProgress, PublishesASecondOnceEveryWorkerReported) {
     EXPECT_DOUBLE_EQ(board.seconds()[1].requests_per_sec, 400);
 }
 
+TEST(LoadgenProgress, FinishPublishesSecondsNotEveryWorkerReached) {
+    int called = 0;
+    ProgressBoard board(2, 10, 0, [&](const SecondSample&) { ++called; });
+    IntervalTally t;
+    t.requests = 10;
+    board.report(1, 1.0, t);
+    board.report(1, 1.0, t);
+    board.report(2, 0.01, t);  // the other worker stopped before its tick into second 2
+    EXPECT_EQ(board.snapshot().seconds.size(), 1u);
+    board.set_finished();
+    const auto p = board.snapshot();
+    EXPECT_TRUE(p.finished);
+    ASSERT_EQ(p.seconds.size(), 2u);
+    EXPECT_EQ(p.requests, 30u);
+    EXPECT_EQ(called, 2);
+}
+
 TEST(LoadgenStats, ExactMeanAndStdev) {
     Tally t;
     for (const std::int64_t v : {1000, 2000, 3000, 4000}) {
