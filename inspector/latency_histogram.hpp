@@ -32,10 +32,10 @@ public:
     // sample of rank ceil(p/100 * count) (at least 1), clamped to [min(), max()]; so p = 0 gives
     // min(), p = 100 gives max(). 0 when empty.
     std::int64_t percentile(double p) const noexcept;
+    // How many values fell into bucket `index` (< kBucketCount), for exporting the histogram.
+    std::uint64_t bucket_count(unsigned index) const noexcept { return counts_[index]; }
     void merge(const LatencyHistogram& other) noexcept;
     void reset() noexcept;
-
-    std::uint64_t bucket_count(unsigned index) const noexcept { return index < kBucketCount ? counts_[index] : 0; }
 
     static unsigned bucket_index(std::int64_t ns) noexcept;
     static std::int64_t bucket_lower(unsigned index) noexcept;

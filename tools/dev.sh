@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${CELLO_BUILD_DIR:-build}
 
-BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev)
+BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev)
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest prometheus)
 BENCH_PACKAGES=(wrk nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette util-linux)
 

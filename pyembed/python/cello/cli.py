@@ -68,7 +68,31 @@ def _parser() -> argparse.ArgumentParser:
     add_server_flags(run)
     routes = sub.add_parser("routes", help="print an app's route table")
     routes.add_argument("target", help="path/to/app.py, module:attr or path/to/app.py:attr")
+    # Native (C++, no interpreter): the `cello` binary handles it before Python starts; this
+    # entry is for the help text and for `python3 -m cello bench`, which hands over to the binary.
+    bench = sub.add_parser("bench", help="load-test a URL, like wrk/wrk2 (cello bench --help)", add_help=False)
+    bench.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _native_binary() -> Path | None:
+    """The `cello` executable that belongs to this package (build tree or installed layout)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parents[1] / "cello", package.parents[3] / "bin" / "cello"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _run_bench(args: list[str]) -> int:
+    binary = _native_binary()
+    if binary is None:
+        print("cello: `cello bench` needs the cello executable, which was not found next to this package",
+              file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(binary, [str(binary), "bench", *args])
 
 
 def print_routes(app: App) -> None:
@@ -83,6 +107,9 @@ def print_routes(app: App) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cello` binary and of `python3 -m cello`. Returns the exit status."""
     parser = _parser()
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["bench"]:  # everything after `bench` is the load generator's, help included
+        return _run_bench(raw[1:])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -1,0 +1,238 @@
+#include "inspector/loadgen/client_connection.hpp"
+
+#include "inspector/loadgen/load_worker.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace cello::inspector::loadgen {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kRetryDelay = std::chrono::milliseconds(100);  // after a failed connect: do not spin
+}  // namespace
+
+ClientConnection::ClientConnection(Worker& worker, unsigned index)
+    : worker_(worker),
+      plan_(worker.plan()),
+      index_(index),
+      socket_(worker.io()),
+      timer_(worker.io()),
+      in_flight_(plan_.config.pipeline),
+      mix_(plan_.config.targets) {
+    mix_.advance(index);  // neighbouring connections start on different paths
+    batch_.reserve(plan_.config.pipeline);
+}
+
+void ClientConnection::connect() {
+    if (state_ != State::Closed) return;
+    state_ = State::Connecting;
+    connect_started_ = Clock::now();
+    asio::async_connect(socket_, plan_.endpoints, [this, epoch = epoch_](error_code ec, const asio::ip::tcp::endpoint&) {
+        if (epoch != epoch_) return;
+        worker_.connect_settled();
+        if (ec) {
+            fail(&ErrorCounts::connect);
+            return;
+        }
+        on_connected();
+    });
+}
+
+void ClientConnection::on_connected() {
+    state_ = State::Open;
+    error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);  // small requests must not wait for Nagle
+    parser_.emplace();
+    if (plan_.head) parser_->skip(true);
+    read();
+    if (worker_.running()) pump();
+}
+
+void ClientConnection::begin() {
+    if (state_ == State::Open) pump();
+    else connect();
+}
+
+void ClientConnection::read() {
+    socket_.async_read_some(buffer_.prepare(kReadChunk), [this, epoch = epoch_](error_code ec, std::size_t n) {
+        if (epoch != epoch_) return;
+        if (ec) {
+            // A close-delimited body ends at EOF: that completes the response.
+            if (ec == asio::error::eof && parser_ && parser_->is_header_done() && parser_->need_eof()) {
+                error_code eof_ec;
+                parser_->put_eof(eof_ec);
+                if (!eof_ec && parser_->is_done()) complete(Clock::now());
+            }
+            // The server may close an idle keep-alive connection; that is no error.
+            if (count_ == 0 && ec == asio::error::eof) {
+                reset();
+                if (worker_.running()) connect();
+                return;
+            }
+            fail(&ErrorCounts::read);
+            return;
+        }
+        on_read(n);
+    });
+}
+
+void ClientConnection::on_read(std::size_t n) {
+    buffer_.commit(n);
+    worker_.count_bytes(n);
+    if (!parse(Clock::now())) return;  // the connection was reset
+    if (!worker_.running()) return;
+    pump();
+    read();
+}
+
+// Feeds the buffer to the parser until it needs more; completes each response on the way.
+// False when the connection had to be reset.
+bool ClientConnection::parse(Clock::time_point now) {
+    while (buffer_.size() > 0) {
+        error_code ec;
+        const auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec) {
+            fail(&ErrorCounts::read);
+            return false;
+        }
+        if (!parser_->is_done()) {
+            if (used == 0) break;
+            continue;
+        }
+        const bool keep_alive = parser_->keep_alive();
+        complete(now);
+        if (!keep_alive) {  // the server said Connection: close; requests still in flight are lost
+            reset();
+            if (worker_.running()) connect();
+            return false;
+        }
+    }
+    return true;
+}
+
+void ClientConnection::complete(Clock::time_point now) {
+    if (count_ > 0) {  // a response nobody asked for (an early 408, say) is not a request
+        const InFlight& done = in_flight_[head_];
+        worker_.record(done, parser_->status(), now);
+        head_ = (head_ + 1) % in_flight_.size();
+        --count_;
+    }
+    parser_.emplace();
+    if (plan_.head) parser_->skip(true);
+}
+
+void ClientConnection::pump() {
+    if (state_ != State::Open || writing_ || !worker_.running()) return;
+    const auto now = Clock::now();
+    if (plan_.schedule) {
+        pump_open_loop(now);
+        return;
+    }
+    while (count_ < in_flight_.size()) {
+        const auto target = static_cast<std::uint32_t>(mix_.next());
+        in_flight_[(head_ + count_) % in_flight_.size()] = {now, now, target};
+        ++count_;
+        batch_.push_back(asio::buffer(plan_.requests[target]));
+    }
+    send_batch();
+}
+
+void ClientConnection::pump_open_loop(Clock::time_point now) {
+    while (count_ < in_flight_.size()) {
+        const auto due = plan_.t0 + plan_.schedule->due(index_, next_k_);
+        if (due >= plan_.end) return send_batch();  // the run ends before this one is due
+        if (due > now) {
+            if (!timer_armed_) {
+                timer_armed_ = true;
+                timer_.expires_at(due);
+                timer_.async_wait([this, epoch = epoch_](error_code ec) {
+                    if (epoch != epoch_ || ec) return;
+                    timer_armed_ = false;
+                    pump();
+                });
+            }
+            break;
+        }
+        // Late requests go out at once, their latency still counted from when they were due.
+        const auto target = static_cast<std::uint32_t>(mix_.next());
+        in_flight_[(head_ + count_) % in_flight_.size()] = {due, now, target};
+        ++count_;
+        ++next_k_;
+        batch_.push_back(asio::buffer(plan_.requests[target]));
+    }
+    send_batch();
+}
+
+void ClientConnection::send_batch() {
+    if (batch_.empty()) return;
+    writing_ = true;
+    auto on_written = [this, epoch = epoch_](error_code ec, std::size_t) {
+        if (epoch != epoch_) return;
+        writing_ = false;
+        if (ec) {
+            fail(&ErrorCounts::write);
+            return;
+        }
+        pump();
+    };
+    if (batch_.size() == 1) asio::async_write(socket_, batch_.front(), std::move(on_written));
+    else asio::async_write(socket_, batch_, std::move(on_written));
+    batch_.clear();  // async_write copied the buffer sequence
+}
+
+void ClientConnection::check_timeout(Clock::time_point now) {
+    const auto limit = plan_.config.timeout;
+    if (state_ == State::Connecting && now - connect_started_ > limit) {
+        worker_.connect_settled();
+        fail(&ErrorCounts::connect);
+    } else if (state_ == State::Open && count_ > 0 && now - in_flight_[head_].sent > limit) {
+        worker_.count_error(&ErrorCounts::timeout);
+        reset();
+        connect();
+    }
+}
+
+void ClientConnection::fail(std::uint64_t ErrorCounts::*kind) {
+    const bool was_connecting = state_ == State::Connecting;
+    if (worker_.running() || kind == &ErrorCounts::connect) worker_.count_error(kind);
+    reset();
+    if (!worker_.running()) return;
+    if (was_connecting) retry_later();
+    else connect();  // the server dropped us: reopen at once, as wrk does
+}
+
+void ClientConnection::retry_later() {
+    timer_armed_ = true;
+    timer_.expires_after(kRetryDelay);
+    timer_.async_wait([this, epoch = epoch_](error_code ec) {
+        if (epoch != epoch_ || ec) return;
+        timer_armed_ = false;
+        connect();
+    });
+}
+
+void ClientConnection::reset() {
+    ++epoch_;
+    error_code ignored;
+    socket_.close(ignored);
+    timer_.cancel();
+    timer_armed_ = false;
+    state_ = State::Closed;
+    writing_ = false;
+    head_ = count_ = 0;
+    batch_.clear();
+    buffer_.clear();
+    parser_.reset();
+}
+
+void ClientConnection::close() { reset(); }
+
+}  // namespace cello::inspector::loadgen

@@ -1,0 +1,171 @@
+#include "inspector/loadgen/load_generator.hpp"
+
+#include "inspector/loadgen/load_worker.hpp"
+#include "inspector/loadgen/request_mix.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <barrier>
+#include <stdexcept>
+#include <thread>
+
+namespace cello::inspector::loadgen {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+std::vector<asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint16_t port, std::string& error) {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    error_code ec;
+    const auto results = resolver.resolve(host, std::to_string(port), asio::ip::resolver_base::numeric_service, ec);
+    if (ec) {
+        error = "cannot resolve " + host + ": " + ec.message();
+        return {};
+    }
+    std::vector<asio::ip::tcp::endpoint> out;
+    for (const auto& r : results) out.push_back(r.endpoint());
+    if (out.empty()) error = "cannot resolve " + host + ": no addresses";
+    return out;
+}
+
+}  // namespace
+
+struct LoadGenerator::Impl {
+    // Runs once all workers have connected: the clock starts for everyone at the same instant.
+    struct StartClock {
+        Impl* self;
+        void operator()() noexcept {
+            self->plan.t0 = Clock::now();
+            self->plan.end = self->plan.t0 + self->plan.config.duration;
+            self->board->set_start(self->plan.t0);
+        }
+    };
+
+    RunPlan plan;
+    SecondCallback on_second;
+    std::unique_ptr<ProgressBoard> board;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::optional<std::barrier<StartClock>> barrier;
+    std::vector<std::thread> threads;
+    std::atomic<unsigned> running{0};
+    std::atomic<bool> stop_requested{false};
+    bool started = false;
+    bool joined = false;
+    LoadResult result;
+
+    void thread_main(Worker& w) {
+        w.connect_all();
+        barrier->arrive_and_wait();
+        w.run();
+        if (running.fetch_sub(1) == 1) board->set_finished();
+    }
+
+    void join() {
+        if (joined) return;
+        for (auto& t : threads) t.join();
+        joined = true;
+        result.config = plan.config;
+        Clock::time_point last = plan.t0;
+        for (const auto& w : workers) {
+            result.totals.merge(w->totals());
+            last = std::max(last, w->finished_at());
+            result.stopped_early = result.stopped_early || w->stopped_early();
+        }
+        result.elapsed_s = std::max(0.0, std::chrono::duration<double>(last - plan.t0).count());
+        result.seconds = board->seconds();
+    }
+};
+
+LoadGenerator::LoadGenerator(LoadConfig config, SecondCallback on_second) : impl_(std::make_unique<Impl>()) {
+    impl_->plan.config = std::move(config);
+    impl_->on_second = std::move(on_second);
+    impl_->result.config = impl_->plan.config;
+}
+
+LoadGenerator::~LoadGenerator() {
+    if (impl_->started) {
+        stop();
+        impl_->join();
+    }
+}
+
+void LoadGenerator::start() {
+    auto& m = *impl_;
+    if (m.started) throw std::logic_error("LoadGenerator::start called twice");
+    auto& plan = m.plan;
+    if (auto problem = validate(plan.config); !problem.empty()) throw std::invalid_argument(problem);
+    std::string error;
+    plan.endpoints = resolve(plan.config.host, plan.config.port, error);
+    if (plan.endpoints.empty()) throw std::runtime_error(error);
+    plan.requests = serialize_requests(plan.config);
+    plan.head = plan.config.method == "HEAD";
+    if (plan.config.rate > 0) plan.schedule.emplace(plan.config.rate, plan.config.connections);
+
+    const unsigned n = plan.config.threads;
+    m.board = std::make_unique<ProgressBoard>(n, std::chrono::duration<double>(plan.config.duration).count(),
+                                              plan.config.rate, m.on_second);
+    unsigned first = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        const unsigned share = plan.config.connections / n + (i < plan.config.connections % n ? 1 : 0);
+        m.workers.push_back(std::make_unique<Worker>(plan, *m.board, first, share));
+        first += share;
+    }
+    m.barrier.emplace(static_cast<std::ptrdiff_t>(n), Impl::StartClock{&m});
+    m.running = n;
+    m.started = true;
+    for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m, &w = *m.workers[i]] { m.thread_main(w); });
+    if (m.stop_requested) stop();
+}
+
+Progress LoadGenerator::progress() const {
+    if (!impl_->board) {
+        Progress p;
+        p.duration_s = std::chrono::duration<double>(impl_->plan.config.duration).count();
+        p.target_rate = impl_->plan.config.rate;
+        return p;
+    }
+    return impl_->board->snapshot();
+}
+
+void LoadGenerator::stop() noexcept {
+    impl_->stop_requested = true;
+    if (!impl_->started) return;
+    for (auto& w : impl_->workers) w->stop();
+}
+
+void LoadGenerator::wait() {
+    if (impl_->started) impl_->join();
+}
+
+bool LoadGenerator::finished() const noexcept { return impl_->started && impl_->running == 0; }
+
+const LoadResult& LoadGenerator::result() const { return impl_->result; }
+
+std::string probe_connect(const std::string& host, std::uint16_t port, Duration timeout) {
+    std::string error;
+    const auto endpoints = resolve(host, port, error);
+    if (endpoints.empty()) return error;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    asio::steady_timer timer(io, timeout);
+    error_code result = asio::error::timed_out;
+    asio::async_connect(socket, endpoints, [&](error_code ec, const asio::ip::tcp::endpoint&) {
+        result = ec;
+        timer.cancel();
+    });
+    timer.async_wait([&](error_code ec) {
+        if (!ec) socket.close();
+    });
+    io.run();
+    if (!result) return {};
+    return "cannot connect to " + host + ":" + std::to_string(port) + ": " +
+           (result == asio::error::operation_aborted ? std::string("timed out") : result.message());
+}
+
+}  // namespace cello::inspector::loadgen

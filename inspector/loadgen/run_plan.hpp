@@ -1,0 +1,29 @@
+// What every worker of a run shares, fixed before the threads start (t0 and end are written
+// once, by the start barrier's completion, before any worker reads them).
+#pragma once
+
+#include "inspector/loadgen/load_config.hpp"
+#include "inspector/loadgen/open_loop_schedule.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cello::inspector::loadgen {
+
+using Clock = std::chrono::steady_clock;
+
+struct RunPlan {
+    LoadConfig config;
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+    std::vector<std::string> requests;  // serialized, one per target
+    bool head = false;                  // HEAD responses carry no body
+    std::optional<OpenLoopSchedule> schedule;
+    Clock::time_point t0{};
+    Clock::time_point end{};
+};
+
+}  // namespace cello::inspector::loadgen
