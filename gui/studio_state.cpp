@@ -26,18 +26,23 @@ void StudioState::setSource(SnapshotSource* source) {
 
 void StudioState::setHistogramRoute(std::uint32_t id) {
     view_.set_histogram_route(id);
-    pollNow();
+    // Queued: this is often called from a page's reaction to updated(), and a synchronous poll
+    // there would change the view under the pages still reading it.
+    QMetaObject::invokeMethod(this, &StudioState::pollNow, Qt::QueuedConnection);
 }
 
 void StudioState::pollNow() {
+    if (applying_) return;  // the same reason: never replace the view while pages read it
     if (source_) source_->poll(view_.next_query());
 }
 
 void StudioState::apply(const std::shared_ptr<inspector::Snapshot>& s) {
     if (sender() != source_) return;  // a late answer from a source already replaced
+    applying_ = true;
     const auto delta = view_.apply(std::move(*s));
     if (delta.restarted) Q_EMIT reset();
     Q_EMIT updated(delta);
+    applying_ = false;
 }
 
 }  // namespace cello::studio

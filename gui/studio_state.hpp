@@ -38,6 +38,7 @@ private:
     QPointer<SnapshotSource> source_;
     inspector::LiveView view_;
     QTimer timer_;
+    bool applying_ = false;  // inside apply(): pages are reading view_
 };
 
 }  // namespace cello::studio

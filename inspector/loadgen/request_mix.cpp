@@ -24,8 +24,14 @@ std::vector<std::string> serialize_requests(const LoadConfig& config) {
     if (!has_header(config, "Host")) {
         const bool v6 = config.host.find(':') != std::string::npos;
         common += "Host: ";
-        common += v6 ? "[" + config.host + "]" : config.host;
-        if (config.port != 80) common += ":" + std::to_string(config.port);
+        // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on "[" + s + "]".
+        if (v6) common += '[';
+        common += config.host;
+        if (v6) common += ']';
+        if (config.port != 80) {
+            common += ':';
+            common += std::to_string(config.port);
+        }
         common += "\r\n";
     }
     for (const auto& [name, value] : config.headers) common += name + ": " + value + "\r\n";
