@@ -34,6 +34,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
       invalidate_(new QPushButton(tr("Invalidate tag"))), result_(new QLabel), size_(new QLabel) {
     auto* chart = new QChart;
     chart->setTitle(tr("Cache hit ratio over the last minute (%)"));
+    ratio_->setPointsVisible(true);
     chart->addSeries(ratio_);
     chart->legend()->hide();
     auto* y = new QValueAxis;

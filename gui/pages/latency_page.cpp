@@ -35,6 +35,8 @@ LatencyPage::LatencyPage(StudioState& state, QWidget* parent)
       bar_axis_(new QBarCategoryAxis), count_axis_(new QValueAxis) {
     p50_->setName("p50");
     p99_->setName("p99");
+    p50_->setPointsVisible(true);  // a lone second with traffic is still a visible point
+    p99_->setPointsVisible(true);
     auto* over_time = new QChart;
     over_time->setTitle(tr("Latency over the last minute (all routes, ms)"));
     over_time->addSeries(p50_);

@@ -344,6 +344,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(updates >= 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
         QVERIFY2(worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(worst_gap)));
         QVERIFY(count_of(window_->routesPage(), "/users/{id:int}") > 100);
+        window_->showPage(MainWindow::Latency);
+        save("latency");  // again, with seconds of traffic to draw
     }
 
     void stopAndStartAgain() {
