@@ -419,6 +419,7 @@ void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms)
 void BenchmarkPage::onSecond(const lg::SecondSample& s) {
     if (!running()) return;  // a late sample after the end: the final redraw has it
     addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
+    Q_EMIT progressed(live_points_);
     setStatus(tr("Second %1 of %2: %3 req/s, p50 %4 ms, p99 %5 ms, %6 errors")
                   .arg(s.second)
                   .arg(duration_->value())
@@ -430,6 +431,7 @@ void BenchmarkPage::onSecond(const lg::SecondSample& s) {
 
 void BenchmarkPage::onStep(const lg::CeilingStep& s) {
     addPoint(live_points_, s.achieved_rate, ms(s.p50_ns), ms(s.p99_ns));
+    Q_EMIT progressed(live_points_);
     setStatus(tr("Step %1 (%2): target %3 req/s, achieved %4 req/s, p99 %5 ms — %6")
                   .arg(live_points_)
                   .arg(QString::fromStdString(s.phase))

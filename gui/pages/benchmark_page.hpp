@@ -71,6 +71,7 @@ public:
     QCheckBox* ceilingBox() const { return ceiling_; }
 
 Q_SIGNALS:
+    void progressed(int points);  // a live sample (or ceiling step) drawn while the run goes on
     void runSaved(qint64 id);  // a finished run is in the history
     void runEnded();           // saved or not
 
