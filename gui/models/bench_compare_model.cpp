@@ -52,7 +52,7 @@ QVariant BenchCompareModel::data(const QModelIndex& index, int role) const {
     case B: return QString::fromStdString(r->b);
     case Ratio:
         if (r->setting) return r->a == r->b ? QString("=") : QString("≠");
-        return r->ratio > 0 ? QString("×%1").arg(r->ratio, 0, 'f', 2) : QString("-");
+        return r->ratio > 0 ? QString("×%1").arg(r->ratio, 0, 'g', 3) : QString("-");
     default: return {};
     }
 }

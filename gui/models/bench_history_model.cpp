@@ -40,12 +40,18 @@ QVariant BenchHistoryModel::data(const QModelIndex& index, int role) const {
         return index.column() >= Connections && index.column() <= Errors ? int(Qt::AlignRight | Qt::AlignVCenter)
                                                                           : int(Qt::AlignLeft | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && index.column() == Commit) return QString::fromStdString(r->git_commit.value_or(""));
+    if (role == Qt::ToolTipRole && index.column() == Url) return QString::fromStdString(r->settings.url);
     if (role != Qt::DisplayRole) return {};
     const auto& s = r->summary;
     switch (index.column()) {
     case Id: return static_cast<qlonglong>(r->id);
     case Started: return QString::fromStdString(r->started_at);
-    case Url: return QString::fromStdString(r->settings.method + " " + r->settings.url);
+    case Url: {  // method and path: the host is the same on most rows (the tooltip has the URL)
+        const QString url = QString::fromStdString(r->settings.url);
+        const auto host = url.indexOf("://");
+        const auto path = host < 0 ? -1 : url.indexOf('/', host + 3);
+        return QString::fromStdString(r->settings.method) + " " + (path < 0 ? url : url.mid(path));
+    }
     case Mode:
         if (r->settings.ceiling) return s.ceiling_rate > 0 ? tr("ceiling %1/s").arg(s.ceiling_rate, 0, 'f', 0) : tr("ceiling -");
         return r->settings.rate > 0 ? tr("open %1/s").arg(r->settings.rate, 0, 'f', 0) : tr("closed");

@@ -86,6 +86,7 @@ BenchmarkPage::BenchmarkPage(StudioState& state, QWidget* parent)
     top->addWidget(buildForm());
     top->addWidget(buildCharts());
     top->setStretchFactor(1, 1);
+    top->setSizes({430, 770});
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(buildHistory());
@@ -185,7 +186,7 @@ QWidget* BenchmarkPage::buildForm() {
 
 QWidget* BenchmarkPage::buildCharts() {
     rps_->setName("req/s");
-    auto* throughput = new QChart;
+    auto* throughput = rps_chart_ = new QChart;
     throughput->setTitle(tr("Requests per second"));
     throughput->addSeries(rps_);
     throughput->legend()->hide();
@@ -196,7 +197,7 @@ QWidget* BenchmarkPage::buildCharts() {
 
     p50_->setName("p50");
     p99_->setName("p99");
-    auto* latency = new QChart;
+    auto* latency = ms_chart_ = new QChart;
     latency->setTitle(tr("Latency per second (ms)"));
     latency->addSeries(p50_);
     latency->addSeries(p99_);
@@ -207,9 +208,11 @@ QWidget* BenchmarkPage::buildCharts() {
         s->attachAxis(ms_y_);
     }
     for (auto* x : {rps_x_, ms_x_}) {
-        x->setLabelFormat("%d");
+        x->setLabelFormat("%.0f");
         x->setRange(0, 10);
+        x->setTickCount(11);
     }
+    for (auto* s : {rps_, p50_, p99_}) s->setPointsVisible(true);  // a short run has one or two samples
     rps_y_->setLabelFormat("%.0f");
     ms_y_->setLabelFormat("%.2f");
     rps_y_->setRange(0, 1);
@@ -385,11 +388,13 @@ bool BenchmarkPage::run() {
     }
     live_points_ = 0;
     for (auto* s : {rps_, p50_, p99_}) s->clear();
-    const double span = ceiling ? 16 : std::max(1.0, std::ceil(duration_->value()));
-    rps_x_->setRange(ceiling ? 0 : 1, span);
-    ms_x_->setRange(ceiling ? 0 : 1, span);
-    rps_x_->setTitleText(ceiling ? tr("step") : tr("second"));
-    ms_x_->setTitleText(ceiling ? tr("step (p50, p99 of each)") : tr("second"));
+    const double span = ceiling ? 16 : std::max(2.0, std::ceil(duration_->value()));
+    for (auto* x : {rps_x_, ms_x_}) {
+        x->setRange(0, span);
+        x->setTickCount(span <= 10 ? static_cast<int>(span) + 1 : 6);  // whole seconds on short runs
+    }
+    rps_chart_->setTitle(ceiling ? tr("Achieved req/s per ceiling step") : tr("Requests per second"));
+    ms_chart_->setTitle(ceiling ? tr("Latency per ceiling step (ms)") : tr("Latency per second (ms)"));
     rps_y_->setRange(0, 1);
     ms_y_->setRange(0, 0.1);
     summary_->clear();
@@ -419,7 +424,6 @@ void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms)
 void BenchmarkPage::onSecond(const lg::SecondSample& s) {
     if (!running()) return;  // a late sample after the end: the final redraw has it
     addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
-    Q_EMIT progressed(live_points_);
     setStatus(tr("Second %1 of %2: %3 req/s, p50 %4 ms, p99 %5 ms, %6 errors")
                   .arg(s.second)
                   .arg(duration_->value())
@@ -427,11 +431,11 @@ void BenchmarkPage::onSecond(const lg::SecondSample& s) {
                   .arg(ms(s.p50_ns), 0, 'f', 2)
                   .arg(ms(s.p99_ns), 0, 'f', 2)
                   .arg(s.errors));
+    Q_EMIT progressed(live_points_);
 }
 
 void BenchmarkPage::onStep(const lg::CeilingStep& s) {
     addPoint(live_points_, s.achieved_rate, ms(s.p50_ns), ms(s.p99_ns));
-    Q_EMIT progressed(live_points_);
     setStatus(tr("Step %1 (%2): target %3 req/s, achieved %4 req/s, p99 %5 ms — %6")
                   .arg(live_points_)
                   .arg(QString::fromStdString(s.phase))
@@ -439,6 +443,7 @@ void BenchmarkPage::onStep(const lg::CeilingStep& s) {
                   .arg(s.achieved_rate, 0, 'f', 0)
                   .arg(ms(s.p99_ns), 0, 'f', 2)
                   .arg(s.phase == "probe" ? tr("probe") : s.sustainable ? tr("sustainable") : tr("not sustainable")));
+    Q_EMIT progressed(live_points_);
 }
 
 void BenchmarkPage::onFinished(const lg::LoadResult& r) {

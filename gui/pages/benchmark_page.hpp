@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+class QChart;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -121,6 +122,8 @@ private:
     QPushButton* stop_;
     QLabel* status_;
     QPlainTextEdit* summary_;
+    QChart* rps_chart_ = nullptr;
+    QChart* ms_chart_ = nullptr;
     QLineSeries* rps_;
     QLineSeries* p50_;
     QLineSeries* p99_;

@@ -138,7 +138,7 @@ std::string summary_text(const BenchRun& run) {
                (s.stopped_early ? " (stopped early)" : "") + "\n";
         out += "Requests/sec: " + fixed(s.requests_per_sec, 1) + "\n";
         out += "Latency: p50 " + latency(s.p50_ns) + ", p90 " + latency(s.p90_ns) + ", p99 " + latency(s.p99_ns) +
-               ", p99.9 " + latency(s.p999_ns) + ", max " + latency(s.max_ns) + "\n";
+               "\n         p99.9 " + latency(s.p999_ns) + ", max " + latency(s.max_ns) + "\n";
     }
     out += "Errors: " + std::to_string(e.total()) + " (connect " + std::to_string(e.connect) + ", read " +
            std::to_string(e.read) + ", write " + std::to_string(e.write) + ", timeout " + std::to_string(e.timeout) +

@@ -381,7 +381,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         auto conn = connect(page, &BenchmarkPage::progressed, this, [&] {
             if (!saved.isEmpty()) return;
             ++live_before_end;
-            live_status = page->statusText();
+            if (live_status.isEmpty()) live_status = page->statusText();  // the first sample's
         });
         QElapsedTimer clock;
         clock.start();
