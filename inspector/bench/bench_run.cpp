@@ -117,11 +117,9 @@ std::string summary_text(const BenchRun& run) {
            std::to_string(run.settings.threads) + " threads, " + fixed(run.settings.duration_s, 1) +
            (run.settings.ceiling ? " s per step\n" : " s\n");
     if (run.settings.ceiling) {
-        if (s.ceiling_rate > 0) {
-            out += "Ceiling: " + fixed(s.ceiling_rate, 0) + " req/s\n";
-        } else {
-            out += "No sustainable rate found\n";
-        }
+        if (s.ceiling_rate > 0) out += "Ceiling: " + fixed(s.ceiling_rate, 0) + " req/s\n";
+        else if (s.stopped_early) out += "Stopped before a ceiling was found\n";
+        else out += "No sustainable rate found\n";
         // The latency below the ceiling comes from the report (one entry per fraction).
         const auto j = nlohmann::json::parse(run.report_json, nullptr, false);
         if (j.is_object() && j.contains("below")) {

@@ -12,6 +12,7 @@
 #include "python_runtime.hpp"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QDir>
@@ -457,6 +458,31 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(QString::fromStdString(page->comparison().row(0)->label), QString("req/s"));
         QVERIFY(page->comparison().row(0)->ratio > 0);
         save("benchmark");
+    }
+
+    void aCeilingSearchRunsFromThePageAndStops() {
+        // "Find the ceiling" on a worker thread: steps show up as they finish; Stop ends the search
+        // and what was measured is still kept (as a ceiling run, stopped early).
+        auto* page = window_->benchmarkPage();
+        const int before = page->history().rowCount();
+        page->ceilingBox()->setChecked(true);
+        QVERIFY(!page->rateBox()->isEnabled());
+        page->durationBox()->setValue(0.5);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QSignalSpy steps(page, &BenchmarkPage::progressed);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, 20000);  // the probe and the first ramp step
+        QVERIFY(page->statusText().startsWith("Step"));
+        page->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+        QVERIFY(!page->running());
+        QCOMPARE(page->history().rowCount(), before + 1);
+        const auto* run = page->history().run(0);
+        QVERIFY(run->settings.ceiling);
+        QVERIFY(run->summary.stopped_early);
+        QVERIFY2(page->summary().contains("ceiling") || page->summary().contains("Ceiling"), qPrintable(page->summary()));
+        page->ceilingBox()->setChecked(false);
+        QVERIFY(page->rateBox()->isEnabled());
     }
 
     void stopAndStartAgain() {

@@ -5,6 +5,7 @@
 #include "inspector/bench/bench_history.hpp"
 #include "inspector/bench/bench_run.hpp"
 #include "inspector/bench/route_url.hpp"
+#include "inspector/loadgen/report.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -246,4 +247,37 @@ TEST(BenchExport, CsvIsOneQuotedRowPerRun) {
     const auto header_fields = std::count(lines[0].begin(), lines[0].end(), ',');
     EXPECT_EQ(std::count(lines[1].begin(), lines[1].end(), ','), header_fields);
     EXPECT_EQ(std::count(lines[2].begin(), lines[2].end(), ','), header_fields + 1);
+}
+
+TEST(BenchCompare, CeilingSummaryGivesTheRateAndTheLatencyBelowIt) {
+    namespace lg = cello::inspector::loadgen;
+    lg::CeilingResult c;
+    c.probe_rate = 12000;
+    c.ceiling_rate = 10000;
+    for (const double f : {0.5, 0.75, 0.9}) {
+        lg::CeilingPoint p;
+        p.fraction = f;
+        p.result.config.rate = 10000 * f;
+        p.result.config.duration = std::chrono::seconds(1);
+        p.result.elapsed_s = 1;
+        for (int i = 0; i < 100; ++i) p.result.totals.latency.record(1'000'000);  // 1 ms
+        p.result.totals.requests = 100;
+        c.below.push_back(p);
+    }
+    BenchRun run;
+    run.settings.url = "http://127.0.0.1:8000/";
+    run.settings.ceiling = true;
+    run.summary = summarize(c);
+    run.report_json = lg::json_report(run.settings.url, c, lg::CeilingConfig{});
+    EXPECT_DOUBLE_EQ(run.summary.ceiling_rate, 10000);
+    EXPECT_EQ(run.summary.requests, 100u);  // the 90 % point
+    const auto text = summary_text(run);
+    EXPECT_NE(text.find("Ceiling: 10000 req/s"), std::string::npos) << text;
+    EXPECT_NE(text.find("at 75 % (7500 req/s): p50 1.00ms"), std::string::npos) << text;
+
+    lg::CeilingResult stopped;
+    stopped.stopped = true;
+    run.summary = summarize(stopped);
+    EXPECT_TRUE(run.summary.stopped_early);
+    EXPECT_NE(summary_text(run).find("Stopped before a ceiling was found"), std::string::npos);
 }
