@@ -522,18 +522,29 @@ void BenchmarkPage::selectRuns(const QList<qint64>& ids) {
     table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
 }
 
+std::optional<bench::BenchRun> BenchmarkPage::loadRun(qint64 id, QString* error) const {
+    // A slot must not throw: a damaged or locked file becomes a message.
+    try {
+        if (auto run = db_ ? db_->load(id) : std::nullopt) return run;
+        if (error) *error = tr("no run #%1").arg(id);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+    }
+    return std::nullopt;
+}
+
 void BenchmarkPage::selectionChanged() {
     const auto ids = selectedIds();
     syncButtons();
     if (!db_ || ids.isEmpty()) return;
     if (ids.size() == 1) {
-        if (const auto run = db_->load(ids[0])) summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
+        if (const auto run = loadRun(ids[0])) summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
         compare_model_.clear();
         return;
     }
     if (ids.size() == 2) {
-        const auto a = db_->load(ids[0]);
-        const auto b = db_->load(ids[1]);
+        const auto a = loadRun(ids[0]);
+        const auto b = loadRun(ids[1]);
         if (a && b) compare_model_.compare(*a, *b);
     } else {
         compare_model_.clear();
@@ -541,22 +552,15 @@ void BenchmarkPage::selectionChanged() {
 }
 
 bool BenchmarkPage::exportJson(qint64 id, const QString& file, QString* error) const {
-    const auto run = db_ ? db_->load(id) : std::nullopt;
-    if (!run) {
-        if (error) *error = tr("no run #%1").arg(id);
-        return false;
-    }
-    return write_file(file, bench::run_json(*run), error);
+    const auto run = loadRun(id, error);
+    return run && write_file(file, bench::run_json(*run), error);
 }
 
 bool BenchmarkPage::exportCsv(const QList<qint64>& ids, const QString& file, QString* error) const {
     std::vector<bench::BenchRun> runs;
     for (const qint64 id : ids) {
-        auto run = db_ ? db_->load(id) : std::nullopt;
-        if (!run) {
-            if (error) *error = tr("no run #%1").arg(id);
-            return false;
-        }
+        auto run = loadRun(id, error);
+        if (!run) return false;
         runs.push_back(std::move(*run));
     }
     return write_file(file, bench::runs_csv(runs), error);
@@ -577,7 +581,11 @@ void BenchmarkPage::chooseExport(bool json) {
 
 void BenchmarkPage::removeSelected() {
     if (!db_) return;
-    for (const qint64 id : selectedIds()) db_->remove(id);
+    try {
+        for (const qint64 id : selectedIds()) db_->remove(id);
+    } catch (const std::exception& e) {
+        setStatus(tr("Could not delete: %1").arg(QString::fromStdString(e.what())));
+    }
     compare_model_.clear();
     reloadHistory();
 }

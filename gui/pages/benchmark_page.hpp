@@ -91,6 +91,7 @@ private:
     void reloadHistory(std::int64_t select_id = 0);
     void selectionChanged();
     QList<qint64> selectedIds() const;
+    std::optional<inspector::bench::BenchRun> loadRun(qint64 id, QString* error = nullptr) const;
     void chooseExport(bool json);
     void removeSelected();
     void setStatus(const QString& text);
