@@ -1,6 +1,7 @@
 #include "main_window.hpp"
 
 #include "output_capture.hpp"
+#include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
 #include "pages/console_page.hpp"
 #include "pages/latency_page.hpp"
@@ -35,13 +36,13 @@ constexpr int kMaxRecent = 8;
 MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     : QMainWindow(parent), nav_(new QListWidget), stack_(new QStackedWidget), routes_(new RoutesPage(state_)),
       requests_(new RequestsPage(state_)), latency_(new LatencyPage(state_)), cache_(new CachePage(state_)),
-      console_(new ConsolePage(state_)), host_(new QLineEdit), port_box_(new QSpinBox), workers_(new QSpinBox),
-      env_(new QComboBox), status_(new QLabel) {
+      console_(new ConsolePage(state_)), benchmark_(new BenchmarkPage(state_)), host_(new QLineEdit),
+      port_box_(new QSpinBox), workers_(new QSpinBox), env_(new QComboBox), status_(new QLabel) {
     setWindowTitle("Cello Studio");
     setObjectName("studioWindow");
     const QList<QPair<QString, QWidget*>> pages = {
         {tr("Routes"), routes_}, {tr("Requests"), requests_}, {tr("Latency"), latency_},
-        {tr("Cache"), cache_},   {tr("Console"), console_}};
+        {tr("Cache"), cache_},   {tr("Console"), console_}, {tr("Benchmark"), benchmark_}};
     for (const auto& [name, widget] : pages) {
         nav_->addItem(name);
         stack_->addWidget(widget);
@@ -197,6 +198,7 @@ bool MainWindow::startApp() {
         return false;
     }
     state_.setSource(new LocalSource(session_.inspector(), app_path_));
+    benchmark_->setTarget(app_path_, QString::fromStdString(s.host), port_);
     updateStatus(tr("Serving %1 on http://%2:%3 — reloads on save")
                      .arg(QFileInfo(app_path_).fileName(), QString::fromStdString(s.host))
                      .arg(port_));
@@ -217,6 +219,7 @@ void MainWindow::stopApp() {
         console_->append(tr("stopped"), "studio");
     }
     port_ = 0;
+    benchmark_->setTarget(app_path_, QString::fromStdString(settings().host), 0);
     updateStatus(tr("Stopped"));
     syncActions();
 }
@@ -229,6 +232,7 @@ bool MainWindow::attach(const QUrl& api, const QString& token) {
     stopApp();
     attached_ = true;
     state_.setSource(new RemoteSource(api, token));
+    benchmark_->setTarget({}, api.host(), 0);  // the served app's port is not known from the API
     updateStatus(tr("Attached to %1").arg(api.toString()));
     console_->append(tr("attached to %1").arg(api.toString()), "studio");
     QSettings().setValue("attach/url", api.toString());

@@ -19,6 +19,7 @@ class QStackedWidget;
 
 namespace cello::studio {
 
+class BenchmarkPage;
 class CachePage;
 class ConsolePage;
 class LatencyPage;
@@ -29,7 +30,7 @@ class RoutesPage;
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    enum Page { Routes, Requests, Latency, Cache, Console, PageCount };
+    enum Page { Routes, Requests, Latency, Cache, Console, Benchmark, PageCount };
 
     explicit MainWindow(OutputCapture* capture = nullptr, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -50,6 +51,7 @@ public:
     LatencyPage* latencyPage() const { return latency_; }
     CachePage* cachePage() const { return cache_; }
     ConsolePage* consolePage() const { return console_; }
+    BenchmarkPage* benchmarkPage() const { return benchmark_; }
     QWidget* page(Page p) const;
 
 protected:
@@ -78,6 +80,7 @@ private:
     LatencyPage* latency_;
     CachePage* cache_;
     ConsolePage* console_;
+    BenchmarkPage* benchmark_;
     QLineEdit* host_;
     QSpinBox* port_box_;
     QSpinBox* workers_;

@@ -46,13 +46,37 @@ void OutputCapture::pump(Stream& s) {
         [[maybe_unused]] const ssize_t w = ::write(s.saved, buf, static_cast<std::size_t>(n));
         pending.append(buf, static_cast<std::size_t>(n));
         std::size_t start = 0;
-        for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-            const QString text = QString::fromUtf8(pending.data() + start, static_cast<qsizetype>(nl - start));
-            const bool is_err = s.fd == STDERR_FILENO;
-            QMetaObject::invokeMethod(this, [this, text, is_err] { Q_EMIT line(text, is_err); }, Qt::QueuedConnection);
+        QStringList lines;
+        for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+            lines << QString::fromUtf8(pending.data() + start, static_cast<qsizetype>(nl - start));
+        if (!lines.isEmpty()) {
+            std::lock_guard lock(s.mutex);
+            s.pending << lines;
+            if (const auto extra = s.pending.size() - kMaxPendingLines; extra > 0) {
+                s.pending.remove(0, extra);
+                s.dropped += extra;
+            }
+            if (!s.posted) {
+                s.posted = true;
+                QMetaObject::invokeMethod(this, [this, &s] { flush(s); }, Qt::QueuedConnection);
+            }
         }
         pending.erase(0, start);
     }
+}
+
+void OutputCapture::flush(Stream& s) {
+    QStringList lines;
+    qsizetype dropped = 0;
+    {
+        std::lock_guard lock(s.mutex);
+        lines.swap(s.pending);
+        std::swap(dropped, s.dropped);
+        s.posted = false;
+    }
+    const bool is_err = s.fd == STDERR_FILENO;
+    if (dropped > 0) Q_EMIT line(tr("… %1 lines not shown here (the terminal has them)").arg(dropped), is_err);
+    if (!lines.isEmpty()) Q_EMIT line(lines.join('\n'), is_err);
 }
 
 }  // namespace cello::studio

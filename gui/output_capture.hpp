@@ -8,7 +8,10 @@
 #include <QObject>
 #include <QString>
 
+#include <QStringList>
+
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 namespace cello::studio {
@@ -19,8 +22,14 @@ public:
     explicit OutputCapture(QObject* parent = nullptr);
     ~OutputCapture() override;  // restores the descriptors
 
+    // Lines waiting for the GUI beyond this are dropped (oldest first) and counted: a server
+    // logging every request under a benchmark must not bury the event loop.
+    static constexpr qsizetype kMaxPendingLines = 500;
+
 Q_SIGNALS:
-    void line(const QString& text, bool is_stderr);  // delivered on the GUI thread
+    // Delivered on the GUI thread; `text` may hold several lines (one batch per turn of the
+    // event loop, however fast the output comes).
+    void line(const QString& text, bool is_stderr);
 
 private:
     struct Stream {
@@ -28,10 +37,15 @@ private:
         int saved = -1;     // the original descriptor, kept for the copy to the terminal
         int read_end = -1;
         std::thread reader;
+        std::mutex mutex;     // guards the batch below (reader thread -> GUI thread)
+        QStringList pending;
+        qsizetype dropped = 0;
+        bool posted = false;  // a flush is queued: later lines ride along with it
     };
     void start(Stream& s, int fd);
     void stop(Stream& s);
     void pump(Stream& s);
+    void flush(Stream& s);
 
     Stream out_, err_;
 };

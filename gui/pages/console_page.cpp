@@ -53,8 +53,12 @@ void ConsolePage::append(const QString& line, const QString& kind) {
     else if (kind == "error") color = "#b00020";
     else if (kind == "studio") color = "#3050a0";
     const QString stamp = QDateTime::currentDateTime().toString("HH:mm:ss");
-    log_->appendHtml(QString("<span style='color:gray'>%1</span> <span style='color:%2; white-space:pre'>%3</span>")
-                         .arg(stamp, color, line.toHtmlEscaped()));
+    // One paragraph per line, all in one appendHtml: a batch of captured output is one layout pass.
+    QString html;
+    for (const auto& l : line.split('\n'))
+        html += QString("<p><span style='color:gray'>%1</span> <span style='color:%2; white-space:pre'>%3</span></p>")
+                    .arg(stamp, color, l.toHtmlEscaped());
+    log_->appendHtml(html);
 }
 
 QString ConsolePage::text() const { return log_->toPlainText(); }

@@ -1,7 +1,9 @@
 // cello-studio driven by Qt Test in a real (offscreen) window: a real app served by the embedded
 // engine, real HTTP requests, real file edits. Saves a screenshot of every page.
+#include "inspector/bench/bench_history.hpp"
 #include "main_window.hpp"
 #include "output_capture.hpp"
+#include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
 #include "pages/console_page.hpp"
 #include "pages/latency_page.hpp"
@@ -10,17 +12,25 @@
 #include "python_runtime.hpp"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTcpServer>
@@ -346,6 +356,135 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(count_of(window_->routesPage(), "/users/{id:int}") > 100);
         window_->showPage(MainWindow::Latency);
         save("latency");  // again, with seconds of traffic to draw
+    }
+
+    void aBenchmarkRunsFromItsPageAndIsKept() {
+        // A 2 s run against the studio's own app, picked from its routes: live samples while it
+        // runs, a summary at the end, the run in the history table and in the SQLite file.
+        auto* page = window_->benchmarkPage();
+        const QString db = dir_.path() + "/bench-history.sqlite3";
+        QVERIFY2(page->openHistory(db), qPrintable(page->statusText()));
+        QCOMPARE(page->history().rowCount(), 0);
+        window_->showPage(MainWindow::Benchmark);
+        QComboBox* routes = page->routeChooser();
+        QTRY_VERIFY(routes->findText("GET /users/{id:int}") >= 0);
+        const int users = routes->findText("GET /users/{id:int}");
+        routes->setCurrentIndex(users);
+        Q_EMIT routes->activated(users);  // as a user's pick does
+        QCOMPARE(page->urlEdit()->text(), QString("http://127.0.0.1:%1/users/1").arg(port()));
+        page->connectionsBox()->setValue(4);
+        page->threadsBox()->setValue(1);
+        page->durationBox()->setValue(2);
+        page->rateBox()->setValue(0);
+        const auto served_before = count_of(window_->routesPage(), "/users/{id:int}");
+
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        int live_before_end = 0;
+        QString live_status;
+        auto conn = connect(page, &BenchmarkPage::progressed, this, [&] {
+            if (!saved.isEmpty()) return;
+            ++live_before_end;
+            if (live_status.isEmpty()) live_status = page->statusText();  // the first sample's
+        });
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = 0, worst_gap = 0;
+        QTimer tick;
+        connect(&tick, &QTimer::timeout, this, [&] {
+            worst_gap = std::max(worst_gap, clock.elapsed() - last);
+            last = clock.elapsed();
+        });
+        tick.start(10);
+        QTest::mouseClick(page->findChild<QPushButton*>("benchRun"), Qt::LeftButton);
+        QVERIFY2(page->running(), qPrintable(page->statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(live_before_end >= 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 30000);
+        QVERIFY2(live_status.startsWith("Second 1 of 2"), qPrintable(live_status));
+        tick.stop();
+        disconnect(conn);
+        QVERIFY(!page->running());
+        qInfo("benchmark: worst event-loop gap %lld ms", worst_gap);
+        QVERIFY2(worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(worst_gap)));
+        const qint64 id = saved.at(0).at(0).toLongLong();
+
+        // The summary and the history row.
+        QVERIFY2(page->summary().contains("Requests/sec:"), qPrintable(page->summary()));
+        QVERIFY(page->summary().contains("p99.9"));
+        QVERIFY(page->summary().contains("Errors: 0"));
+        QCOMPARE(page->history().rowCount(), 1);
+        const auto* run = page->history().run(0);
+        QCOMPARE(run->id, id);
+        QVERIFY(run->summary.requests > 0);
+        QVERIFY(run->summary.requests_per_sec > 0);
+        QVERIFY(run->summary.p99_ns >= run->summary.p50_ns);
+        QCOMPARE(run->summary.errors.total(), 0u);
+        QCOMPARE(run->settings.connections, 4u);
+        QCOMPARE(QString::fromStdString(run->app_file), app_);
+        QVERIFY(!run->git_commit);  // the temp dir is not a git repository
+        // The requests reached the handler (the server counts at least what the client got back).
+        QTRY_VERIFY(count_of(window_->routesPage(), "/users/{id:int}") >= served_before + run->summary.requests);
+
+        // In the SQLite file, with the full report (histogram included).
+        {
+            inspector::bench::BenchHistory file(db.toStdString());
+            const auto runs = file.list();
+            QCOMPARE(runs.size(), std::size_t{1});
+            QCOMPARE(runs[0].id, id);
+            const auto full = file.load(id);
+            QVERIFY(full);
+            QVERIFY(QString::fromStdString(full->report_json).contains("\"histogram\""));
+        }
+
+        // Export without dialogs.
+        const QString json = dir_.path() + "/run.json", csv = dir_.path() + "/runs.csv";
+        QVERIFY(page->exportJson(id, json));
+        QFile jf(json);
+        QVERIFY(jf.open(QIODevice::ReadOnly));
+        const QJsonObject exported = QJsonDocument::fromJson(jf.readAll()).object();
+        QCOMPARE(exported.value("id").toInteger(), id);
+        QVERIFY(exported.value("report").toObject().contains("histogram"));
+
+        // A second, open-loop run; two selected runs side by side.
+        page->durationBox()->setValue(1);
+        page->rateBox()->setValue(200);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, 30000);
+        const qint64 id2 = saved.at(1).at(0).toLongLong();
+        QCOMPARE(page->history().rowCount(), 2);
+        QVERIFY(page->exportCsv({id, id2}, csv));
+        QFile cf(csv);
+        QVERIFY(cf.open(QIODevice::ReadOnly));
+        QCOMPARE(cf.readAll().count("\r\n"), 3);  // header and two runs
+        page->selectRuns({id, id2});
+        QTRY_VERIFY(page->comparison().rowCount() > 5);
+        QCOMPARE(QString::fromStdString(page->comparison().row(0)->label), QString("req/s"));
+        QVERIFY(page->comparison().row(0)->ratio > 0);
+        save("benchmark");
+    }
+
+    void aCeilingSearchRunsFromThePageAndStops() {
+        // "Find the ceiling" on a worker thread: steps show up as they finish; Stop ends the search
+        // and what was measured is still kept (as a ceiling run, stopped early).
+        auto* page = window_->benchmarkPage();
+        const int before = page->history().rowCount();
+        page->ceilingBox()->setChecked(true);
+        QVERIFY(!page->rateBox()->isEnabled());
+        page->durationBox()->setValue(0.5);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QSignalSpy steps(page, &BenchmarkPage::progressed);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, 20000);  // the probe and the first ramp step
+        QVERIFY(page->statusText().startsWith("Step"));
+        page->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+        QVERIFY(!page->running());
+        QCOMPARE(page->history().rowCount(), before + 1);
+        const auto* run = page->history().run(0);
+        QVERIFY(run->settings.ceiling);
+        QVERIFY(run->summary.stopped_early);
+        QVERIFY2(page->summary().contains("ceiling") || page->summary().contains("Ceiling"), qPrintable(page->summary()));
+        page->ceilingBox()->setChecked(false);
+        QVERIFY(page->rateBox()->isEnabled());
     }
 
     void stopAndStartAgain() {

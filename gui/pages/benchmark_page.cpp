@@ -1,0 +1,609 @@
+#include "benchmark_page.hpp"
+
+#include "bench_runner.hpp"
+#include "inspector/bench/bench_export.hpp"
+#include "inspector/bench/route_url.hpp"
+#include "inspector/loadgen/report.hpp"
+#include "studio_state.hpp"
+
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace cello::studio {
+
+namespace lg = inspector::loadgen;
+namespace bench = inspector::bench;
+
+namespace {
+
+constexpr int kPatternRole = Qt::UserRole + 1;
+constexpr int kMethodRole = Qt::UserRole + 2;
+
+QChartView* chart_view(QChart* chart) {
+    auto* v = new QChartView(chart);
+    v->setRenderHint(QPainter::Antialiasing);
+    v->setMinimumHeight(150);
+    return v;
+}
+
+double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+// Grows an axis to hold `v` (with headroom), never shrinks it during a run: a steady picture.
+void stretch(QValueAxis* axis, double v) {
+    if (v * 1.1 > axis->max()) axis->setMax(v * 1.15);
+}
+
+bool write_file(const QString& file, const std::string& text, QString* error) {
+    QSaveFile f(file);
+    if (!f.open(QIODevice::WriteOnly) ||
+        f.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) || !f.commit()) {
+        if (error) *error = f.errorString();
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+BenchmarkPage::BenchmarkPage(StudioState& state, QWidget* parent)
+    : QWidget(parent), state_(state), runner_(new BenchRunner(this)), route_(new QComboBox), url_(new QLineEdit),
+      method_(new QComboBox), body_(new QLineEdit), connections_(new QSpinBox), threads_(new QSpinBox),
+      duration_(new QDoubleSpinBox), rate_(new QDoubleSpinBox), ceiling_(new QCheckBox(tr("Find the ceiling"))),
+      run_(new QPushButton(tr("Run"))), stop_(new QPushButton(tr("Stop"))), status_(new QLabel),
+      summary_(new QPlainTextEdit), rps_(new QLineSeries), p50_(new QLineSeries), p99_(new QLineSeries),
+      rps_x_(new QValueAxis), rps_y_(new QValueAxis), ms_x_(new QValueAxis), ms_y_(new QValueAxis),
+      table_(new QTableView), compare_(new QTableView), export_json_(new QPushButton(tr("Export JSON…"))),
+      export_csv_(new QPushButton(tr("Export CSV…"))), remove_(new QPushButton(tr("Delete"))) {
+    setObjectName("benchmarkPage");
+    auto* top = new QSplitter(Qt::Horizontal);
+    top->addWidget(buildForm());
+    top->addWidget(buildCharts());
+    top->setStretchFactor(1, 1);
+    top->setSizes({430, 770});
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(top);
+    split->addWidget(buildHistory());
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(split);
+
+    connect(runner_, &BenchRunner::second, this, &BenchmarkPage::onSecond);
+    connect(runner_, &BenchRunner::step, this, &BenchmarkPage::onStep);
+    connect(runner_, &BenchRunner::finished, this, &BenchmarkPage::onFinished);
+    connect(runner_, &BenchRunner::ceilingFinished, this, &BenchmarkPage::onCeilingFinished);
+    connect(runner_, &BenchRunner::failed, this, [this](const QString& why) {
+        setStatus(tr("The ceiling search failed: %1").arg(why));
+        syncButtons();
+        Q_EMIT runEnded();
+    });
+    connect(&state_, &StudioState::updated, this, &BenchmarkPage::refreshRoutes);
+    connect(&state_, &StudioState::reset, this, &BenchmarkPage::refreshRoutes);
+
+    openHistory(defaultHistoryPath());
+    syncButtons();
+}
+
+BenchmarkPage::~BenchmarkPage() = default;  // runner_ (a child) stops and joins its threads
+
+QWidget* BenchmarkPage::buildForm() {
+    route_->setObjectName("benchRoute");
+    route_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    route_->setMinimumContentsLength(18);
+    url_->setObjectName("benchUrl");
+    url_->setPlaceholderText("http://127.0.0.1:8000/");
+    method_->setObjectName("benchMethod");
+    method_->setEditable(true);
+    method_->addItems({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"});
+    body_->setObjectName("benchBody");
+    body_->setPlaceholderText(tr("optional request body"));
+    connections_->setObjectName("benchConnections");
+    connections_->setRange(1, 10000);
+    connections_->setValue(10);
+    threads_->setObjectName("benchThreads");
+    threads_->setRange(1, 64);
+    threads_->setValue(1);
+    duration_->setObjectName("benchDuration");
+    duration_->setRange(0.5, 3600);
+    duration_->setDecimals(1);
+    duration_->setValue(10);
+    duration_->setSuffix(" s");
+    rate_->setObjectName("benchRate");
+    rate_->setRange(0, 10'000'000);
+    rate_->setDecimals(0);
+    rate_->setSingleStep(1000);
+    rate_->setSpecialValueText(tr("0 (closed loop)"));
+    rate_->setSuffix(tr(" req/s"));
+    ceiling_->setObjectName("benchCeiling");
+    ceiling_->setToolTip(tr("Search the highest open-loop rate the server sustains; the duration is per step "
+                            "(about 15 steps)."));
+    run_->setObjectName("benchRun");
+    stop_->setObjectName("benchStop");
+    status_->setObjectName("benchStatus");
+    status_->setWordWrap(true);
+    summary_->setObjectName("benchSummary");
+    summary_->setReadOnly(true);
+    summary_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    summary_->setPlaceholderText(tr("The summary of a run appears here when it ends; select a run in the "
+                                    "history to see its summary, two to compare them."));
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Route"), route_);
+    form->addRow(tr("URL"), url_);
+    form->addRow(tr("Method"), method_);
+    form->addRow(tr("Body"), body_);
+    form->addRow(tr("Connections"), connections_);
+    form->addRow(tr("Threads"), threads_);
+    form->addRow(tr("Duration"), duration_);
+    form->addRow(tr("Rate"), rate_);
+    form->addRow(QString(), ceiling_);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(run_);
+    buttons->addWidget(stop_);
+    buttons->addStretch();
+    auto* box = new QWidget;
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->addLayout(form);
+    v->addLayout(buttons);
+    v->addWidget(status_);
+    v->addWidget(summary_, 1);
+
+    connect(route_, &QComboBox::activated, this, &BenchmarkPage::routeChosen);
+    connect(run_, &QPushButton::clicked, this, &BenchmarkPage::run);
+    connect(stop_, &QPushButton::clicked, this, &BenchmarkPage::stop);
+    connect(ceiling_, &QCheckBox::toggled, this, [this](bool on) { rate_->setEnabled(!on); });
+    return box;
+}
+
+QWidget* BenchmarkPage::buildCharts() {
+    rps_->setName("req/s");
+    auto* throughput = rps_chart_ = new QChart;
+    throughput->setTitle(tr("Requests per second"));
+    throughput->addSeries(rps_);
+    throughput->legend()->hide();
+    throughput->addAxis(rps_x_, Qt::AlignBottom);
+    throughput->addAxis(rps_y_, Qt::AlignLeft);
+    rps_->attachAxis(rps_x_);
+    rps_->attachAxis(rps_y_);
+
+    p50_->setName("p50");
+    p99_->setName("p99");
+    auto* latency = ms_chart_ = new QChart;
+    latency->setTitle(tr("Latency per second (ms)"));
+    latency->addSeries(p50_);
+    latency->addSeries(p99_);
+    latency->addAxis(ms_x_, Qt::AlignBottom);
+    latency->addAxis(ms_y_, Qt::AlignLeft);
+    for (auto* s : {p50_, p99_}) {
+        s->attachAxis(ms_x_);
+        s->attachAxis(ms_y_);
+    }
+    for (auto* x : {rps_x_, ms_x_}) {
+        x->setLabelFormat("%.0f");
+        x->setRange(0, 10);
+        x->setTickCount(11);
+    }
+    for (auto* s : {rps_, p50_, p99_}) s->setPointsVisible(true);  // a short run has one or two samples
+    rps_y_->setLabelFormat("%.0f");
+    ms_y_->setLabelFormat("%.2f");
+    rps_y_->setRange(0, 1);
+    ms_y_->setRange(0, 0.1);
+
+    auto* box = new QWidget;
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->addWidget(chart_view(throughput), 1);
+    v->addWidget(chart_view(latency), 1);
+    return box;
+}
+
+QWidget* BenchmarkPage::buildHistory() {
+    table_->setObjectName("benchHistory");
+    table_->setModel(&history_model_);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->verticalHeader()->hide();
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setSectionResizeMode(BenchHistoryModel::Url, QHeaderView::Stretch);
+    compare_->setObjectName("benchCompare");
+    compare_->setModel(&compare_model_);
+    compare_->verticalHeader()->hide();
+    compare_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    export_json_->setObjectName("benchExportJson");
+    export_csv_->setObjectName("benchExportCsv");
+    remove_->setObjectName("benchDelete");
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(new QLabel(tr("History (select two runs to compare)")));
+    buttons->addStretch();
+    buttons->addWidget(export_json_);
+    buttons->addWidget(export_csv_);
+    buttons->addWidget(remove_);
+    auto* left = new QWidget;
+    auto* lv = new QVBoxLayout(left);
+    lv->setContentsMargins(0, 0, 0, 0);
+    lv->addLayout(buttons);
+    lv->addWidget(table_);
+    auto* right = new QWidget;
+    auto* rv = new QVBoxLayout(right);
+    rv->setContentsMargins(0, 0, 0, 0);
+    rv->addWidget(new QLabel(tr("Comparison (B / A; green is better)")));
+    rv->addWidget(compare_);
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(left);
+    split->addWidget(right);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, &BenchmarkPage::selectionChanged);
+    connect(export_json_, &QPushButton::clicked, this, [this] { chooseExport(true); });
+    connect(export_csv_, &QPushButton::clicked, this, [this] { chooseExport(false); });
+    connect(remove_, &QPushButton::clicked, this, &BenchmarkPage::removeSelected);
+    return split;
+}
+
+void BenchmarkPage::setTarget(const QString& app_file, const QString& host, int port) {
+    app_file_ = app_file;
+    host_ = host;
+    port_ = port;
+    refreshRoutes();
+    if (port_ > 0 && url_->text().isEmpty() && route_->count() > 0) routeChosen(0);
+}
+
+void BenchmarkPage::refreshRoutes() {
+    // The live routes of the latest snapshot; the combo keeps its choice across updates.
+    const auto& routes = state_.view().latest().routes;
+    QStringList labels;
+    for (const auto& r : routes)
+        if (r.live && r.info.id != inspector::kUnmatchedRoute) labels << QString::fromStdString(r.info.label());
+    QStringList have;
+    for (int i = 0; i < route_->count(); ++i) have << route_->itemText(i);
+    if (labels == have) return;
+    const QString current = route_->currentText();
+    route_->clear();
+    for (const auto& r : routes) {
+        if (!r.live || r.info.id == inspector::kUnmatchedRoute) continue;
+        route_->addItem(QString::fromStdString(r.info.label()));
+        route_->setItemData(route_->count() - 1, QString::fromStdString(r.info.pattern), kPatternRole);
+        route_->setItemData(route_->count() - 1, QString::fromStdString(r.info.method), kMethodRole);
+    }
+    route_->setCurrentIndex(std::max(0, route_->findText(current)));
+    if (url_->text().isEmpty() && port_ > 0 && route_->count() > 0) routeChosen(route_->currentIndex());
+}
+
+void BenchmarkPage::routeChosen(int index) {
+    if (index < 0) return;
+    const std::string path = bench::fill_path_params(route_->itemData(index, kPatternRole).toString().toStdString());
+    QString url;
+    if (port_ > 0) {
+        url = QString::fromStdString(bench::bench_url(host_.toStdString(), static_cast<std::uint16_t>(port_), path));
+    } else {  // attached to a server elsewhere: keep the URL's host and port, change the path
+        std::string error;
+        const auto u = lg::parse_url(url_->text().trimmed().toStdString(), error);
+        url = QString::fromStdString(bench::bench_url(u ? u->host : "127.0.0.1", u ? u->port : 8000, path));
+    }
+    url_->setText(url);
+    const QString method = route_->itemData(index, kMethodRole).toString();
+    if (!method.isEmpty()) method_->setCurrentText(method);
+}
+
+QString BenchmarkPage::defaultHistoryPath() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/bench-history.sqlite3";
+}
+
+bool BenchmarkPage::openHistory(const QString& path) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    try {
+        db_.emplace(path.toStdString());
+    } catch (const std::exception& e) {
+        db_.reset();
+        history_model_.setRuns({});
+        setStatus(tr("Runs are not saved: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    reloadHistory();
+    return true;
+}
+
+QString BenchmarkPage::historyPath() const { return db_ ? QString::fromStdString(db_->path()) : QString(); }
+
+bool BenchmarkPage::running() const { return runner_->running(); }
+
+QString BenchmarkPage::statusText() const { return status_->text(); }
+
+QString BenchmarkPage::summary() const { return summary_->toPlainText(); }
+
+bool BenchmarkPage::run() {
+    if (running()) return false;
+    std::string error;
+    const std::string url = url_->text().trimmed().toStdString();
+    const auto u = lg::parse_url(url, error);
+    if (!u) {
+        setStatus(tr("Not a URL: %1").arg(QString::fromStdString(error)));
+        return false;
+    }
+    lg::LoadConfig config;
+    config.host = u->host;
+    config.port = u->port;
+    config.targets = {lg::Target{u->path, 1}};
+    config.method = method_->currentText().trimmed().toUpper().toStdString();
+    config.body = body_->text().toStdString();
+    config.connections = static_cast<unsigned>(connections_->value());
+    config.threads = static_cast<unsigned>(threads_->value());
+    config.duration = std::chrono::duration_cast<lg::Duration>(std::chrono::duration<double>(duration_->value()));
+    const bool ceiling = ceiling_->isChecked();
+    config.rate = ceiling ? 0 : rate_->value();
+    if (const auto why = lg::validate(config); !why.empty()) {
+        setStatus(QString::fromStdString(why));
+        return false;
+    }
+
+    QString start_error;
+    const bool started = ceiling ? runner_->startCeiling(config, ceiling_config_, start_error)
+                                 : runner_->start(config, start_error);
+    if (!started) {
+        setStatus(tr("Could not start: %1").arg(start_error));
+        return false;
+    }
+    pending_ = {};
+    pending_.started_at = bench::utc_now_iso8601();
+    pending_.settings = {url, config.method, config.body, config.connections, config.threads, duration_->value(),
+                         config.rate, ceiling};
+    pending_.app_file = app_file_.toStdString();
+    // The app's commit, asked for now so the answer is there when the run ends.
+    if (git_) git_->deleteLater();
+    git_ = nullptr;
+    if (!app_file_.isEmpty()) {
+        git_ = new QProcess(this);
+        git_->start("git", {"-C", QFileInfo(app_file_).absolutePath(), "rev-parse", "HEAD"});
+    }
+    live_points_ = 0;
+    for (auto* s : {rps_, p50_, p99_}) s->clear();
+    const double span = ceiling ? 16 : std::max(2.0, std::ceil(duration_->value()));
+    for (auto* x : {rps_x_, ms_x_}) {
+        x->setRange(0, span);
+        x->setTickCount(span <= 10 ? static_cast<int>(span) + 1 : 6);  // whole seconds on short runs
+    }
+    rps_chart_->setTitle(ceiling ? tr("Achieved req/s per ceiling step") : tr("Requests per second"));
+    ms_chart_->setTitle(ceiling ? tr("Latency per ceiling step (ms)") : tr("Latency per second (ms)"));
+    rps_y_->setRange(0, 1);
+    ms_y_->setRange(0, 0.1);
+    summary_->clear();
+    setStatus(ceiling ? tr("Searching the ceiling of %1 (%2 s per step)…").arg(url_->text()).arg(duration_->value())
+                      : tr("Running %1 for %2 s…").arg(url_->text()).arg(duration_->value()));
+    syncButtons();
+    return true;
+}
+
+void BenchmarkPage::stop() {
+    if (!running()) return;
+    runner_->stop();
+    setStatus(tr("Stopping…"));
+}
+
+void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms) {
+    rps_->append(x, rps);
+    p50_->append(x, p50_ms);
+    p99_->append(x, p99_ms);
+    stretch(rps_y_, rps);
+    stretch(ms_y_, p99_ms);
+    for (auto* axis : {rps_x_, ms_x_})
+        if (x > axis->max()) axis->setMax(x);
+    ++live_points_;
+}
+
+void BenchmarkPage::onSecond(const lg::SecondSample& s) {
+    if (!running()) return;  // a late sample after the end: the final redraw has it
+    addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
+    setStatus(tr("Second %1 of %2: %3 req/s, p50 %4 ms, p99 %5 ms, %6 errors")
+                  .arg(s.second)
+                  .arg(duration_->value())
+                  .arg(s.requests_per_sec, 0, 'f', 0)
+                  .arg(ms(s.p50_ns), 0, 'f', 2)
+                  .arg(ms(s.p99_ns), 0, 'f', 2)
+                  .arg(s.errors));
+    Q_EMIT progressed(live_points_);
+}
+
+void BenchmarkPage::onStep(const lg::CeilingStep& s) {
+    addPoint(live_points_, s.achieved_rate, ms(s.p50_ns), ms(s.p99_ns));
+    setStatus(tr("Step %1 (%2): target %3 req/s, achieved %4 req/s, p99 %5 ms — %6")
+                  .arg(live_points_)
+                  .arg(QString::fromStdString(s.phase))
+                  .arg(s.target_rate > 0 ? QString::number(s.target_rate, 'f', 0) : tr("max"))
+                  .arg(s.achieved_rate, 0, 'f', 0)
+                  .arg(ms(s.p99_ns), 0, 'f', 2)
+                  .arg(s.phase == "probe" ? tr("probe") : s.sustainable ? tr("sustainable") : tr("not sustainable")));
+    Q_EMIT progressed(live_points_);
+}
+
+void BenchmarkPage::onFinished(const lg::LoadResult& r) {
+    // Redraw from the result: it holds every second, also any whose live sample came late.
+    for (auto* s : {rps_, p50_, p99_}) s->clear();
+    live_points_ = 0;
+    for (const auto& s : r.seconds) addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
+    bench::BenchRun run = std::move(pending_);
+    run.summary = bench::summarize(r);
+    run.report_json = lg::json_report(run.settings.url, r);
+    finishRun(std::move(run));
+}
+
+void BenchmarkPage::onCeilingFinished(const lg::CeilingResult& r) {
+    bench::BenchRun run = std::move(pending_);
+    run.summary = bench::summarize(r);
+    run.report_json = lg::json_report(run.settings.url, r, ceiling_config_);
+    finishRun(std::move(run));
+}
+
+void BenchmarkPage::finishRun(bench::BenchRun run) {
+    if (git_) {
+        if (git_->state() != QProcess::NotRunning) git_->waitForFinished(2000);  // rarely: git answers in ms
+        if (git_->exitStatus() == QProcess::NormalExit && git_->exitCode() == 0) {
+            const QString commit = QString::fromUtf8(git_->readAllStandardOutput()).trimmed();
+            if (!commit.isEmpty()) run.git_commit = commit.toStdString();
+        }
+        git_->deleteLater();
+        git_ = nullptr;
+    }
+    summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));
+    QString saved;
+    if (db_) {
+        try {
+            run.id = db_->save(run);
+            saved = tr(", saved as run #%1").arg(run.id);
+        } catch (const std::exception& e) {
+            saved = tr(", not saved: %1").arg(QString::fromStdString(e.what()));
+        }
+    }
+    setStatus((run.summary.stopped_early ? tr("Stopped early") : tr("Done")) + saved);
+    syncButtons();
+    if (run.id > 0) {
+        reloadHistory(run.id);
+        summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));  // selection replaced it
+        Q_EMIT runSaved(run.id);
+    }
+    Q_EMIT runEnded();
+}
+
+void BenchmarkPage::reloadHistory(std::int64_t select_id) {
+    if (!db_) return;
+    try {
+        history_model_.setRuns(db_->list());
+    } catch (const std::exception& e) {
+        setStatus(tr("Cannot read the history: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    table_->resizeColumnsToContents();
+    if (select_id > 0) selectRuns({select_id});
+}
+
+QList<qint64> BenchmarkPage::selectedIds() const {
+    QList<qint64> ids;
+    for (const auto& index : table_->selectionModel()->selectedRows())
+        ids << index.data(BenchHistoryModel::kRunIdRole).toLongLong();
+    std::sort(ids.begin(), ids.end());  // oldest first: the baseline of a comparison
+    return ids;
+}
+
+void BenchmarkPage::selectRuns(const QList<qint64>& ids) {
+    QItemSelection selection;
+    for (const qint64 id : ids)
+        if (const int row = history_model_.rowOf(id); row >= 0)
+            selection.select(history_model_.index(row, 0), history_model_.index(row, BenchHistoryModel::ColumnCount - 1));
+    table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+}
+
+std::optional<bench::BenchRun> BenchmarkPage::loadRun(qint64 id, QString* error) const {
+    // A slot must not throw: a damaged or locked file becomes a message.
+    try {
+        if (auto run = db_ ? db_->load(id) : std::nullopt) return run;
+        if (error) *error = tr("no run #%1").arg(id);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+    }
+    return std::nullopt;
+}
+
+void BenchmarkPage::selectionChanged() {
+    const auto ids = selectedIds();
+    syncButtons();
+    if (!db_ || ids.isEmpty()) return;
+    if (ids.size() == 1) {
+        if (const auto run = loadRun(ids[0])) summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
+        compare_model_.clear();
+        return;
+    }
+    if (ids.size() == 2) {
+        const auto a = loadRun(ids[0]);
+        const auto b = loadRun(ids[1]);
+        if (a && b) compare_model_.compare(*a, *b);
+    } else {
+        compare_model_.clear();
+    }
+}
+
+bool BenchmarkPage::exportJson(qint64 id, const QString& file, QString* error) const {
+    const auto run = loadRun(id, error);
+    return run && write_file(file, bench::run_json(*run), error);
+}
+
+bool BenchmarkPage::exportCsv(const QList<qint64>& ids, const QString& file, QString* error) const {
+    std::vector<bench::BenchRun> runs;
+    for (const qint64 id : ids) {
+        auto run = loadRun(id, error);
+        if (!run) return false;
+        runs.push_back(std::move(*run));
+    }
+    return write_file(file, bench::runs_csv(runs), error);
+}
+
+void BenchmarkPage::chooseExport(bool json) {
+    const auto ids = selectedIds();
+    if (ids.isEmpty() || (json && ids.size() != 1)) return;
+    const QString suggested = QDir::home().filePath(
+        ids.size() == 1 ? QString("bench-run-%1.%2").arg(ids[0]).arg(json ? "json" : "csv") : QString("bench-runs.csv"));
+    const QString file = QFileDialog::getSaveFileName(this, json ? tr("Export the run as JSON") : tr("Export as CSV"),
+                                                      suggested, json ? tr("JSON (*.json)") : tr("CSV (*.csv)"));
+    if (file.isEmpty()) return;
+    QString error;
+    const bool ok = json ? exportJson(ids[0], file, &error) : exportCsv(ids, file, &error);
+    setStatus(ok ? tr("Exported to %1").arg(file) : tr("Export failed: %1").arg(error));
+}
+
+void BenchmarkPage::removeSelected() {
+    if (!db_) return;
+    try {
+        for (const qint64 id : selectedIds()) db_->remove(id);
+    } catch (const std::exception& e) {
+        setStatus(tr("Could not delete: %1").arg(QString::fromStdString(e.what())));
+    }
+    compare_model_.clear();
+    reloadHistory();
+}
+
+void BenchmarkPage::setStatus(const QString& text) { status_->setText(text); }
+
+void BenchmarkPage::syncButtons() {
+    const bool busy = running();
+    run_->setEnabled(!busy);
+    stop_->setEnabled(busy);
+    for (QWidget* w : std::initializer_list<QWidget*>{route_, url_, method_, body_, connections_, threads_, duration_,
+                                                     ceiling_})
+        w->setEnabled(!busy);
+    rate_->setEnabled(!busy && !ceiling_->isChecked());
+    const auto n = table_->selectionModel() ? table_->selectionModel()->selectedRows().size() : 0;
+    export_json_->setEnabled(n == 1);
+    export_csv_->setEnabled(n >= 1);
+    remove_->setEnabled(n >= 1 && !busy);
+}
+
+}  // namespace cello::studio

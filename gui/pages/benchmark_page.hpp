@@ -1,0 +1,142 @@
+// Benchmark: load-test a route of the running app (or any URL) with the native load generator,
+// live charts of req/s and p50/p99 per second, a summary at the end, every run kept in SQLite
+// (history table, two runs side by side, JSON/CSV export), and "find the ceiling".
+#pragma once
+
+#include "inspector/bench/bench_history.hpp"
+#include "inspector/loadgen/ceiling.hpp"
+#include "inspector/loadgen/load_generator.hpp"
+#include "models/bench_compare_model.hpp"
+#include "models/bench_history_model.hpp"
+
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+class QChart;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QLineSeries;
+class QPlainTextEdit;
+class QProcess;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+class QValueAxis;
+
+namespace cello::studio {
+
+class BenchRunner;
+class StudioState;
+
+class BenchmarkPage final : public QWidget {
+    Q_OBJECT
+public:
+    explicit BenchmarkPage(StudioState& state, QWidget* parent = nullptr);
+    ~BenchmarkPage() override;
+
+    // The app being served (file, bind host, bound port; port 0 when none): route URLs point there.
+    void setTarget(const QString& app_file, const QString& host, int port);
+
+    static QString defaultHistoryPath();  // AppDataLocation/bench-history.sqlite3
+    bool openHistory(const QString& path);  // false: the reason is in statusText()
+    QString historyPath() const;
+
+    bool run();  // with the form's settings; false (reason in statusText()) when it cannot start
+    void stop();
+    bool running() const;
+
+    int liveSeconds() const { return live_points_; }  // samples (or ceiling steps) drawn this run
+    QString statusText() const;
+    QString summary() const;
+    BenchHistoryModel& history() { return history_model_; }
+    BenchCompareModel& comparison() { return compare_model_; }
+    void selectRuns(const QList<qint64>& ids);  // as a click in the history table does
+
+    // Export without dialogs (the buttons ask for a file, then call these).
+    bool exportJson(qint64 id, const QString& file, QString* error = nullptr) const;
+    bool exportCsv(const QList<qint64>& ids, const QString& file, QString* error = nullptr) const;
+
+    QComboBox* routeChooser() const { return route_; }
+    QLineEdit* urlEdit() const { return url_; }
+    QComboBox* methodBox() const { return method_; }
+    QLineEdit* bodyEdit() const { return body_; }
+    QSpinBox* connectionsBox() const { return connections_; }
+    QSpinBox* threadsBox() const { return threads_; }
+    QDoubleSpinBox* durationBox() const { return duration_; }
+    QDoubleSpinBox* rateBox() const { return rate_; }
+    QCheckBox* ceilingBox() const { return ceiling_; }
+
+Q_SIGNALS:
+    void progressed(int points);  // a live sample (or ceiling step) drawn while the run goes on
+    void runSaved(qint64 id);  // a finished run is in the history
+    void runEnded();           // saved or not
+
+private:
+    QWidget* buildForm();
+    QWidget* buildCharts();
+    QWidget* buildHistory();
+    void refreshRoutes();
+    void routeChosen(int index);
+    void onSecond(const inspector::loadgen::SecondSample& s);
+    void onStep(const inspector::loadgen::CeilingStep& s);
+    void onFinished(const inspector::loadgen::LoadResult& r);
+    void onCeilingFinished(const inspector::loadgen::CeilingResult& r);
+    void addPoint(double x, double rps, double p50_ms, double p99_ms);
+    void finishRun(inspector::bench::BenchRun run);
+    void reloadHistory(std::int64_t select_id = 0);
+    void selectionChanged();
+    QList<qint64> selectedIds() const;
+    std::optional<inspector::bench::BenchRun> loadRun(qint64 id, QString* error = nullptr) const;
+    void chooseExport(bool json);
+    void removeSelected();
+    void setStatus(const QString& text);
+    void syncButtons();
+
+    StudioState& state_;
+    BenchRunner* runner_;
+    std::optional<inspector::bench::BenchHistory> db_;
+    BenchHistoryModel history_model_;
+    BenchCompareModel compare_model_;
+
+    QString app_file_, host_ = "127.0.0.1";
+    int port_ = 0;
+    inspector::bench::BenchRun pending_;  // the run going on: settings, start time, app
+    QProcess* git_ = nullptr;             // `git rev-parse HEAD` for the run going on
+    inspector::loadgen::CeilingConfig ceiling_config_;
+    int live_points_ = 0;
+
+    QComboBox* route_;
+    QLineEdit* url_;
+    QComboBox* method_;
+    QLineEdit* body_;
+    QSpinBox* connections_;
+    QSpinBox* threads_;
+    QDoubleSpinBox* duration_;
+    QDoubleSpinBox* rate_;
+    QCheckBox* ceiling_;
+    QPushButton* run_;
+    QPushButton* stop_;
+    QLabel* status_;
+    QPlainTextEdit* summary_;
+    QChart* rps_chart_ = nullptr;
+    QChart* ms_chart_ = nullptr;
+    QLineSeries* rps_;
+    QLineSeries* p50_;
+    QLineSeries* p99_;
+    QValueAxis* rps_x_;
+    QValueAxis* rps_y_;
+    QValueAxis* ms_x_;
+    QValueAxis* ms_y_;
+    QTableView* table_;
+    QTableView* compare_;
+    QPushButton* export_json_;
+    QPushButton* export_csv_;
+    QPushButton* remove_;
+};
+
+}  // namespace cello::studio
