@@ -45,13 +45,13 @@ case "${1:-}" in
         ;;
     bench)
         install_missing "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
-        build -DCELLO_BUILD_STUDIO=OFF
+        build -DCELLO_BUILD_TESTS=OFF -DCELLO_BUILD_STUDIO=OFF
         shift
         exec /usr/bin/python3 bench/run.py --cello-bin "$BUILD_DIR/cello" "$@"
         ;;
     studio)
         install_missing "${BUILD_PACKAGES[@]}" "${STUDIO_PACKAGES[@]}"
-        build -DCELLO_BUILD_STUDIO=ON
+        build -DCELLO_BUILD_TESTS=OFF -DCELLO_BUILD_STUDIO=ON
         shift
         exec "$BUILD_DIR/cello-studio" "$@"
         ;;
