@@ -281,7 +281,7 @@ void InspectApi::start() {
     add(engine::Method::Get, "", [](const Request&, Response& res) {
         json_answer(res, 200,
                     R"({"version":1,"endpoints":["GET /inspect/v1/snapshot","GET /inspect/v1/events",)"
-                    R"("POST /inspect/v1/cache/invalidate","POST /inspect/v1/reload"]})");
+                    R"("POST /inspect/v1/cache/invalidate","POST /inspect/v1/capture","POST /inspect/v1/reload"]})");
     });
     add(engine::Method::Get, "/snapshot", [inspector](const Request& req, Response& res) {
         SnapshotQuery q;
@@ -316,6 +316,13 @@ void InspectApi::start() {
         if (tags.empty()) return engine::make_error(res, 400, "no tag given (?tag=name or {\"tags\": [...]})");
         const std::size_t n = inspector->invalidate_tags(tags);
         json_answer(res, 200, nlohmann::json{{"invalidated", n}, {"tags", tags}}.dump());
+    });
+    add(engine::Method::Post, "/capture", [inspector](const Request& req, Response& res) {
+        const auto body = nlohmann::json::parse(req.body, nullptr, false);
+        if (body.is_discarded() || !body.is_object() || !body.contains("on") || !body["on"].is_boolean())
+            return engine::make_error(res, 400, R"(expected a JSON body {"on": true|false})");
+        inspector->set_capture(body["on"].get<bool>());
+        json_answer(res, 200, nlohmann::json{{"capturing", inspector->capturing()}}.dump());
     });
     add(engine::Method::Post, "/reload", [inspector](const Request&, Response& res) {
         std::string message;

@@ -6,6 +6,7 @@
 //   GET  /inspect/v1/events     server-sent events: a "snapshot" event per interval, each with only
 //                               the requests, errors and reloads that are new since the last one
 //   POST /inspect/v1/cache/invalidate   {"tags": ["users"]} or ?tag=users
+//   POST /inspect/v1/capture    {"on": true}: record every request's headers and body preview
 //   POST /inspect/v1/reload     re-import the app and swap its routes
 //
 // The token goes in `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot set

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <unordered_map>
 
 namespace cello::inspector {
 
@@ -63,6 +64,13 @@ struct Inspector::State {
     std::vector<bool> live;                // by slot: in the current table
     std::vector<std::uint32_t> slot_of_id;  // current table's Route::id -> slot
     std::uint64_t requests_total = 0;
+    // Captured details by (thread << 32 | seq), oldest first in `detail_order`; bounded.
+    std::unordered_map<std::uint64_t, engine::DetailRecord> details;
+    std::deque<std::uint64_t> detail_order;
+
+    static std::uint64_t detail_key(unsigned thread, std::uint32_t seq) {
+        return (static_cast<std::uint64_t>(thread) << 32) | seq;
+    }
 
     std::uint32_t slot(std::uint32_t route_id) const {
         return route_id < slot_of_id.size() ? slot_of_id[route_id] : kUnmatchedRoute;
@@ -197,6 +205,14 @@ void Inspector::drain_locked() {
             ++st.requests_total;
         });
     }
+    for (auto& d : telemetry_->take_details()) {
+        const auto key = State::detail_key(d.thread, d.seq);
+        if (st.details.insert_or_assign(key, std::move(d)).second) st.detail_order.push_back(key);
+        while (st.detail_order.size() > config_.recent_requests + engine::Telemetry::kMaxQueuedDetails / 4) {
+            st.details.erase(st.detail_order.front());
+            st.detail_order.pop_front();
+        }
+    }
     for (auto& rec : telemetry_->take_errors()) {
         ErrorRow row;
         row.seq = ++st.error_seq;
@@ -244,9 +260,27 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
             if (seq <= q.requests_since) continue;
             if (recent.size() - i > q.max_requests) continue;  // only the newest max_requests
             const RequestEvent& e = recent[i];
-            s.requests.push_back({seq, e.time_ns, method_text(e.method), std::string(e.path()), st.label(e.route_id),
-                                  e.status, e.latency_ns, e.handler_ns, e.bytes_in, e.bytes_out,
-                                  std::string(engine::cache_outcome_name(e.cache)), e.thread_index});
+            RequestRow& row = s.requests.emplace_back();
+            row.seq = seq;
+            row.time_ns = e.time_ns;
+            row.method = method_text(e.method);
+            row.path = std::string(e.path());
+            row.route = st.label(e.route_id);
+            row.status = e.status;
+            row.latency_ns = e.latency_ns;
+            row.handler_ns = e.handler_ns;
+            row.bytes_in = e.bytes_in;
+            row.bytes_out = e.bytes_out;
+            row.cache = std::string(engine::cache_outcome_name(e.cache));
+            row.thread = e.thread_index;
+            if (e.detail_seq == 0) continue;
+            const auto it = st.details.find(State::detail_key(e.thread_index, e.detail_seq));
+            if (it == st.details.end()) continue;
+            row.has_detail = true;
+            row.query = it->second.query;
+            row.headers = it->second.headers;
+            row.response_headers = it->second.response_headers;
+            row.body_preview = it->second.body_preview;
         }
         for (const auto& err : st.errors)
             if (err.seq > q.errors_since) s.errors.push_back(err);

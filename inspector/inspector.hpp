@@ -50,6 +50,11 @@ public:
     bool reload(std::string& message);                     // false (with why) when none is set
     std::size_t invalidate_tags(const std::vector<std::string>& tags);  // entries dropped
 
+    // Detail capture: headers and body previews of every request (a development aid; off by default
+    // because it costs the engine a lock and some copies per request).
+    void set_capture(bool on) noexcept { telemetry_->set_capture(on); }
+    bool capturing() const noexcept { return telemetry_->capturing(); }
+
     void start();      // the drain thread; idempotent
     void stop();
     void drain_now();  // drains on the caller's thread (tests, and before a final snapshot)

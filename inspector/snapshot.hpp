@@ -47,6 +47,11 @@ struct RequestRow {
     std::uint64_t bytes_in = 0, bytes_out = 0;
     std::string cache;         // "-", "HIT", "MISS", "BYPASS"
     unsigned thread = 0;
+    // With detail capture on (Inspector::set_capture): what the event cannot carry.
+    bool has_detail = false;
+    std::string query;
+    std::vector<std::pair<std::string, std::string>> headers, response_headers;
+    std::string body_preview;
 };
 
 struct ErrorRow {

@@ -81,9 +81,14 @@ CacheRow cache_from(const json& j) {
 }
 
 json request_json(const RequestRow& r) {
+    json detail = nullptr;
+    if (r.has_detail)
+        detail = {{"query", r.query}, {"headers", r.headers}, {"response_headers", r.response_headers},
+                  {"body_preview", r.body_preview}};
     return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"method", r.method}, {"path", r.path}, {"route", r.route},
             {"status", r.status}, {"latency_ms", to_ms(r.latency_ns)}, {"handler_ms", to_ms(r.handler_ns)},
-            {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread}};
+            {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread},
+            {"detail", detail}};
 }
 
 RequestRow request_from(const json& j) {
@@ -100,6 +105,13 @@ RequestRow request_from(const json& j) {
     r.bytes_out = j.at("bytes_out").get<std::uint64_t>();
     r.cache = j.at("cache").get<std::string>();
     r.thread = j.at("thread").get<unsigned>();
+    if (const auto d = j.find("detail"); d != j.end() && d->is_object()) {
+        r.has_detail = true;
+        r.query = d->at("query").get<std::string>();
+        r.headers = d->at("headers").get<std::vector<std::pair<std::string, std::string>>>();
+        r.response_headers = d->at("response_headers").get<std::vector<std::pair<std::string, std::string>>>();
+        r.body_preview = d->at("body_preview").get<std::string>();
+    }
     return r;
 }
 

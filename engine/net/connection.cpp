@@ -320,6 +320,7 @@ private:
         e.bytes_in = request_bytes_;
         e.thread_index = static_cast<std::uint16_t>(worker_.index());
         e.set_path(req_.path.empty() ? req_.target : req_.path);
+        if (telemetry_->capturing()) capture_detail(e);
         if (!res_.error) return;
         ErrorRecord err;
         err.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -348,6 +349,21 @@ private:
         pending_.clear();
         pending_start_.clear();
         pending_table_.reset();
+    }
+
+    // Detail capture (the studio's): the request's and the response's headers, the body's start.
+    void capture_detail(RequestEvent& e) {
+        thread_local std::uint32_t next_seq = 0;  // per engine thread, like its ring
+        DetailRecord d;
+        d.thread = e.thread_index;
+        d.seq = e.detail_seq = ++next_seq ? next_seq : ++next_seq;  // 0 means "none"
+        d.query = req_.query;
+        for (std::size_t i = 0; i < req_.header_count; ++i)
+            d.headers.emplace_back(req_.headers[i].name, req_.headers[i].value);
+        if (!res_.content_type.empty()) d.response_headers.emplace_back("Content-Type", res_.content_type);
+        for (const auto& h : res_.headers) d.response_headers.push_back(h);
+        d.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
+        telemetry_->record_detail(std::move(d));
     }
 
     void publish_events() {

@@ -13,7 +13,7 @@ namespace cello::engine {
 inline constexpr std::uint32_t kUnmatchedRoute = ~0u;  // no route matched (404, 405, 400)
 
 struct RequestEvent {
-    static constexpr std::size_t kPathCapacity = 62;  // longer paths are cut (path_truncated)
+    static constexpr std::size_t kPathCapacity = 58;  // longer paths are cut (path_truncated)
 
     std::int64_t time_ns = 0;        // completion time, wall clock, ns since the Unix epoch
     std::int64_t latency_ns = 0;     // first byte of the request to the response written
@@ -23,6 +23,7 @@ struct RequestEvent {
     std::uint32_t route_id = kUnmatchedRoute;  // Route::id, or kUnmatchedRoute
     std::uint16_t status = 0;
     std::uint16_t thread_index = 0;  // engine thread
+    std::uint32_t detail_seq = 0;    // with detail capture on: its DetailRecord's seq on this thread
     std::uint8_t method = kUnknownMethod;  // Method as an index
     CacheOutcome cache = CacheOutcome::None;
     std::uint8_t path_len = 0;

@@ -17,6 +17,20 @@ void Telemetry::record_error(ErrorRecord e) {
     errors_.push_back(std::move(e));
 }
 
+void Telemetry::record_detail(DetailRecord d) {
+    if (d.body_preview.size() > kBodyPreviewBytes) d.body_preview.resize(kBodyPreviewBytes);
+    std::lock_guard lock(details_mutex_);
+    if (details_.size() >= kMaxQueuedDetails) details_.pop_front();
+    details_.push_back(std::move(d));
+}
+
+std::vector<DetailRecord> Telemetry::take_details() {
+    std::lock_guard lock(details_mutex_);
+    std::vector<DetailRecord> out(std::make_move_iterator(details_.begin()), std::make_move_iterator(details_.end()));
+    details_.clear();
+    return out;
+}
+
 std::uint64_t Telemetry::dropped_events() const noexcept {
     std::uint64_t n = 0;
     for (const auto& r : rings_) n += r->dropped();

@@ -4,6 +4,7 @@
 
 #include "engine/telemetry/event_ring.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -27,29 +28,47 @@ struct ErrorRecord {
     std::string body_preview;  // the request body's first bytes
 };
 
+// Headers and body of one request and its response, recorded only while detail capture is on
+// (a development aid: the studio turns it on; it costs a lock and copies per request).
+struct DetailRecord {
+    std::uint16_t thread = 0;
+    std::uint32_t seq = 0;   // matches RequestEvent::detail_seq of the same thread
+    std::string query;       // the raw query string
+    std::vector<std::pair<std::string, std::string>> headers, response_headers;
+    std::string body_preview;
+};
+
 class Telemetry {
 public:
     static constexpr std::size_t kDefaultRingCapacity = 8192;
     static constexpr std::size_t kMaxQueuedErrors = 256;
     static constexpr std::size_t kBodyPreviewBytes = 1024;
+    static constexpr std::size_t kMaxQueuedDetails = 4096;
 
     explicit Telemetry(unsigned threads, std::size_t ring_capacity = kDefaultRingCapacity);
 
     // Engine side.
     EventRing& ring(unsigned thread) noexcept { return *rings_[thread % rings_.size()]; }
     void record_error(ErrorRecord e);  // never blocks for long; drops (counted) beyond the bound
+    bool capturing() const noexcept { return capture_.load(std::memory_order_relaxed); }
+    void record_detail(DetailRecord d);  // only while capturing(); the oldest go beyond the bound
 
     // Inspector side.
     unsigned threads() const noexcept { return static_cast<unsigned>(rings_.size()); }
     std::uint64_t dropped_events() const noexcept;
     std::vector<ErrorRecord> take_errors();
     std::uint64_t dropped_errors() const;
+    void set_capture(bool on) noexcept { capture_.store(on, std::memory_order_relaxed); }
+    std::vector<DetailRecord> take_details();
 
 private:
     std::vector<std::unique_ptr<EventRing>> rings_;
     mutable std::mutex errors_mutex_;
     std::deque<ErrorRecord> errors_;
     std::uint64_t dropped_errors_ = 0;
+    std::atomic<bool> capture_{false};
+    std::mutex details_mutex_;
+    std::deque<DetailRecord> details_;
 };
 
 }  // namespace cello::engine

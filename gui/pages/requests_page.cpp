@@ -102,15 +102,30 @@ void RequestsPage::showDetails(const QModelIndex& proxy_index) {
                 .arg(QString::fromStdString(r->cache))
                 .arg(r->bytes_in)
                 .arg(r->bytes_out);
-    if (const auto* e = state_.view().error_for(*r)) {
+    const auto* e = state_.view().error_for(*r);
+    // Captured details (the studio turns capture on), else what the error record kept.
+    const auto& headers = r->has_detail ? r->headers : e ? e->headers : r->headers;
+    const std::string& body = r->has_detail ? r->body_preview : e ? e->body_preview : r->body_preview;
+    if (r->has_detail && !r->query.empty()) text += tr("Query: %1\n").arg(QString::fromStdString(r->query));
+    if (r->has_detail || e) {
         text += "\n" + tr("Request headers:") + "\n";
-        for (const auto& [name, value] : e->headers)
+        for (const auto& [name, value] : headers)
             text += "  " + QString::fromStdString(name) + ": " + QString::fromStdString(value) + "\n";
-        text += "\n" + tr("Body (first %1 bytes):").arg(e->body_preview.size()) + "\n";
-        text += e->body_preview.empty() ? tr("  (empty)") + "\n" : QString::fromUtf8(e->body_preview) + "\n";
+        text += "\n" + tr("Body (first %1 bytes):").arg(body.size()) + "\n";
+        text += body.empty() ? tr("  (empty)") + "\n" : QString::fromUtf8(body) + "\n";
+    }
+    if (r->has_detail) {
+        text += "\n" + tr("Response headers (besides the engine's own):") + "\n";
+        for (const auto& [name, value] : r->response_headers)
+            text += "  " + QString::fromStdString(name) + ": " + QString::fromStdString(value) + "\n";
+    }
+    if (e) {
         text += "\n" + QString::fromStdString(e->message) + "\n\n" + QString::fromStdString(e->traceback);
     } else if (r->status >= 500) {
         text += "\n" + tr("No traceback was recorded for this response.");
+    } else if (!r->has_detail) {
+        text += "\n" + tr("Headers and body are recorded for failed requests, or for all while detail "
+                          "capture is on (the studio's own apps).");
     }
     details_->setPlainText(text);
 }

@@ -94,6 +94,8 @@ void PyInspector::define(pyb::module_& m) {
         .def(pyb::init<unsigned>(), pyb::arg("workers") = 1)
         .def("serve", &PyInspector::serve, pyb::arg("host"), pyb::arg("port"), pyb::arg("token") = "")
         .def("stop", &PyInspector::stop)
+        .def("set_capture", [](PyInspector& self, bool on) { self.native()->set_capture(on); }, pyb::arg("on"),
+             "Record every request's headers and body preview (a development aid; costs the engine).")
         .def_property_readonly("token", &PyInspector::token)
         .def("set_reload_action", &PyInspector::set_reload_action, pyb::arg("action"))
         .def("record_reload", &PyInspector::record_reload, pyb::arg("ok"), pyb::arg("duration_ms"),

@@ -267,6 +267,11 @@ private Q_SLOTS:
         page->filter().setStatusClass(0);
         page->filter().setText("users/3");
         QCOMPARE(page->filter().rowCount(), 1);
+        // A successful request: the studio captures headers of every request it serves.
+        table->setCurrentIndex(page->filter().index(0, 0));
+        QTRY_VERIFY(page->details().contains("GET /users/3"));
+        QVERIFY2(page->details().contains("User-Agent: "), qPrintable(page->details()));
+        QVERIFY(page->details().contains("Content-Type: application/json"));  // the response's
         page->filter().setText({});
         page->filter().setRoute("GET /slow");
         QCOMPARE(page->filter().rowCount(), 4);

@@ -382,3 +382,24 @@ def test_file_watcher_reloads_are_reported_with_their_traceback(app_file: Path) 
         assert ins.server.get("/").json() == {"hello": "saved"}
     finally:
         assert ins.server.stop() == 0
+
+
+def test_detail_capture_records_headers_and_bodies_of_every_request(inspected: Inspected) -> None:
+    s = inspected.server
+    s.get("/users/1?plain=1")
+    assert inspected.settled(1)["requests"][-1]["detail"] is None  # off by default: no per-request cost
+    reply = inspected.call("POST", "/inspect/v1/capture", {"on": True})
+    assert reply.status == 200 and reply.json() == {"capturing": True}
+    s.request("GET", "/users/2?x=1&y=2", headers={"X-Trace": "abc"})
+    s.post("/boom", body="the body")
+    rows = inspected.settled(3)["requests"]
+    detail = rows[-2]["detail"]
+    assert detail["query"] == "x=1&y=2"
+    assert ["X-Trace", "abc"] in detail["headers"]
+    assert ["Content-Type", "application/json"] in detail["response_headers"]
+    assert rows[-1]["detail"]["body_preview"] == "the body"
+    assert inspected.call("POST", "/inspect/v1/capture", {"on": False}).json() == {"capturing": False}
+    s.get("/users/3")
+    assert inspected.settled(4)["requests"][-1]["detail"] is None
+    for body in ("nope", {"on": "yes"}, {}):
+        assert inspected.call("POST", "/inspect/v1/capture", body).status == 400

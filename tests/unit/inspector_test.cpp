@@ -515,3 +515,38 @@ TEST(InspectApi, ConstantTimeEquals) {
     EXPECT_EQ(t.size(), 32u);
     EXPECT_NE(t, InspectApi::generate_token());
 }
+
+TEST(Inspector, CapturedDetailsJoinTheirRequest) {
+    Inspector ins;
+    ins.set_routes(*table_of({"/a"}));
+    EXPECT_FALSE(ins.capturing());
+    ins.set_capture(true);
+    EXPECT_TRUE(ins.telemetry()->capturing());
+    RequestEvent with = routed(0, 1000, 200, "/a");
+    with.detail_seq = 7;
+    RequestEvent without = routed(0, 1000, 200, "/a");
+    cello::engine::DetailRecord d;
+    d.thread = 0;
+    d.seq = 7;
+    d.query = "x=1";
+    d.headers = {{"Host", "h"}, {"X-Y", "z"}};
+    d.response_headers = {{"Content-Type", "application/json"}};
+    d.body_preview = "{\"k\": 1}";
+    ins.telemetry()->record_detail(d);
+    ins.telemetry()->ring(0).push(with);
+    ins.telemetry()->ring(0).push(without);
+    ins.drain_now();
+    const Snapshot s = ins.snapshot();
+    ASSERT_EQ(s.requests.size(), 2u);
+    EXPECT_TRUE(s.requests[0].has_detail);
+    EXPECT_EQ(s.requests[0].query, "x=1");
+    EXPECT_EQ(s.requests[0].headers.size(), 2u);
+    EXPECT_EQ(s.requests[0].response_headers[0].second, "application/json");
+    EXPECT_EQ(s.requests[0].body_preview, "{\"k\": 1}");
+    EXPECT_FALSE(s.requests[1].has_detail);
+    const Snapshot back = snapshot_from_json(to_json(s));
+    EXPECT_TRUE(back.requests[0].has_detail);
+    EXPECT_EQ(back.requests[0].headers, s.requests[0].headers);
+    EXPECT_EQ(back.requests[0].body_preview, s.requests[0].body_preview);
+    EXPECT_FALSE(back.requests[1].has_detail);
+}
