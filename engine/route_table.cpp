@@ -4,6 +4,12 @@
 
 namespace cello::engine {
 
+namespace {
+std::atomic<std::uint32_t> g_next_generation{1};
+}
+
+RouteTable::RouteTable() : generation_(g_next_generation.fetch_add(1, std::memory_order_relaxed)) {}
+
 void RouteTable::add(Route route) {
     const auto id = static_cast<std::uint32_t>(routes_.size());
     router_.add(route.method, route.pattern, id);  // throws before anything is stored

@@ -27,6 +27,12 @@ class ResponseCache;
 
 class RouteTable {
 public:
+    RouteTable();
+
+    // Unique per table in this process: telemetry names a route by (generation, Route::id), since
+    // ids are indexes that a reload reassigns.
+    std::uint32_t generation() const noexcept { return generation_; }
+
     // Throws RouteError when the pattern is malformed or conflicts with one already added.
     void add(Route route);
 
@@ -47,6 +53,7 @@ private:
     std::vector<std::shared_ptr<Middleware>> chain_;
     std::vector<int> ranks_;
     std::shared_ptr<ResponseCache> cache_;
+    std::uint32_t generation_;
 };
 
 // Holds the current snapshot. Engine threads cache a copy and re-read only when the version moves,

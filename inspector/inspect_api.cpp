@@ -30,15 +30,22 @@ void json_answer(Response& res, int status, std::string body) {
     res.headers.emplace_back("Cache-Control", "no-store");
 }
 
-std::vector<std::pair<std::string, std::string>> query_of(const Request& req) {
-    std::vector<std::pair<std::string, std::string>> q;
-    engine::parse_query(req.query, q);
-    return q;
+// The query's pairs; false when it is malformed (bad %-escapes, invalid UTF-8).
+bool query_of(const Request& req, std::vector<std::pair<std::string, std::string>>& q) {
+    q.clear();
+    return engine::parse_query(req.query, q);
 }
+
+constexpr std::string_view kBadQuery = "malformed query string";
 
 // A snapshot query from ?requests_since=&errors_since=&reloads_since=&max_requests=&series=&histogram=.
 bool parse_snapshot_query(const Request& req, SnapshotQuery& q, std::string& error) {
-    for (const auto& [name, value] : query_of(req)) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    if (!query_of(req, pairs)) {
+        error = kBadQuery;
+        return false;
+    }
+    for (const auto& [name, value] : pairs) {
         std::uint64_t n = 0;
         if (name == "token") continue;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -89,7 +96,9 @@ private:
         std::string_view auth = req.header("authorization");
         if (auth.size() > 7 && engine::iequals(auth.substr(0, 7), "bearer "))
             return constant_time_equals(auth.substr(7), token_);
-        for (const auto& [name, value] : query_of(req))
+        std::vector<std::pair<std::string, std::string>> pairs;
+        query_of(req, pairs);  // a malformed query still yields the pairs before the bad one
+        for (const auto& [name, value] : pairs)
             if (name == "token") return constant_time_equals(value, token_);
         return false;
     }
@@ -302,7 +311,9 @@ void InspectApi::start() {
     });
     add(engine::Method::Post, "/cache/invalidate", [inspector](const Request& req, Response& res) {
         std::vector<std::string> tags;
-        for (const auto& [name, value] : query_of(req))
+        std::vector<std::pair<std::string, std::string>> pairs;
+        if (!query_of(req, pairs)) return engine::make_error(res, 400, kBadQuery);
+        for (const auto& [name, value] : pairs)
             if (name == "tag") tags.push_back(value);
         if (!req.body.empty()) {
             const auto body = nlohmann::json::parse(req.body, nullptr, false);

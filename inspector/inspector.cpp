@@ -62,7 +62,10 @@ struct Inspector::State {
     std::map<std::string, std::uint32_t, std::less<>> slot_of_label;
     std::vector<RouteInfo> slots;          // by slot: the route as last seen
     std::vector<bool> live;                // by slot: in the current table
-    std::vector<std::uint32_t> slot_of_id;  // current table's Route::id -> slot
+    // Route::id -> slot for the recent tables, newest last: an answer routed on a table that a
+    // reload has since replaced (in flight, an async handler, a long stream) still finds its route.
+    static constexpr std::size_t kTablesKept = 16;
+    std::deque<std::pair<std::uint32_t, std::vector<std::uint32_t>>> tables;
     std::uint64_t requests_total = 0;
     // Captured details by (thread << 32 | seq), oldest first in `detail_order`; bounded.
     std::unordered_map<std::uint64_t, engine::DetailRecord> details;
@@ -72,8 +75,11 @@ struct Inspector::State {
         return (static_cast<std::uint64_t>(thread) << 32) | seq;
     }
 
-    std::uint32_t slot(std::uint32_t route_id) const {
-        return route_id < slot_of_id.size() ? slot_of_id[route_id] : kUnmatchedRoute;
+    std::uint32_t slot(std::uint32_t generation, std::uint32_t route_id) const {
+        for (auto it = tables.rbegin(); it != tables.rend(); ++it)
+            if (it->first == generation)
+                return route_id < it->second.size() ? it->second[route_id] : kUnmatchedRoute;
+        return kUnmatchedRoute;  // a table older than kTablesKept reloads, or none
     }
     std::string label(std::uint32_t slot) const { return slot < slots.size() ? slots[slot].label() : std::string(); }
 };
@@ -99,10 +105,10 @@ std::uint32_t Inspector::slot_for(const std::string& label) {
 
 void Inspector::set_routes(const engine::RouteTable& table) {
     std::lock_guard lock(mutex_);
-    drain_locked();  // events of the old table are attributed with the old mapping
+    drain_locked();
     auto& st = *state_;
     std::fill(st.live.begin(), st.live.end(), false);
-    st.slot_of_id.assign(table.routes().size(), kUnmatchedRoute);
+    std::vector<std::uint32_t> slot_of_id(table.routes().size(), kUnmatchedRoute);
     for (const auto& r : table.routes()) {
         RouteInfo info;
         info.method = std::string(engine::method_name(r->method));
@@ -115,12 +121,15 @@ void Inspector::set_routes(const engine::RouteTable& table) {
             info.cache_tags = r->cache->tags;
         }
         const std::uint32_t slot = slot_for(info.label());
-        st.slot_of_id[r->id] = slot;
+        slot_of_id[r->id] = slot;
         if (slot == kUnmatchedRoute) continue;
         info.id = slot;
         st.slots[slot] = std::move(info);
         st.live[slot] = true;
     }
+    std::erase_if(st.tables, [&](const auto& t) { return t.first == table.generation(); });
+    st.tables.emplace_back(table.generation(), std::move(slot_of_id));
+    while (st.tables.size() > State::kTablesKept) st.tables.pop_front();
 }
 
 void Inspector::set_cache(std::shared_ptr<engine::ResponseCache> cache) {
@@ -198,7 +207,7 @@ void Inspector::drain_locked() {
     for (unsigned t = 0; t < telemetry_->threads(); ++t) {
         telemetry_->ring(t).drain([&](const RequestEvent& event) {
             RequestEvent e = event;
-            e.route_id = st.slot(e.route_id);
+            e.route_id = st.slot(e.table_generation, e.route_id);
             st.stats.record(e);
             st.recent.push(e);
             st.series.record(e);
@@ -219,7 +228,7 @@ void Inspector::drain_locked() {
         row.time_ns = rec.time_ns;
         row.method = method_text(rec.method);
         row.path = std::move(rec.path);
-        row.route = st.label(st.slot(rec.route_id));
+        row.route = st.label(st.slot(rec.table_generation, rec.route_id));
         row.status = rec.status;
         row.message = std::move(rec.message);
         row.traceback = std::move(rec.traceback);

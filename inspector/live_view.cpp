@@ -60,7 +60,9 @@ LiveView::Delta LiveView::apply(Snapshot s) {
         ++d.new_reloads;
     }
     while (reloads_.size() > max_reloads_) reloads_.pop_front();
-    s.requests.assign(requests_.end() - static_cast<std::ptrdiff_t>(d.new_requests), requests_.end());
+    // The batch's rows still held (a batch larger than max_requests keeps only its newest).
+    const auto kept = static_cast<std::ptrdiff_t>(std::min(d.new_requests, requests_.size()));
+    s.requests.assign(requests_.end() - kept, requests_.end());
     s.errors.clear();
     s.reloads.clear();
     latest_ = std::move(s);

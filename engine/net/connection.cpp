@@ -28,6 +28,13 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 
+// Credentials never leave the process through the inspector, token or not.
+std::string redacted(std::string_view name, std::string_view value) {
+    for (std::string_view secret : {"authorization", "proxy-authorization", "cookie", "set-cookie"})
+        if (iequals(name, secret)) return "<redacted, " + std::to_string(value.size()) + " bytes>";
+    return std::string(value);
+}
+
 // Everything a request's views point into. Reused across requests (clear keeps capacity).
 struct RequestStorage {
     struct FieldOffsets {
@@ -160,6 +167,14 @@ public:
 
 private:
     enum class State { Idle, Reading, Writing, Handling };
+
+    // An answer queued for writing, with what is reported once it is written.
+    struct PendingAnswer {
+        Completion completion;
+        std::chrono::steady_clock::time_point start{};
+        std::uint32_t table = 0;  // index into pending_tables_
+        RequestEvent event;       // with telemetry
+    };
 
     void set_idle() {
         state_ = State::Idle;
@@ -305,50 +320,76 @@ private:
             if (!stream_ready_) stream_ready_ = make_stream_ready();
         }
         if (!table->middleware().empty() || telemetry_) {
-            if (pending_.empty()) pending_table_ = table;  // keeps the routes alive until completion
-            pending_.push_back({ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache});
-            pending_start_.push_back(started_);
-            if (telemetry_) report_answer();
+            // Each answer keeps the table it was routed on (a reload may swap tables between two
+            // pipelined answers): its middleware are the ones told, and its routes stay alive.
+            if (pending_tables_.empty() || pending_tables_.back() != table) pending_tables_.push_back(table);
+            PendingAnswer& p = pending_.emplace_back();
+            p.completion = {ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache};
+            p.start = started_;
+            p.table = static_cast<std::uint32_t>(pending_tables_.size() - 1);
+            if (telemetry_) report_answer(p.event, *table);
         }
     }
 
-    // The parts of the telemetry event that only exist until the next request is parsed; the
-    // rest is filled in when the write completes. A failure is reported at once, with its cause.
-    void report_answer() {
-        RequestEvent& e = pending_events_.emplace_back();
+    // The parts of the telemetry event known now (the route is resolved against the table that
+    // routed it); time, latency and bytes out are filled in when the write completes. A failure is
+    // reported at once, with its cause.
+    void report_answer(RequestEvent& e, const RouteTable& table) {
+        e = RequestEvent{};
         e.handler_ns = ex_->handler_time.count();
         e.bytes_in = request_bytes_;
         e.thread_index = static_cast<std::uint16_t>(worker_.index());
+        e.table_generation = table.generation();
+        e.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
         e.set_path(req_.path.empty() ? req_.target : req_.path);
         if (telemetry_->capturing()) capture_detail(e);
         if (!res_.error) return;
         ErrorRecord err;
         err.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-        err.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
+        err.table_generation = e.table_generation;
+        err.route_id = e.route_id;
         err.method = ex_->method;
         err.status = res_.status;
         err.path = req_.target;
         err.message = std::move(res_.error->message);
         err.traceback = std::move(res_.error->traceback);
-        for (std::size_t i = 0; i < req_.header_count; ++i)
-            err.headers.emplace_back(req_.headers[i].name, req_.headers[i].value);
+        copy_headers(err.headers);
         err.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
         telemetry_->record_error(std::move(err));
     }
 
-    // Reports the answered requests of the last write to the middleware (metrics, telemetry).
-    void complete_pending() {
-        if (pending_.empty()) return;
+    void copy_headers(std::vector<std::pair<std::string, std::string>>& out) const {
+        for (std::size_t i = 0; i < req_.header_count; ++i)
+            out.emplace_back(req_.headers[i].name, redacted(req_.headers[i].name, req_.headers[i].value));
+    }
+
+    // Reports the answers of the last write to the middleware (metrics) and the telemetry ring.
+    // With `keep_last`, the last one (a stream still being sent) waits for its end.
+    void complete_pending(bool keep_last = false) {
+        const std::size_t n = pending_.size() - (keep_last && !pending_.empty() ? 1 : 0);
+        if (n == 0) return;
         const auto now = std::chrono::steady_clock::now();
-        for (std::size_t i = 0; i < pending_.size(); ++i) {
-            pending_[i].latency = now - pending_start_[i];
-            for (const auto& m : pending_table_->middleware()) m->complete(pending_[i], worker_.index());
+        std::int64_t wall_ns = 0;
+        if (telemetry_)
+            wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+        for (std::size_t i = 0; i < n; ++i) {
+            PendingAnswer& p = pending_[i];
+            p.completion.latency = now - p.start;
+            for (const auto& m : pending_tables_[p.table]->middleware()) m->complete(p.completion, worker_.index());
+            if (telemetry_) publish_event(p, wall_ns);
         }
-        if (telemetry_) publish_events();
-        pending_.clear();
-        pending_start_.clear();
-        pending_table_.reset();
+        if (n == pending_.size()) {
+            pending_.clear();
+            pending_tables_.clear();
+            return;
+        }
+        std::swap(pending_.front(), pending_.back());  // only the stream's entry stays
+        pending_.resize(1);
+        auto table = std::move(pending_tables_[pending_.front().table]);
+        pending_tables_.assign(1, std::move(table));
+        pending_.front().table = 0;
     }
 
     // Detail capture (the studio's): the request's and the response's headers, the body's start.
@@ -358,31 +399,23 @@ private:
         d.thread = e.thread_index;
         d.seq = e.detail_seq = ++next_seq ? next_seq : ++next_seq;  // 0 means "none"
         d.query = req_.query;
-        for (std::size_t i = 0; i < req_.header_count; ++i)
-            d.headers.emplace_back(req_.headers[i].name, req_.headers[i].value);
+        copy_headers(d.headers);
         if (!res_.content_type.empty()) d.response_headers.emplace_back("Content-Type", res_.content_type);
-        for (const auto& h : res_.headers) d.response_headers.push_back(h);
+        for (const auto& [name, value] : res_.headers) d.response_headers.emplace_back(name, redacted(name, value));
         d.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
         telemetry_->record_detail(std::move(d));
     }
 
-    void publish_events() {
-        const std::int64_t wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch()).count();
-        EventRing& ring = telemetry_->ring(worker_.index());
-        for (std::size_t i = 0; i < pending_events_.size() && i < pending_.size(); ++i) {
-            RequestEvent& e = pending_events_[i];
-            const Completion& c = pending_[i];
-            e.time_ns = wall_ns;
-            e.latency_ns = c.latency.count();
-            e.bytes_out = c.bytes_out;
-            e.route_id = c.route ? c.route->id : kUnmatchedRoute;
-            e.status = static_cast<std::uint16_t>(c.status < 0 ? 0 : c.status);
-            e.method = c.method;
-            e.cache = c.cache;
-            ring.push(e);
-        }
-        pending_events_.clear();
+    void publish_event(PendingAnswer& p, std::int64_t wall_ns) {
+        RequestEvent& e = p.event;
+        const Completion& c = p.completion;
+        e.time_ns = wall_ns;
+        e.latency_ns = c.latency.count();
+        e.bytes_out = c.bytes_out;
+        e.status = static_cast<std::uint16_t>(c.status < 0 ? 0 : c.status);
+        e.method = c.method;
+        e.cache = c.cache;
+        telemetry_->ring(worker_.index()).push(e);
     }
 
     // A protocol-level error: answer it and close, since the stream position is lost.
@@ -409,8 +442,9 @@ private:
 
     void on_write(const error_code& ec) {
         writing_ = false;
-        if (stream_ && !pending_.empty()) pending_.back().bytes_out += out_.size();
-        else complete_pending();  // a streamed response completes when its last chunk is out
+        // A streamed response completes when its last chunk is out; the answers written before it
+        // complete now.
+        complete_pending(/*keep_last=*/static_cast<bool>(stream_));
         out_.clear();
         if (ec) {
             close();
@@ -454,8 +488,10 @@ private:
             while (pulled == BodySource::Pull::Chunk && out_.empty()) {
                 pulled = stream_->pull(chunk_, stream_ready_);
                 if (pulled == BodySource::Pull::Chunk) {
+                    const std::size_t before = out_.size();
                     if (chunked_) append_chunk(out_, chunk_);
                     else out_ += chunk_;
+                    if (!pending_.empty()) pending_.back().completion.bytes_out += out_.size() - before;
                 }
             }
         } catch (const std::exception&) {
@@ -473,7 +509,10 @@ private:
         }
         if (pulled == BodySource::Pull::End) {
             stream_.reset();
-            if (chunked_) out_ += kLastChunk;
+            if (chunked_) {
+                out_ += kLastChunk;
+                if (!pending_.empty()) pending_.back().completion.bytes_out += kLastChunk.size();
+            }
             if (out_.empty()) {  // a sized stream ends with its last data write
                 complete_pending();
                 on_write({});    // carry on as after a write: pipelined requests, keep-alive
@@ -538,12 +577,10 @@ private:
     std::shared_ptr<HttpConnection> self_;  // held while a handler or an async body source is pending
     bool stream_waiting_ = false;           // an async body source has nothing yet
     std::function<void()> stream_ready_;
-    std::vector<Completion> pending_;  // answered, not yet written
-    std::vector<std::chrono::steady_clock::time_point> pending_start_;
+    std::vector<PendingAnswer> pending_;  // answered, not yet written (or a stream not yet ended)
+    std::vector<std::shared_ptr<const RouteTable>> pending_tables_;  // the tables they were routed on
     Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
-    std::vector<RequestEvent> pending_events_;  // with telemetry: one per pending_ entry
     std::size_t request_bytes_ = 0;
-    std::shared_ptr<const RouteTable> pending_table_;
     RequestStorage storage_;
     std::optional<RequestParser> parser_;
     Response res_;

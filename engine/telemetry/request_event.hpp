@@ -13,14 +13,15 @@ namespace cello::engine {
 inline constexpr std::uint32_t kUnmatchedRoute = ~0u;  // no route matched (404, 405, 400)
 
 struct RequestEvent {
-    static constexpr std::size_t kPathCapacity = 58;  // longer paths are cut (path_truncated)
+    static constexpr std::size_t kPathCapacity = 54;  // longer paths are cut (path_truncated)
 
     std::int64_t time_ns = 0;        // completion time, wall clock, ns since the Unix epoch
     std::int64_t latency_ns = 0;     // first byte of the request to the response written
     std::int64_t handler_ns = 0;     // time spent in the handler alone (0 when none ran)
     std::uint64_t bytes_in = 0;      // the request as received: request line, headers, body
     std::uint64_t bytes_out = 0;
-    std::uint32_t route_id = kUnmatchedRoute;  // Route::id, or kUnmatchedRoute
+    std::uint32_t route_id = kUnmatchedRoute;  // Route::id in the table that routed it, or kUnmatchedRoute
+    std::uint32_t table_generation = 0;        // RouteTable::generation() of that table
     std::uint16_t status = 0;
     std::uint16_t thread_index = 0;  // engine thread
     std::uint32_t detail_seq = 0;    // with detail capture on: its DetailRecord's seq on this thread
@@ -39,10 +40,15 @@ static_assert(std::is_standard_layout_v<RequestEvent>);
 static_assert(sizeof(RequestEvent) == 120);
 
 inline void RequestEvent::set_path(std::string_view p) noexcept {
-    path_truncated = p.size() > kPathCapacity;
-    if (path_truncated) p = p.substr(0, kPathCapacity);
-    path_len = static_cast<std::uint8_t>(p.size());
-    for (std::size_t i = 0; i < p.size(); ++i) path_data[i] = p[i];
+    std::size_t n = p.size();
+    path_truncated = n > kPathCapacity;
+    if (path_truncated) {
+        n = kPathCapacity;
+        // Cut on a character boundary: the first dropped byte must not continue a UTF-8 sequence.
+        while (n > 0 && (static_cast<unsigned char>(p[n]) & 0xC0) == 0x80) --n;
+    }
+    path_len = static_cast<std::uint8_t>(n);
+    for (std::size_t i = 0; i < n; ++i) path_data[i] = p[i];
 }
 
 }  // namespace cello::engine

@@ -18,6 +18,7 @@ namespace cello::engine {
 // A failed request with what the event cannot carry.
 struct ErrorRecord {
     std::int64_t time_ns = 0;
+    std::uint32_t table_generation = 0;  // see RequestEvent
     std::uint32_t route_id = kUnmatchedRoute;
     std::uint8_t method = kUnknownMethod;
     int status = 500;

@@ -70,6 +70,11 @@ void PyInspector::set_reload_action(pyb::object action) {
     });
 }
 
+void PyInspector::clear_reload_action() {
+    inspector_->set_reload_action(nullptr);
+    reload_action_.reset();  // frees the Python callable (and what it holds: the server, the app)
+}
+
 void PyInspector::record_reload(bool ok, double duration_ms, std::size_t routes, const std::string& error) {
     inspector_->record_reload(ok, duration_ms, routes, error);
 }
@@ -98,6 +103,8 @@ void PyInspector::define(pyb::module_& m) {
              "Record every request's headers and body preview (a development aid; costs the engine).")
         .def_property_readonly("token", &PyInspector::token)
         .def("set_reload_action", &PyInspector::set_reload_action, pyb::arg("action"))
+        .def("clear_reload_action", &PyInspector::clear_reload_action,
+             "Drops the reload callable: it refers to the server, which refers to this inspector.")
         .def("record_reload", &PyInspector::record_reload, pyb::arg("ok"), pyb::arg("duration_ms"),
              pyb::arg("routes"), pyb::arg("error") = "")
         .def("snapshot_json", &PyInspector::snapshot_json, pyb::arg("requests_since") = 0,

@@ -24,6 +24,7 @@ public:
     std::string token() const { return api_ ? api_->token() : std::string(); }
     // `action()` runs a reload and returns (ok, message); called from the API's thread.
     void set_reload_action(pyb::object action);
+    void clear_reload_action();
     void record_reload(bool ok, double duration_ms, std::size_t routes, const std::string& error);
     std::string snapshot_json(std::uint64_t requests_since, std::uint64_t errors_since, std::size_t max_requests,
                               const pyb::object& histogram);

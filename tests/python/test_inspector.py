@@ -50,6 +50,11 @@ def teapot(request):
 @cache(ttl=60, tags=["users"])
 def cached(request):
     return {"n": request.params["n"]}
+
+@app.get("/stream")
+def stream(request):
+    yield "a" * 10
+    yield "b" * 20
 '''
 
 
@@ -260,6 +265,25 @@ def test_incremental_snapshots_and_bad_queries(inspected: Inspected) -> None:
     assert len(inspected.snapshot("?max_requests=2")["requests"]) == 2
     bad = inspected.call("GET", "/inspect/v1/snapshot?requests_since=-1")
     assert bad.status == 400 and "requests_since" in bad.json()["detail"]
+    bad = inspected.call("GET", "/inspect/v1/snapshot?x=%ZZ&requests_since=5")
+    assert bad.status == 400 and "malformed" in bad.json()["detail"]
+    assert inspected.call("POST", "/inspect/v1/cache/invalidate?tag=%ZZ").status == 400
+
+
+def test_bytes_out_is_what_the_client_received(inspected: Inspected) -> None:
+    """A streamed answer, and a plain one pipelined before it in the same write."""
+    with socket.create_connection((inspected.server.host, inspected.server.port)) as sock:
+        sock.sendall(b"GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    split = received.index(b"HTTP/1.1 200", 1)
+    rows = inspected.settled(2)["requests"]
+    assert [r["path"] for r in rows] == ["/users/1", "/stream"]
+    assert rows[0]["bytes_out"] == split
+    assert rows[1]["bytes_out"] == len(received) - split
+    assert received.endswith(b"0\r\n\r\n")
 
 
 def test_event_stream_sends_snapshots_with_only_new_requests(inspected: Inspected) -> None:
@@ -346,7 +370,7 @@ def test_reload_through_the_api(inspected: Inspected, app_file: Path) -> None:
     assert inspected.route(snap, "GET /new")["live"] is True
     assert inspected.route(snap, "GET /users/{id:int}")["total"]["count"] == 4  # kept across the reload
     [ok] = snap["reloads"]
-    assert ok["ok"] is True and ok["routes"] == 7 and 0 < ok["duration_ms"] < 5000 and ok["error"] == ""
+    assert ok["ok"] is True and ok["routes"] == 8 and 0 < ok["duration_ms"] < 5000 and ok["error"] == ""
 
     good = app_file.read_text()
     app_file.write_text(good.replace("def new(request):", "def new(request) oops:"))

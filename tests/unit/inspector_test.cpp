@@ -296,6 +296,11 @@ TEST(RequestEvent, PathIsCutToCapacity) {
     EXPECT_EQ(e.path().size(), RequestEvent::kPathCapacity);
     EXPECT_EQ(e.path(), std::string_view(long_path).substr(0, RequestEvent::kPathCapacity));
     EXPECT_TRUE(e.path_truncated);
+    // A two-byte character across the cut is dropped whole, not halved.
+    const std::string accented = "/" + std::string(RequestEvent::kPathCapacity - 2, 'a') + "\xc3\xa9tail";
+    e.set_path(accented);
+    EXPECT_EQ(e.path().size(), RequestEvent::kPathCapacity - 1);
+    EXPECT_EQ(e.path().back(), 'a');
 }
 
 TEST(EventRing, DrainsInOrderAndCountsDropsWhenFull) {
@@ -378,8 +383,10 @@ std::shared_ptr<cello::engine::RouteTable> table_of(std::initializer_list<const 
     return t;
 }
 
-RequestEvent routed(std::uint32_t route_id, std::int64_t latency_ns, int status = 200, const char* path = "/x") {
+RequestEvent routed(const cello::engine::RouteTable& table, std::uint32_t route_id, std::int64_t latency_ns,
+                    int status = 200, const char* path = "/x") {
     RequestEvent e;
+    e.table_generation = table.generation();
     e.route_id = route_id;
     e.latency_ns = latency_ns;
     e.status = static_cast<std::uint16_t>(status);
@@ -400,27 +407,33 @@ const RouteRow& row(const Snapshot& s, const std::string& pattern) {
 
 TEST(Inspector, RouteStatsFollowTheLabelAcrossReloads) {
     Inspector ins(InspectorConfig{.threads = 2});
-    ins.set_routes(*table_of({"/a", "/b"}));
-    ins.telemetry()->ring(0).push(routed(0, 1000));  // /a
-    ins.telemetry()->ring(1).push(routed(1, 2000));  // /b
+    const auto first = table_of({"/a", "/b"});
+    ins.set_routes(*first);
+    ins.telemetry()->ring(0).push(routed(*first, 0, 1000));  // /a
+    ins.telemetry()->ring(1).push(routed(*first, 1, 2000));  // /b
     ins.drain_now();
     // The new table drops /a and puts /c first: engine ids move, the inspector's slots do not.
-    ins.set_routes(*table_of({"/c", "/b"}));
-    ins.telemetry()->ring(0).push(routed(1, 3000));  // /b, now id 1 still
-    ins.telemetry()->ring(0).push(routed(0, 4000, 500));  // /c
+    const auto second = table_of({"/c", "/b"});
+    ins.set_routes(*second);
+    // Answered on the old table after the swap (in flight, a long stream): still /a, not /c.
+    ins.telemetry()->ring(0).push(routed(*first, 0, 5000));
+    ins.telemetry()->ring(0).push(routed(*second, 1, 3000));  // /b, id 1 in the new table too
+    ins.telemetry()->ring(0).push(routed(*second, 0, 4000, 500));  // /c
     ins.drain_now();
     const Snapshot s = ins.snapshot();
-    EXPECT_EQ(s.requests_total, 4u);
-    EXPECT_EQ(row(s, "/a").stats.total.count, 1u);
+    EXPECT_EQ(s.requests_total, 5u);
+    EXPECT_EQ(row(s, "/a").stats.total.count, 2u);
     EXPECT_FALSE(row(s, "/a").live);
     EXPECT_EQ(row(s, "/b").stats.total.count, 2u);
     EXPECT_TRUE(row(s, "/b").live);
     EXPECT_EQ(row(s, "/c").stats.total.errors_5xx, 1u);
     EXPECT_EQ(row(s, "/c").info.file, "/app/site.py");
     EXPECT_EQ(row(s, "/c").info.line, 2);
-    ASSERT_EQ(s.requests.size(), 4u);
-    EXPECT_EQ(s.requests[2].route, "GET /b");
-    EXPECT_EQ(s.requests[3].route, "GET /c");
+    ASSERT_EQ(s.requests.size(), 5u);
+    EXPECT_EQ(s.requests[2].route, "GET /a");
+    EXPECT_EQ(s.requests[3].route, "GET /b");
+    EXPECT_EQ(s.requests[4].route, "GET /c");
+    EXPECT_EQ(row(s, "/c").stats.total.count, 1u);
 }
 
 TEST(Inspector, MemoryStaysBoundedWithManyPathsAndRoutes) {
@@ -439,7 +452,7 @@ TEST(Inspector, MemoryStaysBoundedWithManyPathsAndRoutes) {
     for (int round = 0; round < 50; ++round) {
         for (std::uint32_t i = 0; i < 1000; ++i) {
             const std::string path = "/r" + std::to_string(i % 20) + "/" + std::to_string(round * 1000 + i);
-            ins.telemetry()->ring(0).push(routed(i % 20, 1000 + i, 200, path.c_str()));
+            ins.telemetry()->ring(0).push(routed(*t, i % 20, 1000 + i, 200, path.c_str()));
         }
         ins.drain_now();
     }
@@ -456,8 +469,9 @@ TEST(Inspector, DropsAreCountedNotBlocking) {
     InspectorConfig config;
     config.ring_capacity = 16;
     Inspector ins(config);
-    ins.set_routes(*table_of({"/a"}));
-    for (int i = 0; i < 100; ++i) ins.telemetry()->ring(0).push(routed(0, 10));
+    const auto t = table_of({"/a"});
+    ins.set_routes(*t);
+    for (int i = 0; i < 100; ++i) ins.telemetry()->ring(0).push(routed(*t, 0, 10));
     ins.drain_now();
     const Snapshot s = ins.snapshot();
     EXPECT_EQ(s.requests_total, 16u);
@@ -466,8 +480,10 @@ TEST(Inspector, DropsAreCountedNotBlocking) {
 
 TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
     Inspector ins;
-    ins.set_routes(*table_of({"/a"}));
+    const auto t = table_of({"/a"});
+    ins.set_routes(*t);
     cello::engine::ErrorRecord err;
+    err.table_generation = t->generation();
     err.route_id = 0;
     err.method = 2;
     err.path = "/a?q=\xff";  // invalid UTF-8 from a client must not break the JSON
@@ -475,7 +491,7 @@ TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
     err.traceback = "Traceback (most recent call last):\n  ...\nValueError: x\n";
     err.headers = {{"Host", "h"}};
     ins.telemetry()->record_error(std::move(err));
-    ins.telemetry()->ring(0).push(routed(0, 123456, 500, "/a"));
+    ins.telemetry()->ring(0).push(routed(*t, 0, 123456, 500, "/a"));
     ins.record_reload(false, 12.5, 1, "SyntaxError: bad");
     ins.drain_now();
     SnapshotQuery q;
@@ -518,13 +534,14 @@ TEST(InspectApi, ConstantTimeEquals) {
 
 TEST(Inspector, CapturedDetailsJoinTheirRequest) {
     Inspector ins;
-    ins.set_routes(*table_of({"/a"}));
+    const auto t = table_of({"/a"});
+    ins.set_routes(*t);
     EXPECT_FALSE(ins.capturing());
     ins.set_capture(true);
     EXPECT_TRUE(ins.telemetry()->capturing());
-    RequestEvent with = routed(0, 1000, 200, "/a");
+    RequestEvent with = routed(*t, 0, 1000, 200, "/a");
     with.detail_seq = 7;
-    RequestEvent without = routed(0, 1000, 200, "/a");
+    RequestEvent without = routed(*t, 0, 1000, 200, "/a");
     cello::engine::DetailRecord d;
     d.thread = 0;
     d.seq = 7;

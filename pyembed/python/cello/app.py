@@ -191,6 +191,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
                 reloader.stop()
             if inspector is not None:
                 inspector.stop()
+                inspector.clear_reload_action()  # the action holds the server, which holds the inspector
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
             shutdown_ok = _shutdown(app)
     finally:

@@ -111,6 +111,7 @@ def make_reload(load_app: Callable[[], Any], server: Any, config: Any, root: Pat
             try:
                 app = load_app()
                 table = app.build_route_table(config)
+                server.replace_routes(table)
             except BaseException:  # SyntaxError, ImportError, a bad route...: keep serving the old code
                 forget_modules_under(root)  # whatever the failed attempt imported
                 sys.modules.update(old_modules)
@@ -122,7 +123,6 @@ def make_reload(load_app: Callable[[], Any], server: Any, config: Any, root: Pat
                 if report is not None:
                     report(False, ms, routes_served[0], trace)
                 return False, trace.strip().splitlines()[-1]
-            server.replace_routes(table)
             ms = (time.perf_counter() - started) * 1000
             routes_served[0] = len(app.routes)
             print(f"cello: reloaded {len(app.routes)} routes in {ms:.1f} ms", file=sys.stderr, flush=True)

@@ -64,6 +64,9 @@ class Session:
         if self._reloader is not None:
             self._reloader.stop()
             self._reloader = None
+        if self.inspector is not None:
+            self.inspector.stop()
+            self.inspector.clear_reload_action()  # it refers to the server, which refers back
         if self.server is not None:
             self.server.stop()
             self.server.wait(30)
