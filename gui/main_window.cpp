@@ -276,7 +276,11 @@ void MainWindow::rememberRecent(const QString& path) {
 void MainWindow::refreshRecentMenu() {
     recent_->clear();
     const QStringList recent = QSettings().value("recentApps").toStringList();
-    for (const auto& path : recent) recent_->addAction(path, this, [this, path] { openApp(path); });
+    // Queued: opening rebuilds this menu, which must not delete the action still being triggered.
+    for (const auto& path : recent)
+        recent_->addAction(path, this, [this, path] {
+            QMetaObject::invokeMethod(this, [this, path] { openApp(path); }, Qt::QueuedConnection);
+        });
     recent_->setEnabled(!recent.isEmpty());
 }
 

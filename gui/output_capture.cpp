@@ -2,8 +2,11 @@
 
 #include <QMetaObject>
 
+#include <cerrno>
 #include <string>
-#include <unistd.h>  // POSIX: pipe, dup, dup2, read, write, close
+#include <fcntl.h>   // POSIX: pipe2, fcntl
+#include <poll.h>
+#include <unistd.h>  // POSIX: dup2, read, write, close
 
 namespace cello::studio {
 
@@ -17,51 +20,92 @@ OutputCapture::~OutputCapture() {
     stop(err_);
 }
 
+namespace {
+
+// Writes all of `data` (a terminal may take it in pieces); gives up on errors other than EINTR.
+void write_all(int fd, const char* data, std::size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, data, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        data += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+}  // namespace
+
 void OutputCapture::start(Stream& s, int fd) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;  // no capture: output still reaches the terminal
+    // Close-on-exec everywhere: an editor or subprocess started later must not inherit the pipe,
+    // or the reader would never see its end.
+    int fds[2], wake[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no capture: output still reaches the terminal
+    if (::pipe2(wake, O_CLOEXEC) != 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return;
+    }
     s.fd = fd;
-    s.saved = ::dup(fd);
+    s.saved = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     s.read_end = fds[0];
-    ::dup2(fds[1], fd);
+    s.wake_read = wake[0];
+    s.wake_write = wake[1];
+    ::dup2(fds[1], fd);  // the new fd 1/2 itself stays inheritable, as a terminal would be
     ::close(fds[1]);
     s.reader = std::thread([this, &s] { pump(s); });
 }
 
 void OutputCapture::stop(Stream& s) {
     if (s.saved < 0) return;
-    ::dup2(s.saved, s.fd);  // closes the pipe's last write end: the reader sees EOF
+    ::dup2(s.saved, s.fd);  // output goes to the terminal again
+    // A child that inherited fd 1/2 may keep the pipe open: wake the reader instead of waiting for EOF.
+    write_all(s.wake_write, "x", 1);
     if (s.reader.joinable()) s.reader.join();
-    ::close(s.read_end);
-    ::close(s.saved);
+    for (int fd : {s.read_end, s.saved, s.wake_read, s.wake_write}) ::close(fd);
     s.saved = -1;
 }
 
 void OutputCapture::pump(Stream& s) {
     std::string pending;
     char buf[4096];
+    bool stopping = false;
     for (;;) {
+        pollfd fds[2] = {{s.read_end, POLLIN, 0}, {s.wake_read, POLLIN, 0}};
+        // Once asked to stop, only what is already in the pipe is taken (no waiting).
+        const int ready = ::poll(fds, stopping ? 1 : 2, stopping ? 0 : -1);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) break;
+        if (!stopping && (fds[1].revents & POLLIN)) stopping = true;
+        if (!(fds[0].revents & (POLLIN | POLLHUP))) {
+            if (stopping) continue;  // look once more, without waiting
+            break;
+        }
         const ssize_t n = ::read(s.read_end, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        [[maybe_unused]] const ssize_t w = ::write(s.saved, buf, static_cast<std::size_t>(n));
+        write_all(s.saved, buf, static_cast<std::size_t>(n));
         pending.append(buf, static_cast<std::size_t>(n));
         std::size_t start = 0;
         QStringList lines;
         for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
             lines << QString::fromUtf8(pending.data() + start, static_cast<qsizetype>(nl - start));
-        if (!lines.isEmpty()) {
-            std::lock_guard lock(s.mutex);
-            s.pending << lines;
-            if (const auto extra = s.pending.size() - kMaxPendingLines; extra > 0) {
-                s.pending.remove(0, extra);
-                s.dropped += extra;
-            }
-            if (!s.posted) {
-                s.posted = true;
-                QMetaObject::invokeMethod(this, [this, &s] { flush(s); }, Qt::QueuedConnection);
-            }
-        }
         pending.erase(0, start);
+        post(s, lines);
+    }
+    if (!pending.empty()) post(s, {QString::fromUtf8(pending.data(), static_cast<qsizetype>(pending.size()))});
+}
+
+void OutputCapture::post(Stream& s, const QStringList& lines) {
+    if (lines.isEmpty()) return;
+    std::lock_guard lock(s.mutex);
+    s.pending << lines;
+    if (const auto extra = s.pending.size() - kMaxPendingLines; extra > 0) {
+        s.pending.remove(0, extra);
+        s.dropped += extra;
+    }
+    if (!s.posted) {
+        s.posted = true;
+        QMetaObject::invokeMethod(this, [this, &s] { flush(s); }, Qt::QueuedConnection);
     }
 }
 

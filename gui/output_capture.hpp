@@ -2,7 +2,7 @@
 // engine's tracebacks and request log alike) and hands each line to the GUI thread, while still
 // copying everything to the original terminal.
 //
-// POSIX (pipe, dup2); a Windows port swaps in _pipe/_dup2 at the marked spots.
+// POSIX (pipe2, dup2, poll); a Windows port swaps in _pipe/_dup2 and a wake-up event.
 #pragma once
 
 #include <QObject>
@@ -36,6 +36,7 @@ private:
         int fd = -1;        // 1 or 2
         int saved = -1;     // the original descriptor, kept for the copy to the terminal
         int read_end = -1;
+        int wake_read = -1, wake_write = -1;  // stop() wakes the reader through this pipe
         std::thread reader;
         std::mutex mutex;     // guards the batch below (reader thread -> GUI thread)
         QStringList pending;
@@ -45,6 +46,7 @@ private:
     void start(Stream& s, int fd);
     void stop(Stream& s);
     void pump(Stream& s);
+    void post(Stream& s, const QStringList& lines);  // hands lines to the GUI thread (batched)
     void flush(Stream& s);
 
     Stream out_, err_;

@@ -10,8 +10,11 @@ void RequestsModel::refresh(const inspector::LiveView& view, const inspector::Li
     const int total = static_cast<int>(view.requests().size());
     const int dropped = static_cast<int>(std::min<std::size_t>(delta.dropped_requests, static_cast<std::size_t>(rows_)));
     if (dropped > 0) {
+        // The view already let those rows go: until Qt is told, old row r is deque[r - dropped].
+        offset_ = dropped;
         beginRemoveRows({}, 0, dropped - 1);
         rows_ -= dropped;
+        offset_ = 0;
         endRemoveRows();
     }
     if (total > rows_) {
@@ -33,8 +36,9 @@ void RequestsModel::clear() {
 }
 
 const inspector::RequestRow* RequestsModel::row(int r) const {
-    if (!view_ || r < 0 || r >= rows_) return nullptr;
-    return &view_->requests()[static_cast<std::size_t>(r)];
+    if (!view_ || r < offset_ || r >= rows_) return nullptr;
+    const auto index = static_cast<std::size_t>(r - offset_);
+    return index < view_->requests().size() ? &view_->requests()[index] : nullptr;
 }
 
 int RequestsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : rows_; }

@@ -27,6 +27,7 @@ public:
 private:
     const inspector::LiveView* view_ = nullptr;  // rows live in the view's deque
     int rows_ = 0;
+    int offset_ = 0;  // during a removal: rows the view has already dropped from its front
 };
 
 class RequestsFilter final : public QSortFilterProxyModel {

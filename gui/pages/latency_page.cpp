@@ -109,7 +109,10 @@ void LatencyPage::refresh() {
         p99_->replace(p99);
         ms_axis_->setRange(0, top * 1.1);
     }
-    if (s.histogram_route != inspector::kUnmatchedRoute && !s.histogram.empty()) {
+    if (s.histogram.empty()) {  // the chosen route has no samples (yet): no bars from another one
+        if (bars_->count()) bars_->remove(0, bars_->count());
+        bar_axis_->clear();
+    } else {
         const auto bars = inspector::histogram_bars(s.histogram, kBars);
         QStringList labels;
         QList<qreal> counts;

@@ -37,8 +37,13 @@ bool RoutesPage::openSource(const QString& file, int line) {
         QStringList args = QProcess::splitCommand(editor);
         for (auto& a : args) a.replace("{file}", file).replace("{line}", QString::number(line));
         if (!editor.contains("{file}")) args << file;
-        const QString program = args.takeFirst();
-        return QProcess::startDetached(program, args);
+        QProcess editor_process;
+        editor_process.setProgram(args.takeFirst());
+        editor_process.setArguments(args);
+        // Not our captured stdout/stderr: the editor may outlive the studio's pipe.
+        editor_process.setStandardOutputFile(QProcess::nullDevice());
+        editor_process.setStandardErrorFile(QProcess::nullDevice());
+        return editor_process.startDetached();
     }
     return QDesktopServices::openUrl(QUrl::fromLocalFile(file));  // the desktop cannot take a line
 }

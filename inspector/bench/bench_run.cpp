@@ -122,8 +122,10 @@ std::string summary_text(const BenchRun& run) {
         else out += "No sustainable rate found\n";
         // The latency below the ceiling comes from the report (one entry per fraction).
         const auto j = nlohmann::json::parse(run.report_json, nullptr, false);
-        if (j.is_object() && j.contains("below")) {
+        // A stored report may be damaged or foreign: skip what does not have the expected shape.
+        if (j.is_object() && j.contains("below") && j["below"].is_array()) {
             for (const auto& p : j["below"]) {
+                if (!p.is_object() || !p.contains("latency_us") || !p["latency_us"].is_object()) continue;
                 const auto& l = p["latency_us"];
                 out += "  at " + fixed(p.value("fraction", 0.0) * 100, 0) + " % (" + fixed(p.value("target_rate", 0.0), 0) +
                        " req/s): p50 " + loadgen::format_latency(l.value("p50", 0.0) * 1e3) + ", p99 " +

@@ -1,5 +1,6 @@
 #include "inspector/loadgen/ceiling.hpp"
 
+#include <algorithm>
 #include <thread>
 
 namespace cello::inspector::loadgen {
@@ -37,7 +38,12 @@ CeilingStep describe(std::string phase, double rate, const LoadResult& r, const 
 bool sustainable(const LoadResult& r, const CeilingConfig& config) {
     const auto& t = r.totals;
     if (r.config.rate <= 0 || t.requests == 0) return false;
-    if (r.requests_per_sec() < config.min_achieved * r.config.rate) return false;
+    // Requests due in the last max_p99 of a step may still be in flight when it ends (and are not
+    // counted): a server that keeps up within max_p99 must not fail for them on a short step.
+    const double step_s = std::max(r.elapsed_s, 1e-9);
+    const double in_flight_s = std::min(step_s, std::chrono::duration<double>(config.max_p99).count());
+    const double expected = r.config.rate * (step_s - in_flight_s) / step_s;
+    if (r.requests_per_sec() < config.min_achieved * expected) return false;
     if (t.latency.percentile(99) > std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_p99).count()) return false;
     const double failed = static_cast<double>(t.errors.socket() + t.errors.status_5xx);
     return failed <= config.max_error_ratio * static_cast<double>(t.requests + t.errors.socket());

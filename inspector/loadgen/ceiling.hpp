@@ -8,7 +8,8 @@
 //    90 % of C gives the latency a user sees below saturation.
 //
 // A step is sustainable when all of these hold (see sustainable()):
-//   achieved rate >= min_achieved * target (the server keeps up with what is asked of it),
+//   achieved rate >= min_achieved * target, the target discounted by the requests due in the
+//   step's last max_p99 (they may legitimately still be in flight when it ends),
 //   p99 latency (corrected) <= max_p99, and
 //   (socket errors + 5xx) <= max_error_ratio * (requests + socket errors).
 #pragma once

@@ -107,6 +107,11 @@ bool ClientConnection::parse(Clock::time_point now) {
             if (used == 0) break;
             continue;
         }
+        if (const unsigned st = parser_->status(); st >= 100 && st < 200 && st != 101) {
+            parser_.emplace();  // an interim answer (100 Continue, 103): the real one follows
+            if (plan_.head) parser_->skip(true);
+            continue;
+        }
         const bool keep_alive = parser_->keep_alive();
         complete(now);
         if (!keep_alive) {  // the server said Connection: close; requests still in flight are lost
@@ -194,7 +199,8 @@ void ClientConnection::check_timeout(Clock::time_point now) {
         worker_.connect_settled();
         fail(&ErrorCounts::connect);
     } else if (state_ == State::Open && count_ > 0 && now - in_flight_[head_].sent > limit) {
-        worker_.count_error(&ErrorCounts::timeout);
+        // Every request in flight on this connection is lost with it (several when pipelining).
+        for (std::size_t i = 0; i < count_; ++i) worker_.count_error(&ErrorCounts::timeout);
         reset();
         connect();
     }
@@ -202,7 +208,11 @@ void ClientConnection::check_timeout(Clock::time_point now) {
 
 void ClientConnection::fail(std::uint64_t ErrorCounts::*kind) {
     const bool was_connecting = state_ == State::Connecting;
-    if (worker_.running() || kind == &ErrorCounts::connect) worker_.count_error(kind);
+    if (worker_.running() || kind == &ErrorCounts::connect) {
+        // One error per request lost in flight (several when pipelining), at least one.
+        const std::size_t lost = count_ > 0 ? count_ : 1;
+        for (std::size_t i = 0; i < lost; ++i) worker_.count_error(kind);
+    }
     reset();
     if (!worker_.running()) return;
     if (was_connecting) retry_later();

@@ -171,8 +171,8 @@ std::optional<unsigned> parse_count(std::string_view text, unsigned lo, unsigned
 
 std::optional<double> parse_rate(std::string_view text, std::string& error) {
     const auto value = parse_number(text);
-    if (!value || *value <= 0 || *value > 1e9) {
-        error = "bad rate '" + std::string(text) + "' (requests per second, > 0)";
+    if (!value || *value < kMinRate || *value > 1e9) {
+        error = "bad rate '" + std::string(text) + "' (requests per second, at least 0.001)";
         return std::nullopt;
     }
     return value;
@@ -193,6 +193,7 @@ std::string validate(const LoadConfig& c) {
     if (c.duration <= Duration::zero()) return "duration must be positive";
     if (c.timeout <= Duration::zero()) return "timeout must be positive";
     if (c.rate < 0 || !std::isfinite(c.rate)) return "rate must be positive (or 0 for closed loop)";
+    if (c.rate > 0 && c.rate < kMinRate) return "rate must be at least 0.001 requests per second (or 0 for closed loop)";
     return {};
 }
 

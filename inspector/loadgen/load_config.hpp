@@ -12,6 +12,9 @@
 
 namespace cello::inspector::loadgen {
 
+// Slower open-loop rates would put a request's due time beyond what the clock can represent.
+inline constexpr double kMinRate = 0.001;
+
 using Duration = std::chrono::nanoseconds;
 
 // One path of the mix; `weight` is relative to the other targets' weights.

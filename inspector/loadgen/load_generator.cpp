@@ -119,7 +119,16 @@ void LoadGenerator::start() {
     m.barrier.emplace(static_cast<std::ptrdiff_t>(n), Impl::StartClock{&m});
     m.running = n;
     m.started = true;
-    for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m, &w = *m.workers[i]] { m.thread_main(w); });
+    try {
+        for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m, &w = *m.workers[i]] { m.thread_main(w); });
+    } catch (...) {
+        // The system refused a thread: release the ones waiting at the start line for it, then stop.
+        const auto missing = n - static_cast<unsigned>(m.threads.size());
+        m.running -= missing;
+        for (unsigned i = 0; i < missing; ++i) m.barrier->arrive_and_drop();
+        stop();
+        throw;
+    }
     if (m.stop_requested) stop();
 }
 

@@ -94,8 +94,13 @@ void Worker::finish(bool early) {
     if (ended_) return;
     ended_ = true;
     const auto now = Clock::now();
-    finished_at_ = early ? std::min(now, plan_.end) : plan_.end;
-    stopped_early_ = early && now < plan_.end;
+    if (!running_) {  // stopped while connecting: the run never started
+        finished_at_ = plan_.t0;
+        stopped_early_ = early;
+    } else {
+        finished_at_ = early ? std::min(now, plan_.end) : plan_.end;
+        stopped_early_ = early && now < plan_.end;
+    }
     if (running_) {
         const auto second_start = plan_.t0 + std::chrono::seconds(second_ - 1);
         board_.report(second_, std::chrono::duration<double>(finished_at_ - second_start).count(), interval_);

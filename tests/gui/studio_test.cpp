@@ -19,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -175,7 +176,7 @@ private Q_SLOTS:
     }
 
     void cleanupTestCase() {
-        window_->close();
+        if (window_) window_->close();
         window_.reset();
     }
 
@@ -425,7 +426,12 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(run->summary.errors.total(), 0u);
         QCOMPARE(run->settings.connections, 4u);
         QCOMPARE(QString::fromStdString(run->app_file), app_);
-        QVERIFY(!run->git_commit);  // the temp dir is not a git repository
+        // The commit is recorded exactly when the app's folder is in a git work tree.
+        QProcess git;
+        git.start("git", {"-C", QFileInfo(app_).absolutePath(), "rev-parse", "HEAD"});
+        const bool in_repo = git.waitForFinished(5000) && git.exitCode() == 0;
+        QCOMPARE(static_cast<bool>(run->git_commit), in_repo);
+        if (in_repo) QCOMPARE(QString::fromStdString(*run->git_commit), QString::fromUtf8(git.readAllStandardOutput()).trimmed());
         // The requests reached the handler (the server counts at least what the client got back).
         QTRY_VERIFY(count_of(window_->routesPage(), "/users/{id:int}") >= served_before + run->summary.requests);
 

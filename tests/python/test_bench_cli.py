@@ -237,6 +237,19 @@ def test_content_length_and_chunked_bodies(chunked):
     assert data["bytes_read"] >= data["requests"] * len(body)
 
 
+def test_interim_1xx_answers_are_not_responses():
+    """A 103 Early Hints before each answer: one request, one response, counted once as 2xx."""
+    def hints_first(h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+        reply(h, b"after the hints")
+
+    with stub_server(hints_first) as server:
+        data = bench_json(url_of(server), "-c2", "-d1s")
+    assert data["errors"]["total"] == 0, data["errors"]
+    assert data["requests"] > 10
+    assert data["status"]["2xx"] == data["requests"] and data["status"].get("1xx", 0) == 0, data["status"]
+
+
 def test_server_that_closes_after_each_response():
     def once(h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)
@@ -370,6 +383,7 @@ def test_help_lists_bench():
     (["https://127.0.0.1:1/"], "https"),
     (["http://127.0.0.1:1/", "-d", "forever"], "duration"),
     (["http://127.0.0.1:1/", "-H", "no colon here"], "header"),
+    (["http://127.0.0.1:1/", "-R", "0.0001"], "rate"),
 ])
 def test_bad_arguments_exit_2(args, message):
     result = bench(*args)
