@@ -167,8 +167,6 @@ void MainWindow::setSettings(const RunSettings& s) {
     env_->setCurrentText(QString::fromStdString(s.env));
 }
 
-QWidget* MainWindow::page(Page p) const { return stack_->widget(p); }
-
 void MainWindow::showPage(Page p) { nav_->setCurrentRow(p); }
 
 void MainWindow::openApp(const QString& path) {

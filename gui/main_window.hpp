@@ -43,7 +43,6 @@ public:
     RunSettings settings() const;
     void setSettings(const RunSettings& s);
 
-    QString appPath() const { return app_path_; }
     int servingPort() const { return port_; }
     StudioState& state() { return state_; }
     RoutesPage* routesPage() const { return routes_; }
@@ -52,7 +51,6 @@ public:
     CachePage* cachePage() const { return cache_; }
     ConsolePage* consolePage() const { return console_; }
     BenchmarkPage* benchmarkPage() const { return benchmark_; }
-    QWidget* page(Page p) const;
 
 protected:
     void closeEvent(QCloseEvent* event) override;

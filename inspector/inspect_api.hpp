@@ -42,7 +42,6 @@ public:
     void stop();
     std::uint16_t port() const noexcept;
     const std::string& token() const noexcept { return options_.token; }
-    const std::string& host() const noexcept { return options_.host; }
 
     static std::string generate_token();  // 32 hex digits from the OS's random source
 

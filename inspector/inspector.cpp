@@ -238,11 +238,6 @@ void Inspector::drain_locked() {
     }
 }
 
-std::uint64_t Inspector::requests_total() const {
-    std::lock_guard lock(mutex_);
-    return state_->requests_total;
-}
-
 Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
     Snapshot s;
     s.now_ns = wall_now_ns();

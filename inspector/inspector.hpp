@@ -60,7 +60,6 @@ public:
     void drain_now();  // drains on the caller's thread (tests, and before a final snapshot)
 
     Snapshot snapshot(const SnapshotQuery& q = {}) const;
-    std::uint64_t requests_total() const;
 
 private:
     void drain_locked();

@@ -41,7 +41,6 @@ public:
     const ErrorRow* error_for(const RequestRow& r) const;
 
     void set_histogram_route(std::uint32_t id) noexcept { histogram_route_ = id; }
-    std::uint32_t histogram_route() const noexcept { return histogram_route_; }
 
 private:
     std::size_t max_requests_, max_errors_, max_reloads_;

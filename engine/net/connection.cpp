@@ -334,8 +334,7 @@ private:
     // The parts of the telemetry event known now (the route is resolved against the table that
     // routed it); time, latency and bytes out are filled in when the write completes. A failure is
     // reported at once, with its cause.
-    void report_answer(RequestEvent& e, const RouteTable& table) {
-        e = RequestEvent{};
+    void report_answer(RequestEvent& e, const RouteTable& table) {  // e: fresh, value-initialised
         e.handler_ns = ex_->handler_time.count();
         e.bytes_in = request_bytes_;
         e.thread_index = static_cast<std::uint16_t>(worker_.index());

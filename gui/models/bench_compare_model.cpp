@@ -12,29 +12,17 @@ constexpr double kNoise = 0.05;  // differences within 5 % are not coloured: run
 }
 
 void BenchCompareModel::compare(const inspector::bench::BenchRun& a, const inspector::bench::BenchRun& b) {
-    beginResetModel();
-    rows_ = inspector::bench::compare(a, b);
-    a_title_ = tr("Run #%1").arg(a.id);
-    b_title_ = tr("Run #%1").arg(b.id);
-    endResetModel();
+    resetRows(inspector::bench::compare(a, b), [&] {
+        a_title_ = tr("Run #%1").arg(a.id);
+        b_title_ = tr("Run #%1").arg(b.id);
+    });
 }
 
 void BenchCompareModel::clear() {
-    beginResetModel();
-    rows_.clear();
-    a_title_.clear();
-    b_title_.clear();
-    endResetModel();
-}
-
-int BenchCompareModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(rows_.size());
-}
-
-int BenchCompareModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
-const inspector::bench::ComparisonRow* BenchCompareModel::row(int r) const {
-    return r >= 0 && r < rowCount() ? &rows_[static_cast<std::size_t>(r)] : nullptr;
+    resetRows({}, [this] {
+        a_title_.clear();
+        b_title_.clear();
+    });
 }
 
 QVariant BenchCompareModel::data(const QModelIndex& index, int role) const {

@@ -10,25 +10,9 @@ QString latency(std::int64_t ns) {
 }
 }  // namespace
 
-void BenchHistoryModel::setRuns(std::vector<inspector::bench::BenchRun> runs) {
-    beginResetModel();
-    runs_ = std::move(runs);
-    endResetModel();
-}
-
-int BenchHistoryModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(runs_.size());
-}
-
-int BenchHistoryModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
-const inspector::bench::BenchRun* BenchHistoryModel::run(int row) const {
-    return row >= 0 && row < rowCount() ? &runs_[static_cast<std::size_t>(row)] : nullptr;
-}
-
 int BenchHistoryModel::rowOf(std::int64_t id) const {
-    for (std::size_t i = 0; i < runs_.size(); ++i)
-        if (runs_[i].id == id) return static_cast<int>(i);
+    for (std::size_t i = 0; i < rows().size(); ++i)
+        if (rows()[i].id == id) return static_cast<int>(i);
     return -1;
 }
 

@@ -3,35 +3,21 @@
 namespace cello::studio {
 
 void CacheModel::refresh(const inspector::LiveView& view) {
-    const auto& rows = kind_ == Kind::Routes ? view.latest().cache_routes : view.latest().cache_tags;
-    if (rows.size() != rows_.size()) {
-        beginResetModel();
-        rows_ = rows;
-        endResetModel();
-        return;
-    }
-    rows_ = rows;
-    if (!rows_.empty()) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
-}
-
-void CacheModel::clear() {
-    beginResetModel();
-    rows_.clear();
-    endResetModel();
+    const auto& s = view.latest();
+    replaceRows(kind_ == Kind::Routes ? s.cache_routes : s.cache_tags,
+                [](const inspector::CacheRow& a, const inspector::CacheRow& b) { return a.label == b.label; });
 }
 
 QStringList CacheModel::labels() const {
     QStringList out;
-    for (const auto& r : rows_) out << QString::fromStdString(r.label);
+    for (const auto& r : rows()) out << QString::fromStdString(r.label);
     return out;
 }
 
-int CacheModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(rows_.size()); }
-int CacheModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
 QVariant CacheModel::data(const QModelIndex& index, int role) const {
-    if (index.row() < 0 || index.row() >= rowCount()) return {};
-    const auto& r = rows_[static_cast<std::size_t>(index.row())];
+    const auto* row_ptr = row(index.row());
+    if (!row_ptr) return {};
+    const auto& r = *row_ptr;
     if (role == Qt::TextAlignmentRole && index.column() != Label) return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {

@@ -3,29 +3,25 @@
 
 #include "inspector/live_view.hpp"
 
-#include <QAbstractTableModel>
+#include "models/rows_model.hpp"
 
 namespace cello::studio {
 
-class CacheModel final : public QAbstractTableModel {
+class CacheModel final : public RowsModel<inspector::CacheRow> {
     Q_OBJECT
 public:
     enum class Kind { Routes, Tags };
     enum Column { Label, Hits, Misses, Ratio, Stores, Evictions, Invalidations, ColumnCount };
 
-    explicit CacheModel(Kind kind, QObject* parent = nullptr) : QAbstractTableModel(parent), kind_(kind) {}
+    explicit CacheModel(Kind kind, QObject* parent = nullptr) : RowsModel(ColumnCount, parent), kind_(kind) {}
     void refresh(const inspector::LiveView& view);
-    void clear();
     QStringList labels() const;
 
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation o, int role) const override;
 
 private:
     Kind kind_;
-    std::vector<inspector::CacheRow> rows_;
 };
 
 }  // namespace cello::studio

@@ -9,31 +9,9 @@ QString ms(std::int64_t ns) { return QString::number(static_cast<double>(ns) / 1
 }  // namespace
 
 void RoutesModel::refresh(const inspector::LiveView& view) {
-    const auto& routes = view.latest().routes;
-    bool same = routes.size() == rows_.size();
-    for (std::size_t i = 0; same && i < routes.size(); ++i)
-        same = routes[i].info.id == rows_[i].info.id && routes[i].live == rows_[i].live;
-    if (!same) {
-        beginResetModel();
-        rows_ = routes;
-        endResetModel();
-        return;
-    }
-    rows_ = routes;
-    if (!rows_.empty()) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
-}
-
-void RoutesModel::clear() {
-    beginResetModel();
-    rows_.clear();
-    endResetModel();
-}
-
-int RoutesModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(rows_.size()); }
-int RoutesModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
-const inspector::RouteRow* RoutesModel::row(int r) const {
-    return r >= 0 && r < rowCount() ? &rows_[static_cast<std::size_t>(r)] : nullptr;
+    replaceRows(view.latest().routes, [](const inspector::RouteRow& a, const inspector::RouteRow& b) {
+        return a.info.id == b.info.id && a.live == b.live;
+    });
 }
 
 QVariant RoutesModel::data(const QModelIndex& index, int role) const {
