@@ -414,7 +414,7 @@ private:
         e.status = static_cast<std::uint16_t>(c.status < 0 ? 0 : c.status);
         e.method = c.method;
         e.cache = c.cache;
-        telemetry_->ring(worker_.index()).push(e);
+        ring_->push(e);
     }
 
     // A protocol-level error: answer it and close, since the stream position is lost.
@@ -579,6 +579,7 @@ private:
     std::vector<PendingAnswer> pending_;  // answered, not yet written (or a stream not yet ended)
     std::vector<std::shared_ptr<const RouteTable>> pending_tables_;  // the tables they were routed on
     Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
+    EventRing* const ring_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;  // this thread's
     std::size_t request_bytes_ = 0;
     RequestStorage storage_;
     std::optional<RequestParser> parser_;

@@ -1,7 +1,5 @@
 #include "py_inspector.hpp"
 
-#include "inspector/snapshot_json.hpp"
-
 #include <pybind11/stl.h>
 
 #include <system_error>
@@ -79,21 +77,6 @@ void PyInspector::record_reload(bool ok, double duration_ms, std::size_t routes,
     inspector_->record_reload(ok, duration_ms, routes, error);
 }
 
-std::string PyInspector::snapshot_json(std::uint64_t requests_since, std::uint64_t errors_since,
-                                       std::size_t max_requests, const pyb::object& histogram) {
-    inspector::SnapshotQuery q;
-    q.requests_since = requests_since;
-    q.errors_since = errors_since;
-    q.max_requests = max_requests;
-    if (!histogram.is_none()) {
-        q.with_histogram = true;
-        q.histogram_route = histogram.cast<std::uint32_t>();
-    }
-    pyb::gil_scoped_release release;
-    inspector_->drain_now();
-    return inspector::to_json(inspector_->snapshot(q));
-}
-
 void PyInspector::define(pyb::module_& m) {
     pyb::class_<PyInspector>(m, "Inspector", "Request telemetry and its HTTP API (--inspect).")
         .def(pyb::init<unsigned>(), pyb::arg("workers") = 1)
@@ -106,9 +89,7 @@ void PyInspector::define(pyb::module_& m) {
         .def("clear_reload_action", &PyInspector::clear_reload_action,
              "Drops the reload callable: it refers to the server, which refers to this inspector.")
         .def("record_reload", &PyInspector::record_reload, pyb::arg("ok"), pyb::arg("duration_ms"),
-             pyb::arg("routes"), pyb::arg("error") = "")
-        .def("snapshot_json", &PyInspector::snapshot_json, pyb::arg("requests_since") = 0,
-             pyb::arg("errors_since") = 0, pyb::arg("max_requests") = 1000, pyb::arg("histogram") = pyb::none());
+             pyb::arg("routes"), pyb::arg("error") = "");
 }
 
 }  // namespace cello::py

@@ -26,8 +26,6 @@ public:
     void set_reload_action(pyb::object action);
     void clear_reload_action();
     void record_reload(bool ok, double duration_ms, std::size_t routes, const std::string& error);
-    std::string snapshot_json(std::uint64_t requests_since, std::uint64_t errors_since, std::size_t max_requests,
-                              const pyb::object& histogram);
 
     static void define(pyb::module_& m);
 
