@@ -5,6 +5,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -190,10 +191,12 @@ int status_for(const error_code& ec) {
 
 // "GET / HTTP/1.2\r\n": RFC 9110 §2.5 — a 1.x message with a higher minor version is handled as
 // the highest 1.x we implement. Beast refuses anything but 1.0 and 1.1, so rewrite the digit.
-void downgrade_minor_version(char* line, std::size_t len) {
-    if (len < 10 || line[len - 1] != '\r') return;
+bool downgrade_minor_version(char* line, std::size_t len) {
+    if (len < 10 || line[len - 1] != '\r') return false;
     char* v = line + len - 10;  // " HTTP/1.D\r"
-    if (std::memcmp(v, " HTTP/1.", 8) == 0 && v[8] >= '2' && v[8] <= '9') v[8] = '1';
+    if (std::memcmp(v, " HTTP/1.", 8) != 0 || v[8] < '2' || v[8] > '9') return false;
+    v[8] = '1';
+    return true;
 }
 
 }  // namespace
@@ -203,10 +206,17 @@ struct RequestReader::Impl {
     std::optional<Parser> parser;
     RequestLimits limits;
     bool begun = false;          // a byte of the request line has been seen (empty lines skipped)
-    bool line_checked = false;   // the request line's version was looked at
+    bool line_checked = false;   // a refused version was looked at
     std::size_t lf_checked = 0;  // unconsumed bytes already known to hold no bare LF
     int status = 0;
     std::string detail;
+
+    void new_parser() {
+        parser.emplace(storage);
+        parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
+        parser->body_limit(limits.max_body_bytes);
+        parser->eager(true);
+    }
 
     RequestReader::State fail(int st, std::string why) {
         status = st;
@@ -235,10 +245,7 @@ void RequestReader::start(const RequestLimits& limits) {
     m.lf_checked = 0;
     m.status = 0;
     m.detail.clear();
-    m.parser.emplace(m.storage);
-    m.parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
-    m.parser->body_limit(limits.max_body_bytes);
-    m.parser->eager(true);
+    m.new_parser();
 }
 
 bool RequestReader::active() const noexcept { return impl_->parser.has_value(); }
@@ -256,15 +263,18 @@ RequestReader::State RequestReader::put(char* data, std::size_t size, std::size_
         size -= used;
     }
     const std::size_t skipped = used;
-    if (!m.line_checked) {
-        const std::size_t look = std::min(size, m.limits.max_header_bytes);
-        if (const void* lf = std::memchr(data, '\n', look)) {
-            downgrade_minor_version(data, static_cast<std::size_t>(static_cast<const char*>(lf) - data));
-            m.line_checked = true;
+    error_code ec;
+    std::size_t n = m.parser->put(boost::asio::const_buffer(data, size), ec);
+    if (ec == http::error::bad_version && !m.line_checked) {
+        // Rare, so looked at only after Beast refused it: HTTP/1.2 and up is read as 1.1.
+        m.line_checked = true;
+        const void* lf = std::memchr(data, '\n', std::min(size, m.limits.max_header_bytes));
+        if (lf && downgrade_minor_version(data, static_cast<std::size_t>(static_cast<const char*>(lf) - data))) {
+            m.storage.clear();
+            m.new_parser();  // a failed parser cannot be resumed
+            n = m.parser->put(boost::asio::const_buffer(data, size), ec);
         }
     }
-    error_code ec;
-    const std::size_t n = m.parser->put(boost::asio::const_buffer(data, size), ec);
     used = skipped + n;
     if (n > 0) m.lf_checked = 0;  // the unconsumed part starts elsewhere now
     if (ec && ec != http::error::need_more) {
@@ -304,10 +314,17 @@ unsigned RequestReader::version() const noexcept { return impl_->storage.version
 
 namespace {
 
-bool is_unreserved_or_sub_delim(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::strchr("-._~!$&'()*+,;=", c) != nullptr && c != '\0';
+constexpr std::array<bool, 256> make_reg_name_table() {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("-._~!$&'()*+,;=")) t[static_cast<unsigned char>(c)] = true;
+    return t;
 }
+constexpr auto kRegName = make_reg_name_table();  // unreserved / sub-delims (RFC 3986)
+
+bool is_unreserved_or_sub_delim(unsigned char c) { return kRegName[c]; }
 
 bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 
@@ -318,7 +335,6 @@ bool all_digits(std::string_view s) {
 }  // namespace
 
 bool valid_host_field(std::string_view value) noexcept {
-    std::string_view host = value, port;
     if (!value.empty() && value.front() == '[') {
         // IP-literal: IPv6address or IPvFuture, checked for its alphabet (the address is not used).
         const auto close = value.find(']');
@@ -329,19 +345,12 @@ bool valid_host_field(std::string_view value) noexcept {
         if (after.empty()) return true;
         return after.front() == ':' && all_digits(after.substr(1));
     }
-    if (const auto colon = value.find(':'); colon != std::string_view::npos) {
-        host = value.substr(0, colon);
-        port = value.substr(colon + 1);
-        if (!all_digits(port)) return false;
-    }
-    for (std::size_t i = 0; i < host.size(); ++i) {
-        const auto c = static_cast<unsigned char>(host[i]);
-        if (c == '%') {
-            if (i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2])) return false;
-            i += 2;
-        } else if (!is_unreserved_or_sub_delim(c)) {
-            return false;
-        }
+    for (std::size_t i = 0; i < value.size(); ++i) {  // reg-name or IPv4, then an optional port
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (kRegName[c]) continue;
+        if (c == ':') return all_digits(value.substr(i + 1));
+        if (c != '%' || i + 2 >= value.size() || !is_hex(value[i + 1]) || !is_hex(value[i + 2])) return false;
+        i += 2;
     }
     return true;
 }
