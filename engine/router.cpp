@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace cello::engine {
 
@@ -21,11 +22,6 @@ bool is_identifier(std::string_view s) {
         if (!alpha && !(digit && i > 0)) return false;
     }
     return true;
-}
-
-bool all_digits(std::string_view s) {
-    if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // One segment of a pattern, parsed.
@@ -100,6 +96,14 @@ bool parse_method(std::string_view name, Method& out) noexcept {
 }
 
 std::string_view method_name(Method m) noexcept { return kMethodNames[static_cast<std::size_t>(m)]; }
+
+bool parse_int_param(std::string_view segment, std::int64_t& value) noexcept {
+    // from_chars alone would also take a leading '-'; the rule is digits only.
+    if (segment.empty() || !std::all_of(segment.begin(), segment.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    const auto [end, ec] = std::from_chars(segment.data(), segment.data() + segment.size(), value);
+    return ec == std::errc{} && end == segment.data() + segment.size();  // out of range: no match
+}
 
 struct Router::Node {
     std::string segment;                          // static text (for static children)
@@ -207,6 +211,11 @@ void Router::add(Method method, std::string_view pattern, std::uint32_t route_id
 
 namespace {
 
+bool is_int_param(std::string_view seg) noexcept {
+    std::int64_t unused = 0;
+    return parse_int_param(seg, unused);
+}
+
 // Depth-first search in precedence order. `pos` is where the next segment starts, or npos when
 // the whole path has been consumed. `method_index` < 0 accepts any node with routes.
 template <class Node>
@@ -225,7 +234,7 @@ const Node* match_node(const Node* node, std::string_view path, std::size_t pos,
         if (const Node* found = match_node(child, path, next, method_index, m)) return found;
     }
     if (node->param && !seg.empty() && m.param_count < kMaxParams &&
-        (node->param_type != ParamType::Int || all_digits(seg))) {
+        (node->param_type != ParamType::Int || is_int_param(seg))) {
         const std::size_t saved = m.param_count;
         m.params[m.param_count++] = PathParam{node->param_name, seg, node->param_type};
         if (const Node* found = match_node(node->param.get(), path, next, method_index, m)) return found;

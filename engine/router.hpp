@@ -21,6 +21,12 @@ inline constexpr std::size_t kMethodCount = static_cast<std::size_t>(Method::Cou
 bool parse_method(std::string_view name, Method& out) noexcept;
 std::string_view method_name(Method m) noexcept;
 
+// The `{name:int}` rule: one or more ASCII digits (no sign) whose value is at most 2^63 - 1
+// (9223372036854775807); leading zeros are allowed. Anything else does not match the segment,
+// so the path is a 404 like any other non-matching value. The router matches with this and the
+// Python bridge converts with it, so a matched parameter always converts.
+bool parse_int_param(std::string_view segment, std::int64_t& value) noexcept;
+
 // Thrown for malformed or conflicting patterns; what() names the pattern.
 class RouteError : public std::invalid_argument {
 public:

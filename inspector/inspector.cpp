@@ -86,7 +86,8 @@ struct Inspector::State {
 
 Inspector::Inspector(InspectorConfig config)
     : config_(config),
-      telemetry_(std::make_shared<engine::Telemetry>(config.threads, config.ring_capacity)),
+      telemetry_(std::make_shared<engine::Telemetry>(config.threads, config.ring_capacity,
+                                                     engine::Redaction(config.redact_names))),
       started_ns_(wall_now_ns()),
       state_(std::make_unique<State>(config_)) {}
 

@@ -26,6 +26,7 @@ struct InspectorConfig {
     std::size_t recent_errors = 100;
     std::size_t recent_reloads = 50;
     unsigned series_seconds = 300;
+    std::vector<std::string> redact_names{};  // header names redacted on top of the built-in rule
 };
 
 class Inspector {

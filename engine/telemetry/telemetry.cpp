@@ -2,13 +2,16 @@
 
 namespace cello::engine {
 
-Telemetry::Telemetry(unsigned threads, std::size_t ring_capacity) {
+Telemetry::Telemetry(unsigned threads, std::size_t ring_capacity, Redaction redaction)
+    : redaction_(std::move(redaction)) {
     rings_.reserve(threads ? threads : 1);
     for (unsigned i = 0; i < (threads ? threads : 1); ++i) rings_.push_back(std::make_unique<EventRing>(ring_capacity));
 }
 
 void Telemetry::record_error(ErrorRecord e) {
     if (e.body_preview.size() > kBodyPreviewBytes) e.body_preview.resize(kBodyPreviewBytes);
+    redaction_.apply(e.headers);
+    e.path = redaction_.target(e.path);
     std::lock_guard lock(errors_mutex_);
     if (errors_.size() >= kMaxQueuedErrors) {  // nobody drains: keep the newest
         errors_.pop_front();
@@ -19,6 +22,9 @@ void Telemetry::record_error(ErrorRecord e) {
 
 void Telemetry::record_detail(DetailRecord d) {
     if (d.body_preview.size() > kBodyPreviewBytes) d.body_preview.resize(kBodyPreviewBytes);
+    redaction_.apply(d.headers);
+    redaction_.apply(d.response_headers);
+    d.query = redaction_.query(d.query);
     std::lock_guard lock(details_mutex_);
     if (details_.size() >= kMaxQueuedDetails) details_.pop_front();
     details_.push_back(std::move(d));

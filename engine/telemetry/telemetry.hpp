@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/telemetry/event_ring.hpp"
+#include "engine/telemetry/redaction.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -46,9 +47,12 @@ public:
     static constexpr std::size_t kBodyPreviewBytes = 1024;
     static constexpr std::size_t kMaxQueuedDetails = 4096;
 
-    explicit Telemetry(unsigned threads, std::size_t ring_capacity = kDefaultRingCapacity);
+    explicit Telemetry(unsigned threads, std::size_t ring_capacity = kDefaultRingCapacity,
+                       Redaction redaction = {});
 
-    // Engine side.
+    // Engine side. Records arrive with the request's raw headers and query; record_error and
+    // record_detail redact them (headers, response headers, query, the error's target) before
+    // they are queued, so no reader of telemetry ever sees a secret.
     EventRing& ring(unsigned thread) noexcept { return *rings_[thread % rings_.size()]; }
     void record_error(ErrorRecord e);  // never blocks for long; drops (counted) beyond the bound
     bool capturing() const noexcept { return capture_.load(std::memory_order_relaxed); }
@@ -61,8 +65,10 @@ public:
     std::uint64_t dropped_errors() const;
     void set_capture(bool on) noexcept { capture_.store(on, std::memory_order_relaxed); }
     std::vector<DetailRecord> take_details();
+    const Redaction& redaction() const noexcept { return redaction_; }
 
 private:
+    Redaction redaction_;
     std::vector<std::unique_ptr<EventRing>> rings_;
     mutable std::mutex errors_mutex_;
     std::deque<ErrorRecord> errors_;

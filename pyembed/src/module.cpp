@@ -1,5 +1,6 @@
 // The _cello extension module: the bridge between the `cello` package and the engine.
 #include "bindings.hpp"
+#include "engine/url.hpp"
 #include "py_cache.hpp"
 #include "json_reader.hpp"
 #include "json_writer.hpp"
@@ -7,6 +8,7 @@
 #include "py_server.hpp"
 
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 namespace pyb = pybind11;
 using namespace cello::py;
@@ -48,6 +50,17 @@ PYBIND11_MODULE(_cello, m) {
               return pyb::reinterpret_steal<pyb::object>(r);
           },
           pyb::arg("data"), "Parses JSON (bytes or str) with simdjson.");
+
+    m.def("parse_urlencoded",
+          [](pyb::bytes data) {
+              std::vector<std::pair<std::string, std::string>> pairs;
+              if (!cello::engine::parse_query(std::string_view(data), pairs))
+                  throw pyb::value_error("bad percent-encoding or invalid UTF-8");
+              return pairs;
+          },
+          pyb::arg("data"),
+          "Splits name=value&... into decoded (name, value) pairs, '+' as space: the rule of "
+          "request.query. ValueError on a bad %-escape (%zz, a lone %) or invalid UTF-8.");
 
     define_cache(m);
     PyRequest::define(m);

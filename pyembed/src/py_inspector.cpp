@@ -6,9 +6,10 @@
 
 namespace cello::py {
 
-PyInspector::PyInspector(unsigned workers) {
+PyInspector::PyInspector(unsigned workers, std::vector<std::string> redact) {
     inspector::InspectorConfig config;
     config.threads = workers ? workers : 1;
+    config.redact_names = std::move(redact);
     inspector_ = std::make_shared<inspector::Inspector>(config);
     inspector_->start();
 }
@@ -79,7 +80,13 @@ void PyInspector::record_reload(bool ok, double duration_ms, std::size_t routes,
 
 void PyInspector::define(pyb::module_& m) {
     pyb::class_<PyInspector>(m, "Inspector", "Request telemetry and its HTTP API (--inspect).")
-        .def(pyb::init<unsigned>(), pyb::arg("workers") = 1)
+        .def(pyb::init<unsigned, std::vector<std::string>>(), pyb::arg("workers") = 1,
+             pyb::arg("redact") = std::vector<std::string>{},
+             "`redact`: header (and query parameter) names whose values the inspector shows as "
+             "'<redacted, N bytes>', on top of the built-in rule (docs/inspector.md).")
+        .def_property_readonly(
+            "redacted_names", [](const PyInspector& self) { return self.native()->telemetry()->redaction().extra_names(); },
+            "The extra names given, lowercased.")
         .def("serve", &PyInspector::serve, pyb::arg("host"), pyb::arg("port"), pyb::arg("token") = "")
         .def("stop", &PyInspector::stop)
         .def("set_capture", [](PyInspector& self, bool on) { self.native()->set_capture(on); }, pyb::arg("on"),

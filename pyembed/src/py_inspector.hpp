@@ -7,6 +7,8 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace cello::py {
 
@@ -14,7 +16,7 @@ namespace pyb = pybind11;
 
 class PyInspector {
 public:
-    explicit PyInspector(unsigned workers);
+    PyInspector(unsigned workers, std::vector<std::string> redact);
     ~PyInspector();
 
     const std::shared_ptr<inspector::Inspector>& native() const noexcept { return inspector_; }

@@ -1,6 +1,7 @@
 #include "py_request.hpp"
 
 #include "bindings.hpp"
+#include "engine/router.hpp"
 #include "engine/url.hpp"
 #include "json_reader.hpp"
 
@@ -84,9 +85,15 @@ pyb::object PyRequest::params() {
         pyb::dict d;
         for (std::size_t i = 0; i < view_->match.param_count; ++i) {
             const auto& p = view_->match.params[i];
-            pyb::object value = str_of(p.value);
-            if (p.type == engine::ParamType::Int)
-                value = pyb::reinterpret_steal<pyb::object>(PyLong_FromUnicodeObject(value.ptr(), 10));
+            pyb::object value;
+            if (p.type == engine::ParamType::Int) {
+                // The router's own rule, so every matched {x:int} converts (and in O(digits)).
+                std::int64_t n = 0;
+                if (!engine::parse_int_param(p.value, n)) throw std::logic_error("an {x:int} match that is no int");
+                value = pyb::int_(n);
+            } else {
+                value = str_of(p.value);
+            }
             d[str_of(p.name)] = value;
         }
         params_ = std::move(d);
@@ -102,6 +109,15 @@ pyb::object PyRequest::query() {
         query_ = bindings().query_type(pyb::cast(pairs));
     }
     return query_;
+}
+
+pyb::object PyRequest::query_string() const {
+    PyObject* s = PyUnicode_DecodeUTF8(view_->query.data(), static_cast<Py_ssize_t>(view_->query.size()), nullptr);
+    if (!s) {
+        PyErr_Clear();
+        raise_http_error(400, "the query string is not valid UTF-8");
+    }
+    return pyb::reinterpret_steal<pyb::object>(s);
 }
 
 pyb::object PyRequest::headers() {

@@ -29,7 +29,7 @@ public:
     std::string_view method() const { return view_->method; }
     std::string_view path() const { return view_->path; }
     std::string_view raw_path() const { return view_->raw_path; }
-    std::string_view query_string() const { return view_->query; }
+    pyb::object query_string() const;  // str; HTTPError(400) when not UTF-8
     pyb::object params();
     pyb::object query();
     pyb::object headers();

@@ -121,6 +121,39 @@ def test_bad_json_is_400(server, body):
     assert data["detail"], data
 
 
+def post_raw(server, path: str, body: bytes, content_type: str):
+    """POSTs exactly `body` on a raw connection; returns the response."""
+    r, _ = send_raw(server, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+                            f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    return r
+
+
+@pytest.mark.parametrize("body", [b"[1e400]", b"[-1e400]", b"1e309", b'{"a": -1.5e999}',
+                                  b"[100000000000000000000000000000, 1e400]"])
+def test_json_number_beyond_a_double_is_400(server, body):
+    """Python's float() would make these inf (and the handler's answer a 500, or a silent inf)."""
+    data = support.assert_error_shape(post_raw(server, "/json", body, "application/json"), 400)
+    assert "out of range" in data["detail"], data
+
+
+def test_json_number_near_the_double_limits_is_fine(server):
+    r = post_raw(server, "/json", b"[1e-400, 1.7976931348623157e308, -0.0]", "application/json")
+    assert r.status == 200 and r.json() == {"parsed": [0.0, 1.7976931348623157e308, -0.0]}, r
+
+
+@pytest.mark.parametrize("body", [b"[NaN]", b"[Infinity]", b"[-Infinity]", b"NaN", b"-Infinity",
+                                  b"[100000000000000000000000000000, NaN]", b'{"a": Infinity}'])
+def test_json_nan_and_infinity_literals_are_400(server, body):
+    data = support.assert_error_shape(post_raw(server, "/json", body, "application/json"), 400)
+    assert data["detail"].startswith("invalid JSON"), data
+
+
+@pytest.mark.parametrize("body", [b'["\\ud800"]', b'[100000000000000000000000000000, "\\udc00"]'])
+def test_json_unpaired_surrogate_escape_is_400(server, body):
+    """Also when a big integer sends the document to Python's json, which alone would accept it."""
+    support.assert_error_shape(post_raw(server, "/json", body, "application/json"), 400)
+
+
 def test_bad_utf8_text_is_400(server):
     r = server.post("/text", b"valid start \xc3\x28 invalid", headers={"Content-Type": "text/plain"})
     data = support.assert_error_shape(r, 400)
@@ -147,9 +180,9 @@ def test_good_percent_encoding_in_path(server):
     assert r.status == 200 and r.json() == {"name": "café"}
 
 
-@pytest.mark.parametrize("qs", ["a=%zz", "a=%4", "%zz=1", "a=1&b=%"])
+@pytest.mark.parametrize("qs", ["a=%zz", "a=%ZZ", "a=%4", "%zz=1", "a=1&b=%", "a=%", "a=%ff", "a=caf\xe9"])
 def test_bad_percent_encoding_in_query_is_400(server, qs):
-    r, _ = send_raw(server, f"GET /query?{qs} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    r, _ = send_raw(server, f"GET /query?{qs} HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1"))
     support.assert_error_shape(r, 400)
 
 
@@ -157,6 +190,19 @@ def test_raw_query_string_is_available_even_if_undecodable(server):
     r, _ = send_raw(server, b"GET /raw-query?a=%zz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert r.status == 200, r
     assert r.json() == {"query_string": "a=%zz"}
+
+
+@pytest.mark.parametrize("raw", [b"a=\xff", b"q=caf\xe9", b"\xc3\x28"])
+def test_raw_query_string_that_is_not_utf8_is_400(server, raw):
+    """request.query_string is the undecoded query as str: bytes that are not UTF-8 cannot be one."""
+    r, _ = send_raw(server, b"GET /raw-query?" + raw + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = support.assert_error_shape(r, 400)
+    assert "UTF-8" in data["detail"], data
+
+
+def test_raw_query_string_keeps_utf8_bytes(server):
+    r, _ = send_raw(server, b"GET /raw-query?q=caf\xc3\xa9&x=%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert r.status == 200 and r.json() == {"query_string": "q=café&x=%zz"}, r
 
 
 def test_stalled_header_gets_408_and_close(server):

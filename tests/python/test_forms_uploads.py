@@ -92,6 +92,27 @@ def test_urlencoded_bad_utf8_is_400(server):
     support.assert_error_shape(r, 400)
 
 
+@pytest.mark.parametrize("body", [b"a=%zz", b"a=%ZZ", b"a=%", b"a=%4", b"%zz=1", b"a=1&b=%g0&c=3", b"a=%ff", b"a=\xff"])
+def test_urlencoded_bad_percent_escape_is_400(server, body):
+    """The engine's rule for request.query, the same for forms: urllib's parse_qsl would have kept
+    "%zz" as three literal characters."""
+    with server.raw() as conn:
+        conn.send(b"POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        data = support.assert_error_shape(conn.read_response(), 400)
+        assert "percent-encoding" in data["detail"], data
+        # Answered like any 4xx from a handler: the connection stays usable.
+        conn.send(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.read_response().body == b"ok"
+
+
+def test_urlencoded_good_escapes_and_plus(server):
+    r = post_form(server, b"a=%41%62+c&%7Ekey=%2B&=empty-name&novalue",
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200, r
+    assert r.json()["fields"] == [["a", "Ab c"], ["~key", "+"], ["", "empty-name"], ["novalue", ""]]
+
+
 def test_urlencoded_too_many_parts_is_400(server):
     r = post_form(server, b"&".join(b"k%d=v" % i for i in range(1001)),
                   {"Content-Type": "application/x-www-form-urlencoded"})

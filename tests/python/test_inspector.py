@@ -427,3 +427,97 @@ def test_detail_capture_records_headers_and_bodies_of_every_request(inspected: I
     assert inspected.settled(4)["requests"][-1]["detail"] is None
     for body in ("nope", {"on": "yes"}, {}):
         assert inspected.call("POST", "/inspect/v1/capture", body).status == 400
+
+
+# -- secrets are redacted -------------------------------------------------------------------------
+
+REDACT_APP = '''
+from cello import App, Response
+
+app = App()
+
+@app.get("/")
+def home(request):
+    return Response("ok", headers=[("Set-Cookie", "sid=s3cr3t-cookie"), ("X-Session-Token", "s3cr3t-tok"),
+                                   ("X-From-Run", "s3cr3t-run"), ("X-Plain", "visible-value")])
+
+@app.post("/boom")
+def boom(request):
+    raise ValueError("boom")
+
+if __name__ == "__main__":
+    app.run(inspect_redact=["X-From-Run"])
+'''
+
+# Secret by the built-in rule or by an added name; sent with an innocent X-Innocent that must
+# come through untouched.
+SECRET_HEADERS = {
+    "X-Api-Key": "s3cr3t-apikey", "X-Auth-Token": "s3cr3t-auth", "My-Secret": "s3cr3t-mine",
+    "Authorization": "Basic s3cr3t-basic", "Cookie": "sid=s3cr3t-cookie",
+    "X-From-Run": "s3cr3t-run", "X-From-Flag": "s3cr3t-flag", "X-From-Env": "s3cr3t-env",
+}
+
+
+def redacted(length: int) -> str:
+    return f"<redacted, {length} bytes>"
+
+
+def test_secret_headers_and_query_parameters_are_redacted(tmp_path: Path) -> None:
+    """Built-in names, run(inspect_redact=...), --inspect-redact and CELLO_INSPECT_REDACT all add up;
+    error records and detail capture (request and response headers, the query) are redacted
+    alike, and nothing secret appears anywhere in the snapshot."""
+    app_file = tmp_path / "redact_app.py"
+    app_file.write_text(REDACT_APP)
+    server = support.start_server(str(app_file), "--inspect=127.0.0.1:0", "--no-logs",
+                                  "--inspect-redact", "X-From-Flag", via="python",
+                                  env={"CELLO_INSPECT_TOKEN": TOKEN, "CELLO_INSPECT_REDACT": " x-from-env , "})
+    try:
+        m = INSPECTOR_LINE.search(server.stderr)
+        assert m, server.stderr
+        ins = Inspected(server, m.group(1), int(m.group(2)), m.group(3))
+        headers = {**SECRET_HEADERS, "X-Innocent": "harmless-value"}
+        assert server.post("/boom?access_token=s3cr3t-query&page=2", body="b", headers=headers).status == 500
+        assert ins.call("POST", "/inspect/v1/capture", {"on": True}).status == 200
+        reply = server.get("/?api_key=s3cr3t-q2&page=3", headers=headers)
+        assert reply.status == 200 and reply.headers["X-Plain"] == "visible-value"  # the client gets all
+
+        snap = ins.settled(2)
+        err = snap["errors"][0]
+        got = dict(err["headers"])
+        for name, value in SECRET_HEADERS.items():
+            assert got[name] == redacted(len(value)), (name, got)
+        assert got["X-Innocent"] == "harmless-value"
+        assert err["path"] == f"/boom?access_token={redacted(12)}&page=2"
+
+        detail = snap["requests"][-1]["detail"]
+        got = dict(detail["headers"])
+        for name, value in SECRET_HEADERS.items():
+            assert got[name] == redacted(len(value)), (name, got)
+        assert got["X-Innocent"] == "harmless-value"
+        assert detail["query"] == f"api_key={redacted(9)}&page=3"
+        response = dict(detail["response_headers"])
+        assert response["Set-Cookie"] == redacted(len("sid=s3cr3t-cookie"))
+        assert response["X-Session-Token"] == redacted(len("s3cr3t-tok"))
+        assert response["X-From-Run"] == redacted(len("s3cr3t-run"))
+        assert response["X-Plain"] == "visible-value"
+
+        raw = ins.call("GET", "/inspect/v1/snapshot").body
+        assert b"s3cr3t" not in raw, raw[raw.find(b"s3cr3t") - 200:][:400]
+        assert b"harmless-value" in raw and b"visible-value" in raw
+    finally:
+        assert server.stop() == 0, server.stderr
+
+
+def test_without_added_names_only_the_built_in_rule_applies(inspected: Inspected) -> None:
+    s = inspected.server
+    assert inspected.call("POST", "/inspect/v1/capture", {"on": True}).status == 200
+    s.get("/", headers={"X-From-Flag": "shown", "X-Api-Key": "hidden"})
+    got = dict(inspected.settled(1)["requests"][-1]["detail"]["headers"])
+    assert got["X-From-Flag"] == "shown" and got["X-Api-Key"] == redacted(6)
+
+
+def test_bad_inspect_redact_name_is_a_clear_error(app_file: Path) -> None:
+    result = support.run_cli("run", str(app_file), "--port", "0", "--inspect=127.0.0.1:0",
+                             "--inspect-redact", "X-Good,Bad Name")
+    assert result.returncode == 2, result.stderr
+    assert "'bad name' is not a header name" in result.stderr, result.stderr

@@ -198,3 +198,58 @@ def test_request_json_top_level_scalars(client, scalar):
             assert r.text == "text"  # a str return is text/plain
         else:
             assert r.json() == json.loads(scalar)
+
+
+# ---- request.json() with hostile input, as exact bytes on a raw socket -------------------------
+
+def post_json_raw(client, body: bytes) -> support.Reply:
+    with support.RawConnection(client.port, timeout=30) as conn:
+        conn.send(b"POST /json/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return conn.read_response()
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000,                                            # unterminated
+    b"[" * 100_000 + b"]" * 100_000,                           # well-formed, too deep for simdjson
+    b"[100000000000000000000000000000, " + b"[" * 100_000 + b"]" * 100_001,  # too deep for the fallback
+    b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+])
+def test_request_json_deep_nesting_is_400_not_a_crash(client, body):
+    data = support.assert_error_shape(post_json_raw(client, body), 400)
+    assert data["detail"].startswith("invalid JSON"), data
+    assert client.get("/json/nested").status_code == 200
+
+
+def test_request_json_nesting_within_the_limit(client):
+    # 250: the echo must also pass the writer's limit (256) on its way back.
+    r = post_json_raw(client, b"[" * 250 + b"]" * 250)
+    assert r.status == 200, r
+    depth, data = 0, r.json()
+    while isinstance(data, list) and data:
+        data, depth = data[0], depth + 1
+    assert depth == 249
+
+
+def test_request_json_integers_of_any_size_up_to_pythons_digit_limit(client):
+    """Integers beyond 64 bits are exact Python ints, up to sys.get_int_max_str_digits() digits
+    (4300 by default): int() of n digits costs O(n^2), so that is Python's guard and ours."""
+    limit = sys.get_int_max_str_digits()
+    assert limit == 4300, "the test assumes Python's default digit limit"
+    at_limit = int("7" * limit)
+    r = post_json_raw(client, b'{"n": -%s}' % (b"7" * limit))
+    assert r.status == 200 and r.json() == {"n": -at_limit}, r
+    data = support.assert_error_shape(post_json_raw(client, b"[" + b"1" * 5000 + b"]"), 400)
+    assert data["detail"] == "invalid JSON: an integer of 5000 digits is longer than allowed (4300 digits)", data
+
+
+def test_request_json_5000_digit_integer_parses_when_the_app_allows_it(client):
+    """The limit is the interpreter's: an app that wants longer integers raises it."""
+    digits = b"1234567890" * 500
+    sys.set_int_max_str_digits(10_000)
+    try:
+        r = post_json_raw(client, b"[" + digits + b", -" + digits + b"]")
+        assert r.status == 200, r
+        assert r.json() == [int(digits), -int(digits)]
+    finally:
+        sys.set_int_max_str_digits(4300)

@@ -141,3 +141,27 @@ def test_head_of_405_has_no_body(client):
         conn.send(support.http_get("/users/me"))
         nxt = conn.read_response()
         assert nxt.status == 200 and nxt.json() == {"route": "me"}, nxt
+
+
+@pytest.mark.parametrize("segment, post", [
+    ("0", 0),
+    ("9223372036854775807", 2 ** 63 - 1),  # the largest {x:int}
+    ("0" * 3000 + "42", 42),               # leading zeros: the value is what counts
+])
+def test_int_param_range(client, segment, post):
+    with support.RawConnection(client.port) as conn:
+        conn.send(f"GET /users/me/posts/{segment} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        r = conn.read_response()
+    assert r.status == 200, r
+    assert r.json() == {"route": "user_post", "params": {"id": "me", "post": post}}
+
+
+@pytest.mark.parametrize("segment", ["9223372036854775808", "1" * 30, "9" * 5000, "-1", "+1", "1e3"])
+def test_int_param_out_of_range_is_404(client, segment):
+    """Beyond 2^63 - 1 a value does not match {x:int}, as a non-digit would not: 404, not a 500
+    from converting thousands of digits."""
+    with support.RawConnection(client.port) as conn:
+        conn.send(f"GET /users/me/posts/{segment} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        support.assert_error_shape(conn.read_response(), 404)
+        conn.send(b"GET /users/me/posts/7 HTTP/1.1\r\nHost: x\r\n\r\n")  # the connection serves on
+        assert conn.read_response().json()["params"] == {"id": "me", "post": 7}

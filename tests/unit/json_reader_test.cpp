@@ -91,6 +91,43 @@ TEST(JsonReader, BigIntFallbackStillRejectsNonJson) {
     read_error("{\"a\": 100000000000000000000000000000, \"b\": -Infinity}");
 }
 
+TEST(JsonReader, NumbersBeyondADoubleAreAnError) {
+    // simdjson refuses them; the Python fallback would have made them inf (which the writer refuses).
+    for (std::string_view text : {"1e400", "[1e400]", "[-1e400]", "1e309", "{\"a\": -1.5e999}",
+                                  "[100000000000000000000000000000, 1e400]"}) {
+        const std::string error = read_error(text);
+        EXPECT_NE(error.find("out of range"), std::string::npos) << text << " -> " << error;
+    }
+    expect_reads_as("[1e-400, 1.7976931348623157e308]", "[0.0, 1.7976931348623157e308]");  // underflow is 0.0
+}
+
+TEST(JsonReader, LongIntegersUpToPythonsDigitLimit) {
+    // Python's own guard against O(n^2) int(): sys.get_int_max_str_digits() (4300 by default).
+    const std::string at_limit(4300, '7'), beyond(5000, '7');
+    expect_reads_as("[" + at_limit + "]", "[int('" + at_limit + "')]");
+    expect_reads_as("-" + at_limit, "-int('" + at_limit + "')");
+    const std::string error = read_error("{\"n\": " + beyond + "}");
+    EXPECT_NE(error.find("5000 digits"), std::string::npos) << error;
+    EXPECT_NE(error.find("4300"), std::string::npos) << error;
+}
+
+TEST(JsonReader, UnpairedSurrogateEscapesAreAnErrorAlsoInTheFallback) {
+    read_error(R"(["\ud800"])");
+    read_error(R"([100000000000000000000000000000, "\ud800"])");  // json.loads alone would accept it
+    read_error(R"({"\udc00": 100000000000000000000000000000})");
+    expect_reads_as(R"([100000000000000000000000000000, "\ud83d\ude00"])", "[10**29, '\\U0001F600']");
+}
+
+TEST(JsonReader, DeepNestingIsAnErrorNotACrash) {
+    const std::size_t depth = 100000;
+    const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+    read_error(deep);
+    read_error(std::string(depth, '['));
+    read_error("[100000000000000000000000000000, " + deep + "]");  // the fallback's recursion limit
+    read_error(std::string(depth, '{'));
+    expect_reads_as(std::string(500, '[') + std::string(500, ']'), "__import__('json').loads('[' * 500 + ']' * 500)");
+}
+
 TEST(JsonReader, InvalidUtf8IsAnError) {
     read_error("\"\xFF\"");
     read_error("[\"ok\", \"\xC3\"]");

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 using namespace cello::engine;
 
@@ -61,6 +63,35 @@ TEST(Router, IntParamsAcceptDigitsOnly) {
     EXPECT_EQ(find(r, Method::Get, "/items/-1").outcome, Router::Outcome::NotFound);
     EXPECT_EQ(find(r, Method::Get, "/items/").outcome, Router::Outcome::NotFound);
     EXPECT_EQ(find(r, Method::Get, "/items/5").match.params[0].type, ParamType::Int);
+}
+
+TEST(Router, IntParamsAreSigned64BitValues) {
+    std::int64_t v = -1;
+    EXPECT_TRUE(parse_int_param("0", v));
+    EXPECT_EQ(v, 0);
+    EXPECT_TRUE(parse_int_param("9223372036854775807", v));
+    EXPECT_EQ(v, INT64_MAX);
+    EXPECT_TRUE(parse_int_param("007", v));
+    EXPECT_EQ(v, 7);
+    EXPECT_TRUE(parse_int_param(std::string(5000, '0') + "42", v));  // many digits, small value
+    EXPECT_EQ(v, 42);
+    for (std::string_view bad : {"", "-1", "+1", " 1", "1 ", "1a", "0x10", "9223372036854775808",
+                                 "18446744073709551616", "99999999999999999999999999999"})
+        EXPECT_FALSE(parse_int_param(bad, v)) << bad;
+    EXPECT_FALSE(parse_int_param(std::string(5000, '7'), v));
+}
+
+TEST(Router, IntParamsBeyondTheRangeDoNotMatch) {
+    Router r;
+    r.add(Method::Get, "/items/{id:int}", 1);
+    EXPECT_EQ(find(r, Method::Get, "/items/9223372036854775807").outcome, Router::Outcome::Found);
+    EXPECT_EQ(find(r, Method::Get, "/items/9223372036854775808").outcome, Router::Outcome::NotFound);
+    EXPECT_EQ(find(r, Method::Get, "/items/" + std::string(5000, '9')).outcome, Router::Outcome::NotFound);
+    // Not matching the int route means the next candidate gets it, as for any other value.
+    r.add(Method::Get, "/items/{*rest}", 2);
+    const auto f = find(r, Method::Get, "/items/" + std::string(30, '9'));
+    EXPECT_EQ(f.outcome, Router::Outcome::Found);
+    EXPECT_EQ(f.id, 2u);
 }
 
 TEST(Router, CatchAllSpellingsAndEmptyRemainder) {
@@ -153,8 +184,9 @@ void* operator new(std::size_t size) {
     if (void* p = std::malloc(size ? size : 1)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Not inlined: GCC would then see free() of operator new's pointer and warn (-Wmismatched-new-delete).
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 TEST(Router, LookupAllocatesNothing) {
     Router r;

@@ -134,12 +134,14 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
 
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
-            inspect: bool | str | None = None,
+            inspect: bool | str | None = None, inspect_redact: str | list[str] | None = None,
             *, argv: list[str] | None = None, **server_options: Any) -> None:
         """Serves the app until Ctrl-C or SIGTERM.
 
         Command-line flags (``--port 9000``...) win over these arguments, which win over defaults.
         `inspect`: True (or "HOST:PORT") serves the inspector API (docs/inspector.md).
+        `inspect_redact`: header names (a list, or "a,b") the inspector redacts on top of its
+        built-in rule; added to ``--inspect-redact`` and ``CELLO_INSPECT_REDACT``.
         `server_options`: max_body_size, max_header_size, header_timeout, keepalive_timeout,
         drain_timeout (bytes and seconds).
         """
@@ -148,7 +150,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         if unknown:
             print(f"cello: ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
         given = dict(host=host, port=port, workers=workers, env=env, logs=logs, reload=reload or None,
-                     cluster=cluster, server_options=server_options, inspect=inspect)
+                     cluster=cluster, server_options=server_options, inspect=inspect,
+                     inspect_redact=inspect_redact)
         try:
             config = resolve(given, vars(flags))
         except ValueError as e:
@@ -172,7 +175,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
                          "use `cello run app.py --reload` or app.run() from a script")
     if config.processes > 1:
         raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
-    inspector = _cello.Inspector(config.workers) if config.inspect else None
+    inspector = _cello.Inspector(config.workers, list(config.inspect_redact)) if config.inspect else None
     server = app.build_server(config, inspector)
     # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
     # still stops cleanly.

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from typing import Any
 
 ENVIRONMENTS = ("development", "production")
 DEFAULT_INSPECT = "127.0.0.1:9400"
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: what a header name is made of
 
 
 def parse_inspect(value: str | bool | None) -> tuple[str, int] | None:
@@ -24,13 +26,38 @@ def parse_inspect(value: str | bool | None) -> tuple[str, int] | None:
     return host, int(port)
 
 
+def parse_redact(*sources: Any) -> tuple[str, ...]:
+    """Extra header names the inspector redacts (docs/inspector.md), from every source given: each
+    is None, "name1,name2" or an iterable of such strings. The sources are merged rather than one
+    overriding another: a name only ever hides more, so no setting can un-redact what another
+    asked for. Names are lowercased, deduplicated in order; one that is not an HTTP token raises
+    ValueError."""
+    names: list[str] = []
+    for source in sources:
+        if source is None:
+            continue
+        items = [source] if isinstance(source, str) else list(source)
+        for item in items:
+            if not isinstance(item, str):
+                raise ValueError(f"inspect_redact expects header names, not {item!r}")
+            for name in item.split(","):
+                name = name.strip().lower()
+                if not name:
+                    continue
+                if not _TOKEN.fullmatch(name):
+                    raise ValueError(f"inspect_redact: {name!r} is not a header name")
+                if name not in names:
+                    names.append(name)
+    return tuple(names)
+
+
 class RunConfig:
     """The resolved settings of one server run."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, env: str = "development",
                  logs: bool = True, reload: bool = False, processes: int = 1,
                  server_options: dict[str, Any] | None = None, logs_explicit: bool = False,
-                 inspect: tuple[str, int] | None = None) -> None:
+                 inspect: tuple[str, int] | None = None, inspect_redact: tuple[str, ...] = ()) -> None:
         self.host = host
         self.port = port
         self.workers = workers
@@ -41,6 +68,7 @@ class RunConfig:
         self.processes = processes
         self.server_options: dict[str, Any] = dict(server_options or {})
         self.inspect = inspect  # (host, port) of the inspector API, or None
+        self.inspect_redact = inspect_redact  # extra header names the inspector redacts
 
     @property
     def debug(self) -> bool:
@@ -65,6 +93,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inspect", nargs="?", const=True, default=s, metavar="HOST:PORT",
                         help=f"serve the inspector API (JSON + server-sent events, token-protected) "
                              f"on {DEFAULT_INSPECT} or HOST:PORT")
+    parser.add_argument("--inspect-redact", action="append", default=s, metavar="NAME[,NAME...]",
+                        help="also redact these headers (and query parameters) in what the inspector "
+                             "shows; adds to run(inspect_redact=...) and CELLO_INSPECT_REDACT")
     parser.add_argument("--processes", type=int, default=s, metavar="N",
                         help="cluster mode with N processes (not available yet in this version)")
 
@@ -108,4 +139,6 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         server_options=dict(merged.get("server_options", {})),
         logs_explicit="logs" in merged,
         inspect=parse_inspect(merged.get("inspect")),
+        inspect_redact=parse_redact(os.environ.get("CELLO_INSPECT_REDACT"), given.get("inspect_redact"),
+                                    flags.get("inspect_redact")),
     )

@@ -15,8 +15,8 @@ time of the app, before serving). See docs/files-and-forms.md.
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
 
+from ._cello import parse_urlencoded
 from .datastructures import MultiDict
 from .errors import HTTPError
 from .multipart import FormValue, boundary_of, parse_multipart
@@ -75,10 +75,11 @@ class FormData(MultiDict[FormValue]):
 def _parse_urlencoded(body: bytes, current: FormLimits) -> FormData:
     if body and body.count(b"&") >= current.max_parts:
         raise HTTPError(400, f"too many form parts (the limit is {current.max_parts})")
+    # The engine's parser, as for request.query: urllib's parse_qsl would keep "%zz" as literal text.
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPError(400, "form body is not valid UTF-8 / percent-encoding") from None
+        pairs = parse_urlencoded(body)
+    except ValueError:
+        raise HTTPError(400, "form body has bad percent-encoding (%zz, a lone %) or invalid UTF-8") from None
     limit = current.max_field_size
     for name, value in pairs:
         # A str of n characters is n to 4n bytes in UTF-8: encode only when it could matter.

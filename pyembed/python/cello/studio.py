@@ -37,7 +37,7 @@ class Session:
             self.app = load_app(self.target)
         except AppLoadError as e:
             raise RuntimeError(str(e)) from None
-        self.inspector = _cello.Inspector(self.config.workers)
+        self.inspector = _cello.Inspector(self.config.workers, list(self.config.inspect_redact))
         self.inspector.set_capture(True)  # the Requests page shows every request's headers and body
         self.server = self.app.build_server(self.config, self.inspector)
         self.app._run_event("startup")
