@@ -141,7 +141,7 @@ struct EventTicker {
         std::function<void()> ready;  // the connection's wake-up, set while it waits
     };
 
-    explicit EventTicker(std::chrono::milliseconds interval) : interval(interval) {
+    explicit EventTicker(std::chrono::milliseconds every) : interval(every) {
         thread = std::thread([this] { run(); });
     }
     ~EventTicker() { stop(); }

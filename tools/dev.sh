@@ -40,7 +40,7 @@ case "${1:-}" in
         ;;
     test)
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
-        build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON
+        build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_WERROR=ON
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
         ;;
     bench)

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 
 namespace cello::inspector::loadgen {
@@ -11,9 +12,13 @@ using nlohmann::json;
 
 namespace {
 
-std::string printf_string(const char* fmt, double a) {
+// C varargs so that the compiler checks every format against its arguments (-Wformat=2).
+[[gnu::format(printf, 1, 2)]] std::string printf_string(const char* fmt, ...) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, fmt, a);
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, args);
+    va_end(args);
     return buf;
 }
 

@@ -297,6 +297,7 @@ def test_failed_reload_keeps_serving_the_old_code(tmp_path, start_server, breaka
     assert wait_until(lambda: server.get("/version").json() == fixed), server.stderr
     conn.send(support.http_get("/version"))
     assert conn.read_response().json() == fixed
+    wait_reloads(server, 1)  # the new code can answer before the "reloaded" line reaches us
     assert reload_count(server) == 1
     assert server.stderr.count(FAILED) == 1
     conn.close()
