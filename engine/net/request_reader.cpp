@@ -30,6 +30,7 @@ struct RequestStorage {
     std::string body;
     unsigned version = 11;
     bool expect_continue = false;
+    bool header_complete = false;  // fields from here on are trailers
     // Framing facts gathered field by field, judged once the header section is complete.
     unsigned host_fields = 0;
     std::uint32_t host_off = 0, host_len = 0;
@@ -46,6 +47,7 @@ struct RequestStorage {
         body.clear();
         version = 11;
         expect_continue = false;
+        header_complete = false;
         host_fields = 0;
         te_fields = te_chunked = 0;
         te_last_chunked = false;
@@ -137,6 +139,9 @@ private:
     }
     void on_response_impl(int, bsv, int, error_code&) override {}
     void on_field_impl(http::field f, bsv name, bsv bvalue, error_code&) override {
+        // Trailer fields (after a chunked body) are not kept: appending them to the arena would
+        // move the storage the header views point into. No handler reads trailers.
+        if (s_.header_complete) return;
         const std::string_view value = sv(bvalue);
         const auto no = s_.keep(sv(name));
         const auto vo = s_.keep(value);
@@ -160,6 +165,7 @@ private:
         }
     }
     void on_header_impl(error_code& ec) override {
+        s_.header_complete = true;
         // The arena is complete now, so views into it stay valid for the rest of the request.
         for (const auto& f : s_.fields)
             s_.headers.push_back({s_.view(f.name_off, f.name_len), s_.view(f.value_off, f.value_len)});
@@ -206,7 +212,6 @@ struct RequestReader::Impl {
     std::optional<Parser> parser;
     RequestLimits limits;
     bool begun = false;          // a byte of the request line has been seen (empty lines skipped)
-    bool line_checked = false;   // a refused version was looked at
     std::size_t lf_checked = 0;  // unconsumed bytes already known to hold no bare LF
     int status = 0;
     std::string detail;
@@ -215,7 +220,7 @@ struct RequestReader::Impl {
         parser.emplace(storage);
         parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_bytes, UINT32_MAX)));
         parser->body_limit(limits.max_body_bytes);
-        parser->eager(true);
+        parser->eager(false);  // put() stops after the header section: see put()
     }
 
     RequestReader::State fail(int st, std::string why) {
@@ -241,7 +246,7 @@ void RequestReader::start(const RequestLimits& limits) {
     Impl& m = *impl_;
     m.storage.clear();
     m.limits = limits;
-    m.begun = m.line_checked = false;
+    m.begun = false;
     m.lf_checked = 0;
     m.status = 0;
     m.detail.clear();
@@ -263,16 +268,36 @@ RequestReader::State RequestReader::put(char* data, std::size_t size, std::size_
         size -= used;
     }
     const std::size_t skipped = used;
+    const bool had_header = m.parser->is_header_done();
     error_code ec;
     std::size_t n = m.parser->put(boost::asio::const_buffer(data, size), ec);
-    if (ec == http::error::bad_version && !m.line_checked) {
-        // Rare, so looked at only after Beast refused it: HTTP/1.2 and up is read as 1.1.
-        m.line_checked = true;
-        const void* lf = std::memchr(data, '\n', std::min(size, m.limits.max_header_bytes));
-        if (lf && downgrade_minor_version(data, static_cast<std::size_t>(static_cast<const char*>(lf) - data))) {
+    if (ec == http::error::bad_version) {
+        // Rare, so looked at only after Beast refused it: HTTP/1.2 and up is read as 1.1. Beast
+        // judges the version before the line's end has arrived: then wait for the whole line.
+        const std::size_t look = std::min(size, m.limits.max_header_bytes);
+        const void* lf = std::memchr(data, '\n', look);
+        const bool line_complete = lf != nullptr;
+        if (!line_complete && look < m.limits.max_header_bytes) {
             m.storage.clear();
-            m.new_parser();  // a failed parser cannot be resumed
+            m.new_parser();  // a failed parser cannot be resumed; this one starts the line again
+            used = skipped;
+            return State::NeedMore;
+        }
+        if (line_complete && downgrade_minor_version(data, static_cast<std::size_t>(static_cast<const char*>(lf) - data))) {
+            m.storage.clear();
+            m.new_parser();
             n = m.parser->put(boost::asio::const_buffer(data, size), ec);
+        }
+    }
+    if (!had_header && !ec && m.parser->is_header_done()) {
+        // Not eager until here, so `n` is exactly the header section: Beast holds the request line
+        // and the fields to the limit separately, the limit is for both together.
+        if (n > m.limits.max_header_bytes) return m.fail(431, "request header section larger than the limit");
+        if (!m.parser->is_done()) {
+            m.parser->eager(true);  // the body is consumed as it arrives
+            std::size_t more = 0;
+            if (n < size) more = m.parser->put(boost::asio::const_buffer(data + n, size - n), ec);
+            n += more;
         }
     }
     used = skipped + n;

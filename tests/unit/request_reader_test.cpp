@@ -150,6 +150,42 @@ TEST(RequestReader, ReadsHttp1MinorVersionsAsOneOne) {
     EXPECT_EQ(feed("GET / HTTP/2.0\r\nHost: x\r\n\r\n").error, 400);
 }
 
+// Findings of fuzz_request (tests/fuzz/known/), fixed.
+TEST(RequestReader, TrailerFieldsLeaveTheHeaderViewsIntact) {
+    RequestReader reader;
+    std::string in = "POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nX-Keep: value\r\n\r\n0\r\n";
+    for (int i = 0; i < 40; ++i) in += "X-Trailer-" + std::to_string(i) + ": " + std::string(40, 'a') + "\r\n";
+    in += "\r\n";
+    reader.start({8192, 1024});
+    std::size_t used = 0;
+    ASSERT_EQ(reader.put(in.data(), in.size(), used), State::Done);
+    ASSERT_EQ(reader.header_count(), 3u);  // the trailers are not among them
+    EXPECT_EQ(reader.headers()[2].name, "X-Keep");
+    EXPECT_EQ(reader.headers()[2].value, "value");
+}
+
+TEST(RequestReader, HeaderLimitHoldsForLineAndFieldsTogether) {
+    const std::string in = "GET /" + std::string(1500, 'a') + " HTTP/1.1\r\nHost: h\r\nX: " + std::string(1500, 'b') +
+                           "\r\n\r\n";
+    EXPECT_EQ(feed(in).error, 431);  // one read
+    EXPECT_EQ(feed(in, 100).error, 431);
+    EXPECT_EQ(feed(in, 0, {4096, 1024}).error, 0);
+}
+
+TEST(RequestReader, MinorVersionSplitInsideTheRequestLine) {
+    for (std::string first : {"GET / HTTP/1.2", "GET / HTTP/1.2\r"}) {
+        RequestReader reader;
+        reader.start({});
+        std::string buffer = first;
+        std::size_t used = 0;
+        ASSERT_EQ(reader.put(buffer.data(), buffer.size(), used), State::NeedMore) << reader.error_detail();
+        buffer.erase(0, used);
+        buffer += std::string(first.back() == '\r' ? "" : "\r") + "\nHost: h\r\n\r\n";
+        ASSERT_EQ(reader.put(buffer.data(), buffer.size(), used), State::Done) << reader.error_detail();
+        EXPECT_EQ(reader.version(), 11u);
+    }
+}
+
 TEST(RequestReader, SkipsEmptyLinesBeforeARequest) {
     const auto out = feed_every_way("\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_EQ(out.requests.size(), 2u);
