@@ -136,11 +136,10 @@ void ResponseCache::finish(const std::string& key, std::string_view pending_key,
             marker->tags = entry->tags;
             marker->path = entry->path;
             marker->stored = entry->stored;
-            marker->expires = entry->expires;
-            // The marker lives as long as its longest-lived variant.
-            if (auto old = slots_.find(key); old != slots_.end() && old->second.entry->vary_marker &&
-                                             old->second.entry->vary == entry->vary)
-                marker->expires = std::max(marker->expires, old->second.entry->expires);
+            // No expiry of its own: once its variants expire, a lookup still finds which one to
+            // replace (an expired marker would leave them behind, unreachable, until evicted).
+            // A marker goes with the LRU, an invalidation, or a response with other Vary.
+            marker->expires = std::chrono::steady_clock::time_point::max();
             insert_locked(key, std::move(marker));
         }
         if (stored) {

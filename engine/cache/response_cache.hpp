@@ -6,7 +6,8 @@
 // values of the headers it names (cache_key.hpp: vary_key). The primary key then holds a marker
 // naming those headers, so a lookup knows which secondary key to build (RFC 9111 4.1). Markers sit
 // in the LRU and carry the tags and path of their variants, so eviction and invalidation treat them
-// like entries; they are not counted as entries, stores, evictions or invalidations.
+// like entries; they do not expire, and are not counted as entries, stores, evictions or
+// invalidations.
 #pragma once
 
 #include "engine/config.hpp"
