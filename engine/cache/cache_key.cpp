@@ -25,10 +25,12 @@ std::string_view param_name(std::string_view part) noexcept { return part.substr
 
 }  // namespace
 
-void append_cache_host(std::string& key, const Request& req) {
-    const std::string_view host = req.header("host");
+void append_cache_host(std::string& key, std::string_view host) {
     append_length(key, host.size());
-    for (const char c : host) key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    const std::size_t at = key.size();
+    key.resize(at + host.size());
+    char* out = key.data() + at;
+    for (const char c : host) *out++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
 void append_cache_target(std::string& key, const Request& req) {
@@ -64,7 +66,7 @@ void append_cache_headers(std::string& key, const Request& req, const std::vecto
 }
 
 void append_cache_key(std::string& key, const Request& req, const std::vector<std::string>& vary) {
-    append_cache_host(key, req);
+    append_cache_host(key, req.header("host"));
     key += ' ';
     append_cache_target(key, req);
     append_cache_headers(key, req, vary);
@@ -78,15 +80,35 @@ std::string vary_key(const std::vector<std::string>& names, const Request& req) 
     return out;
 }
 
-bool carries_unkeyed_credentials(const Request& req, const CachePolicy& policy) noexcept {
+RequestFacts scan_request(const Request& req, const CachePolicy& policy) noexcept {
+    RequestFacts facts;
+    bool host_seen = false;
     for (std::size_t i = 0; i < req.header_count; ++i) {
         const Header& h = req.headers[i];
-        if (h.value.empty()) continue;  // an empty field carries no credential
-        // Length first: most headers are neither, and that costs one compare.
-        if (h.name.size() == 6 && !policy.keys_cookie && iequals(h.name, "cookie")) return true;
-        if (h.name.size() == 13 && !policy.keys_authorization && iequals(h.name, "authorization")) return true;
+        // Length first: most headers are none of these, and that costs one compare.
+        switch (h.name.size()) {
+            case 4:
+                if (!host_seen && iequals(h.name, "host")) {
+                    facts.host = h.value;
+                    host_seen = true;
+                }
+                break;
+            case 6:  // an empty field carries no credential
+                if (!policy.keys_cookie && !h.value.empty() && iequals(h.name, "cookie"))
+                    facts.unkeyed_credentials = true;
+                break;
+            case 13:
+                if (!policy.keys_authorization && !h.value.empty() && iequals(h.name, "authorization"))
+                    facts.unkeyed_credentials = true;
+                break;
+            default: break;
+        }
     }
-    return false;
+    return facts;
+}
+
+bool carries_unkeyed_credentials(const Request& req, const CachePolicy& policy) noexcept {
+    return scan_request(req, policy).unkeyed_credentials;
 }
 
 }  // namespace cello::engine

@@ -16,8 +16,15 @@ namespace cello::engine {
 
 struct CachePolicy;
 
+// What the key and the credentials rule need from the request's headers, read in one pass.
+struct RequestFacts {
+    std::string_view host;           // the first Host field; empty when absent
+    bool unkeyed_credentials = false;  // see carries_unkeyed_credentials()
+};
+RequestFacts scan_request(const Request& req, const CachePolicy& policy) noexcept;
+
 // Appends the Host header (lowercased; absent: empty).
-void append_cache_host(std::string& key, const Request& req);
+void append_cache_host(std::string& key, std::string_view host);
 
 // Appends the target: the path as received (not decoded, so "/a%3Fb" and "/a?b" differ) and the
 // query parameters ordered by name only. The sort is stable: "?a=1&b=2" and "?b=2&a=1" share an

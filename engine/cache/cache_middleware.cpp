@@ -42,9 +42,12 @@ bool CacheMiddleware::before(Exchange& ex) {
     if (ex.method != static_cast<std::uint8_t>(Method::Get) && ex.method != static_cast<std::uint8_t>(Method::Head))
         return false;
     const CachePolicy& policy = *ex.route->cache;
-    std::string& key = ex.cache_key;
+    const RequestFacts facts = scan_request(ex.req, policy);
+    // Built in this thread's buffer, which keeps its capacity: a hit allocates nothing. Only a
+    // miss copies it into the exchange (its after() may run later, after other requests).
+    thread_local std::string key;
     key = "GET ";  // HEAD is answered from the GET entry
-    append_cache_host(key, ex.req);
+    append_cache_host(key, facts.host);
     key += ' ';
     if (policy.custom_key) {
         key += ex.route->pattern;
@@ -63,8 +66,7 @@ bool CacheMiddleware::before(Exchange& ex) {
     append_cache_headers(key, ex.req, policy.vary);
     // One user's credentials the key does not separate: such a request may only read an entry
     // the application marked public, and its own response is never stored (RFC 9111 3.5).
-    const auto mode = carries_unkeyed_credentials(ex.req, policy) ? ResponseCache::Mode::Peek
-                                                                  : ResponseCache::Mode::Join;
+    const auto mode = facts.unkeyed_credentials ? ResponseCache::Mode::Peek : ResponseCache::Mode::Join;
     const auto now = std::chrono::steady_clock::now();
     auto found = cache_->lookup(key, ex.req, now, kFollowerWait, mode);
     if (found.entry) {
@@ -83,7 +85,10 @@ bool CacheMiddleware::before(Exchange& ex) {
     for (const auto& t : policy.tag_counters) t->misses.fetch_add(1, std::memory_order_relaxed);
     ex.cache = CacheOutcome::Miss;
     ex.cache_leader = found.role == ResponseCache::Role::Leader;
-    if (ex.cache_leader) ex.cache_variant_key = std::move(found.variant_key);
+    if (ex.cache_leader) {
+        ex.cache_key = key;
+        ex.cache_variant_key = std::move(found.variant_key);
+    }
     return false;
 }
 

@@ -43,8 +43,8 @@ std::shared_ptr<CacheCounters> ResponseCache::tag_counters(const std::string& ta
 }
 
 std::size_t ResponseCache::size_of(const CachedResponse& e, std::size_t key_size) {
-    std::size_t n = sizeof(CachedResponse) + key_size + e.body.size() + e.content_type.size() + e.path.size() +
-                    e.vary_key.size();
+    std::size_t n = sizeof(CachedResponse) + key_size + e.key.size() + e.body.size() + e.content_type.size() +
+                    e.path.size() + e.vary_key.size();
     for (const auto& [k, v] : e.headers) n += k.size() + v.size() + 64;
     for (const auto& t : e.tags) n += t.size() + 32;
     for (const auto& v : e.vary) n += v.size() + 32;
@@ -126,10 +126,9 @@ void ResponseCache::finish(const std::string& key, std::string_view pending_key,
         pending_.erase(p);
     }
     if (entry) {
-        bool stored = false;
-        if (entry->vary.empty()) {
-            stored = insert_locked(key, entry);
-        } else if ((stored = insert_locked(key + entry->vary_key, entry))) {
+        entry->key = entry->vary.empty() ? key : key + entry->vary_key;
+        bool stored = insert_locked(entry->key, entry);
+        if (stored && !entry->vary.empty()) {
             auto marker = std::make_shared<CachedResponse>();
             marker->vary_marker = true;
             marker->vary = entry->vary;
@@ -226,10 +225,9 @@ void ResponseCache::clear() {
     markers_ = 0;
 }
 
-void ResponseCache::add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n) {
+void ResponseCache::add_bytes(const CachedResponse* entry, std::size_t n) {
     std::lock_guard lock(mutex_);
-    auto it = slots_.find(key);
-    if (it != slots_.end() && it->second.entry->vary_marker) it = slots_.find(std::string(key) + entry->vary_key);
+    const auto it = slots_.find(entry->key);
     if (it == slots_.end() || it->second.entry.get() != entry) return;  // already gone or replaced
     it->second.size += n;  // so eviction and invalidation give these bytes back
     bytes_ += n;

@@ -49,6 +49,8 @@ struct CachedResponse {
     bool shared = false;
     // A Vary marker (see above): no response, only `vary`, `tags`, `path` and `expires`.
     bool vary_marker = false;
+    // The key it is stored under (set by finish()), so add_bytes() needs no key from the caller.
+    std::string key;
 
     // The gzip variant, made once by the compression middleware on first need.
     std::string gzip_body() const;
@@ -97,9 +99,9 @@ public:
     std::size_t invalidate_tags(const std::vector<std::string>& tags);
     std::size_t invalidate_path(std::string_view path);
     void clear();
-    // A variant of `n` bytes was added to `entry` (stored under the primary key `key`): counted
-    // against max_bytes for as long as that entry stays in the cache.
-    void add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n);
+    // A variant of `n` bytes was added to `entry`: counted against max_bytes for as long as that
+    // entry stays in the cache.
+    void add_bytes(const CachedResponse* entry, std::size_t n);
 
     std::size_t bytes() const;
     std::size_t entries() const;  // stored responses (Vary markers are not counted)

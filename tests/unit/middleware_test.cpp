@@ -293,7 +293,6 @@ TEST(Compression, CachedEntryIsCompressedOnce) {
         Fixture f(H{{"Accept-Encoding", "gzip"}});
         f.table.set_cache(cache);
         f.ex.cache_entry = entry;
-        f.ex.cache_key = "GET /k";
         f.res.content_type = "text/plain";
         f.res.body = body;
         mw->after(f.ex);
