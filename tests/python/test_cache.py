@@ -376,6 +376,27 @@ def test_bypasses_are_counted_as_bypasses(start_server):
     assert (route["hits"], route["misses"], route["stores"]) == (1, 1, 1)
 
 
+def test_async_misses_store_under_their_own_key(start_server):
+    """An async handler's response is stored when it arrives, after the same engine thread has
+    looked up other keys meanwhile: each must land under its own request's key."""
+    s = start_server("cache_app.py", "--no-logs", "--workers", "1")
+    replies: dict[str, support.Reply] = {}
+
+    def fetch(n: str) -> None:
+        replies[n] = s.get(f"/async/{n}")
+
+    threads = [threading.Thread(target=fetch, args=(str(n),)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(replies[str(n)].json()["n"] == str(n) for n in range(4))
+    for n in range(4):
+        again = s.get(f"/async/{n}")
+        assert again.headers["X-Cache"] == "HIT" and again.json()["n"] == str(n)
+    assert calls(s)["async"] == 4
+
+
 @pytest.mark.parametrize("vary, error", [("Authorization", TypeError), (["Bad Header"], ValueError),
                                          (["*"], ValueError), ([""], ValueError), ([7], ValueError)])
 def test_bad_vary_is_refused(vary, error):

@@ -1,4 +1,5 @@
 """@cache under test: handlers count their calls so tests can tell a hit from a miss."""
+import asyncio
 import sys
 import threading
 import time
@@ -148,6 +149,14 @@ def host(request):
 @cache(ttl=60)
 def query(request):
     return {"a": request.query.getlist("a"), "call": count("query")}
+
+
+@app.get("/async/{n}")
+@cache(ttl=60)
+async def async_item(request):
+    """Answers after other requests on the same engine thread have been looked up meanwhile."""
+    await asyncio.sleep(0.3)
+    return {"n": request.params["n"], "call": count("async")}
 
 
 @app.get("/big/{n:int}")
