@@ -36,7 +36,8 @@ struct Exchange {
     CacheOutcome cache = CacheOutcome::None;
     std::string request_id;          // set by the request-id middleware
     // Response cache state, set by the cache middleware for @cache routes.
-    std::string cache_key;
+    std::string cache_key;           // a leader's primary key
+    std::string cache_variant_key;   // a leader's key when its lookup went through a Vary marker
     bool cache_leader = false;       // this request computes the entry others may be waiting for
     std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
     std::size_t middleware_ran = 0;  // how many before() ran: their after() is still owed

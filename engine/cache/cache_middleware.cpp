@@ -1,7 +1,9 @@
 #include "engine/cache/cache_middleware.hpp"
 
+#include "engine/cache/cache_key.hpp"
+#include "engine/cache/cache_policy.hpp"
+#include "engine/cache/response_storability.hpp"
 #include "engine/route_table.hpp"
-#include "engine/status.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,9 +13,6 @@ namespace cello::engine {
 namespace {
 
 constexpr std::chrono::milliseconds kFollowerWait{30'000};
-
-// 206 is a part of the representation (Response.file with a Range): never the answer for everyone.
-bool cacheable_status(int status) { return status >= 200 && status < 300 && status != 206; }
 
 void add_header_number(Response& res, const char* name, long long value) {
     char digits[24];
@@ -31,52 +30,45 @@ void serve(Exchange& ex, const CachedResponse& e, std::chrono::steady_clock::tim
     add_header_number(res, "Age", std::chrono::duration_cast<std::chrono::seconds>(now - e.stored).count());
 }
 
-}  // namespace
-
-void append_cache_key(std::string& key, const Request& req, const std::vector<std::string>& vary) {
-    key += req.path;
-    if (!req.query.empty()) {
-        // Sorted, so ?a=1&b=2 and ?b=2&a=1 share an entry. Parts stay percent-encoded.
-        std::vector<std::string_view> parts;
-        std::string_view rest = req.query;
-        while (!rest.empty()) {
-            const auto amp = rest.find('&');
-            if (const auto part = rest.substr(0, amp); !part.empty()) parts.push_back(part);
-            rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        }
-        std::sort(parts.begin(), parts.end());
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-            key += i ? '&' : '?';
-            key += parts[i];
-        }
-    }
-    for (const auto& name : vary) {
-        key += '\n';
-        key += name;
-        key += ':';
-        key += req.header(name);
-    }
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
+
+}  // namespace
 
 bool CacheMiddleware::before(Exchange& ex) {
     if (!ex.route || !ex.route->cache) return false;
     if (ex.method != static_cast<std::uint8_t>(Method::Get) && ex.method != static_cast<std::uint8_t>(Method::Head))
         return false;
     const CachePolicy& policy = *ex.route->cache;
-    std::string& key = ex.cache_key;
+    const RequestFacts facts = scan_request(ex.req, policy);
+    // Built in this thread's buffer, which keeps its capacity: a hit allocates nothing. Only a
+    // miss copies it into the exchange (its after() may run later, after other requests).
+    thread_local std::string key;
     key = "GET ";  // HEAD is answered from the GET entry
+    append_cache_host(key, facts.host);
+    key += ' ';
     if (policy.custom_key) {
         key += ex.route->pattern;
         key += '\n';
-        if (!policy.custom_key(ex.req, key)) {
+        std::string custom;
+        if (!policy.custom_key(ex.req, custom)) {
             ex.cache = CacheOutcome::Bypass;
             return false;
         }
+        key += std::to_string(custom.size());  // length-prefixed: no result can mimic the vary part
+        key += ':';
+        key += custom;
     } else {
-        append_cache_key(key, ex.req, policy.vary);
+        append_cache_target(key, ex.req);
     }
+    append_cache_headers(key, ex.req, policy.vary);
+    // One user's credentials the key does not separate: such a request may only read an entry
+    // the application marked public, and its own response is never stored (RFC 9111 3.5).
+    const auto mode = facts.unkeyed_credentials ? ResponseCache::Mode::Peek : ResponseCache::Mode::Join;
     const auto now = std::chrono::steady_clock::now();
-    auto found = cache_->lookup(key, now, kFollowerWait);
+    auto found = cache_->lookup(key, ex.req, now, kFollowerWait, mode);
     if (found.entry) {
         if (policy.counters) policy.counters->hits.fetch_add(1, std::memory_order_relaxed);
         for (const auto& t : policy.tag_counters) t->hits.fetch_add(1, std::memory_order_relaxed);
@@ -85,35 +77,49 @@ bool CacheMiddleware::before(Exchange& ex) {
         serve(ex, *ex.cache_entry, now);
         return true;
     }
+    if (found.role == ResponseCache::Role::Pass) {
+        ex.cache = CacheOutcome::Bypass;
+        return false;
+    }
     if (policy.counters) policy.counters->misses.fetch_add(1, std::memory_order_relaxed);
     for (const auto& t : policy.tag_counters) t->misses.fetch_add(1, std::memory_order_relaxed);
     ex.cache = CacheOutcome::Miss;
     ex.cache_leader = found.role == ResponseCache::Role::Leader;
+    if (ex.cache_leader) {
+        ex.cache_key = key;
+        ex.cache_variant_key = std::move(found.variant_key);
+    }
     return false;
 }
 
 void CacheMiddleware::after(Exchange& ex) {
     if (ex.cache != CacheOutcome::Miss) return;
     Response& res = ex.res;
-    const bool has_cookie = std::any_of(res.headers.begin(), res.headers.end(),
-                                        [](const auto& h) { return iequals(h.first, "set-cookie"); });
-    std::shared_ptr<CachedResponse> entry;
-    if (ex.cache_leader && cacheable_status(res.status) && !res.stream && !has_cookie) {
-        const CachePolicy& policy = *ex.route->cache;
-        entry = std::make_shared<CachedResponse>();
-        entry->status = res.status;
-        entry->content_type = res.content_type;
-        entry->headers = res.headers;
-        entry->body = res.body;
-        entry->path = std::string(ex.req.path);
-        entry->tags = policy.tags;
-        entry->stored = std::chrono::steady_clock::now();
-        entry->expires = entry->stored + policy.ttl;
-        entry->route_counters = policy.counters;
-        entry->tag_counters = policy.tag_counters;
-        ex.cache_entry = entry;
+    if (ex.cache_leader) {
+        std::shared_ptr<CachedResponse> entry;
+        if (Storability judged = judge_response(res, unix_now()); judged.storable) {
+            const CachePolicy& policy = *ex.route->cache;
+            entry = std::make_shared<CachedResponse>();
+            entry->status = res.status;
+            entry->content_type = res.content_type;
+            entry->headers = res.headers;
+            entry->body = res.body;
+            entry->path = std::string(ex.req.path);
+            entry->tags = policy.tags;
+            entry->stored = std::chrono::steady_clock::now();
+            // The route's ttl, or less when the response says it is fresh for less.
+            entry->expires = entry->stored + (judged.lifetime ? std::min<std::chrono::milliseconds>(
+                                                                    policy.ttl, *judged.lifetime)
+                                                              : policy.ttl);
+            entry->route_counters = policy.counters;
+            entry->tag_counters = policy.tag_counters;
+            if (!judged.vary.empty()) entry->vary_key = vary_key(judged.vary, ex.req);
+            entry->vary = std::move(judged.vary);
+            entry->shared = judged.shared;
+            ex.cache_entry = entry;
+        }
+        cache_->finish(ex.cache_key, ex.cache_variant_key, std::move(entry));
     }
-    if (ex.cache_leader) cache_->finish(ex.cache_key, std::move(entry));
     res.headers.emplace_back("X-Cache", "MISS");
 }
 

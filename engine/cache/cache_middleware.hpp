@@ -10,6 +10,9 @@ namespace cello::engine {
 
 inline constexpr int kCacheRank = 90;  // innermost: right around the handler
 
+// Which requests may use the cache and which responses are stored is in docs/caching.md: requests
+// with unkeyed credentials only read entries marked public (Bypass otherwise), and responses are
+// judged by response_storability.hpp.
 class CacheMiddleware final : public Middleware {
 public:
     explicit CacheMiddleware(std::shared_ptr<ResponseCache> cache) : cache_(std::move(cache)) {}
@@ -20,9 +23,5 @@ public:
 private:
     std::shared_ptr<ResponseCache> cache_;
 };
-
-// Appends the cache key of a request for `policy`-less defaults: method, path, sorted query and the
-// named request headers. Public for the unit tests.
-void append_cache_key(std::string& key, const Request& req, const std::vector<std::string>& vary);
 
 }  // namespace cello::engine

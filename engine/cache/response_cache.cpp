@@ -1,5 +1,7 @@
 #include "engine/cache/response_cache.hpp"
 
+#include "engine/cache/cache_key.hpp"
+
 #include <algorithm>
 
 namespace cello::engine {
@@ -41,48 +43,105 @@ std::shared_ptr<CacheCounters> ResponseCache::tag_counters(const std::string& ta
 }
 
 std::size_t ResponseCache::size_of(const CachedResponse& e, std::size_t key_size) {
-    std::size_t n = sizeof(CachedResponse) + key_size + e.body.size() + e.content_type.size() + e.path.size();
+    std::size_t n = sizeof(CachedResponse) + key_size + e.key.size() + e.body.size() + e.content_type.size() +
+                    e.path.size() + e.vary_key.size();
     for (const auto& [k, v] : e.headers) n += k.size() + v.size() + 64;
     for (const auto& t : e.tags) n += t.size() + 32;
+    for (const auto& v : e.vary) n += v.size() + 32;
     return n;
 }
 
-ResponseCache::Lookup ResponseCache::lookup(std::string_view key, std::chrono::steady_clock::time_point now,
-                                            std::chrono::milliseconds wait) {
+ResponseCache::Slots::iterator ResponseCache::find_fresh_locked(std::string_view key,
+                                                                 std::chrono::steady_clock::time_point now) {
+    auto it = slots_.find(key);
+    if (it == slots_.end() || it->second.entry->expires > now) return it;
+    erase_locked(it, false);  // expired
+    return slots_.end();
+}
+
+ResponseCache::Lookup ResponseCache::lookup(std::string_view key, const Request& req,
+                                            std::chrono::steady_clock::time_point now,
+                                            std::chrono::milliseconds wait, Mode mode) {
+    Lookup out;
     std::unique_lock lock(mutex_);
-    if (auto it = slots_.find(key); it != slots_.end()) {
-        if (it->second.entry->expires > now) {
-            lru_.splice(lru_.begin(), lru_, it->second.lru);
-            return {Role::Hit, it->second.entry};
-        }
-        erase_locked(it, false);  // expired
+    auto it = find_fresh_locked(key, now);
+    if (it != slots_.end() && it->second.entry->vary_marker) {
+        touch_locked(it);  // a marker stays as long as its variants are used
+        out.variant_key.assign(key);
+        out.variant_key += vary_key(it->second.entry->vary, req);
+        it = find_fresh_locked(out.variant_key, now);
     }
-    auto p = pending_.find(key);
+    if (it != slots_.end()) {
+        if (mode == Mode::Peek && !it->second.entry->shared) {
+            out.role = Role::Pass;
+            return out;
+        }
+        touch_locked(it);
+        out.role = Role::Hit;
+        out.entry = it->second.entry;
+        return out;
+    }
+    if (mode == Mode::Peek) {
+        out.role = Role::Pass;
+        return out;
+    }
+    const std::string_view pending_key = out.variant_key.empty() ? key : std::string_view(out.variant_key);
+    auto p = pending_.find(pending_key);
     if (p == pending_.end()) {
-        pending_.emplace(std::string(key), std::make_shared<Pending>());
-        return {Role::Leader, nullptr};
+        pending_.emplace(std::string(pending_key), std::make_shared<Pending>());
+        out.role = Role::Leader;
+        return out;
     }
     // Another request is computing this key: wait for its answer instead of calling the handler.
     std::shared_ptr<Pending> pending = p->second;
     pending->done.wait_for(lock, wait, [&] { return pending->finished; });
-    return {Role::Follower, pending->finished ? pending->entry : nullptr};
+    out.role = Role::Follower;
+    if (!pending->finished || !pending->entry) return out;
+    CacheEntryPtr entry = pending->entry;
+    lock.unlock();
+    // The leader's response may vary on a header this request has another value of (the leader
+    // found no marker, or the response's Vary changed): then it is not this request's answer.
+    if (entry->vary.empty() || vary_key(entry->vary, req) == entry->vary_key) out.entry = std::move(entry);
+    return out;
 }
 
-void ResponseCache::finish(const std::string& key, std::shared_ptr<CachedResponse> entry) {
+bool ResponseCache::insert_locked(const std::string& key, CacheEntryPtr entry) {
+    const std::size_t size = size_of(*entry, key.size());
+    if (size > max_bytes_) return false;
+    if (auto old = slots_.find(key); old != slots_.end()) erase_locked(old, false);
+    lru_.push_front(key);
+    markers_ += entry->vary_marker ? 1 : 0;
+    slots_.emplace(key, Slot{std::move(entry), size, lru_.begin()});
+    bytes_ += size;
+    return true;
+}
+
+void ResponseCache::finish(const std::string& key, std::string_view pending_key,
+                           std::shared_ptr<CachedResponse> entry) {
     std::lock_guard lock(mutex_);
-    auto p = pending_.find(key);
+    auto p = pending_.find(pending_key.empty() ? std::string_view(key) : pending_key);
     std::shared_ptr<Pending> pending;
     if (p != pending_.end()) {
         pending = p->second;
         pending_.erase(p);
     }
     if (entry) {
-        const std::size_t size = size_of(*entry, key.size());
-        if (size <= max_bytes_) {
-            if (auto old = slots_.find(key); old != slots_.end()) erase_locked(old, false);
-            lru_.push_front(key);
-            slots_.emplace(key, Slot{entry, size, lru_.begin()});
-            bytes_ += size;
+        entry->key = entry->vary.empty() ? key : key + entry->vary_key;
+        bool stored = insert_locked(entry->key, entry);
+        if (stored && !entry->vary.empty()) {
+            auto marker = std::make_shared<CachedResponse>();
+            marker->vary_marker = true;
+            marker->vary = entry->vary;
+            marker->tags = entry->tags;
+            marker->path = entry->path;
+            marker->stored = entry->stored;
+            // No expiry of its own: once its variants expire, a lookup still finds which one to
+            // replace (an expired marker would leave them behind, unreachable, until evicted).
+            // A marker goes with the LRU, an invalidation, or a response with other Vary.
+            marker->expires = std::chrono::steady_clock::time_point::max();
+            insert_locked(key, std::move(marker));
+        }
+        if (stored) {
             if (entry->route_counters) entry->route_counters->stores.fetch_add(1, std::memory_order_relaxed);
             for (const auto& t : entry->tag_counters) t->stores.fetch_add(1, std::memory_order_relaxed);
             evict_locked();
@@ -95,13 +154,13 @@ void ResponseCache::finish(const std::string& key, std::shared_ptr<CachedRespons
     }
 }
 
-void ResponseCache::erase_locked(std::unordered_map<std::string, Slot, Hash, std::equal_to<>>::iterator it,
-                                 bool evicted) {
-    if (evicted) {
-        const auto& e = *it->second.entry;
+void ResponseCache::erase_locked(Slots::iterator it, bool evicted) {
+    const auto& e = *it->second.entry;
+    if (evicted && !e.vary_marker) {
         if (e.route_counters) e.route_counters->evictions.fetch_add(1, std::memory_order_relaxed);
         for (const auto& t : e.tag_counters) t->evictions.fetch_add(1, std::memory_order_relaxed);
     }
+    markers_ -= e.vary_marker ? 1 : 0;
     bytes_ -= std::min(bytes_, it->second.size);
     lru_.erase(it->second.lru);
     slots_.erase(it);
@@ -120,17 +179,19 @@ std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags)
         for (std::size_t i = 0; i < e.tags.size(); ++i) {
             if (std::find(tags.begin(), tags.end(), e.tags[i]) == tags.end()) continue;
             match = true;
-            e.tag_counters[i]->invalidations.fetch_add(1, std::memory_order_relaxed);
+            if (!e.vary_marker) e.tag_counters[i]->invalidations.fetch_add(1, std::memory_order_relaxed);
         }
         if (!match) {
             ++it;
             continue;
         }
-        if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
+        if (!e.vary_marker) {
+            if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
+            ++removed;
+        }
         auto next = std::next(it);
         erase_locked(it, false);
         it = next;
-        ++removed;
     }
     return removed;
 }
@@ -144,12 +205,14 @@ std::size_t ResponseCache::invalidate_path(std::string_view path) {
             ++it;
             continue;
         }
-        if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
-        for (const auto& t : e.tag_counters) t->invalidations.fetch_add(1, std::memory_order_relaxed);
+        if (!e.vary_marker) {
+            if (e.route_counters) e.route_counters->invalidations.fetch_add(1, std::memory_order_relaxed);
+            for (const auto& t : e.tag_counters) t->invalidations.fetch_add(1, std::memory_order_relaxed);
+            ++removed;
+        }
         auto next = std::next(it);
         erase_locked(it, false);
         it = next;
-        ++removed;
     }
     return removed;
 }
@@ -159,11 +222,12 @@ void ResponseCache::clear() {
     slots_.clear();
     lru_.clear();
     bytes_ = 0;
+    markers_ = 0;
 }
 
-void ResponseCache::add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n) {
+void ResponseCache::add_bytes(const CachedResponse* entry, std::size_t n) {
     std::lock_guard lock(mutex_);
-    const auto it = slots_.find(key);
+    const auto it = slots_.find(entry->key);
     if (it == slots_.end() || it->second.entry.get() != entry) return;  // already gone or replaced
     it->second.size += n;  // so eviction and invalidation give these bytes back
     bytes_ += n;
@@ -177,7 +241,7 @@ std::size_t ResponseCache::bytes() const {
 
 std::size_t ResponseCache::entries() const {
     std::lock_guard lock(mutex_);
-    return slots_.size();
+    return slots_.size() - markers_;
 }
 
 void ResponseCache::set_max_bytes(std::size_t n) {

@@ -1,8 +1,17 @@
 // The native response cache behind @cache: bounded (LRU by bytes), TTL per entry, tags, request
-// coalescing, and counters per route and per tag. Shared by every engine thread; thread-safe.
+// coalescing, responses with Vary, and counters per route and per tag. Shared by every engine
+// thread; thread-safe.
+//
+// A response with Vary is stored under its primary key plus a secondary key made of the request's
+// values of the headers it names (cache_key.hpp: vary_key). The primary key then holds a marker
+// naming those headers, so a lookup knows which secondary key to build (RFC 9111 4.1). Markers sit
+// in the LRU and carry the tags and path of their variants, so eviction and invalidation treat them
+// like entries; they do not expire, and are not counted as entries, stores, evictions or
+// invalidations.
 #pragma once
 
 #include "engine/config.hpp"
+#include "engine/http_types.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -33,6 +42,15 @@ struct CachedResponse {
     std::chrono::steady_clock::time_point stored{}, expires{};
     std::shared_ptr<CacheCounters> route_counters;
     std::vector<std::shared_ptr<CacheCounters>> tag_counters;
+    // The response's Vary (lowercase, sorted) and the secondary key of the request it answered.
+    std::vector<std::string> vary;
+    std::string vary_key;
+    // Cache-Control: public: may answer a request that carries credentials the key ignores.
+    bool shared = false;
+    // A Vary marker (see above): no response, only `vary`, `tags`, `path` and `expires`.
+    bool vary_marker = false;
+    // The key it is stored under (set by finish()), so add_bytes() needs no key from the caller.
+    std::string key;
 
     // The gzip variant, made once by the compression middleware on first need.
     std::string gzip_body() const;
@@ -56,27 +74,37 @@ public:
     std::shared_ptr<CacheCounters> route_counters(const std::string& label);
     std::shared_ptr<CacheCounters> tag_counters(const std::string& tag);
 
-    enum class Role { Hit, Leader, Follower };
+    enum class Role { Hit, Leader, Follower, Pass };
+    // Join: miss handling with coalescing (Leader / Follower). Peek: a request carrying
+    // credentials: only an entry marked `shared` is a Hit, anything else is Pass (nothing pending,
+    // nothing will be stored).
+    enum class Mode { Join, Peek };
     struct Lookup {
         Role role = Role::Leader;
-        CacheEntryPtr entry;  // Hit (also a Follower whose leader stored a response)
+        CacheEntryPtr entry;  // Hit (also a Follower whose leader stored a response that fits)
+        // Set when the lookup went through a Vary marker: the primary key plus the request's
+        // secondary key. The Leader passes it to finish() (it is what followers wait on).
+        std::string variant_key;
     };
     // A fresh entry is a Hit. Otherwise the first caller becomes the Leader and must call finish();
-    // later callers for the same key wait (up to `wait`) for the leader and then get its entry, or
-    // none (Follower without entry: answer without the cache).
-    Lookup lookup(std::string_view key, std::chrono::steady_clock::time_point now, std::chrono::milliseconds wait);
-    // The leader's result: stores `entry` (may be null: nothing to store) and wakes the followers.
-    void finish(const std::string& key, std::shared_ptr<CachedResponse> entry);
+    // later callers for the same key wait (up to `wait`) for the leader and then get its entry when
+    // its Vary fits their request, or none (Follower without entry: answer without the cache).
+    Lookup lookup(std::string_view key, const Request& req, std::chrono::steady_clock::time_point now,
+                  std::chrono::milliseconds wait, Mode mode = Mode::Join);
+    // The leader's result: stores `entry` (may be null: nothing to store) under `key`, or for a
+    // response with Vary under `key` + entry->vary_key with a marker under `key`, and wakes the
+    // followers waiting on `pending_key` (the lookup's variant_key, or `key` when that was empty).
+    void finish(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry);
 
     std::size_t invalidate_tags(const std::vector<std::string>& tags);
     std::size_t invalidate_path(std::string_view path);
     void clear();
-    // A variant of `n` bytes was added to `entry` (stored under `key`): counted against max_bytes
-    // for as long as that entry stays in the cache.
-    void add_bytes(std::string_view key, const CachedResponse* entry, std::size_t n);
+    // A variant of `n` bytes was added to `entry`: counted against max_bytes for as long as that
+    // entry stays in the cache.
+    void add_bytes(const CachedResponse* entry, std::size_t n);
 
     std::size_t bytes() const;
-    std::size_t entries() const;
+    std::size_t entries() const;  // stored responses (Vary markers are not counted)
     std::size_t max_bytes() const noexcept { return max_bytes_; }
     void set_max_bytes(std::size_t n);
 
@@ -103,14 +131,22 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
 
+    using Slots = std::unordered_map<std::string, Slot, Hash, std::equal_to<>>;
+
     static std::size_t size_of(const CachedResponse& e, std::size_t key_size);
-    void erase_locked(std::unordered_map<std::string, Slot, Hash, std::equal_to<>>::iterator it, bool evicted);
+    // The slot of `key` when it holds a fresh entry or marker (an expired one is erased).
+    Slots::iterator find_fresh_locked(std::string_view key, std::chrono::steady_clock::time_point now);
+    void touch_locked(Slots::iterator it) { lru_.splice(lru_.begin(), lru_, it->second.lru); }
+    // Stores `entry` under `key`, replacing what was there; false when it can never fit.
+    bool insert_locked(const std::string& key, CacheEntryPtr entry);
+    void erase_locked(Slots::iterator it, bool evicted);
     void evict_locked();
 
     mutable std::mutex mutex_;
     std::size_t max_bytes_;
     std::size_t bytes_ = 0;
-    std::unordered_map<std::string, Slot, Hash, std::equal_to<>> slots_;
+    Slots slots_;
+    std::size_t markers_ = 0;  // how many of slots_ are Vary markers
     std::list<std::string> lru_;
     std::unordered_map<std::string, std::shared_ptr<Pending>, Hash, std::equal_to<>> pending_;
     std::map<std::string, std::shared_ptr<CacheCounters>, std::less<>> route_counters_, tag_counters_;

@@ -82,7 +82,7 @@ private:
         ex.res.body = gz;
         const std::size_t size = gz.size();
         if (entry.set_gzip_body(std::move(gz)))
-            if (const auto& cache = ex.table.cache()) cache->add_bytes(ex.cache_key, &entry, size);
+            if (const auto& cache = ex.table.cache()) cache->add_bytes(&entry, size);
         return true;
     }
 

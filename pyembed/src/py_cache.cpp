@@ -52,7 +52,8 @@ std::shared_ptr<const engine::CachePolicy> make_cache_policy(const pyb::dict& se
     if (!(ttl > 0) || !std::isfinite(ttl)) throw pyb::value_error("cache ttl must be a positive number of seconds");
     policy->ttl = std::chrono::milliseconds(static_cast<long long>(ttl * 1000));
     if (settings.contains("tags")) policy->tags = settings["tags"].cast<std::vector<std::string>>();
-    if (settings.contains("vary")) policy->vary = settings["vary"].cast<std::vector<std::string>>();
+    // std::invalid_argument for a name that is no header name: ValueError in Python.
+    if (settings.contains("vary")) policy->set_vary(settings["vary"].cast<std::vector<std::string>>());
     if (settings.contains("key") && !settings["key"].is_none()) {
         pyb::object fn = settings["key"];
         if (!PyCallable_Check(fn.ptr())) throw pyb::type_error("cache key= must be a function of the request");

@@ -182,3 +182,232 @@ def test_hits_do_not_take_the_gil(server):
         hog.join()
     assert hit_time < 0.3, f"hits took {hit_time:.3f}s while the GIL was held"
     assert python_time > 0.4, f"control request did not wait for the GIL ({python_time:.3f}s)"
+
+
+# -- never one user's response for another (RFC 9111 3.5, 4.1, 5.2.2) ---------------------------
+
+def exact(server, path: str, *headers: tuple[str, str], host: str | None = "x",
+          version: str = "HTTP/1.1") -> support.Reply:
+    """GET `path` with exactly these header lines (and Host unless None), on a fresh connection."""
+    lines = [f"GET {path} {version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    lines += [f"{name}: {value}" for name, value in headers]
+    with server.raw(timeout=10) as conn:
+        conn.send("\r\n".join(lines) + "\r\n\r\n")
+        return conn.read_response()
+
+
+def test_requests_with_cookie_or_authorization_bypass_the_cache(server):
+    path = "/me?t=bypass"
+    anon = exact(server, path)
+    assert anon.headers["X-Cache"] == "MISS" and anon.json()["cookie"] is None
+    before = calls(server)["me"]
+    users = [("Cookie", "session=alice"), ("Cookie", "session=bob"), ("Authorization", "Bearer carol"),
+             ("cookie", "session=alice")]
+    for name, value in users:
+        r = exact(server, path, (name, value))
+        assert r.status == 200 and "X-Cache" not in r.headers
+        assert value in (r.json()["cookie"], r.json()["authorization"])  # their own answer
+    assert calls(server)["me"] == before + len(users)
+    # Nothing of theirs was stored: anonymous callers still get the anonymous entry.
+    again = exact(server, path)
+    assert again.headers["X-Cache"] == "HIT" and again.body == anon.body
+    assert calls(server)["me"] == before + len(users)
+
+
+def test_a_response_to_a_user_is_never_stored_for_others(server):
+    path = "/me?t=user-first"
+    alice = exact(server, path, ("Cookie", "session=alice"))
+    assert alice.json()["cookie"] == "session=alice"
+    anon = exact(server, path)
+    assert anon.headers["X-Cache"] == "MISS" and anon.json()["cookie"] is None
+    carol = exact(server, "/me?t=auth-first", ("Authorization", "Bearer carol"))
+    assert carol.json()["authorization"] == "Bearer carol"
+    anon = exact(server, "/me?t=auth-first")
+    assert anon.headers["X-Cache"] == "MISS" and anon.json()["authorization"] is None
+
+
+def test_a_route_that_varies_on_authorization_caches_per_credential(server):
+    path = "/per-user?t=1"
+    before = calls(server).get("per-user", 0)
+    a1 = exact(server, path, ("Authorization", "Bearer a"))
+    b1 = exact(server, path, ("authorization", "Bearer b"))
+    assert (a1.headers["X-Cache"], b1.headers["X-Cache"]) == ("MISS", "MISS")
+    a2 = exact(server, path, ("AUTHORIZATION", "Bearer a"))
+    b2 = exact(server, path, ("Authorization", "Bearer b"))
+    assert a2.headers["X-Cache"] == "HIT" and a2.json()["authorization"] == "Bearer a" and a2.body == a1.body
+    assert b2.headers["X-Cache"] == "HIT" and b2.json()["authorization"] == "Bearer b" and b2.body == b1.body
+    anon = exact(server, path)
+    assert anon.headers["X-Cache"] == "MISS" and anon.json()["authorization"] is None
+    assert calls(server)["per-user"] == before + 3
+    # An empty Authorization is a value of its own, not the anonymous entry.
+    empty = exact(server, path, ("Authorization", ""))
+    assert empty.headers["X-Cache"] == "MISS"
+    # The route keys on Authorization only: a Cookie still bypasses, and gets its own answer.
+    c = exact(server, path, ("Authorization", "Bearer a"), ("Cookie", "s=1"))
+    assert "X-Cache" not in c.headers and c.json()["cookie"] == "s=1"
+    assert calls(server)["per-user"] == before + 5
+
+
+def test_a_public_response_may_answer_requests_with_credentials(server):
+    path = "/public?t=1"
+    before = calls(server).get("public", 0)
+    first = exact(server, path, ("Cookie", "s=1"))  # nothing stored yet: it bypasses, stores nothing
+    assert "X-Cache" not in first.headers
+    assert exact(server, path).headers["X-Cache"] == "MISS"
+    for header in (("Cookie", "s=1"), ("Authorization", "Bearer x"), ("Cookie", "s=2")):
+        r = exact(server, path, header)
+        assert r.headers["X-Cache"] == "HIT" and r.text == "everyone"
+    assert calls(server)["public"] == before + 2
+
+
+def test_a_response_vary_is_honoured(server):
+    path = "/lang?t=1"
+    before = calls(server).get("lang", 0)
+    en = exact(server, path, ("Accept-Language", "en"))
+    de = exact(server, path, ("Accept-Language", "de"))
+    assert (en.headers["X-Cache"], de.headers["X-Cache"]) == ("MISS", "MISS")
+    en2 = exact(server, path, ("accept-language", "en"))
+    de2 = exact(server, path, ("Accept-Language", "de"))
+    assert en2.headers["X-Cache"] == "HIT" and en2.json()["lang"] == "en"
+    assert de2.headers["X-Cache"] == "HIT" and de2.json()["lang"] == "de"
+    none = exact(server, path)
+    assert none.headers["X-Cache"] == "MISS" and none.json()["lang"] is None
+    assert exact(server, path).headers["X-Cache"] == "HIT"
+    # The second Vary line counts too.
+    tenant = exact(server, path, ("Accept-Language", "en"), ("X-Tenant", "t1"))
+    assert tenant.headers["X-Cache"] == "MISS" and tenant.json() == {"lang": "en", "tenant": "t1"}
+    assert exact(server, path, ("Accept-Language", "en")).json()["tenant"] is None
+    assert calls(server)["lang"] == before + 4
+
+
+def test_coalesced_misses_are_not_answered_with_another_variant(server):
+    """Misses that arrive while a leader computes wait for it; a waiter whose Accept-Language differs
+    from the leader's must not be answered with the leader's response."""
+    replies: list[tuple[str, support.Reply]] = []
+    lock = threading.Lock()
+
+    def fetch(lang: str) -> None:
+        r = exact(server, "/slow-lang?t=1", ("Accept-Language", lang))
+        with lock:
+            replies.append((lang, r))
+
+    before = calls(server).get("slow-lang", 0)
+    leader = threading.Thread(target=fetch, args=("de",))
+    leader.start()
+    deadline = time.monotonic() + 10
+    while calls(server).get("slow-lang", 0) == before and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the leader's handler runs (it then sleeps 1 s)
+    waiters = [threading.Thread(target=fetch, args=("de" if i % 4 == 0 else "en",)) for i in range(8)]
+    for t in waiters:
+        t.start()
+    for t in [leader, *waiters]:
+        t.join()
+    assert len(replies) == 9
+    for lang, r in replies:
+        assert r.status == 200 and r.json()["lang"] == lang
+
+
+NOT_STORED = ["vary-star", "private", "private-field", "no-store", "no-cache", "max-age-0", "s-maxage-0",
+              "bad-max-age", "expires-0", "expires-past"]
+
+
+@pytest.mark.parametrize("kind", NOT_STORED)
+def test_responses_that_forbid_storing_are_not_stored(server, kind):
+    for n in range(3):
+        r = server.get(f"/cc/{kind}")
+        assert r.status == 200 and r.headers["X-Cache"] == "MISS" and r.json()["call"] == n + 1
+
+
+@pytest.mark.parametrize("kind", ["max-age-ok", "quoted-ok"])
+def test_responses_that_allow_storing_are_stored(server, kind):
+    first, second = server.get(f"/cc/{kind}"), server.get(f"/cc/{kind}")
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT")
+    assert calls(server)[f"cc-{kind}"] == 1
+
+
+def test_max_age_shortens_the_ttl(server):
+    assert server.get("/cc/max-age-1").headers["X-Cache"] == "MISS"
+    time.sleep(1.5)  # the route's ttl is 60 s; the response said 1 s
+    assert server.get("/cc/max-age-1").headers["X-Cache"] == "MISS"
+    assert calls(server)["cc-max-age-1"] == 2
+
+
+def test_host_is_part_of_the_key(server):
+    before = calls(server).get("host", 0)
+    a = exact(server, "/host", host="a.example")
+    b = exact(server, "/host", host="b.example")
+    assert (a.headers["X-Cache"], b.headers["X-Cache"]) == ("MISS", "MISS")
+    assert b.json()["host"] == "b.example"
+    upper = exact(server, "/host", host="A.Example")  # host names are case-insensitive
+    assert upper.headers["X-Cache"] == "HIT" and upper.body == a.body
+    none = exact(server, "/host", host=None, version="HTTP/1.0")
+    assert none.headers["X-Cache"] == "MISS" and none.json()["host"] is None
+    assert calls(server)["host"] == before + 3
+
+
+def test_repeated_query_parameters_keep_their_order(server):
+    before = calls(server).get("query", 0)
+    one_two = server.get("/query?a=1&a=2")
+    two_one = server.get("/query?a=2&a=1")
+    assert (one_two.headers["X-Cache"], two_one.headers["X-Cache"]) == ("MISS", "MISS")
+    assert one_two.json()["a"] == ["1", "2"] and two_one.json()["a"] == ["2", "1"]
+    again = server.get("/query?a=1&a=2")
+    assert again.headers["X-Cache"] == "HIT" and again.json()["a"] == ["1", "2"]
+    # Different names may still be reordered: these share an entry.
+    assert server.get("/query?b=0&a=1&a=2").headers["X-Cache"] == "MISS"
+    shared = server.get("/query?a=1&b=0&a=2")
+    assert shared.headers["X-Cache"] == "HIT" and shared.json()["a"] == ["1", "2"]
+    assert calls(server)["query"] == before + 3
+
+
+def test_bypasses_are_counted_as_bypasses(start_server):
+    s = start_server("cache_app.py", "--logs")
+    exact(s, "/me?t=log")
+    exact(s, "/me?t=log", ("Cookie", "session=alice"))
+    exact(s, "/me?t=log", ("Authorization", "Bearer carol"))
+    exact(s, "/me?t=log")
+    assert s.wait_for_stderr('"GET /me?t=log" 200', timeout=5)
+    assert s._err.wait_for(lambda text: text.count('"GET /me?t=log"') == 4, timeout=5)
+    outcomes = [line.rsplit(" ", 1)[-1] for line in s.stderr.splitlines() if '"GET /me?t=log"' in line]
+    assert outcomes == ["MISS", "BYPASS", "BYPASS", "HIT"]
+    route = s.get("/stats").json()["routes"]["GET /me"]
+    assert (route["hits"], route["misses"], route["stores"]) == (1, 1, 1)
+
+
+def test_async_misses_store_under_their_own_key(start_server):
+    """An async handler's response is stored when it arrives, after the same engine thread has
+    looked up other keys meanwhile: each must land under its own request's key."""
+    s = start_server("cache_app.py", "--no-logs", "--workers", "1")
+    replies: dict[str, support.Reply] = {}
+
+    def fetch(n: str) -> None:
+        replies[n] = s.get(f"/async/{n}")
+
+    threads = [threading.Thread(target=fetch, args=(str(n),)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(replies[str(n)].json()["n"] == str(n) for n in range(4))
+    for n in range(4):
+        again = s.get(f"/async/{n}")
+        assert again.headers["X-Cache"] == "HIT" and again.json()["n"] == str(n)
+    assert calls(s)["async"] == 4
+
+
+@pytest.mark.parametrize("vary, error", [("Authorization", TypeError), (["Bad Header"], ValueError),
+                                         (["*"], ValueError), ([""], ValueError), ([7], ValueError)])
+def test_bad_vary_is_refused(vary, error):
+    from cello import cache
+
+    with pytest.raises(error):
+        cache(vary=vary)
+
+
+def test_bad_vary_is_refused_by_the_engine_too():
+    from cello import _cello
+
+    with pytest.raises(ValueError, match="header names"):
+        _cello.RouteTable().add("GET", "/x", lambda request: "x", "x", cache={"ttl": 1.0, "vary": ["a b"]})

@@ -282,8 +282,10 @@ TEST(Compression, CachedEntryIsCompressedOnce) {
     entry->body = body;
     const auto now = std::chrono::steady_clock::now();
     entry->expires = now + std::chrono::hours(1);
-    ASSERT_EQ(cache->lookup("GET /k", now, std::chrono::milliseconds(0)).role, ce::ResponseCache::Role::Leader);
-    cache->finish("GET /k", entry);  // stored: the gzip variant is counted against this entry
+    const ce::Request anonymous;
+    ASSERT_EQ(cache->lookup("GET /k", anonymous, now, std::chrono::milliseconds(0)).role,
+              ce::ResponseCache::Role::Leader);
+    cache->finish("GET /k", "", entry);  // stored: the gzip variant is counted against this entry
     const std::size_t before = cache->bytes();
 
     std::string first;
@@ -291,7 +293,6 @@ TEST(Compression, CachedEntryIsCompressedOnce) {
         Fixture f(H{{"Accept-Encoding", "gzip"}});
         f.table.set_cache(cache);
         f.ex.cache_entry = entry;
-        f.ex.cache_key = "GET /k";
         f.res.content_type = "text/plain";
         f.res.body = body;
         mw->after(f.ex);

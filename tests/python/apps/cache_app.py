@@ -1,4 +1,5 @@
 """@cache under test: handlers count their calls so tests can tell a hit from a miss."""
+import asyncio
 import sys
 import threading
 import time
@@ -71,6 +72,91 @@ def cookie(request):
     r = Response.text("with cookie")
     r.set_cookie("session", "abc")
     return r
+
+
+@app.get("/me")
+@cache(ttl=60)
+def me(request):
+    """Echoes the caller's credentials: a body built for one user."""
+    return {"cookie": request.headers.get("cookie"), "authorization": request.headers.get("authorization"),
+            "call": count("me")}
+
+
+@app.get("/per-user")
+@cache(ttl=60, vary=["Authorization"])
+def per_user(request):
+    return {"authorization": request.headers.get("authorization"), "cookie": request.headers.get("cookie"),
+            "call": count("per-user")}
+
+
+@app.get("/public")
+@cache(ttl=60)
+def public(request):
+    """The same for everyone, and says so: requests with credentials may be answered from the cache."""
+    count("public")
+    return Response.text("everyone", headers={"Cache-Control": "public, max-age=60"})
+
+
+@app.get("/lang")
+@cache(ttl=60)
+def lang(request):
+    """Picks its language from Accept-Language and says so with Vary, in two field lines."""
+    count("lang")
+    body = {"lang": request.headers.get("accept-language"), "tenant": request.headers.get("x-tenant")}
+    return Response.json(body, headers=[("Vary", "accept-language"), ("Vary", "X-Tenant")])
+
+
+@app.get("/slow-lang")
+@cache(ttl=60)
+def slow_lang(request):
+    count("slow-lang")  # before the wait: a test can tell the handler is running
+    time.sleep(1.0)
+    return Response.json({"lang": request.headers.get("accept-language")}, headers={"Vary": "Accept-Language"})
+
+
+# Response header fields that forbid storing (or, for the *-ok ones, allow it).
+CACHE_HEADERS = {
+    "vary-star": [("Vary", "*")],
+    "private": [("Cache-Control", "private")],
+    "private-field": [("Cache-Control", 'private="X-User, Cache-Control", max-age=60')],
+    "no-store": [("Cache-Control", "max-age=60"), ("Cache-Control", "NO-STORE")],
+    "no-cache": [("Cache-Control", "no-cache")],
+    "max-age-0": [("Cache-Control", "max-age=0")],
+    "s-maxage-0": [("Cache-Control", "max-age=60, s-maxage=0")],
+    "bad-max-age": [("Cache-Control", "max-age=soon")],
+    "expires-0": [("Expires", "0")],
+    "expires-past": [("Expires", "Thu, 01 Jan 1970 00:00:01 GMT")],
+    "max-age-ok": [("Cache-Control", "max-age=30")],
+    "quoted-ok": [("Cache-Control", 'community="no-store, private", max-age=30')],
+    "max-age-1": [("Cache-Control", "max-age=1")],
+}
+
+
+@app.get("/cc/{kind}")
+@cache(ttl=60)
+def cache_control(request):
+    kind = request.params["kind"]
+    return Response.json({"kind": kind, "call": count(f"cc-{kind}")}, headers=CACHE_HEADERS[kind])
+
+
+@app.get("/host")
+@cache(ttl=60)
+def host(request):
+    return {"host": request.headers.get("host"), "call": count("host")}
+
+
+@app.get("/query")
+@cache(ttl=60)
+def query(request):
+    return {"a": request.query.getlist("a"), "call": count("query")}
+
+
+@app.get("/async/{n}")
+@cache(ttl=60)
+async def async_item(request):
+    """Answers after other requests on the same engine thread have been looked up meanwhile."""
+    await asyncio.sleep(0.3)
+    return {"n": request.params["n"], "call": count("async")}
 
 
 @app.get("/big/{n:int}")
