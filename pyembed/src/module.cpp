@@ -3,6 +3,7 @@
 #include "py_cache.hpp"
 #include "json_reader.hpp"
 #include "json_writer.hpp"
+#include "py_multipart.hpp"
 #include "py_request.hpp"
 #include "py_server.hpp"
 
@@ -50,6 +51,7 @@ PYBIND11_MODULE(_cello, m) {
           pyb::arg("data"), "Parses JSON (bytes or str) with simdjson.");
 
     define_cache(m);
+    define_multipart(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyInspector::define(m);
