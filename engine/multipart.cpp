@@ -11,19 +11,24 @@ namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
 
-// Characters are one byte in Latin-1; in UTF-8 a lead byte gives the length. The text may be
-// UTF-8 with encoded surrogates (Python's "surrogatepass"), so lengths are structural, unchecked.
+// Characters are one byte in Latin-1; in UTF-8 a lead byte and the continuation bytes after it.
+// The text may be UTF-8 with encoded surrogates (Python's "surrogatepass"), so only the structure
+// is read; a truncated or stray sequence ends at the first byte that is not a continuation, so
+// no ASCII delimiter is ever swallowed, whatever the bytes.
 std::size_t char_len(std::string_view s, std::size_t i, Encoding enc) noexcept {
     if (enc == Encoding::Latin1) return 1;
     const auto b = static_cast<std::uint8_t>(s[i]);
-    const std::size_t n = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    return n <= s.size() - i ? n : s.size() - i;
+    const std::size_t want = b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    std::size_t n = 1;
+    while (n < want && i + n < s.size() && (static_cast<std::uint8_t>(s[i + n]) & 0xC0) == 0x80) ++n;
+    return n;
 }
 
 char32_t char_at(std::string_view s, std::size_t i, Encoding enc) noexcept {
     const auto b = static_cast<std::uint8_t>(s[i]);
     if (enc == Encoding::Latin1 || b < 0x80) return b;
     const std::size_t n = char_len(s, i, enc);
+    if (n == 1) return 0xFFFD;  // a stray byte: not whitespace
     char32_t c = n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
     for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<std::uint8_t>(s[i + k]) & 0x3F);
     return c;
