@@ -3,6 +3,7 @@
 
 #include "engine/dispatch.hpp"
 #include "engine/pending_response.hpp"
+#include "engine/net/request_reader.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
@@ -11,8 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/error.hpp>
 
 #include <chrono>
 #include <optional>
@@ -21,7 +20,6 @@
 namespace cello::engine::net {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using boost::system::error_code;
 
 namespace {
@@ -33,86 +31,6 @@ std::string redacted(std::string_view name, std::string_view value) {
     for (std::string_view secret : {"authorization", "proxy-authorization", "cookie", "set-cookie"})
         if (iequals(name, secret)) return "<redacted, " + std::to_string(value.size()) + " bytes>";
     return std::string(value);
-}
-
-// Everything a request's views point into. Reused across requests (clear keeps capacity).
-struct RequestStorage {
-    struct FieldOffsets {
-        std::uint32_t name_off, name_len, value_off, value_len;
-    };
-    std::string arena;  // method, target, field names and values, back to back
-    std::uint32_t method_off = 0, method_len = 0, target_off = 0, target_len = 0;
-    std::vector<FieldOffsets> fields;
-    std::vector<Header> headers;
-    std::string body;
-    unsigned version = 11;
-    bool expect_continue = false;
-
-    void clear() {
-        arena.clear();
-        fields.clear();
-        headers.clear();
-        body.clear();
-        expect_continue = false;
-    }
-
-    std::uint32_t keep(std::string_view s) {
-        const auto off = static_cast<std::uint32_t>(arena.size());
-        arena.append(s.data(), s.size());
-        return off;
-    }
-
-    std::string_view view(std::uint32_t off, std::uint32_t len) const { return {arena.data() + off, len}; }
-};
-
-// Beast's parser, writing into RequestStorage instead of allocating a fields container.
-class RequestParser final : public http::basic_parser<true> {
-public:
-    explicit RequestParser(RequestStorage& s) : s_(s) {}
-
-private:
-    void on_request_impl(http::verb, boost::beast::string_view method, boost::beast::string_view target,
-                         int version, error_code&) override {
-        s_.method_off = s_.keep({method.data(), method.size()});
-        s_.method_len = static_cast<std::uint32_t>(method.size());
-        s_.target_off = s_.keep({target.data(), target.size()});
-        s_.target_len = static_cast<std::uint32_t>(target.size());
-        s_.version = static_cast<unsigned>(version);
-    }
-    void on_response_impl(int, boost::beast::string_view, int, error_code&) override {}
-    void on_field_impl(http::field f, boost::beast::string_view name, boost::beast::string_view value,
-                       error_code&) override {
-        if (f == http::field::expect && iequals({value.data(), value.size()}, "100-continue"))
-            s_.expect_continue = true;
-        const auto no = s_.keep({name.data(), name.size()});
-        const auto vo = s_.keep({value.data(), value.size()});
-        s_.fields.push_back({no, static_cast<std::uint32_t>(name.size()), vo, static_cast<std::uint32_t>(value.size())});
-    }
-    void on_header_impl(error_code&) override {
-        // The arena is complete now, so views into it stay valid for the rest of the request.
-        for (const auto& f : s_.fields) s_.headers.push_back({s_.view(f.name_off, f.name_len), s_.view(f.value_off, f.value_len)});
-    }
-    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-        if (length) s_.body.reserve(static_cast<std::size_t>(*length));
-    }
-    std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
-        s_.body.append(body.data(), body.size());
-        return body.size();
-    }
-    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code&) override {
-        s_.body.append(body.data(), body.size());
-        return body.size();
-    }
-    void on_finish_impl(error_code&) override {}
-
-    RequestStorage& s_;
-};
-
-int status_for_parse_error(const error_code& ec) {
-    if (ec == http::error::header_limit) return 431;
-    if (ec == http::error::body_limit) return 413;
-    return 400;
 }
 
 class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
@@ -210,53 +128,49 @@ private:
     void process() {
         while (!close_after_write_) {
             if (in_.size() == 0) break;
-            if (!parser_) start_parser();
-            error_code ec;
-            const std::size_t used = parser_->put(in_.data(), ec);
+            if (!reader_.active()) start_request();
+            const auto buf = in_.data();
+            std::size_t used = 0;
+            const auto state = reader_.put(static_cast<char*>(buf.data()), buf.size(), used);
             in_.consume(used);
             request_bytes_ += used;
-            if (ec && ec != http::error::need_more) {
-                respond_error(status_for_parse_error(ec), ec.message());
+            if (state == RequestReader::State::Failed) {
+                respond_error(reader_.error_status(), reader_.error_detail());
                 break;
             }
-            if (!parser_->is_done()) {
+            if (state == RequestReader::State::NeedMore) {
                 // The client may be waiting for a go-ahead before it sends the body.
-                if (parser_->is_header_done() && storage_.expect_continue && !continue_sent_) {
+                if (reader_.header_done() && reader_.expect_continue() && !continue_sent_) {
                     out_ += "HTTP/1.1 100 Continue\r\n\r\n";
                     continue_sent_ = true;
                 }
-                if (ec == http::error::need_more || used == 0) break;
-                continue;
+                break;
             }
             answer();
-            if (waiting_) break;  // the parser keeps this request until its answer is sent
-            parser_.reset();
+            if (waiting_) break;  // the reader keeps this request until its answer is sent
+            reader_.reset();
             if (stream_) break;  // later pipelined requests wait until the stream has ended
         }
         flush();
     }
 
-    void start_parser() {
-        storage_.clear();
+    void start_request() {
         continue_sent_ = false;
         started_ = std::chrono::steady_clock::now();
         request_bytes_ = 0;
-        parser_.emplace(storage_);
-        parser_->header_limit(static_cast<std::uint32_t>(worker_.options().max_header_bytes));
-        parser_->body_limit(worker_.options().max_body_bytes);
-        parser_->eager(true);
+        reader_.start({worker_.options().max_header_bytes, worker_.options().max_body_bytes});
     }
 
     void answer() {
         req_ = Request{};
-        req_.method = storage_.view(storage_.method_off, storage_.method_len);
-        req_.target = storage_.view(storage_.target_off, storage_.target_len);
-        req_.headers = storage_.headers.data();
-        req_.header_count = storage_.headers.size();
-        req_.body = storage_.body;
+        req_.method = reader_.method();
+        req_.target = reader_.target();
+        req_.headers = reader_.headers();
+        req_.header_count = reader_.header_count();
+        req_.body = reader_.body();
         req_.client_ip = client_ip_;
         req_.client_port = client_port_;
-        req_.version = storage_.version;
+        req_.version = reader_.version();
 
         res_.clear();
         const auto& table = worker_.route_table();
@@ -300,23 +214,23 @@ private:
         finish_dispatch(*ex_);
         const auto table = std::move(waiting_table_);
         send_answer(table);
-        parser_.reset();
+        reader_.reset();
         process();  // requests pipelined behind it, then write
     }
 
     void send_answer(const std::shared_ptr<const RouteTable>& table) {
         const bool head_only = head_only_;
-        const bool keep_alive = parser_->keep_alive() && !worker_.stopping();
+        const bool keep_alive = reader_.keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
         const bool sized = res_.stream_length >= 0;
         // HTTP/1.0 has no chunked encoding: an unsized stream ends with the connection.
-        if (streamed && !sized && storage_.version == 10) close_after_write_ = true;
-        append_response(out_, res_, {head_only, keep_alive && !close_after_write_, storage_.version, worker_.date()});
+        if (streamed && !sized && reader_.version() == 10) close_after_write_ = true;
+        append_response(out_, res_, {head_only, keep_alive && !close_after_write_, reader_.version(), worker_.date()});
         if (streamed) {
             stream_ = std::move(res_.stream);
-            chunked_ = !sized && storage_.version != 10;
+            chunked_ = !sized && reader_.version() != 10;
             if (!stream_ready_) stream_ready_ = make_stream_ready();
         }
         if (!table->middleware().empty() || telemetry_) {
@@ -422,7 +336,7 @@ private:
         res_.clear();
         make_error(res_, status, detail);
         close_after_write_ = true;
-        append_response(out_, res_, {false, false, storage_.version ? storage_.version : 11, worker_.date()});
+        append_response(out_, res_, {false, false, reader_.version(), worker_.date()});
     }
 
     void flush() {
@@ -465,7 +379,7 @@ private:
             close();
             return;
         }
-        if (worker_.stopping() && in_.size() == 0 && !parser_) {
+        if (worker_.stopping() && in_.size() == 0 && !reader_.active()) {
             close();
             return;
         }
@@ -475,7 +389,7 @@ private:
             process();
             return;
         }
-        if (parser_) state_ = State::Reading;
+        if (reader_.active()) state_ = State::Reading;
         else set_idle();
         do_read();
     }
@@ -581,8 +495,7 @@ private:
     Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
     EventRing* const ring_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;  // this thread's
     std::size_t request_bytes_ = 0;
-    RequestStorage storage_;
-    std::optional<RequestParser> parser_;
+    RequestReader reader_;
     Response res_;
     std::string client_ip_;
     std::uint16_t client_port_ = 0;

@@ -3,6 +3,7 @@
 #include "bindings.hpp"
 #include "engine/json_escape.hpp"
 #include "engine/pending_response.hpp"
+#include "engine/response_rules.hpp"
 #include "engine/status.hpp"
 #include "engine_thread_state.hpp"
 #include "gil_once.hpp"
@@ -238,14 +239,11 @@ void json_body(PyObject* value, engine::Response& res) {
     res.content_type = "application/json";
 }
 
-bool valid_header_text(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
-
+// Names and values are checked once the whole response is built (engine/response_rules.hpp).
 void add_header(engine::Response& res, PyObject* name, PyObject* value) {
     if (!PyUnicode_Check(name) || !PyUnicode_Check(value))
         throw pyb::type_error("response header names and values must be str");
     const std::string_view n = utf8_of(name), v = utf8_of(value);
-    if (!valid_header_text(n) || !valid_header_text(v) || n.empty())
-        throw pyb::value_error("response header contains CR or LF (or an empty name): " + std::string(n));
     if (engine::iequals(n, "content-type")) res.content_type = std::string(v);
     else res.headers.emplace_back(std::string(n), std::string(v));
 }
@@ -270,9 +268,7 @@ void from_response_object(PyObject* r, engine::Response& res) {
     res.body.assign(PyBytes_AS_STRING(body.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(body.ptr())));
     pyb::object ct = obj.attr("content_type");
     if (!ct.is_none()) {
-        const std::string_view v = utf8_of(ct.ptr());
-        if (!valid_header_text(v)) throw pyb::value_error("content_type contains CR or LF");
-        res.content_type = std::string(v);
+        res.content_type = std::string(utf8_of(ct.ptr()));
     }
     add_headers(res, obj.attr("headers").ptr());
     pyb::object iterable = obj.attr("stream_iter");
@@ -305,9 +301,7 @@ void set_body_from(PyObject* body, engine::Response& res) {
     }
 }
 
-}  // namespace
-
-void convert_result(PyObject* result, engine::Response& res) {
+void convert_unchecked(PyObject* result, engine::Response& res) {
     if (PyDict_CheckExact(result) || PyList_CheckExact(result)) return json_body(result, res);
     if (PyObject_IsInstance(result, bindings().response_type.ptr()) > 0) return from_response_object(result, res);
     if (PyTuple_CheckExact(result)) {
@@ -330,6 +324,20 @@ void convert_result(PyObject* result, engine::Response& res) {
     set_body_from(result, res);
 }
 
+// A response the engine must not send (a framing header, a control character, status 999) becomes
+// a ValueError in the handler: a 500 that names the cause, logged and shown in the inspector.
+[[noreturn]] void refuse_response(const std::string& why) {
+    PyErr_SetString(PyExc_ValueError, ("cello cannot send this response: " + why).c_str());
+    throw pyb::error_already_set();
+}
+
+}  // namespace
+
+void convert_result(PyObject* result, engine::Response& res) {
+    convert_unchecked(result, res);
+    if (std::string why = engine::handler_response_problem(res); !why.empty()) refuse_response(why);
+}
+
 namespace {
 
 // app.exception_handler: true when one of the app's handlers produced the response.
@@ -341,6 +349,34 @@ bool app_exception_response(engine::Response& res, const ErrorContext& where, py
     pyb::object result = app.attr("_exception_response")(pyb::handle(where.request), err.value());
     if (result.is(sentinel)) return false;
     convert_result(result.ptr(), res);
+    return true;
+}
+
+}  // namespace
+
+namespace {
+
+// HTTPError's common error shape. False, with a ValueError pending, when it cannot be sent as is.
+bool http_error_response(engine::Response& res, pyb::object e) {
+    const int status = e.attr("status").cast<int>();
+    pyb::object detail = e.attr("detail");
+    std::string detail_json, error;
+    if (detail.is_none() || !write_json(detail.ptr(), detail_json, error)) detail_json = "null";
+    res.status = status;
+    res.content_type = "application/json";
+    res.body = "{\"error\":";
+    engine::append_json_string(res.body, engine::reason_phrase(status));
+    res.body += ",\"status\":" + std::to_string(status) + ",\"detail\":" + detail_json + "}";
+    try {
+        add_headers(res, e.attr("headers").ptr());
+    } catch (const pyb::error_already_set&) {
+    } catch (const std::exception&) {
+    }
+    if (std::string why = engine::handler_response_problem(res); !why.empty()) {
+        res.clear();
+        PyErr_SetString(PyExc_ValueError, ("cello cannot send this HTTPError: " + why).c_str());
+        return false;
+    }
     return true;
 }
 
@@ -364,22 +400,8 @@ void convert_exception(engine::Response& res, const ErrorContext& where) {
     const std::string_view handler = where.handler;
     const bool debug = where.debug;
     if (err.matches(bindings().http_error)) {
-        pyb::object e = err.value();
-        const int status = e.attr("status").cast<int>();
-        pyb::object detail = e.attr("detail");
-        std::string detail_json, error;
-        if (detail.is_none() || !write_json(detail.ptr(), detail_json, error)) detail_json = "null";
-        res.status = status;
-        res.content_type = "application/json";
-        res.body = "{\"error\":";
-        engine::append_json_string(res.body, engine::reason_phrase(status));
-        res.body += ",\"status\":" + std::to_string(status) + ",\"detail\":" + detail_json + "}";
-        try {
-            add_headers(res, e.attr("headers").ptr());
-        } catch (const pyb::error_already_set&) {
-        } catch (const std::exception&) {
-        }
-        return;
+        if (http_error_response(res, err.value())) return;
+        err = pyb::error_already_set();  // the ValueError saying why the HTTPError could not be sent
     }
     std::string trace;
     try {

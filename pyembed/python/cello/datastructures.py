@@ -1,17 +1,25 @@
 """Case-insensitive headers and multi-valued query parameters."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TypeVar, Union
 
 HeaderInput = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
 
 def _check_header(name: str, value: str) -> None:
+    """RFC 9110: a name is a token; a value has no control characters but HTAB. (Framing headers
+    such as Content-Length are refused when a response is sent: docs/security.md.)"""
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError("header names and values must be str")
-    if not name or any(c in name for c in "\r\n:") or "\r" in value or "\n" in value:
-        raise ValueError(f"invalid header {name!r}: names and values may not contain CR or LF")
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"invalid header name {name!r}: it must be a token (letters, digits, !#$%&'*+-.^_`|~)")
+    if _CONTROL.search(value):
+        raise ValueError(f"invalid value for header {name!r}: control characters (CR, LF, NUL...) are not allowed")
 
 
 class Headers(MutableMapping[str, str]):

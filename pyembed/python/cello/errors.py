@@ -15,8 +15,9 @@ class HTTPError(Exception):
     """
 
     def __init__(self, status: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
-        if not 100 <= int(status) <= 999:
-            raise ValueError(f"HTTP status out of range: {status}")
+        if not 200 <= int(status) <= 599:
+            # 1xx are the protocol's interim answers and codes past 599 are not HTTP (docs/api.md).
+            raise ValueError(f"HTTP status must be 200-599 for a response, got {status}")
         self.status = int(status)
         self.detail = detail
         self.headers = dict(headers) if headers else None

@@ -43,7 +43,7 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
 class Response:
     """An HTTP response: status, headers and a body of bytes.
 
-    `headers` is a case-insensitive, mutable :class:`Headers`. Values with CR or LF raise ValueError.
+    `headers` is a case-insensitive, mutable :class:`Headers`. Names that are not tokens and values with control characters raise ValueError.
     """
 
     __slots__ = ("body", "status", "headers", "content_type", "stream_iter", "file_path", "file_name")
@@ -55,16 +55,17 @@ class Response:
         headers: HeaderInput = None,
         content_type: str | None = None,
     ) -> None:
-        if not 100 <= int(status) <= 999:
-            raise ValueError(f"HTTP status out of range: {status}")
+        if not 200 <= int(status) <= 599:
+            # 1xx are the protocol's interim answers and codes past 599 are not HTTP (docs/api.md).
+            raise ValueError(f"HTTP status must be 200-599 for a response, got {status}")
         self.body: bytes = _to_bytes(body)
         self.status: int = int(status)
         self.headers: Headers = Headers(headers)
         if content_type is None and "content-type" in self.headers:
             content_type = self.headers["content-type"]
             del self.headers["content-type"]
-        if content_type is not None and ("\r" in content_type or "\n" in content_type):
-            raise ValueError("content_type may not contain CR or LF")
+        if content_type is not None and any(ord(c) < 32 and c != "\t" or c == "\x7f" for c in content_type):
+            raise ValueError("content_type may not contain control characters (CR, LF, NUL...)")
         if content_type is None and isinstance(body, str):
             content_type = "text/plain; charset=utf-8"
         self.content_type: str | None = content_type
