@@ -39,7 +39,7 @@ build() {
 }
 
 # The fuzz targets: name and the largest input worth trying (-max_len).
-FUZZ_TARGETS=(router:512 url:1024 multipart:8192 json:4096)
+FUZZ_TARGETS=(request:8192 router:512 url:1024 multipart:8192 json:4096)
 
 # Builds build-fuzz (clang; only the fuzz targets) and runs each target for $1 seconds, one
 # after the other, from its seed corpus plus what earlier runs in this build dir added
