@@ -58,7 +58,7 @@ fuzz() {
         mkdir -p "$work"
         cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
         if "$dir/tests/fuzz/fuzz_$name" "$work" -max_total_time="$seconds" -max_len="$max_len" \
-                -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+                -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
                 -artifact_prefix="$dir/artifacts/$name-" >"$log" 2>&1; then
             passed=$((passed + 1))
             echo "fuzz_$name: OK, $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") runs in ${seconds} s, corpus $(ls "$work" | wc -l) inputs"
