@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
 #   tools/dev.sh run    install what is missing, build (Release), serve examples/hello/app.py on :8000
-#   tools/dev.sh test   install what is missing, build, run every test (C++ and Python)
+#   tools/dev.sh test   install what is missing, build, run every test (C++ and Python), then
+#                       each fuzz target for a short bounded time
+#   tools/dev.sh fuzz [seconds]   build the libFuzzer targets (clang, ASan+UBSan) and run each
+#                       for that many seconds (default 60); see docs/fuzzing.md
+#   tools/dev.sh test-asan    the whole suite built with -DCELLO_SANITIZE=address,undefined
+#   tools/dev.sh test-debug   the whole suite built as Debug with libstdc++ assertions
 #   tools/dev.sh bench  install the peers, build, run bench/run.py (side-by-side benchmark)
 #   tools/dev.sh studio [app.py]   install Qt 6, build, start cello-studio
 set -euo pipefail
@@ -11,7 +16,8 @@ BUILD_DIR=${CELLO_BUILD_DIR:-build}
 
 BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev)
 STUDIO_PACKAGES=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev libsqlite3-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest prometheus "${STUDIO_PACKAGES[@]}")
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest prometheus "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
+FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
 BENCH_PACKAGES=(wrk nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette util-linux)
 
 install_missing() {
@@ -32,6 +38,40 @@ build() {
     cmake --build "$BUILD_DIR" -j2
 }
 
+# The fuzz targets: name and the largest input worth trying (-max_len).
+FUZZ_TARGETS=(request:8192 router:512 url:1024 multipart:8192 json:4096)
+
+# Builds build-fuzz (clang; only the fuzz targets) and runs each target for $1 seconds, one
+# after the other, from its seed corpus plus what earlier runs in this build dir added
+# (build-fuzz/corpus/<target>; the repository's tests/fuzz/corpus is only read). Fails if any
+# target finds a crash, a sanitizer report, a failed invariant, a timeout or an OOM.
+fuzz() {
+    local seconds=${1:-60} dir=${CELLO_FUZZ_BUILD_DIR:-build-fuzz}
+    CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DPython_EXECUTABLE=/usr/bin/python3 -DCELLO_FUZZ=ON >/dev/null
+    cmake --build "$dir" -j2 --target fuzz_all
+    local passed=0 failed=0 spec name max_len work log
+    mkdir -p "$dir/artifacts"
+    for spec in "${FUZZ_TARGETS[@]}"; do
+        name=${spec%%:*} max_len=${spec##*:}
+        work="$dir/corpus/$name" log="$dir/fuzz_$name.log"
+        mkdir -p "$work"
+        cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
+        if "$dir/tests/fuzz/fuzz_$name" "$work" -max_total_time="$seconds" -max_len="$max_len" \
+                -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+                -artifact_prefix="$dir/artifacts/$name-" >"$log" 2>&1; then
+            passed=$((passed + 1))
+            echo "fuzz_$name: OK, $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") runs in ${seconds} s, corpus $(ls "$work" | wc -l) inputs"
+        else
+            failed=$((failed + 1))
+            echo "fuzz_$name: FAILED (log: $log)"
+            grep -E "ERROR|SUMMARY|check failed|json_fuzz:|Test unit written|^#[0-9]+ +(NEW|DONE)" "$log" | tail -15 || true
+        fi
+    done
+    echo "fuzz: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
 case "${1:-}" in
     run)
         install_missing "${BUILD_PACKAGES[@]}"
@@ -42,6 +82,29 @@ case "${1:-}" in
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_WERROR=ON
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
+        fuzz "${CELLO_FUZZ_SECONDS:-15}"
+        ;;
+    fuzz)
+        install_missing "${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+        fuzz "${2:-60}"
+        ;;
+    test-asan)
+        # Every target built with ASan+UBSan (g++); tests/CMakeLists.txt sets the sanitizer
+        # runtime environment for the tests (docs/fuzzing.md says why).
+        install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        BUILD_DIR=${CELLO_BUILD_DIR:-build-asan}
+        build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_SANITIZE=address,undefined
+        # One test at a time: sanitized code is several times slower, and some tests bound how
+        # long things take (a reload noticed within 5 s, the studio's event loop never stalled
+        # 1 s) on the assumption that the Python suite and the GUI test do not share two cores.
+        ctest --test-dir "$BUILD_DIR" --output-on-failure -j1
+        ;;
+    test-debug)
+        install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        BUILD_DIR=${CELLO_BUILD_DIR:-build-debug}
+        build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCMAKE_BUILD_TYPE=Debug \
+            -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS
+        ctest --test-dir "$BUILD_DIR" --output-on-failure -j1  # unoptimized: see test-asan
         ;;
     bench)
         install_missing "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
@@ -56,7 +119,7 @@ case "${1:-}" in
         exec "$BUILD_DIR/cello-studio" "$@"
         ;;
     *)
-        echo "usage: tools/dev.sh run|test|bench|studio [options]" >&2
+        echo "usage: tools/dev.sh run|test|test-asan|test-debug|fuzz [seconds]|bench|studio [options]" >&2
         exit 2
         ;;
 esac

@@ -4,6 +4,7 @@
 #include "py_cache.hpp"
 #include "json_reader.hpp"
 #include "json_writer.hpp"
+#include "py_multipart.hpp"
 #include "py_request.hpp"
 #include "py_server.hpp"
 
@@ -63,6 +64,7 @@ PYBIND11_MODULE(_cello, m) {
           "request.query. ValueError on a bad %-escape (%zz, a lone %) or invalid UTF-8.");
 
     define_cache(m);
+    define_multipart(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyInspector::define(m);
