@@ -81,7 +81,7 @@ void check_request(const RequestReader& r, const RequestLimits& limits, Seen& ou
         out.headers.emplace_back(h.name, h.value);
     }
     // Names, values, method and target are fewer bytes than the header section they came in
-    // (tests/fuzz/known/request_header_limit_twice.http was over the limit when whole, fixed).
+    // (corpus/request/found_request_header_limit_twice.http was over it when whole: fixed).
     CHECK(header_bytes <= limits.max_header_bytes);
     CHECK(hosts <= 1);
     if (r.version() == 11) CHECK(hosts == 1);
