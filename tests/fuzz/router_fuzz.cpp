@@ -110,6 +110,15 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// {id:int}: digits (leading zeros allowed) whose value fits 0...2^63-1, said independently of
+// engine::parse_int_param: compared as text.
+bool int_segment(std::string_view s) {
+    if (!all_digits(s)) return false;
+    while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);
+    constexpr std::string_view max = "9223372036854775807";
+    return s.size() < max.size() || (s.size() == max.size() && s <= max);
+}
+
 // Whether `path` fits `segs`; the parameter values (views into path) land in `values`.
 bool fits(const std::vector<Seg>& segs, std::string_view path, std::vector<std::string_view>& values) {
     values.clear();
@@ -124,7 +133,7 @@ bool fits(const std::vector<Seg>& segs, std::string_view path, std::vector<std::
         }
         if (s.kind == Seg::Static && parts[i] != s.text) return false;
         if (s.kind == Seg::Param) {
-            if (parts[i].empty() || (s.is_int && !all_digits(parts[i]))) return false;
+            if (parts[i].empty() || (s.is_int && !int_segment(parts[i]))) return false;
             values.push_back(path.substr(offset, parts[i].size()));
         }
         offset += parts[i].size() + 1;
