@@ -400,7 +400,9 @@ def test_file_watcher_reloads_are_reported_with_their_traceback(app_file: Path) 
         assert ins.server.wait_for_stderr("cello: reloaded ", 5), ins.server.stderr
         app_file.write_text(good + "\ndef broken(:\n")
         assert ins.server.wait_for_stderr("cello: reload failed", 5), ins.server.stderr
-        reloads = ins.snapshot()["reloads"]
+        deadline = time.monotonic() + 10  # the inspector may learn of it after the log line
+        while len(reloads := ins.snapshot()["reloads"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert [r["ok"] for r in reloads] == [True, False], reloads
         assert "SyntaxError" in reloads[1]["error"] and str(app_file) in reloads[1]["error"]
         assert ins.server.get("/").json() == {"hello": "saved"}
