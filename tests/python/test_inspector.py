@@ -85,7 +85,7 @@ class Inspected:
     def settled(self, total: int, query: str = "") -> dict[str, Any]:
         """A snapshot once `total` requests were reported: a client can read its answer a moment
         before the engine's write completes and the request is counted."""
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + support.WAIT
         while True:
             snap = self.snapshot(query)
             if snap["requests_total"] >= total or time.monotonic() > deadline:
@@ -240,17 +240,25 @@ def test_routes_requests_errors_and_cache_in_the_snapshot(inspected: Inspected, 
 
 
 def test_percentiles_of_a_route_with_known_latency(inspected: Inspected) -> None:
+    """The handler sleeps 50 ms: no latency below that (a sleep never ends early). Above, what a
+    loaded machine adds is unknown, so the bound is what the client itself measured around each
+    request (the server's latency is inside it), plus room for the write's completion, which the
+    server may see a moment after the client read the answer."""
+    round_trips = []
     for _ in range(10):
+        started = time.monotonic()
         assert inspected.server.get("/slow").status == 200
+        round_trips.append((time.monotonic() - started) * 1000)
+    ceiling_ms = max(round_trips) + 250
     snap = inspected.settled(10)
     slow = inspected.route(snap, "GET /slow")
-    assert 45 <= slow["total"]["p50_ms"] <= 150, slow
-    assert slow["total"]["p50_ms"] <= slow["total"]["p99_ms"] <= slow["total"]["max_ms"]
+    assert 45 <= slow["total"]["p50_ms"] <= slow["total"]["p99_ms"] <= slow["total"]["max_ms"] <= ceiling_ms, \
+        (slow, round_trips)
     snap = inspected.snapshot(f"?histogram={slow['id']}")
     buckets = snap["histogram"]["buckets"]
     assert snap["histogram"]["route"] == slow["id"]
     assert sum(n for _, n in buckets) == 10
-    assert all(45 <= lower <= 150 for lower, _ in buckets), buckets
+    assert all(45 <= lower <= ceiling_ms for lower, _ in buckets), (buckets, round_trips)
 
 
 def test_incremental_snapshots_and_bad_queries(inspected: Inspected) -> None:
@@ -289,7 +297,7 @@ def test_bytes_out_is_what_the_client_received(inspected: Inspected) -> None:
 def test_event_stream_sends_snapshots_with_only_new_requests(inspected: Inspected) -> None:
     inspected.server.get("/users/1")
     inspected.settled(1)
-    conn = http.client.HTTPConnection(inspected.host, inspected.port, timeout=10)
+    conn = http.client.HTTPConnection(inspected.host, inspected.port, timeout=support.WAIT)
     conn.request("GET", f"/inspect/v1/events?token={TOKEN}")
     resp = conn.getresponse()
     assert resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream"
@@ -299,7 +307,7 @@ def test_event_stream_sends_snapshots_with_only_new_requests(inspected: Inspecte
     assert [r["path"] for r in first["requests"]] == ["/users/1"]
     inspected.server.get("/users/2")
     inspected.server.post("/boom", body="x")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + support.WAIT
     seen: list[str] = []
     errors: list[str] = []
     while time.monotonic() < deadline and len(seen) < 2:
@@ -397,9 +405,9 @@ def test_file_watcher_reloads_are_reported_with_their_traceback(app_file: Path) 
     try:
         good = app_file.read_text()
         app_file.write_text(good.replace('"hello": "world"', '"hello": "saved"'))
-        assert ins.server.wait_for_stderr("cello: reloaded ", 5), ins.server.stderr
+        assert ins.server.wait_for_stderr("cello: reloaded "), ins.server.stderr
         app_file.write_text(good + "\ndef broken(:\n")
-        assert ins.server.wait_for_stderr("cello: reload failed", 5), ins.server.stderr
+        assert ins.server.wait_for_stderr("cello: reload failed"), ins.server.stderr
         reloads = ins.snapshot()["reloads"]
         assert [r["ok"] for r in reloads] == [True, False], reloads
         assert "SyntaxError" in reloads[1]["error"] and str(app_file) in reloads[1]["error"]
