@@ -198,6 +198,7 @@ def test_text_report_looks_like_wrk(target):
 
 
 def test_ctrl_c_stops_early_and_still_reports(target):
+    served(target)  # counts from zero: hits below are this run's
     proc = subprocess.Popen([str(support.CELLO_BIN), "bench", target.url + "/hit", "-c2", "-d60s", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=support.subprocess_env())
     # Interrupt a run that is under way (the target served some of it) and at least 1 s old, however
