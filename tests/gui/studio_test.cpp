@@ -110,6 +110,10 @@ int free_port() {
 }
 
 // Measures how long the GUI thread's event loop went without turning (a 10 ms timer's worst gap).
+// The load and benchmark runs it watches last 2 s or more, so a GUI thread that waited on the server
+// for them would show a gap of 2 s; kMaxStallMs stays below that and well above what a loaded
+// 2-core machine gives a working studio (up to 352 ms seen with two CPU hogs beside ctest -j2).
+constexpr qint64 kMaxStallMs = 1500;
 struct StallMeter {
     QElapsedTimer clock;
     QTimer tick;
@@ -216,8 +220,9 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(users->info.file), app_);
         QCOMPARE(users->info.line, 12);
         QVERIFY(route(window_->routesPage(), "/cached/{n}")->info.cached);
+        // Console lines arrive in batches too: wait for each line, do not read once.
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("app module imported"), kWait);
-        QVERIFY(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())), kWait);
     }
 
     void requestsShowUpOnEveryPage() {
@@ -228,21 +233,23 @@ private Q_SLOTS:
         QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
         QCOMPARE(http(net_, "GET", port(), "/nope").status, 404);
 
-        // Routes: live counts and percentiles.
+        // Routes: live counts and percentiles. Updates come in batches, and a loaded machine may
+        // split these requests over several: wait for every number, do not read it once.
         QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 5u, kWait);
         QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/slow"), 4u, kWait);
         const auto* slow = route(window_->routesPage(), "/slow");
         QVERIFY2(slow->stats.total.p50_ns >= 19'000'000, qPrintable(QString::number(slow->stats.total.p50_ns)));
         QVERIFY(slow->stats.total.p99_ns >= slow->stats.total.p50_ns);
-        const auto* cached = route(window_->routesPage(), "/cached/{n}");
-        QCOMPARE(cached->stats.cache_hits, 2u);
-        QCOMPARE(cached->stats.cache_misses, 1u);
+        QTRY_COMPARE_WITH_TIMEOUT(route(window_->routesPage(), "/cached/{n}")->stats.cache_hits, 2u, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(route(window_->routesPage(), "/cached/{n}")->stats.cache_misses, 1u, kWait);
         const int hit_col = RoutesModel::HitRatio;
         auto& rm = window_->routesPage()->model();
-        bool shown = false;
-        for (int i = 0; i < rm.rowCount(); ++i)
-            shown |= rm.data(rm.index(i, hit_col), Qt::DisplayRole).toString() == "66.7 %";
-        QVERIFY(shown);
+        const auto ratio_shown = [&] {
+            for (int i = 0; i < rm.rowCount(); ++i)
+                if (rm.data(rm.index(i, hit_col), Qt::DisplayRole).toString() == "66.7 %") return true;
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(ratio_shown(), kWait);
 
         // Requests: every one, in order, with the cache outcome.
         auto& log = window_->requestsPage()->model();
@@ -266,8 +273,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->tags().rowCount(), 1, kWait);
         auto& tags = window_->cachePage()->tags();
         QCOMPARE(tags.data(tags.index(0, CacheModel::Label), Qt::DisplayRole).toString(), QString("users"));
-        QCOMPARE(tags.data(tags.index(0, CacheModel::Hits), Qt::DisplayRole).toULongLong(), 2u);
-        QCOMPARE(tags.data(tags.index(0, CacheModel::Stores), Qt::DisplayRole).toULongLong(), 1u);
+        QTRY_COMPARE_WITH_TIMEOUT(tags.data(tags.index(0, CacheModel::Hits), Qt::DisplayRole).toULongLong(), 2u, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(tags.data(tags.index(0, CacheModel::Stores), Qt::DisplayRole).toULongLong(), 1u, kWait);
         save("cache");
         window_->showPage(MainWindow::Routes);
         save("routes");
@@ -320,7 +327,7 @@ private Q_SLOTS:
         // A syntax error: the old code keeps serving, the Console shows the traceback.
         write_app(good + "\ndef broken(:\n");
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), kWait);
-        QVERIFY(window_->consolePage()->text().contains("SyntaxError"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("SyntaxError"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
         window_->showPage(MainWindow::Console);
         save("console");
@@ -375,7 +382,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(load.exitCode(), 0);
         QVERIFY2(updates <= seconds * 6 + 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
         QVERIFY2(updates >= 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
-        QVERIFY2(stalls.worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
+        QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
         QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") >= 200, kWait);  // 4 x 50 at least
         window_->showPage(MainWindow::Latency);
         save("latency");  // again, with seconds of traffic to draw
@@ -419,7 +426,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         disconnect(conn);
         QVERIFY(!page->running());
         qInfo("benchmark: worst event-loop gap %lld ms", stalls.worst_gap);
-        QVERIFY2(stalls.worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
+        QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
         const qint64 id = saved.at(0).at(0).toLongLong();
 
         // The summary and the history row.
@@ -522,7 +529,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         window_->stopApp();
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
-        QVERIFY(window_->consolePage()->text().contains("RuntimeError: cannot start"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("RuntimeError: cannot start"), kWait);
         write_app(good);
         QVERIFY(window_->startApp());
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);

@@ -408,6 +408,8 @@ def test_file_watcher_reloads_are_reported_with_their_traceback(app_file: Path) 
         assert ins.server.wait_for_stderr("cello: reloaded "), ins.server.stderr
         app_file.write_text(good + "\ndef broken(:\n")
         assert ins.server.wait_for_stderr("cello: reload failed"), ins.server.stderr
+        # The inspector hears of the reload a moment after the line is printed: wait for it too.
+        assert support.wait_until(lambda: len(ins.snapshot()["reloads"]) == 2), ins.snapshot()["reloads"]
         reloads = ins.snapshot()["reloads"]
         assert [r["ok"] for r in reloads] == [True, False], reloads
         assert "SyntaxError" in reloads[1]["error"] and str(app_file) in reloads[1]["error"]
