@@ -13,6 +13,10 @@ answered by the new code, plus half a second. Reported per server, median over t
 * connections the keep-alive client had to open again because the server closed its connection;
 * the slowest request of the round (a request queued while the server restarts waits, it does not fail).
 
+It ends with the check of docs/reload.md's promise "a save is served within 1 s" (SAVE_TO_SERVED_S)
+over every round of cello: the test suite only asserts a looser bound, since CI runs it on a loaded
+machine (tests/python/test_reload.py, SAVE_TO_SERVED_UNDER_LOAD). Exit status 1 when it did not hold.
+
     /usr/bin/python3 bench/reload_compare.py [--rounds 5] [--interval 0.01] [--build build]
 
 Needs the cello build (default <repo>/build) and Debian's python3-uvicorn and python3-starlette.
@@ -41,6 +45,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = "/usr/bin/python3"
 BANNER = re.compile(r"cello \S+: serving \d+ routes on http://[^\s:]+:(\d+)")
+SAVE_TO_SERVED_S = 1.0  # docs/reload.md: "A save is served within 1 s"
 
 CELLO_APP = """\
     from cello import App
@@ -299,7 +304,13 @@ def main() -> int:
     kinds = sorted({k for _, rounds in rows for r in rounds for k in r["error_kinds"]})
     if kinds:
         print(f"\nerrors seen: {', '.join(kinds)}")
-    return 0
+    cello_rounds = next(rounds for name, rounds in rows if name.startswith("cello"))
+    latencies = [r[key] for r in cello_rounds for key in ("latency_new", "latency_kept")]
+    slowest = float("inf") if any(x != x for x in latencies) else max(latencies)  # nan: never served
+    held = slowest < SAVE_TO_SERVED_S
+    print(f"\ndocs/reload.md \"a save is served within {SAVE_TO_SERVED_S:g} s\": cello's slowest save -> new code "
+          f"{slowest * 1000:.0f} ms over {len(cello_rounds)} saves: {'held' if held else 'NOT HELD'}")
+    return 0 if held else 1
 
 
 if __name__ == "__main__":

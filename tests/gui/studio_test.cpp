@@ -44,6 +44,12 @@ namespace inspector = cello::inspector;
 
 namespace {
 
+// How long a check waits for something that should happen promptly (a poll, a reload, a request).
+// QTRY_* return as soon as the condition holds, so this costs nothing when the studio works; it is
+// generous because CI runs this test beside the others on a loaded 2-core machine, where Qt Test's
+// default of 5 s is not always enough. Only a broken studio reaches it. (docs/testing.md, "Timing")
+constexpr int kWait = 30000;
+
 const char* kApp = R"PY(
 import time
 from cello import App, cache
@@ -84,7 +90,7 @@ struct Reply {
 // A real HTTP request with Qt's client, waited for in a local event loop (the window keeps painting).
 Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {}) {
     QNetworkRequest req(QUrl(QString("http://127.0.0.1:%1%2").arg(port).arg(path)));
-    req.setTransferTimeout(10000);
+    req.setTransferTimeout(kWait);
     QNetworkReply* r = net.sendCustomRequest(req, method.toUtf8(), body);
     QEventLoop loop;
     QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
@@ -104,6 +110,10 @@ int free_port() {
 }
 
 // Measures how long the GUI thread's event loop went without turning (a 10 ms timer's worst gap).
+// The load and benchmark runs it watches last 2 s or more, so a GUI thread that waited on the server
+// for them would show a gap of 2 s; kMaxStallMs stays below that and well above what a loaded
+// 2-core machine gives a working studio (up to 352 ms seen with two CPU hogs beside ctest -j2).
+constexpr qint64 kMaxStallMs = 1500;
 struct StallMeter {
     QElapsedTimer clock;
     QTimer tick;
@@ -203,15 +213,16 @@ private Q_SLOTS:
         window_->setSettings(s);
         window_->openApp(app_);
         QCOMPARE(port(), s.port);
-        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);  // five routes and <unmatched>
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);  // five routes and <unmatched>
         const auto* users = route(window_->routesPage(), "/users/{id:int}");
         QVERIFY(users);
         QCOMPARE(QString::fromStdString(users->info.name), QString("user"));
         QCOMPARE(QString::fromStdString(users->info.file), app_);
         QCOMPARE(users->info.line, 12);
         QVERIFY(route(window_->routesPage(), "/cached/{n}")->info.cached);
-        QTRY_VERIFY(window_->consolePage()->text().contains("app module imported"));
-        QVERIFY(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())));
+        // Console lines arrive in batches too: wait for each line, do not read once.
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("app module imported"), kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())), kWait);
     }
 
     void requestsShowUpOnEveryPage() {
@@ -222,46 +233,48 @@ private Q_SLOTS:
         QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
         QCOMPARE(http(net_, "GET", port(), "/nope").status, 404);
 
-        // Routes: live counts and percentiles.
-        QTRY_COMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 5u);
-        QTRY_COMPARE(count_of(window_->routesPage(), "/slow"), 4u);
+        // Routes: live counts and percentiles. Updates come in batches, and a loaded machine may
+        // split these requests over several: wait for every number, do not read it once.
+        QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 5u, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/slow"), 4u, kWait);
         const auto* slow = route(window_->routesPage(), "/slow");
         QVERIFY2(slow->stats.total.p50_ns >= 19'000'000, qPrintable(QString::number(slow->stats.total.p50_ns)));
         QVERIFY(slow->stats.total.p99_ns >= slow->stats.total.p50_ns);
-        const auto* cached = route(window_->routesPage(), "/cached/{n}");
-        QCOMPARE(cached->stats.cache_hits, 2u);
-        QCOMPARE(cached->stats.cache_misses, 1u);
+        QTRY_COMPARE_WITH_TIMEOUT(route(window_->routesPage(), "/cached/{n}")->stats.cache_hits, 2u, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(route(window_->routesPage(), "/cached/{n}")->stats.cache_misses, 1u, kWait);
         const int hit_col = RoutesModel::HitRatio;
         auto& rm = window_->routesPage()->model();
-        bool shown = false;
-        for (int i = 0; i < rm.rowCount(); ++i)
-            shown |= rm.data(rm.index(i, hit_col), Qt::DisplayRole).toString() == "66.7 %";
-        QVERIFY(shown);
+        const auto ratio_shown = [&] {
+            for (int i = 0; i < rm.rowCount(); ++i)
+                if (rm.data(rm.index(i, hit_col), Qt::DisplayRole).toString() == "66.7 %") return true;
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(ratio_shown(), kWait);
 
         // Requests: every one, in order, with the cache outcome.
         auto& log = window_->requestsPage()->model();
-        QTRY_COMPARE(log.rowCount(), 13);
+        QTRY_COMPARE_WITH_TIMEOUT(log.rowCount(), 13, kWait);
         QCOMPARE(QString::fromStdString(log.row(0)->path), QString("/users/0"));
         QCOMPARE(QString::fromStdString(log.row(10)->cache), QString("HIT"));
         QCOMPARE(log.row(12)->status, 404);
 
         // Latency: a point per second for p50/p99, and the histogram of the chosen route.
         window_->showPage(MainWindow::Latency);
-        QTRY_VERIFY(window_->latencyPage()->p50PointCount() >= 1);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->latencyPage()->p50PointCount() >= 1, kWait);
         QComboBox* chooser = window_->latencyPage()->routeChooser();
         const int slow_index = chooser->findText("GET /slow");
         QVERIFY(slow_index >= 0);
         chooser->setCurrentIndex(slow_index);
-        QTRY_COMPARE(window_->latencyPage()->histogramTotal(), 4.0);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->latencyPage()->histogramTotal(), 4.0, kWait);
         save("latency");
 
         // Cache: per-route and per-tag counters.
         window_->showPage(MainWindow::Cache);
-        QTRY_COMPARE(window_->cachePage()->tags().rowCount(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->tags().rowCount(), 1, kWait);
         auto& tags = window_->cachePage()->tags();
         QCOMPARE(tags.data(tags.index(0, CacheModel::Label), Qt::DisplayRole).toString(), QString("users"));
-        QCOMPARE(tags.data(tags.index(0, CacheModel::Hits), Qt::DisplayRole).toULongLong(), 2u);
-        QCOMPARE(tags.data(tags.index(0, CacheModel::Stores), Qt::DisplayRole).toULongLong(), 1u);
+        QTRY_COMPARE_WITH_TIMEOUT(tags.data(tags.index(0, CacheModel::Hits), Qt::DisplayRole).toULongLong(), 2u, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(tags.data(tags.index(0, CacheModel::Stores), Qt::DisplayRole).toULongLong(), 1u, kWait);
         save("cache");
         window_->showPage(MainWindow::Routes);
         save("routes");
@@ -271,12 +284,12 @@ private Q_SLOTS:
         QCOMPARE(http(net_, "POST", port(), "/boom", "payload-42").status, 500);
         window_->showPage(MainWindow::Requests);
         auto* page = window_->requestsPage();
-        QTRY_VERIFY(page->model().rowCount() >= 14);
+        QTRY_VERIFY_WITH_TIMEOUT(page->model().rowCount() >= 14, kWait);
         page->filter().setStatusClass(5);
         QCOMPARE(page->filter().rowCount(), 1);
         auto* table = page->findChild<QTableView*>("requestsTable");
         table->setCurrentIndex(page->filter().index(0, 0));
-        QTRY_VERIFY(page->details().contains("ValueError: studio saw this payload-42"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("ValueError: studio saw this payload-42"), kWait);
         QVERIFY(page->details().contains("Traceback (most recent call last)"));
         QVERIFY(page->details().contains("raise ValueError"));
         QVERIFY(page->details().contains("payload-42"));       // body preview
@@ -287,40 +300,40 @@ private Q_SLOTS:
         QCOMPARE(page->filter().rowCount(), 1);
         // A successful request: the studio captures headers of every request it serves.
         table->setCurrentIndex(page->filter().index(0, 0));
-        QTRY_VERIFY(page->details().contains("GET /users/3"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("GET /users/3"), kWait);
         QVERIFY2(page->details().contains("User-Agent: "), qPrintable(page->details()));
         QVERIFY(page->details().contains("Content-Type: application/json"));  // the response's
         page->filter().setText({});
         page->filter().setRoute("GET /slow");
         QCOMPARE(page->filter().rowCount(), 4);
         page->filter().setRoute({});
-        QTRY_VERIFY(window_->consolePage()->text().contains("error: POST /boom → 500: ValueError: studio saw this payload-42"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("error: POST /boom → 500: ValueError: studio saw this payload-42"), kWait);
     }
 
     void invalidatingATagEmptiesIt() {
         window_->cachePage()->invalidate("users");
-        QTRY_COMPARE(window_->cachePage()->lastResult(), QString("1 cache entries invalidated"));
+        QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->lastResult(), QString("1 cache entries invalidated"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
     }
 
     void editingTheAppReloadsItAndRoutesChange() {
         const QString good = app_text();
         write_app(good + "\n@app.get(\"/added\")\ndef added(request):\n    return \"added\"\n");
-        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") != nullptr, 5000);
-        QTRY_VERIFY(window_->consolePage()->text().contains(QRegularExpression("reload: 6 routes in [0-9.]+ ms")));
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") != nullptr, kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QRegularExpression("reload: 6 routes in [0-9.]+ ms")), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
         QCOMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 5u);  // numbers kept across the reload
 
         // A syntax error: the old code keeps serving, the Console shows the traceback.
         write_app(good + "\ndef broken(:\n");
-        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), 5000);
-        QVERIFY(window_->consolePage()->text().contains("SyntaxError"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("SyntaxError"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
         window_->showPage(MainWindow::Console);
         save("console");
 
         write_app(good);  // the route goes away again
-        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") && !route(window_->routesPage(), "/added")->live, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") && !route(window_->routesPage(), "/added")->live, kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").status, 404);
     }
 
@@ -337,22 +350,23 @@ private Q_SLOTS:
         QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QFile opened(dir_.path() + "/opened");
-        QTRY_VERIFY(opened.exists() && opened.size() > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
         QVERIFY(opened.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:12").arg(app_));
     }
 
     void staysResponsiveUnderLoad() {
-        // Another process hammers the app over keep-alive connections for 2 s while the window
-        // draws. Updates come in batches (5 a second), and the event loop never stalls.
+        // Another process hammers the app over keep-alive connections for 2 s (and at least 50
+        // requests per connection, however slow a loaded machine is) while the window draws.
+        // Updates come in batches (5 a second), and the event loop never stalls.
         QProcess load;
         load.start("/usr/bin/python3", {"-c", QString(R"(
 import http.client, threading, time
 def run():
-    c = http.client.HTTPConnection("127.0.0.1", %1)
-    end = time.time() + 2
-    while time.time() < end:
-        c.request("GET", "/users/7"); c.getresponse().read()
+    c = http.client.HTTPConnection("127.0.0.1", %1, timeout=30)
+    end, n = time.monotonic() + 2, 0
+    while time.monotonic() < end or n < 50:
+        c.request("GET", "/users/7"); c.getresponse().read(); n += 1
 ts = [threading.Thread(target=run) for _ in range(4)]
 [t.start() for t in ts]; [t.join() for t in ts]
 )").arg(port())});
@@ -361,14 +375,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         auto conn = connect(&window_->state(), &StudioState::updated, this, [&] { ++updates; });
         StallMeter stalls;
         window_->showPage(MainWindow::Requests);
-        QTRY_VERIFY_WITH_TIMEOUT(load.state() == QProcess::NotRunning, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(load.state() == QProcess::NotRunning, kWait);
         const double seconds = stalls.seconds();
         disconnect(conn);
+        qInfo("under load: %d updates in %.1f s, worst event-loop gap %lld ms", updates, seconds, stalls.worst_gap);
         QCOMPARE(load.exitCode(), 0);
         QVERIFY2(updates <= seconds * 6 + 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
         QVERIFY2(updates >= 2, qPrintable(QString("%1 updates in %2 s").arg(updates).arg(seconds)));
-        QVERIFY2(stalls.worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
-        QVERIFY(count_of(window_->routesPage(), "/users/{id:int}") > 100);
+        QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
+        QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") >= 200, kWait);  // 4 x 50 at least
         window_->showPage(MainWindow::Latency);
         save("latency");  // again, with seconds of traffic to draw
     }
@@ -382,7 +397,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(page->history().rowCount(), 0);
         window_->showPage(MainWindow::Benchmark);
         QComboBox* routes = page->routeChooser();
-        QTRY_VERIFY(routes->findText("GET /users/{id:int}") >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(routes->findText("GET /users/{id:int}") >= 0, kWait);
         const int users = routes->findText("GET /users/{id:int}");
         routes->setCurrentIndex(users);
         Q_EMIT routes->activated(users);  // as a user's pick does
@@ -404,14 +419,14 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         StallMeter stalls;
         QTest::mouseClick(page->findChild<QPushButton*>("benchRun"), Qt::LeftButton);
         QVERIFY2(page->running(), qPrintable(page->statusText()));
-        QTRY_VERIFY_WITH_TIMEOUT(live_before_end >= 1, 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(live_before_end >= 1, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         QVERIFY2(live_status.startsWith("Second 1 of 2"), qPrintable(live_status));
         stalls.tick.stop();
         disconnect(conn);
         QVERIFY(!page->running());
         qInfo("benchmark: worst event-loop gap %lld ms", stalls.worst_gap);
-        QVERIFY2(stalls.worst_gap < 1000, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
+        QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
         const qint64 id = saved.at(0).at(0).toLongLong();
 
         // The summary and the history row.
@@ -434,7 +449,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(static_cast<bool>(run->git_commit), in_repo);
         if (in_repo) QCOMPARE(QString::fromStdString(*run->git_commit), QString::fromUtf8(git.readAllStandardOutput()).trimmed());
         // The requests reached the handler (the server counts at least what the client got back).
-        QTRY_VERIFY(count_of(window_->routesPage(), "/users/{id:int}") >= served_before + run->summary.requests);
+        QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") >= served_before + run->summary.requests, kWait);
 
         // In the SQLite file, with the full report (histogram included).
         {
@@ -460,7 +475,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         page->durationBox()->setValue(1);
         page->rateBox()->setValue(200);
         QVERIFY2(page->run(), qPrintable(page->statusText()));
-        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, kWait);
         const qint64 id2 = saved.at(1).at(0).toLongLong();
         QCOMPARE(page->history().rowCount(), 2);
         QVERIFY(page->exportCsv({id, id2}, csv));
@@ -468,7 +483,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(cf.open(QIODevice::ReadOnly));
         QCOMPARE(cf.readAll().count("\r\n"), 3);  // header and two runs
         page->selectRuns({id, id2});
-        QTRY_VERIFY(page->comparison().rowCount() > 5);
+        QTRY_VERIFY_WITH_TIMEOUT(page->comparison().rowCount() > 5, kWait);
         QCOMPARE(QString::fromStdString(page->comparison().row(0)->label), QString("req/s"));
         QVERIFY(page->comparison().row(0)->ratio > 0);
         save("benchmark");
@@ -485,10 +500,10 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QSignalSpy saved(page, &BenchmarkPage::runSaved);
         QSignalSpy steps(page, &BenchmarkPage::progressed);
         QVERIFY2(page->run(), qPrintable(page->statusText()));
-        QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, 20000);  // the probe and the first ramp step
+        QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kWait);  // the probe and the first ramp step
         QVERIFY(page->statusText().startsWith("Step"));
         page->stop();
-        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         QVERIFY(!page->running());
         QCOMPARE(page->history().rowCount(), before + 1);
         const auto* run = page->history().run(0);
@@ -505,7 +520,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(window_->routesPage()->model().rowCount(), 0);
         QCOMPARE(http(net_, "GET", was, "/").status, 0);  // refused: nothing listens
         QVERIFY(window_->startApp());
-        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         QCOMPARE(http(net_, "GET", port(), "/").status, 200);
     }
 
@@ -514,10 +529,10 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         window_->stopApp();
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
-        QVERIFY(window_->consolePage()->text().contains("RuntimeError: cannot start"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("RuntimeError: cannot start"), kWait);
         write_app(good);
         QVERIFY(window_->startApp());
-        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
     }
 
     void attachesToAHeadlessServer() {
@@ -532,17 +547,17 @@ ts = [threading.Thread(target=run) for _ in range(4)]
                      {"run", app_, "--port", QString::number(app_port), "--no-logs",
                       QString("--inspect=127.0.0.1:%1").arg(api_port)});
         QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, kWait);
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
-        QTRY_COMPARE(window_->routesPage()->model().rowCount(), 6);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
-        QTRY_COMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 3u);
-        QTRY_VERIFY(window_->requestsPage()->model().rowCount() >= 3);
+        QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 3u, kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->requestsPage()->model().rowCount() >= 3, kWait);
         window_->cachePage()->invalidate("users");
-        QTRY_VERIFY(window_->cachePage()->lastResult().contains("invalidated"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->cachePage()->lastResult().contains("invalidated"), kWait);
         // A wrong token is reported, not crashed on.
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
-        QTRY_VERIFY(window_->findChild<QLabel*>("servingStatus")->text().contains("401"));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("servingStatus")->text().contains("401"), kWait);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
         window_->stopApp();

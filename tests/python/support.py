@@ -30,8 +30,14 @@ PYTHON = "/usr/bin/python3"
 
 BANNER = re.compile(r"cello (\S+): serving (\d+) routes on http://([^\s:]+):(\d+) \((.*)\)")
 
-START_TIMEOUT = 15.0
+START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
+# How long a test waits for something that should happen promptly (a log line, a state change, a
+# held handler to arrive). Waits end as soon as the thing happens, so this costs nothing when the
+# server works; it is generous because CI runs the suite on a loaded 2-core machine, where "at once"
+# can take a second. Only a broken server reaches it. (docs/testing.md, "Timing")
+# CELLO_TEST_WAIT shortens it when checking that a test fails against a deliberately broken app.
+WAIT = float(os.environ.get("CELLO_TEST_WAIT") or 30.0)
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -131,7 +137,7 @@ class Server:
     def stdout(self) -> str:
         return self._out.text()
 
-    def wait_for_stderr(self, needle: str, timeout: float = 5.0) -> bool:
+    def wait_for_stderr(self, needle: str, timeout: float = WAIT) -> bool:
         """True once `needle` appeared on the server's stderr (within `timeout`)."""
         return self._err.wait_for(lambda text: needle in text, timeout)
 
@@ -222,6 +228,16 @@ def running(app: str, *args: str, via: str = "cello", cwd: str | Path | None = N
         assert "cello: stopped" in server.stderr, f"no 'cello: stopped' on stderr:\n{server.stderr}"
 
 
+def wait_until(predicate: Any, timeout: float = WAIT, interval: float = 0.02) -> Any:
+    """The first truthy value of `predicate()` within `timeout`, else its last (falsy) value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
 # -- HTTP clients ---------------------------------------------------------------------------------
 
 class Headers:
@@ -296,7 +312,7 @@ def request(port: int, method: str, path: str, body: bytes | str | None = None,
         conn.close()
 
 
-def captured_stderr(capfd: Any, *needles: str, timeout: float = 5.0) -> str:
+def captured_stderr(capfd: Any, *needles: str, timeout: float = WAIT) -> str:
     """For in-process servers (TestClient): what this process wrote to stderr since the last read
     of `capfd` (pytest's fd-level capture, so the engine threads' writes are included), once every
     needle appeared or `timeout` passed (log lines may trail the response a little)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -32,29 +33,34 @@ def test_awaiting_handler(client):
     assert time.monotonic() - t0 >= 0.45
 
 
-def test_hundred_concurrent_sleeps_overlap_and_other_routes_keep_answering(client):
+def test_hundred_concurrent_handlers_overlap_and_other_routes_keep_answering(client, import_app):
+    """100 handlers await at the same time, and another route answers while all of them wait.
+    No clock: the handlers are held until the test releases them, which it does only after the
+    other route answered, so handlers run one after another (or an engine blocked by awaiting
+    handlers) make the test fail by a timeout instead of by a slow measurement."""
+    state = import_app("async_app").state
+    group = uuid.uuid4().hex
     replies: list[TestResponse] = []
     lock = threading.Lock()
 
     def call():
-        r = client.get("/sleep", timeout=20)
+        r = client.get(f"/held/{group}", timeout=support.WAIT + 30)
         with lock:
             replies.append(r)
 
     threads = [threading.Thread(target=call) for _ in range(100)]
-    t0 = time.monotonic()
     for t in threads:
         t.start()
-    time.sleep(0.1)
-    t1 = time.monotonic()
-    assert client.get("/inline").status_code == 200
-    other = time.monotonic() - t1
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
-    assert len(replies) == 100 and all(r.json() == {"slept": True} for r in replies)
-    assert elapsed < 3.0, f"100 x sleep(0.5) took {elapsed:.2f}s: they did not overlap"
-    assert other < 0.3, f"another route waited {other:.2f}s while handlers awaited"
+    try:
+        assert support.wait_until(lambda: state["held"] == 100), \
+            f"only {state['held']} of 100 handlers were awaiting at the same time"
+        assert client.get("/inline", timeout=support.WAIT).json() == {"inline": True, "path": "/inline"}
+    finally:
+        assert client.get(f"/release/{group}").json() == {"released": group}
+        for t in threads:
+            t.join()
+    assert len(replies) == 100 and all(r.json() == {"released": True} for r in replies)
+    assert state["held"] == 0
 
 
 def test_loop_apis_work_inside_handlers(client):
@@ -69,7 +75,7 @@ def test_exceptions_are_500_with_traceback_logged(client, capfd, path, kind):
     r = client.get(path)
     body = support.assert_error_shape(r, 500)
     assert body["detail"] == kind and "Traceback" in body["traceback"]
-    err = support.captured_stderr(capfd, kind.split(":")[0], timeout=3)
+    err = support.captured_stderr(capfd, kind.split(":")[0])
     assert kind.split(":")[0] in err, err
     assert client.get("/inline").status_code == 200
 
@@ -83,34 +89,37 @@ def test_client_that_leaves_cancels_the_task(client):
     before = client.get("/state").json()
     sock = socket.create_connection(("127.0.0.1", client.port))
     sock.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.3)
+    # Leave only once the handler is awaiting (not after a guessed delay).
+    assert support.wait_until(lambda: client.get("/state").json()["waiting"] > before["waiting"])
     sock.close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        now = client.get("/state").json()
-        if now["cancelled"] > before["cancelled"]:
-            break
-        time.sleep(0.1)
-    assert now["cancelled"] == before["cancelled"] + 1, "the handler did not see CancelledError"
+    assert support.wait_until(lambda: client.get("/state").json()["cancelled"] > before["cancelled"]), \
+        "the handler did not see CancelledError"
+    now = client.get("/state").json()
+    assert now["cancelled"] == before["cancelled"] + 1
     assert now["finished"] == before["finished"]
 
 
 def test_keep_alive_and_pipelining_across_an_awaiting_handler(client):
-    with support.RawConnection(client.port, timeout=5) as conn:
+    with support.RawConnection(client.port, timeout=support.WAIT) as conn:
         conn.send(support.http_get("/sleep") + support.http_get("/inline") + support.http_get("/sleep"))
         bodies = [conn.read_response().json() for _ in range(3)]
     assert bodies == [{"slept": True}, {"inline": True, "path": "/inline"}, {"slept": True}]
 
 
-def test_blocking_sync_handler_blocks_only_its_engine_thread(client):
-    """Connections are spread over the two engine threads: while one thread sleeps in a sync
-    handler, a connection on the other thread (and async work on the loop) is still answered."""
-    with support.RawConnection(client.port, timeout=5) as first:  # engine thread A
-        with support.RawConnection(client.port, timeout=5) as second:  # engine thread B (round robin)
+def test_blocking_sync_handler_blocks_only_its_engine_thread(client, import_app):
+    """Connections are spread over the two engine threads: while one thread blocks in a sync
+    handler, a connection on the other thread is still answered. The handler blocks until the
+    test lets it go, which it does only after that answer, so a blocked engine fails by a timeout."""
+    app = import_app("async_app")
+    app.blocking_entered.clear()
+    app.blocking_release.clear()
+    with support.RawConnection(client.port, timeout=support.WAIT) as first:  # engine thread A
+        with support.RawConnection(client.port, timeout=support.WAIT) as second:  # thread B (round robin)
             first.send(support.http_get("/blocking"))
-            time.sleep(0.2)
-            t0 = time.monotonic()
-            second.send(support.http_get("/inline"))
-            assert second.read_response().status == 200
-            assert time.monotonic() - t0 < 0.5
-            assert first.read_response().json() == {"blocked": True}
+            try:
+                assert app.blocking_entered.wait(support.WAIT), "/blocking never started"
+                second.send(support.http_get("/inline"))
+                assert second.read_response().status == 200
+            finally:
+                app.blocking_release.set()
+            assert first.read_response().json() == {"blocked": True, "released": True}

@@ -1,6 +1,10 @@
 """`cello bench` over real sockets: against a Cello server (counts match what it served), stdlib
 servers with known behaviour (a fixed delay, chunked bodies, resets, silence, a one-off stall) and
-the command line's errors. Bounds are generous: they separate right from wrong, not fast from slow."""
+the command line's errors. Bounds are generous: they separate right from wrong, not fast from slow.
+The suite runs on a loaded 2-core machine (docs/testing.md, "Timing"): lower bounds on latency come
+from the stub servers' sleeps (a sleep never ends early), upper bounds on latency are either facts
+that hold at any speed (Little's law, the run's length) or far above what load adds, and no test
+needs a given throughput beyond a few requests."""
 from __future__ import annotations
 
 import contextlib
@@ -131,7 +135,7 @@ def test_counts_match_what_the_server_served(target):
     seen = served(target)
     assert data["mode"] == "closed" and data["errors"]["total"] == 0, data["errors"]
     by_path = {p["path"]: p["requests"] for p in data["paths"]}
-    assert by_path["/hit"] + by_path["/other"] == data["requests"] > 100
+    assert by_path["/hit"] + by_path["/other"] == data["requests"] > 40  # a few, so the mix means something
     # The server may also have answered requests still in flight when the run ended (<= one per connection).
     for path, key in (("/hit", "hit"), ("/other", "other")):
         assert by_path[path] <= seen[key] <= by_path[path] + c, (by_path, seen)
@@ -194,15 +198,19 @@ def test_text_report_looks_like_wrk(target):
 
 
 def test_ctrl_c_stops_early_and_still_reports(target):
+    served(target)  # counts from zero: hits below are this run's
     proc = subprocess.Popen([str(support.CELLO_BIN), "bench", target.url + "/hit", "-c2", "-d60s", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=support.subprocess_env())
-    time.sleep(1.5)
+    # Interrupt a run that is under way (the target served some of it) and at least 1 s old, however
+    # long the process took to start.
+    assert support.wait_until(lambda: target.get("/stats").json().get("hit", 0) > 0), proc.stderr
+    time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=15)
+    out, err = proc.communicate(timeout=support.WAIT)
     assert proc.returncode == 0, err
     data = json.loads(out)
     assert data["stopped_early"] is True
-    assert 1.0 <= data["elapsed_s"] < 15 and data["requests"] > 0, data["elapsed_s"]
+    assert 1.0 <= data["elapsed_s"] < support.WAIT and data["requests"] > 0, data["elapsed_s"]  # not the 60 s
     served(target)
 
 
@@ -214,13 +222,18 @@ def test_latency_of_a_known_delay():
         reply(h)
 
     with stub_server(slow) as server:
-        data = bench_json(url_of(server), "-c4", "-d2s")
+        data = bench_json(url_of(server), "-c4", "-d2s", "--timeout", "10s")
     assert data["errors"]["total"] == 0, data["errors"]
-    p50_ms = data["latency_us"]["p50"] / 1000
-    assert 19.5 <= p50_ms <= 35, data["latency_us"]
-    assert data["latency_us"]["min"] / 1000 >= 19.5
-    # 4 connections, each at most 50 requests/s.
-    assert 40 <= data["requests"] <= 4 * 50 * 2 + 4
+    latency = data["latency_us"]
+    # Not under the delay: no request is answered in less than the server's 20 ms sleep.
+    assert latency["min"] / 1000 >= 19.5 and latency["p50"] / 1000 >= 19.5, latency
+    # Not over what the clock allows (Little's law, closed loop): each connection has one request
+    # in flight at a time, so the latencies of one connection add up to at most the run's length,
+    # whatever the load. Latency counted from anything earlier than the send breaks this.
+    assert data["requests"] * latency["mean"] <= 4 * data["elapsed_s"] * 1e6 * 1.01, data
+    assert latency["p50"] <= latency["p99"] <= latency["max"], latency
+    # 4 connections, each at most 50 requests/s; at least a few requests on a loaded machine.
+    assert 20 <= data["requests"] <= 4 * 50 * 2 + 4
 
 
 @pytest.mark.parametrize("chunked", [False, True])
@@ -279,7 +292,7 @@ def test_resets_are_read_errors_and_the_run_ends_cleanly():
     assert data["requests"] == 0
     assert data["errors"]["read"] > 0, data["errors"]
     assert data["errors"]["status_4xx"] == data["errors"]["status_5xx"] == 0
-    assert took < 10, took
+    assert took < support.WAIT, took  # it ends: a 1 s run does not hang on reset connections
 
 
 def test_silent_server_gives_timeouts():
@@ -314,7 +327,10 @@ def test_refused_connects_are_connect_errors():
 
 def test_open_loop_corrects_coordinated_omission():
     """One 1 s stall at a constant 100 req/s: corrected, the ~100 requests due during the stall
-    all count it (p99 ~ 1 s); from send time (uncorrected) and in closed loop only one does."""
+    all count it (p99 ~ 1 s); from send time (uncorrected) and in closed loop only one does.
+    The stall is a sleep, so the lower bounds are hard; the upper bounds leave the 1 s stall half a
+    second or more of slack, and "only one request saw it" is asserted as "p99 well under the stall"
+    (a loaded machine would have to delay 1 % of the requests by 0.5 s to break it)."""
     state = {"n": 0}
     lock = threading.Lock()
 
@@ -327,20 +343,21 @@ def test_open_loop_corrects_coordinated_omission():
         reply(h)
 
     with stub_server(stall_once) as server:
-        opened = bench_json(url_of(server), "-c1", "-d4s", "-R", "100")
+        opened = bench_json(url_of(server), "-c1", "-d4s", "-R", "100", "--timeout", "10s")
         state["n"] = 0
-        closed = bench_json(url_of(server), "-c1", "-d4s")
+        closed = bench_json(url_of(server), "-c1", "-d4s", "--timeout", "10s")
     assert opened["mode"] == "open" and opened["target_rate"] == 100
     assert opened["errors"]["total"] == 0 and closed["errors"]["total"] == 0
-    assert 360 <= opened["requests"] <= 401, opened["requests"]  # the rate was kept, not exceeded
+    # Never more than due (4 s x 100/s); most of it even on a loaded machine (the stall is caught up).
+    assert 200 <= opened["requests"] <= 401, opened["requests"]
     corrected, uncorrected = opened["latency_us"], opened["uncorrected_latency_us"]
-    assert 900_000 <= corrected["max"] <= 1_500_000, corrected
-    assert 700_000 <= corrected["p99"] <= 1_500_000, corrected
+    assert 900_000 <= corrected["max"] <= 2_500_000, corrected
+    assert 700_000 <= corrected["p99"] <= 2_500_000, corrected
     assert corrected["p90"] >= 100_000, corrected  # ~100 of ~400 requests waited behind the stall
-    assert 900_000 <= uncorrected["max"] <= 1_500_000, uncorrected
-    assert uncorrected["p99"] <= 300_000, uncorrected
+    assert 900_000 <= uncorrected["max"] <= 2_500_000, uncorrected
+    assert uncorrected["p99"] <= 500_000, uncorrected
     assert closed["latency_us"]["max"] >= 900_000
-    assert closed["latency_us"]["p99"] <= 300_000, closed["latency_us"]
+    assert closed["latency_us"]["p99"] <= 500_000, closed["latency_us"]
 
 
 def test_ceiling_search():
@@ -408,6 +425,6 @@ def test_unreachable_url_exits_1():
     result = bench(f"http://127.0.0.1:{port}/", "-d1s")
     assert result.returncode == 1, result
     assert "cannot connect" in result.stderr and str(port) in result.stderr, result.stderr
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < support.WAIT  # it gives up after its probe, it does not hang
     unresolvable = bench("http://no-such-host.invalid/", "-d1s")
     assert unresolvable.returncode == 1 and "resolve" in unresolvable.stderr, unresolvable.stderr

@@ -101,10 +101,10 @@ def test_banner_and_request_log(start_server):
     import cello
 
     server = start_server("basic_app.py", "--env", "development")
-    assert server.routes == 5
-    assert server.banner.startswith(f"cello {cello.__version__}: serving 5 routes on http://127.0.0.1:")
+    assert server.routes == 6
+    assert server.banner.startswith(f"cello {cello.__version__}: serving 6 routes on http://127.0.0.1:")
     server.get("/n/12")
-    assert server.wait_for_stderr("/n/12", 5), f"development logs requests by default:\n{server.stderr}"
+    assert server.wait_for_stderr("/n/12"), f"development logs requests by default:\n{server.stderr}"
 
 
 def test_no_logs_silences_request_log(start_server):

@@ -85,7 +85,7 @@ class Inspected:
     def settled(self, total: int, query: str = "") -> dict[str, Any]:
         """A snapshot once `total` requests were reported: a client can read its answer a moment
         before the engine's write completes and the request is counted."""
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + support.WAIT
         while True:
             snap = self.snapshot(query)
             if snap["requests_total"] >= total or time.monotonic() > deadline:
@@ -240,17 +240,25 @@ def test_routes_requests_errors_and_cache_in_the_snapshot(inspected: Inspected, 
 
 
 def test_percentiles_of_a_route_with_known_latency(inspected: Inspected) -> None:
+    """The handler sleeps 50 ms: no latency below that (a sleep never ends early). Above, what a
+    loaded machine adds is unknown, so the bound is what the client itself measured around each
+    request (the server's latency is inside it), plus room for the write's completion, which the
+    server may see a moment after the client read the answer."""
+    round_trips = []
     for _ in range(10):
+        started = time.monotonic()
         assert inspected.server.get("/slow").status == 200
+        round_trips.append((time.monotonic() - started) * 1000)
+    ceiling_ms = max(round_trips) + 250
     snap = inspected.settled(10)
     slow = inspected.route(snap, "GET /slow")
-    assert 45 <= slow["total"]["p50_ms"] <= 150, slow
-    assert slow["total"]["p50_ms"] <= slow["total"]["p99_ms"] <= slow["total"]["max_ms"]
+    assert 45 <= slow["total"]["p50_ms"] <= slow["total"]["p99_ms"] <= slow["total"]["max_ms"] <= ceiling_ms, \
+        (slow, round_trips)
     snap = inspected.snapshot(f"?histogram={slow['id']}")
     buckets = snap["histogram"]["buckets"]
     assert snap["histogram"]["route"] == slow["id"]
     assert sum(n for _, n in buckets) == 10
-    assert all(45 <= lower <= 150 for lower, _ in buckets), buckets
+    assert all(45 <= lower <= ceiling_ms for lower, _ in buckets), (buckets, round_trips)
 
 
 def test_incremental_snapshots_and_bad_queries(inspected: Inspected) -> None:
@@ -289,7 +297,7 @@ def test_bytes_out_is_what_the_client_received(inspected: Inspected) -> None:
 def test_event_stream_sends_snapshots_with_only_new_requests(inspected: Inspected) -> None:
     inspected.server.get("/users/1")
     inspected.settled(1)
-    conn = http.client.HTTPConnection(inspected.host, inspected.port, timeout=10)
+    conn = http.client.HTTPConnection(inspected.host, inspected.port, timeout=support.WAIT)
     conn.request("GET", f"/inspect/v1/events?token={TOKEN}")
     resp = conn.getresponse()
     assert resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream"
@@ -299,7 +307,7 @@ def test_event_stream_sends_snapshots_with_only_new_requests(inspected: Inspecte
     assert [r["path"] for r in first["requests"]] == ["/users/1"]
     inspected.server.get("/users/2")
     inspected.server.post("/boom", body="x")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + support.WAIT
     seen: list[str] = []
     errors: list[str] = []
     while time.monotonic() < deadline and len(seen) < 2:
@@ -397,12 +405,12 @@ def test_file_watcher_reloads_are_reported_with_their_traceback(app_file: Path) 
     try:
         good = app_file.read_text()
         app_file.write_text(good.replace('"hello": "world"', '"hello": "saved"'))
-        assert ins.server.wait_for_stderr("cello: reloaded ", 5), ins.server.stderr
+        assert ins.server.wait_for_stderr("cello: reloaded "), ins.server.stderr
         app_file.write_text(good + "\ndef broken(:\n")
-        assert ins.server.wait_for_stderr("cello: reload failed", 5), ins.server.stderr
-        deadline = time.monotonic() + 10  # the inspector may learn of it after the log line
-        while len(reloads := ins.snapshot()["reloads"]) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert ins.server.wait_for_stderr("cello: reload failed"), ins.server.stderr
+        # The inspector hears of the reload a moment after the line is printed: wait for it too.
+        assert support.wait_until(lambda: len(ins.snapshot()["reloads"]) == 2), ins.snapshot()["reloads"]
+        reloads = ins.snapshot()["reloads"]
         assert [r["ok"] for r in reloads] == [True, False], reloads
         assert "SyntaxError" in reloads[1]["error"] and str(app_file) in reloads[1]["error"]
         assert ins.server.get("/").json() == {"hello": "saved"}
@@ -429,97 +437,3 @@ def test_detail_capture_records_headers_and_bodies_of_every_request(inspected: I
     assert inspected.settled(4)["requests"][-1]["detail"] is None
     for body in ("nope", {"on": "yes"}, {}):
         assert inspected.call("POST", "/inspect/v1/capture", body).status == 400
-
-
-# -- secrets are redacted -------------------------------------------------------------------------
-
-REDACT_APP = '''
-from cello import App, Response
-
-app = App()
-
-@app.get("/")
-def home(request):
-    return Response("ok", headers=[("Set-Cookie", "sid=s3cr3t-cookie"), ("X-Session-Token", "s3cr3t-tok"),
-                                   ("X-From-Run", "s3cr3t-run"), ("X-Plain", "visible-value")])
-
-@app.post("/boom")
-def boom(request):
-    raise ValueError("boom")
-
-if __name__ == "__main__":
-    app.run(inspect_redact=["X-From-Run"])
-'''
-
-# Secret by the built-in rule or by an added name; sent with an innocent X-Innocent that must
-# come through untouched.
-SECRET_HEADERS = {
-    "X-Api-Key": "s3cr3t-apikey", "X-Auth-Token": "s3cr3t-auth", "My-Secret": "s3cr3t-mine",
-    "Authorization": "Basic s3cr3t-basic", "Cookie": "sid=s3cr3t-cookie",
-    "X-From-Run": "s3cr3t-run", "X-From-Flag": "s3cr3t-flag", "X-From-Env": "s3cr3t-env",
-}
-
-
-def redacted(length: int) -> str:
-    return f"<redacted, {length} bytes>"
-
-
-def test_secret_headers_and_query_parameters_are_redacted(tmp_path: Path) -> None:
-    """Built-in names, run(inspect_redact=...), --inspect-redact and CELLO_INSPECT_REDACT all add up;
-    error records and detail capture (request and response headers, the query) are redacted
-    alike, and nothing secret appears anywhere in the snapshot."""
-    app_file = tmp_path / "redact_app.py"
-    app_file.write_text(REDACT_APP)
-    server = support.start_server(str(app_file), "--inspect=127.0.0.1:0", "--no-logs",
-                                  "--inspect-redact", "X-From-Flag", via="python",
-                                  env={"CELLO_INSPECT_TOKEN": TOKEN, "CELLO_INSPECT_REDACT": " x-from-env , "})
-    try:
-        m = INSPECTOR_LINE.search(server.stderr)
-        assert m, server.stderr
-        ins = Inspected(server, m.group(1), int(m.group(2)), m.group(3))
-        headers = {**SECRET_HEADERS, "X-Innocent": "harmless-value"}
-        assert server.post("/boom?access_token=s3cr3t-query&page=2", body="b", headers=headers).status == 500
-        assert ins.call("POST", "/inspect/v1/capture", {"on": True}).status == 200
-        reply = server.get("/?api_key=s3cr3t-q2&page=3", headers=headers)
-        assert reply.status == 200 and reply.headers["X-Plain"] == "visible-value"  # the client gets all
-
-        snap = ins.settled(2)
-        err = snap["errors"][0]
-        got = dict(err["headers"])
-        for name, value in SECRET_HEADERS.items():
-            assert got[name] == redacted(len(value)), (name, got)
-        assert got["X-Innocent"] == "harmless-value"
-        assert err["path"] == f"/boom?access_token={redacted(12)}&page=2"
-
-        detail = snap["requests"][-1]["detail"]
-        got = dict(detail["headers"])
-        for name, value in SECRET_HEADERS.items():
-            assert got[name] == redacted(len(value)), (name, got)
-        assert got["X-Innocent"] == "harmless-value"
-        assert detail["query"] == f"api_key={redacted(9)}&page=3"
-        response = dict(detail["response_headers"])
-        assert response["Set-Cookie"] == redacted(len("sid=s3cr3t-cookie"))
-        assert response["X-Session-Token"] == redacted(len("s3cr3t-tok"))
-        assert response["X-From-Run"] == redacted(len("s3cr3t-run"))
-        assert response["X-Plain"] == "visible-value"
-
-        raw = ins.call("GET", "/inspect/v1/snapshot").body
-        assert b"s3cr3t" not in raw, raw[raw.find(b"s3cr3t") - 200:][:400]
-        assert b"harmless-value" in raw and b"visible-value" in raw
-    finally:
-        assert server.stop() == 0, server.stderr
-
-
-def test_without_added_names_only_the_built_in_rule_applies(inspected: Inspected) -> None:
-    s = inspected.server
-    assert inspected.call("POST", "/inspect/v1/capture", {"on": True}).status == 200
-    s.get("/", headers={"X-From-Flag": "shown", "X-Api-Key": "hidden"})
-    got = dict(inspected.settled(1)["requests"][-1]["detail"]["headers"])
-    assert got["X-From-Flag"] == "shown" and got["X-Api-Key"] == redacted(6)
-
-
-def test_bad_inspect_redact_name_is_a_clear_error(app_file: Path) -> None:
-    result = support.run_cli("run", str(app_file), "--port", "0", "--inspect=127.0.0.1:0",
-                             "--inspect-redact", "X-Good,Bad Name")
-    assert result.returncode == 2, result.stderr
-    assert "'bad name' is not a header name" in result.stderr, result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -51,11 +50,11 @@ def test_startup_before_socket_and_shutdown_after_stop(start_server, via):
 def test_shutdown_hooks_run_after_in_flight_requests_finish(start_server):
     server = start_server(APP, "--no-logs")
     reply: dict[str, object] = {}
-    client = threading.Thread(target=lambda: reply.update(r=server.get("/sleep?s=0.6", timeout=10)))
+    client = threading.Thread(target=lambda: reply.update(r=server.get("/sleep?s=0.6", timeout=support.WAIT)))
     client.start()
-    time.sleep(0.2)  # the request is inside the handler
+    assert server.wait_for_stderr("event: request started"), server.stderr  # in flight: inside the handler
     server.signal(signal.SIGTERM)
-    client.join(10)
+    client.join(support.WAIT)
     assert server.wait() == 0, server.stderr
     server.stopped = True
     assert reply["r"].status == 200  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import json
 import re
 import time
 
+import support
 
 TEXT_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:\d+ "(\S+) (\S+)" (\d{3}) (\d+|-)B ([\d.]+)ms (\S+)')
 
@@ -13,7 +14,7 @@ TEXT_LINE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:\d+ "(\S+)
 def log_lines(server, needle: str, count: int) -> list[str]:
     """The stderr lines containing `needle`, once there are at least `count` of them (lines are
     written after each response is sent, so they may trail the replies a little)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + support.WAIT
     while True:
         lines = [ln for ln in server.stderr.splitlines() if needle in ln]
         if len(lines) >= count or time.monotonic() > deadline:
@@ -67,8 +68,8 @@ def test_production_is_quiet_unless_asked(start_server):
     quiet.get("/hello")
     asked = start_server("logging_app.py", "--env", "production", env={"LOG_FORMAT": "text"})
     asked.get("/hello")
-    assert asked.wait_for_stderr('"GET /hello"', timeout=3)
+    assert asked.wait_for_stderr('"GET /hello"')
     assert '"GET /hello"' not in quiet.stderr
     flagged = start_server("logging_app.py", "--env", "production", "--logs")
     flagged.get("/hello")
-    assert flagged.wait_for_stderr('"GET /hello"', timeout=3)
+    assert flagged.wait_for_stderr('"GET /hello"')

@@ -17,7 +17,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -25,7 +25,11 @@ import support
 
 RELOADED = "cello: reloaded "
 FAILED = "cello: reload failed; still serving the previous code:"
-SAVE_TO_SERVED = 1.0  # seconds: the longest a save may take to show in responses
+# docs/reload.md promises a save is served within 1 s (50-150 ms on an idle machine); that promise is
+# measured by bench/reload_compare.py, which says whether it held. Here the suite runs on a loaded
+# 2-core machine, so the test asserts a bound that holds there and still fails a watcher that misses
+# saves or polls far too slowly. (docs/testing.md, "Timing")
+SAVE_TO_SERVED_UNDER_LOAD = 5.0
 
 # Python's bytecode cache tells a stale .pyc by the source's mtime in whole seconds and its size, so
 # two same-size saves within one second can load the old bytecode (a reload that reports success
@@ -60,21 +64,16 @@ def set_version(path: Path, version: int) -> float:
     return time.monotonic()
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """The first truthy value of `predicate()` within `timeout`, else its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+wait_until = support.wait_until  # the first truthy value of predicate() within support.WAIT seconds
 
 
 def reload_count(server: support.Server) -> int:
     return server.stderr.count(RELOADED)
 
 
-def wait_reloads(server: support.Server, count: int, timeout: float = 5.0) -> None:
+def wait_reloads(server: support.Server, count: int, timeout: float = support.WAIT) -> None:
+    """Waits for `count` "reloaded" lines: the line is printed after the new code is installed, so a
+    client can see the new code a moment before the line is on stderr."""
     assert wait_until(lambda: reload_count(server) >= count, timeout), \
         f"expected {count} reloads; stderr:\n{server.stderr}"
 
@@ -85,7 +84,8 @@ def version_of(server: support.Server, path: str = "/version") -> Any:
     return reply.json()["version"]
 
 
-def wait_version(server: support.Server, version: int, path: str = "/version", timeout: float = 5.0) -> None:
+def wait_version(server: support.Server, version: int, path: str = "/version",
+                 timeout: float = support.WAIT) -> None:
     assert wait_until(lambda: version_of(server, path) == version, timeout), \
         f"version {version} never served at {path}; stderr:\n{server.stderr}"
 
@@ -104,7 +104,7 @@ class Poller(threading.Thread):
 
     def __init__(self, port: int, path: str = "/version", interval: float = 0.02) -> None:
         super().__init__(daemon=True)
-        self.conn = support.RawConnection(port, timeout=5.0)
+        self.conn = support.RawConnection(port, timeout=support.WAIT)
         self.path = path
         self.interval = interval
         self.answers: list[tuple[float, int, Any, str | None]] = []
@@ -136,6 +136,11 @@ class Poller(threading.Thread):
     def count(self) -> int:
         with self._lock:
             return len(self.answers)
+
+    def count_of(self, version: int) -> int:
+        """How many answers carried `version`."""
+        with self._lock:
+            return sum(1 for _, _, v, _ in self.answers if v == version)
 
     def first_seen(self, version: int) -> float | None:
         """When the first answer carrying `version` arrived."""
@@ -187,7 +192,8 @@ HELPER_APP = """\
 def test_keepalive_client_sees_three_reloads_without_an_error(tmp_path, start_server, via):
     """A client on one keep-alive connection sends a request every 20 ms while the app is saved
     three times: every answer is a 200 on that same connection, versions only move forward, and
-    each save is served within 1 s."""
+    each save is served promptly (SAVE_TO_SERVED_UNDER_LOAD). Each version is saved over only after
+    the client got 10 answers of it: counted, not timed, so a slow machine gets as many answers."""
     app = make_site(tmp_path, {"app.py": VERSION_APP})
     server = start_server(str(app), "--reload", "--no-logs", via=via, env=NO_PYC)
     assert f"cello: watching {app.parent.resolve()} for changes" in server.stderr
@@ -195,14 +201,15 @@ def test_keepalive_client_sees_three_reloads_without_an_error(tmp_path, start_se
     poller.start()
     latencies = []
     try:
-        assert wait_until(lambda: poller.count() >= 5), poller.errors
         for version in (2, 3, 4):
-            time.sleep(0.3)  # some answers of the current version first
+            assert wait_until(lambda: poller.count_of(version - 1) >= 10 or poller.errors), poller.errors
             saved = set_version(app, version)
-            seen = wait_until(lambda: poller.first_seen(version), timeout=5.0)
-            assert seen, f"version {version} never served; errors {poller.errors}; stderr:\n{server.stderr}"
+            seen = wait_until(lambda: poller.first_seen(version) or poller.errors)
+            assert seen and not poller.errors, \
+                f"version {version} never served; errors {poller.errors}; stderr:\n{server.stderr}"
             latencies.append(seen - saved)
-        time.sleep(0.2)
+        assert wait_until(lambda: poller.count_of(4) >= 10 or poller.errors), poller.errors
+        wait_reloads(server, 3)
     finally:
         poller.finish()
     print(f"{via}: save -> first new response: {', '.join(f'{x * 1000:.0f} ms' for x in latencies)}; "
@@ -213,9 +220,8 @@ def test_keepalive_client_sees_three_reloads_without_an_error(tmp_path, start_se
     assert versions == sorted(versions), "an answer of older code came after newer code"
     assert set(versions) == {1, 2, 3, 4}
     assert len(versions) >= 40, len(versions)
-    assert all(latency < SAVE_TO_SERVED for latency in latencies), \
+    assert all(latency < SAVE_TO_SERVED_UNDER_LOAD for latency in latencies), \
         f"save -> first new response: {[f'{x * 1000:.0f} ms' for x in latencies]}"
-    wait_reloads(server, 3)  # new code can answer before its "reloaded" line reaches us
     assert reload_count(server) == 3, server.stderr
     assert FAILED not in server.stderr
     assert len(re.findall(r"cello: reloaded 1 routes in \d+\.\d ms", server.stderr)) == 3, server.stderr
@@ -229,7 +235,7 @@ def test_module_imported_by_the_app_is_reloaded(tmp_path, start_server):
     save(app.parent / "helper.py", 'VALUE = "second"\n')
     assert wait_until(lambda: server.get("/version").json()["helper"] == "second"), server.stderr
     assert server.get("/version").json() == {"version": 1, "helper": "second"}
-    wait_reloads(server, 1)  # new code can answer before its "reloaded" line reaches us
+    wait_reloads(server, 1)
     assert reload_count(server) == 1
 
 
@@ -272,12 +278,12 @@ def test_failed_reload_keeps_serving_the_old_code(tmp_path, start_server, breaka
     assert conn.read_response().json() == {"version": 1, "helper": "first"}
 
     save(app.parent / name, source)
-    assert server.wait_for_stderr(FAILED, timeout=5.0), server.stderr
+    assert server.wait_for_stderr(FAILED), server.stderr
 
     def failure_report() -> str:  # the traceback follows the line: wait until it is complete
         return server.stderr.split(FAILED, 1)[1]
 
-    wait_until(lambda: all(needle in failure_report() for needle in needles), timeout=2.0)
+    wait_until(lambda: all(needle in failure_report() for needle in needles))
     report = failure_report()
     assert "Traceback (most recent call last):" in report, report
     for needle in needles:
@@ -299,7 +305,7 @@ def test_failed_reload_keeps_serving_the_old_code(tmp_path, start_server, breaka
     assert wait_until(lambda: server.get("/version").json() == fixed), server.stderr
     conn.send(support.http_get("/version"))
     assert conn.read_response().json() == fixed
-    wait_reloads(server, 1)  # the new code can answer before the "reloaded" line reaches us
+    wait_reloads(server, 1)
     assert reload_count(server) == 1
     assert server.stderr.count(FAILED) == 1
     conn.close()
@@ -379,8 +385,7 @@ def test_routes_added_and_removed_by_a_reload(tmp_path, start_server):
 
     save(app, ROUTES_V2)
     assert wait_until(lambda: server.get("/a").text == "a2"), server.stderr
-    # GET+POST /a, /c, /items/{id}, /boom (the line can reach us after the new code answers)
-    assert server.wait_for_stderr("cello: reloaded 5 routes", timeout=10.0), server.stderr
+    assert server.wait_for_stderr("cello: reloaded 5 routes"), server.stderr  # GET+POST /a, /c, /items/{id}, /boom
     support.assert_error_shape(server.get("/b"), 404)  # removed
     assert server.get("/c").text == "c2"  # added
     assert server.post("/a").text == "a2"  # a method added to a kept path
@@ -600,6 +605,7 @@ def test_cache_and_rate_limit_start_empty_metrics_carry_over(tmp_path, start_ser
 # -- requests in flight ---------------------------------------------------------------------------
 
 SLOW_APP = """\
+    import os
     import time
 
     from cello import App
@@ -610,7 +616,13 @@ SLOW_APP = """\
 
     @app.get("/slow")
     def slow(request):
-        time.sleep(0.5)
+        # Held until the test creates GATE (after it saw the reload), not for a guessed time; the
+        # deadline is longer than the test waits for the reload, so a reload that waits for this
+        # request fails the test instead of coming just in time.
+        print("event: slow entered", VERSION, flush=True)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(GATE) and time.monotonic() < deadline:
+            time.sleep(0.01)
         return {"version": VERSION}
 
 
@@ -622,20 +634,22 @@ SLOW_APP = """\
 
 def test_request_in_flight_finishes_on_the_old_code(tmp_path, start_server):
     """A slow request started before a save gets the old code's answer even though the reload
-    completes while its handler runs; the next request on that connection gets the new code."""
-    app = make_site(tmp_path, {"app.py": SLOW_APP})
+    completes while its handler runs; the next request on that connection gets the new code.
+    The handler is held until the test saw the reload (a file the test creates), so the request is
+    in flight during the reload by construction: a reload that waited for it would never come."""
+    gate = tmp_path / "gate"
+    app = make_site(tmp_path, {"app.py": SLOW_APP.replace("GATE", repr(str(gate)))})
     server = start_server(str(app), "--reload", "--no-logs", env=NO_PYC)
-    conn = server.raw()
-    sent = time.monotonic()
+    conn = server.raw(timeout=support.WAIT + 30)
     conn.send(support.http_get("/slow"))
-    time.sleep(0.05)
-    set_version(app, 2)
-    assert server.wait_for_stderr(RELOADED, timeout=2.0), server.stderr
-    reloaded_after = time.monotonic() - sent
-    assert reloaded_after < 0.45, f"the reload came {reloaded_after:.2f}s after the request: not in flight"
+    try:
+        assert wait_until(lambda: "event: slow entered 1" in server.stdout), server.stderr
+        set_version(app, 2)
+        assert server.wait_for_stderr(RELOADED), server.stderr
+    finally:
+        gate.touch()
     reply = conn.read_response()
     assert reply.status == 200 and reply.json() == {"version": 1}, reply
-    assert time.monotonic() - sent >= 0.5
     conn.send(support.http_get("/slow"))
     assert conn.read_response().json() == {"version": 2}
     conn.send(support.http_get("/version"))
@@ -713,5 +727,5 @@ def test_same_size_saves_within_one_second_are_served(tmp_path, start_server, mo
         set_version(app, version)
         os.utime(app, ns=(second * 10**9 + version * 100_000_000,) * 2)
         wait_reloads(server, version - 1)
-        assert wait_until(lambda: version_of(server) == version, timeout=2.0), \
+        assert wait_until(lambda: version_of(server) == version), \
             f"'{RELOADED.strip()}' was printed but version {version - 1}'s code is served"

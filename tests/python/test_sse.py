@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -32,14 +33,20 @@ def read_chunks(server, path: str, until: bytes | None = None, timeout: float = 
     return chunks, data
 
 
-def test_async_generator_streams_each_item_as_it_is_produced(server):
-    chunks, data = read_chunks(server, "/agen")
-    head, _, body = data.partition(b"\r\n\r\n")
-    assert b"Transfer-Encoding: chunked" in head and b"text/plain; charset=utf-8" in head
-    assert body.count(b"part ") == 3 and body.endswith(b"0\r\n\r\n")
-    arrivals = [t for t, piece in chunks if b"part" in piece]
-    assert len(arrivals) == 3, "each part should arrive in its own write"
-    assert arrivals[-1] - arrivals[0] >= 0.3  # produced 0.2 s apart, sent as produced
+def test_async_generator_streams_each_item_as_it_is_produced(server, tmp_path):
+    """Part i is produced only after the test received part i - 1 (it then creates the file that
+    lets the generator go on): parts the server held back would never arrive (a read timeout)."""
+    gate = tmp_path / "agen"
+    with server.raw(timeout=support.WAIT) as conn:
+        conn.send(support.http_get(f"/agen?gate={gate}"))
+        for i in range(3):
+            assert f"part {i}".encode() not in conn.buf
+            Path(f"{gate}.{i}").touch()
+            while f"part {i}".encode() not in conn.buf:
+                assert conn._fill(), f"connection closed before part {i}"
+        r = conn.read_response()
+    assert r.headers.get("Transfer-Encoding") == "chunked" and r.content_type == "text/plain; charset=utf-8"
+    assert r.body == b"part 0\npart 1\npart 2\n"
 
 
 def test_async_stream_of_bytes_is_exact(server):
@@ -51,7 +58,7 @@ def test_async_stream_of_bytes_is_exact(server):
 def test_failing_async_stream_is_cut_and_server_keeps_serving(server):
     _, data = read_chunks(server, "/agen-fails")
     assert b"first" in data and not data.endswith(b"0\r\n\r\n")  # incomplete: no last chunk
-    assert server.wait_for_stderr("broken stream", timeout=3)
+    assert server.wait_for_stderr("broken stream")
     assert server.get("/state").status == 200
 
 
@@ -72,8 +79,17 @@ def test_sse_from_a_sync_iterable(server):
     assert server.get("/events-sync").body == b"data: a\n\ndata: b\n\n"
 
 
-def test_sse_keepalive_comments_while_idle(server):
-    body = server.get("/quiet").body.decode()
+def test_sse_keepalive_comments_while_idle(server, tmp_path):
+    """The generator stays idle until the test saw two keep-alive comments (then it creates the
+    file that lets it finish): no keep-alive comments, and the test waits for them in vain."""
+    gate = tmp_path / "quiet"
+    with server.raw(timeout=support.WAIT) as conn:
+        conn.send(support.http_get(f"/quiet?gate={gate}"))
+        while conn.buf.count(b": keep-alive\n\n") < 2:
+            assert conn._fill(), "connection closed while idle"
+        assert b"data: bye" not in conn.buf  # they came while the generator was idle
+        gate.touch()
+        body = conn.read_response().body.decode()
     assert body.startswith("data: hello\n\n") and body.endswith("data: bye\n\n")
     assert body.count(": keep-alive\n\n") >= 2
 
@@ -82,15 +98,13 @@ def test_client_that_goes_away_stops_the_generator(server):
     before = server.get("/state").json()
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.sendall(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.3)
+    # Leave once the generator is running (not after a guessed delay).
+    assert support.wait_until(lambda: server.get("/state").json()["yielded"] > before["yielded"])
     sock.close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        now = server.get("/state").json()
-        if now["closed"] > before["closed"]:
-            break
-        time.sleep(0.1)
-    assert now["closed"] == before["closed"] + 1, "the generator's finally block did not run"
+    assert support.wait_until(lambda: server.get("/state").json()["closed"] > before["closed"]), \
+        "the generator's finally block did not run"
+    now = server.get("/state").json()
+    assert now["closed"] == before["closed"] + 1
     time.sleep(0.3)
     assert server.get("/state").json()["yielded"] == now["yielded"], "the generator kept running"
 

@@ -538,7 +538,7 @@ def test_client_disconnecting_mid_download(server, reset):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
     # the server noticed, closed the connections and with them the files
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + support.WAIT
     while open_fds(pid) > fds_before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert open_fds(pid) <= fds_before, "file descriptors leaked after clients went away"

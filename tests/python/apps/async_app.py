@@ -1,11 +1,22 @@
-"""async def handlers under test."""
+"""async def handlers under test.
+
+Some handlers wait for the test instead of sleeping, so that what they show does not depend on
+how fast a loaded machine runs them: /held/{group} awaits until the test calls /release/{group};
+/blocking blocks its engine thread until the test (which imports this module in-process) sets
+`blocking_release`. Each wait gives up after GIVE_UP seconds, so a broken server fails the test
+instead of hanging it."""
 import asyncio
-import time
+import threading
 
 from cello import App, HTTPError
 
+GIVE_UP = 30.0
+
 app = App()
-state = {"cancelled": 0, "finished": 0}
+state = {"cancelled": 0, "finished": 0, "waiting": 0, "held": 0}
+held_events: dict[str, asyncio.Event] = {}  # group -> its release (used on the loop only)
+blocking_entered = threading.Event()
+blocking_release = threading.Event()
 
 
 @app.get("/inline")
@@ -67,8 +78,30 @@ async def teapot(request):
     raise HTTPError(409, {"why": "async"})
 
 
+@app.get("/held/{group}")
+async def held(request):
+    """Awaits until /release/{group} is called; `state["held"]` counts the handlers waiting."""
+    release = held_events.setdefault(request.params["group"], asyncio.Event())
+    state["held"] += 1
+    try:
+        await asyncio.wait_for(release.wait(), GIVE_UP)
+        return {"released": True}
+    except asyncio.TimeoutError:
+        return {"released": False}
+    finally:
+        state["held"] -= 1
+
+
+@app.get("/release/{group}")
+async def release(request):
+    """Lets the /held/{group} handlers go (set on the process's loop, as a handler does it)."""
+    held_events.setdefault(request.params["group"], asyncio.Event()).set()
+    return {"released": request.params["group"]}
+
+
 @app.get("/wait")
 async def wait(request):
+    state["waiting"] += 1
     try:
         await asyncio.sleep(10)
     except asyncio.CancelledError:
@@ -80,8 +113,10 @@ async def wait(request):
 
 @app.get("/blocking")
 def blocking(request):
-    time.sleep(1.0)  # a sync handler that blocks: only its engine thread waits
-    return {"blocked": True}
+    """A sync handler that blocks its engine thread until the test sets `blocking_release`."""
+    blocking_entered.set()
+    released = blocking_release.wait(GIVE_UP)
+    return {"blocked": True, "released": released}
 
 
 @app.get("/state")

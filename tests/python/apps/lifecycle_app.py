@@ -68,6 +68,7 @@ def home(request):
 
 @app.get("/sleep")
 def sleep(request):
+    report("request started")  # the test signals only once the request is in flight
     time.sleep(float(request.query.get("s", "1")))
     report("request finished")
     return "slept"

@@ -8,6 +8,14 @@ app = App()
 
 closed_streams = []
 _lock = threading.Lock()
+slow_release: dict[str, threading.Event] = {}  # token -> set by the test (in-process) via release()
+GIVE_UP = 30.0  # seconds a held generator waits for the test before it goes on anyway
+
+
+def release(token: str) -> None:
+    """Lets /stream/slow?token=... produce its second item."""
+    with _lock:
+        slow_release.setdefault(token, threading.Event()).set()
 
 
 @app.get("/ok")
@@ -74,9 +82,13 @@ def stream_bad_item(request):
 
 @app.get("/stream/slow")
 def stream_slow(request):
+    """The second item comes only once the test called release(token): the test does that after it
+    received the first, so a first item held back until the body ends is never received."""
+    with _lock:
+        go_on = slow_release.setdefault(request.query["token"], threading.Event())
     yield b"first"
-    time.sleep(0.6)
-    yield b"second"
+    released = go_on.wait(GIVE_UP)
+    yield b"second" if released else b"gave-up"
 
 
 @app.get("/stream/endless")
