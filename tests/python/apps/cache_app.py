@@ -168,15 +168,18 @@ def big(request):
 
 @app.get("/hog")
 def hog(request):
-    """Holds the GIL for about a second: nothing else can run Python meanwhile."""
+    """Holds the GIL for about two seconds: nothing else can run Python meanwhile. Answers when
+    it held it, on the system-wide monotonic clock (the test's clock too)."""
     sys.setswitchinterval(30)  # the hog keeps the GIL until it returns
     try:
-        end = time.perf_counter() + 1.0
+        start = time.monotonic()
+        end = time.perf_counter() + 2.0
         while time.perf_counter() < end:
             pass
+        stop = time.monotonic()
     finally:
         sys.setswitchinterval(0.005)
-    return {"hogged": True}
+    return {"from": start, "to": stop}
 
 
 @app.get("/calls")
