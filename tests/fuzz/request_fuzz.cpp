@@ -175,8 +175,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // when it trickles in (Beast bounds the bytes it has searched for the end); and a header that
     // is both malformed and too large is a 400 whole and a 431 in pieces. So where one side stops
     // at 431, the other must agree on every request before that point and may differ after it.
+    // The body limit is not exact in pieces either: Beast takes a chunk's size off the remaining
+    // limit before it has read the chunk extensions, and again when a chunk line split inside its
+    // extensions is parsed anew (corpus/request/found_request_chunk_ext_413.http): a spurious 413,
+    // never a body past the limit.
     auto stopped_at_limit = [](const Outcome& a, const Outcome& b) {
-        return a.last == RequestReader::State::Failed && a.status == 431 && b.requests.size() >= a.requests.size() &&
+        return a.last == RequestReader::State::Failed && (a.status == 431 || a.status == 413) &&
+               b.requests.size() >= a.requests.size() &&
                std::equal(a.requests.begin(), a.requests.end(), b.requests.begin());
     };
     // Which refusal a request gets may also depend on the cut: the reader's own checks of an
