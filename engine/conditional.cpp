@@ -10,12 +10,6 @@ namespace cello::engine {
 
 namespace {
 
-std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // If-Range: an entity tag must match strongly (a weak one never does, RFC 9110 13.1.5); a date must
 // equal Last-Modified exactly.
 bool if_range_holds(std::string_view value, std::string_view etag, std::int64_t mtime) {

@@ -108,5 +108,7 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// Without the optional whitespace (SP, HTAB) around a field value or a list element (RFC 9110 5.6.3).
+std::string_view trim_ows(std::string_view s) noexcept;
 
 }  // namespace cello::engine

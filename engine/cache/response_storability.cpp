@@ -10,12 +10,6 @@ namespace {
 
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 // delta-seconds (RFC 9111 1.2.2): 1*DIGIT, too large a value meaning 2^31. Malformed: 0, so the
 // response is stale at once (RFC 9111 4.2.1) rather than fresh for a lifetime nobody gave it.
 std::int64_t delta_seconds(std::string_view s) noexcept {
@@ -40,7 +34,7 @@ bool cacheable_status(int status) noexcept { return status >= 200 && status < 30
 bool add_vary(std::string_view list, std::vector<std::string>& names) {
     while (true) {
         const std::size_t comma = list.find(',');
-        const std::string_view item = trim(list.substr(0, comma));
+        const std::string_view item = trim_ows(list.substr(0, comma));
         if (item == "*") return false;
         if (!item.empty()) {
             std::string lower(item);

@@ -4,18 +4,6 @@
 
 namespace cello::engine {
 
-namespace {
-
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
-
 int parse_qvalue(std::string_view s) noexcept {
     // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
     if (s.empty() || (s[0] != '0' && s[0] != '1')) return -1;
@@ -42,7 +30,7 @@ void AcceptEncoding::add(std::string_view value) noexcept {
     }
     while (!value.empty() && entries_left_ > 0) {
         const std::size_t comma = value.find(',');
-        const std::string_view item = trim(value.substr(0, comma));
+        const std::string_view item = trim_ows(value.substr(0, comma));
         if (!item.empty()) {  // "a, , b" is allowed by the list syntax and is not an entry
             --entries_left_;
             entry(item);
@@ -54,15 +42,15 @@ void AcceptEncoding::add(std::string_view value) noexcept {
 
 void AcceptEncoding::entry(std::string_view item) noexcept {
     const std::size_t semi = item.find(';');
-    const std::string_view coding = trim(item.substr(0, semi));
+    const std::string_view coding = trim_ows(item.substr(0, semi));
     int q = 1000;
     std::string_view params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1);
     while (!params.empty()) {
         const std::size_t next = params.find(';');
-        const std::string_view param = trim(params.substr(0, next));
+        const std::string_view param = trim_ows(params.substr(0, next));
         const std::size_t eq = param.find('=');
-        if (eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "q")) {
-            q = parse_qvalue(trim(param.substr(eq + 1)));
+        if (eq != std::string_view::npos && iequals(trim_ows(param.substr(0, eq)), "q")) {
+            q = parse_qvalue(trim_ows(param.substr(eq + 1)));
             if (q < 0) return;  // a malformed weight makes the whole entry meaningless: ignore it
         }
         if (next == std::string_view::npos) break;

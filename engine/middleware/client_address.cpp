@@ -11,12 +11,6 @@ namespace {
 
 constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 bool all_digits(std::string_view s) noexcept {
     if (s.empty() || s.size() > 5) return false;
     for (char c : s)
@@ -54,7 +48,7 @@ std::string IpAddress::to_string() const {
 }
 
 std::optional<IpAddress> parse_ip(std::string_view s) {
-    s = trim(s);
+    s = trim_ows(s);
     if (!s.empty() && s.front() == '[') {  // "[v6]" or "[v6]:port"
         const std::size_t close = s.find(']');
         if (close == std::string_view::npos) return std::nullopt;
@@ -80,7 +74,7 @@ bool IpNetwork::contains(const IpAddress& a) const noexcept {
 }
 
 std::optional<IpNetwork> parse_network(std::string_view text) {
-    text = trim(text);
+    text = trim_ows(text);
     const std::size_t slash = text.find('/');
     const auto addr = pton(text.substr(0, slash));
     if (!addr) return std::nullopt;
@@ -111,7 +105,7 @@ IpAddress client_address(const Request& req, const std::vector<IpNetwork>& trust
         std::string_view list = req.headers[i].value;
         while (true) {
             const std::size_t comma = list.rfind(',');
-            const std::string_view item = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+            const std::string_view item = trim_ows(comma == std::string_view::npos ? list : list.substr(comma + 1));
             if (!item.empty()) {
                 if (++hops > kMaxForwardedHops) return vouched;
                 const auto ip = parse_ip(item);

@@ -23,19 +23,13 @@ bool is_tchar(char c) noexcept {
     return is_alpha(c) || is_digit(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Calls f(token) for each element of a comma-separated list; false when an element is not a
 // header-name token (then nothing from the list is trusted).
 template <class F>
 bool each_token(std::string_view list, F&& f) {
     while (true) {
         const std::size_t comma = list.find(',');
-        const std::string_view item = trim(list.substr(0, comma));
+        const std::string_view item = trim_ows(list.substr(0, comma));
         if (!item.empty()) {
             if (!std::all_of(item.begin(), item.end(), is_tchar)) return false;
             f(item);
@@ -95,14 +89,14 @@ public:
             return true;
         }
         // Method names are case-sensitive tokens (RFC 9110 9.1): compared exactly.
-        const std::string_view method = trim(ex.req.header("access-control-request-method"));
+        const std::string_view method = trim_ows(ex.req.header("access-control-request-method"));
         const bool method_ok = !method.empty() && std::all_of(method.begin(), method.end(), is_tchar) &&
                                (any_method_ || std::find(methods_.begin(), methods_.end(), method) != methods_.end());
         if (!method_ok) {
             make_error(res, 403, "CORS method not allowed");
             return true;
         }
-        const std::string_view asked = trim(ex.req.header("access-control-request-headers"));
+        const std::string_view asked = trim_ows(ex.req.header("access-control-request-headers"));
         bool listed = true;
         const bool well_formed = asked.size() <= kMaxRequestHeaders && each_token(asked, [&](std::string_view h) {
             if (!any_header_ && !contains_ci(headers_, h)) listed = false;
@@ -150,7 +144,7 @@ private:
         for (std::size_t i = 0; i < req.header_count; ++i) {
             if (!iequals(req.headers[i].name, "origin")) continue;
             if (!origin.empty()) return {};  // two Origin lines: which one is the browser's?
-            origin = trim(req.headers[i].value);
+            origin = trim_ows(req.headers[i].value);
             if (origin.empty()) return {};
         }
         return valid_origin(origin) ? origin : std::string_view{};

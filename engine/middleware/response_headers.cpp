@@ -4,17 +4,11 @@ namespace cello::engine {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // True when the comma-separated `list` holds `token` or "*".
 bool lists(std::string_view list, std::string_view token) noexcept {
     while (true) {
         const std::size_t comma = list.find(',');
-        const std::string_view item = trim(list.substr(0, comma));
+        const std::string_view item = trim_ows(list.substr(0, comma));
         if (item == "*" || iequals(item, token)) return true;
         if (comma == std::string_view::npos) return false;
         list.remove_prefix(comma + 1);
@@ -33,7 +27,7 @@ void add_vary(Response& res, std::string_view token) {
     for (auto& [n, v] : res.headers) {
         if (!iequals(n, "vary")) continue;
         if (lists(v, token)) return;
-        if (trim(v).empty()) v.assign(token);
+        if (trim_ows(v).empty()) v.assign(token);
         else v.append(", ").append(token);
         return;
     }

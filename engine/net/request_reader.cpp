@@ -70,12 +70,6 @@ struct RequestStorage {
     }
 };
 
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Transfer-Encoding is a list of codings; only `chunked`, once and last, is something we decode.
 void note_transfer_codings(RequestStorage& s, std::string_view value) {
     ++s.te_fields;
