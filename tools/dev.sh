@@ -16,8 +16,8 @@ BUILD_DIR=${CELLO_BUILD_DIR:-build}
 
 BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev)
 STUDIO_PACKAGES=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev libsqlite3-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest prometheus "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest prometheus "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 BENCH_PACKAGES=(wrk nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette util-linux)
 
 install_missing() {
@@ -81,8 +81,9 @@ case "${1:-}" in
     test)
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_WERROR=ON
-        ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
+        # The fuzz targets first, so that CTest's summary is what the run ends with.
         fuzz "${CELLO_FUZZ_SECONDS:-15}"
+        ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
         ;;
     fuzz)
         install_missing "${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
