@@ -207,6 +207,7 @@ struct RequestReader::Impl {
     RequestLimits limits;
     bool begun = false;          // a byte of the request line has been seen (empty lines skipped)
     std::size_t lf_checked = 0;  // unconsumed bytes already known to hold no bare LF
+    std::size_t header_used = 0;  // bytes of the header section consumed before it was complete
     int status = 0;
     std::string detail;
 
@@ -242,6 +243,7 @@ void RequestReader::start(const RequestLimits& limits) {
     m.limits = limits;
     m.begun = false;
     m.lf_checked = 0;
+    m.header_used = 0;
     m.status = 0;
     m.detail.clear();
     m.new_parser();
@@ -284,9 +286,11 @@ RequestReader::State RequestReader::put(char* data, std::size_t size, std::size_
         }
     }
     if (!had_header && !ec && m.parser->is_header_done()) {
-        // Not eager until here, so `n` is exactly the header section: Beast holds the request line
-        // and the fields to the limit separately, the limit is for both together.
-        if (n > m.limits.max_header_bytes) return m.fail(431, "request header section larger than the limit");
+        // Not eager until here, so `n` ends exactly with the header section (Beast may have taken
+        // the request line in an earlier put()): Beast holds the request line and the fields to
+        // the limit separately, the limit is for both together.
+        if (m.header_used + n > m.limits.max_header_bytes)
+            return m.fail(431, "request header section larger than the limit");
         if (!m.parser->is_done()) {
             m.parser->eager(true);  // the body is consumed as it arrives
             std::size_t more = 0;
@@ -294,6 +298,7 @@ RequestReader::State RequestReader::put(char* data, std::size_t size, std::size_
             n += more;
         }
     }
+    if (!had_header && !m.parser->is_header_done()) m.header_used += n;  // a request line taken alone
     used = skipped + n;
     if (n > 0) m.lf_checked = 0;  // the unconsumed part starts elsewhere now
     if (ec && ec != http::error::need_more) {

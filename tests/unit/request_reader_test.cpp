@@ -170,6 +170,17 @@ TEST(RequestReader, HeaderLimitHoldsForLineAndFieldsTogether) {
     EXPECT_EQ(feed(in).error, 431);  // one read
     EXPECT_EQ(feed(in, 100).error, 431);
     EXPECT_EQ(feed(in, 0, {4096, 1024}).error, 0);
+    // The request line alone in the first read (Beast takes it then), the fields after.
+    const std::string line = "GET /" + std::string(1500, 'a') + " HTTP/1.1\r\n";
+    RequestReader reader;
+    reader.start({2048, 1024});
+    std::string buffer = line;
+    std::size_t used = 0;
+    ASSERT_EQ(reader.put(buffer.data(), buffer.size(), used), State::NeedMore);
+    buffer.erase(0, used);
+    buffer += "Host: h\r\nX: " + std::string(1000, 'b') + "\r\n\r\n";
+    EXPECT_EQ(reader.put(buffer.data(), buffer.size(), used), State::Failed);
+    EXPECT_EQ(reader.error_status(), 431);
 }
 
 TEST(RequestReader, MinorVersionSplitInsideTheRequestLine) {
