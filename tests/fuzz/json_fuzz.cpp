@@ -41,7 +41,7 @@ namespace {
 
 // Python's verdict and the comparison, run in the embedded interpreter.
 constexpr const char* kOracle = R"PY(
-import json, math
+import json, math, reprlib
 
 class Invalid(Exception):
     pass
@@ -56,25 +56,36 @@ def python_loads(data):
         raise Invalid from None
 
 def same(a, b):
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, float):
-        return math.copysign(1.0, a) == math.copysign(1.0, b) and (a == b or (a != a and b != b))
-    return a == b
+    # Iterative: both parsers accept nesting deeper than Python's recursion limit would allow.
+    pending = [(a, b)]
+    while pending:
+        a, b = pending.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if list(a) != list(b):
+                return False
+            pending.extend((a[k], b[k]) for k in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b))
+        elif isinstance(a, float):
+            if math.copysign(1.0, a) != math.copysign(1.0, b) or not (a == b or (a != a and b != b)):
+                return False
+        elif a != b:
+            return False
+    return True
 
 def check(data, got):
     """None when read_json's result is acceptable, else a description of the mismatch."""
     try:
         want = python_loads(data)
     except Invalid:
-        return None if got is Invalid else f"read_json accepted what json.loads rejects: {got!r}"[:300]
+        return None if got is Invalid else f"read_json accepted what json.loads rejects: {reprlib.repr(got)}"
     if got is Invalid:
         return None  # stricter than Python (lone surrogates, very deep nesting): allowed
-    return None if same(got, want) else f"read_json gave {got!r}, json.loads {want!r}"[:300]
+    return None if same(got, want) else f"read_json gave {reprlib.repr(got)}, json.loads {reprlib.repr(want)}"
 )PY";
 
 PyObject* g_check = nullptr;
