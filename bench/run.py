@@ -55,6 +55,7 @@ class Endpoint:
     expected: Any
     headers: tuple[tuple[str, str], ...] = ()
     note: str = ""
+    connections: int | None = None  # this many wrk connections instead of --connections
 
     @property
     def label(self) -> str:
@@ -72,6 +73,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("gzip", "GET", "/json", USERS, (("Accept-Encoding", "gzip"),), note=" (gzip)"),
         Endpoint("origin", "GET", "/", HOME, (("Origin", "http://bench.example"),), note=" (with Origin)"),
         Endpoint("async", "GET", "/async", HOME, note=" (async def, no await)"),
+        Endpoint("await0", "GET", "/await/sleep0", HOME, note=" (await asyncio.sleep(0))"),
+        Endpoint("awaitsoon", "GET", "/await/soon", HOME, note=" (await a future set by call_soon)"),
+        Endpoint("sleep1ms", "GET", "/await/sleep1ms", HOME, note=" (await asyncio.sleep(0.001), 200 conns)",
+                 connections=200),
     )
 }
 
@@ -180,7 +185,7 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
         "cello": cello("cello", 8001, set(plain) | {"cached", "origin"}),
         # async def rows on their own process: the first one imports asyncio (about 9 MB), which an
         # app of sync handlers never does.
-        "cello+async": cello("cello+async", 8007, {"root", "async"}),
+        "cello+async": cello("cello+async", 8007, {"root", "async", "await0", "awaitsoon", "sleep1ms"}),
         # The same app with gzip on (only the gzip row), and with CORS + request id + metrics on.
         "cello+gzip": cello("cello+gzip", 8005, {"gzip"}, "compression"),
         "cello+mw": cello("cello+mw", 8006, {"root", "origin"}, "cors,request_id,metrics"),
@@ -193,7 +198,8 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
             (plain - {"echo"}) | {"cached", "gzip", "origin"},
         ),
         "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003), plain),
-        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004), plain),
+        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004),
+                            plain | {"await0", "awaitsoon", "sleep1ms"}),
     }  # fmt: skip
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -409,9 +415,11 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
     url = f"http://127.0.0.1:{server.port}{endpoint.path}"
     script = echo_script(tmp) if endpoint.method == "POST" else None
     if args.warmup > 0:
-        run_wrk(url, args.warmup, args.connections, script, latency=False, headers=endpoint.headers)
+        run_wrk(url, args.warmup, endpoint.connections or args.connections, script, latency=False,
+                headers=endpoint.headers)
     cpu_before = cpu_seconds(pid)
-    result = run_wrk(url, args.duration, args.connections, script, latency=True, headers=endpoint.headers)
+    result = run_wrk(url, args.duration, endpoint.connections or args.connections, script, latency=True,
+                     headers=endpoint.headers)
     cpu_after = cpu_seconds(pid)
     cpu_us = (cpu_after - cpu_before) * 1e6 / result.requests if result.requests else None
     return Row(endpoint, server.name, result, cpu_us, rss_mb(pid))
@@ -497,6 +505,9 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
         if e.key == "async" and rps("root", "cello+async"):
             lines.append(f"- {e.label}: async/sync req/s {ratio(rps('async', 'cello+async'), rps('root', 'cello+async'))} "
                          "(the same handler as GET /, declared async def, same process)")
+        if e.key in ("await0", "awaitsoon", "sleep1ms") and rps(e.key, "starlette"):
+            lines.append(f"- {e.label}: cello+async/starlette req/s "
+                         f"{ratio(rps(e.key, 'cello+async'), rps(e.key, 'starlette'))} (Starlette on uvicorn+uvloop+httptools)")
         if rps(e.key, "cello+inspect") and rps(e.key, "cello"):
             lines.append(f"- {e.label}: cello+inspect/cello req/s {ratio(rps(e.key, 'cello+inspect'), rps(e.key, 'cello'))} "
                          "(inspector attached vs not)")

@@ -78,13 +78,14 @@ void call_handler(Exchange& ex) {
 namespace {
 
 // Answers from the route table: the handler, or 404 / 405 / automatic OPTIONS.
-void answer_by_route(Exchange& ex, Method method, bool known, const Router::Result& result) {
+void answer_by_route(Exchange& ex) {
     Response& res = ex.res;
+    const Router::Result& result = ex.routed;
     if (ex.route) {
         call_handler(ex);
         return;
     }
-    if (!known) {
+    if (ex.method == kUnknownMethod) {
         // An unknown method on a known path is 405 (with Allow); otherwise 404.
         if (result.outcome == Router::Outcome::NotFound) {
             make_error(res, 404);
@@ -96,11 +97,22 @@ void answer_by_route(Exchange& ex, Method method, bool known, const Router::Resu
     }
     if (result.outcome == Router::Outcome::MethodNotAllowed) {
         res.headers.emplace_back("Allow", std::string(result.allow));
-        if (method == Method::Options) res.status = 204;
+        if (ex.method == static_cast<std::uint8_t>(Method::Options)) res.status = 204;
         else make_error(res, 405);
         return;
     }
     make_error(res, 404);
+}
+
+// The before() hooks from ex.middleware_ran on, then (unless one answered) the route's answer.
+void run_chain(Exchange& ex) {
+    const auto& chain = ex.table.middleware();
+    std::size_t ran = ex.middleware_ran;
+    bool answered = false;
+    while (!answered && ran < chain.size()) answered = chain[ran++]->before(ex);
+    ex.middleware_ran = ran;
+    if (!answered) answer_by_route(ex);
+    if (!ex.res.pending) finish_dispatch(ex);
 }
 
 }  // namespace
@@ -115,7 +127,7 @@ bool dispatch(Exchange& ex, DispatchScratch& scratch) {
     ex.head_only = known && method == Method::Head;  // every HEAD answer goes without a body
 
     const bool path_ok = prepare_path(req, ex.res, scratch);
-    Router::Result result;
+    Router::Result& result = ex.routed;
     if (path_ok) {
         // Unknown methods look for any route on the path, to tell 405 from 404.
         result = router.find(known ? method : Method::Options, req.path, req.match);
@@ -133,19 +145,26 @@ bool dispatch(Exchange& ex, DispatchScratch& scratch) {
 
     // Middleware run for every request, matched or not; a bad path skips their before() (there is
     // nothing to decide on) but not their after() (logs and metrics still see the 400).
-    const auto& chain = table.middleware();
-    std::size_t ran = path_ok ? 0 : chain.size();
-    bool answered = !path_ok;
-    while (!answered && ran < chain.size()) answered = chain[ran++]->before(ex);
-    if (!answered) answer_by_route(ex, method, known, result);
-    ex.middleware_ran = ran;
-    if (!ex.res.pending) finish_dispatch(ex);
+    if (!path_ok) {
+        ex.middleware_ran = table.middleware().size();
+        finish_dispatch(ex);
+    } else {
+        ex.middleware_ran = 0;
+        run_chain(ex);
+    }
     return ex.head_only;
 }
+
+void continue_dispatch(Exchange& ex) { run_chain(ex); }
 
 void finish_dispatch(Exchange& ex) {
     const auto& chain = ex.table.middleware();
     for (std::size_t i = ex.middleware_ran; i-- > 0;) chain[i]->after(ex);
+}
+
+void abandon_dispatch(Exchange& ex) {
+    const auto& chain = ex.table.middleware();
+    for (std::size_t i = ex.middleware_ran; i-- > 0;) chain[i]->abandon(ex);
 }
 
 }  // namespace cello::engine

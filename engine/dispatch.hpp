@@ -22,5 +22,10 @@ struct DispatchScratch {
 // not run yet: call finish_dispatch() once the response is there.
 bool dispatch(Exchange& ex, DispatchScratch& scratch);
 void finish_dispatch(Exchange& ex);
+// A suspended before() resumed without answering: the chain goes on from the next middleware to
+// the handler (which may leave the response pending again).
+void continue_dispatch(Exchange& ex);
+// The pending exchange will never be answered (the client left): tells the middleware that ran.
+void abandon_dispatch(Exchange& ex);
 
 }  // namespace cello::engine

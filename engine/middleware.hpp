@@ -41,6 +41,7 @@ struct Exchange {
     bool cache_leader = false;       // this request computes the entry others may be waiting for
     std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
     std::size_t middleware_ran = 0;  // how many before() ran: their after() is still owed
+    Router::Result routed;           // the router's answer (404/405/OPTIONS are made from it)
     bool time_handler = false;       // measure handler_time (an inspector is attached)
     std::chrono::nanoseconds handler_time{};
 };
@@ -62,9 +63,15 @@ public:
     virtual ~Middleware() = default;
     // Before the handler, in chain order. Return true when `ex.res` is the answer (later middleware
     // and the handler are skipped; the after() of every middleware whose before() ran still runs).
+    // A before() that must wait for something (without holding the engine thread) sets
+    // `ex.res.pending` and returns true; it later completes that PendingResponse with the answer,
+    // or resumes it with a step that decides on the connection's thread (pending_response.hpp).
     virtual bool before(Exchange&) { return false; }
     // After the handler, in reverse chain order.
     virtual void after(Exchange&) {}
+    // The exchange was dropped before it was answered (the client went away while the handler or
+    // a suspended before() was pending): instead of after(), for every before() that ran.
+    virtual void abandon(Exchange&) {}
     // After the response was written. Called on the engine thread that owned the connection.
     virtual void complete(const Completion&, unsigned /*thread_index*/) {}
     // Called by Server::start with the number of engine threads, before any request, so per-thread

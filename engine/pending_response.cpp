@@ -2,22 +2,27 @@
 
 namespace cello::engine {
 
-void PendingResponse::complete(Response res) {
-    std::function<void(Response)> deliver;
+void PendingResponse::complete(Response res) { finish(Resumption{std::move(res), {}}); }
+
+void PendingResponse::resume(ResumeStep step) { finish(Resumption{std::nullopt, std::move(step)}); }
+
+void PendingResponse::finish(Resumption r) {
+    std::function<void(Resumption)> deliver;
     {
         std::lock_guard lock(mutex_);
-        if (cancelled_) return;
+        if (cancelled_ || finished_) return;
+        finished_ = true;
         if (!deliver_) {
-            ready_.emplace(std::move(res));
+            ready_.emplace(std::move(r));
             return;
         }
         deliver = std::move(deliver_);
     }
-    deliver(std::move(res));  // outside the lock: it posts to the connection's thread
+    deliver(std::move(r));  // outside the lock: it posts to the connection's thread
 }
 
-void PendingResponse::attach(std::function<void(Response)> deliver) {
-    std::optional<Response> ready;
+void PendingResponse::attach(std::function<void(Resumption)> deliver) {
+    std::optional<Resumption> ready;
     {
         std::lock_guard lock(mutex_);
         if (!ready_) {

@@ -1,4 +1,6 @@
-// A response that an async handler finishes later, maybe on another thread (the asyncio loop).
+// The answer to a suspended exchange, coming later: an async handler's response, or a step a
+// middleware's before() left to run once what it waits for is there (a cache follower's leader
+// finished). Completed from any thread; delivered on the connection's engine thread.
 #pragma once
 
 #include "engine/http_types.hpp"
@@ -9,23 +11,38 @@
 
 namespace cello::engine {
 
+struct Exchange;
+
+// Run on the connection's thread with the suspended exchange: true when it filled `ex.res` (the
+// answer), false when the middleware chain goes on with the next before() and the handler.
+using ResumeStep = std::function<bool(Exchange&)>;
+
+struct Resumption {
+    std::optional<Response> response;  // set: the answer
+    ResumeStep step;                   // else: what to run
+};
+
 class PendingResponse {
 public:
-    // From any thread, once: the finished response. Handed to the deliverer (now, or when it attaches).
+    // From any thread, once (later calls are ignored): the answer, or a step to run.
     void complete(Response res);
-    // The connection's side, on its engine thread: where the response goes (it posts to that thread).
-    void attach(std::function<void(Response)> deliver);
+    void resume(ResumeStep step);
+    // The connection's side, on its engine thread: where the resumption goes (it posts to that thread).
+    void attach(std::function<void(Resumption)> deliver);
     // The handler's side: how to abandon the work (e.g. cancel an asyncio task). Thread-safe.
     void on_cancel(std::function<void()> cancel);
-    // The client went away: run the cancel function (once) and drop any late response.
+    // The client went away: run the cancel function (once) and drop any late resumption.
     void cancel();
 
 private:
+    void finish(Resumption r);
+
     std::mutex mutex_;
-    std::optional<Response> ready_;
-    std::function<void(Response)> deliver_;
+    std::optional<Resumption> ready_;
+    std::function<void(Resumption)> deliver_;
     std::function<void()> cancel_;
     bool cancelled_ = false;
+    bool finished_ = false;
 };
 
 }  // namespace cello::engine

@@ -65,11 +65,28 @@ Server::~Server() {
 }
 
 void Server::start() {
+    start_threads();
+    listen();
+}
+
+void Server::start_threads() {
     Impl& s = *impl_;
+    if (s.started) return;
     for (const auto& m : s.routes->current()->middleware()) m->prepare(s.options.workers);
     for (unsigned i = 0; i < s.options.workers; ++i)
         s.workers.push_back(std::make_unique<net::Worker>(s.options, s.routes, i));
+    s.running = static_cast<unsigned>(s.workers.size());
+    for (auto& w : s.workers) {
+        w->start([&s] {
+            std::lock_guard lock(s.exit_mutex);
+            if (--s.running == 0) s.exit_cv.notify_all();
+        });
+    }
+    s.started = true;
+}
 
+void Server::listen() {
+    Impl& s = *impl_;
     const std::string where = s.options.host + ":" + std::to_string(s.options.port);
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(s.options.host, ec);
@@ -91,15 +108,10 @@ void Server::start() {
     s.acceptor = std::move(acceptor);
     s.retry_timer = std::make_unique<asio::steady_timer>(s.workers[0]->io());
 
-    s.accept_next();
-    s.running = static_cast<unsigned>(s.workers.size());
-    for (auto& w : s.workers) {
-        w->start([&s] {
-            std::lock_guard lock(s.exit_mutex);
-            if (--s.running == 0) s.exit_cv.notify_all();
-        });
-    }
-    s.started = true;
+    // Accepting starts on worker 0's thread: the acceptor is that io_context's.
+    asio::post(s.workers[0]->io(), [&s] {
+        if (!s.stop_requested) s.accept_next();
+    });
 }
 
 void Server::stop() {
@@ -107,8 +119,8 @@ void Server::stop() {
     if (!s.started || s.stop_requested.exchange(true)) return;
     asio::post(s.workers[0]->io(), [&s] {
         boost::system::error_code ec;
-        s.acceptor->close(ec);
-        s.retry_timer->cancel();
+        if (s.acceptor) s.acceptor->close(ec);
+        if (s.retry_timer) s.retry_timer->cancel();
     });
     for (auto& w : s.workers) w->begin_stop();
 }

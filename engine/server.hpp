@@ -15,9 +15,13 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts the engine threads. Throws std::system_error with a message naming the
-    // address when the bind fails.
+    // Starts the engine threads, then binds and accepts. Throws std::system_error with a message
+    // naming the address when the bind fails (the threads then still run: stop() and join()).
     void start();
+    // The two halves of start(): the engine threads (with no socket, so that work that must
+    // precede serving can run on them), then the socket. start_threads() is idempotent.
+    void start_threads();
+    void listen();
     // Graceful stop: stop accepting, let in-flight requests finish (bounded by drain_timeout).
     // Thread-safe and idempotent.
     void stop();

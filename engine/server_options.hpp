@@ -10,7 +10,8 @@
 
 namespace cello::engine {
 
-class Telemetry;  // telemetry/telemetry.hpp
+class Telemetry;      // telemetry/telemetry.hpp
+class ThreadReactor;  // thread_reactor.hpp
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
@@ -28,6 +29,10 @@ struct ServerOptions {
     // persistent Python thread state here).
     std::function<void()> on_thread_start;
     std::function<void()> on_thread_stop;
+    // Set: runs each engine thread's event loop in place of Asio's run() (pyembed runs the thread's
+    // asyncio loop here, driving the reactor through ThreadReactor::run). Must return once run()
+    // answers Finished. Called between on_thread_start and on_thread_stop.
+    std::function<void(ThreadReactor&)> drive;
 
     // Set: every answered request is reported to it (an attached inspector). Sized for `workers`.
     std::shared_ptr<Telemetry> telemetry;

@@ -4,6 +4,7 @@ CELLO_BENCH_MIDDLEWARE (comma-separated: compression, cors, request_id, metrics)
 middleware on, for the rows that measure their cost.
 """
 
+import asyncio
 import os
 import sys
 
@@ -48,6 +49,46 @@ def echo(request):
 @app.get("/async")
 async def home_async(request):
     return {"message": "Hello, World!"}
+
+
+@app.get("/await/sleep0")
+async def await_sleep0(request):
+    await asyncio.sleep(0)
+    return {"message": "Hello, World!"}
+
+
+@app.get("/await/soon")
+async def await_soon(request):
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    loop.call_soon(future.set_result, None)
+    await future
+    return {"message": "Hello, World!"}
+
+
+@app.get("/await/sleep1ms")
+async def await_sleep1ms(request):
+    await asyncio.sleep(0.001)
+    return {"message": "Hello, World!"}
+
+
+@app.get("/await/sleep1s")
+async def await_sleep1s(request):
+    await asyncio.sleep(1)
+    return {"message": "Hello, World!"}
+
+
+@app.get("/await/cancel")
+async def await_cancel(request):
+    await asyncio.sleep(3600)  # bench/async_soak.py: every request is cancelled by its client
+    return {}
+
+
+@app.get("/proc")
+def proc(request):
+    import threading
+
+    return {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count()}
 
 
 @app.get("/cached")

@@ -3,6 +3,7 @@
 #include "engine/cache/cache_key.hpp"
 #include "engine/cache/cache_policy.hpp"
 #include "engine/cache/response_storability.hpp"
+#include "engine/pending_response.hpp"
 #include "engine/route_table.hpp"
 
 #include <algorithm>
@@ -28,6 +29,23 @@ void serve(Exchange& ex, const CachedResponse& e, std::chrono::steady_clock::tim
     res.body = e.body;
     res.headers.emplace_back("X-Cache", "HIT");
     add_header_number(res, "Age", std::chrono::duration_cast<std::chrono::seconds>(now - e.stored).count());
+}
+
+bool serve_hit(Exchange& ex, CacheEntryPtr entry) {
+    const CachePolicy& policy = *ex.route->cache;
+    if (policy.counters) policy.counters->hits.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& t : policy.tag_counters) t->hits.fetch_add(1, std::memory_order_relaxed);
+    ex.cache = CacheOutcome::Hit;
+    ex.cache_entry = std::move(entry);
+    serve(ex, *ex.cache_entry, std::chrono::steady_clock::now());
+    return true;
+}
+
+void count_miss(Exchange& ex) {
+    const CachePolicy& policy = *ex.route->cache;
+    if (policy.counters) policy.counters->misses.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& t : policy.tag_counters) t->misses.fetch_add(1, std::memory_order_relaxed);
+    ex.cache = CacheOutcome::Miss;
 }
 
 std::int64_t unix_now() {
@@ -67,23 +85,30 @@ bool CacheMiddleware::before(Exchange& ex) {
     // One user's credentials the key does not separate: such a request may only read an entry
     // the application marked public, and its own response is never stored (RFC 9111 3.5).
     const auto mode = facts.unkeyed_credentials ? ResponseCache::Mode::Peek : ResponseCache::Mode::Join;
-    const auto now = std::chrono::steady_clock::now();
-    auto found = cache_->lookup(key, ex.req, now, kFollowerWait, mode);
-    if (found.entry) {
-        if (policy.counters) policy.counters->hits.fetch_add(1, std::memory_order_relaxed);
-        for (const auto& t : policy.tag_counters) t->hits.fetch_add(1, std::memory_order_relaxed);
-        ex.cache = CacheOutcome::Hit;
-        ex.cache_entry = std::move(found.entry);
-        serve(ex, *ex.cache_entry, now);
-        return true;
-    }
+    // A follower waits for its leader without holding this engine thread: the exchange is
+    // suspended, and resumed on its own thread once the leader has finished.
+    std::shared_ptr<PendingResponse> pending;
+    const std::function<ResponseCache::Waiter()> suspend = [&pending] {
+        pending = std::make_shared<PendingResponse>();
+        return [p = pending](CacheEntryPtr entry) {
+            p->resume([entry = std::move(entry)](Exchange& resumed) {
+                if (entry && ResponseCache::fits(*entry, resumed.req)) return serve_hit(resumed, entry);
+                count_miss(resumed);  // nothing that fits: this request calls the handler itself
+                return false;
+            });
+        };
+    };
+    auto found = cache_->lookup(key, ex.req, std::chrono::steady_clock::now(), kFollowerWait, mode, &suspend);
+    if (found.entry) return serve_hit(ex, std::move(found.entry));
     if (found.role == ResponseCache::Role::Pass) {
         ex.cache = CacheOutcome::Bypass;
         return false;
     }
-    if (policy.counters) policy.counters->misses.fetch_add(1, std::memory_order_relaxed);
-    for (const auto& t : policy.tag_counters) t->misses.fetch_add(1, std::memory_order_relaxed);
-    ex.cache = CacheOutcome::Miss;
+    if (found.suspended) {
+        ex.res.pending = std::move(pending);
+        return true;
+    }
+    count_miss(ex);
     ex.cache_leader = found.role == ResponseCache::Role::Leader;
     if (ex.cache_leader) {
         ex.cache_key = key;
@@ -121,6 +146,11 @@ void CacheMiddleware::after(Exchange& ex) {
         cache_->finish(ex.cache_key, ex.cache_variant_key, std::move(entry));
     }
     res.headers.emplace_back("X-Cache", "MISS");
+}
+
+void CacheMiddleware::abandon(Exchange& ex) {
+    // A leader whose client went away: its followers must not wait for it (they call the handler).
+    if (ex.cache == CacheOutcome::Miss && ex.cache_leader) cache_->finish(ex.cache_key, ex.cache_variant_key, nullptr);
 }
 
 }  // namespace cello::engine

@@ -19,6 +19,7 @@ public:
 
     bool before(Exchange& ex) override;
     void after(Exchange& ex) override;
+    void abandon(Exchange& ex) override;
 
 private:
     std::shared_ptr<ResponseCache> cache_;

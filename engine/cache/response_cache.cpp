@@ -61,7 +61,8 @@ ResponseCache::Slots::iterator ResponseCache::find_fresh_locked(std::string_view
 
 ResponseCache::Lookup ResponseCache::lookup(std::string_view key, const Request& req,
                                             std::chrono::steady_clock::time_point now,
-                                            std::chrono::milliseconds wait, Mode mode) {
+                                            std::chrono::milliseconds wait, Mode mode,
+                                            const std::function<Waiter()>* suspend) {
     Lookup out;
     std::unique_lock lock(mutex_);
     auto it = find_fresh_locked(key, now);
@@ -94,15 +95,24 @@ ResponseCache::Lookup ResponseCache::lookup(std::string_view key, const Request&
     }
     // Another request is computing this key: wait for its answer instead of calling the handler.
     std::shared_ptr<Pending> pending = p->second;
-    pending->done.wait_for(lock, wait, [&] { return pending->finished; });
     out.role = Role::Follower;
+    if (suspend) {
+        pending->waiters.push_back((*suspend)());
+        out.suspended = true;
+        return out;
+    }
+    pending->done.wait_for(lock, wait, [&] { return pending->finished; });
     if (!pending->finished || !pending->entry) return out;
     CacheEntryPtr entry = pending->entry;
     lock.unlock();
-    // The leader's response may vary on a header this request has another value of (the leader
-    // found no marker, or the response's Vary changed): then it is not this request's answer.
-    if (entry->vary.empty() || vary_key(entry->vary, req) == entry->vary_key) out.entry = std::move(entry);
+    if (fits(*entry, req)) out.entry = std::move(entry);
     return out;
+}
+
+// The leader's response may vary on a header this request has another value of (the leader found
+// no marker, or the response's Vary changed): then it is not this request's answer.
+bool ResponseCache::fits(const CachedResponse& entry, const Request& req) {
+    return entry.vary.empty() || vary_key(entry.vary, req) == entry.vary_key;
 }
 
 bool ResponseCache::insert_locked(const std::string& key, CacheEntryPtr entry) {
@@ -118,39 +128,46 @@ bool ResponseCache::insert_locked(const std::string& key, CacheEntryPtr entry) {
 
 void ResponseCache::finish(const std::string& key, std::string_view pending_key,
                            std::shared_ptr<CachedResponse> entry) {
-    std::lock_guard lock(mutex_);
-    auto p = pending_.find(pending_key.empty() ? std::string_view(key) : pending_key);
-    std::shared_ptr<Pending> pending;
-    if (p != pending_.end()) {
-        pending = p->second;
-        pending_.erase(p);
-    }
-    if (entry) {
-        entry->key = entry->vary.empty() ? key : key + entry->vary_key;
-        bool stored = insert_locked(entry->key, entry);
-        if (stored && !entry->vary.empty()) {
-            auto marker = std::make_shared<CachedResponse>();
-            marker->vary_marker = true;
-            marker->vary = entry->vary;
-            marker->tags = entry->tags;
-            marker->path = entry->path;
-            marker->stored = entry->stored;
-            // No expiry of its own: once its variants expire, a lookup still finds which one to
-            // replace (an expired marker would leave them behind, unreachable, until evicted).
-            // A marker goes with the LRU, an invalidation, or a response with other Vary.
-            marker->expires = std::chrono::steady_clock::time_point::max();
-            insert_locked(key, std::move(marker));
+    std::vector<Waiter> waiters;
+    {
+        std::lock_guard lock(mutex_);
+        auto p = pending_.find(pending_key.empty() ? std::string_view(key) : pending_key);
+        std::shared_ptr<Pending> pending;
+        if (p != pending_.end()) {
+            pending = p->second;
+            pending_.erase(p);
         }
-        if (stored) {
-            if (entry->route_counters) entry->route_counters->stores.fetch_add(1, std::memory_order_relaxed);
-            for (const auto& t : entry->tag_counters) t->stores.fetch_add(1, std::memory_order_relaxed);
-            evict_locked();
+        if (entry) store_locked(key, entry);
+        if (pending) {
+            pending->entry = entry;
+            pending->finished = true;
+            pending->done.notify_all();
+            waiters.swap(pending->waiters);
         }
     }
-    if (pending) {
-        pending->entry = std::move(entry);
-        pending->finished = true;
-        pending->done.notify_all();
+    for (auto& w : waiters) w(entry);  // outside the lock: they post to other engine threads
+}
+
+void ResponseCache::store_locked(const std::string& key, const std::shared_ptr<CachedResponse>& entry) {
+    entry->key = entry->vary.empty() ? key : key + entry->vary_key;
+    const bool stored = insert_locked(entry->key, entry);
+    if (stored && !entry->vary.empty()) {
+        auto marker = std::make_shared<CachedResponse>();
+        marker->vary_marker = true;
+        marker->vary = entry->vary;
+        marker->tags = entry->tags;
+        marker->path = entry->path;
+        marker->stored = entry->stored;
+        // No expiry of its own: once its variants expire, a lookup still finds which one to
+        // replace (an expired marker would leave them behind, unreachable, until evicted).
+        // A marker goes with the LRU, an invalidation, or a response with other Vary.
+        marker->expires = std::chrono::steady_clock::time_point::max();
+        insert_locked(key, std::move(marker));
+    }
+    if (stored) {
+        if (entry->route_counters) entry->route_counters->stores.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& t : entry->tag_counters) t->stores.fetch_add(1, std::memory_order_relaxed);
+        evict_locked();
     }
 }
 

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -79,8 +80,12 @@ public:
     // credentials: only an entry marked `shared` is a Hit, anything else is Pass (nothing pending,
     // nothing will be stored).
     enum class Mode { Join, Peek };
+    // Called once with the leader's entry (null: it stored nothing, or was abandoned), on the
+    // leader's thread: it must only hand the entry on (e.g. PendingResponse::resume).
+    using Waiter = std::function<void(CacheEntryPtr)>;
     struct Lookup {
         Role role = Role::Leader;
+        bool suspended = false;  // a Follower whose waiter was registered instead of blocking
         CacheEntryPtr entry;  // Hit (also a Follower whose leader stored a response that fits)
         // Set when the lookup went through a Vary marker: the primary key plus the request's
         // secondary key. The Leader passes it to finish() (it is what followers wait on).
@@ -89,8 +94,14 @@ public:
     // A fresh entry is a Hit. Otherwise the first caller becomes the Leader and must call finish();
     // later callers for the same key wait (up to `wait`) for the leader and then get its entry when
     // its Vary fits their request, or none (Follower without entry: answer without the cache).
+    // With `suspend`, a Follower does not block: suspend() makes the waiter (only then, so that a
+    // hit allocates nothing), which gets the leader's entry later (check it with fits() against
+    // the follower's request).
     Lookup lookup(std::string_view key, const Request& req, std::chrono::steady_clock::time_point now,
-                  std::chrono::milliseconds wait, Mode mode = Mode::Join);
+                  std::chrono::milliseconds wait, Mode mode = Mode::Join,
+                  const std::function<Waiter()>* suspend = nullptr);
+    // Whether a leader's entry answers `req` too (its Vary fits the request's headers).
+    static bool fits(const CachedResponse& entry, const Request& req);
     // The leader's result: stores `entry` (may be null: nothing to store) under `key`, or for a
     // response with Vary under `key` + entry->vary_key with a marker under `key`, and wakes the
     // followers waiting on `pending_key` (the lookup's variant_key, or `key` when that was empty).
@@ -125,6 +136,7 @@ private:
         std::condition_variable done;
         CacheEntryPtr entry;
         bool finished = false;
+        std::vector<Waiter> waiters;  // suspended followers
     };
     struct Hash {
         using is_transparent = void;
@@ -139,6 +151,8 @@ private:
     void touch_locked(Slots::iterator it) { lru_.splice(lru_.begin(), lru_, it->second.lru); }
     // Stores `entry` under `key`, replacing what was there; false when it can never fit.
     bool insert_locked(const std::string& key, CacheEntryPtr entry);
+    // A leader's entry: under its key (and a Vary marker when it varies), then eviction.
+    void store_locked(const std::string& key, const std::shared_ptr<CachedResponse>& entry);
     void erase_locked(Slots::iterator it, bool evicted);
     void evict_locked();
 

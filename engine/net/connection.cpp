@@ -178,34 +178,59 @@ private:
         send_answer(table);
     }
 
-    // An async handler is awaiting: nothing more is parsed or read on this connection until its
-    // response is delivered (posted here from the asyncio thread). The sweep notices a client that
-    // goes away meanwhile and cancels the handler.
+    // The exchange is suspended (an async handler awaits, or a middleware waits for something):
+    // nothing more is parsed or read on this connection until it resumes, posted to this thread.
+    // Meanwhile a wait on the socket notices a client that goes away, and cancels the work.
     void wait_for_handler(const std::shared_ptr<const RouteTable>& table) {
-        waiting_ = res_.pending;
+        waiting_ = std::move(res_.pending);
         waiting_table_ = table;  // the exchange points into it
         self_ = shared_from_this();  // no I/O is outstanding to keep this connection alive meanwhile
         state_ = State::Handling;
         std::weak_ptr<HttpConnection> self = weak_from_this();
         auto& io = worker_.io();
-        waiting_->attach([self, &io](Response res) {
-            asio::post(io, [self, res = std::move(res)]() mutable {
-                if (auto conn = self.lock()) conn->resume(std::move(res));
+        waiting_->attach([self, &io](Resumption r) {
+            asio::post(io, [self, r = std::move(r)]() mutable {
+                if (auto conn = self.lock()) conn->resume(std::move(r));
             });
+        });
+        watch_peer();
+    }
+
+    // While suspended nothing reads the socket: wait for it to become readable, then peek. EOF or
+    // an error: the client left, close (which cancels the work). Data: a pipelined request; the
+    // sweep's once-a-second peek watches from then on.
+    void watch_peer() {
+        if (peer_watched_) return;
+        peer_watched_ = true;
+        socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const error_code& ec) {
+            self->peer_watched_ = false;
+            if (ec || !self->socket_.is_open() || self->state_ != State::Handling) return;
+            if (self->peer_gone()) self->close();
         });
     }
 
-    void resume(Response res) {
+    void resume(Resumption r) {
         if (!waiting_ || !socket_.is_open()) return;
         if (writing_) {  // earlier pipelined answers are still going out: finish after that write
-            resumed_.emplace(std::move(res));
+            resumed_.emplace(std::move(r));
             return;
         }
         waiting_.reset();
         const auto keep = std::move(self_);  // released when this call returns (I/O holds it by then)
-        res_ = std::move(res);
-        finish_dispatch(*ex_);
         const auto table = std::move(waiting_table_);
+        res_.pending.reset();
+        if (r.response) {
+            res_ = std::move(*r.response);
+            finish_dispatch(*ex_);
+        } else if (r.step(*ex_)) {
+            finish_dispatch(*ex_);
+        } else {
+            continue_dispatch(*ex_);
+            if (res_.pending) {  // suspended again (an async handler that awaits)
+                wait_for_handler(table);
+                return;
+            }
+        }
         send_answer(table);
         reader_.reset();
         process();  // requests pipelined behind it, then write
@@ -358,9 +383,9 @@ private:
         }
         if (waiting_) {
             if (resumed_) {
-                Response res = std::move(*resumed_);
+                Resumption r = std::move(*resumed_);
                 resumed_.reset();
-                resume(std::move(res));
+                resume(std::move(r));
             }
             return;  // no reading while a handler is pending
         }
@@ -450,6 +475,7 @@ private:
         if (waiting_) {
             waiting_->cancel();  // the client is gone: stop the handler's task
             waiting_.reset();
+            abandon_dispatch(*ex_);  // e.g. a cache leader lets its followers go
             waiting_table_.reset();
             resumed_.reset();
         }
@@ -476,9 +502,10 @@ private:
     std::optional<Exchange> ex_;
     bool head_only_ = false;
     DispatchScratch scratch_;  // per connection: a pending request's decoded path must survive others
-    std::shared_ptr<PendingResponse> waiting_;  // an async handler's response, not there yet
+    std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
     std::shared_ptr<const RouteTable> waiting_table_;
-    std::optional<Response> resumed_;  // arrived while a write was in flight
+    std::optional<Resumption> resumed_;  // arrived while a write was in flight
+    bool peer_watched_ = false;          // watch_peer()'s wait is outstanding
     bool writing_ = false;
     std::shared_ptr<HttpConnection> self_;  // held while a handler or an async body source is pending
     bool stream_waiting_ = false;           // an async body source has nothing yet

@@ -1,6 +1,7 @@
 #include "engine/net/worker.hpp"
 
 #include "engine/http_date.hpp"
+#include "engine/net/asio_thread_reactor.hpp"
 #include "engine/net/connection.hpp"
 
 #include <boost/asio/post.hpp>
@@ -29,7 +30,14 @@ void Worker::join() {
 void Worker::run() {
     if (options_.on_thread_start) options_.on_thread_start();
     arm_sweep();
-    io_.run();
+    if (options_.drive) {
+        AsioThreadReactor reactor(io_, index_);
+        reactor_ = &reactor;
+        options_.drive(reactor);
+        reactor_ = nullptr;
+    } else {
+        io_.run();
+    }
     // Drop the snapshot here: its handlers may need the engine thread's context to be destroyed.
     table_.reset();
     if (options_.on_thread_stop) options_.on_thread_stop();
@@ -63,7 +71,7 @@ void Worker::unlink(Connection* c) noexcept {
     else if (head_ == c) head_ = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = nullptr;
-    if (stopping_ && !head_) sweep_timer_.cancel();  // last one gone: let run() return now
+    if (stopping_ && !head_) finished();  // last one gone: let run() return now
 }
 
 void Worker::refresh_date() { date_ = format_http_date(std::time(nullptr)); }
@@ -89,6 +97,11 @@ void Worker::sweep() {
     if (!stopping_ || head_) arm_sweep();
 }
 
+void Worker::finished() {
+    sweep_timer_.cancel();
+    if (reactor_) reactor_->finish();
+}
+
 void Worker::begin_stop() {
     boost::asio::post(io_, [this] {
         if (stopping_) return;
@@ -99,7 +112,7 @@ void Worker::begin_stop() {
             c->on_stop();
             c = next;
         }
-        if (!head_) sweep_timer_.cancel();
+        if (!head_) finished();
     });
 }
 

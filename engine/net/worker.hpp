@@ -18,6 +18,7 @@
 namespace cello::engine::net {
 
 class Connection;
+class AsioThreadReactor;
 
 class Worker {
 public:
@@ -47,6 +48,7 @@ public:
 
 private:
     void run();
+    void finished();  // stopped and no connection left: the thread's loop may end
     std::function<void()> on_exit_;
     void arm_sweep();
     void sweep();
@@ -65,6 +67,7 @@ private:
     std::string date_;
     bool stopping_ = false;
     Connection* head_ = nullptr;      // intrusive list of live connections
+    AsioThreadReactor* reactor_ = nullptr;  // while a foreign loop drives this thread (options.drive)
 };
 
 }  // namespace cello::engine::net

@@ -9,6 +9,7 @@
 #include "gil_once.hpp"
 #include "json_writer.hpp"
 #include "py_file_response.hpp"
+#include "py_loop.hpp"
 #include "py_request.hpp"
 
 #include <cstdio>
@@ -76,7 +77,7 @@ public:
     IteratorSource(pyb::object iterator, std::string first) : it_(std::move(iterator)), first_(std::move(first)) {}
 
     ~IteratorSource() override {
-        pyb::gil_scoped_acquire gil;  // usually an engine thread; the loop thread if never sent
+        pyb::gil_scoped_acquire gil;  // the engine thread, sometimes with the GIL already held
         // Closing a generator raises GeneratorExit inside it: its finally blocks run now.
         if (PyObject_HasAttrString(it_.ptr(), "close")) {
             PyObject* r = PyObject_CallMethod(it_.ptr(), "close", nullptr);
@@ -118,8 +119,8 @@ private:
     std::string first_;  // pulled before the headers, so early failures still become a 500
 };
 
-// An async iterable as the engine's BodySource: cello._async.AsyncStream runs it on the asyncio
-// loop and buffers its items; pull() takes them on the engine thread, or answers Later and is woken
+// An async iterable as the engine's BodySource: cello._async_stream.AsyncStream runs it on the
+// engine thread's loop and buffers its items; pull() takes them, or answers Later and is woken
 // through `ready` when the loop has more.
 class AsyncIteratorSource final : public engine::BodySource {
 public:
@@ -127,7 +128,7 @@ public:
         static std::atomic<PyObject* const*> slot{nullptr};
         static std::mutex mutex;
         PyObject* const stream_type = gil_once(slot, mutex, [] {
-            return pyb::object(pyb::module_::import("cello._async").attr("AsyncStream")).release().ptr();
+            return pyb::object(pyb::module_::import("cello._async_stream").attr("AsyncStream")).release().ptr();
         });
         std::weak_ptr<Wake> wake = wake_;
         pyb::cpp_function notify([wake] {
@@ -137,7 +138,7 @@ public:
     }
 
     ~AsyncIteratorSource() override {
-        pyb::gil_scoped_acquire gil;  // usually an engine thread; the loop thread if never sent
+        pyb::gil_scoped_acquire gil;  // the engine thread, sometimes with the GIL already held
         if (PyObject* r = PyObject_CallMethod(stream_.ptr(), "close", nullptr)) Py_DECREF(r);
         else PyErr_Print();
         stream_ = pyb::object();
@@ -167,8 +168,8 @@ public:
     }
 
 private:
-    // The hand-off between the loop thread's notify() and the connection's ready callback, so
-    // that a notification between take() and arm() is never lost.
+    // The hand-off between the producer's notify() and the connection's ready callback, so that a
+    // notification between take() and arm() is never lost.
     struct Wake {
         std::mutex mutex;
         std::function<void()> ready;
@@ -449,13 +450,20 @@ PyHandler::~PyHandler() {
 void PyHandler::handle(const engine::Request& req, engine::Response& res) {
     EngineGil gil;
     PyObject* request = acquire_request(req, ctx_->app);
-    PyObject* result = PyObject_CallOneArg(fn_.ptr(), request);
+    // Every request runs in a context of its own: a ContextVar one handler sets is not seen by the
+    // next request on this thread. (A copy of the thread's context: cheap, it shares the mapping.)
+    PyObject* context = PyContext_CopyCurrent();
+    PyObject* result = nullptr;
+    if (context && PyContext_Enter(context) == 0) {
+        result = PyObject_CallOneArg(fn_.ptr(), request);
+        if (PyContext_Exit(context) != 0) Py_CLEAR(result);
+    }
     const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
     try {
         if (!result) {
             convert_exception(res, where);
         } else if (PyCoro_CheckExact(result)) {
-            run_coroutine(result, request, req, res);
+            run_coroutine(result, context, request, req, res);
             Py_DECREF(result);
         } else {
             try {
@@ -470,16 +478,32 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
             Py_DECREF(result);
         }
     } catch (...) {
+        Py_XDECREF(context);
         settle_request();
         throw;
     }
+    Py_XDECREF(context);
     settle_request();
 }
 
 namespace {
 
-// The asyncio side of a pending response: converts the finished task's result (on the loop thread,
-// with the GIL) and hands the response to the connection's engine thread.
+// Converts a finished handler Task's outcome into `res`: its result, or its exception as the
+// error response (a cancelled task: CancelledError, a 500 like any other uncaught exception).
+void convert_task_outcome(PyObject* task, engine::Response& res, const ErrorContext& where) {
+    PyObject* value = PyObject_CallMethod(task, "result", nullptr);
+    if (!value) return convert_exception(res, where);
+    pyb::object result = pyb::reinterpret_steal<pyb::object>(value);
+    try {
+        convert_result(result.ptr(), res);
+    } catch (pyb::error_already_set& e) {
+        e.restore();
+        convert_exception(res, where);
+    }
+}
+
+// The done callback of a handler's Task that suspended: runs on the engine thread's loop, converts
+// the outcome and hands the response to the connection (which waits on the same thread).
 struct AsyncCompletion {
     std::shared_ptr<engine::PendingResponse> pending;
     std::shared_ptr<const AppContext> ctx;
@@ -487,9 +511,10 @@ struct AsyncCompletion {
     pyb::object request;
 
     void operator()(pyb::object task) const {
+        if (task.attr("cancelled")().cast<bool>()) return;  // the client went away
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
-        // its Request object, so the engine detached a copy that stays valid on this thread.
+        // its Request object, so the engine detached a copy that stays valid.
         PyRequest* const saved = t_request_native;
         t_request_native = request.cast<PyRequest*>();
         struct Restore {
@@ -497,20 +522,8 @@ struct AsyncCompletion {
             ~Restore() { t_request_native = saved; }
         } restore{saved};
         try {
-            if (task.attr("cancelled")().cast<bool>()) return;  // the client went away
             const ErrorContext where{method, target, handler, ctx->debug, request.ptr(), ctx->app.ptr()};
-            pyb::object exc = task.attr("exception")();
-            if (!exc.is_none()) {
-                PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
-                convert_exception(res, where);
-            } else {
-                try {
-                    convert_result(task.attr("result")().ptr(), res);
-                } catch (pyb::error_already_set& e) {
-                    e.restore();
-                    convert_exception(res, where);
-                }
-            }
+            convert_task_outcome(task.ptr(), res, where);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "cello: async handler %s: %s\n", handler.c_str(), e.what());
             res.clear();
@@ -520,100 +533,48 @@ struct AsyncCompletion {
     }
 };
 
-}  // namespace
-
-namespace {
-
-// The asyncio side, looked up once and kept for the life of the process.
-struct AsyncBridge {
-    PyObject* loop;               // cello._async.loop(): the process loop (its thread starts here)
-    PyObject* gate_acquire;       // loop.gate.acquire / release: the loop thread is parked while held
-    PyObject* gate_release;
-    PyObject* set_running_loop;   // asyncio.events._set_running_loop
-    PyObject* continue_on_loop;   // cello._async.continue_on_loop(coro, waiting_on, finish)
-    PyObject* wake;               // loop.wake
-    PyObject* cancel;             // cello._async.cancel(task)
-
-    static const AsyncBridge& get() {
-        static std::atomic<const AsyncBridge*> slot{nullptr};
-        static std::mutex mutex;
-        return gil_once(slot, mutex, [] {
-            pyb::module_ async = pyb::module_::import("cello._async");
-            pyb::object loop = async.attr("loop")();
-            pyb::object gate = loop.attr("gate");
-            auto keep = [](pyb::object o) { return o.release().ptr(); };
-            return AsyncBridge{keep(loop), keep(gate.attr("acquire")), keep(gate.attr("release")),
-                               keep(pyb::module_::import("asyncio.events").attr("_set_running_loop")),
-                               keep(async.attr("continue_on_loop")), keep(loop.attr("wake")),
-                               keep(async.attr("cancel"))};
-        });
-    }
-};
-
-bool call_ok(PyObject* fn, PyObject* arg = nullptr) {
-    PyObject* r = arg ? PyObject_CallOneArg(fn, arg) : PyObject_CallNoArgs(fn);
-    Py_XDECREF(r);
-    return r != nullptr;
+bool task_done(PyObject* task) {
+    PyObject* done = PyObject_CallMethod(task, "done", nullptr);
+    const bool yes = done == Py_True;
+    Py_XDECREF(done);
+    PyErr_Clear();
+    return yes;
 }
 
 }  // namespace
 
-void PyHandler::run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res) {
-    const AsyncBridge& bridge = AsyncBridge::get();
+void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* request, const engine::Request& req,
+                              engine::Response& res) {
     const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
-    // The first step, natively: no StopIteration object and no Python frame of our own, so a
-    // coroutine that never awaits costs little more than a sync handler.
-    if (!call_ok(bridge.gate_acquire)) return convert_exception(res, where);
-    call_ok(bridge.set_running_loop, bridge.loop);
-    PyObject* value = nullptr;
-    const PySendResult step = PyIter_Send(coro, Py_None, &value);
-    PyObject *type, *exc, *tb;
-    PyErr_Fetch(&type, &exc, &tb);  // keep the step's exception aside while we tidy up
-    call_ok(bridge.set_running_loop, Py_None);
-    if (step != PYGEN_NEXT) {
-        call_ok(bridge.gate_release);
-        PyErr_Restore(type, exc, tb);
-        if (step == PYGEN_ERROR) return convert_exception(res, where);
-        pyb::object result = pyb::reinterpret_steal<pyb::object>(value);
-        try {
-            convert_result(result.ptr(), res);
-        } catch (pyb::error_already_set& e) {
-            e.restore();
-            convert_exception(res, where);
-        }
-        return;
-    }
-    // Awaiting: the loop thread continues it; the engine thread moves on.
+    // A Task from the first line (current_task(), asyncio.timeout, TaskGroup work), whose first step
+    // runs now: a coroutine that never awaits is done when start_task returns.
+    pyb::object task = pyb::reinterpret_steal<pyb::object>(start_task(coro, context));
+    if (!task) return convert_exception(res, where);
+    if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
+    // Suspended: the loop resumes it; the connection waits for the done callback.
     auto pending = std::make_shared<engine::PendingResponse>();
     AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
                                pyb::reinterpret_borrow<pyb::object>(request)};
-    pyb::object waiting_on = pyb::reinterpret_steal<pyb::object>(value);
-    PyObject* task_ptr = nullptr;
     try {
-        pyb::object finish = pyb::cpp_function(std::move(completion));
-        task_ptr = PyObject_CallFunctionObjArgs(bridge.continue_on_loop, coro, waiting_on.ptr(), finish.ptr(), nullptr);
-    } catch (...) {
-    }
-    PyErr_Fetch(&type, &exc, &tb);
-    call_ok(bridge.gate_release);
-    call_ok(bridge.wake);
-    if (!task_ptr) {
-        PyErr_Restore(type, exc, tb);
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "could not hand the coroutine to the loop");
+        task.attr("add_done_callback")(pyb::cpp_function(std::move(completion)));
+    } catch (pyb::error_already_set& e) {
+        e.restore();
         return convert_exception(res, where);
     }
-    // The task handle may be dropped on any thread: free it with the GIL.
-    std::shared_ptr<pyb::object> task(new pyb::object(pyb::reinterpret_steal<pyb::object>(task_ptr)), [](pyb::object* p) {
+    // Dropped by the connection (on this thread, without the GIL): free the task with it.
+    std::shared_ptr<pyb::object> held(new pyb::object(std::move(task)), [](pyb::object* p) {
         if (!Py_IsInitialized()) return;
         pyb::gil_scoped_acquire gil;
         delete p;
     });
-    pending->on_cancel([task, cancel = bridge.cancel]() {
+    pending->on_cancel([held] {  // the client went away: CancelledError inside the handler
         EngineGil gil;
-        if (!call_ok(cancel, task->ptr())) {
-            std::fprintf(stderr, "cello: cancelling a task failed:\n");
+        PyObject* r = PyObject_CallMethod(held->ptr(), "cancel", nullptr);
+        if (!r) {
+            std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
             PyErr_Print();
         }
+        Py_XDECREF(r);
     });
     res.pending = std::move(pending);
 }

@@ -28,7 +28,8 @@ public:
 
 private:
     // An async def handler's coroutine: first step here, the rest on the asyncio thread.
-    void run_coroutine(PyObject* coro, PyObject* request, const engine::Request& req, engine::Response& res);
+    void run_coroutine(PyObject* coro, PyObject* context, PyObject* request, const engine::Request& req,
+                       engine::Response& res);
 
     pyb::object fn_;
     std::shared_ptr<const AppContext> ctx_;

@@ -6,6 +6,7 @@
 #include "engine_thread_state.hpp"
 #include "py_cache.hpp"
 #include "py_config.hpp"
+#include "py_loop.hpp"
 
 #include <chrono>
 #include <system_error>
@@ -91,6 +92,17 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
     PyInterpreterState* interp = PyInterpreterState_Get();
     o.on_thread_start = [interp] { attach_engine_thread(interp); };
     o.on_thread_stop = [] { detach_engine_thread(&release_thread_request); };
+    // Each engine thread runs its asyncio loop (cello._loop.run_thread, or the caller's thread_main
+    // with the app's hooks bound) and the loop drives the thread's reactor.
+    pyb::object thread_main = options.contains("thread_main") && !options["thread_main"].is_none()
+                                  ? pyb::reinterpret_borrow<pyb::object>(options["thread_main"])
+                                  : pyb::module_::import("cello._loop").attr("run_thread");
+    thread_main_ = std::shared_ptr<PyObject>(thread_main.release().ptr(), [](PyObject* p) {
+        if (!Py_IsInitialized()) return;
+        pyb::gil_scoped_acquire gil;
+        Py_DECREF(p);
+    });
+    o.drive = [main = thread_main_](engine::ThreadReactor& reactor) { drive_engine_thread(reactor, main.get()); };
     if (inspector) {
         inspector_ = inspector->native();
         if (inspector_->telemetry()->threads() != o.workers)
@@ -113,15 +125,22 @@ PyServer::~PyServer() {
     holder_.reset();
 }
 
+void PyServer::start_threads() {
+    if (threads_started_) return;
+    server_->start_threads();
+    threads_started_ = started_ = true;
+}
+
 void PyServer::start() {
-    if (started_) throw pyb::value_error("server already started");
+    if (listening_) throw pyb::value_error("server already started");
+    start_threads();
     try {
-        server_->start();
+        server_->listen();
     } catch (const std::system_error& e) {
         PyErr_SetObject(PyExc_OSError, pyb::make_tuple(e.code().value(), e.what()).ptr());
         throw pyb::error_already_set();
     }
-    started_ = true;
+    listening_ = true;
 }
 
 void PyServer::stop() {
@@ -146,14 +165,13 @@ bool PyServer::wait(double timeout) {
 }
 
 void PyServer::serve_forever() {
-    if (!started_) start();
+    if (!listening_) start();
     while (!wait(0.1)) {
         // Python's own handlers run here: Ctrl-C raises KeyboardInterrupt, the cello package's
-        // SIGTERM handler raises too. Either way: drain, then let the exception propagate.
+        // SIGTERM handler raises too. Either way: begin the drain, then let the exception propagate.
         if (PyErr_CheckSignals() != 0) {
             pyb::error_already_set pending;
-            server_->stop();
-            join_released();
+            server_->stop();  // the caller waits (its shutdown hooks may run on the engine threads first)
             throw pending;
         }
     }
@@ -170,10 +188,12 @@ void PyServer::replace_routes(const PyRouteTable& routes) {
 }
 
 void PyServer::define(pyb::module_& m) {
-    pyb::class_<PyServer>(m, "Server", "The native HTTP server.")
+    pyb::class_<PyServer>(m, "Server", "The native HTTP server.", pyb::dynamic_attr())
         .def(pyb::init<const PyRouteTable&, const pyb::dict&, PyInspector*>(), pyb::arg("routes"),
              pyb::arg("options"), pyb::arg("inspector") = nullptr, pyb::keep_alive<1, 4>())
-        .def("start", &PyServer::start)
+        .def("start_threads", &PyServer::start_threads,
+             "Starts the engine threads and their event loops, without a socket yet (startup hooks run there).")
+        .def("start", &PyServer::start, "Starts the engine threads if needed, then binds and accepts.")
         .def("stop", &PyServer::stop)
         .def("wait", &PyServer::wait, pyb::arg("timeout"))
         .def("serve_forever", &PyServer::serve_forever)

@@ -42,7 +42,8 @@ public:
     PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspector* inspector = nullptr);
     ~PyServer();
 
-    void start();                 // binds; raises OSError with a clear message on failure
+    void start_threads();         // the engine threads and their loops, no socket yet
+    void start();                 // (threads, then) binds; raises OSError with a clear message on failure
     void stop();                  // graceful, from any thread
     bool wait(double timeout);    // GIL released while waiting; true when stopped
     void serve_forever();         // start, then wait; Ctrl-C / SIGTERM (Python handlers) stop it
@@ -58,7 +59,10 @@ private:
     std::shared_ptr<engine::RouteTableHolder> holder_;
     std::shared_ptr<inspector::Inspector> inspector_;
     std::unique_ptr<engine::Server> server_;
-    bool started_ = false;
+    std::shared_ptr<PyObject> thread_main_;  // what each engine thread runs (cello._loop.run_thread)
+    bool started_ = false;    // threads started
+    bool threads_started_ = false;
+    bool listening_ = false;
     bool joined_ = false;
 };
 

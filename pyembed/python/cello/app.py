@@ -128,9 +128,17 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
 
     def build_server(self, config: RunConfig, inspector: _cello.Inspector | None = None) -> _cello.Server:
         """A native server for this app (not started), reporting to `inspector` when given."""
+        from functools import partial
+
+        from ._loop import EngineLoops, run_thread
+
         options = dict(config.server_options)
-        options.update(host=config.host, port=config.port, workers=config.workers)
-        return _cello.Server(self.build_route_table(config), options, inspector)
+        loops = EngineLoops(config.workers)
+        options.update(host=config.host, port=config.port, workers=config.workers,
+                       thread_main=partial(run_thread, loops=loops))
+        server = _cello.Server(self.build_route_table(config), options, inspector)
+        server.engine_loops = loops
+        return server
 
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
@@ -181,8 +189,9 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
     # still stops cleanly.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        if not _startup(app):
+        if not _startup(app, server):
             return
+        server.engine_loops.hold_after_drain()  # for the shutdown hooks, which run below in any case
         root, reload_now = _reload_function(reload_target, server, config, inspector) if reload_target else (None, None)
         reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
         try:
@@ -196,7 +205,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
                 inspector.stop()
                 inspector.clear_reload_action()  # the action holds the server, which holds the inspector
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
-            shutdown_ok = _shutdown(app)
+            shutdown_ok = _shutdown(app, server)
     finally:
         signal.signal(signal.SIGTERM, previous)
     print("cello: stopped", file=sys.stderr, flush=True)
@@ -243,11 +252,41 @@ def _serve_inspector(inspector: Any, config: RunConfig, reload: Any) -> None:
           file=sys.stderr, flush=True)
 
 
-def _startup(app: App) -> bool:
+def run_startup(app: App, server: Any) -> None:
+    """The startup hooks, before the socket opens: the engine threads start (no socket yet), then
+    the hooks run in order, sync ones here, async ones on every engine thread's loop. Raises the
+    first failure (or a Ctrl-C), having stopped the server's threads."""
+    server.start_threads()
+    try:
+        server.engine_loops.wait_ready()
+        app._run_event("startup", server.engine_loops.loops)
+    except BaseException:
+        server.stop()
+        server.wait(60)
+        raise
+
+
+def run_shutdown(app: App, server: Any, timeout: float = 60.0) -> bool:
+    """The graceful stop, then the shutdown hooks (async ones on the engine threads' loops, which
+    wait for them after draining), then the threads end. Raises the first hook failure once every
+    hook ran; False if the threads did not end within `timeout`."""
+    loops = server.engine_loops
+    loops.hold_after_drain()
+    try:
+        server.stop()
+        loops.wait_drained(timeout)
+        app._run_event("shutdown", loops.loops)
+    finally:
+        loops.release()
+        stopped = bool(server.wait(timeout))  # joined here, never by a collector at exit
+    return stopped
+
+
+def _startup(app: App, server: Any) -> bool:
     """Runs the startup hooks. False if Ctrl-C or SIGTERM interrupted them (nothing is served and
     no shutdown hook runs); a failing hook prints its traceback and exits with status 1."""
     try:
-        app._run_event("startup")
+        run_startup(app, server)
     except KeyboardInterrupt:
         print("cello: stopped during startup", file=sys.stderr, flush=True)
         return False
@@ -260,10 +299,11 @@ def _startup(app: App) -> bool:
     return True
 
 
-def _shutdown(app: App) -> bool:
-    """Runs the shutdown hooks; False if one failed (each failure is printed with its traceback)."""
+def _shutdown(app: App, server: Any) -> bool:
+    """Stops the server, then runs the shutdown hooks; False if one failed (each failure is
+    printed with its traceback)."""
     try:
-        app._run_event("shutdown")
+        run_shutdown(app, server)
     except Exception:
         return False
     return True
@@ -283,5 +323,4 @@ def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig) -> 
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()  # no-op unless an interrupt landed outside serve_forever()
-        server.wait(60)
+        server.stop()  # no-op unless an interrupt landed outside serve_forever(); _shutdown waits

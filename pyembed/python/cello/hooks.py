@@ -72,6 +72,23 @@ async def _awaited(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
+def _run_on(loop: Any, awaitable: Awaitable[Any]) -> Any:
+    """Runs `awaitable` on `loop` (running in another thread) and waits for its result; Ctrl-C
+    while waiting cancels it there and propagates."""
+    import asyncio
+
+    future = asyncio.run_coroutine_threadsafe(_awaited(awaitable), loop)
+    try:
+        while True:
+            try:
+                return future.result(0.1)
+            except TimeoutError:
+                continue
+    except BaseException:
+        future.cancel()
+        raise
+
+
 def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
@@ -99,8 +116,14 @@ class HooksMixin:
     # -- lifecycle ----------------------------------------------------------------------------
     def on_event(self, event: str) -> Callable[[F], F]:
         """Registers a function to run at "startup" (before the socket opens) or "shutdown"
-        (after the graceful stop). Takes no arguments; may be `async def`. Runs in registration
-        order; returns the function unchanged."""
+        (after the graceful stop). Takes no arguments; returns the function unchanged. Hooks run in
+        registration order.
+
+        A plain `def` hook runs once, on the main thread. An `async def` hook runs on every engine
+        thread's own event loop, once per thread, so that what it opens (a pool, a client, a
+        queue) belongs to the loop whose handlers use it: keep such resources per thread, e.g. in
+        a `threading.local()` (docs/async.md, "Startup and shutdown").
+        """
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}: use 'startup' or 'shutdown'")
 
@@ -112,9 +135,11 @@ class HooksMixin:
 
         return decorator
 
-    def _run_event(self, event: str) -> None:
-        """Runs the `event` hooks in order, in this thread. Async ones run on one event loop
-        (asyncio.Runner, like asyncio.run()) for the whole event, made only if one is needed.
+    def _run_event(self, event: str, loops: list[Any] | None = None) -> None:
+        """Runs the `event` hooks in registration order, sync ones in this thread. An async one
+        (or a plain def's awaitable) runs on each of `loops` in turn, the engine threads' loops,
+        waiting for each; without `loops`, on one event loop (asyncio.Runner) for the whole event,
+        made only if one is needed.
 
         "startup" stops at the first exception and raises it. "shutdown" runs every hook: a
         failure's traceback is printed on stderr and the first failure is raised at the end."""
@@ -123,8 +148,15 @@ class HooksMixin:
         try:
             for hook in self._event_hooks[event]:
                 try:
+                    if loops and is_coroutine_function(hook):
+                        for loop in loops:
+                            _run_on(loop, hook())
+                        continue
                     result = hook()
                     if hasattr(type(result), "__await__"):
+                        if loops:
+                            _run_on(loops[0], result)
+                            continue
                         if runner is None:
                             import asyncio  # only apps with async hooks pay for it
 

@@ -94,7 +94,7 @@ class Response:
         """Chunked response whose body is produced by `iterable`, each item sent as soon as it is
         produced. Items are bytes or str (UTF-8). A sync iterable (a generator) runs on the engine
         thread that owns the connection, so a slow producer holds that thread; an async iterable (an
-        async generator) runs on the process's asyncio loop. If the client goes away, a generator
+        async generator) runs on the engine thread's asyncio loop. If the client goes away, a generator
         is closed (GeneratorExit inside it) and an async one cancelled (CancelledError)."""
         response = cls(b"", status, headers, content_type)
         response.stream_iter = iterable

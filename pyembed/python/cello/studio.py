@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _cello
-from .app import App, _reload_function
+from .app import App, _reload_function, run_shutdown, run_startup
 from .cli import AppLoadError, load_app
 from .config import resolve
 from .reload import Reloader, forget_modules_under
@@ -40,11 +40,11 @@ class Session:
         self.inspector = _cello.Inspector(self.config.workers, list(self.config.inspect_redact))
         self.inspector.set_capture(True)  # the Requests page shows every request's headers and body
         self.server = self.app.build_server(self.config, self.inspector)
-        self.app._run_event("startup")
+        run_startup(self.app, self.server)
         try:
             self.server.start()
         except OSError:
-            self.app._run_event("shutdown")
+            run_shutdown(self.app, self.server, 30)
             raise
         root, reload = _reload_function(self.target, self.server, self.config, self.inspector)
         self.inspector.set_reload_action(reload)
@@ -68,12 +68,13 @@ class Session:
             self.inspector.stop()
             self.inspector.clear_reload_action()  # it refers to the server, which refers back
         if self.server is not None:
-            self.server.stop()
-            self.server.wait(30)
-            self.server = None
+            server, self.server = self.server, None
             if self.app is not None:
                 try:
-                    self.app._run_event("shutdown")
+                    run_shutdown(self.app, server, 30)
                 except Exception:  # printed by the hook runner; the studio keeps going
                     pass
+            else:
+                server.stop()
+                server.wait(30)
             print("cello: stopped", file=sys.stderr, flush=True)

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Union
 from urllib.parse import urlencode
 
-from .app import App
+from .app import App, run_shutdown, run_startup
 from .config import RunConfig
 from .datastructures import Headers
 
@@ -200,7 +200,7 @@ class TestClient:
             if self._server is not None:
                 return
             server = self.app.build_server(self._config)
-            self.app._run_event("startup")
+            run_startup(self.app, server)
             server.start()
             self._server = server
             # Forgotten close(): the server still stops when the client is collected or at exit.
@@ -216,10 +216,8 @@ class TestClient:
                 return
             if self._finalizer is not None:
                 self._finalizer.detach()
-            server.stop()
-            if not server.wait(timeout):
+            if not run_shutdown(self.app, server, timeout):
                 raise RuntimeError(f"the server did not stop within {timeout}s")
-            self.app._run_event("shutdown")
 
     def __enter__(self) -> TestClient:
         self.start()

@@ -14,7 +14,7 @@ GIVE_UP = 30.0
 
 app = App()
 state = {"cancelled": 0, "finished": 0, "waiting": 0, "held": 0}
-held_events: dict[str, asyncio.Event] = {}  # group -> its release (used on the loop only)
+held_events: dict = {}  # (group, loop) -> its release event
 blocking_entered = threading.Event()
 blocking_release = threading.Event()
 
@@ -78,10 +78,21 @@ async def teapot(request):
     raise HTTPError(409, {"why": "async"})
 
 
+# One event per group and engine thread: asyncio objects belong to one loop, and each engine thread
+# has its own (docs/async.md). /release sets them all, thread-safely.
+held_lock = threading.Lock()
+
+
+def _held_event(group: str) -> asyncio.Event:
+    loop = asyncio.get_running_loop()
+    with held_lock:
+        return held_events.setdefault((group, loop), asyncio.Event())
+
+
 @app.get("/held/{group}")
 async def held(request):
     """Awaits until /release/{group} is called; `state["held"]` counts the handlers waiting."""
-    release = held_events.setdefault(request.params["group"], asyncio.Event())
+    release = _held_event(request.params["group"])
     state["held"] += 1
     try:
         await asyncio.wait_for(release.wait(), GIVE_UP)
@@ -94,9 +105,14 @@ async def held(request):
 
 @app.get("/release/{group}")
 async def release(request):
-    """Lets the /held/{group} handlers go (set on the process's loop, as a handler does it)."""
-    held_events.setdefault(request.params["group"], asyncio.Event()).set()
-    return {"released": request.params["group"]}
+    """Lets the /held/{group} handlers of every engine thread go."""
+    group = request.params["group"]
+    _held_event(group)  # a release that comes first still counts on this thread
+    with held_lock:
+        targets = [(loop, event) for (g, loop), event in held_events.items() if g == group]
+    for loop, event in targets:
+        loop.call_soon_threadsafe(event.set)
+    return {"released": group}
 
 
 @app.get("/wait")

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""asyncio core checks that need thousands of sockets (docs/async.md), against `cello run
+bench/apps/cello_app.py` on one engine thread, server pinned to CPU 0 and this client to CPU 1:
+
+* concurrency: N connections (default 10,000) each send `GET /await/sleep1s` at once; reports the
+  time until every response is in (target: under 2.5 s) and the server's RSS before and after;
+* cancellation: M requests (default 100,000) to `GET /await/cancel`, each cancelled by its client
+  closing the connection once the request is sent, in waves; reports the server's RSS, thread count
+  and pending asyncio tasks before and after (target: flat).
+
+Stdlib only; run with /usr/bin/python3. `--cello-bin` picks the binary (default build/cello).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+PORT = 8019
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def server_state() -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/proc", timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+async def one_request(path: str, sem: asyncio.Semaphore, keep: bool) -> bool:
+    async with sem:
+        reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        await writer.drain()
+        ok = True
+        if keep:
+            status = await reader.readline()
+            ok = b" 200 " in status
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+        return ok
+
+
+async def concurrency(n: int) -> float:
+    started = asyncio.Event()
+    sem = asyncio.Semaphore(n)
+    t0 = time.monotonic()
+    results = await asyncio.gather(*(one_request("/await/sleep1s", sem, True) for _ in range(n)))
+    started.set()
+    if not all(results):
+        raise SystemExit(f"{results.count(False)} of {n} requests failed")
+    return time.monotonic() - t0
+
+
+async def cancellations(total: int, wave: int) -> None:
+    sem = asyncio.Semaphore(wave)
+    done = 0
+    while done < total:
+        batch = min(wave, total - done)
+        await asyncio.gather(*(one_request("/await/cancel", sem, False) for _ in range(batch)))
+        done += batch
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cello-bin", default=str(REPO / "build" / "cello"))
+    p.add_argument("--connections", type=int, default=10_000)
+    p.add_argument("--cancel", type=int, default=100_000)
+    args = p.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < args.connections + 100:
+        raise SystemExit(f"open-file limit {hard} is below {args.connections} connections")
+    os.sched_setaffinity(0, {1})
+    server = subprocess.Popen(["taskset", "-c", "0", args.cello_bin, "run", str(BENCH / "apps" / "cello_app.py"),
+                               "--port", str(PORT), "--workers", "1", "--env", "production", "--no-logs"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        if "serving" not in line:
+            raise SystemExit(f"server did not start: {line}")
+        base = server_state()
+        rss0 = rss_mb(server.pid)
+        seconds = asyncio.run(concurrency(args.connections))
+        print(f"{args.connections} concurrent `await asyncio.sleep(1)` requests: all answered in {seconds:.2f} s; "
+              f"server RSS {rss0:.1f} MB before, {rss_mb(server.pid):.1f} MB after")
+        rss1 = rss_mb(server.pid)
+        t0 = time.monotonic()
+        asyncio.run(cancellations(args.cancel, 1000))
+        time.sleep(1.0)  # the last wave's cancellations land
+        state = server_state()
+        print(f"{args.cancel} cancelled requests in {time.monotonic() - t0:.1f} s: server RSS {rss1:.1f} -> "
+              f"{rss_mb(server.pid):.1f} MB, threads {base['threads']} -> {state['threads']}, "
+              f"pending tasks {base['tasks']} -> {state['tasks']}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+#include "engine/net/asio_thread_reactor.hpp"
+
+namespace cello::engine::net {
+
+namespace {
+// Ready engine handlers run before run() returns to the foreign loop, so that a burst of requests
+// is answered in one pass; bounded so the foreign loop's callbacks are never starved.
+constexpr int kBatch = 64;
+}  // namespace
+
+AsioThreadReactor::~AsioThreadReactor() { watch(-1); }
+
+void AsioThreadReactor::watch(int fd) {
+    boost::system::error_code ec;
+    if (watched_.is_open()) {
+        watched_.cancel(ec);
+        (void)watched_.release();  // the fd is the foreign loop's: never closed here
+    }
+    armed_ = readable_ = false;
+    if (fd >= 0) watched_.assign(fd);
+}
+
+void AsioThreadReactor::finish() {
+    finished_ = true;
+    boost::system::error_code ec;
+    if (watched_.is_open()) watched_.cancel(ec);
+}
+
+void AsioThreadReactor::arm() {
+    if (armed_ || finished_ || !watched_.is_open()) return;
+    armed_ = true;
+    // Asio re-registers the fd when a wait starts, so a poller that is still readable (events the
+    // foreign loop left for later) completes the wait at once: level-triggered, as select() must be.
+    watched_.async_wait(boost::asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
+        armed_ = false;
+        if (!ec) readable_ = true;
+    });
+}
+
+void AsioThreadReactor::run_ready() {
+    for (int i = 0; i < kBatch && io_.poll_one() != 0; ++i) {
+    }
+}
+
+ThreadReactor::Woke AsioThreadReactor::run(std::optional<std::chrono::nanoseconds> timeout) {
+    if (io_.stopped()) return Woke::Finished;
+    nudged_ = false;
+    arm();
+    if (timeout && timeout->count() <= 0) {
+        run_ready();
+    } else {
+        const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
+                                      : std::chrono::steady_clock::time_point::max();
+        while (!nudged_ && !readable_) {
+            const std::size_t ran = timeout ? io_.run_one_until(deadline) : io_.run_one();
+            if (ran == 0) break;  // the deadline passed, or the io_context ran out of work
+        }
+        if (nudged_ || readable_) run_ready();
+    }
+    if (readable_) {
+        readable_ = false;
+        return Woke::Readable;
+    }
+    if (nudged_) return Woke::Nudged;
+    return io_.stopped() ? Woke::Finished : Woke::Timeout;
+}
+
+}  // namespace cello::engine::net

@@ -1,0 +1,37 @@
+// ThreadReactor over a worker's io_context. Private to engine/.
+#pragma once
+
+#include "engine/thread_reactor.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+namespace cello::engine::net {
+
+class AsioThreadReactor final : public ThreadReactor {
+public:
+    AsioThreadReactor(boost::asio::io_context& io, unsigned index) : io_(io), watched_(io), index_(index) {}
+    ~AsioThreadReactor() override;
+
+    Woke run(std::optional<std::chrono::nanoseconds> timeout) override;
+    void watch(int fd) override;
+    void nudge() noexcept override { nudged_ = true; }
+    unsigned index() const noexcept override { return index_; }
+
+    // The worker is stopped and drained: stop watching, so the io_context can run out of work.
+    void finish();
+
+private:
+    void arm();
+    void run_ready();  // engine handlers that are ready now, a bounded batch
+
+    boost::asio::io_context& io_;
+    boost::asio::posix::stream_descriptor watched_;
+    unsigned index_;
+    bool armed_ = false;     // an async_wait on watched_ is outstanding
+    bool readable_ = false;  // it completed: the foreign poller has events
+    bool nudged_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace cello::engine::net

@@ -1,0 +1,33 @@
+// One engine thread's reactor as seen by a foreign event loop that drives it (pyembed's asyncio
+// loop). The foreign loop calls run() where it would block in select(); the engine's socket
+// handlers run inside that call, and it returns as soon as the foreign loop has work of its own.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+namespace cello::engine {
+
+class ThreadReactor {
+public:
+    enum class Woke {
+        Timeout,   // the timeout passed
+        Nudged,    // code run by an engine handler gave the foreign loop work (nudge())
+        Readable,  // the watched fd is readable: the foreign loop's own poller has events
+        Finished,  // the engine thread has nothing left to do (stopped and drained); run() won't block again
+    };
+
+    virtual ~ThreadReactor() = default;
+    // Runs engine handlers until one of Woke happens. A timeout of zero runs only what is ready now;
+    // none waits as long as it takes. Call on the engine thread only.
+    virtual Woke run(std::optional<std::chrono::nanoseconds> timeout) = 0;
+    // The foreign loop's poller (an epoll fd), watched for readability from now on; -1 stops
+    // watching (before the foreign loop closes it). The fd stays the caller's. POSIX only.
+    virtual void watch(int fd) = 0;
+    // The foreign loop has new work (a callback or timer added from code an engine handler ran):
+    // run() returns once that handler is done. Engine thread only.
+    virtual void nudge() noexcept = 0;
+    virtual unsigned index() const noexcept = 0;
+};
+
+}  // namespace cello::engine

@@ -1,0 +1,27 @@
+// Each engine thread's asyncio loop (cello/_loop.py), run on that thread and driven by its
+// reactor; and the native start of a handler's Task on it.
+#pragma once
+
+#include "engine/thread_reactor.hpp"
+
+#include <pybind11/pybind11.h>
+
+namespace cello::py {
+
+namespace pyb = pybind11;
+
+// ServerOptions::drive: runs `thread_main(reactor)` (cello._loop.run_thread with the app's hooks)
+// on the engine thread, holding the GIL except while the reactor runs.
+void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main);
+
+// The running loop of this engine thread (borrowed), or null outside one.
+PyObject* engine_loop() noexcept;
+
+// Wraps `coro` in an asyncio.Task on this thread's loop, in `context`, and runs its first step now
+// (not on the next loop iteration). Returns the task (new reference), done if the coroutine
+// finished without suspending; null with a Python error if the Task could not be made.
+PyObject* start_task(PyObject* coro, PyObject* context);
+
+void define_loop(pyb::module_& m);
+
+}  // namespace cello::py

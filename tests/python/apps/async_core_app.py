@@ -1,0 +1,157 @@
+"""The asyncio core under test (tests/python/test_async_core.py): contexts, Tasks from the first
+line, per-thread loops with startup resources, cancellation, @cache followers that suspend, and
+third-party asyncio libraries inside handlers."""
+import asyncio
+import contextvars
+import os
+import threading
+
+from cello import App, cache
+
+GIVE_UP = 30.0
+
+app = App()
+request_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_var", default=None)
+local = threading.local()  # per engine thread: what the async startup hook opened there
+startup_loops: list[asyncio.AbstractEventLoop] = []
+state = {"holding": 0, "cancelled": 0, "cache_calls": 0, "aborted": 0}
+gates: dict[tuple[str, asyncio.AbstractEventLoop], asyncio.Event] = {}
+gates_lock = threading.Lock()
+
+
+@app.on_event("startup")
+async def open_queue():
+    loop = asyncio.get_running_loop()
+    startup_loops.append(loop)
+    local.queue = asyncio.Queue()
+    local.loop = loop
+
+
+@app.get("/ctx/sync")
+def ctx_sync(request):
+    seen = request_var.get()
+    request_var.set(request.query.get("v", "x"))
+    return {"seen": seen}
+
+
+@app.get("/ctx/async")
+async def ctx_async(request):
+    seen = request_var.get()
+    request_var.set(request.query.get("v", "x"))
+    return {"seen": seen}
+
+
+@app.get("/task")
+async def task_first_line(request):
+    task = asyncio.current_task()
+    async with asyncio.timeout(5):  # needs a current task: raised RuntimeError before the redesign
+        pass
+    async with asyncio.TaskGroup() as group:
+        child = group.create_task(asyncio.sleep(0, result=7))
+    return {"task": task is not None, "same_task": task is asyncio.current_task(), "child": child.result()}
+
+
+@app.get("/timeout")
+async def timeout(request):
+    try:
+        async with asyncio.timeout(0.05):
+            await asyncio.sleep(GIVE_UP)
+    except TimeoutError:
+        timed_out = True
+    try:
+        await asyncio.wait_for(asyncio.sleep(GIVE_UP), 0.05)
+    except asyncio.TimeoutError:
+        waited = True
+    return {"timeout": timed_out, "wait_for": waited}
+
+
+@app.get("/queue")
+async def use_queue(request):
+    loop = asyncio.get_running_loop()
+    await local.queue.put(request.query.get("item", "-"))
+    item = await local.queue.get()
+    return {"item": item, "thread": threading.get_ident(), "startup_loop": local.loop is loop,
+            "loop_thread": loop.engine_thread}
+
+
+def _gate(name: str) -> asyncio.Event:
+    loop = asyncio.get_running_loop()
+    with gates_lock:
+        return gates.setdefault((name, loop), asyncio.Event())
+
+
+@app.get("/open/{name}")
+def open_gate(request):
+    """Releases /cached and /hold waiters of every engine thread."""
+    name = request.params["name"]
+    with gates_lock:
+        targets = [(loop, ev) for (n, loop), ev in gates.items() if n == name]
+    for loop, ev in targets:
+        loop.call_soon_threadsafe(ev.set)
+    return {"opened": len(targets)}
+
+
+@app.get("/cached")
+@cache(ttl=60)
+async def cached(request):
+    state["cache_calls"] += 1
+    await asyncio.wait_for(_gate("cache").wait(), GIVE_UP)
+    return {"calls": state["cache_calls"]}
+
+
+@app.get("/state")
+def get_state(request):
+    return dict(state, tasks=len(asyncio.all_tasks()), threads=threading.active_count())
+
+
+@app.get("/hold")
+async def hold(request):
+    """Awaits until cancelled (the client leaves) or GIVE_UP."""
+    state["holding"] += 1
+    try:
+        await asyncio.sleep(GIVE_UP)
+    except asyncio.CancelledError:
+        state["cancelled"] += 1
+        raise
+    return {"held": True}
+
+
+@app.get("/spawn")
+async def spawn(request):
+    """Leaves a task running past the response: the engine cancels it when its loop ends."""
+    async def background():
+        try:
+            await asyncio.sleep(GIVE_UP)
+        finally:
+            state["aborted"] += 1
+
+    app_tasks.add(asyncio.create_task(background()))
+    return {"spawned": True}
+
+
+app_tasks: set = set()
+
+
+@app.get("/fetch")
+async def fetch(request):
+    """aiohttp's client, calling the HTTP server the test started."""
+    import aiohttp
+
+    url = request.query["url"]
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as reply:
+            return {"status": reply.status, "body": await reply.text()}
+
+
+@app.get("/pg")
+async def pg(request):
+    """asyncpg against the PostgreSQL server the test started (CELLO_TEST_PG_DSN)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(os.environ["CELLO_TEST_PG_DSN"])
+    try:
+        value = await connection.fetchval("SELECT $1::int * 6", int(request.query.get("n", "7")))
+        rows = await connection.fetch("SELECT generate_series(1, 3) AS n")
+    finally:
+        await connection.close()
+    return {"value": value, "rows": [r["n"] for r in rows]}

@@ -1,0 +1,155 @@
+"""The asyncio core (docs/async.md): every engine thread runs its own loop on that thread; handlers
+run in their own contexts, inside Tasks from their first line; resources made by async startup hooks
+belong to each thread's loop; disconnects and shutdown cancel; a @cache follower waits without
+holding the thread; aiohttp and asyncpg work inside handlers against real servers."""
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import pg_server
+import support
+from cello.testing import TestClient
+
+
+@pytest.fixture(scope="module")
+def core(import_app):
+    return import_app("async_core_app")
+
+
+@pytest.fixture(scope="module")
+def client(core):
+    with TestClient(core.app) as c:
+        yield c
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_each_request_runs_in_its_own_context(client, kind):
+    first = client.get(f"/ctx/{kind}?v=one").json()
+    second = client.get(f"/ctx/{kind}?v=two").json()
+    assert first == {"seen": None}
+    assert second == {"seen": None}  # what the first request set is gone
+
+
+def test_an_async_handler_is_a_task_from_its_first_line(client):
+    assert client.get("/task").json() == {"task": True, "same_task": True, "child": 7}
+
+
+def test_timeout_and_wait_for_work_inside_handlers(client):
+    assert client.get("/timeout").json() == {"timeout": True, "wait_for": True}
+
+
+def test_startup_resources_belong_to_each_engine_threads_loop(core):
+    before = len(core.startup_loops)
+    with TestClient(core.app, workers=2) as c:
+        made = core.startup_loops[before:]
+        assert len(made) == 2 and made[0] is not made[1]  # the hook ran on each thread's loop
+        # Each request opens its own connection, and connections go to the threads in turn.
+        replies = [c.get(f"/queue?item={i}").json() for i in range(8)]
+    assert [r["item"] for r in replies] == [str(i) for i in range(8)]
+    assert all(r["startup_loop"] for r in replies)  # the queue made at startup, on this loop
+    assert {r["loop_thread"] for r in replies} == {0, 1}
+    assert len({r["thread"] for r in replies}) == 2
+
+
+def _send_hold(port: int) -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), timeout=support.WAIT)
+    s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+    return s
+
+
+def test_a_client_that_disconnects_cancels_its_handler(core, client):
+    before = dict(core.state)
+    s = _send_hold(client.port)
+    support.wait_until(lambda: core.state["holding"] == before["holding"] + 1)
+    closed = time.monotonic()
+    s.close()
+    support.wait_until(lambda: core.state["cancelled"] == before["cancelled"] + 1)
+    print(f"cancelled {time.monotonic() - closed:.3f} s after the client closed")
+    assert client.get("/ctx/sync").status_code == 200  # and the thread serves on
+
+
+def test_cancelled_requests_leave_no_tasks_or_threads_behind(core, client):
+    baseline = client.get("/state").json()
+    rounds, width = 10, 100
+    for _ in range(rounds):
+        start = dict(core.state)
+        sockets = [_send_hold(client.port) for _ in range(width)]
+        support.wait_until(lambda: core.state["holding"] == start["holding"] + width)
+        for s in sockets:
+            s.close()
+        support.wait_until(lambda: core.state["cancelled"] == start["cancelled"] + width)
+    after = support.wait_until(lambda: (lambda st: st if st["tasks"] == baseline["tasks"] else None)(
+        client.get("/state").json()))
+    assert after["threads"] == baseline["threads"]
+
+
+def test_cache_followers_wait_without_holding_the_engine_thread(core):
+    with TestClient(core.app, workers=1) as c:
+        calls = core.state["cache_calls"]
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            replies = [pool.submit(c.get, "/cached") for _ in range(50)]
+            support.wait_until(lambda: core.state["cache_calls"] == calls + 1)
+            time.sleep(0.2)  # lets the other 49 arrive and wait (the test holds either way)
+            # Served by the same, only engine thread while the 50 wait: a follower that blocked
+            # the thread would leave this request, and so every request, hanging.
+            assert c.get("/open/cache").status_code == 200
+            bodies = [r.result(support.WAIT) for r in replies]
+    assert all(b.status_code == 200 for b in bodies)
+    assert {b.json()["calls"] for b in bodies} == {calls + 1}
+    assert core.state["cache_calls"] == calls + 1  # the handler ran once
+
+
+def test_shutdown_cancels_what_is_still_pending(core):
+    c = TestClient(core.app, drain_timeout=1)
+    c.start()
+    start = dict(core.state)
+    assert c.get("/spawn").json() == {"spawned": True}
+    s = _send_hold(c.port)
+    support.wait_until(lambda: core.state["holding"] == start["holding"] + 1)
+    c.close()  # the held request outlives the drain timeout: its task is cancelled
+    s.close()
+    assert core.state["cancelled"] == start["cancelled"] + 1
+    assert core.state["aborted"] == start["aborted"] + 1  # the task it left running, too
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"hello from " + self.path.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_aiohttp_client_inside_a_handler(client):
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{upstream.server_address[1]}/up"
+        replies = [client.get("/fetch", params={"url": url}) for _ in range(3)]
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert [r.json() for r in replies] == [{"status": 200, "body": "hello from /up"}] * 3
+
+
+def test_asyncpg_against_a_real_postgresql(core):
+    with pg_server.running() as dsn:
+        os.environ["CELLO_TEST_PG_DSN"] = dsn
+        try:
+            with TestClient(core.app, workers=2) as c:
+                replies = [c.get(f"/pg?n={n}").json() for n in range(4)]
+        finally:
+            del os.environ["CELLO_TEST_PG_DSN"]
+    assert replies == [{"value": n * 6, "rows": [1, 2, 3]} for n in range(4)]
