@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -307,6 +309,54 @@ TEST(ResponseCacheVary, AFollowerGetsTheLeadersResponseOnlyWhenItsVaryFits) {
     ASSERT_TRUE(de_result.entry);
     EXPECT_EQ(de_result.entry->body, "de");
     if (en_result.role == ce::ResponseCache::Role::Leader) cache.finish("K", en_result.variant_key, nullptr);
+}
+
+TEST(ResponseCacheFollowers, ASuspendedFollowerGetsTheEntryThroughItsWaiterWithoutBlocking) {
+    ce::ResponseCache cache(1 << 20);
+    const auto now = std::chrono::steady_clock::now();
+    Req de("/p", {{"Accept-Language", "de"}});
+    Req en("/p", {{"Accept-Language", "en"}});
+    ASSERT_EQ(cache.lookup("K", de.req, now, 0ms).role, ce::ResponseCache::Role::Leader);
+    std::vector<ce::CacheEntryPtr> got;
+    int made = 0;
+    const std::function<ce::ResponseCache::Waiter()> suspend = [&] {
+        ++made;
+        return [&got](ce::CacheEntryPtr e) { got.push_back(std::move(e)); };
+    };
+    // A 10 s wait would block; with `suspend` the lookup returns at once.
+    auto first = cache.lookup("K", de.req, now, 10s, ce::ResponseCache::Mode::Join, &suspend);
+    auto second = cache.lookup("K", en.req, now, 10s, ce::ResponseCache::Mode::Join, &suspend);
+    EXPECT_EQ(first.role, ce::ResponseCache::Role::Follower);
+    EXPECT_TRUE(first.suspended && second.suspended);
+    EXPECT_EQ(made, 2);
+    EXPECT_TRUE(got.empty());
+    cache.finish("K", "", entry_for("de", de.req, {"accept-language"}));
+    ASSERT_EQ(got.size(), 2u);
+    ASSERT_TRUE(got[0] && got[1]);
+    EXPECT_TRUE(ce::ResponseCache::fits(*got[0], de.req));
+    EXPECT_FALSE(ce::ResponseCache::fits(*got[1], en.req));  // its follower calls the handler itself
+    // A hit never makes a waiter (nothing is allocated for it).
+    EXPECT_EQ(cache.lookup("K", de.req, now, 0ms, ce::ResponseCache::Mode::Join, &suspend).role,
+              ce::ResponseCache::Role::Hit);
+    EXPECT_EQ(made, 2);
+}
+
+TEST(ResponseCacheFollowers, AnAbandonedLeaderReleasesItsFollowersWithNothing) {
+    ce::ResponseCache cache(1 << 20);
+    const auto now = std::chrono::steady_clock::now();
+    Req r("/p", {});
+    ASSERT_EQ(cache.lookup("K", r.req, now, 0ms).role, ce::ResponseCache::Role::Leader);
+    int calls = 0;
+    bool empty = false;
+    const std::function<ce::ResponseCache::Waiter()> suspend = [&] {
+        return [&](ce::CacheEntryPtr e) { ++calls, empty = !e; };
+    };
+    EXPECT_TRUE(cache.lookup("K", r.req, now, 0ms, ce::ResponseCache::Mode::Join, &suspend).suspended);
+    cache.finish("K", "", nullptr);
+    EXPECT_EQ(calls, 1);
+    EXPECT_TRUE(empty);
+    EXPECT_EQ(cache.lookup("K", r.req, now, 0ms).role, ce::ResponseCache::Role::Leader);  // nothing pending
+    cache.finish("K", "", nullptr);
 }
 
 // -- the middleware --------------------------------------------------------------------------------

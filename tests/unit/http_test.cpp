@@ -2,8 +2,10 @@
 // driven by plain POSIX sockets. Also dispatch() on its own, without a socket.
 #include "engine/dispatch.hpp"
 #include "engine/handler.hpp"
+#include "engine/pending_response.hpp"
 #include "engine/route_table.hpp"
 #include "engine/server.hpp"
+#include "engine/thread_reactor.hpp"
 
 #include <gtest/gtest.h>
 
@@ -1002,4 +1004,181 @@ TEST(HttpServer, BindFailureThrowsNamingTheAddress) {
     } catch (const std::system_error& e) {
         EXPECT_NE(std::string(e.what()).find("not-an-address"), std::string::npos) << e.what();
     }
+}
+
+// ---- a before() that suspends, and the reactor driven from outside ---------------------------
+
+namespace {
+
+// Suspends every request to /echo/held until release() (from any thread), which either answers
+// (203 "gate") or lets the chain go on to the handler with an X-Gate header added.
+class SuspendGate final : public Middleware {
+public:
+    bool before(Exchange& ex) override {
+        if (ex.req.path != "/echo/held") return false;
+        auto pending = std::make_shared<PendingResponse>();
+        pending->on_cancel([this] { ++cancels; });
+        {
+            std::lock_guard lock(mutex_);
+            waiting_.push_back(pending);
+        }
+        ex.res.pending = std::move(pending);
+        return true;
+    }
+    void after(Exchange&) override { ++afters; }
+    void abandon(Exchange&) override { ++abandons; }
+
+    std::size_t waiting() {
+        std::lock_guard lock(mutex_);
+        return waiting_.size();
+    }
+    void release(bool answer) {
+        std::vector<std::shared_ptr<PendingResponse>> all;
+        {
+            std::lock_guard lock(mutex_);
+            all.swap(waiting_);
+        }
+        for (auto& p : all) {
+            if (answer) {
+                Response res;
+                res.status = 203;
+                reply_text(res, "gate");
+                p->complete(std::move(res));
+            } else {
+                p->resume([](Exchange& ex) {
+                    ex.res.headers.emplace_back("X-Gate", "passed");
+                    return false;
+                });
+            }
+        }
+    }
+
+    std::atomic<int> afters{0}, abandons{0}, cancels{0};
+
+private:
+    std::mutex mutex_;
+    std::vector<std::shared_ptr<PendingResponse>> waiting_;
+};
+
+std::shared_ptr<RouteTable> suspend_gated_routes(const std::shared_ptr<SuspendGate>& gate) {
+    auto t = make_routes();
+    t->add_middleware(gate, 50);
+    return t;
+}
+
+template <class F>
+bool eventually(F done) {
+    const auto deadline = Clock::now() + 30s;  // generous: only a broken engine waits this long
+    while (!done()) {
+        if (Clock::now() > deadline) return false;
+        std::this_thread::sleep_for(2ms);
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST(SuspendedMiddleware, DispatchStopsThenContinuesToTheHandler) {
+    auto gate = std::make_shared<SuspendGate>();
+    const auto table = suspend_gated_routes(gate);
+    Request req;
+    req.method = "GET";
+    req.target = "/echo/held";
+    Response res;
+    DispatchScratch scratch;
+    Exchange ex(*table, req, res);
+    dispatch(ex, scratch);
+    ASSERT_TRUE(res.pending);
+    EXPECT_TRUE(res.body.empty()) << "the handler must wait";
+    EXPECT_EQ(gate->afters, 0) << "after() waits for the answer";
+    std::optional<Resumption> got;
+    res.pending->attach([&](Resumption r) { got.emplace(std::move(r)); });
+    gate->release(false);
+    ASSERT_TRUE(got && got->step);
+    res.pending.reset();
+    EXPECT_FALSE(got->step(ex));
+    continue_dispatch(ex);
+    EXPECT_EQ(res.body, "GET /echo/held name=held");
+    EXPECT_EQ(gate->afters, 1);
+}
+
+TEST(SuspendedMiddleware, WaitsWithoutHoldingTheEngineThread) {
+    auto gate = std::make_shared<SuspendGate>();
+    Running srv(test_options(), suspend_gated_routes(gate));  // one engine thread
+    Client held(srv.port()), other(srv.port());
+    ASSERT_TRUE(held.send(get("/echo/held")));
+    ASSERT_TRUE(eventually([&] { return gate->waiting() == 1; }));
+    const auto r = roundtrip(other, get("/echo/free"));  // the same thread answers meanwhile
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "GET /echo/free name=free");
+    gate->release(false);
+    const auto resumed = held.read();
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ(resumed->status, 200);
+    EXPECT_EQ(resumed->body, "GET /echo/held name=held");
+    EXPECT_EQ(resumed->header("x-gate"), "passed");
+    // Answered by the middleware itself this time, on the same keep-alive connection.
+    ASSERT_TRUE(held.send(get("/echo/held")));
+    ASSERT_TRUE(eventually([&] { return gate->waiting() == 1; }));
+    gate->release(true);
+    const auto answered = held.read();
+    ASSERT_TRUE(answered);
+    EXPECT_EQ(answered->status, 203);
+    EXPECT_EQ(answered->body, "gate");
+    EXPECT_TRUE(eventually([&] { return gate->afters == 3; }));  // free, held, held
+}
+
+TEST(SuspendedMiddleware, AClientThatLeavesAbandonsTheExchangeAtOnce) {
+    auto gate = std::make_shared<SuspendGate>();
+    Running srv(test_options(), suspend_gated_routes(gate));
+    {
+        Client c(srv.port());
+        ASSERT_TRUE(c.send(get("/echo/held")));
+        ASSERT_TRUE(eventually([&] { return gate->waiting() == 1; }));
+    }  // closed
+    EXPECT_TRUE(eventually([&] { return gate->abandons == 1 && gate->cancels == 1; }));
+    EXPECT_EQ(gate->afters, 0);
+    gate->release(true);  // too late: nobody to answer
+    Client c(srv.port());
+    const auto r = roundtrip(c, get("/echo/after"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+}
+
+TEST(ThreadReactor, AForeignLoopDrivesTheEngineThread) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::atomic<int> readable{0}, nudged{0};
+    std::atomic<bool> finished{false};
+    ServerOptions o = test_options();
+    o.drive = [&](ThreadReactor& reactor) {
+        reactor.watch(fds[0]);  // the foreign loop's own poller, in a real loop its epoll fd
+        for (;;) {
+            const auto woke = reactor.run(std::chrono::milliseconds(50));
+            if (woke == ThreadReactor::Woke::Finished) break;
+            if (woke == ThreadReactor::Woke::Readable) {
+                char byte;
+                if (::read(fds[0], &byte, 1) == 1) ++readable;
+                reactor.nudge();  // harmless outside a handler: the next run() starts afresh
+            }
+            if (woke == ThreadReactor::Woke::Nudged) ++nudged;
+        }
+        reactor.watch(-1);
+        finished = true;
+    };
+    {
+        Running srv(std::move(o));
+        Client c(srv.port());
+        const auto r = roundtrip(c, get("/echo/driven"));
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->body, "GET /echo/driven name=driven");
+        ASSERT_EQ(::write(fds[1], "x", 1), 1);
+        EXPECT_TRUE(eventually([&] { return readable == 1; }));
+        ASSERT_EQ(::write(fds[1], "yz", 2), 2);  // two bytes, read one at a time: level-triggered
+        EXPECT_TRUE(eventually([&] { return readable == 3; }));
+    }  // stop and join: the driver saw Finished
+    EXPECT_TRUE(finished);
+    EXPECT_EQ(nudged, 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
