@@ -4,6 +4,9 @@ bench/apps/cello_app.py` on one engine thread, server pinned to CPU 0 and this c
 
 * concurrency: N connections (default 10,000) each send `GET /await/sleep1s` at once; reports the
   time until every response is in (target: under 2.5 s) and the server's RSS before and after;
+* cache followers: 50 concurrent misses on an `async def` `@cache` route whose handler awaits
+  0.5 s; reports how many times the handler ran (target: once) and when the last answer came
+  (target: within 0.5 s + 100 ms);
 * cancellation: M requests (default 100,000) to `GET /await/cancel`, each cancelled by its client
   closing the connection once the request is sent, in waves; reports the server's RSS, thread count
   and pending asyncio tasks before and after (target: flat).
@@ -68,6 +71,15 @@ async def concurrency(n: int) -> float:
     return time.monotonic() - t0
 
 
+async def cache_followers(n: int) -> float:
+    sem = asyncio.Semaphore(n)
+    t0 = time.monotonic()
+    results = await asyncio.gather(*(one_request("/await/cached?round=1", sem, True) for _ in range(n)))
+    if not all(results):
+        raise SystemExit(f"{results.count(False)} of {n} cached requests failed")
+    return time.monotonic() - t0
+
+
 async def cancellations(total: int, wave: int) -> None:
     sem = asyncio.Semaphore(wave)
     done = 0
@@ -100,6 +112,9 @@ def main() -> None:
         seconds = asyncio.run(concurrency(args.connections))
         print(f"{args.connections} concurrent `await asyncio.sleep(1)` requests: all answered in {seconds:.2f} s; "
               f"server RSS {rss0:.1f} MB before, {rss_mb(server.pid):.1f} MB after")
+        seconds = asyncio.run(cache_followers(50))
+        print(f"50 concurrent misses on an async @cache route (handler awaits 0.5 s): handler ran "
+              f"{server_state()['cached_calls']} time(s), all answered in {seconds:.3f} s")
         rss1 = rss_mb(server.pid)
         t0 = time.monotonic()
         asyncio.run(cancellations(args.cancel, 1000))

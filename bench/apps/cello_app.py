@@ -84,11 +84,22 @@ async def await_cancel(request):
     return {}
 
 
+cached_calls = {"n": 0}
+
+
+@app.get("/await/cached")
+@cache(ttl=300)
+async def await_cached(request):
+    cached_calls["n"] += 1
+    await asyncio.sleep(0.5)
+    return {"message": "Hello, World!"}
+
+
 @app.get("/proc")
 def proc(request):
     import threading
 
-    return {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count()}
+    return {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count(), "cached_calls": cached_calls["n"]}
 
 
 @app.get("/cached")

@@ -435,15 +435,17 @@ void convert_exception(engine::Response& res, const ErrorContext& where) {
 }
 
 PyHandler::PyHandler(pyb::object fn, std::shared_ptr<const AppContext> ctx, std::string name)
-    : fn_(std::move(fn)), ctx_(std::move(ctx)), name_(std::move(name)) {}
+    : fn_(std::move(fn)), ctx_(std::move(ctx)), name_(std::move(name)), task_name_(pyb::str(name_)) {}
 
 PyHandler::~PyHandler() {
     if (!Py_IsInitialized()) {
         fn_.release();  // the interpreter is gone; nothing left to free it with
+        task_name_.release();
         return;
     }
     pyb::gil_scoped_acquire gil;
     fn_ = pyb::object();
+    task_name_ = pyb::object();
     ctx_.reset();
 }
 
@@ -491,7 +493,7 @@ namespace {
 // Converts a finished handler Task's outcome into `res`: its result, or its exception as the
 // error response (a cancelled task: CancelledError, a 500 like any other uncaught exception).
 void convert_task_outcome(PyObject* task, engine::Response& res, const ErrorContext& where) {
-    PyObject* value = PyObject_CallMethod(task, "result", nullptr);
+    PyObject* value = PyObject_CallMethodNoArgs(task, task_methods().result);
     if (!value) return convert_exception(res, where);
     pyb::object result = pyb::reinterpret_steal<pyb::object>(value);
     try {
@@ -511,7 +513,10 @@ struct AsyncCompletion {
     pyb::object request;
 
     void operator()(pyb::object task) const {
-        if (task.attr("cancelled")().cast<bool>()) return;  // the client went away
+        PyObject* cancelled = PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancelled);
+        Py_XDECREF(cancelled);
+        if (cancelled == Py_True) return;  // the client went away
+        PyErr_Clear();
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
         // its Request object, so the engine detached a copy that stays valid.
@@ -534,7 +539,7 @@ struct AsyncCompletion {
 };
 
 bool task_done(PyObject* task) {
-    PyObject* done = PyObject_CallMethod(task, "done", nullptr);
+    PyObject* done = PyObject_CallMethodNoArgs(task, task_methods().done);
     const bool yes = done == Py_True;
     Py_XDECREF(done);
     PyErr_Clear();
@@ -548,7 +553,7 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
     // A Task from the first line (current_task(), asyncio.timeout, TaskGroup work), whose first step
     // runs now: a coroutine that never awaits is done when start_task returns.
-    pyb::object task = pyb::reinterpret_steal<pyb::object>(start_task(coro, context));
+    pyb::object task = pyb::reinterpret_steal<pyb::object>(start_task(coro, context, task_name_.ptr()));
     if (!task) return convert_exception(res, where);
     if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
     // Suspended: the loop resumes it; the connection waits for the done callback.
@@ -569,7 +574,7 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     });
     pending->on_cancel([held] {  // the client went away: CancelledError inside the handler
         EngineGil gil;
-        PyObject* r = PyObject_CallMethod(held->ptr(), "cancel", nullptr);
+        PyObject* r = PyObject_CallMethodNoArgs(held->ptr(), task_methods().cancel);
         if (!r) {
             std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
             PyErr_Print();

@@ -34,6 +34,7 @@ private:
     pyb::object fn_;
     std::shared_ptr<const AppContext> ctx_;
     std::string name_;
+    pyb::object task_name_;  // name_ as a str: the name of its asyncio Tasks
 };
 
 // Fills `res` from a handler's return value (GIL held). Public for the unit tests.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace cello::py {
 
@@ -29,18 +30,36 @@ struct ReactorHandle {
     }
 };
 
-// EngineLoop.call_soon: true when the callback is a new handler Task's first step (the engine runs
-// it at once); otherwise the loop got work, so the reactor must return to it.
-PyObject* loop_soon(PyObject*, PyObject* callback) {
-    if (t_first_step) {
-        Py_INCREF(callback);
-        *t_first_step = callback;
+// EngineLoop.call_soon (installed on the class by _install_call_soon, so that the common case runs
+// no Python frame): the first step of a handler's new Task is handed to start_task, which runs it
+// at once; anything else tells the reactor the loop has work and goes to the base call_soon.
+PyObject* t_base_call_soon = nullptr;  // BaseEventLoop.call_soon (process-wide, set once)
+
+PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    if (t_first_step && nargs >= 1) {
+        Py_INCREF(args[0]);
+        *t_first_step = args[0];
         t_first_step = nullptr;
-        Py_RETURN_TRUE;
+        Py_RETURN_NONE;
     }
     if (t_reactor) t_reactor->nudge();
-    Py_RETURN_FALSE;
+    // The base method with self prepended, as a bound call would pass it.
+    const Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject* small[8];
+    std::vector<PyObject*> big;
+    PyObject** full = small;
+    if (n + 1 > 8) {
+        big.resize(static_cast<std::size_t>(n + 1));
+        full = big.data();
+    }
+    full[0] = self;
+    for (Py_ssize_t i = 0; i < n; ++i) full[i + 1] = args[i];
+    return PyObject_Vectorcall(t_base_call_soon, full, static_cast<std::size_t>(nargs + 1), kwnames);
 }
+
+PyMethodDef call_soon_def = {"call_soon", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(loop_call_soon)),
+                             METH_FASTCALL | METH_KEYWORDS,
+                             "Schedules a callback (asyncio's call_soon), telling the engine's reactor."};
 
 PyObject* loop_nudge(PyObject*, PyObject*) {
     if (t_reactor) t_reactor->nudge();
@@ -48,14 +67,13 @@ PyObject* loop_nudge(PyObject*, PyObject*) {
 }
 
 PyMethodDef loop_functions[] = {
-    {"_loop_soon", loop_soon, METH_O, "EngineLoop.call_soon's hook into the engine (cello._loop)."},
     {"_loop_nudge", loop_nudge, METH_NOARGS, "Tells this engine thread's reactor that its loop has new work."},
     {nullptr, nullptr, 0, nullptr},
 };
 
 struct TaskApi {
-    PyObject* task_type;   // asyncio.Task
-    PyObject* kwnames;     // ("loop", "context")
+    PyObject* task_type;  // asyncio.Task
+    PyObject* kwnames;    // ("loop", "context", "name")
 };
 
 const TaskApi& task_api() {
@@ -63,7 +81,7 @@ const TaskApi& task_api() {
     static std::mutex mutex;
     return gil_once(slot, mutex, [] {
         return TaskApi{pyb::object(pyb::module_::import("asyncio").attr("Task")).release().ptr(),
-                       pyb::make_tuple("loop", "context").release().ptr()};
+                       pyb::make_tuple("loop", "context", "name").release().ptr()};
     });
 }
 
@@ -71,7 +89,17 @@ const TaskApi& task_api() {
 
 PyObject* engine_loop() noexcept { return t_loop; }
 
-PyObject* start_task(PyObject* coro, PyObject* context) {
+const TaskMethods& task_methods() {
+    static std::atomic<const TaskMethods*> slot{nullptr};
+    static std::mutex mutex;
+    return gil_once(slot, mutex, [] {
+        auto intern = [](const char* s) { return PyUnicode_InternFromString(s); };
+        return TaskMethods{intern("done"), intern("result"), intern("cancel"), intern("cancelled"),
+                           intern("add_done_callback")};
+    });
+}
+
+PyObject* start_task(PyObject* coro, PyObject* context, PyObject* name) {
     const TaskApi& api = task_api();
     if (!t_loop) {
         PyErr_SetString(PyExc_RuntimeError, "no engine event loop on this thread");
@@ -79,7 +107,7 @@ PyObject* start_task(PyObject* coro, PyObject* context) {
     }
     PyObject* step = nullptr;
     t_first_step = &step;  // the Task's constructor schedules its first step: EngineLoop.call_soon hands it here
-    PyObject* args[] = {coro, t_loop, context};
+    PyObject* args[] = {coro, t_loop, context, name};  // a name: else asyncio formats "Task-N" each time
     PyObject* task = PyObject_Vectorcall(api.task_type, args, 1, api.kwnames);
     t_first_step = nullptr;
     if (!task) {
@@ -131,6 +159,19 @@ void define_loop(pyb::module_& m) {
              pyb::arg("loop"), "The EngineLoop that handlers' Tasks belong to (None when it closes).")
         .def_property_readonly("index", [](const ReactorHandle& h) { return h.reactor->index(); });
     if (PyModule_AddFunctions(m.ptr(), loop_functions) != 0) throw pyb::error_already_set();
+    m.def(
+        "_install_call_soon",
+        [](pyb::type loop_class, pyb::object base_call_soon) {
+            if (!t_base_call_soon) t_base_call_soon = base_call_soon.release().ptr();
+            PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(loop_class.ptr()), &call_soon_def);
+            if (!descr || PyObject_SetAttrString(loop_class.ptr(), "call_soon", descr) != 0) {
+                Py_XDECREF(descr);
+                throw pyb::error_already_set();
+            }
+            Py_DECREF(descr);
+        },
+        pyb::arg("loop_class"), pyb::arg("base_call_soon"),
+        "Gives cello._loop.EngineLoop its native call_soon (see py_loop.cpp).");
 }
 
 }  // namespace cello::py

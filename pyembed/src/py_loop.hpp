@@ -17,10 +17,20 @@ void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main);
 // The running loop of this engine thread (borrowed), or null outside one.
 PyObject* engine_loop() noexcept;
 
-// Wraps `coro` in an asyncio.Task on this thread's loop, in `context`, and runs its first step now
-// (not on the next loop iteration). Returns the task (new reference), done if the coroutine
-// finished without suspending; null with a Python error if the Task could not be made.
-PyObject* start_task(PyObject* coro, PyObject* context);
+// Wraps `coro` in an asyncio.Task named `name` on this thread's loop, in `context`, and runs its
+// first step now (not on the next loop iteration). Returns the task (new reference), done if the
+// coroutine finished without suspending; null with a Python error if the Task could not be made.
+PyObject* start_task(PyObject* coro, PyObject* context, PyObject* name);
+
+// Interned method names for the calls on a handler's Task.
+struct TaskMethods {
+    PyObject* done;
+    PyObject* result;
+    PyObject* cancel;
+    PyObject* cancelled;
+    PyObject* add_done_callback;
+};
+const TaskMethods& task_methods();
 
 void define_loop(pyb::module_& m);
 

@@ -378,8 +378,10 @@ def test_ceiling_search():
     # Either a step failed (the usual case: the ramp climbs to 1.5x the probe, past what 4 x 50 req/s
     # allows, unless the probe itself was slowed down), or the search says it stopped at its limit.
     assert data["hit_search_limit"] != any(not s["sustainable"] for s in ramp), data
-    # A step holds when it achieves 95 % of its target, so a target up to 200 / 0.95 can hold.
-    assert 0 <= data["ceiling_rate"] <= 211, data
+    # A step holds when it achieves 95 % of its target. What a step achieves is bounded like the
+    # probe (205: the 4 requests in flight when the step starts can complete inside it), so a target
+    # up to 205 / 0.95 can hold. (211, i.e. 200 / 0.95, failed a CI run with 211.2.)
+    assert 0 <= data["ceiling_rate"] <= 216, data
     # The ceiling is the highest rate that held: no sustainable ramp or refine step above it.
     held = [s["target_rate"] for s in ramp if s["sustainable"] and s["phase"] in ("ramp", "refine")]
     assert data["ceiling_rate"] == (max(held) if held else 0), (held, data["ceiling_rate"])

@@ -8,10 +8,9 @@ callbacks and calls `select()` again. Nothing crosses threads: an `async def` ha
 and finishes on the thread that owns its connection.
 
 Only public asyncio API is used: `SelectorEventLoop(selector)`, `selectors.EpollSelector`, and the
-`call_soon`/`call_at` methods of the loop, which this class extends. The engine starts a handler's
-Task by creating it while `_cello._loop_soon` is armed: the Task's first `call_soon` (its first
-step) is handed back to the engine, which runs it at once, so a coroutine that returns without
-awaiting costs about what a sync handler costs (docs/async.md).
+`call_soon`/`call_at` methods of the loop, which this class extends (call_soon natively, in
+py_loop.cpp). The engine starts a handler's Task while a one-shot hook is armed: the Task's first
+`call_soon` (its first step) is handed back to the engine, which runs it at once (docs/async.md).
 """
 from __future__ import annotations
 
@@ -89,15 +88,14 @@ class EngineLoop(asyncio.SelectorEventLoop):
             self._reactor = None
         super().close()
 
-    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
-        # True only for the first step of a handler's Task, which the engine runs itself.
-        if _cello._loop_soon(callback):
-            return None
-        return super().call_soon(callback, *args, context=context)
-
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
         _cello._loop_nudge()  # a timer added from inside the reactor: the select timeout changes
         return super().call_at(when, callback, *args, context=context)
+
+
+# call_soon, natively (py_loop.cpp): the first step of a handler's new Task goes to the engine, which
+# runs it at once; any other callback tells the reactor and goes to asyncio's own call_soon.
+_cello._install_call_soon(EngineLoop, asyncio.SelectorEventLoop.call_soon)
 
 
 class EngineLoops:
