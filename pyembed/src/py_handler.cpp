@@ -511,9 +511,10 @@ struct AsyncCompletion {
     std::shared_ptr<const AppContext> ctx;
     std::string handler, method, target;
     pyb::object request;
+    PyRequest* native;  // request's, detached from the engine: valid while `request` lives
 
-    void operator()(pyb::object task) const {
-        PyObject* cancelled = PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancelled);
+    void operator()(PyObject* task) const {
+        PyObject* cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
         Py_XDECREF(cancelled);
         if (cancelled == Py_True) return;  // the client went away
         PyErr_Clear();
@@ -521,14 +522,14 @@ struct AsyncCompletion {
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
         // its Request object, so the engine detached a copy that stays valid.
         PyRequest* const saved = t_request_native;
-        t_request_native = request.cast<PyRequest*>();
+        t_request_native = native;
         struct Restore {
             PyRequest* saved;
             ~Restore() { t_request_native = saved; }
         } restore{saved};
         try {
             const ErrorContext where{method, target, handler, ctx->debug, request.ptr(), ctx->app.ptr()};
-            convert_task_outcome(task.ptr(), res, where);
+            convert_task_outcome(task, res, where);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "cello: async handler %s: %s\n", handler.c_str(), e.what());
             res.clear();
@@ -559,13 +560,12 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     // Suspended: the loop resumes it; the connection waits for the done callback.
     auto pending = std::make_shared<engine::PendingResponse>();
     AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
-                               pyb::reinterpret_borrow<pyb::object>(request)};
-    try {
-        task.attr("add_done_callback")(pyb::cpp_function(std::move(completion)));
-    } catch (pyb::error_already_set& e) {
-        e.restore();
-        return convert_exception(res, where);
-    }
+                               pyb::reinterpret_borrow<pyb::object>(request), t_request_native};
+    PyObject* callback = make_done_callback(std::move(completion));
+    PyObject* added = callback ? PyObject_CallMethodOneArg(task.ptr(), task_methods().add_done_callback, callback) : nullptr;
+    Py_XDECREF(callback);
+    if (!added) return convert_exception(res, where);
+    Py_DECREF(added);
     // Dropped by the connection (on this thread, without the GIL): free the task with it.
     std::shared_ptr<pyb::object> held(new pyb::object(std::move(task)), [](pyb::object* p) {
         if (!Py_IsInitialized()) return;

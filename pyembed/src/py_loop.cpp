@@ -6,6 +6,8 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -21,14 +23,34 @@ thread_local PyObject** t_first_step = nullptr;  // armed while start_task makes
 // The reactor as cello._loop sees it: a handle valid while its thread's drive() runs.
 struct ReactorHandle {
     engine::ThreadReactor* reactor;
-
-    int run(std::optional<double> timeout) {
-        std::optional<std::chrono::nanoseconds> t;
-        if (timeout) t = std::chrono::nanoseconds(static_cast<long long>(*timeout > 0 ? *timeout * 1e9 : 0));
-        pyb::gil_scoped_release release;  // engine handlers take it back (EngineGil) as they need it
-        return static_cast<int>(reactor->run(t));
-    }
 };
+
+struct DoneCallback {
+    std::function<void(PyObject*)> fn;
+};
+
+constexpr const char* kDoneCallback = "cello.done_callback";
+
+PyObject* run_done_callback(PyObject* capsule, PyObject* future) {
+    auto* cb = static_cast<DoneCallback*>(PyCapsule_GetPointer(capsule, kDoneCallback));
+    if (!cb) return nullptr;
+    try {
+        cb->fn(future);
+    } catch (pyb::error_already_set& e) {
+        e.restore();
+        PyErr_Print();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cello: a done callback failed: %s\n", e.what());
+    }
+    Py_RETURN_NONE;
+}
+
+PyMethodDef done_callback_def = {"cello_done_callback", run_done_callback, METH_O,
+                                 "The engine's done callback of a handler's Task."};
+
+bool is_done_callback(PyObject* o) {
+    return PyCFunction_Check(o) && PyCFunction_GET_FUNCTION(o) == run_done_callback;
+}
 
 // EngineLoop.call_soon (installed on the class by _install_call_soon, so that the common case runs
 // no Python frame): the first step of a handler's new Task is handed to start_task, which runs it
@@ -42,6 +64,8 @@ PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs
         t_first_step = nullptr;
         Py_RETURN_NONE;
     }
+    if (nargs == 2 && is_done_callback(args[0]))  // the engine's own: no need to wait a loop iteration
+        return run_done_callback(PyCFunction_GET_SELF(args[0]), args[1]);
     if (t_reactor) t_reactor->nudge();
     // The base method with self prepended, as a bound call would pass it.
     const Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
@@ -61,12 +85,41 @@ PyMethodDef call_soon_def = {"call_soon", reinterpret_cast<PyCFunction>(reinterp
                              METH_FASTCALL | METH_KEYWORDS,
                              "Schedules a callback (asyncio's call_soon), telling the engine's reactor."};
 
+// _cello._reactor_run(timeout): ThreadReactor::run for this thread's loop, called by its selector
+// once per loop iteration (a plain C function: no binding layer on that path).
+PyObject* reactor_run(PyObject*, PyObject* timeout) {
+    if (!t_reactor) {
+        PyErr_SetString(PyExc_RuntimeError, "not an engine thread");
+        return nullptr;
+    }
+    std::optional<std::chrono::nanoseconds> t;
+    if (timeout != Py_None) {
+        const double seconds = PyFloat_AsDouble(timeout);
+        if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+        t = std::chrono::nanoseconds(static_cast<long long>(seconds > 0 ? seconds * 1e9 : 0));
+    }
+    PyThreadState* saved = PyEval_SaveThread();  // engine handlers take the GIL back as they need it
+    engine::ThreadReactor::Woke woke;
+    try {
+        woke = t_reactor->run(t);
+    } catch (const std::exception& e) {
+        PyEval_RestoreThread(saved);
+        PyErr_Format(PyExc_RuntimeError, "engine thread failed: %s", e.what());
+        return nullptr;
+    }
+    PyEval_RestoreThread(saved);
+    return PyLong_FromLong(static_cast<long>(woke));
+}
+
 PyObject* loop_nudge(PyObject*, PyObject*) {
     if (t_reactor) t_reactor->nudge();
     Py_RETURN_NONE;
 }
 
 PyMethodDef loop_functions[] = {
+    {"_reactor_run", reactor_run, METH_O,
+     "Runs this engine thread's reactor until its loop has work, its poller is readable, or `timeout` (seconds; "
+     "None: no limit) passed. Returns 0 timeout, 1 nudged, 2 readable, 3 finished."},
     {"_loop_nudge", loop_nudge, METH_NOARGS, "Tells this engine thread's reactor that its loop has new work."},
     {nullptr, nullptr, 0, nullptr},
 };
@@ -130,6 +183,18 @@ PyObject* start_task(PyObject* coro, PyObject* context, PyObject* name) {
     return task;
 }
 
+PyObject* make_done_callback(std::function<void(PyObject* future)> fn) {
+    auto cb = std::make_unique<DoneCallback>(DoneCallback{std::move(fn)});
+    PyObject* capsule = PyCapsule_New(cb.get(), kDoneCallback, [](PyObject* c) {
+        delete static_cast<DoneCallback*>(PyCapsule_GetPointer(c, kDoneCallback));
+    });
+    if (!capsule) return nullptr;
+    (void)cb.release();  // the capsule owns it now
+    PyObject* callable = PyCFunction_New(&done_callback_def, capsule);
+    Py_DECREF(capsule);
+    return callable;
+}
+
 void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) {
     EngineGil gil;
     t_reactor = &reactor;
@@ -146,10 +211,7 @@ void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) 
 }
 
 void define_loop(pyb::module_& m) {
-    pyb::class_<ReactorHandle>(m, "Reactor", "An engine thread's reactor, as its asyncio loop drives it (cello._loop).")
-        .def("run", &ReactorHandle::run, pyb::arg("timeout"),
-             "Runs engine handlers until the loop has work, its poller is readable, or `timeout` (seconds; None: "
-             "no limit) passed. Returns 0 timeout, 1 nudged, 2 readable, 3 finished.")
+    pyb::class_<ReactorHandle>(m, "Reactor", "An engine thread's reactor, as its asyncio loop drives it (cello._loop; running it is _reactor_run).")
         .def("watch", [](ReactorHandle& h, int fd) { h.reactor->watch(fd); }, pyb::arg("fd"))
         .def("set_loop",
              [](ReactorHandle&, pyb::object loop) {

@@ -6,6 +6,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <functional>
+
 namespace cello::py {
 
 namespace pyb = pybind11;
@@ -31,6 +33,11 @@ struct TaskMethods {
     PyObject* add_done_callback;
 };
 const TaskMethods& task_methods();
+
+// A done callback for a Future or Task, as a plain C callable: when the future schedules it through
+// EngineLoop.call_soon it runs at once (saving a loop iteration per awaiting request); elsewhere it
+// runs when called. `fn` gets the future; exceptions from it are printed, never propagated.
+PyObject* make_done_callback(std::function<void(PyObject* future)> fn);
 
 void define_loop(pyb::module_& m);
 

@@ -51,7 +51,7 @@ class _ReactorSelector(selectors.EpollSelector):
         reactor = self._reactor
         if reactor is None:  # the engine thread is done: a plain selector for the loop's last steps
             return super().select(timeout)
-        woke = reactor.run(timeout)
+        woke = _cello._reactor_run(timeout)  # this thread's reactor
         if woke == _READABLE:
             return super().select(0)
         if woke == _FINISHED:
