@@ -31,15 +31,20 @@ REPO = BENCH.parent
 PORT = 8019
 
 
-def rss_mb(pid: int) -> float:
+def status(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
 
 
-def server_state() -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/proc", timeout=30) as reply:
+def rss_mb(pid: int) -> float:
+    return status(pid, "VmRSS") / 1024
+
+
+def server_state(collect: bool = False, trim: bool = False) -> dict[str, int]:
+    query = "?collect=1" + ("&trim=1" if trim else "") if collect else ""
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/proc{query}", timeout=30) as reply:
         return json.loads(reply.read())
 
 
@@ -61,11 +66,19 @@ async def one_request(path: str, sem: asyncio.Semaphore, keep: bool) -> bool:
 
 
 async def concurrency(n: int) -> float:
-    started = asyncio.Event()
-    sem = asyncio.Semaphore(n)
+    """Connects n sockets first (not timed: that is the client's cost), then sends one request on
+    each and times until every response is in."""
+    conns = [await asyncio.open_connection("127.0.0.1", PORT) for _ in range(n)]
+    request = b"GET /await/sleep1s HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        writer.write(request)
+        status = await reader.readline()
+        writer.close()
+        return b" 200 " in status
+
     t0 = time.monotonic()
-    results = await asyncio.gather(*(one_request("/await/sleep1s", sem, True) for _ in range(n)))
-    started.set()
+    results = await asyncio.gather(*(exchange(r, w) for r, w in conns))
     if not all(results):
         raise SystemExit(f"{results.count(False)} of {n} requests failed")
     return time.monotonic() - t0
@@ -82,11 +95,7 @@ async def cache_followers(n: int) -> float:
 
 async def cancellations(total: int, wave: int) -> None:
     sem = asyncio.Semaphore(wave)
-    done = 0
-    while done < total:
-        batch = min(wave, total - done)
-        await asyncio.gather(*(one_request("/await/cancel", sem, False) for _ in range(batch)))
-        done += batch
+    await asyncio.gather(*(one_request("/await/cancel", sem, False) for _ in range(total)))
 
 
 def main() -> None:
@@ -108,6 +117,7 @@ def main() -> None:
         if "serving" not in line:
             raise SystemExit(f"server did not start: {line}")
         base = server_state()
+        threads0 = status(server.pid, "Threads")
         rss0 = rss_mb(server.pid)
         seconds = asyncio.run(concurrency(args.connections))
         print(f"{args.connections} concurrent `await asyncio.sleep(1)` requests: all answered in {seconds:.2f} s; "
@@ -117,12 +127,25 @@ def main() -> None:
               f"{server_state()['cached_calls']} time(s), all answered in {seconds:.3f} s")
         rss1 = rss_mb(server.pid)
         t0 = time.monotonic()
-        asyncio.run(cancellations(args.cancel, 1000))
-        time.sleep(1.0)  # the last wave's cancellations land
+        steps = 5
+        for i in range(steps):
+            asyncio.run(cancellations(args.cancel // steps, 500))
+            time.sleep(0.5)  # the last cancellations land
+            print(f"  after {(i + 1) * args.cancel // steps} cancelled requests: RSS {rss_mb(server.pid):.1f} MB",
+                  flush=True)
         state = server_state()
         print(f"{args.cancel} cancelled requests in {time.monotonic() - t0:.1f} s: server RSS {rss1:.1f} -> "
-              f"{rss_mb(server.pid):.1f} MB, threads {base['threads']} -> {state['threads']}, "
+              f"{rss_mb(server.pid):.1f} MB, OS threads {threads0} -> {status(server.pid, 'Threads')}, "
               f"pending tasks {base['tasks']} -> {state['tasks']}")
+        # Cancelling an asyncio task leaves reference cycles (a cancelled future keeps its
+        # CancelledError, whose traceback holds the frame that holds the future): garbage for
+        # CPython's cycle collector, whose full passes get rarer as the heap grows. A collection
+        # shows whether anything is really kept.
+        collected = server_state(collect=True)
+        print(f"Python objects: {base['objects']} before, {state['objects']} after, {collected['objects']} after "
+              f"gc.collect(); RSS then {rss_mb(server.pid):.1f} MB")
+        server_state(collect=True, trim=True)
+        print(f"after malloc_trim(0) (free heap given back): RSS {rss_mb(server.pid):.1f} MB")
     finally:
         server.terminate()
         try:

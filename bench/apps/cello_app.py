@@ -97,9 +97,15 @@ async def await_cached(request):
 
 @app.get("/proc")
 def proc(request):
-    import threading
+    import gc
 
-    return {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count(), "cached_calls": cached_calls["n"]}
+    if request.query.get("collect"):
+        gc.collect()
+        if request.query.get("trim"):  # hand free heap pages back: tells free memory from kept memory
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return {"tasks": len(asyncio.all_tasks()), "objects": len(gc.get_objects()), "cached_calls": cached_calls["n"]}
 
 
 @app.get("/cached")
