@@ -5,6 +5,7 @@
 
 #include "engine/http_types.hpp"
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,14 @@ public:
     void attach(std::function<void(Resumption)> deliver);
     // The handler's side: how to abandon the work (e.g. cancel an asyncio task). Thread-safe.
     void on_cancel(std::function<void()> cancel);
+    // Set before returning it: if nothing completed it `after` that long, the connection resumes it
+    // with `on_timeout` (a cache follower whose leader takes too long calls the handler itself).
+    void set_deadline(std::chrono::milliseconds after, ResumeStep on_timeout) {
+        deadline_ = after;
+        on_timeout_ = std::move(on_timeout);
+    }
+    std::chrono::milliseconds deadline() const noexcept { return deadline_; }  // zero: none
+    ResumeStep take_timeout_step() { return std::move(on_timeout_); }
     // The client went away: run the cancel function (once) and drop any late resumption.
     void cancel();
 
@@ -43,6 +52,8 @@ private:
     std::function<void()> cancel_;
     bool cancelled_ = false;
     bool finished_ = false;
+    std::chrono::milliseconds deadline_{0};  // set once, on the engine thread, before the connection sees it
+    ResumeStep on_timeout_;
 };
 
 }  // namespace cello::engine

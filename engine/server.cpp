@@ -87,6 +87,7 @@ void Server::start_threads() {
 
 void Server::listen() {
     Impl& s = *impl_;
+    if (s.stop_requested) return;  // stopped before it served: no socket to leave dangling
     const std::string where = s.options.host + ":" + std::to_string(s.options.port);
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(s.options.host, ec);

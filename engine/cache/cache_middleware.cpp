@@ -105,6 +105,11 @@ bool CacheMiddleware::before(Exchange& ex) {
         return false;
     }
     if (found.suspended) {
+        // A leader that takes longer than this no longer holds its followers: each calls the handler.
+        pending->set_deadline(kFollowerWait, [](Exchange& resumed) {
+            count_miss(resumed);
+            return false;
+        });
         ex.res.pending = std::move(pending);
         return true;
     }

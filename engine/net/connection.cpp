@@ -10,6 +10,7 @@
 #include "engine/telemetry/telemetry.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -188,6 +189,13 @@ private:
         state_ = State::Handling;
         std::weak_ptr<HttpConnection> self = weak_from_this();
         auto& io = worker_.io();
+        if (const auto limit = waiting_->deadline(); limit.count() > 0) {
+            suspend_timer_.expires_after(limit);
+            suspend_timer_.async_wait([self, pending = waiting_](const error_code& ec) {
+                if (ec) return;  // resumed or closed first
+                if (auto conn = self.lock(); conn && conn->waiting_ == pending) pending->resume(pending->take_timeout_step());
+            });
+        }
         waiting_->attach([self, &io](Resumption r) {
             asio::post(io, [self, r = std::move(r)]() mutable {
                 if (auto conn = self.lock()) conn->resume(std::move(r));
@@ -216,6 +224,7 @@ private:
             return;
         }
         waiting_.reset();
+        suspend_timer_.cancel();
         const auto keep = std::move(self_);  // released when this call returns (I/O holds it by then)
         const auto table = std::move(waiting_table_);
         res_.pending.reset();
@@ -475,6 +484,7 @@ private:
         if (waiting_) {
             waiting_->cancel();  // the client is gone: stop the handler's task
             waiting_.reset();
+            suspend_timer_.cancel();
             abandon_dispatch(*ex_);  // e.g. a cache leader lets its followers go
             waiting_table_.reset();
             resumed_.reset();
@@ -506,6 +516,7 @@ private:
     std::shared_ptr<const RouteTable> waiting_table_;
     std::optional<Resumption> resumed_;  // arrived while a write was in flight
     bool peer_watched_ = false;          // watch_peer()'s wait is outstanding
+    asio::steady_timer suspend_timer_{socket_.get_executor()};  // a suspended exchange's deadline
     bool writing_ = false;
     std::shared_ptr<HttpConnection> self_;  // held while a handler or an async body source is pending
     bool stream_waiting_ = false;           // an async body source has nothing yet

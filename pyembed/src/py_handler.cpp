@@ -564,7 +564,14 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     PyObject* callback = make_done_callback(std::move(completion));
     PyObject* added = callback ? PyObject_CallMethodOneArg(task.ptr(), task_methods().add_done_callback, callback) : nullptr;
     Py_XDECREF(callback);
-    if (!added) return convert_exception(res, where);
+    if (!added) {  // nobody would ever hear of this task: stop it, answer with the error
+        PyObject *type, *value, *trace;
+        PyErr_Fetch(&type, &value, &trace);
+        Py_XDECREF(PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancel));
+        PyErr_Clear();
+        PyErr_Restore(type, value, trace);
+        return convert_exception(res, where);
+    }
     Py_DECREF(added);
     // Dropped by the connection (on this thread, without the GIL): free the task with it.
     std::shared_ptr<pyb::object> held(new pyb::object(std::move(task)), [](pyb::object* p) {

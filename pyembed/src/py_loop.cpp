@@ -19,6 +19,7 @@ namespace {
 thread_local engine::ThreadReactor* t_reactor = nullptr;
 thread_local PyObject* t_loop = nullptr;         // strong: the EngineLoop of this thread
 thread_local PyObject** t_first_step = nullptr;  // armed while start_task makes a Task
+thread_local PyObject* t_first_context = nullptr;  // the context that Task is made in
 
 // The reactor as cello._loop sees it: a handle valid while its thread's drive() runs.
 struct ReactorHandle {
@@ -37,8 +38,8 @@ PyObject* run_done_callback(PyObject* capsule, PyObject* future) {
     try {
         cb->fn(future);
     } catch (pyb::error_already_set& e) {
-        e.restore();
-        PyErr_Print();
+        std::fprintf(stderr, "cello: a done callback failed:\n");
+        PyErr_Display(e.type().ptr(), e.value().ptr(), e.trace().ptr());  // never exits, unlike PyErr_Print
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cello: a done callback failed: %s\n", e.what());
     }
@@ -58,7 +59,10 @@ bool is_done_callback(PyObject* o) {
 PyObject* t_base_call_soon = nullptr;  // BaseEventLoop.call_soon (process-wide, set once)
 
 PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    if (t_first_step && nargs >= 1) {
+    if (t_first_step && nargs == 1 && self == t_loop && kwnames && PyTuple_GET_SIZE(kwnames) == 1 &&
+        args[1] == t_first_context) {
+        // The Task's own call (its step, in its context): not some other call_soon that happens
+        // meanwhile, say from a finalizer the Task's allocation triggered.
         Py_INCREF(args[0]);
         *t_first_step = args[0];
         t_first_step = nullptr;
@@ -160,9 +164,11 @@ PyObject* start_task(PyObject* coro, PyObject* context, PyObject* name) {
     }
     PyObject* step = nullptr;
     t_first_step = &step;  // the Task's constructor schedules its first step: EngineLoop.call_soon hands it here
+    t_first_context = context;
     PyObject* args[] = {coro, t_loop, context, name};  // a name: else asyncio formats "Task-N" each time
     PyObject* task = PyObject_Vectorcall(api.task_type, args, 1, api.kwnames);
     t_first_step = nullptr;
+    t_first_context = nullptr;
     if (!task) {
         Py_XDECREF(step);
         return nullptr;
@@ -203,8 +209,8 @@ void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) 
         main(pyb::cast(ReactorHandle{&reactor}));
     } catch (pyb::error_already_set& e) {
         std::fprintf(stderr, "cello: engine thread %u: its event loop failed:\n", reactor.index());
-        e.restore();
-        PyErr_Print();
+        // Displayed, not PyErr_Print(): that would exit the process for a SystemExit, from here.
+        PyErr_Display(e.type().ptr(), e.value().ptr(), e.trace().ptr());
     }
     Py_CLEAR(t_loop);
     t_reactor = nullptr;

@@ -58,6 +58,14 @@ def test_startup_resources_belong_to_each_engine_threads_loop(core):
     assert len({r["thread"] for r in replies}) == 2
 
 
+def test_system_exit_in_a_handler_is_a_500_and_the_thread_serves_on(client, capfd):
+    reply = client.get("/exit")
+    assert reply.status_code == 500
+    assert "SystemExit" in support.captured_stderr(capfd, "SystemExit")
+    assert client.get("/ctx/sync").status_code == 200
+    assert client.get("/task").status_code == 200
+
+
 def _send_hold(port: int) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=support.WAIT)
     s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")

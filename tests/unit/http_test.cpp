@@ -1018,6 +1018,12 @@ public:
         if (ex.req.path != "/echo/held") return false;
         auto pending = std::make_shared<PendingResponse>();
         pending->on_cancel([this] { ++cancels; });
+        if (deadline.count() > 0) {
+            pending->set_deadline(deadline, [](Exchange& resumed) {
+                resumed.res.headers.emplace_back("X-Gate", "timed out");
+                return false;
+            });
+        }
         {
             std::lock_guard lock(mutex_);
             waiting_.push_back(pending);
@@ -1054,6 +1060,7 @@ public:
     }
 
     std::atomic<int> afters{0}, abandons{0}, cancels{0};
+    std::chrono::milliseconds deadline{0};  // set: suspended exchanges give up after this long
 
 private:
     std::mutex mutex_;
@@ -1143,6 +1150,22 @@ TEST(SuspendedMiddleware, AClientThatLeavesAbandonsTheExchangeAtOnce) {
     const auto r = roundtrip(c, get("/echo/after"));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
+}
+
+TEST(SuspendedMiddleware, ADeadlineResumesWithTheTimeoutStep) {
+    auto gate = std::make_shared<SuspendGate>();
+    gate->deadline = 50ms;
+    Running srv(test_options(), suspend_gated_routes(gate));
+    Client c(srv.port());
+    const auto r = roundtrip(c, get("/echo/held"));  // nobody releases it
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "GET /echo/held name=held");
+    EXPECT_EQ(r->header("x-gate"), "timed out");
+    gate->release(true);  // too late: the exchange went on without it
+    const auto next = roundtrip(c, get("/echo/next"));
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->body, "GET /echo/next name=next");
 }
 
 TEST(ThreadReactor, AForeignLoopDrivesTheEngineThread) {

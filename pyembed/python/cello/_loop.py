@@ -35,17 +35,13 @@ class _ReactorSelector(selectors.EpollSelector):
     def __init__(self, reactor: Any, on_finished: Callable[[], None]) -> None:
         super().__init__()
         self._reactor: Any = reactor
-        self._paused: Any = None
         self._on_finished = on_finished
         reactor.watch(self.fileno())
 
-    def pause(self) -> None:
-        """select() stops driving the reactor (a plain epoll wait) until resume()."""
-        self._paused, self._reactor = self._reactor, None
-
-    def resume(self) -> None:
-        if self._paused is not None:
-            self._reactor, self._paused = self._paused, None
+    @property
+    def finished(self) -> bool:
+        """The engine thread is done: select() no longer drives its reactor."""
+        return self._reactor is None
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         reactor = self._reactor
@@ -62,8 +58,7 @@ class _ReactorSelector(selectors.EpollSelector):
 
     def detach(self) -> None:
         """Stops driving the reactor for good (and stops it watching our fd, which close() frees)."""
-        reactor = self._reactor or self._paused
-        self._reactor = self._paused = None
+        reactor, self._reactor = self._reactor, None
         if reactor is not None:
             reactor.watch(-1)
 
@@ -174,6 +169,22 @@ def _cancel_remaining(loop: EngineLoop) -> None:
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())  # asyncio.to_thread work, as asyncio.run
+
+
+def _serve(loop: EngineLoop) -> None:
+    """run_forever until the engine thread is done. A SystemExit or KeyboardInterrupt raised in a
+    task (asyncio lets those out of run_forever) is reported, and the thread keeps serving: only
+    the main thread decides when the process ends."""
+    while True:
+        try:
+            loop.run_forever()
+        except (SystemExit, KeyboardInterrupt):
+            print(f"cello: engine thread {loop.engine_thread}: a task raised this; the server keeps serving:",
+                  file=sys.stderr)
+            traceback.print_exc()
+        if loop.selector.finished:
+            return
 
 
 def run_thread(reactor: Any, loops: EngineLoops | None = None) -> None:
@@ -186,7 +197,7 @@ def run_thread(reactor: Any, loops: EngineLoops | None = None) -> None:
         if loops is not None:
             loops._started(loop)
         try:
-            loop.run_forever()
+            _serve(loop)
         finally:
             if loops is not None:
                 loops._stopped(loop)

@@ -191,10 +191,13 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
     try:
         if not _startup(app, server):
             return
-        server.engine_loops.hold_after_drain()  # for the shutdown hooks, which run below in any case
-        root, reload_now = _reload_function(reload_target, server, config, inspector) if reload_target else (None, None)
-        reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
+        reloader = None
         try:
+            # Engine threads keep their loops after draining, for the shutdown hooks: _shutdown
+            # below runs them and lets the threads go, whatever happens in between.
+            server.engine_loops.hold_after_drain()
+            root, reload_now = _reload_function(reload_target, server, config, inspector) if reload_target else (None, None)
+            reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
             if inspector is not None:
                 _serve_inspector(inspector, config, reload_now)
             _serve_until_stopped(app, server, config)

@@ -101,7 +101,8 @@ async def cached(request):
 
 @app.get("/state")
 def get_state(request):
-    return dict(state, tasks=len(asyncio.all_tasks()), threads=threading.active_count())
+    # OS threads of the process (threading's count includes dummies made for foreign threads).
+    return dict(state, tasks=len(asyncio.all_tasks()), threads=len(os.listdir("/proc/self/task")))
 
 
 @app.get("/hold")
@@ -114,6 +115,13 @@ async def hold(request):
         state["cancelled"] += 1
         raise
     return {"held": True}
+
+
+@app.get("/exit")
+async def exit_after_await(request):
+    """SystemExit from a task leaves asyncio's run_forever: the engine thread must keep serving."""
+    await asyncio.sleep(0)
+    raise SystemExit(3)
 
 
 @app.get("/spawn")
