@@ -40,7 +40,10 @@ def running() -> Iterator[str]:
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     port = support.free_port()
-    env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC")
+    # PostgreSQL is a server we use, not code under test: under `tools/dev.sh test-asan` the suite's
+    # environment preloads the sanitizer runtimes, which made initdb crawl past its timeout.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    env.update(LC_ALL="C.UTF-8", TZ="UTC")
     run = dict(env=env, check=True, capture_output=True, text=True, timeout=120, cwd=root)
     started = False
     try:
