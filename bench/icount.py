@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Instructions per request, from callgrind: a stable measure on a noisy machine.
+
+    /usr/bin/python3 bench/icount.py [--cello-bin build/cello] PATH [PATH...]
+
+For each PATH, runs `cello run bench/apps/cello_app.py` under `valgrind --tool=callgrind` twice,
+sends 1,000 and then 21,000 `GET PATH` requests (pipelined 100 at a time on one connection) and
+prints (instructions of the second run - of the first) / 20,000: the cost of one request, start-up
+and shutdown cancelled out. The callgrind files are kept in /tmp (callgrind_annotate them to see
+where the instructions go; link _cello without `strip` to get its function names).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+APP = BENCH / "apps" / "cello_app.py"
+
+
+def instructions(binary: str, n: int, path: str) -> int:
+    out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
+    port = 18000 + os.getpid() % 1000
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", str(APP),
+                             "--port", str(port), "--env", "production", "--no-logs"],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = ""
+    while "serving" not in seen:
+        line = proc.stderr.readline() if proc.stderr else ""
+        if not line:
+            raise SystemExit(f"the server did not start:\n{seen}")
+        seen += line
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        done = 0
+        while done < n:
+            batch = min(100, n - done)
+            s.sendall(request * batch)
+            data = b""
+            while data.count(b"HTTP/1.1 ") < batch:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    raise SystemExit("the server closed the connection")
+                data += chunk
+            done += batch
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(120)
+    text = Path(out).read_text()
+    print(f"  ({out})")
+    return int(re.search(r"^(?:summary|totals): (\d+)", text, re.M).group(1))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cello-bin", default=str(BENCH.parent / "build" / "cello"))
+    p.add_argument("paths", nargs="+")
+    args = p.parse_args()
+    for path in args.paths:
+        small, large = instructions(args.cello_bin, 1000, path), instructions(args.cello_bin, 21000, path)
+        print(f"{args.cello_bin} GET {path}: {(large - small) / 20000:,.0f} instructions/request")
+
+
+if __name__ == "__main__":
+    main()
