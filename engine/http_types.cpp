@@ -1,5 +1,7 @@
 #include "engine/http_types.hpp"
 
+#include <charconv>
+
 namespace cello::engine {
 
 std::string_view trim_ows(std::string_view s) noexcept {
@@ -24,6 +26,12 @@ std::string_view Request::header(std::string_view name) const {
     for (std::size_t i = 0; i < header_count; ++i)
         if (iequals(headers[i].name, name)) return headers[i].value;
     return {};
+}
+
+void append_decimal(std::string& out, std::uint64_t n) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    out.append(digits, r.ptr);
 }
 
 }  // namespace cello::engine

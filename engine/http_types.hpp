@@ -110,5 +110,7 @@ struct Response {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // Without the optional whitespace (SP, HTAB) around a field value or a list element (RFC 9110 5.6.3).
 std::string_view trim_ows(std::string_view s) noexcept;
+// Appends `n` in decimal (Content-Length, status codes, cache key lengths, Age).
+void append_decimal(std::string& out, std::uint64_t n);
 
 }  // namespace cello::engine

@@ -6,19 +6,9 @@
 
 namespace cello::engine {
 
-namespace {
-
-void append_number(std::string& out, std::size_t n) {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, n);
-    out.append(digits, r.ptr);
-}
-
-}  // namespace
-
 void append_response(std::string& out, const Response& res, const WireOptions& opts) {
     out += opts.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    append_number(out, static_cast<std::size_t>(res.status));
+    append_decimal(out, static_cast<std::uint64_t>(res.status));
     out += ' ';
     out += reason_phrase(res.status);
     out += "\r\nServer: cello\r\nDate: ";
@@ -32,14 +22,14 @@ void append_response(std::string& out, const Response& res, const WireOptions& o
     }
     if (res.stream && res.stream_length >= 0 && !no_body) {
         out += "Content-Length: ";
-        append_number(out, static_cast<std::size_t>(res.stream_length));
+        append_decimal(out, static_cast<std::uint64_t>(res.stream_length));
         out += "\r\n";
     } else if (res.stream && !no_body) {
         // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
         if (opts.version != 10) out += "Transfer-Encoding: chunked\r\n";
     } else if (!no_body) {
         out += "Content-Length: ";
-        append_number(out, res.body.size());
+        append_decimal(out, res.body.size());
         out += "\r\n";
     }
     if (!opts.keep_alive) out += "Connection: close\r\n";

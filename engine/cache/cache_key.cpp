@@ -3,16 +3,13 @@
 #include "engine/cache/cache_policy.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 namespace cello::engine {
 
 namespace {
 
 void append_length(std::string& key, std::size_t n) {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, n);
-    key.append(digits, r.ptr);
+    append_decimal(key, n);
     key += ':';
 }
 

@@ -7,7 +7,6 @@
 #include "engine/route_table.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 namespace cello::engine {
 
@@ -16,9 +15,9 @@ namespace {
 constexpr std::chrono::milliseconds kFollowerWait{30'000};
 
 void add_header_number(Response& res, const char* name, long long value) {
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, value);
-    res.headers.emplace_back(name, std::string(digits, r.ptr));
+    std::string digits;
+    append_decimal(digits, static_cast<std::uint64_t>(value < 0 ? 0 : value));
+    res.headers.emplace_back(name, std::move(digits));
 }
 
 void serve(Exchange& ex, const CachedResponse& e, std::chrono::steady_clock::time_point now) {
