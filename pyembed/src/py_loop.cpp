@@ -144,8 +144,6 @@ const TaskApi& task_api() {
 
 }  // namespace
 
-PyObject* engine_loop() noexcept { return t_loop; }
-
 const TaskMethods& task_methods() {
     static std::atomic<const TaskMethods*> slot{nullptr};
     static std::mutex mutex;

@@ -16,9 +16,6 @@ namespace pyb = pybind11;
 // on the engine thread, holding the GIL except while the reactor runs.
 void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main);
 
-// The running loop of this engine thread (borrowed), or null outside one.
-PyObject* engine_loop() noexcept;
-
 // Wraps `coro` in an asyncio.Task named `name` on this thread's loop, in `context`, and runs its
 // first step now (not on the next loop iteration). Returns the task (new reference), done if the
 // coroutine finished without suspending; null with a Python error if the Task could not be made.
