@@ -77,6 +77,10 @@ public:
 
     void force_close() override { close(); }
 
+    void on_watch_due() override {
+        if (state_ == State::Handling && socket_.is_open()) watch_peer();
+    }
+
 private:
     enum class State { Idle, Reading, Writing, Handling };
 
@@ -181,7 +185,8 @@ private:
 
     // The exchange is suspended (an async handler awaits, or a middleware waits for something):
     // nothing more is parsed or read on this connection until it resumes, posted to this thread.
-    // Meanwhile a wait on the socket notices a client that goes away, and cancels the work.
+    // Meanwhile a wait on the socket notices a client that goes away, and cancels the work; it starts
+    // only if the exchange is still suspended a moment later (Worker::watch_suspended).
     void wait_for_handler(const std::shared_ptr<const RouteTable>& table) {
         waiting_ = std::move(res_.pending);
         waiting_table_ = table;  // the exchange points into it
@@ -201,7 +206,7 @@ private:
                 if (auto conn = self.lock()) conn->resume(std::move(r));
             });
         });
-        watch_peer();
+        worker_.watch_suspended();
     }
 
     // While suspended nothing reads the socket: wait for it to become readable, then peek. EOF or
