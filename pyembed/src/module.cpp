@@ -8,6 +8,7 @@
 #include "py_multipart.hpp"
 #include "py_request.hpp"
 #include "py_server.hpp"
+#include "py_task_registry.hpp"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -66,6 +67,7 @@ PYBIND11_MODULE(_cello, m) {
 
     define_cache(m);
     define_loop(m);
+    define_task_registry(m);
     define_multipart(m);
     PyRequest::define(m);
     PyRouteTable::define(m);

@@ -2,6 +2,7 @@
 
 #include "engine_thread_state.hpp"
 #include "gil_once.hpp"
+#include "py_ready_handle.hpp"
 
 #include <pybind11/stl.h>
 
@@ -20,6 +21,7 @@ thread_local engine::ThreadReactor* t_reactor = nullptr;
 thread_local PyObject* t_loop = nullptr;         // strong: the EngineLoop of this thread
 thread_local PyObject** t_first_step = nullptr;  // armed while start_task makes a Task
 thread_local PyObject* t_first_context = nullptr;  // the context that Task is made in
+thread_local PyObject* t_ready_append = nullptr;  // strong: the bound append of t_loop's ready queue
 
 // The reactor as cello._loop sees it: a handle valid while its thread's drive() runs.
 struct ReactorHandle {
@@ -53,7 +55,7 @@ bool is_done_callback(PyObject* o) {
     return PyCFunction_Check(o) && PyCFunction_GET_FUNCTION(o) == run_done_callback;
 }
 
-// EngineLoop.call_soon (installed on the class by _install_call_soon, so that the common case runs
+// EngineLoop.call_soon (installed on the class by _install_loop_methods, so that the common case runs
 // no Python frame): the first step of a handler's new Task is handed to start_task, which runs it
 // at once; anything else tells the reactor the loop has work and goes to the base call_soon.
 PyObject* t_base_call_soon = nullptr;  // BaseEventLoop.call_soon (process-wide, set once)
@@ -71,6 +73,20 @@ PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs
     if (nargs == 2 && is_done_callback(args[0]))  // the engine's own: no need to wait a loop iteration
         return run_done_callback(PyCFunction_GET_SELF(args[0]), args[1]);
     if (t_reactor) t_reactor->nudge();
+    if (self == t_loop && t_ready_append && kwnames && PyTuple_GET_SIZE(kwnames) == 1 && args[nargs] != Py_None &&
+        is_task_callback(args[0], nargs - 1)) {
+        // A Task's own step or wake-up, in its context: queued as asyncio's call_soon would, at the
+        // end of the same ready queue, without its Python frames (py_ready_handle.hpp).
+        PyObject* handle = make_ready_handle(self, args[0], args + 1, nargs - 1, args[nargs]);
+        if (!handle) return nullptr;
+        PyObject* r = PyObject_CallOneArg(t_ready_append, handle);
+        if (!r) {
+            Py_DECREF(handle);
+            return nullptr;
+        }
+        Py_DECREF(r);
+        return handle;
+    }
     // The base method with self prepended, as a bound call would pass it.
     const Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     PyObject* small[8];
@@ -84,6 +100,14 @@ PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs
     for (Py_ssize_t i = 0; i < n; ++i) full[i + 1] = args[i];
     return PyObject_Vectorcall(t_base_call_soon, full, static_cast<std::size_t>(nargs + 1), kwnames);
 }
+
+// EngineLoop.get_debug: what BaseEventLoop.get_debug returns, without its Python frame (every Future
+// and Task asks its loop when it is made).
+PyObject* debug_name = nullptr;  // interned "_debug"
+
+PyObject* loop_get_debug(PyObject* self, PyObject*) { return PyObject_GetAttr(self, debug_name); }
+
+PyMethodDef get_debug_def = {"get_debug", loop_get_debug, METH_NOARGS, "Whether the loop is in debug mode (asyncio's get_debug)."};
 
 PyMethodDef call_soon_def = {"call_soon", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(loop_call_soon)),
                              METH_FASTCALL | METH_KEYWORDS,
@@ -211,6 +235,7 @@ void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) 
         PyErr_Display(e.type().ptr(), e.value().ptr(), e.trace().ptr());
     }
     Py_CLEAR(t_loop);
+    Py_CLEAR(t_ready_append);
     t_reactor = nullptr;
 }
 
@@ -218,26 +243,33 @@ void define_loop(pyb::module_& m) {
     pyb::class_<ReactorHandle>(m, "Reactor", "An engine thread's reactor, as its asyncio loop drives it (cello._loop; running it is _reactor_run).")
         .def("watch", [](ReactorHandle& h, int fd) { h.reactor->watch(fd); }, pyb::arg("fd"))
         .def("set_loop",
-             [](ReactorHandle&, pyb::object loop) {
+             [](ReactorHandle&, pyb::object loop, pyb::object ready) {
                  Py_CLEAR(t_loop);
-                 if (!loop.is_none()) t_loop = loop.release().ptr();
+                 Py_CLEAR(t_ready_append);
+                 if (loop.is_none()) return;
+                 if (!ready.is_none()) t_ready_append = pyb::object(ready.attr("append")).release().ptr();
+                 t_loop = loop.release().ptr();
              },
-             pyb::arg("loop"), "The EngineLoop that handlers' Tasks belong to (None when it closes).")
+             pyb::arg("loop"), pyb::arg("ready") = pyb::none(),
+             "The EngineLoop that handlers' Tasks belong to (None when it closes), and its ready queue.")
         .def_property_readonly("index", [](const ReactorHandle& h) { return h.reactor->index(); });
-    if (PyModule_AddFunctions(m.ptr(), loop_functions) != 0) throw pyb::error_already_set();
+    if (PyModule_AddFunctions(m.ptr(), loop_functions) != 0 || !init_ready_handle_type()) throw pyb::error_already_set();
     m.def(
-        "_install_call_soon",
+        "_install_loop_methods",
         [](pyb::type loop_class, pyb::object base_call_soon) {
             if (!t_base_call_soon) t_base_call_soon = base_call_soon.release().ptr();
-            PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(loop_class.ptr()), &call_soon_def);
-            if (!descr || PyObject_SetAttrString(loop_class.ptr(), "call_soon", descr) != 0) {
-                Py_XDECREF(descr);
-                throw pyb::error_already_set();
+            if (!debug_name) debug_name = PyUnicode_InternFromString("_debug");
+            for (PyMethodDef* def : {&call_soon_def, &get_debug_def}) {
+                PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(loop_class.ptr()), def);
+                if (!descr || PyObject_SetAttrString(loop_class.ptr(), def->ml_name, descr) != 0) {
+                    Py_XDECREF(descr);
+                    throw pyb::error_already_set();
+                }
+                Py_DECREF(descr);
             }
-            Py_DECREF(descr);
         },
         pyb::arg("loop_class"), pyb::arg("base_call_soon"),
-        "Gives cello._loop.EngineLoop its native call_soon (see py_loop.cpp).");
+        "Gives cello._loop.EngineLoop its native call_soon and get_debug (see py_loop.cpp).");
 }
 
 }  // namespace cello::py

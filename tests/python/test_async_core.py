@@ -41,6 +41,53 @@ def test_an_async_handler_is_a_task_from_its_first_line(client):
     assert client.get("/task").json() == {"task": True, "same_task": True, "child": 7}
 
 
+_ORDER = ["callback 1", "child step 1", "callback 2", "handler step 2", "child step 2", "callback 3", "handler woken"]
+
+
+def test_callbacks_run_in_the_order_they_were_scheduled(client):
+    assert client.get("/order").json() == {"debug": False, "seen": _ORDER}
+
+
+def test_asyncio_debug_mode_works_on_the_engine_loop(core, monkeypatch):
+    monkeypatch.setenv("PYTHONASYNCIODEBUG", "1")  # read when a loop is made
+    with TestClient(core.app, workers=1) as c:
+        assert c.get("/order").json() == {"debug": True, "seen": _ORDER}
+        assert c.get("/task").json() == {"task": True, "same_task": True, "child": 7}
+
+
+def test_the_task_registry_keeps_asyncios_semantics():
+    """cello._loop gives asyncio's WeakSet of tasks a native add and removal callback: tasks are
+    registered, dropped when they die, and a death during an iteration waits for its end."""
+    import asyncio
+    import gc
+
+    import cello._loop  # noqa: F401  (installs it, as every engine does)
+
+    registry = asyncio.tasks._all_tasks
+    assert "add" in vars(registry)  # installed (else this test checks nothing of ours)
+
+    async def main() -> tuple[int, int, int, int, int]:
+        async def spawn() -> None:
+            for _ in range(100):
+                asyncio.create_task(asyncio.sleep(0))
+
+        await spawn()
+        registered = len(asyncio.all_tasks())
+        iterating = iter(registry)
+        next(iterating)
+        for _ in range(3):  # the 100 tasks finish and are freed while `iterating` is open
+            await asyncio.sleep(0)
+        gc.collect()
+        during = len(registry.data), len(registry._pending_removals)
+        del iterating  # the end of the iteration commits the removals
+        return registered, *during, len(registry.data), len(asyncio.all_tasks())
+
+    registered, kept, pending, after, alive = asyncio.run(main())
+    assert registered == 101  # the 100 and main()
+    assert (kept, pending) == (101, 99)  # the task next() returned is alive until the iterator goes
+    assert (after, alive) == (1, 1)
+
+
 def test_timeout_and_wait_for_work_inside_handlers(client):
     assert client.get("/timeout").json() == {"timeout": True, "wait_for": True}
 

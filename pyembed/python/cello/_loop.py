@@ -75,7 +75,9 @@ class EngineLoop(asyncio.SelectorEventLoop):
         self.selector = _ReactorSelector(reactor, self.stop)
         super().__init__(self.selector)
         self._reactor = reactor
-        reactor.set_loop(self)  # handlers' Tasks are made on this loop
+        # Handlers' Tasks are made on this loop; their steps and wake-ups go straight to its ready
+        # queue (the one private attribute used: docs/async.md).
+        reactor.set_loop(self, self._ready)
 
     def close(self) -> None:
         if self._reactor is not None:
@@ -89,8 +91,11 @@ class EngineLoop(asyncio.SelectorEventLoop):
 
 
 # call_soon, natively (py_loop.cpp): the first step of a handler's new Task goes to the engine, which
-# runs it at once; any other callback tells the reactor and goes to asyncio's own call_soon.
-_cello._install_call_soon(EngineLoop, asyncio.SelectorEventLoop.call_soon)
+# runs it at once; a Task's later steps and wake-ups go to the ready queue without a Python frame;
+# any other callback tells the reactor and goes to asyncio's own call_soon. get_debug, natively too.
+_cello._install_loop_methods(EngineLoop, asyncio.SelectorEventLoop.call_soon)
+# asyncio's registry of tasks, with a native add and removal callback (py_task_registry.hpp).
+_cello._speed_up_task_registry(asyncio.tasks._all_tasks)
 
 
 class EngineLoops:

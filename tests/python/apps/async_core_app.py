@@ -51,6 +51,32 @@ async def task_first_line(request):
     return {"task": task is not None, "same_task": task is asyncio.current_task(), "child": child.result()}
 
 
+@app.get("/order")
+async def callback_order(request):
+    """asyncio runs callbacks in the order they were scheduled, whoever scheduled them: the loop's
+    own call_soon, a Task's next step, a Task's wake-up (the engine queues the last two natively)."""
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+
+    async def child() -> None:
+        seen.append("child step 1")
+        await asyncio.sleep(0)
+        seen.append("child step 2")
+
+    loop.call_soon(seen.append, "callback 1")
+    task = asyncio.create_task(child())  # its first step is queued after callback 1
+    loop.call_soon(seen.append, "callback 2")
+    await asyncio.sleep(0)  # our next step: after callback 2
+    seen.append("handler step 2")
+    future = loop.create_future()
+    loop.call_soon(future.set_result, None)
+    loop.call_soon(seen.append, "callback 3")
+    await future  # woken after callback 3: the wake-up is queued when set_result runs, before it
+    seen.append("handler woken")
+    await task
+    return {"seen": seen, "debug": loop.get_debug()}
+
+
 @app.get("/timeout")
 async def timeout(request):
     try:
@@ -85,7 +111,7 @@ def open_gate(request):
     """Releases /cached and /hold waiters of every engine thread."""
     name = request.params["name"]
     with gates_lock:
-        targets = [(loop, ev) for (n, loop), ev in gates.items() if n == name]
+        targets = [(loop, ev) for (n, loop), ev in gates.items() if n == name and not loop.is_closed()]
     for loop, ev in targets:
         loop.call_soon_threadsafe(ev.set)
     return {"opened": len(targets)}
