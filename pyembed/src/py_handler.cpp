@@ -22,8 +22,21 @@ namespace {
 // The engine thread's Request object, reused while no handler keeps a reference to it.
 thread_local PyObject* t_request = nullptr;
 thread_local PyRequest* t_request_native = nullptr;
+// Request objects that awaiting handlers kept and gave back (recycle_request): reused before a
+// new one is made, which costs more than the request it serves.
+struct IdleRequest {
+    PyObject* object;  // strong
+    PyRequest* native;
+};
+thread_local std::vector<IdleRequest> t_idle_requests;
+constexpr std::size_t kIdleRequests = 64;
 
 PyObject* acquire_request(const engine::Request& req, pyb::handle app) {
+    if (!t_request && !t_idle_requests.empty()) {
+        t_request = t_idle_requests.back().object;
+        t_request_native = t_idle_requests.back().native;
+        t_idle_requests.pop_back();
+    }
     if (!t_request) {
         pyb::object obj = pyb::cast(PyRequest(), pyb::return_value_policy::move);
         t_request_native = obj.cast<PyRequest*>();
@@ -43,6 +56,16 @@ void settle_request() {
     } else {
         t_request_native->attach(nullptr, pyb::none());  // drop cached objects now
     }
+}
+
+// A detached request object its handler is done with: if nobody else holds it, it goes back to
+// the idle list (emptied), else it is simply released.
+void recycle_request(pyb::object& request, PyRequest* native) {
+    if (Py_REFCNT(request.ptr()) == 1 && t_idle_requests.size() < kIdleRequests) {
+        native->attach(nullptr, pyb::none());
+        t_idle_requests.push_back({request.release().ptr(), native});
+    }
+    request = pyb::object();
 }
 
 std::string_view utf8_of(PyObject* s) {
@@ -512,11 +535,15 @@ struct AsyncCompletion {
     std::string handler, method, target;
     pyb::object request;
     PyRequest* native;  // request's, detached from the engine: valid while `request` lives
+    std::shared_ptr<pyb::object> held;  // the engine's reference to the task (for a cancel)
 
-    void operator()(PyObject* task) const {
+    void operator()(PyObject* task) {
+        // The task is done: nothing will cancel it now. Dropped here, with the GIL, so that the
+        // connection does not have to take the GIL to drop it when it lets the exchange go.
+        *held = pyb::object();
         PyObject* cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
         Py_XDECREF(cancelled);
-        if (cancelled == Py_True) return;  // the client went away
+        if (cancelled == Py_True) return recycle_request(request, native);  // the client went away
         PyErr_Clear();
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
@@ -536,6 +563,7 @@ struct AsyncCompletion {
             engine::make_error(res, 500);
         }
         pending->complete(std::move(res));
+        recycle_request(request, native);
     }
 };
 
@@ -559,8 +587,19 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
     // Suspended: the loop resumes it; the connection waits for the done callback.
     auto pending = std::make_shared<engine::PendingResponse>();
+    // The engine's reference to the task, for a cancel. The done callback drops it; else the
+    // connection does, on this thread, without the GIL, when it lets the exchange go.
+    std::shared_ptr<pyb::object> held(new pyb::object(task), [](pyb::object* p) {
+        if (*p && !Py_IsInitialized()) {
+            (void)p->release();  // the interpreter is gone: nothing to free it with
+        } else if (*p) {
+            pyb::gil_scoped_acquire gil;
+            *p = pyb::object();
+        }
+        delete p;
+    });
     AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
-                               pyb::reinterpret_borrow<pyb::object>(request), t_request_native};
+                               pyb::reinterpret_borrow<pyb::object>(request), t_request_native, held};
     PyObject* callback = make_done_callback(std::move(completion));
     PyObject* added = callback ? PyObject_CallMethodOneArg(task.ptr(), task_methods().add_done_callback, callback) : nullptr;
     Py_XDECREF(callback);
@@ -570,17 +609,13 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
         Py_XDECREF(PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancel));
         PyErr_Clear();
         PyErr_Restore(type, value, trace);
+        *held = pyb::object();
         return convert_exception(res, where);
     }
     Py_DECREF(added);
-    // Dropped by the connection (on this thread, without the GIL): free the task with it.
-    std::shared_ptr<pyb::object> held(new pyb::object(std::move(task)), [](pyb::object* p) {
-        if (!Py_IsInitialized()) return;
-        pyb::gil_scoped_acquire gil;
-        delete p;
-    });
     pending->on_cancel([held] {  // the client went away: CancelledError inside the handler
         EngineGil gil;
+        if (!*held) return;  // done meanwhile
         PyObject* r = PyObject_CallMethodNoArgs(held->ptr(), task_methods().cancel);
         if (!r) {
             std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
@@ -602,6 +637,8 @@ pyb::object call_with_request(const pyb::object& fn, const engine::Request& req)
 void release_thread_request() {
     Py_CLEAR(t_request);
     t_request_native = nullptr;
+    for (IdleRequest& idle : t_idle_requests) Py_DECREF(idle.object);
+    t_idle_requests.clear();
 }
 
 }  // namespace cello::py

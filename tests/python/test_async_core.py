@@ -88,6 +88,18 @@ def test_the_task_registry_keeps_asyncios_semantics():
     assert (after, alive) == (1, 1)
 
 
+def test_each_awaiting_handler_reads_its_own_request(core):
+    with TestClient(core.app, workers=1) as c, ThreadPoolExecutor(max_workers=20) as pool:
+        for round_ in range(3):
+            keys = [f"{round_}-{i}" for i in range(20)]
+            replies = list(pool.map(
+                lambda k: c.get(f"/after-await?v={k}&keep={'1' if k.endswith('-7') else ''}",
+                                headers={"X-N": k}).json(), keys))
+            assert replies == [{"v": k, "path": "/after-await", "n": k} for k in keys]
+        # Requests a handler kept stay as they were, whatever came after them.
+        assert c.get("/kept").json()[-3:] == [{"v": f"{r}-7", "n": f"{r}-7"} for r in range(3)]
+
+
 def test_timeout_and_wait_for_work_inside_handlers(client):
     assert client.get("/timeout").json() == {"timeout": True, "wait_for": True}
 

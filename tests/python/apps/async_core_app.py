@@ -77,6 +77,24 @@ async def callback_order(request):
     return {"seen": seen, "debug": loop.get_debug()}
 
 
+kept_requests: list = []
+
+
+@app.get("/after-await")
+async def after_await(request):
+    """Reads its request after awaiting (the engine detached it, and reuses such objects once
+    their handlers are done with them)."""
+    await asyncio.sleep(0)
+    if request.query.get("keep"):
+        kept_requests.append(request)
+    return {"v": request.query.get("v"), "path": request.path, "n": request.headers.get("x-n")}
+
+
+@app.get("/kept")
+def kept(request):
+    return [{"v": r.query.get("v"), "n": r.headers.get("x-n")} for r in kept_requests]
+
+
 @app.get("/timeout")
 async def timeout(request):
     try:
