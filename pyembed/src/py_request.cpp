@@ -10,10 +10,8 @@
 namespace cello::py {
 
 struct PyRequest::Owned {
-    std::string method, target, raw_path, path, query, body, client_ip, id;
-    std::vector<std::pair<std::string, std::string>> header_text;
+    std::string bytes;  // every string `view` points at, back to back: one allocation
     std::vector<engine::Header> headers;
-    std::vector<std::string> param_names, param_values;
     engine::Request view;
 };
 
@@ -43,39 +41,39 @@ void PyRequest::attach(const engine::Request* view, pyb::handle app) {
 
 void PyRequest::detach() {
     if (!view_ || owned_) return;
-    auto o = std::make_shared<Owned>();
     const engine::Request& v = *view_;
-    o->method = v.method;
-    o->target = v.target;
-    o->raw_path = v.raw_path;
-    o->path = v.path;
-    o->query = v.query;
-    o->body = v.body;
-    o->client_ip = v.client_ip;
-    o->id = v.id;
-    for (std::size_t i = 0; i < v.header_count; ++i)
-        o->header_text.emplace_back(std::string(v.headers[i].name), std::string(v.headers[i].value));
-    for (const auto& [n, val] : o->header_text) o->headers.push_back({n, val});
-    o->view = v;
-    o->view.method = o->method;
-    o->view.target = o->target;
-    o->view.raw_path = o->raw_path;
-    o->view.path = o->path;
-    o->view.query = o->query;
-    o->view.body = o->body;
-    o->view.client_ip = o->client_ip;
-    o->view.id = o->id;
-    o->view.headers = o->headers.data();
-    o->view.header_count = o->headers.size();
-    o->param_names.reserve(v.match.param_count);  // no reallocation: views below stay valid
-    o->param_values.reserve(v.match.param_count);
+    const std::string_view* const scalars[] = {&v.method, &v.target, &v.raw_path, &v.path, &v.query, &v.body, &v.client_ip, &v.id};
+    std::size_t size = 0;
+    for (const std::string_view* f : scalars) size += f->size();
+    for (std::size_t i = 0; i < v.header_count; ++i) size += v.headers[i].name.size() + v.headers[i].value.size();
+    for (std::size_t i = 0; i < v.match.param_count; ++i) size += v.match.params[i].name.size() + v.match.params[i].value.size();
+
+    auto o = std::make_shared<Owned>();
+    o->bytes.reserve(size);  // no reallocation below: the views stay valid
+    const auto keep = [&bytes = o->bytes](std::string_view s) {
+        const std::size_t at = bytes.size();
+        bytes.append(s);
+        return std::string_view(bytes.data() + at, s.size());
+    };
+    engine::Request& c = o->view;
+    c = v;
+    c.method = keep(v.method);
+    c.target = keep(v.target);
+    c.raw_path = keep(v.raw_path);
+    c.path = keep(v.path);
+    c.query = keep(v.query);
+    c.body = keep(v.body);
+    c.client_ip = keep(v.client_ip);
+    c.id = keep(v.id);
+    o->headers.reserve(v.header_count);
+    for (std::size_t i = 0; i < v.header_count; ++i) o->headers.push_back({keep(v.headers[i].name), keep(v.headers[i].value)});
+    c.headers = o->headers.data();
+    c.header_count = o->headers.size();
     for (std::size_t i = 0; i < v.match.param_count; ++i) {
-        o->param_names.emplace_back(v.match.params[i].name);
-        o->param_values.emplace_back(v.match.params[i].value);
-        o->view.match.params[i].name = o->param_names.back();
-        o->view.match.params[i].value = o->param_values.back();
+        c.match.params[i].name = keep(v.match.params[i].name);
+        c.match.params[i].value = keep(v.match.params[i].value);
     }
-    o->view.match.route = nullptr;  // the route table may be replaced while the copy lives
+    c.match.route = nullptr;  // the route table may be replaced while the copy lives
     owned_ = std::move(o);
     view_ = &owned_->view;
 }

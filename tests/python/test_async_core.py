@@ -93,9 +93,10 @@ def test_each_awaiting_handler_reads_its_own_request(core):
         for round_ in range(3):
             keys = [f"{round_}-{i}" for i in range(20)]
             replies = list(pool.map(
-                lambda k: c.get(f"/after-await?v={k}&keep={'1' if k.endswith('-7') else ''}",
-                                headers={"X-N": k}).json(), keys))
-            assert replies == [{"v": k, "path": "/after-await", "n": k} for k in keys]
+                lambda k: c.post(f"/after-await/{k}?v={k}&keep={'1' if k.endswith('-7') else ''}",
+                                 headers={"X-N": k}, json={"k": k}).json(), keys))
+            assert replies == [{"v": k, "path": f"/after-await/{k}", "n": k, "key": k, "body": {"k": k}}
+                               for k in keys]
         # Requests a handler kept stay as they were, whatever came after them.
         assert c.get("/kept").json()[-3:] == [{"v": f"{r}-7", "n": f"{r}-7"} for r in range(3)]
 

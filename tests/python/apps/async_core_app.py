@@ -80,14 +80,15 @@ async def callback_order(request):
 kept_requests: list = []
 
 
-@app.get("/after-await")
+@app.post("/after-await/{key}")
 async def after_await(request):
     """Reads its request after awaiting (the engine detached it, and reuses such objects once
     their handlers are done with them)."""
     await asyncio.sleep(0)
     if request.query.get("keep"):
         kept_requests.append(request)
-    return {"v": request.query.get("v"), "path": request.path, "n": request.headers.get("x-n")}
+    return {"v": request.query.get("v"), "path": request.path, "n": request.headers.get("x-n"),
+            "key": request.params["key"], "body": request.json()}
 
 
 @app.get("/kept")
