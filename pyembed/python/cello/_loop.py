@@ -74,6 +74,9 @@ class EngineLoop(asyncio.SelectorEventLoop):
         self.engine_thread: int = reactor.index
         self.selector = _ReactorSelector(reactor, self.stop)
         super().__init__(self.selector)
+        # Bound once: asyncio's C Task and Future look `call_soon` up on the loop for every step and
+        # callback they schedule, and an instance attribute saves making a bound method each time.
+        self.call_soon = EngineLoop.call_soon.__get__(self, EngineLoop)  # type: ignore[method-assign]
         self._reactor = reactor
         # Handlers' Tasks are made on this loop; their steps and wake-ups go straight to its ready
         # queue (the one private attribute used: docs/async.md).
