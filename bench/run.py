@@ -427,27 +427,30 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
 
 def bench_servers(servers: list[Server], endpoints: list[Endpoint], args: argparse.Namespace,
                   tmp: Path) -> list[Row]:
-    """Start every server (all pinned to CPU 0; idle ones cost nothing), then measure endpoint by
-    endpoint, the servers taking turns, `--rounds` times. Taking turns puts the machine's drift
-    into every server's numbers alike; the reported row is each server's median round by req/s."""
+    """Start every server (all pinned to CPU 0; idle ones cost nothing), then measure, `--rounds`
+    times, every endpoint on every server in turn. Taking turns puts the machine's drift into every
+    row alike; the reported row is each server's median round by req/s."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for server in servers:
             print(f"== {server.name} on :{server.port}", file=sys.stderr)
             procs[server.name] = start_server(server, tmp / f"{server.name}.log")
             check_bodies(server, endpoints)
-        rows = []
-        for endpoint in endpoints:
-            runs: dict[str, list[Row]] = {s.name: [] for s in servers}
-            for _ in range(args.rounds):
+        # Rounds outermost: each round measures every endpoint, so rows compared with each other
+        # (async def against def, an await against Starlette's) come from the same stretch of time.
+        runs: dict[tuple[str, str], list[Row]] = {(e.key, s.name): [] for e in endpoints for s in servers}
+        for _ in range(args.rounds):
+            for endpoint in endpoints:
                 for server in servers:
                     if endpoint.key not in server.endpoints:
                         continue
                     row = measure(server, procs[server.name].pid, endpoint, args, tmp)
                     print(f"   {endpoint.label} {server.name}: {row.wrk.rps:,.0f} req/s", file=sys.stderr)  # type: ignore[union-attr]
-                    runs[server.name].append(row)
+                    runs[(endpoint.key, server.name)].append(row)
+        rows = []
+        for endpoint in endpoints:
             for server in servers:
-                done = sorted(runs[server.name], key=lambda r: r.wrk.rps)  # type: ignore[union-attr]
+                done = sorted(runs[(endpoint.key, server.name)], key=lambda r: r.wrk.rps)  # type: ignore[union-attr]
                 rows.append(done[len(done) // 2] if done else Row(endpoint, server.name))
         return rows
     finally:
@@ -525,7 +528,7 @@ def render_header(args: argparse.Namespace) -> str:
         f"# Cello benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})\n\n"
         f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}. Server on CPU {SERVER_CPU}, "
         f"wrk on CPU {CLIENT_CPU}: `wrk -t1 -c{args.connections} -d{args.duration}s --latency` "
-        f"after a {args.warmup}s warm-up. The servers take turns, {args.rounds} rounds per endpoint; "
+        f"after a {args.warmup}s warm-up. Servers and endpoints take turns, {args.rounds} rounds; "
         f"each row is that server's median round by req/s."
     )
 
@@ -606,7 +609,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per endpoint, 0 to skip (default 2)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
     p.add_argument("--rounds", type=int, default=3,
-                   help="servers take turns this many times per endpoint; the median is reported (default 3)")
+                   help="rounds: each measures every endpoint on every server; the median is reported (default 3)")
     p.add_argument("--servers", type=csv_list(servers), default=servers, help="subset of " + ",".join(servers))
     p.add_argument("--endpoints", type=csv_list(list(ENDPOINTS)), default=list(ENDPOINTS),
                    help="subset of " + ",".join(ENDPOINTS))  # fmt: skip
