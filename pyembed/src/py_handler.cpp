@@ -46,10 +46,12 @@ PyObject* acquire_request(const engine::Request& req, pyb::handle app) {
     return t_request;
 }
 
-// After the call: keep the object for the next request if nobody else holds it.
-void settle_request() {
+// After the call: keep the object for the next request if nobody else holds it. `detach` false:
+// its handler awaits, and the suspended exchange keeps the engine's request intact meanwhile, so
+// the copy waits until it is needed (recycle_request, or the connection closing: run_coroutine).
+void settle_request(bool detach = true) {
     if (Py_REFCNT(t_request) > 1) {
-        t_request_native->detach();
+        if (detach) t_request_native->detach();
         Py_DECREF(t_request);
         t_request = nullptr;
         t_request_native = nullptr;
@@ -58,12 +60,15 @@ void settle_request() {
     }
 }
 
-// A detached request object its handler is done with: if nobody else holds it, it goes back to
-// the idle list (emptied), else it is simply released.
+// The request object of an awaiting handler that is done, while its exchange is still suspended
+// (the engine's request intact): if nobody else holds it, it goes back to the idle list, emptied;
+// else it gets its own copy of the request now, before the connection moves on.
 void recycle_request(pyb::object& request, PyRequest* native) {
     if (Py_REFCNT(request.ptr()) == 1 && t_idle_requests.size() < kIdleRequests) {
         native->attach(nullptr, pyb::none());
         t_idle_requests.push_back({request.release().ptr(), native});
+    } else if (Py_REFCNT(request.ptr()) > 1) {
+        native->detach();
     }
     request = pyb::object();
 }
@@ -490,6 +495,11 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
         } else if (PyCoro_CheckExact(result)) {
             run_coroutine(result, context, request, req, res);
             Py_DECREF(result);
+            if (res.pending) {  // suspended: the request's copy is made only if it is needed
+                Py_XDECREF(context);
+                settle_request(false);
+                return;
+            }
         } else {
             try {
                 convert_result(result, res);
@@ -613,9 +623,13 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
         return convert_exception(res, where);
     }
     Py_DECREF(added);
-    pending->on_cancel([held] {  // the client went away: CancelledError inside the handler
+    // The client went away: CancelledError inside the handler. Called as the connection closes,
+    // while the engine's request is still there: the handler gets its own copy first, as it may
+    // read its request in an `except CancelledError` or `finally` after the connection is gone.
+    pending->on_cancel([held, native = t_request_native] {
         EngineGil gil;
-        if (!*held) return;  // done meanwhile
+        if (!*held) return;  // done meanwhile (and the request object recycled or copied)
+        native->detach();
         PyObject* r = PyObject_CallMethodNoArgs(held->ptr(), task_methods().cancel);
         if (!r) {
             std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");

@@ -126,20 +126,26 @@ def test_system_exit_in_a_handler_is_a_500_and_the_thread_serves_on(client, capf
     assert client.get("/task").status_code == 200
 
 
-def _send_hold(port: int) -> socket.socket:
+def _send_hold(port: int, who: str = "me") -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=support.WAIT)
-    s.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(f"GET /hold?who={who} HTTP/1.1\r\nHost: x\r\nX-Who: {who}\r\n\r\n".encode())
     return s
 
 
 def test_a_client_that_disconnects_cancels_its_handler(core, client):
     before = dict(core.state)
-    s = _send_hold(client.port)
+    core.state["left"] = None
+    s = _send_hold(client.port, who="leaver")
     support.wait_until(lambda: core.state["holding"] == before["holding"] + 1)
     closed = time.monotonic()
     s.close()
+    for i in range(20):  # the engine thread serves others meanwhile
+        assert client.get(f"/ctx/sync?v={i}").status_code == 200
     support.wait_until(lambda: core.state["cancelled"] == before["cancelled"] + 1)
     print(f"cancelled {time.monotonic() - closed:.3f} s after the client closed")
+    # Read by the handler after its connection closed: its request, intact.
+    support.wait_until(lambda: core.state["left"] is not None)
+    assert core.state["left"] == ("/hold", "leaver", "leaver")
     assert client.get("/ctx/sync").status_code == 200  # and the thread serves on
 
 

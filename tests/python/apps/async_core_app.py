@@ -158,6 +158,10 @@ async def hold(request):
         await asyncio.sleep(GIVE_UP)
     except asyncio.CancelledError:
         state["cancelled"] += 1
+        try:  # the connection is gone by now, and other requests reuse the engine's buffers...
+            await asyncio.sleep(0.05)
+        finally:  # ...but what the handler reads of its request is still its request
+            state["left"] = (request.path, request.query.get("who"), request.headers.get("x-who"))
         raise
     return {"held": True}
 
