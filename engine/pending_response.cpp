@@ -52,4 +52,9 @@ void PendingResponse::cancel() {
     if (cancel) cancel();
 }
 
+bool PendingResponse::cancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+}
+
 }  // namespace cello::engine

@@ -42,6 +42,8 @@ public:
     ResumeStep take_timeout_step() { return std::move(on_timeout_); }
     // The client went away: run the cancel function (once) and drop any late resumption.
     void cancel();
+    // Whether cancel() was called. Thread-safe.
+    bool cancelled();
 
 private:
     void finish(Resumption r);

@@ -553,7 +553,9 @@ struct AsyncCompletion {
         *held = pyb::object();
         PyObject* cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
         Py_XDECREF(cancelled);
-        if (cancelled == Py_True) return recycle_request(request, native);  // the client went away
+        // Cancelled because the client went away: nobody to answer. (A handler that cancelled
+        // itself gets its CancelledError answered like any other exception: a 500.)
+        if (cancelled == Py_True && pending->cancelled()) return recycle_request(request, native);
         PyErr_Clear();
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept

@@ -126,6 +126,14 @@ def test_system_exit_in_a_handler_is_a_500_and_the_thread_serves_on(client, capf
     assert client.get("/task").status_code == 200
 
 
+@pytest.mark.parametrize("how", ["raise", "cancel"])
+def test_a_handler_that_cancels_itself_gets_a_500(client, capfd, how):
+    reply = client.get(f"/self-cancel/{how}")
+    assert reply.status_code == 500  # answered, not left hanging as if its client had gone
+    assert "CancelledError" in support.captured_stderr(capfd, "CancelledError")
+    assert client.get("/ctx/sync").status_code == 200
+
+
 def _send_hold(port: int, who: str = "me") -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=support.WAIT)
     s.sendall(f"GET /hold?who={who} HTTP/1.1\r\nHost: x\r\nX-Who: {who}\r\n\r\n".encode())

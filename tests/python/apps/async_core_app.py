@@ -166,6 +166,16 @@ async def hold(request):
     return {"held": True}
 
 
+@app.get("/self-cancel/{how}")
+async def self_cancel(request):
+    """A handler whose Task is cancelled by its own code, not by its client."""
+    await asyncio.sleep(0)
+    if request.params["how"] == "raise":
+        raise asyncio.CancelledError()
+    asyncio.current_task().cancel()
+    await asyncio.sleep(GIVE_UP)
+
+
 @app.get("/exit")
 async def exit_after_await(request):
     """SystemExit from a task leaves asyncio's run_forever: the engine thread must keep serving."""
