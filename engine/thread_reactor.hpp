@@ -27,6 +27,9 @@ public:
     // The foreign loop has new work (a callback or timer added from code an engine handler ran):
     // run() returns once that handler is done. Engine thread only.
     virtual void nudge() noexcept = 0;
+    // A timer of the foreign loop due at `when`: nudge() only if run() would otherwise wait past
+    // it (a later timer is seen when run() returns at its deadline anyway). Engine thread only.
+    virtual void nudge_before(std::chrono::steady_clock::time_point when) noexcept = 0;
     virtual unsigned index() const noexcept = 0;
 };
 

@@ -51,11 +51,13 @@ ThreadReactor::Woke AsioThreadReactor::run(std::optional<std::chrono::nanosecond
     } else {
         const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
                                       : std::chrono::steady_clock::time_point::max();
+        deadline_ = deadline;
         while (!nudged_ && !readable_) {
             const std::size_t ran = timeout ? io_.run_one_until(deadline) : io_.run_one();
             if (ran == 0) break;  // the deadline passed, or the io_context ran out of work
         }
         if (nudged_ || readable_) run_ready();
+        deadline_ = std::chrono::steady_clock::time_point::min();
     }
     if (readable_) {
         readable_ = false;

@@ -16,6 +16,9 @@ public:
     Woke run(std::optional<std::chrono::nanoseconds> timeout) override;
     void watch(int fd) override;
     void nudge() noexcept override { nudged_ = true; }
+    void nudge_before(std::chrono::steady_clock::time_point when) noexcept override {
+        if (when < deadline_) nudged_ = true;
+    }
     unsigned index() const noexcept override { return index_; }
 
     // The worker is stopped and drained: stop watching, so the io_context can run out of work.
@@ -32,6 +35,9 @@ private:
     bool readable_ = false;  // it completed: the foreign poller has events
     bool nudged_ = false;
     bool finished_ = false;
+    // When the run() in progress returns at the latest (min(): none in progress, or one that only
+    // runs what is ready; then every timer counts as earlier).
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::min();
 };
 
 }  // namespace cello::engine::net

@@ -139,8 +139,15 @@ PyObject* reactor_run(PyObject*, PyObject* timeout) {
     return PyLong_FromLong(static_cast<long>(woke));
 }
 
-PyObject* loop_nudge(PyObject*, PyObject*) {
-    if (t_reactor) t_reactor->nudge();
+// _cello._loop_nudge(when): a timer due at `when` (loop.time(), i.e. time.monotonic(), seconds:
+// CLOCK_MONOTONIC, as steady_clock) was added; the reactor returns early only if it would wait past it.
+PyObject* loop_nudge(PyObject*, PyObject* when) {
+    if (!t_reactor) Py_RETURN_NONE;
+    const double seconds = PyFloat_AsDouble(when);
+    if (seconds == -1.0 && PyErr_Occurred()) return nullptr;
+    const auto at = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds)));
+    t_reactor->nudge_before(at);
     Py_RETURN_NONE;
 }
 
@@ -148,7 +155,8 @@ PyMethodDef loop_functions[] = {
     {"_reactor_run", reactor_run, METH_O,
      "Runs this engine thread's reactor until its loop has work, its poller is readable, or `timeout` (seconds; "
      "None: no limit) passed. Returns 0 timeout, 1 nudged, 2 readable, 3 finished."},
-    {"_loop_nudge", loop_nudge, METH_NOARGS, "Tells this engine thread's reactor that its loop has new work."},
+    {"_loop_nudge", loop_nudge, METH_O,
+     "Tells this engine thread's reactor that its loop has a timer due at `when` (loop.time() seconds)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

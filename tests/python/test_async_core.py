@@ -17,6 +17,8 @@ import pg_server
 import support
 from cello.testing import TestClient
 
+GIVE_UP = 30.0  # async_core_app's
+
 
 @pytest.fixture(scope="module")
 def core(import_app):
@@ -99,6 +101,16 @@ def test_each_awaiting_handler_reads_its_own_request(core):
                                for k in keys]
         # Requests a handler kept stay as they were, whatever came after them.
         assert c.get("/kept").json()[-3:] == [{"v": f"{r}-7", "n": f"{r}-7"} for r in range(3)]
+
+
+def test_a_timer_earlier_than_the_loops_next_one_fires_on_time(core):
+    """The reactor waits for the loop's earliest timer; a handler adding an earlier one must wake it
+    (a later one need not)."""
+    with TestClient(core.app, workers=1) as c:
+        assert c.get("/far-timer").json() == {"started": True}  # the loop's next timer: 30 s away
+        time.sleep(0.2)  # the loop is back in select(), waiting for it
+        slept = c.get("/short-sleep", timeout=support.WAIT).json()["slept"]
+    assert slept < GIVE_UP / 2  # about 0.05 s; 30 s if the reactor kept waiting for the far timer
 
 
 def test_timeout_and_wait_for_work_inside_handlers(client):

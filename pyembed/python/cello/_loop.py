@@ -89,7 +89,10 @@ class EngineLoop(asyncio.SelectorEventLoop):
         super().close()
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
-        _cello._loop_nudge()  # a timer added from inside the reactor: the select timeout changes
+        # A timer added from inside the reactor: it returns early if it would otherwise wait past
+        # `when` (not for a timer due after the one it waits for, so that a burst of requests that
+        # each start a timer is handled in one pass).
+        _cello._loop_nudge(when)
         return super().call_at(when, callback, *args, context=context)
 
 

@@ -176,6 +176,21 @@ async def self_cancel(request):
     await asyncio.sleep(GIVE_UP)
 
 
+@app.get("/far-timer")
+async def far_timer(request):
+    """Leaves a task sleeping long: the reactor then waits for that timer, unless nudged."""
+    asyncio.get_running_loop().create_task(asyncio.sleep(GIVE_UP))
+    return {"started": True}
+
+
+@app.get("/short-sleep")
+async def short_sleep(request):
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.sleep(0.05)
+    return {"slept": loop.time() - start}
+
+
 @app.get("/exit")
 async def exit_after_await(request):
     """SystemExit from a task leaves asyncio's run_forever: the engine thread must keep serving."""
