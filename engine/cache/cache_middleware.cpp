@@ -97,7 +97,7 @@ bool CacheMiddleware::before(Exchange& ex) {
             });
         };
     };
-    auto found = cache_->lookup(key, ex.req, std::chrono::steady_clock::now(), kFollowerWait, mode, &suspend);
+    auto found = cache_->lookup(key, ex.req, std::chrono::steady_clock::now(), mode, &suspend);
     if (found.entry) return serve_hit(ex, std::move(found.entry));
     if (found.role == ResponseCache::Role::Pass) {
         ex.cache = CacheOutcome::Bypass;

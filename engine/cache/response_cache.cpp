@@ -60,8 +60,7 @@ ResponseCache::Slots::iterator ResponseCache::find_fresh_locked(std::string_view
 }
 
 ResponseCache::Lookup ResponseCache::lookup(std::string_view key, const Request& req,
-                                            std::chrono::steady_clock::time_point now,
-                                            std::chrono::milliseconds wait, Mode mode,
+                                            std::chrono::steady_clock::time_point now, Mode mode,
                                             const std::function<Waiter()>* suspend) {
     Lookup out;
     std::unique_lock lock(mutex_);
@@ -99,13 +98,7 @@ ResponseCache::Lookup ResponseCache::lookup(std::string_view key, const Request&
     if (suspend) {
         pending->waiters.push_back((*suspend)());
         out.suspended = true;
-        return out;
     }
-    pending->done.wait_for(lock, wait, [&] { return pending->finished; });
-    if (!pending->finished || !pending->entry) return out;
-    CacheEntryPtr entry = pending->entry;
-    lock.unlock();
-    if (fits(*entry, req)) out.entry = std::move(entry);
     return out;
 }
 
@@ -138,12 +131,7 @@ void ResponseCache::finish(const std::string& key, std::string_view pending_key,
             pending_.erase(p);
         }
         if (entry) store_locked(key, entry);
-        if (pending) {
-            pending->entry = entry;
-            pending->finished = true;
-            pending->done.notify_all();
-            waiters.swap(pending->waiters);
-        }
+        if (pending) waiters.swap(pending->waiters);
     }
     for (auto& w : waiters) w(entry);  // outside the lock: they post to other engine threads
 }

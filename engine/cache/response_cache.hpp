@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <cstdint>
 #include <list>
@@ -85,21 +84,19 @@ public:
     using Waiter = std::function<void(CacheEntryPtr)>;
     struct Lookup {
         Role role = Role::Leader;
-        bool suspended = false;  // a Follower whose waiter was registered instead of blocking
-        CacheEntryPtr entry;  // Hit (also a Follower whose leader stored a response that fits)
+        bool suspended = false;  // a Follower whose waiter was registered
+        CacheEntryPtr entry;  // Hit
         // Set when the lookup went through a Vary marker: the primary key plus the request's
         // secondary key. The Leader passes it to finish() (it is what followers wait on).
         std::string variant_key;
     };
     // A fresh entry is a Hit. Otherwise the first caller becomes the Leader and must call finish();
-    // later callers for the same key wait (up to `wait`) for the leader and then get its entry when
-    // its Vary fits their request, or none (Follower without entry: answer without the cache).
-    // With `suspend`, a Follower does not block: suspend() makes the waiter (only then, so that a
-    // hit allocates nothing), which gets the leader's entry later (check it with fits() against
-    // the follower's request).
+    // a later caller for the same key is a Follower, which never blocks: with `suspend`, suspend()
+    // makes its waiter (only then, so that a hit allocates nothing), which gets the leader's entry
+    // later (check it with fits() against the follower's request); without, it answers without
+    // the cache.
     Lookup lookup(std::string_view key, const Request& req, std::chrono::steady_clock::time_point now,
-                  std::chrono::milliseconds wait, Mode mode = Mode::Join,
-                  const std::function<Waiter()>* suspend = nullptr);
+                  Mode mode = Mode::Join, const std::function<Waiter()>* suspend = nullptr);
     // Whether a leader's entry answers `req` too (its Vary fits the request's headers).
     static bool fits(const CachedResponse& entry, const Request& req);
     // The leader's result: stores `entry` (may be null: nothing to store) under `key`, or for a
@@ -133,9 +130,6 @@ private:
         std::list<std::string>::iterator lru;  // position in lru_ (front: most recent)
     };
     struct Pending {
-        std::condition_variable done;
-        CacheEntryPtr entry;
-        bool finished = false;
         std::vector<Waiter> waiters;  // suspended followers
     };
     struct Hash {

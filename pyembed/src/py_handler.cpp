@@ -539,18 +539,36 @@ void convert_task_outcome(PyObject* task, engine::Response& res, const ErrorCont
 
 // The done callback of a handler's Task that suspended: runs on the engine thread's loop, converts
 // the outcome and hands the response to the connection (which waits on the same thread).
+// The engine's reference to a suspended handler's Task, for a cancel. The done callback drops it
+// (with the GIL); else the connection's last reference does, on the engine thread, without the GIL.
+struct TaskRef {
+    pyb::object task;
+    TaskRef() = default;
+    TaskRef(const TaskRef&) = delete;
+    TaskRef& operator=(const TaskRef&) = delete;
+    ~TaskRef() {
+        if (!task) return;
+        if (!Py_IsInitialized()) {
+            (void)task.release();  // the interpreter is gone: nothing to free it with
+            return;
+        }
+        pyb::gil_scoped_acquire gil;
+        task = pyb::object();
+    }
+};
+
 struct AsyncCompletion {
     std::shared_ptr<engine::PendingResponse> pending;
     std::shared_ptr<const AppContext> ctx;
     std::string handler, method, target;
     pyb::object request;
-    PyRequest* native;  // request's, detached from the engine: valid while `request` lives
-    std::shared_ptr<pyb::object> held;  // the engine's reference to the task (for a cancel)
+    PyRequest* native;  // request's (valid while `request` lives); still reading the engine's request
+    std::shared_ptr<TaskRef> held;
 
     void operator()(PyObject* task) {
         // The task is done: nothing will cancel it now. Dropped here, with the GIL, so that the
         // connection does not have to take the GIL to drop it when it lets the exchange go.
-        *held = pyb::object();
+        held->task = pyb::object();
         PyObject* cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
         Py_XDECREF(cancelled);
         // Cancelled because the client went away: nobody to answer. (A handler that cancelled
@@ -599,17 +617,8 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
     // Suspended: the loop resumes it; the connection waits for the done callback.
     auto pending = std::make_shared<engine::PendingResponse>();
-    // The engine's reference to the task, for a cancel. The done callback drops it; else the
-    // connection does, on this thread, without the GIL, when it lets the exchange go.
-    std::shared_ptr<pyb::object> held(new pyb::object(task), [](pyb::object* p) {
-        if (*p && !Py_IsInitialized()) {
-            (void)p->release();  // the interpreter is gone: nothing to free it with
-        } else if (*p) {
-            pyb::gil_scoped_acquire gil;
-            *p = pyb::object();
-        }
-        delete p;
-    });
+    auto held = std::make_shared<TaskRef>();
+    held->task = task;
     AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
                                pyb::reinterpret_borrow<pyb::object>(request), t_request_native, held};
     PyObject* callback = make_done_callback(std::move(completion));
@@ -621,7 +630,7 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
         Py_XDECREF(PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancel));
         PyErr_Clear();
         PyErr_Restore(type, value, trace);
-        *held = pyb::object();
+        held->task = pyb::object();
         return convert_exception(res, where);
     }
     Py_DECREF(added);
@@ -630,9 +639,9 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     // read its request in an `except CancelledError` or `finally` after the connection is gone.
     pending->on_cancel([held, native = t_request_native] {
         EngineGil gil;
-        if (!*held) return;  // done meanwhile (and the request object recycled or copied)
+        if (!held->task) return;  // done meanwhile (and the request object recycled or copied)
         native->detach();
-        PyObject* r = PyObject_CallMethodNoArgs(held->ptr(), task_methods().cancel);
+        PyObject* r = PyObject_CallMethodNoArgs(held->task.ptr(), task_methods().cancel);
         if (!r) {
             std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
             PyErr_Print();
