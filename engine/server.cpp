@@ -97,14 +97,19 @@ void Server::listen() {
     auto fail = [&](const char* step) {
         throw std::system_error(ec, std::string("cannot listen on ") + where + " (" + step + ")");
     };
-    acceptor->open(endpoint.protocol(), ec);
-    if (ec) fail("socket");
-    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (ec) fail("SO_REUSEADDR");
-    acceptor->bind(endpoint, ec);
-    if (ec) fail("bind");
-    acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) fail("listen");
+    if (s.options.listen_fd >= 0) {
+        acceptor->assign(endpoint.protocol(), static_cast<tcp::acceptor::native_handle_type>(s.options.listen_fd), ec);
+        if (ec) fail("inherited socket");
+    } else {
+        acceptor->open(endpoint.protocol(), ec);
+        if (ec) fail("socket");
+        acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (ec) fail("SO_REUSEADDR");
+        acceptor->bind(endpoint, ec);
+        if (ec) fail("bind");
+        acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) fail("listen");
+    }
     s.bound_port = acceptor->local_endpoint().port();
     s.acceptor = std::move(acceptor);
     s.retry_timer = std::make_unique<asio::steady_timer>(s.workers[0]->io());

@@ -36,6 +36,14 @@ struct ServerOptions {
 
     // Set: every answered request is reported to it (an attached inspector). Sized for `workers`.
     std::shared_ptr<Telemetry> telemetry;
+
+    // Set (>= 0): accept on this already listening socket instead of binding `host:port`; the
+    // server owns it from then on. Cluster mode: the supervisor binds, each worker process serves.
+    // `host` still names the address family.
+    std::intptr_t listen_fd = -1;
+    // Set: called once a second on each engine thread with the requests it has answered so far.
+    // It is the thread's heartbeat: a thread stuck in a handler stops calling it (cluster mode).
+    std::function<void(unsigned thread, std::uint64_t answered)> on_sweep;
 };
 
 }  // namespace cello::engine

@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -26,6 +27,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Sweep ticks (seconds) a connection accepted just before a graceful stop gets to send its request.
+constexpr std::uint64_t kFreshGraceTicks = 2;
 
 class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
 public:
@@ -39,6 +42,7 @@ public:
             client_port_ = peer.port();
         }
         set_idle();
+        if (worker_.stopping()) on_stop();
     }
     ~HttpConnection() override { worker_.unlink(this); }
 
@@ -71,8 +75,14 @@ public:
     }
 
     void on_stop() override {
-        if (state_ == State::Idle) close();
-        // Reading or writing: the request in progress finishes, then Connection: close.
+        if (state_ != State::Idle) return;  // the request in progress finishes, then Connection: close
+        if (answered_any_) {
+            close();  // an idle keep-alive connection
+        } else {
+            // Accepted just before the stop: its first request is most likely on the way. It gets a
+            // moment to arrive and is answered (with Connection: close), as a client expects.
+            deadline_ = std::min(deadline_, worker_.tick() + kFreshGraceTicks);
+        }
     }
 
     void force_close() override { close(); }
@@ -251,6 +261,8 @@ private:
     }
 
     void send_answer(const std::shared_ptr<const RouteTable>& table) {
+        worker_.count_answer();
+        answered_any_ = true;
         const bool head_only = head_only_;
         const bool keep_alive = reader_.keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
@@ -541,6 +553,7 @@ private:
     bool close_after_write_ = false;
     bool continue_sent_ = false;
     bool timed_out_ = false;
+    bool answered_any_ = false;  // a request was answered: idle now means an idle keep-alive
 };
 
 }  // namespace

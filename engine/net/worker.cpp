@@ -29,6 +29,7 @@ void Worker::join() {
 
 void Worker::run() {
     if (options_.on_thread_start) options_.on_thread_start();
+    if (options_.on_sweep) options_.on_sweep(index_, answered_);  // alive from the start
     arm_sweep();
     if (options_.drive) {
         AsioThreadReactor reactor(io_, index_);
@@ -53,9 +54,15 @@ const std::shared_ptr<const RouteTable>& Worker::route_table() {
 }
 
 void Worker::adopt(boost::asio::ip::tcp::socket socket) {
+    // On this worker's own thread (its acceptor's), at once: a stop posted meanwhile would
+    // otherwise find the socket not yet a connection. A connection that starts while the worker
+    // drains is still answered (Connection::on_stop); once the worker is done it is closed.
+    if (io_.get_executor().running_in_this_thread()) {
+        if (!done_) start_connection(*this, std::move(socket));
+        return;
+    }
     boost::asio::post(io_, [this, s = std::move(socket)]() mutable {
-        if (stopping_) return;  // closed by the socket's destructor
-        start_connection(*this, std::move(s));
+        if (!done_) start_connection(*this, std::move(s));
     });
 }
 
@@ -106,6 +113,7 @@ void Worker::arm_sweep() {
 void Worker::sweep() {
     ++tick_;
     refresh_date();
+    if (options_.on_sweep) options_.on_sweep(index_, answered_);
     const bool drain_over = stopping_ && tick_ >= drain_deadline_;
     for (Connection* c = head_; c;) {
         Connection* next = c->next;  // closing never destroys synchronously, but stay safe
@@ -118,6 +126,7 @@ void Worker::sweep() {
 }
 
 void Worker::finished() {
+    done_ = true;
     sweep_timer_.cancel();
     watch_timer_.cancel();
     if (reactor_) reactor_->finish();

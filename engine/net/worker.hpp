@@ -48,6 +48,7 @@ public:
     // A connection's exchange suspended: its peer gets watched (on_watch_due) if it is still
     // suspended a little later. Most awaits end sooner, and a wait on the socket costs a syscall.
     void watch_suspended();
+    void count_answer() noexcept { ++answered_; }
 
 private:
     void run();
@@ -69,9 +70,11 @@ private:
     bool watch_armed_ = false;
     std::thread thread_;
     std::uint64_t tick_ = 0;          // seconds since start, advanced by the sweep
+    std::uint64_t answered_ = 0;      // requests answered by this thread (options.on_sweep)
     std::uint64_t drain_deadline_ = 0;
     std::string date_;
     bool stopping_ = false;
+    bool done_ = false;               // stopped and drained: run() is returning
     Connection* head_ = nullptr;      // intrusive list of live connections
     AsioThreadReactor* reactor_ = nullptr;  // while a foreign loop drives this thread (options.drive)
 };

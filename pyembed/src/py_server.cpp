@@ -72,6 +72,40 @@ T option(const pyb::dict& d, const char* key, T fallback) {
     return d[key].cast<T>();
 }
 
+// A buffer held for the server's lifetime; released (with the GIL) when the last engine thread
+// lets go of it.
+struct WritableView {
+    Py_buffer buf{};
+    WritableView() = default;
+    WritableView(const WritableView&) = delete;
+    WritableView& operator=(const WritableView&) = delete;
+    ~WritableView() {
+        if (buf.obj && Py_IsInitialized()) {
+            pyb::gil_scoped_acquire gil;
+            PyBuffer_Release(&buf);
+        }
+    }
+};
+
+// Cluster mode: each engine thread writes its heartbeat (steady clock, ms) and its answered count
+// into `buffer` (a worker's cell in the supervisor's shared memory: two int64 per thread) once a
+// second. Plain memory, no GIL: the supervisor reads it from another process.
+std::function<void(unsigned, std::uint64_t)> heartbeat_writer(const pyb::handle& buffer, unsigned threads) {
+    auto view = std::make_shared<WritableView>();
+    if (PyObject_GetBuffer(buffer.ptr(), &view->buf, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0)
+        throw pyb::error_already_set();
+    const auto need = static_cast<Py_ssize_t>(2 * sizeof(std::int64_t) * threads);
+    if (view->buf.len < need || reinterpret_cast<std::uintptr_t>(view->buf.buf) % alignof(std::int64_t) != 0)
+        throw pyb::value_error("heartbeat: needs " + std::to_string(need) + " aligned writable bytes");
+    return [view](unsigned thread, std::uint64_t answered) {
+        auto* slots = static_cast<std::int64_t*>(view->buf.buf) + 2 * thread;
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count();
+        std::atomic_ref<std::int64_t>(slots[0]).store(now, std::memory_order_relaxed);
+        std::atomic_ref<std::int64_t>(slots[1]).store(static_cast<std::int64_t>(answered), std::memory_order_relaxed);
+    };
+}
+
 }  // namespace
 
 PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspector* inspector)
@@ -89,6 +123,10 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
     o.header_timeout = std::chrono::seconds(option<long>(options, "header_timeout", o.header_timeout.count()));
     o.keepalive_timeout = std::chrono::seconds(option<long>(options, "keepalive_timeout", o.keepalive_timeout.count()));
     o.drain_timeout = std::chrono::seconds(option<long>(options, "drain_timeout", o.drain_timeout.count()));
+    if (options.contains("listen_fd") && !options["listen_fd"].is_none())
+        o.listen_fd = options["listen_fd"].cast<std::intptr_t>();
+    if (options.contains("heartbeat") && !options["heartbeat"].is_none())
+        o.on_sweep = heartbeat_writer(options["heartbeat"], o.workers);
     PyInterpreterState* interp = PyInterpreterState_Get();
     o.on_thread_start = [interp] { attach_engine_thread(interp); };
     o.on_thread_stop = [] { detach_engine_thread(&release_thread_request); };

@@ -14,6 +14,7 @@ from . import _cello
 from .app import App
 from .blueprints import Blueprint
 from .caching import cache
+from .cluster import ClusterConfig
 from .datastructures import Headers, QueryParams
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
@@ -29,6 +30,7 @@ atexit.register(_cello._unbind)
 __all__ = [
     "App",
     "Blueprint",
+    "ClusterConfig",
     "FormData",
     "HTTPError",
     "Headers",

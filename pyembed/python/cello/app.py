@@ -16,6 +16,7 @@ from .routing import _CO_VARARGS, RoutingMixin, _function_of
 
 if TYPE_CHECKING:
     from .blueprints import Blueprint
+    from .cluster import WorkerCell
 
 
 class RouteInfo:
@@ -126,8 +127,10 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             table.add_middleware(name, dict(settings))
         return table
 
-    def build_server(self, config: RunConfig, inspector: _cello.Inspector | None = None) -> _cello.Server:
-        """A native server for this app (not started), reporting to `inspector` when given."""
+    def build_server(self, config: RunConfig, inspector: _cello.Inspector | None = None,
+                     worker: WorkerCell | None = None) -> _cello.Server:
+        """A native server for this app (not started), reporting to `inspector` when given; in a
+        cluster `worker`, on the supervisor's socket."""
         from functools import partial
 
         from ._loop import EngineLoops, run_thread
@@ -136,6 +139,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         loops = EngineLoops(config.workers)
         options.update(host=config.host, port=config.port, workers=config.workers,
                        thread_main=partial(run_thread, loops=loops))
+        if worker is not None:  # a cluster worker: the supervisor's socket, a heartbeat in its memory
+            options.update(listen_fd=worker.listen_fd, heartbeat=worker.heartbeat)
         server = _cello.Server(self.build_route_table(config), options, inspector)
         server.engine_loops = loops
         return server
@@ -173,18 +178,26 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None:
+def serve(app: App, config: RunConfig, reload_target: str | None = None, worker: WorkerCell | None = None) -> None:
     """Runs `app` with `config` in this process: startup hooks, then the server until Ctrl-C or
     SIGTERM, the graceful stop, then shutdown hooks. Returns after a clean stop. A failing startup
     hook exits with status 1 before the socket opens; a failing shutdown hook, with status 1 after
-    the remaining hooks ran. Tracebacks go to stderr."""
+    the remaining hooks ran. Tracebacks go to stderr.
+
+    With several processes (cluster mode) this process becomes their supervisor (cello.cluster),
+    which re-imports the app from `reload_target` on SIGHUP; `worker` is set in each worker."""
     if config.reload and not reload_target:
         raise SystemExit("cello: --reload needs to know where the app comes from: "
                          "use `cello run app.py --reload` or app.run() from a script")
-    if config.processes > 1:
-        raise SystemExit("cello: cluster mode (--processes) is not available in this version of Cello")
+    if config.processes > 1 and worker is None:
+        from .cluster import Supervisor
+
+        status = Supervisor(app, config, reload_target).run()
+        if status:
+            raise SystemExit(status)
+        return
     inspector = _cello.Inspector(config.workers, list(config.inspect_redact)) if config.inspect else None
-    server = app.build_server(config, inspector)
+    server = app.build_server(config, inspector, worker)
     # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
     # still stops cleanly.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -200,7 +213,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
             reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
             if inspector is not None:
                 _serve_inspector(inspector, config, reload_now)
-            _serve_until_stopped(app, server, config)
+            _serve_until_stopped(app, server, config, worker)
         finally:
             if reloader is not None:
                 reloader.stop()
@@ -211,7 +224,8 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None) -> None
             shutdown_ok = _shutdown(app, server)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print("cello: stopped", file=sys.stderr, flush=True)
+    if worker is None:  # the supervisor tells of its workers
+        print("cello: stopped", file=sys.stderr, flush=True)
     if not shutdown_ok:
         raise SystemExit(1)
 
@@ -312,7 +326,7 @@ def _shutdown(app: App, server: Any) -> bool:
     return True
 
 
-def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig) -> None:
+def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig, worker: WorkerCell | None) -> None:
     """Opens the socket, serves until Ctrl-C or SIGTERM, then drains and joins the engine threads."""
     try:
         try:
@@ -320,8 +334,11 @@ def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig) -> 
         except OSError as e:
             raise SystemExit(f"cello: {e.strerror or e}") from None
         plural = "s" if config.workers != 1 else ""
-        print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
-              f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
+        if worker is not None:
+            worker.mark_ready()
+        else:
+            print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
+                  f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -57,7 +57,8 @@ class RunConfig:
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, env: str = "development",
                  logs: bool = True, reload: bool = False, processes: int = 1,
                  server_options: dict[str, Any] | None = None, logs_explicit: bool = False,
-                 inspect: tuple[str, int] | None = None, inspect_redact: tuple[str, ...] = ()) -> None:
+                 inspect: tuple[str, int] | None = None, inspect_redact: tuple[str, ...] = (),
+                 cluster: Any = None) -> None:
         self.host = host
         self.port = port
         self.workers = workers
@@ -65,7 +66,8 @@ class RunConfig:
         self.logs = logs
         self.logs_explicit = logs_explicit  # --logs/--no-logs or run(logs=...) was given
         self.reload = reload
-        self.processes = processes
+        self.processes = processes  # worker processes; 1: this process serves, no supervisor
+        self.cluster = cluster  # the ClusterConfig (supervision settings), or None for the defaults
         self.server_options: dict[str, Any] = dict(server_options or {})
         self.inspect = inspect  # (host, port) of the inspector API, or None
         self.inspect_redact = inspect_redact  # extra header names the inspector redacts
@@ -82,7 +84,8 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=s, help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=s, help="TCP port (default 8000; 0 picks a free one)")
     parser.add_argument("--workers", type=int, default=s, metavar="N",
-                        help="engine threads in this process (default: 1 in development, CPU count in production)")
+                        help="engine threads per process (default 1; in production, with --processes "
+                             "given, the CPUs divided among the processes)")
     parser.add_argument("--env", choices=ENVIRONMENTS, default=s,
                         help="development (default: request log, tracebacks in 500s) or production")
     parser.add_argument("--no-logs", dest="logs", action="store_false", default=s, help="no request log")
@@ -97,7 +100,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="also redact these headers (and query parameters) in what the inspector "
                              "shows; adds to run(inspect_redact=...) and CELLO_INSPECT_REDACT")
     parser.add_argument("--processes", type=int, default=s, metavar="N",
-                        help="cluster mode with N processes (not available yet in this version)")
+                        help="cluster mode: N worker processes under a supervisor, each running --workers "
+                             "engine threads (default 1; in production, the CPUs divided by --workers). "
+                             "Engine threads share one Python lock per process; processes do not")
 
 
 def server_flag_parser(prog: str) -> argparse.ArgumentParser:
@@ -115,19 +120,14 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
     if env not in ENVIRONMENTS:
         raise ValueError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
-    workers = merged.get("workers")
-    if workers is None:
-        workers = (os.cpu_count() or 1) if production else 1
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
-    processes = merged.get("processes")
-    if processes is None:
+    workers, processes, cluster = _counts(merged, production)
+    # Reloading and the inspector serve one process: they keep the default count at 1.
+    single = "--reload" if merged.get("reload") else "--inspect" if merged.get("inspect") else None
+    if single and processes > 1:
+        if merged.get("processes") is not None or (cluster is not None and cluster.processes is not None):
+            raise ValueError(f"{single} serves one process; it cannot be combined with {processes} processes "
+                             "in this version (docs/cluster.md)")
         processes = 1
-    if processes < 1:
-        raise ValueError(f"processes must be at least 1, not {processes}")
-    cluster = merged.get("cluster")
-    if cluster is not None:
-        processes = getattr(cluster, "processes", processes)
     return RunConfig(
         host=merged.get("host", "127.0.0.1"),
         port=int(merged.get("port", 8000)),
@@ -141,4 +141,32 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         inspect=parse_inspect(merged.get("inspect")),
         inspect_redact=parse_redact(os.environ.get("CELLO_INSPECT_REDACT"), given.get("inspect_redact"),
                                     flags.get("inspect_redact")),
+        cluster=cluster,
     )
+
+
+def _counts(merged: dict[str, Any], production: bool) -> tuple[int, int, Any]:
+    """(engine threads per process, processes, ClusterConfig or None). A count given by a flag or
+    run() wins; in production the counts left unset fill the CPUs (processes first: each has its
+    own Python lock), in development they are 1. --processes wins over run(cluster=...)."""
+    from ._process_posix import cpu_count
+    from .cluster import ClusterConfig
+
+    cluster = merged.get("cluster")
+    if cluster is not None and not isinstance(cluster, ClusterConfig):
+        raise ValueError(f"cluster must be a cello.ClusterConfig, not {type(cluster).__name__}")
+    cpus = cpu_count()
+    workers = merged.get("workers")
+    processes = merged.get("processes")
+    if processes is None and cluster is not None:
+        processes = cluster.processes if cluster.processes is not None else cpus
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if processes is not None and processes < 1:
+        raise ValueError(f"processes must be at least 1, not {processes}")
+    if production:
+        if processes is None:
+            processes = max(1, cpus // (workers or 1))
+        if workers is None:
+            workers = max(1, cpus // processes)
+    return int(workers or 1), int(processes or 1), cluster

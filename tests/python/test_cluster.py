@@ -1,0 +1,242 @@
+"""Cluster mode (docs/cluster.md): a supervisor and worker processes, over real processes and sockets.
+
+Each test serves tests/python/apps/cluster_app.py with several worker processes; /pid tells which
+worker answered. Faults are real: SIGKILL, SIGSEGV, os._exit, a handler that never returns.
+"""
+from __future__ import annotations
+
+import collections
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import support
+
+APP = "cluster_app.py"
+
+
+def pids_of(server: support.Server, connections: int) -> collections.Counter[int]:
+    """Which worker answered each of `connections` fresh connections (one request each)."""
+    counts: collections.Counter[int] = collections.Counter()
+    for _ in range(connections):
+        reply = server.get("/pid", headers={"Connection": "close"})
+        assert reply.status == 200, reply
+        counts[reply.json()["pid"]] += 1
+    return counts
+
+
+def worker_pids(server: support.Server) -> set[int]:
+    return {int(p) for p in re.findall(r"pid (\d+)", server.stderr)} | set(pids_of(server, 40))
+
+
+class Load:
+    """Requests in a loop on a few threads until stopped; counts answers and failures."""
+
+    def __init__(self, server: support.Server, path: str = "/pid", threads: int = 4) -> None:
+        self.server, self.path = server, path
+        self.ok = 0
+        self.errors: list[str] = []
+        self.pids: collections.Counter[int] = collections.Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def __enter__(self) -> "Load":
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(support.WAIT)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                reply = self.server.get(self.path, timeout=support.WAIT)
+                with self._lock:
+                    if reply.status == 200:
+                        self.ok += 1
+                        self.pids[reply.json()["pid"]] += 1
+                    else:
+                        self.errors.append(f"status {reply.status}")
+            except (OSError, http.client.HTTPException) as e:
+                with self._lock:
+                    self.errors.append(repr(e))
+
+    def wait_for(self, n: int) -> None:
+        start = self.ok
+        assert support.wait_until(lambda: self.ok >= start + n), f"load stalled at {self.ok}: {self.errors[:3]}"
+
+
+def test_two_workers_share_the_port_and_the_load(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    assert "2 processes x 1 engine thread" in server.banner
+    counts = pids_of(server, 200)
+    assert len(counts) == 2, counts
+    assert os.getpid() not in counts and server.proc.pid not in counts  # workers, not the supervisor
+    for pid, n in counts.items():
+        assert 70 <= n <= 130, f"worker {pid} answered {n} of 200 connections: {counts}"
+    server.stop()
+    assert server.returncode == 0, server.stderr
+    assert "cello: stopped" in server.stderr
+
+
+def test_a_taken_port_is_one_message_and_exit_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = support.run_cli("run", support.app_path(APP), "--processes", "3", "--port", str(port))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("cannot listen on") == 1, proc.stderr
+    assert "serving" not in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["sigkill", "segv", "exit"])
+def test_a_crashed_worker_is_replaced_while_the_other_serves(start_server, how):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    before = set(pids_of(server, 40))
+    assert len(before) == 2
+    with Load(server) as load:
+        load.wait_for(20)
+        if how == "sigkill":
+            victim = min(before)
+            os.kill(victim, signal.SIGKILL)
+        else:
+            # A fresh connection lands on either worker: the one that answers crashes.
+            with pytest.raises((OSError, http.client.HTTPException)):
+                server.get(f"/{how}", headers={"Connection": "close"})
+        killed_at = time.monotonic()
+        assert server.wait_for_stderr("restarted"), server.stderr
+        took = time.monotonic() - killed_at
+        # Requests in flight on the killed worker die with it (at most one per client thread)...
+        lost = len(load.errors)
+        assert lost <= 4, load.errors
+        load.wait_for(50)
+    # ...and nothing fails once it is replaced.
+    assert len(load.errors) == lost, load.errors[lost:]
+    after = set(pids_of(server, 40))
+    assert len(after) == 2 and len(after & before) == 1, (before, after)
+    crashed = (before - after).pop()
+    expected = {"sigkill": "killed by SIGKILL", "segv": "killed by SIGSEGV", "exit": "exit status 1"}[how]
+    assert f"(pid {crashed}) exited: {expected}" in server.stderr, server.stderr
+    print(f"replaced {took:.3f} s after the crash")
+    assert server.stop() == 0, server.stderr
+
+
+def test_a_worker_stuck_in_a_handler_is_killed_and_replaced(start_server):
+    server = start_server(APP, "--no-logs", via="python",
+                          env={"CLUSTER_TEST_CONFIG": "processes=2,worker_timeout=2"})
+    before = set(pids_of(server, 40))
+    stuck: dict[str, object] = {}
+
+    def call_spin() -> None:
+        try:
+            stuck["reply"] = server.get("/spin", headers={"Connection": "close"}, timeout=support.WAIT)
+        except (OSError, http.client.HTTPException) as e:
+            stuck["error"] = e
+
+    t = threading.Thread(target=call_spin)
+    t.start()
+    assert support.wait_until(lambda: "spin: started" in server.stdout), server.stdout
+    spinning = int(re.search(r"spin: started (\d+)", server.stdout).group(1))
+    # The other worker keeps answering meanwhile.
+    assert any(pid != spinning for pid in pids_of(server, 20))
+    assert server.wait_for_stderr("did not answer its heartbeat for 2 s"), server.stderr
+    t.join(support.WAIT)
+    assert "error" in stuck  # its connection died with it
+    assert server.wait_for_stderr("restarted"), server.stderr
+    after = set(pids_of(server, 40))
+    assert spinning not in after and len(after) == 2 and len(after & before) == 1
+    assert server.stop() == 0, server.stderr
+
+
+def test_a_crash_loop_stops_the_supervisor():
+    proc = support.run_cli("run", support.app_path(APP), "--processes", "2", "--port", "0",
+                           env={"CLUSTER_TEST_FAIL_STARTUP": "1"}, timeout=support.WAIT * 2)
+    assert proc.returncode == 1, proc.stderr
+    assert "startup refused" in proc.stderr
+    assert "worker crashes within 60 s (max_restarts=5); giving up" in proc.stderr, proc.stderr
+    assert proc.stderr.count("restarted") <= 5
+
+
+def test_max_requests_recycles_workers_without_errors(start_server):
+    server = start_server(APP, "--no-logs", via="python",
+                          env={"CLUSTER_TEST_CONFIG": "processes=2,max_requests=30,max_requests_jitter=5"})
+    first = set(pids_of(server, 20))
+    with Load(server) as load:
+        assert support.wait_until(lambda: len(set(load.pids) - first) >= 2), (first, load.pids, server.stderr)
+    assert load.errors == [], load.errors[:5]
+    assert re.search(r"answered 3\d requests; replaced by pid \d+", server.stderr), server.stderr
+    assert server.wait_for_stderr(") stopped"), server.stderr  # the old ones drained and exited
+    assert server.stop() == 0, server.stderr
+
+
+def test_sigterm_drains_requests_in_flight_on_every_worker(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    replies: list[object] = []
+
+    def slow() -> None:
+        try:
+            replies.append(server.get("/sleep?s=1", headers={"Connection": "close"}, timeout=support.WAIT))
+        except (OSError, http.client.HTTPException) as e:
+            replies.append(e)
+
+    clients = [threading.Thread(target=slow) for _ in range(8)]
+    for c in clients:
+        c.start()
+    # All eight inside their handler, on both workers, before the signal.
+    assert support.wait_until(lambda: server.stdout.count("sleep: started") == 8), server.stdout
+    assert len(set(re.findall(r"sleep: started (\d+)", server.stdout))) == 2, server.stdout
+    server.signal(signal.SIGTERM)
+    for c in clients:
+        c.join(support.WAIT)
+    assert server.wait() == 0, server.stderr
+    server.stopped = True
+    assert len(replies) == 8 and all(getattr(r, "status", None) == 200 for r in replies), replies
+    assert server.stderr.count("stopped") >= 3  # each worker, then the supervisor
+
+
+def test_sighup_restarts_workers_with_new_code_and_no_errors(start_server, tmp_path):
+    app = tmp_path / "cluster_app.py"
+    shutil.copy(support.app_path(APP), app)
+    server = start_server(str(app), "--processes", "2", "--no-logs")
+    assert set(r["version"] for r in (server.get("/pid").json() for _ in range(10))) == {"v1"}
+    with Load(server) as load:
+        for round_ in (2, 3, 4):
+            app.write_text(app.read_text().replace(f'VERSION = "v{round_ - 1}"', f'VERSION = "v{round_}"'))
+            done = server.stderr.count("rolling restart done")
+            stopped = server.stderr.count(") stopped")
+            server.signal(signal.SIGHUP)
+            assert support.wait_until(lambda: server.stderr.count("rolling restart done") > done), server.stderr
+            # The old workers drain (answering what they had already accepted), then exit.
+            assert support.wait_until(lambda: server.stderr.count(") stopped") >= stopped + 2), server.stderr
+            load.wait_for(20)
+            versions = {server.get("/pid", headers={"Connection": "close"}).json()["version"] for _ in range(40)}
+            assert versions == {f"v{round_}"}, versions
+    assert load.errors == [], load.errors[:5]
+    assert server.stop() == 0, server.stderr
+
+
+def test_sighup_with_broken_code_keeps_the_old_workers(start_server, tmp_path):
+    app = tmp_path / "cluster_app.py"
+    shutil.copy(support.app_path(APP), app)
+    server = start_server(str(app), "--processes", "2", "--no-logs")
+    before = set(pids_of(server, 40))
+    app.write_text(app.read_text() + "\ndef broken(:\n")
+    server.signal(signal.SIGHUP)
+    assert server.wait_for_stderr("the reloaded app failed to start; the previous workers keep serving"), server.stderr
+    assert "SyntaxError" in server.stderr
+    assert set(pids_of(server, 40)) == before
+    assert server.stop() == 0, server.stderr
