@@ -54,15 +54,14 @@ const std::shared_ptr<const RouteTable>& Worker::route_table() {
 }
 
 void Worker::adopt(boost::asio::ip::tcp::socket socket) {
-    // On this worker's own thread (its acceptor's), at once: a stop posted meanwhile would
-    // otherwise find the socket not yet a connection. A connection that starts while the worker
-    // drains is still answered (Connection::on_stop); once the worker is done it is closed.
-    if (io_.get_executor().running_in_this_thread()) {
-        if (!done_) start_connection(*this, std::move(socket));
-        return;
-    }
+    // A connection accepted before a stop but started after it is still answered
+    // (Connection::on_stop): the drain waits for it (pending_adopts_), and only once the worker is
+    // done is a socket closed unanswered.
+    pending_adopts_.fetch_add(1, std::memory_order_relaxed);
     boost::asio::post(io_, [this, s = std::move(socket)]() mutable {
+        pending_adopts_.fetch_sub(1, std::memory_order_relaxed);
         if (!done_) start_connection(*this, std::move(s));
+        if (stopping_ && !head_ && !done_ && pending_adopts_.load(std::memory_order_relaxed) == 0) finished();
     });
 }
 
@@ -78,7 +77,8 @@ void Worker::unlink(Connection* c) noexcept {
     else if (head_ == c) head_ = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = nullptr;
-    if (stopping_ && !head_) finished();  // last one gone: let run() return now
+    if (stopping_ && !head_ && pending_adopts_.load(std::memory_order_relaxed) == 0)
+        finished();  // last one gone: let run() return now
 }
 
 void Worker::watch_suspended() {
@@ -142,7 +142,7 @@ void Worker::begin_stop() {
             c->on_stop();
             c = next;
         }
-        if (!head_) finished();
+        if (!head_ && pending_adopts_.load(std::memory_order_relaxed) == 0) finished();
     });
 }
 

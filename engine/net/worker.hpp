@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -75,6 +76,7 @@ private:
     std::string date_;
     bool stopping_ = false;
     bool done_ = false;               // stopped and drained: run() is returning
+    std::atomic<int> pending_adopts_{0};  // sockets handed over whose start is still queued
     Connection* head_ = nullptr;      // intrusive list of live connections
     AsioThreadReactor* reactor_ = nullptr;  // while a foreign loop drives this thread (options.drive)
 };

@@ -174,11 +174,13 @@ def test_run_argument_beats_default():
     assert "cello: stopped" in rest
 
 
-@pytest.mark.parametrize("flag", [["--processes", "2"]])
-def test_unavailable_features_fail_clearly(flag):
-    result = support.run_cli("run", support.app_path("basic_app.py"), "--port", "0", *flag, timeout=30)
-    assert result.returncode != 0, result
-    assert "not available" in result.stderr, result.stderr
+@pytest.mark.parametrize("flags", [["--processes", "2", "--reload"], ["--processes", "2", "--inspect"]],
+                         ids=" ".join)
+def test_single_process_features_refuse_several_processes(flags):
+    result = support.run_cli("run", support.app_path("basic_app.py"), "--port", "0", *flags, timeout=30)
+    assert result.returncode == 2, result
+    assert f"{flags[-1]} serves one process; it cannot be combined with 2 processes" in result.stderr, result.stderr
+    assert "serving" not in result.stderr
 
 
 @pytest.mark.parametrize("args", [["--env", "staging"], ["--workers", "0"], ["--workers", "-1"],

@@ -240,3 +240,48 @@ def test_sighup_with_broken_code_keeps_the_old_workers(start_server, tmp_path):
     assert "SyntaxError" in server.stderr
     assert set(pids_of(server, 40)) == before
     assert server.stop() == 0, server.stderr
+
+
+# --- settings (in-process: ClusterConfig and the precedence of flags, run() and defaults) ---
+
+def test_cluster_config_spellings_and_validation():
+    from cello import ClusterConfig
+
+    c = ClusterConfig()
+    assert (c.processes, c.max_restarts, c.restart_window, c.shutdown_timeout, c.worker_timeout,
+            c.max_requests, c.max_requests_jitter) == (None, 5, 60, 30, 30, 0, 0)
+    assert ClusterConfig.auto().processes is None
+    original = ClusterConfig(workers=3, cpu_affinity=True, max_restarts=2, graceful_shutdown=True, shutdown_timeout=9)
+    assert (original.processes, original.workers, original.cpu_affinity, original.shutdown_timeout) == (3, 3, True, 9)
+    for bad in ({"processes": 0}, {"processes": 2, "workers": 3}, {"max_restarts": -1}, {"worker_timeout": 0},
+                {"max_requests": 1.5}):
+        with pytest.raises(ValueError):
+            ClusterConfig(**bad)
+
+
+def test_process_counts_follow_flag_then_run_then_default(monkeypatch):
+    from cello import ClusterConfig
+    from cello import _process_posix
+    from cello.config import resolve
+
+    monkeypatch.setattr(_process_posix, "cpu_count", lambda: 8)
+    counts = lambda given, flags: (lambda c: (c.processes, c.workers))(resolve(given, flags))  # noqa: E731
+    assert counts({}, {}) == (1, 1)  # development
+    assert counts({"env": "production"}, {}) == (8, 1)  # one process per CPU
+    assert counts({"env": "production"}, {"workers": 8}) == (1, 8)  # the seed's tip: no oversubscription
+    assert counts({"env": "production"}, {"workers": 2}) == (4, 2)
+    assert counts({"env": "production"}, {"processes": 2}) == (2, 4)
+    assert counts({"cluster": ClusterConfig(processes=3)}, {}) == (3, 1)
+    assert counts({"cluster": ClusterConfig(processes=3)}, {"processes": 2}) == (2, 1)  # the flag wins
+    assert counts({"cluster": ClusterConfig.auto()}, {}) == (8, 1)
+    assert counts({"env": "production", "reload": True}, {}) == (1, 8)  # reloading serves one process
+    with pytest.raises(ValueError, match="--reload serves one process"):
+        resolve({"reload": True}, {"processes": 2})
+    with pytest.raises(ValueError, match="cello.ClusterConfig"):
+        resolve({"cluster": {"processes": 2}}, {})
+
+
+def test_help_says_what_each_count_multiplies():
+    out = support.run_cli("run", "--help").stdout
+    assert "engine threads per process" in out
+    assert "N worker processes under a supervisor" in out

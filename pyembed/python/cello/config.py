@@ -128,6 +128,10 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
             raise ValueError(f"{single} serves one process; it cannot be combined with {processes} processes "
                              "in this version (docs/cluster.md)")
         processes = 1
+        if production and merged.get("workers") is None:
+            from ._process_posix import cpu_count
+
+            workers = cpu_count()  # the one process gets every CPU's engine thread
     return RunConfig(
         host=merged.get("host", "127.0.0.1"),
         port=int(merged.get("port", 8000)),
