@@ -41,6 +41,15 @@ def json_(request):
     return USERS
 
 
+@app.get("/work")
+def work(request):
+    # About 100 µs of pure Python (the GIL held throughout): what cluster mode multiplies.
+    n = 0
+    for i in range(4000):
+        n += i * i
+    return {"n": n}
+
+
 @app.post("/echo")
 def echo(request):
     return request.json()
