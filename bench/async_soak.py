@@ -110,7 +110,7 @@ def main() -> None:
         raise SystemExit(f"open-file limit {hard} is below {args.connections} connections")
     os.sched_setaffinity(0, {1})
     server = subprocess.Popen(["taskset", "-c", "0", args.cello_bin, "run", str(BENCH / "apps" / "cello_app.py"),
-                               "--port", str(PORT), "--workers", "1", "--env", "production", "--no-logs"],
+                               "--port", str(PORT), "--workers", "1", "--processes", "1", "--env", "production", "--no-logs"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stderr.readline()

@@ -28,7 +28,7 @@ def instructions(binary: str, n: int, path: str) -> int:
     out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
     port = 18000 + os.getpid() % 1000
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", str(APP),
-                             "--port", str(port), "--env", "production", "--no-logs"],
+                             "--port", str(port), "--processes", "1", "--env", "production", "--no-logs"],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen = ""
     while "serving" not in seen:

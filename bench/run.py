@@ -177,7 +177,7 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
         return Server(
             name, port,
             [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--env", "production", "--no-logs", *extra],
+             "--workers", "1", "--processes", "1", "--env", "production", "--no-logs", *extra],
             frozenset(endpoints), (("CELLO_BENCH_MIDDLEWARE", middleware),),
         )  # fmt: skip
 

@@ -84,6 +84,8 @@ def test_two_workers_share_the_port_and_the_load(start_server):
     assert "2 processes x 1 engine thread" in server.banner
     counts = pids_of(server, 200)
     assert len(counts) == 2, counts
+    started = {int(p) for p in re.findall(r"cello: worker \d started \(pid (\d+)\)", server.stderr)}
+    assert started == set(counts), server.stderr  # one line per worker, naming its pid
     assert os.getpid() not in counts and server.proc.pid not in counts  # workers, not the supervisor
     for pid, n in counts.items():
         assert 70 <= n <= 130, f"worker {pid} answered {n} of 200 connections: {counts}"

@@ -150,7 +150,8 @@ class Supervisor:
         restore = platform.install_signals(self._on_stop_signal, self._on_reload_signal)
         try:
             for slot in range(self.processes):
-                self._start(slot)
+                w = self._start(slot)
+                print(f"cello: worker {slot + 1} started (pid {w.pid})", file=sys.stderr, flush=True)
             self._wait_first_ready()
             if not self.stopping:
                 self._banner()
