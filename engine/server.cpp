@@ -45,8 +45,10 @@ struct Server::Impl {
                 });
                 return;
             }
-            target.adopt(std::move(s));
+            // The next accept first: if a client is already waiting, its completion is queued ahead
+            // of this connection's start, whose handler might otherwise hold this thread first.
             accept_next();
+            target.adopt(std::move(s));
         });
     }
 };

@@ -150,11 +150,12 @@ class Supervisor:
         restore = platform.install_signals(self._on_stop_signal, self._on_reload_signal)
         try:
             for slot in range(self.processes):
-                w = self._start(slot)
-                print(f"cello: worker {slot + 1} started (pid {w.pid})", file=sys.stderr, flush=True)
+                self._start(slot)
             self._wait_first_ready()
             if not self.stopping:
-                self._banner()
+                self._banner()  # first, as without cluster mode; then who serves
+                for w in sorted(self.workers.values(), key=lambda w: w.slot):
+                    print(f"cello: worker {w.slot + 1} started (pid {w.pid})", file=sys.stderr, flush=True)
             while self.workers or not self.stopping:
                 self._tick()
                 time.sleep(0.05)
