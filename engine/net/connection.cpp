@@ -27,8 +27,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-// Sweep ticks (seconds) a connection accepted just before a graceful stop gets to send its request.
-constexpr std::uint64_t kFreshGraceTicks = 2;
+// Sweep ticks (seconds) an idle connection gets to send one last request after a graceful stop.
+constexpr std::uint64_t kStopGraceTicks = 2;
 
 class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
 public:
@@ -76,13 +76,10 @@ public:
 
     void on_stop() override {
         if (state_ != State::Idle) return;  // the request in progress finishes, then Connection: close
-        if (answered_any_) {
-            close();  // an idle keep-alive connection
-        } else {
-            // Accepted just before the stop: its first request is most likely on the way. It gets a
-            // moment to arrive and is answered (with Connection: close), as a client expects.
-            deadline_ = std::min(deadline_, worker_.tick() + kFreshGraceTicks);
-        }
+        // Idle (kept alive, or accepted just before the stop): closing now would reset a request
+        // already on its way. It gets a moment to arrive and is answered with Connection: close,
+        // which a client follows without an error; a connection that stays quiet is closed then.
+        deadline_ = std::min(deadline_, worker_.tick() + kStopGraceTicks);
     }
 
     void force_close() override { close(); }
@@ -262,7 +259,6 @@ private:
 
     void send_answer(const std::shared_ptr<const RouteTable>& table) {
         worker_.count_answer();
-        answered_any_ = true;
         const bool head_only = head_only_;
         const bool keep_alive = reader_.keep_alive() && !worker_.stopping();
         if (!keep_alive) close_after_write_ = true;
@@ -423,10 +419,6 @@ private:
             close();
             return;
         }
-        if (worker_.stopping() && in_.size() == 0 && !reader_.active()) {
-            close();
-            return;
-        }
         if (in_.size() > 0) {
             state_ = State::Reading;  // pipelined or partial requests are waiting
             deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
@@ -435,6 +427,9 @@ private:
         }
         if (reader_.active()) state_ = State::Reading;
         else set_idle();
+        // Stopping, after an answer that promised keep-alive: the client's next request may be on
+        // its way; it gets the stop's grace (on_stop) and a Connection: close answer.
+        if (worker_.stopping()) on_stop();
         do_read();
     }
 
@@ -553,7 +548,6 @@ private:
     bool close_after_write_ = false;
     bool continue_sent_ = false;
     bool timed_out_ = false;
-    bool answered_any_ = false;  // a request was answered: idle now means an idle keep-alive
 };
 
 }  // namespace

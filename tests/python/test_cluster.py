@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import http.client
+import json
 import os
 import re
 import shutil
@@ -287,3 +288,31 @@ def test_help_says_what_each_count_multiplies():
     out = support.run_cli("run", "--help").stdout
     assert "engine threads per process" in out
     assert "N worker processes under a supervisor" in out
+
+
+def test_cello_bench_across_three_sighups_counts_no_error(start_server, tmp_path):
+    """The issue's check as a user runs it: `cello bench -c 50` (keep-alive connections, closed loop)
+    while the server is restarted three times. Draining workers answer the next request on each
+    kept-alive connection with Connection: close instead of closing under it."""
+    app = tmp_path / "cluster_app.py"
+    shutil.copy(support.app_path(APP), app)
+    server = start_server(str(app), "--processes", "2", "--no-logs")
+    bench = subprocess.Popen([str(support.CELLO_BIN), "bench", "-c", "50", "-d", "60s", "--json",
+                              f"{server.url}/pid"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # load first (not a timing assumption: more load before the first roll is fine)
+        for n in (1, 2, 3):
+            server.signal(signal.SIGHUP)
+            assert support.wait_until(lambda: server.stderr.count("rolling restart done") >= n), server.stderr
+        # ...and every replaced worker has drained and exited (two per roll).
+        assert support.wait_until(lambda: server.stderr.count(") stopped") >= 6), server.stderr
+        assert bench.poll() is None, "cello bench ended before the three rolling restarts did: " + bench.stderr.read()
+        bench.send_signal(signal.SIGINT)
+        out, err = bench.communicate(timeout=support.WAIT)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    report = json.loads(out)
+    assert report["requests"] > 0, report
+    assert report["errors"]["total"] == 0, report["errors"]
+    assert server.stop() == 0, server.stderr
