@@ -148,11 +148,3 @@ def cpu_count() -> int:
     except (AttributeError, OSError):
         return os.cpu_count() or 1
 
-
-def rss_bytes(worker: WorkerId) -> int:
-    """Resident memory of a worker, 0 if unknown."""
-    try:
-        with open(f"/proc/{worker}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0

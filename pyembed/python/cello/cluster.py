@@ -106,7 +106,6 @@ class _Worker:
         self.pid = pid
         self.fresh = fresh  # started with the app re-imported (SIGHUP)
         self.limit = limit  # max requests before recycling, 0 none
-        self.started = time.monotonic()
         self.draining_since: float | None = None
         self.expected_exit = False  # we asked it to stop (drain, recycle, roll)
         self.why_stopped = ""
