@@ -175,7 +175,19 @@ void ResponseCache::evict_locked() {
     while (bytes_ > max_bytes_ && !lru_.empty()) erase_locked(slots_.find(lru_.back()), true);
 }
 
-std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags) {
+void ResponseCache::set_invalidation_listener(InvalidationListener listener) {
+    std::lock_guard lock(listener_mutex_);
+    listener_ = std::move(listener);
+}
+
+void ResponseCache::tell(const std::vector<std::string>& tags, std::optional<std::string_view> path, Origin origin) {
+    if (origin != Origin::Here) return;
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) listener_(tags, path);
+}
+
+std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags, Origin origin) {
+    tell(tags, std::nullopt, origin);
     std::lock_guard lock(mutex_);
     std::size_t removed = 0;
     for (auto it = slots_.begin(); it != slots_.end();) {
@@ -201,7 +213,8 @@ std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags)
     return removed;
 }
 
-std::size_t ResponseCache::invalidate_path(std::string_view path) {
+std::size_t ResponseCache::invalidate_path(std::string_view path, Origin origin) {
+    tell({}, path, origin);
     std::lock_guard lock(mutex_);
     std::size_t removed = 0;
     for (auto it = slots_.begin(); it != slots_.end();) {

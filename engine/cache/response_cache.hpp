@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -104,9 +105,15 @@ public:
     // followers waiting on `pending_key` (the lookup's variant_key, or `key` when that was empty).
     void finish(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry);
 
-    std::size_t invalidate_tags(const std::vector<std::string>& tags);
-    std::size_t invalidate_path(std::string_view path);
+    // Here: an invalidation made in this process, told to the listener (cluster mode passes it on to
+    // the other workers). Elsewhere: one another worker made, applied without being passed on.
+    enum class Origin { Here, Elsewhere };
+    std::size_t invalidate_tags(const std::vector<std::string>& tags, Origin origin = Origin::Here);
+    std::size_t invalidate_path(std::string_view path, Origin origin = Origin::Here);
     void clear();
+    using InvalidationListener =
+        std::function<void(const std::vector<std::string>& tags, std::optional<std::string_view> path)>;
+    void set_invalidation_listener(InvalidationListener listener);
     // A variant of `n` bytes was added to `entry`: counted against max_bytes for as long as that
     // entry stays in the cache.
     void add_bytes(const CachedResponse* entry, std::size_t n);
@@ -124,6 +131,8 @@ public:
     std::vector<Stat> tag_stats() const;
 
 private:
+    void tell(const std::vector<std::string>& tags, std::optional<std::string_view> path, Origin origin);
+
     struct Slot {
         CacheEntryPtr entry;
         std::size_t size = 0;
@@ -151,6 +160,8 @@ private:
     void evict_locked();
 
     mutable std::mutex mutex_;
+    std::mutex listener_mutex_;  // not mutex_: the listener must not run under the cache's lock
+    InvalidationListener listener_;
     std::size_t max_bytes_;
     std::size_t bytes_ = 0;
     Slots slots_;

@@ -1,5 +1,7 @@
 #include "engine/metrics/metrics_middleware.hpp"
 
+#include "engine/cluster/shared_metrics_store.hpp"
+
 #include "engine/metrics/metrics_exposition.hpp"
 #include "engine/metrics/metrics_store.hpp"
 #include "engine/metrics/prometheus_text.hpp"
@@ -22,8 +24,11 @@ constexpr std::string_view kAllow = "GET, HEAD, OPTIONS";
 // every after() but no before(), and it still must enter the in-progress gauge it will leave.
 thread_local bool t_entered = false;
 
-// One store per metric prefix while a middleware uses it (see the header).
-std::shared_ptr<MetricsStore> shared_store(const std::string& key) {
+// One store per metric prefix while a middleware uses it (see the header). In cluster mode, the
+// whole server's store in shared memory, which outlives any middleware.
+std::shared_ptr<RequestMetrics> shared_store(const std::string& key) {
+    if (auto link = cluster::ClusterLink::current())
+        return std::make_shared<cluster::SharedMetricsStore>(std::move(link), cluster::stable_hash(key));
     static std::mutex mutex;
     static std::map<std::string, std::weak_ptr<MetricsStore>> stores;
     std::lock_guard lock(mutex);
@@ -38,7 +43,7 @@ std::shared_ptr<MetricsStore> shared_store(const std::string& key) {
 
 class MetricsMiddleware final : public Middleware {
 public:
-    MetricsMiddleware(std::string endpoint, MetricNames names, std::shared_ptr<MetricsStore> store)
+    MetricsMiddleware(std::string endpoint, MetricNames names, std::shared_ptr<RequestMetrics> store)
         : endpoint_(std::move(endpoint)), names_(std::move(names)), store_(std::move(store)) {}
 
     bool before(Exchange& ex) override {
@@ -77,7 +82,7 @@ public:
 private:
     std::string endpoint_;
     MetricNames names_;
-    std::shared_ptr<MetricsStore> store_;
+    std::shared_ptr<RequestMetrics> store_;
 };
 
 }  // namespace

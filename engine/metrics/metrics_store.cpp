@@ -35,11 +35,6 @@ constexpr std::size_t bucket_index(const std::array<std::uint64_t, N>& bounds, s
     return i;
 }
 
-std::string_view method_label(std::uint8_t method) noexcept {
-    // Unknown methods share one label: the method string is client input and must not create series.
-    return method < kMethodCount ? method_name(static_cast<Method>(method)) : std::string_view("OTHER");
-}
-
 // Orders (route, method) keys by route, then method; transparent, so a lookup by string_view
 // allocates nothing.
 struct SeriesKeyLess {
@@ -55,6 +50,14 @@ using SeriesKey = std::pair<std::string, std::uint8_t>;
 
 }  // namespace
 
+std::string_view metric_method_label(std::uint8_t method) noexcept {
+    // Unknown methods share one label: the method string is client input and must not create series.
+    return method < kMethodCount ? method_name(static_cast<Method>(method)) : std::string_view("OTHER");
+}
+
+std::size_t duration_bucket(std::uint64_t ns) noexcept { return bucket_index(kDurationBoundsNs, ns); }
+std::size_t size_bucket(std::uint64_t bytes) noexcept { return bucket_index(kSizeBounds, bytes); }
+
 // Cache-line aligned: neighbouring shards belong to different threads.
 struct alignas(64) MetricsStore::Shard {
     struct Series {
@@ -64,20 +67,7 @@ struct alignas(64) MetricsStore::Shard {
         HistogramCounts<kDurationBuckets.size()> duration_ns;
         HistogramCounts<kSizeBuckets.size()> size_bytes;
     };
-    // The fast key: a route's address is only a shortcut to its label. Addresses may be reused after
-    // a route table swap, so every hit is checked against the label it stands for.
-    struct FastKey {
-        const Route* route;
-        std::uint8_t method;
-        int status;
-        bool operator==(const FastKey&) const = default;
-    };
-    struct FastHash {
-        std::size_t operator()(const FastKey& k) const noexcept {
-            const auto mix = (static_cast<std::uint64_t>(k.method) << 32) | static_cast<std::uint32_t>(k.status);
-            return std::hash<const void*>{}(k.route) ^ static_cast<std::size_t>(mix * 0x9E3779B97F4A7C15ULL);
-        }
-    };
+    using FastKey = RouteStatusKey;
     struct Slot {
         Series* series;
         std::uint64_t* count;
@@ -88,7 +78,7 @@ struct alignas(64) MetricsStore::Shard {
     std::atomic<std::int64_t> in_progress{0};
     // The stored series, keyed by label strings (route, method): they outlive any route table.
     std::map<SeriesKey, Series, SeriesKeyLess> series;
-    std::unordered_map<FastKey, Slot, FastHash> index;
+    std::unordered_map<FastKey, Slot, RouteStatusHash> index;
 
     Slot& bind(const FastKey& key, std::string_view route_label) {
         auto it = series.find(std::pair<std::string_view, std::uint8_t>(route_label, key.method));
@@ -131,9 +121,9 @@ void MetricsStore::record(unsigned thread, const Route* route, std::uint8_t meth
     Shard::Slot& slot = (it != sh.index.end() && it->second.series->route == label) ? it->second : sh.bind(key, label);
     ++*slot.count;
     Shard::Series& s = *slot.series;
-    ++s.duration_ns.counts[bucket_index(kDurationBoundsNs, ns)];
+    ++s.duration_ns.counts[duration_bucket(ns)];
     s.duration_ns.sum += ns;
-    ++s.size_bytes.counts[bucket_index(kSizeBounds, bytes)];
+    ++s.size_bytes.counts[size_bucket(bytes)];
     s.size_bytes.sum += bytes;
 }
 
@@ -158,7 +148,7 @@ MetricsSnapshot MetricsStore::snapshot() const {
             auto [it, fresh] = merged.try_emplace(labels);
             RouteSeriesSnapshot& m = it->second;
             if (fresh) {
-                m.method = method_label(s.method);
+                m.method = metric_method_label(s.method);
                 m.route = s.route;
             }
             for (const auto& [status, n] : s.by_status) m.requests_by_status[status] += n;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -53,27 +54,59 @@ struct MetricsSnapshot {
     std::int64_t in_progress = 0;
 };
 
-class MetricsStore {
+// Label of a method code: "GET"... or "OTHER" for one outside the table; static storage.
+std::string_view metric_method_label(std::uint8_t method) noexcept;
+// Bucket of a duration (ns) or a size (bytes) in HistogramCounts (le: value <= bound).
+std::size_t duration_bucket(std::uint64_t ns) noexcept;
+std::size_t size_bucket(std::uint64_t bytes) noexcept;
+
+// A per-thread index key: a route's address is only a shortcut to its label. Addresses may be
+// reused after a route table swap, so every hit is checked against the label it stands for.
+struct RouteStatusKey {
+    const Route* route;
+    std::uint8_t method;
+    int status;
+    bool operator==(const RouteStatusKey&) const = default;
+};
+struct RouteStatusHash {
+    std::size_t operator()(const RouteStatusKey& k) const noexcept {
+        const auto mix = (static_cast<std::uint64_t>(k.method) << 32) | static_cast<std::uint32_t>(k.status);
+        return std::hash<const void*>{}(k.route) ^ static_cast<std::size_t>(mix * 0x9E3779B97F4A7C15ULL);
+    }
+};
+
+// What the metrics middleware records into: a MetricsStore in one process, the cluster's
+// SharedMetricsStore (engine/cluster) when worker processes must add up to one server.
+class RequestMetrics {
 public:
-    MetricsStore() = default;
-    ~MetricsStore();
-    MetricsStore(const MetricsStore&) = delete;
-    MetricsStore& operator=(const MetricsStore&) = delete;
-
-    // Creates the shards of engine threads [0, threads) up front (they are also made on first use).
-    void prepare(unsigned threads);
-
+    virtual ~RequestMetrics() = default;
+    // Makes room for engine threads [0, threads) up front.
+    virtual void prepare(unsigned threads) = 0;
     // One finished request. `route` may be null (unmatched) and is only read during the call.
-    void record(unsigned thread, const Route* route, std::uint8_t method, int status, std::size_t bytes,
-                std::chrono::nanoseconds latency);
-
+    virtual void record(unsigned thread, const Route* route, std::uint8_t method, int status, std::size_t bytes,
+                        std::chrono::nanoseconds latency) = 0;
     // The in-progress gauge of `thread`: +1 when a request enters, -1 when it is finished. The
     // decrement stops at zero, so a finish whose start was not seen (a request answered by a
     // middleware ranked before this one) cannot leave the gauge below zero for good.
-    void enter(unsigned thread);
-    void leave(unsigned thread);
+    virtual void enter(unsigned thread) = 0;
+    virtual void leave(unsigned thread) = 0;
+    virtual MetricsSnapshot snapshot() const = 0;
+};
 
-    MetricsSnapshot snapshot() const;
+class MetricsStore final : public RequestMetrics {
+public:
+    MetricsStore() = default;
+    ~MetricsStore() override;
+    MetricsStore(const MetricsStore&) = delete;
+    MetricsStore& operator=(const MetricsStore&) = delete;
+
+    // Shards are also made on first use.
+    void prepare(unsigned threads) override;
+    void record(unsigned thread, const Route* route, std::uint8_t method, int status, std::size_t bytes,
+                std::chrono::nanoseconds latency) override;
+    void enter(unsigned thread) override;
+    void leave(unsigned thread) override;
+    MetricsSnapshot snapshot() const override;
 
     static constexpr std::size_t kMaxShards = 256;  // engine threads beyond this share shards
 

@@ -1,5 +1,7 @@
 #include "engine/middleware/rate_limit_middleware.hpp"
 
+#include "engine/cluster/shared_rate_table.hpp"
+
 #include "engine/middleware/client_address.hpp"
 #include "engine/status.hpp"
 #include "engine/middleware/token_bucket.hpp"
@@ -7,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -24,20 +27,36 @@ TokenBuckets::Key bucket_key(const IpAddress& a) {
 
 class RateLimitMiddleware final : public Middleware {
 public:
-    RateLimitMiddleware(double rate, std::int64_t burst, std::size_t max_entries, std::vector<IpNetwork> trusted)
-        : buckets_(rate, static_cast<double>(burst), max_entries),
-          trusted_(std::move(trusted)),
-          limit_(std::to_string(burst)) {}
+    // In cluster mode (a ClusterLink), the buckets are the whole server's, in shared memory.
+    RateLimitMiddleware(double rate, std::int64_t burst, std::size_t max_entries, std::vector<IpNetwork> trusted,
+                        std::shared_ptr<cluster::ClusterLink> link)
+        : trusted_(std::move(trusted)), limit_(std::to_string(burst)) {
+        if (link) {
+            const std::string id = std::to_string(rate) + '/' + limit_;
+            shared_.emplace(std::move(link), cluster::stable_hash(id), rate, static_cast<double>(burst));
+        } else {
+            local_.emplace(rate, static_cast<double>(burst), max_entries);
+        }
+    }
 
     bool before(Exchange& ex) override {
         const IpAddress client = client_address(ex.req, trusted_);
-        const auto now = std::chrono::steady_clock::now().time_since_epoch();
-        const auto d = buckets_.take(bucket_key(client), std::chrono::nanoseconds(now).count());
-        if (d.allowed) return false;
+        const auto now = std::chrono::nanoseconds(std::chrono::steady_clock::now().time_since_epoch()).count();
+        const auto key = bucket_key(client);
+        double retry_after = 0;
+        if (local_) {
+            const auto d = local_->take(key, now);
+            if (d.allowed) return false;
+            retry_after = d.retry_after;
+        } else {
+            const auto d = shared_->take(key, now);
+            if (d.allowed) return false;
+            retry_after = d.retry_after;
+        }
         Response& res = ex.res;
         make_error(res, 429, "rate limit exceeded");
         // Whole seconds (RFC 9110 10.2.3), rounded up so a client that waits is not refused again.
-        const double wait = std::max(1.0, std::ceil(d.retry_after));
+        const double wait = std::max(1.0, std::ceil(retry_after));
         res.headers.emplace_back("Retry-After", std::to_string(static_cast<long long>(wait)));
         // The draft RateLimit fields, on refusals only: an allowed request's budget would have to
         // be carried from before() to after() (a cache hit replaces the headers in between).
@@ -47,7 +66,8 @@ public:
     }
 
 private:
-    TokenBuckets buckets_;
+    std::optional<TokenBuckets> local_;
+    std::optional<cluster::SharedRateTable> shared_;
     std::vector<IpNetwork> trusted_;
     std::string limit_;
 };
@@ -70,7 +90,8 @@ std::shared_ptr<Middleware> make_rate_limit_middleware(const Config& config) {
         trusted.push_back(*net);
     }
     return std::make_shared<RateLimitMiddleware>(static_cast<double>(requests) / per, burst,
-                                                 static_cast<std::size_t>(max_entries), std::move(trusted));
+                                                 static_cast<std::size_t>(max_entries), std::move(trusted),
+                                                 cluster::ClusterLink::current());
 }
 
 }  // namespace cello::engine

@@ -2,6 +2,7 @@
 #include "bindings.hpp"
 #include "engine/url.hpp"
 #include "py_cache.hpp"
+#include "py_cluster.hpp"
 #include "py_loop.hpp"
 #include "json_reader.hpp"
 #include "json_writer.hpp"
@@ -66,6 +67,7 @@ PYBIND11_MODULE(_cello, m) {
           "request.query. ValueError on a bad %-escape (%zz, a lone %) or invalid UTF-8.");
 
     define_cache(m);
+    define_cluster(m);
     define_loop(m);
     define_task_registry(m);
     define_multipart(m);

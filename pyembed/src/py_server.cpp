@@ -1,5 +1,7 @@
 #include "py_server.hpp"
 
+#include "writable_view.hpp"
+
 #include "engine/cache/cache_middleware.hpp"
 #include "engine/middleware_registry.hpp"
 #include "engine/router.hpp"
@@ -72,28 +74,11 @@ T option(const pyb::dict& d, const char* key, T fallback) {
     return d[key].cast<T>();
 }
 
-// A buffer held for the server's lifetime; released (with the GIL) when the last engine thread
-// lets go of it.
-struct WritableView {
-    Py_buffer buf{};
-    WritableView() = default;
-    WritableView(const WritableView&) = delete;
-    WritableView& operator=(const WritableView&) = delete;
-    ~WritableView() {
-        if (buf.obj && Py_IsInitialized()) {
-            pyb::gil_scoped_acquire gil;
-            PyBuffer_Release(&buf);
-        }
-    }
-};
-
 // Cluster mode: each engine thread writes its heartbeat (steady clock, ms) and its answered count
 // into `buffer` (a worker's cell in the supervisor's shared memory: two int64 per thread) once a
 // second. Plain memory, no GIL: the supervisor reads it from another process.
 std::function<void(unsigned, std::uint64_t)> heartbeat_writer(const pyb::handle& buffer, unsigned threads) {
-    auto view = std::make_shared<WritableView>();
-    if (PyObject_GetBuffer(buffer.ptr(), &view->buf, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0)
-        throw pyb::error_already_set();
+    auto view = WritableView::of(buffer);
     const auto need = static_cast<Py_ssize_t>(2 * sizeof(std::int64_t) * threads);
     if (view->buf.len < need || reinterpret_cast<std::uintptr_t>(view->buf.buf) % alignof(std::int64_t) != 0)
         throw pyb::value_error("heartbeat: needs " + std::to_string(need) + " aligned writable bytes");

@@ -316,3 +316,85 @@ def test_cello_bench_across_three_sighups_counts_no_error(start_server, tmp_path
     assert report["requests"] > 0, report
     assert report["errors"]["total"] == 0, report["errors"]
     assert server.stop() == 0, server.stderr
+
+
+# --- one server, not N: metrics, cache invalidation, rate limit (docs/cluster.md) ---
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus text page (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{want}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_add_up_over_workers_whichever_answers_the_scrape(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    counts = pids_of(server, 60)
+    assert len(counts) == 2, counts  # both workers answered some of the 60
+    for _ in range(10):  # fresh connections: each scrape may land on either worker
+        page = server.get("/metrics", headers={"Connection": "close"}).text
+        assert metric(page, "cello_http_requests_total", method="GET", route="/pid", status="200") == 60, page
+        assert metric(page, "cello_http_request_duration_seconds_count", method="GET", route="/pid") == 60
+        assert metric(page, "cello_http_request_duration_seconds_bucket", method="GET", route="/pid",
+                      le="+Inf") == 60
+        assert metric(page, "cello_http_response_size_bytes_count", method="GET", route="/pid") == 60
+        assert metric(page, "cello_http_requests_in_progress") == 1  # the scrape itself
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not installed: apt-get install -y prometheus (tools/dev.sh test installs it)"
+    check = subprocess.run([promtool, "check", "metrics"], input=page, capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0 and not check.stdout.strip() and not check.stderr.strip(), check.stdout + check.stderr
+
+    # A worker that dies takes nothing with it: its cell's counts stay, its successor counts on.
+    victim = min(counts)
+    os.kill(victim, signal.SIGKILL)
+    assert support.wait_until(lambda: re.search(r"worker \d restarted", server.stderr)), server.stderr
+    counts2 = pids_of(server, 40)
+    assert victim not in counts2
+    page = server.get("/metrics").text
+    assert metric(page, "cello_http_requests_total", method="GET", route="/pid", status="200") == 100, page
+
+
+def test_cache_invalidation_reaches_every_worker(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    cached: dict[int, int] = {}  # pid -> generation of its cached /items
+    for _ in range(200):
+        if len(cached) == 2:
+            break
+        body = server.get("/items", headers={"Connection": "close"}).json()
+        cached.setdefault(body["pid"], body["generation"])
+    assert len(cached) == 2, cached
+    for _ in range(10):  # cached: the same generation from each worker
+        body = server.get("/items", headers={"Connection": "close"}).json()
+        assert body["generation"] == cached[body["pid"]], body
+
+    invalidated_by = server.post("/items/invalidate").json()["pid"]
+    fresh: dict[int, float] = {}
+    start = time.monotonic()
+
+    def both_fresh() -> bool:
+        body = server.get("/items", headers={"Connection": "close"}).json()
+        if body["generation"] > cached[body["pid"]]:
+            fresh.setdefault(body["pid"], time.monotonic() - start)
+        return len(fresh) == 2
+
+    assert support.wait_until(both_fresh), f"stale after invalidation by {invalidated_by}: {cached} {fresh}"
+    other = next(p for p in cached if p != invalidated_by)
+    assert other in fresh  # the worker that did not invalidate dropped its entry too
+
+
+def test_the_rate_limit_holds_for_the_whole_server(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs", env={"CLUSTER_TEST_RATE": "20"})
+    allowed: collections.Counter[int] = collections.Counter()
+    refused = 0
+    for _ in range(60):
+        reply = server.get("/pid", headers={"Connection": "close"})
+        if reply.status == 200:
+            allowed[reply.json()["pid"]] += 1
+        else:
+            assert reply.status == 429, reply
+            assert int(reply.headers.get("Retry-After")) >= 1
+            refused += 1
+    assert sum(allowed.values()) == 20 and refused == 40, (allowed, refused)  # 20 in all, not 20 per worker
+    assert len(allowed) == 2, allowed  # and both workers did allow some

@@ -141,6 +141,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
                        thread_main=partial(run_thread, loops=loops))
         if worker is not None:  # a cluster worker: the supervisor's socket, a heartbeat in its memory
             options.update(listen_fd=worker.listen_fd, heartbeat=worker.heartbeat)
+            worker.join(self._cache)  # before the middleware is built: it counts for the whole server
         server = _cello.Server(self.build_route_table(config), options, inspector)
         server.engine_loops = loops
         return server

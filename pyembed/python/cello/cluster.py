@@ -83,14 +83,28 @@ class ClusterConfig:
 
 
 class WorkerCell:
-    """What a worker process knows of the cluster: its listening socket and its cell in shared
-    memory (pid, ready flag, and each engine thread's heartbeat and answered count)."""
+    """What a worker process knows of the cluster: its listening socket, its cell in shared memory
+    (pid, ready flag, and each engine thread's heartbeat and answered count) and the engine's
+    shared block (metrics, cache invalidations, rate limits), which it joins with join()."""
 
-    def __init__(self, index: int, listen_fd: int, cell: memoryview, threads: int) -> None:
+    def __init__(self, index: int, cell_index: int, listen_fd: int, cell: memoryview, threads: int,
+                 native: memoryview) -> None:
         self.index = index
+        self.cell_index = cell_index
         self.listen_fd = listen_fd
         self._cell = cell
+        self._native = native
+        self.link: Any = None
         self.heartbeat = cell[_CELL_HEADER * 8:(_CELL_HEADER + 2 * threads) * 8]
+
+    def join(self, cache: Any) -> None:
+        """Joins the engine's shared block (before the middleware is built), with `cache`'s
+        invalidations passed on to every worker."""
+        from . import _cello
+
+        if self.link is None:
+            self.link = _cello.ClusterLink(self._native, self.cell_index)
+        self.link.watch(cache)
 
     def mark_ready(self) -> None:
         """The worker serves: the supervisor may now retire the one it replaces."""
@@ -143,9 +157,15 @@ class Supervisor:
         except OSError as e:
             raise SystemExit(f"cello: {e.strerror or e}") from None
         self.port = self.sockets[0].getsockname()[1]
-        self.memory = platform.shared_memory(8 * self.cell_ints * self.cells)
+        from . import _cello
+
+        # The supervisor's cells, then (page-aligned) the engine's block.
+        native_at = (8 * self.cell_ints * self.cells + 4095) // 4096 * 4096
+        self.memory = platform.shared_memory(native_at + _cello.cluster_memory_size(self.cells, self.threads))
         self.view = memoryview(self.memory).cast("B")
-        self.ints = self.view.cast("q")
+        self.ints = self.view[:native_at].cast("q")
+        self.native = self.view[native_at:]
+        _cello.cluster_format(self.native, self.cells, self.threads)
         restore = platform.install_signals(self._on_stop_signal, self._on_reload_signal)
         try:
             for slot in range(self.processes):
@@ -245,7 +265,7 @@ class Supervisor:
 
             app = load_app(self.target)
         start = cell * self.cell_ints * 8
-        me = WorkerCell(slot, fd, self.view[start:start + self.cell_ints * 8], self.threads)
+        me = WorkerCell(slot, cell, fd, self.view[start:start + self.cell_ints * 8], self.threads, self.native)
         serve(app, self.config, worker=me)
         return 0
 
@@ -253,9 +273,12 @@ class Supervisor:
         return self.ints[w.cell * self.cell_ints + 1] == 1
 
     def _ended(self, pid: int, why: str | None) -> None:
+        from . import _cello
+
         w = self.workers.pop(pid, None)
         if w is None:
             return
+        _cello.cluster_cell_ended(self.native, w.cell)
         self.free_cells.append(w.cell)
         label = f"worker {w.slot + 1} (pid {pid})"
         if w.expected_exit:

@@ -3,11 +3,17 @@ import asyncio
 import ctypes
 import os
 
-from cello import App, ClusterConfig
+import itertools
+
+from cello import App, ClusterConfig, RateLimitConfig, cache
 
 VERSION = "v1"
 
 app = App()
+app.enable_prometheus()
+if os.environ.get("CLUSTER_TEST_RATE"):  # requests per minute, per client, for the whole server
+    app.enable_rate_limit(RateLimitConfig(requests=int(os.environ["CLUSTER_TEST_RATE"]), per=60))
+_generation = itertools.count(1)
 
 
 @app.on_event("startup")
@@ -19,6 +25,18 @@ def maybe_fail() -> None:
 @app.get("/pid")
 def pid(request):
     return {"pid": os.getpid(), "version": VERSION}
+
+
+@app.get("/items")
+@cache(ttl=600, tags=["items"])
+def items(request):
+    # A fresh answer says so: each computation of this worker gets the next number.
+    return {"pid": os.getpid(), "generation": next(_generation)}
+
+
+@app.post("/items/invalidate")
+def invalidate(request):
+    return {"pid": os.getpid(), "dropped": app.invalidate_cache(tags=["items"])}
 
 
 @app.get("/work")

@@ -1,0 +1,82 @@
+#include "engine/cluster/cluster_link.hpp"
+
+#include "engine/cache/response_cache.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace cello::engine::cluster {
+
+namespace {
+
+std::mutex g_current_mutex;
+std::shared_ptr<ClusterLink> g_current;
+
+}  // namespace
+
+ClusterLink::ClusterLink(std::span<std::byte> block, unsigned cell, std::shared_ptr<void> keep_alive)
+    : keep_alive_(std::move(keep_alive)), memory_(block), cell_(cell), ring_(memory_, cell) {
+    if (cell >= memory_.layout().cells)
+        throw std::invalid_argument("cluster: cell " + std::to_string(cell) + " is outside the shared block");
+}
+
+ClusterLink::~ClusterLink() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (poller_.joinable()) poller_.join();
+}
+
+void ClusterLink::watch(const std::shared_ptr<ResponseCache>& cache) {
+    // The listener holds the link weakly: a cache may outlive it (and then just stops broadcasting).
+    std::weak_ptr<ClusterLink> weak = weak_from_this();
+    cache->set_invalidation_listener([weak](const std::vector<std::string>& tags, std::optional<std::string_view> path) {
+        if (auto link = weak.lock()) link->ring_.publish(tags, path);
+    });
+    std::lock_guard lock(mutex_);
+    caches_.push_back(cache);
+    if (!poller_.joinable()) poller_ = std::thread([this] { poll_loop(); });
+}
+
+void ClusterLink::poll_loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, kPollInterval, [this] { return stopping_; })) {
+        for (const Invalidation& inv : ring_.poll()) apply(inv);
+    }
+}
+
+void ClusterLink::apply(const Invalidation& inv) {
+    // Under mutex_ (the poller's): caches_ does not change meanwhile.
+    std::erase_if(caches_, [](const auto& w) { return w.expired(); });
+    for (const auto& weak : caches_) {
+        const auto cache = weak.lock();
+        if (!cache) continue;
+        if (inv.everything) {
+            cache->clear();
+            continue;
+        }
+        if (!inv.tags.empty()) cache->invalidate_tags(inv.tags, ResponseCache::Origin::Elsewhere);
+        if (inv.path) cache->invalidate_path(*inv.path, ResponseCache::Origin::Elsewhere);
+    }
+}
+
+void ClusterLink::join(std::shared_ptr<ClusterLink> link) {
+    std::lock_guard lock(g_current_mutex);
+    g_current = std::move(link);
+}
+
+void ClusterLink::leave() {
+    std::shared_ptr<ClusterLink> old;
+    std::lock_guard lock(g_current_mutex);
+    old.swap(g_current);
+}
+
+std::shared_ptr<ClusterLink> ClusterLink::current() {
+    std::lock_guard lock(g_current_mutex);
+    return g_current;
+}
+
+}  // namespace cello::engine::cluster

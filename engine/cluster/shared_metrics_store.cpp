@@ -1,0 +1,173 @@
+#include "engine/cluster/shared_metrics_store.hpp"
+
+#include "engine/route_table.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <map>
+
+namespace cello::engine::cluster {
+
+namespace {
+
+// A series key: [0] tag (kEmpty, kBusy, or the key's hash with bit 1 set), [1] store hash,
+// [2] method | status << 8, [3] label offset | label length << 32.
+constexpr std::size_t kKeyInts = 4;
+// A series' counters in a shard: requests, the duration histogram (buckets, then the sum in ns),
+// the size histogram (buckets, then the sum in bytes).
+constexpr std::size_t kCount = 0;
+constexpr std::size_t kDuration = 1;
+constexpr std::size_t kDurationSum = kDuration + kDurationBuckets.size() + 1;
+constexpr std::size_t kSize = kDurationSum + 1;
+constexpr std::size_t kSizeSum = kSize + kSizeBuckets.size() + 1;
+static_assert(kSizeSum + 1 == Layout::kSeriesInts);
+constexpr std::size_t kMaxLabel = 4096;  // longer route templates are not kept apart
+
+std::uint64_t load(const std::uint64_t& v) {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v)).load(std::memory_order_relaxed);
+}
+
+// Only the owning thread writes a shard: a plain load and store, atomic only so that a reader in
+// another process never sees a torn value.
+void bump(std::uint64_t& v, std::uint64_t by) {
+    std::atomic_ref<std::uint64_t>(v).store(load(v) + by, std::memory_order_relaxed);
+}
+
+std::uint64_t key_tag(std::uint64_t store, std::uint8_t method, int status, std::string_view label) {
+    const std::uint64_t h = stable_hash(label, store ^ (static_cast<std::uint64_t>(method) << 48) ^
+                                                   static_cast<std::uint32_t>(status));
+    return h | 2;  // never kEmpty or kBusy
+}
+
+}  // namespace
+
+SharedMetricsStore::SharedMetricsStore(std::shared_ptr<ClusterLink> link, std::uint64_t store)
+    : link_(std::move(link)), memory_(link_->memory()), store_(store), index_(link_->threads()) {}
+
+void SharedMetricsStore::prepare(unsigned) {}
+
+std::uint64_t* SharedMetricsStore::shard(unsigned cell, unsigned thread) const {
+    const Layout& l = memory_.layout();
+    return memory_.ints(l.shards + (static_cast<std::size_t>(cell) * l.threads + thread % l.threads) * l.shard_bytes);
+}
+
+std::string_view SharedMetricsStore::label(std::uint32_t series) const {
+    const std::uint64_t where = load(memory_.ints(memory_.layout().series_keys)[series * kKeyInts + 3]);
+    const auto offset = static_cast<std::uint32_t>(where);
+    const auto length = static_cast<std::uint32_t>(where >> 32);
+    return {reinterpret_cast<const char*>(memory_.at(memory_.layout().arena + offset)), length};
+}
+
+std::uint32_t SharedMetricsStore::find_or_add(std::uint8_t method, int status, std::string_view route) const {
+    const Layout& l = memory_.layout();
+    if (route.size() > kMaxLabel) route = route.substr(0, kMaxLabel);
+    const std::uint64_t tag = key_tag(store_, method, status, route);
+    const std::uint64_t what = method | (static_cast<std::uint64_t>(static_cast<std::uint16_t>(status)) << 8);
+    std::uint64_t* keys = memory_.ints(l.series_keys);
+    Header& h = memory_.header();
+    for (std::size_t probe = 0; probe < Layout::kSeries; ++probe) {
+        const auto i = static_cast<std::uint32_t>((tag + probe) % Layout::kSeries);
+        std::uint64_t* k = keys + i * kKeyInts;
+        std::uint64_t seen = published_tag(k[0]);
+        if (seen == kEmpty) {
+            std::atomic_ref<std::uint64_t> t(k[0]);
+            if (!t.compare_exchange_strong(seen, kBusy, std::memory_order_acq_rel)) {
+                seen = published_tag(k[0]);  // another process took it first: maybe for this very key
+            } else {
+                std::atomic_ref<std::uint64_t> used(h.arena_used);
+                const std::uint64_t offset = used.fetch_add(route.size(), std::memory_order_relaxed);
+                if (offset + route.size() > Layout::kArenaBytes) {
+                    t.store(kEmpty, std::memory_order_release);
+                    return Layout::kSeries;  // no room for the label
+                }
+                std::memcpy(memory_.at(l.arena + offset), route.data(), route.size());
+                std::atomic_ref<std::uint64_t>(k[1]).store(store_, std::memory_order_relaxed);
+                std::atomic_ref<std::uint64_t>(k[2]).store(what, std::memory_order_relaxed);
+                std::atomic_ref<std::uint64_t>(k[3]).store(offset | (static_cast<std::uint64_t>(route.size()) << 32),
+                                                           std::memory_order_relaxed);
+                t.store(tag, std::memory_order_release);  // the label and fields above are visible with it
+                return i;
+            }
+        }
+        if (seen == tag && load(k[1]) == store_ && load(k[2]) == what && label(i) == route) return i;
+    }
+    return Layout::kSeries;  // the table is full
+}
+
+void SharedMetricsStore::record(unsigned thread, const Route* route, std::uint8_t method, int status,
+                                std::size_t bytes, std::chrono::nanoseconds latency) {
+    const std::string_view label_text = route ? std::string_view(route->pattern) : kUnmatchedRoute;
+    ThreadIndex& index = index_[thread % index_.size()];
+    const RouteStatusKey key{route, method, status};
+    std::uint32_t series;
+    auto it = index.find(key);
+    if (it != index.end() && label(it->second) == label_text) {
+        series = it->second;
+    } else {
+        series = find_or_add(method, status, label_text);
+        if (series == Layout::kSeries) {
+            std::atomic_ref<std::uint64_t>(memory_.header().series_lost).fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (index.size() >= 4096) index.clear();  // route tables swapped many times: rebuilt on demand
+        index.insert_or_assign(key, series);
+    }
+    const auto ns = static_cast<std::uint64_t>(latency.count() > 0 ? latency.count() : 0);
+    std::uint64_t* c = shard(link_->cell(), thread) + 8 + series * Layout::kSeriesInts;  // 8: the gauge's line
+    bump(c[kCount], 1);
+    bump(c[kDuration + duration_bucket(ns)], 1);
+    bump(c[kDurationSum], ns);
+    bump(c[kSize + size_bucket(bytes)], 1);
+    bump(c[kSizeSum], bytes);
+}
+
+void SharedMetricsStore::enter(unsigned thread) { bump(*shard(link_->cell(), thread), 1); }
+
+void SharedMetricsStore::leave(unsigned thread) {
+    std::uint64_t& gauge = *shard(link_->cell(), thread);
+    if (const std::uint64_t v = load(gauge)) std::atomic_ref<std::uint64_t>(gauge).store(v - 1, std::memory_order_relaxed);
+}
+
+std::uint64_t SharedMetricsStore::lost() const { return load(memory_.header().series_lost); }
+
+MetricsSnapshot SharedMetricsStore::snapshot() const {
+    const Layout& l = memory_.layout();
+    MetricsSnapshot out;
+    for (unsigned cell = 0; cell < l.cells; ++cell)
+        for (unsigned t = 0; t < l.threads; ++t) out.in_progress += static_cast<std::int64_t>(load(*shard(cell, t)));
+
+    // (route, method) -> series, sorted as MetricsStore sorts them.
+    std::map<std::pair<std::string, std::uint8_t>, RouteSeriesSnapshot> merged;
+    const std::uint64_t* keys = memory_.ints(l.series_keys);
+    for (std::uint32_t i = 0; i < Layout::kSeries; ++i) {
+        const std::uint64_t tag = std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(keys[i * kKeyInts]))
+                                      .load(std::memory_order_acquire);
+        if (tag == kEmpty || tag == kBusy || load(keys[i * kKeyInts + 1]) != store_) continue;
+        const std::uint64_t what = load(keys[i * kKeyInts + 2]);
+        const auto method = static_cast<std::uint8_t>(what & 0xFF);
+        const auto status = static_cast<int>(static_cast<std::uint16_t>(what >> 8));
+        auto [it, fresh] = merged.try_emplace({std::string(label(i)), method});
+        RouteSeriesSnapshot& s = it->second;
+        if (fresh) {
+            s.method = metric_method_label(method);
+            s.route = it->first.first;
+        }
+        std::uint64_t requests = 0;
+        for (unsigned cell = 0; cell < l.cells; ++cell) {
+            for (unsigned t = 0; t < l.threads; ++t) {
+                const std::uint64_t* c = shard(cell, t) + 8 + i * Layout::kSeriesInts;
+                requests += load(c[kCount]);
+                for (std::size_t b = 0; b < s.duration_ns.counts.size(); ++b) s.duration_ns.counts[b] += load(c[kDuration + b]);
+                s.duration_ns.sum += load(c[kDurationSum]);
+                for (std::size_t b = 0; b < s.size_bytes.counts.size(); ++b) s.size_bytes.counts[b] += load(c[kSize + b]);
+                s.size_bytes.sum += load(c[kSizeSum]);
+            }
+        }
+        if (requests) s.requests_by_status[status] += requests;
+    }
+    for (auto& [labels, s] : merged)
+        if (!s.requests_by_status.empty()) out.series.push_back(std::move(s));
+    return out;
+}
+
+}  // namespace cello::engine::cluster
