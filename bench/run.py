@@ -112,13 +112,15 @@ class Row:
     wrk: WrkResult | None = None
     cpu_us_per_req: float | None = None
     rss_mb: float | None = None
+    pss_mb: float | None = None  # proportional: a page shared by N processes counts 1/N in each
 
 
 # --------------------------------------------------------------------------- servers
 
 
-def nginx_config(tmp: Path, port: int) -> str:
-    """An nginx config that answers with the same bytes as the Python apps."""
+def nginx_config(tmp: Path, port: int, processes: int = 1) -> str:
+    """An nginx config that answers with the same bytes as the Python apps, with `processes`
+    worker processes (more than one needs nginx's master process)."""
 
     def quote(text: str) -> str:
         assert "$" not in text, "nginx would expand '$' as a variable"
@@ -131,8 +133,8 @@ def nginx_config(tmp: Path, port: int) -> str:
         f"    {kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     return f"""daemon off;
-master_process off;
-worker_processes 1;
+master_process {"on" if processes > 1 else "off"};
+worker_processes {processes};
 error_log {tmp / 'error.log'} warn;
 pid {tmp / 'nginx.pid'};
 events {{ worker_connections 4096; }}
@@ -157,27 +159,28 @@ http {{
 """
 
 
-def uvicorn_command(module: str, port: int) -> list[str]:
+def uvicorn_command(module: str, port: int, processes: int = 1) -> list[str]:
     """Command line for a uvicorn peer (flags checked against Debian's uvicorn 0.17.6)."""
     return [
         PYTHON, "-m", "uvicorn", f"{module}:app", "--app-dir", str(APPS),
         "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning", "--workers", "1",
+        "--no-access-log", "--log-level", "warning", "--workers", str(processes),
     ]  # fmt: skip
 
 
-def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
-    """Server specs for the requested names, in the requested order."""
+def build_servers(names: list[str], cello_bin: Path, tmp: Path, processes: int = 1) -> list[Server]:
+    """Server specs for the requested names, in the requested order, each with `processes` worker
+    processes (Cello's --processes, nginx's worker_processes, uvicorn's --workers)."""
     nginx_dir = tmp / "nginx"
     nginx_dir.mkdir(exist_ok=True)
-    (nginx_dir / "nginx.conf").write_text(nginx_config(nginx_dir, 8002))
+    (nginx_dir / "nginx.conf").write_text(nginx_config(nginx_dir, 8002, processes))
     plain = frozenset({"root", "users", "json", "echo"})
 
     def cello(name: str, port: int, endpoints: set[str], middleware: str = "", extra: tuple[str, ...] = ()) -> Server:
         return Server(
             name, port,
             [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--processes", "1", "--env", "production", "--no-logs", *extra],
+             "--workers", "1", "--processes", str(processes), "--env", "production", "--no-logs", *extra],
             frozenset(endpoints), (("CELLO_BENCH_MIDDLEWARE", middleware),),
         )  # fmt: skip
 
@@ -197,8 +200,8 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path) -> list[Server]:
              "-e", str(nginx_dir / "error.log")],
             (plain - {"echo"}) | {"cached", "gzip", "origin"},
         ),
-        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003), plain),
-        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004),
+        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003, processes), plain),
+        "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004, processes),
                             plain | {"await0", "awaitsoon", "sleep1ms"}),
     }  # fmt: skip
     unknown = [n for n in names if n not in known]
@@ -216,13 +219,13 @@ def port_open(port: int) -> bool:
         return False
 
 
-def start_server(server: Server, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start `server` pinned to CPU 0 and wait until its port answers."""
+def start_server(server: Server, log_path: Path, pin: bool = True) -> subprocess.Popen[bytes]:
+    """Start `server` (pinned to CPU 0 unless `pin` is false) and wait until its port answers."""
     if port_open(server.port):
         raise RuntimeError(f"port {server.port} is already in use; stop whatever listens there")
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        ["taskset", "-c", SERVER_CPU, *server.command],
+        [*(["taskset", "-c", SERVER_CPU] if pin else []), *server.command],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **dict(server.env)},
     )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -289,6 +292,20 @@ def cpu_seconds(pid: int) -> float:
     return ticks / CLK_TCK
 
 
+def pss_mb(pid: int) -> float:
+    """Pss of `pid` and its descendants, in MiB: unlike summed RSS, pages that forked workers share
+    with their parent count once."""
+    kib = 0
+    for p in process_tree(pid):
+        try:
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        kib += int(match.group(1)) if match else 0
+    return kib / 1024
+
+
 def rss_mb(pid: int) -> float:
     """VmRSS of `pid` and its descendants, in MiB."""
     kib = 0
@@ -339,9 +356,10 @@ def soak_script(tmp: Path) -> Path:
 
 
 def run_wrk(url: str, seconds: int, connections: int, script: Path | None, latency: bool,
-            headers: tuple[tuple[str, str], ...] = ()) -> WrkResult:
-    """Run wrk pinned to CPU 1 and parse its report."""
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+            headers: tuple[tuple[str, str], ...] = (), threads: int = 1) -> WrkResult:
+    """Run wrk (pinned to CPU 1 with one thread; unpinned with more) and parse its report."""
+    pin = ["taskset", "-c", CLIENT_CPU] if threads == 1 else []
+    cmd = [*pin, "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     for name, value in headers:
         cmd += ["-H", f"{name}: {value}"]
     cmd += ["--latency"] if latency else []
@@ -414,15 +432,16 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
     """Warm up, then one measured wrk run with the server's CPU time and RSS around it."""
     url = f"http://127.0.0.1:{server.port}{endpoint.path}"
     script = echo_script(tmp) if endpoint.method == "POST" else None
+    threads = 1 if args.processes == 1 else 2
     if args.warmup > 0:
         run_wrk(url, args.warmup, endpoint.connections or args.connections, script, latency=False,
-                headers=endpoint.headers)
+                headers=endpoint.headers, threads=threads)
     cpu_before = cpu_seconds(pid)
     result = run_wrk(url, args.duration, endpoint.connections or args.connections, script, latency=True,
-                     headers=endpoint.headers)
+                     headers=endpoint.headers, threads=threads)
     cpu_after = cpu_seconds(pid)
     cpu_us = (cpu_after - cpu_before) * 1e6 / result.requests if result.requests else None
-    return Row(endpoint, server.name, result, cpu_us, rss_mb(pid))
+    return Row(endpoint, server.name, result, cpu_us, rss_mb(pid), pss_mb(pid))
 
 
 def bench_servers(servers: list[Server], endpoints: list[Endpoint], args: argparse.Namespace,
@@ -434,7 +453,7 @@ def bench_servers(servers: list[Server], endpoints: list[Endpoint], args: argpar
     try:
         for server in servers:
             print(f"== {server.name} on :{server.port}", file=sys.stderr)
-            procs[server.name] = start_server(server, tmp / f"{server.name}.log")
+            procs[server.name] = start_server(server, tmp / f"{server.name}.log", pin=args.processes == 1)
             check_bodies(server, endpoints)
         # Rounds outermost: each round measures every endpoint, so rows compared with each other
         # (async def against def, an await against Starlette's) come from the same stretch of time.
@@ -469,8 +488,8 @@ def fmt(value: float | None, spec: str, unit: str = "") -> str:
 def render_table(rows: list[Row], endpoints: list[Endpoint]) -> str:
     """Markdown table, grouped by endpoint in the requested order."""
     lines = [
-        "| endpoint | server | req/s | p50 | p99 | CPU µs/req | RSS MB | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | server | req/s | p50 | p99 | CPU µs/req | RSS MB | PSS MB | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for endpoint in endpoints:
         for row in (r for r in rows if r.endpoint.key == endpoint.key):
@@ -479,7 +498,8 @@ def render_table(rows: list[Row], endpoints: list[Endpoint]) -> str:
                 f"| {endpoint.label} | {row.server} | {fmt(w and w.rps, ',.0f')} "
                 f"| {fmt(w and w.p50_us and w.p50_us / 1e3, '.2f', ' ms')} "
                 f"| {fmt(w and w.p99_us and w.p99_us / 1e3, '.2f', ' ms')} "
-                f"| {fmt(row.cpu_us_per_req, '.1f')} | {fmt(row.rss_mb, '.1f')} | {fmt(w and w.errors, 'd')} |"
+                f"| {fmt(row.cpu_us_per_req, '.1f')} | {fmt(row.rss_mb, '.1f')} | {fmt(row.pss_mb, '.1f')} "
+                f"| {fmt(w and w.errors, 'd')} |"
             )
     return "\n".join(lines)
 
@@ -500,11 +520,17 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
         ours = next((n for n in ("cello", "cello+gzip", "cello+async") if rps(e.key, n)), "cello")
         cello, fastapi = by_key.get((e.key, ours)), by_key.get((e.key, "fastapi"))
         rss_c, rss_f = cello and cello.rss_mb, fastapi and fastapi.rss_mb
+        pss_c, pss_f = cello and cello.pss_mb, fastapi and fastapi.pss_mb
         lines.append(
             f"- {e.label}: {ours}/nginx req/s {ratio(rps(e.key, ours), rps(e.key, 'nginx'))}, "
             f"{ours}/fastapi req/s {ratio(rps(e.key, ours), rps(e.key, 'fastapi'))}, "
-            f"RSS {ours} {fmt(rss_c, '.1f', ' MB')} vs fastapi {fmt(rss_f, '.1f', ' MB')} ({ratio(rss_c, rss_f)})"
+            f"RSS {ours} {fmt(rss_c, '.1f', ' MB')} vs fastapi {fmt(rss_f, '.1f', ' MB')} ({ratio(rss_c, rss_f)}; "
+            f"PSS {ratio(pss_c, pss_f)})"
         )
+        starlette = by_key.get((e.key, "starlette"))
+        if e.key in ("root", "json", "users") and starlette and starlette.wrk:
+            lines.append(f"- {e.label}: {ours}/starlette req/s {ratio(rps(e.key, ours), rps(e.key, 'starlette'))}, "
+                         f"RSS vs starlette {ratio(rss_c, starlette.rss_mb)}")
         if e.key == "async" and rps("root", "cello+async"):
             lines.append(f"- {e.label}: async/sync req/s {ratio(rps('async', 'cello+async'), rps('root', 'cello+async'))} "
                          "(the same handler as GET /, declared async def, same process)")
@@ -524,6 +550,15 @@ def render_header(args: argparse.Namespace) -> str:
     """Run conditions, so a results file says how it was produced."""
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), "unknown CPU")  # fmt: skip
+    if args.processes > 1:
+        return (
+            f"# Cello benchmark, {args.processes} processes ({datetime.datetime.now():%Y-%m-%d %H:%M})\n\n"
+            f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}. Each server with {args.processes} "
+            f"worker processes (Cello --processes, nginx worker_processes, uvicorn --workers), unpinned; "
+            f"`wrk -t2 -c{args.connections} -d{args.duration}s --latency` on the same machine, unpinned, "
+            f"after a {args.warmup}s warm-up. Servers and endpoints take turns, {args.rounds} rounds; each "
+            f"row is that server's median round by req/s. CPU and RSS are the whole process tree's."
+        )
     return (
         f"# Cello benchmark ({datetime.datetime.now():%Y-%m-%d %H:%M})\n\n"
         f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}. Server on CPU {SERVER_CPU}, "
@@ -543,7 +578,7 @@ def run_table(args: argparse.Namespace, tmp: Path) -> int:
     if "cello" in names and not args.cello_bin.exists():
         print(f"WARNING: {args.cello_bin} not found, skipping cello", file=sys.stderr)
         names.remove("cello")
-    rows = bench_servers(build_servers(names, args.cello_bin, tmp), endpoints, args, tmp)
+    rows = bench_servers(build_servers(names, args.cello_bin, tmp, args.processes), endpoints, args, tmp)
     report = "\n\n".join([render_header(args), render_table(rows, endpoints), render_ratios(rows, endpoints)]) + "\n"
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -615,6 +650,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="subset of " + ",".join(ENDPOINTS))  # fmt: skip
     p.add_argument("--cello-bin", type=Path, default=REPO / "build" / "cello", help="default build/cello")
     p.add_argument("--out", type=Path, default=BENCH / "results.md", help="default bench/results.md")
+    p.add_argument("--processes", type=int, default=1,
+                   help="worker processes per server (default 1: pinned server and wrk -t1; more: the seed's "
+                        "multi-core set-up, unpinned, wrk -t2)")
     p.add_argument("--soak", type=int, metavar="N", help="only Cello: N requests, fail if RSS grows > 5 MB")
     args = p.parse_args(argv)
     args.cello_bin = args.cello_bin.resolve()
