@@ -21,6 +21,7 @@ namespace cello::studio {
 
 class BenchmarkPage;
 class CachePage;
+class WorkersPage;
 class ConsolePage;
 class LatencyPage;
 class OutputCapture;
@@ -30,7 +31,7 @@ class RoutesPage;
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    enum Page { Routes, Requests, Latency, Cache, Console, Benchmark, PageCount };
+    enum Page { Routes, Requests, Latency, Cache, Workers, Console, Benchmark, PageCount };
 
     explicit MainWindow(OutputCapture* capture = nullptr, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -49,6 +50,7 @@ public:
     RequestsPage* requestsPage() const { return requests_; }
     LatencyPage* latencyPage() const { return latency_; }
     CachePage* cachePage() const { return cache_; }
+    WorkersPage* workersPage() const { return workers_page_; }
     ConsolePage* consolePage() const { return console_; }
     BenchmarkPage* benchmarkPage() const { return benchmark_; }
 
@@ -77,6 +79,7 @@ private:
     RequestsPage* requests_;
     LatencyPage* latency_;
     CachePage* cache_;
+    WorkersPage* workers_page_;
     ConsolePage* console_;
     BenchmarkPage* benchmark_;
     QLineEdit* host_;

@@ -79,17 +79,29 @@ struct Inspector::State {
         for (auto it = tables.rbegin(); it != tables.rend(); ++it)
             if (it->first == generation)
                 return route_id < it->second.size() ? it->second[route_id] : kUnmatchedRoute;
+        if (any_generation && !tables.empty() && route_id < tables.back().second.size())
+            return tables.back().second[route_id];  // cluster: another process's table of the same app
         return kUnmatchedRoute;  // a table older than kTablesKept reloads, or none
     }
+    bool any_generation = false;
+    std::vector<WorkerRow> workers;
     std::string label(std::uint32_t slot) const { return slot < slots.size() ? slots[slot].label() : std::string(); }
 };
 
 Inspector::Inspector(InspectorConfig config)
     : config_(config),
-      telemetry_(std::make_shared<engine::Telemetry>(config.threads, config.ring_capacity,
-                                                     engine::Redaction(config.redact_names))),
+      telemetry_(config.telemetry ? config.telemetry
+                                  : std::make_shared<engine::Telemetry>(config.threads, config.ring_capacity,
+                                                                        engine::Redaction(config.redact_names))),
       started_ns_(wall_now_ns()),
-      state_(std::make_unique<State>(config_)) {}
+      state_(std::make_unique<State>(config_)) {
+    state_->any_generation = config.cluster;
+}
+
+void Inspector::set_workers(std::vector<WorkerRow> workers) {
+    std::lock_guard lock(mutex_);
+    state_->workers = std::move(workers);
+}
 
 Inspector::~Inspector() { stop(); }
 
@@ -209,6 +221,7 @@ void Inspector::drain_locked() {
         telemetry_->ring(t).drain([&](const RequestEvent& event) {
             RequestEvent e = event;
             e.route_id = st.slot(e.table_generation, e.route_id);
+            e.thread_index = static_cast<std::uint16_t>(t);  // the ring: in a cluster, worker cell x thread
             st.stats.record(e);
             st.recent.push(e);
             st.series.record(e);
@@ -251,6 +264,7 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
         std::lock_guard lock(mutex_);
         const auto& st = *state_;
         s.requests_total = st.requests_total;
+        s.workers = st.workers;
         if (q.with_routes) {
             for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot)
                 s.routes.push_back({st.slots[slot], st.stats.snapshot(slot, s.now_ns), st.live[slot]});

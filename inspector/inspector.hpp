@@ -27,6 +27,11 @@ struct InspectorConfig {
     std::size_t recent_reloads = 50;
     unsigned series_seconds = 300;
     std::vector<std::string> redact_names{};  // header names redacted on top of the built-in rule
+    // Cluster mode: the supervisor's inspector drains the workers' rings (given here, in shared
+    // memory) and maps every event through the newest route table: each worker's tables have
+    // their own generations, but the same app gives the same route ids.
+    std::shared_ptr<engine::Telemetry> telemetry{};
+    bool cluster = false;
 };
 
 class Inspector {
@@ -61,6 +66,9 @@ public:
     void drain_now();  // drains on the caller's thread (tests, and before a final snapshot)
 
     Snapshot snapshot(const SnapshotQuery& q = {}) const;
+
+    // Cluster mode: the worker processes as the supervisor sees them (shown in every snapshot).
+    void set_workers(std::vector<WorkerRow> workers);
 
 private:
     void drain_locked();

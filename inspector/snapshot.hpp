@@ -73,6 +73,17 @@ struct ReloadRow {
     std::string error;         // the traceback of a failed reload
 };
 
+// One worker process of a cluster (cluster mode: the supervisor's inspector lists them).
+struct WorkerRow {
+    unsigned slot = 0;          // 1-based, as the supervisor's log lines name it
+    int pid = 0;
+    std::string state;          // "starting", "serving", "draining"
+    std::uint64_t requests = 0; // answered by this process (updated once a second)
+    std::uint64_t rss_bytes = 0;
+    unsigned restarts = 0;      // times this slot's worker was replaced (crash, recycle, reload)
+    std::int64_t started_ns = 0;
+};
+
 struct Snapshot {
     std::int64_t now_ns = 0, started_ns = 0;
     unsigned threads = 0;
@@ -84,6 +95,7 @@ struct Snapshot {
     std::vector<ErrorRow> errors;       // oldest first
     std::vector<ReloadRow> reloads;     // oldest first
     std::vector<SecondPoint> series;    // one per second, oldest first
+    std::vector<WorkerRow> workers;     // cluster mode: every worker process; empty otherwise
     // The whole-run latency histogram of `histogram_route`: (bucket lower bound ns, count).
     std::uint32_t histogram_route = kUnmatchedRoute;
     std::vector<std::pair<std::int64_t, std::uint64_t>> histogram;

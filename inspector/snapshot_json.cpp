@@ -165,6 +165,23 @@ SecondPoint point_from(const json& j) {
     return p;
 }
 
+json worker_json(const WorkerRow& w) {
+    return {{"slot", w.slot}, {"pid", w.pid}, {"state", w.state}, {"requests", w.requests},
+            {"rss_bytes", w.rss_bytes}, {"restarts", w.restarts}, {"started", to_s(w.started_ns)}};
+}
+
+WorkerRow worker_from(const json& j) {
+    WorkerRow w;
+    w.slot = j.at("slot").get<unsigned>();
+    w.pid = j.at("pid").get<int>();
+    w.state = j.at("state").get<std::string>();
+    w.requests = j.at("requests").get<std::uint64_t>();
+    w.rss_bytes = j.at("rss_bytes").get<std::uint64_t>();
+    w.restarts = j.at("restarts").get<unsigned>();
+    w.started_ns = from_s(j.at("started").get<double>());
+    return w;
+}
+
 template <class T, class F>
 json array_of(const std::vector<T>& rows, F f) {
     json a = json::array();
@@ -199,6 +216,7 @@ std::string to_json(const Snapshot& s) {
         {"errors", array_of(s.errors, error_json)},
         {"reloads", array_of(s.reloads, reload_json)},
         {"series", array_of(s.series, point_json)},
+        {"workers", array_of(s.workers, worker_json)},
         {"histogram", {{"route", s.histogram_route == kUnmatchedRoute ? json(nullptr) : json(s.histogram_route)},
                        {"buckets", hist}}},
     };
@@ -229,6 +247,7 @@ Snapshot snapshot_from_json(const std::string& text) {
         s.errors = vector_of<ErrorRow>(j.at("errors"), error_from);
         s.reloads = vector_of<ReloadRow>(j.at("reloads"), reload_from);
         s.series = vector_of<SecondPoint>(j.at("series"), point_from);
+        if (j.contains("workers")) s.workers = vector_of<WorkerRow>(j.at("workers"), worker_from);
         const json& h = j.at("histogram");
         s.histogram_route = h.at("route").is_null() ? kUnmatchedRoute : h.at("route").get<std::uint32_t>();
         for (const auto& b : h.at("buckets")) s.histogram.emplace_back(from_ms(b.at(0).get<double>()), b.at(1).get<std::uint64_t>());

@@ -17,7 +17,7 @@ std::shared_ptr<ClusterLink> g_current;
 
 ClusterLink::ClusterLink(std::span<std::byte> block, unsigned cell, std::shared_ptr<void> keep_alive)
     : keep_alive_(std::move(keep_alive)), memory_(block), cell_(cell), ring_(memory_, cell) {
-    if (cell >= memory_.layout().cells)
+    if (cell > memory_.layout().cells)
         throw std::invalid_argument("cluster: cell " + std::to_string(cell) + " is outside the shared block");
 }
 
@@ -28,6 +28,18 @@ ClusterLink::~ClusterLink() {
     }
     wake_.notify_all();
     if (poller_.joinable()) poller_.join();
+}
+
+std::shared_ptr<Telemetry> ClusterLink::telemetry(Redaction redaction) const {
+    const Layout& l = memory_.layout();
+    if (!l.event_capacity) return nullptr;
+    std::vector<std::unique_ptr<EventRing>> rings;
+    const unsigned first = is_supervisor() ? 0 : cell_;
+    const unsigned last = is_supervisor() ? l.cells : cell_ + 1;
+    for (unsigned c = first; c < last; ++c)
+        for (unsigned t = 0; t < l.threads; ++t)
+            rings.push_back(std::make_unique<EventRing>(memory_.event_ring(c, t), l.event_capacity));
+    return std::make_shared<Telemetry>(std::move(rings), std::move(redaction), keep_alive_);
 }
 
 void ClusterLink::watch(const std::shared_ptr<ResponseCache>& cache) {

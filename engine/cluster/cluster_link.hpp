@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/telemetry/telemetry.hpp"
+
 namespace cello::engine {
 class ResponseCache;
 }
@@ -22,7 +24,8 @@ namespace cello::engine::cluster {
 
 class ClusterLink : public std::enable_shared_from_this<ClusterLink> {
 public:
-    // `block` is a formatted ClusterMemory that `keep_alive` keeps mapped; `cell` is this worker's.
+    // `block` is a formatted ClusterMemory that `keep_alive` keeps mapped; `cell` is this worker's,
+    // or the number of cells for the supervisor (which serves nothing, but may invalidate and inspect).
     ClusterLink(std::span<std::byte> block, unsigned cell, std::shared_ptr<void> keep_alive);
     ~ClusterLink();
     ClusterLink(const ClusterLink&) = delete;
@@ -31,6 +34,12 @@ public:
     const ClusterMemory& memory() const noexcept { return memory_; }
     unsigned cell() const noexcept { return cell_; }
     unsigned threads() const noexcept { return memory_.layout().threads; }
+    bool is_supervisor() const noexcept { return cell_ == memory_.layout().cells; }
+
+    // The inspector's telemetry (when the block has event rings, else null): a worker's engine
+    // threads push into its cell's rings; the supervisor's drains every cell's (ring i: cell
+    // i / threads, engine thread i % threads).
+    std::shared_ptr<Telemetry> telemetry(Redaction redaction) const;
 
     // Invalidations of `cache` go out to every worker, and theirs are applied to it within the
     // poll interval (20 ms). The cache is held weakly.

@@ -1,5 +1,7 @@
 #include "engine/cluster/cluster_memory.hpp"
 
+#include "engine/telemetry/event_ring.hpp"
+
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
@@ -16,7 +18,7 @@ constexpr std::size_t align64(std::size_t n) noexcept { return (n + 63) & ~std::
 
 }  // namespace
 
-Layout Layout::make(unsigned cells, unsigned threads) {
+Layout Layout::make(unsigned cells, unsigned threads, std::size_t event_capacity) {
     if (cells == 0 || threads == 0) throw std::invalid_argument("cluster memory needs at least one cell and thread");
     Layout l;
     l.cells = cells;
@@ -34,17 +36,24 @@ Layout Layout::make(unsigned cells, unsigned threads) {
     at += kRingEntries * kRingEntryBytes;
     l.rates = at;
     at += align64(kRateEntries * kRateEntryInts * sizeof(std::uint64_t));
+    l.events = at;
+    if (event_capacity) {
+        l.event_capacity = event_capacity;
+        l.event_ring_bytes = align64(EventRing::bytes_for(event_capacity));
+        at += l.event_ring_bytes * cells * threads;
+    }
     l.total = at;
     return l;
 }
 
-void ClusterMemory::format(std::span<std::byte> block, unsigned cells, unsigned threads) {
-    const Layout l = Layout::make(cells, threads);
+void ClusterMemory::format(std::span<std::byte> block, unsigned cells, unsigned threads, std::size_t event_capacity) {
+    const Layout l = Layout::make(cells, threads, event_capacity);
     if (block.size() < l.total || reinterpret_cast<std::uintptr_t>(block.data()) % 64 != 0)
         throw std::invalid_argument("cluster memory: needs " + std::to_string(l.total) + " bytes, 64-byte aligned");
     auto& h = *reinterpret_cast<Header*>(block.data());
     h.cells = cells;
     h.threads = threads;
+    h.event_capacity = event_capacity;
     std::atomic_ref<std::uint64_t>(h.magic).store(kMagic, std::memory_order_release);
 }
 
@@ -54,7 +63,7 @@ ClusterMemory::ClusterMemory(std::span<std::byte> block) : base_(block.data()) {
     const auto& h = *reinterpret_cast<Header*>(block.data());
     if (std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(h.magic)).load(std::memory_order_acquire) != kMagic)
         throw std::invalid_argument("cluster memory: not a formatted block");
-    layout_ = Layout::make(h.cells, h.threads);
+    layout_ = Layout::make(h.cells, h.threads, h.event_capacity);
     if (block.size() < layout_.total) throw std::invalid_argument("cluster memory: block smaller than its layout");
 }
 
@@ -64,6 +73,12 @@ void ClusterMemory::cell_ended(unsigned cell) const {
         auto* gauge = ints(layout_.shards + (static_cast<std::size_t>(cell) * layout_.threads + t) * layout_.shard_bytes);
         std::atomic_ref<std::uint64_t>(*gauge).store(0, std::memory_order_relaxed);
     }
+}
+
+std::span<std::byte> ClusterMemory::event_ring(unsigned cell, unsigned thread) const {
+    if (!layout_.event_capacity || cell >= layout_.cells || thread >= layout_.threads) return {};
+    const std::size_t index = static_cast<std::size_t>(cell) * layout_.threads + thread;
+    return {at(layout_.events + index * layout_.event_ring_bytes), layout_.event_ring_bytes};
 }
 
 std::uint64_t stable_hash(std::string_view bytes, std::uint64_t seed) noexcept {

@@ -28,15 +28,18 @@ struct Layout {
 
     unsigned cells = 0;    // worker cells (a worker process holds one at a time)
     unsigned threads = 0;  // engine threads per worker
-    std::size_t series_keys = 0, arena = 0, shards = 0, shard_bytes = 0, ring = 0, rates = 0, total = 0;
+    std::size_t event_capacity = 0;  // per engine thread: the inspector's event ring (0: no inspector)
+    std::size_t series_keys = 0, arena = 0, shards = 0, shard_bytes = 0, ring = 0, rates = 0;
+    std::size_t events = 0, event_ring_bytes = 0, total = 0;
 
-    static Layout make(unsigned cells, unsigned threads);
+    static Layout make(unsigned cells, unsigned threads, std::size_t event_capacity = 0);
 };
 
 // The first 64 bytes of the block.
 struct Header {
     std::uint64_t magic;
     std::uint32_t cells, threads;
+    std::uint64_t event_capacity;
     std::uint64_t arena_used;    // bytes of the label arena handed out
     std::uint64_t series_lost;   // requests not counted because the series table was full
     std::uint64_t ring_head;     // last invalidation sequence number claimed
@@ -44,10 +47,12 @@ struct Header {
 
 class ClusterMemory {
 public:
-    static std::size_t bytes_needed(unsigned cells, unsigned threads) { return Layout::make(cells, threads).total; }
+    static std::size_t bytes_needed(unsigned cells, unsigned threads, std::size_t event_capacity = 0) {
+        return Layout::make(cells, threads, event_capacity).total;
+    }
     // Writes the header into zeroed `block` (the supervisor, before any worker starts). Throws
     // std::invalid_argument when the block is too small or not 64-byte aligned.
-    static void format(std::span<std::byte> block, unsigned cells, unsigned threads);
+    static void format(std::span<std::byte> block, unsigned cells, unsigned threads, std::size_t event_capacity = 0);
 
     // A formatted block; throws std::invalid_argument if it is not one.
     explicit ClusterMemory(std::span<std::byte> block);
@@ -59,6 +64,9 @@ public:
 
     // A worker process ended: what it was counting right now (requests in progress) ends with it.
     void cell_ended(unsigned cell) const;
+
+    // The inspector's event ring of engine thread `thread` of `cell` (with an event capacity).
+    std::span<std::byte> event_ring(unsigned cell, unsigned thread) const;
 
 private:
     std::byte* base_;

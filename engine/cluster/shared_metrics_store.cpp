@@ -96,7 +96,7 @@ std::uint32_t SharedMetricsStore::find_or_add(std::uint8_t method, int status, s
 
 void SharedMetricsStore::record(unsigned thread, const Route* route, std::uint8_t method, int status,
                                 std::size_t bytes, std::chrono::nanoseconds latency) {
-    const std::string_view label_text = route ? std::string_view(route->pattern) : kUnmatchedRoute;
+    const std::string_view label_text = route ? std::string_view(route->pattern) : kUnmatchedRouteLabel;
     ThreadIndex& index = index_[thread % index_.size()];
     const RouteStatusKey key{route, method, status};
     std::uint32_t series;

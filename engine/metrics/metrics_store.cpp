@@ -112,7 +112,7 @@ void MetricsStore::prepare(unsigned threads) {
 
 void MetricsStore::record(unsigned thread, const Route* route, std::uint8_t method, int status, std::size_t bytes,
                           std::chrono::nanoseconds latency) {
-    const std::string_view label = route ? std::string_view(route->pattern) : kUnmatchedRoute;
+    const std::string_view label = route ? std::string_view(route->pattern) : kUnmatchedRouteLabel;
     const Shard::FastKey key{route, method, status};
     const auto ns = static_cast<std::uint64_t>(latency.count() > 0 ? latency.count() : 0);
     Shard& sh = shard(thread);

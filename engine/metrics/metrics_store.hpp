@@ -25,7 +25,7 @@ inline constexpr std::array<double, 14> kDurationBuckets{0.0005, 0.001, 0.0025, 
 inline constexpr std::array<double, 10> kSizeBuckets{64, 256, 1024, 4096, 16384, 65536, 262144, 1048576,
                                                      4194304, 16777216};
 
-inline constexpr std::string_view kUnmatchedRoute = "<unmatched>";
+inline constexpr std::string_view kUnmatchedRouteLabel = "<unmatched>";
 
 // One histogram's raw counts: counts[i] for (bound[i-1], bound[i]], the last for above all bounds.
 // Non-cumulative, so recording touches one bucket.

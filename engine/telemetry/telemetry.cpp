@@ -8,6 +8,11 @@ Telemetry::Telemetry(unsigned threads, std::size_t ring_capacity, Redaction reda
     for (unsigned i = 0; i < (threads ? threads : 1); ++i) rings_.push_back(std::make_unique<EventRing>(ring_capacity));
 }
 
+Telemetry::Telemetry(std::vector<std::unique_ptr<EventRing>> rings, Redaction redaction, std::shared_ptr<void> keep_alive)
+    : redaction_(std::move(redaction)), keep_alive_(std::move(keep_alive)), rings_(std::move(rings)) {
+    if (rings_.empty()) rings_.push_back(std::make_unique<EventRing>(kDefaultRingCapacity));
+}
+
 void Telemetry::record_error(ErrorRecord e) {
     if (e.body_preview.size() > kBodyPreviewBytes) e.body_preview.resize(kBodyPreviewBytes);
     redaction_.apply(e.headers);

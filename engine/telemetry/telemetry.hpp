@@ -49,6 +49,8 @@ public:
 
     explicit Telemetry(unsigned threads, std::size_t ring_capacity = kDefaultRingCapacity,
                        Redaction redaction = {});
+    // Rings that live elsewhere (cluster mode: in shared memory, which `keep_alive` keeps mapped).
+    Telemetry(std::vector<std::unique_ptr<EventRing>> rings, Redaction redaction, std::shared_ptr<void> keep_alive);
 
     // Engine side. Records arrive with the request's raw headers and query; record_error and
     // record_detail redact them (headers, response headers, query, the error's target) before
@@ -69,6 +71,7 @@ public:
 
 private:
     Redaction redaction_;
+    std::shared_ptr<void> keep_alive_;
     std::vector<std::unique_ptr<EventRing>> rings_;
     mutable std::mutex errors_mutex_;
     std::deque<ErrorRecord> errors_;

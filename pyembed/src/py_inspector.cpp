@@ -1,5 +1,8 @@
 #include "py_inspector.hpp"
 
+#include "engine/cluster/cluster_link.hpp"
+#include "py_server.hpp"
+
 #include <pybind11/stl.h>
 
 #include <system_error>
@@ -11,6 +14,11 @@ PyInspector::PyInspector(unsigned workers, std::vector<std::string> redact) {
     config.threads = workers ? workers : 1;
     config.redact_names = std::move(redact);
     inspector_ = std::make_shared<inspector::Inspector>(config);
+    inspector_->start();
+}
+
+PyInspector::PyInspector(inspector::InspectorConfig config)
+    : inspector_(std::make_shared<inspector::Inspector>(std::move(config))) {
     inspector_->start();
 }
 
@@ -96,7 +104,49 @@ void PyInspector::define(pyb::module_& m) {
         .def("clear_reload_action", &PyInspector::clear_reload_action,
              "Drops the reload callable: it refers to the server, which refers to this inspector.")
         .def("record_reload", &PyInspector::record_reload, pyb::arg("ok"), pyb::arg("duration_ms"),
-             pyb::arg("routes"), pyb::arg("error") = "");
+             pyb::arg("routes"), pyb::arg("error") = "")
+        // Cluster mode (the supervisor): the whole server's inspector.
+        .def_static(
+            "for_cluster",
+            [](const engine::cluster::ClusterLink& link, std::vector<std::string> redact) {
+                inspector::InspectorConfig config;
+                config.redact_names = redact;
+                config.telemetry = link.telemetry(engine::Redaction(redact));
+                if (!config.telemetry) throw pyb::value_error("the cluster's shared memory has no event rings");
+                config.threads = config.telemetry->threads();
+                config.cluster = true;
+                return std::make_unique<PyInspector>(std::move(config));
+            },
+            pyb::arg("link"), pyb::arg("redact") = std::vector<std::string>{},
+            "An inspector fed by every worker of the cluster `link` (the supervisor's) belongs to.")
+        .def(
+            "set_routes",
+            [](PyInspector& self, const PyRouteTable& routes) {
+                const auto table = routes.snapshot();
+                self.native()->set_routes(*table);
+                self.native()->set_cache(table->cache());
+            },
+            pyb::arg("routes"), "The route table served (cluster mode: the supervisor's copy of the app's).")
+        .def(
+            "set_workers",
+            [](PyInspector& self, const std::vector<pyb::dict>& rows) {
+                std::vector<inspector::WorkerRow> workers;
+                for (const auto& d : rows) {
+                    inspector::WorkerRow w;
+                    w.slot = d["slot"].cast<unsigned>();
+                    w.pid = d["pid"].cast<int>();
+                    w.state = d["state"].cast<std::string>();
+                    w.requests = d["requests"].cast<std::uint64_t>();
+                    w.rss_bytes = d["rss_bytes"].cast<std::uint64_t>();
+                    w.restarts = d["restarts"].cast<unsigned>();
+                    w.started_ns = static_cast<std::int64_t>(d["started"].cast<double>() * 1e9);
+                    workers.push_back(std::move(w));
+                }
+                self.native()->set_workers(std::move(workers));
+            },
+            pyb::arg("workers"),
+            "Cluster mode: the worker processes (dicts: slot, pid, state, requests, rss_bytes, "
+            "restarts, started), shown in every snapshot.");
 }
 
 }  // namespace cello::py

@@ -17,6 +17,8 @@ namespace pyb = pybind11;
 class PyInspector {
 public:
     PyInspector(unsigned workers, std::vector<std::string> redact);
+    // Cluster mode, in the supervisor: drains every worker's rings in the cluster's shared memory.
+    explicit PyInspector(inspector::InspectorConfig config);
     ~PyInspector();
 
     const std::shared_ptr<inspector::Inspector>& native() const noexcept { return inspector_; }

@@ -3,6 +3,7 @@
 #include "writable_view.hpp"
 
 #include "engine/cache/cache_middleware.hpp"
+#include "engine/cluster/cluster_link.hpp"
 #include "engine/middleware_registry.hpp"
 #include "engine/router.hpp"
 #include "engine_thread_state.hpp"
@@ -126,6 +127,13 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
         Py_DECREF(p);
     });
     o.drive = [main = thread_main_](engine::ThreadReactor& reactor) { drive_engine_thread(reactor, main.get()); };
+    if (options.contains("cluster_telemetry") && !options["cluster_telemetry"].is_none()) {
+        // A cluster worker with the inspector on: its engine threads push into its cell's rings,
+        // which the supervisor's inspector drains.
+        const auto link = engine::cluster::ClusterLink::current();
+        if (!link) throw pyb::value_error("cluster_telemetry: this process has not joined a cluster");
+        o.telemetry = link->telemetry(engine::Redaction(options["cluster_telemetry"].cast<std::vector<std::string>>()));
+    }
     if (inspector) {
         inspector_ = inspector->native();
         if (inspector_->telemetry()->threads() != o.workers)

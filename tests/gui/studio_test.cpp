@@ -9,6 +9,7 @@
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
+#include "pages/workers_page.hpp"
 #include "python_runtime.hpp"
 
 #include <QApplication>
@@ -27,6 +28,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QSet>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
@@ -560,6 +562,40 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("servingStatus")->text().contains("401"), kWait);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
+        window_->stopApp();
+    }
+
+    void showsTheWorkersOfAClusterItAttachesTo() {
+        const QString token = "facefeedfacefeedfacefeedfacefeed";
+        const int app_port = free_port(), api_port = free_port();
+        QProcess server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("CELLO_INSPECT_TOKEN", token);
+        server.setProcessEnvironment(env);
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start(QCoreApplication::applicationDirPath() + "/cello",
+                     {"run", app_, "--port", QString::number(app_port), "--no-logs", "--processes", "2",
+                      QString("--inspect=127.0.0.1:%1").arg(api_port)});
+        QVERIFY(server.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, kWait);
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        window_->showPage(MainWindow::Workers);
+        WorkersModel& workers = window_->workersPage()->model();
+        QTRY_COMPARE_WITH_TIMEOUT(workers.rowCount(), 2, kWait);
+        QSet<int> pids;
+        for (int r = 0; r < 2; ++r) {
+            pids.insert(workers.data(workers.index(r, WorkersModel::Pid), Qt::DisplayRole).toInt());
+            QCOMPARE(workers.data(workers.index(r, WorkersModel::State), Qt::DisplayRole).toString(), QString("serving"));
+        }
+        QCOMPARE(pids.size(), 2);
+        QVERIFY(!pids.contains(static_cast<int>(server.processId())));  // workers, not the supervisor
+        // Requests over fresh connections reach both workers; the routes page shows the total.
+        for (int i = 0; i < 20; ++i) http(net_, "GET", app_port, "/users/1");
+        QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 20u, kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->workersPage()->summary().contains("2 worker processes"), kWait);
+        server.terminate();
+        QVERIFY(server.waitForFinished(30000));
+        QCOMPARE(server.exitCode(), 0);
         window_->stopApp();
     }
 

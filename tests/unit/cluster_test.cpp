@@ -53,7 +53,8 @@ TEST(ClusterMemory, RefusesWhatIsNotAFormattedBlock) {
     EXPECT_THROW(ClusterMemory{raw}, std::invalid_argument);
     Block b(2, 1);
     EXPECT_THROW(ClusterMemory::format(b.span().first(4096), 2, 1), std::invalid_argument);  // too small
-    EXPECT_THROW(b.join(2), std::invalid_argument);  // a cell the block does not have
+    EXPECT_THROW(b.join(3), std::invalid_argument);  // a cell the block does not have
+    EXPECT_TRUE(b.join(2)->is_supervisor());           // one past the cells: the supervisor's link
 }
 
 // What two workers record adds up to what one process would have counted: the same page.

@@ -141,6 +141,15 @@ def install_signals(on_stop: Callable[[int], None], on_reload: Callable[[], None
     return restore
 
 
+def rss_bytes(worker: WorkerId) -> int:
+    """Resident memory of a worker process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{worker}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def cpu_count() -> int:
     """CPUs this process may run on (its affinity mask, as a container or taskset limits it)."""
     try:

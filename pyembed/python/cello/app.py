@@ -142,6 +142,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         if worker is not None:  # a cluster worker: the supervisor's socket, a heartbeat in its memory
             options.update(listen_fd=worker.listen_fd, heartbeat=worker.heartbeat)
             worker.join(self._cache)  # before the middleware is built: it counts for the whole server
+            if config.inspect:  # events go to the supervisor's inspector through shared memory
+                options.update(cluster_telemetry=list(config.inspect_redact))
         server = _cello.Server(self.build_route_table(config), options, inspector)
         server.engine_loops = loops
         return server
@@ -197,7 +199,8 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
         if status:
             raise SystemExit(status)
         return
-    inspector = _cello.Inspector(config.workers, list(config.inspect_redact)) if config.inspect else None
+    inspect = config.inspect and worker is None  # a cluster's inspector is the supervisor's
+    inspector = _cello.Inspector(config.workers, list(config.inspect_redact)) if inspect else None
     server = app.build_server(config, inspector, worker)
     # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
     # still stops cleanly.
@@ -213,7 +216,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
             root, reload_now = _reload_function(reload_target, server, config, inspector) if reload_target else (None, None)
             reloader = _start_reloader(root, reload_now) if config.reload and reload_now else None
             if inspector is not None:
-                _serve_inspector(inspector, config, reload_now)
+                serve_inspector(inspector, config, reload_now)
             _serve_until_stopped(app, server, config, worker)
         finally:
             if reloader is not None:
@@ -254,7 +257,7 @@ def _start_reloader(root: Any, reload: Any) -> Any:
     return reloader
 
 
-def _serve_inspector(inspector: Any, config: RunConfig, reload: Any) -> None:
+def serve_inspector(inspector: Any, config: RunConfig, reload: Any) -> None:
     """Starts the inspector API and prints where it is and its token."""
     import os
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .config import RunConfig
 
 _CELL_HEADER = 4  # int64s before a cell's per-thread (heartbeat ms, answered) pairs: pid, ready, spare x2
+_EVENTS_PER_THREAD = 4096  # --inspect: each worker engine thread's event ring in shared memory
 
 
 class ClusterConfig:
@@ -120,6 +121,7 @@ class _Worker:
         self.pid = pid
         self.fresh = fresh  # started with the app re-imported (SIGHUP)
         self.limit = limit  # max requests before recycling, 0 none
+        self.started = time.time()
         self.draining_since: float | None = None
         self.expected_exit = False  # we asked it to stop (drain, recycle, roll)
         self.why_stopped = ""
@@ -142,10 +144,15 @@ class Supervisor:
         self.crashes: deque[float] = deque()
         self.stopping = 0.0  # when the stop began (monotonic), 0 while serving
         self.force = False
-        self.reload_requested = False
+        self.reload_requested = ""  # why a rolling restart was asked for ("SIGHUP", "the inspector")
         self.rolling: deque[int] = deque()  # slots still to replace in this rolling restart
         self.reimport = False  # after a SIGHUP, every new worker imports the app afresh
         self.roll_new: _Worker | None = None  # the new worker of the slot being replaced
+        self.roll_started = 0.0
+        self.restarts = [0] * self.processes  # per slot: times its worker was replaced
+        self.inspector: Any = None  # --inspect: the whole server's, fed by every worker
+        self.link: Any = None
+        self.workers_shown = 0.0
         self.exit_status = 0
 
     # --- the supervisor's loop ---
@@ -161,18 +168,21 @@ class Supervisor:
 
         # The supervisor's cells, then (page-aligned) the engine's block.
         native_at = (8 * self.cell_ints * self.cells + 4095) // 4096 * 4096
-        self.memory = platform.shared_memory(native_at + _cello.cluster_memory_size(self.cells, self.threads))
+        events = _EVENTS_PER_THREAD if cfg.inspect else 0
+        self.memory = platform.shared_memory(native_at + _cello.cluster_memory_size(self.cells, self.threads, events))
         self.view = memoryview(self.memory).cast("B")
         self.ints = self.view[:native_at].cast("q")
         self.native = self.view[native_at:]
-        _cello.cluster_format(self.native, self.cells, self.threads)
+        _cello.cluster_format(self.native, self.cells, self.threads, events)
         restore = platform.install_signals(self._on_stop_signal, self._on_reload_signal)
         try:
             for slot in range(self.processes):
                 self._start(slot)
             self._wait_first_ready()
             if not self.stopping:
-                self._banner()  # first, as without cluster mode; then who serves
+                if cfg.inspect:  # its line before the banner, as without cluster mode
+                    self._start_inspector()
+                self._banner()  # then who serves
                 for w in sorted(self.workers.values(), key=lambda w: w.slot):
                     print(f"cello: worker {w.slot + 1} started (pid {w.pid})", file=sys.stderr, flush=True)
             while self.workers or not self.stopping:
@@ -180,6 +190,9 @@ class Supervisor:
                 time.sleep(0.05)
         finally:
             restore()
+            if self.inspector is not None:
+                self.inspector.stop()
+                self.inspector.clear_reload_action()
             for s in self.sockets:
                 s.close()
         print(f"cello: stopped ({self.processes} workers)" if self.exit_status == 0 else "cello: stopped",
@@ -211,11 +224,14 @@ class Supervisor:
                     platform.kill_worker(w.pid)
             return
         if self.reload_requested:
-            self.reload_requested = False
-            self._begin_roll()
+            why, self.reload_requested = self.reload_requested, ""
+            self._begin_roll(why)
         self._roll_step()
         self._check_heartbeats(now)
         self._check_recycling()
+        if self.inspector is not None and now - self.workers_shown >= 0.5:
+            self.workers_shown = now
+            self.inspector.set_workers(self.worker_rows())
 
     def _on_stop_signal(self, signum: int) -> None:
         if self.stopping:
@@ -224,7 +240,7 @@ class Supervisor:
         self._stop_all(graceful=self.cluster.graceful_shutdown)
 
     def _on_reload_signal(self) -> None:
-        self.reload_requested = True
+        self.reload_requested = "SIGHUP"
 
     def _stop_all(self, graceful: bool) -> None:
         self.stopping = time.monotonic()
@@ -246,6 +262,7 @@ class Supervisor:
         self.ints[base] = pid
         worker = _Worker(slot, cell, pid, fresh, limit)
         self.workers[pid] = worker
+        self.workers_shown = 0.0  # the inspector's list changes at the next tick
         return worker
 
     def _worker_main(self, slot: int, cell: int, fresh: bool, cpu: int | None) -> int:
@@ -280,6 +297,7 @@ class Supervisor:
             return
         _cello.cluster_cell_ended(self.native, w.cell)
         self.free_cells.append(w.cell)
+        self.workers_shown = 0.0
         label = f"worker {w.slot + 1} (pid {pid})"
         if w.expected_exit:
             detail = f" ({why})" if why else ""
@@ -294,6 +312,8 @@ class Supervisor:
             self.rolling.clear()
             print("cello: the reloaded app failed to start; the previous workers keep serving",
                   file=sys.stderr, flush=True)
+            self._roll_done(f"the reloaded app failed to start (worker {w.slot + 1}: {why or 'exit status 0'}); "
+                            "the previous workers keep serving")
             return
         now = time.monotonic()
         self.crashes.append(now)
@@ -307,6 +327,7 @@ class Supervisor:
             return
         if not any(o.slot == w.slot for o in self.workers.values()):
             new = self._start(w.slot)
+            self.restarts[w.slot] += 1
             print(f"cello: worker {w.slot + 1} restarted (pid {new.pid})", file=sys.stderr, flush=True)
 
     def _retire(self, w: _Worker, why: str) -> None:
@@ -348,6 +369,7 @@ class Supervisor:
                 if any(o.slot == w.slot and o is not w for o in self.workers.values()):
                     continue  # its successor is already starting
                 new = self._start(w.slot)
+                self.restarts[w.slot] += 1
                 print(f"cello: worker {w.slot + 1} (pid {w.pid}) answered {w.limit} requests; "
                       f"replaced by pid {new.pid}", file=sys.stderr, flush=True)
         # A replaced worker drains once its successor serves.
@@ -359,16 +381,17 @@ class Supervisor:
 
     # --- rolling restart (SIGHUP) ---
 
-    def _begin_roll(self) -> None:
+    def _begin_roll(self, why: str) -> None:
         if self.target is None:
-            print("cello: SIGHUP: restarting workers with the app as loaded (its source is unknown)",
+            print(f"cello: {why}: restarting workers with the app as loaded (its source is unknown)",
                   file=sys.stderr, flush=True)
         else:
-            print("cello: SIGHUP: restarting workers one at a time with the app re-imported",
+            print(f"cello: {why}: restarting workers one at a time with the app re-imported",
                   file=sys.stderr, flush=True)
         self.reimport = self.target is not None
         self.rolling = deque(range(self.processes))
         self.roll_new = None
+        self.roll_started = time.monotonic()
 
     def _roll_step(self) -> None:
         """One slot at a time: start its new worker, and once that one serves, retire the old."""
@@ -384,8 +407,58 @@ class Supervisor:
         for w in list(self.workers.values()):
             if w.slot == slot and w is not new and not w.expected_exit:
                 self._retire(w, "replaced")
+        self.restarts[slot] += 1
         print(f"cello: worker {slot + 1} restarted (pid {new.pid})", file=sys.stderr, flush=True)
         self.rolling.popleft()
         self.roll_new = None
         if not self.rolling:
             print("cello: rolling restart done", file=sys.stderr, flush=True)
+            self._roll_done("")
+
+    # --- the inspector (--inspect): one for the whole server ---
+
+    def _start_inspector(self) -> None:
+        """The inspector API, fed by every worker's event rings; its reload is a rolling restart and
+        its invalidation reaches every worker."""
+        from . import _cello
+        from .app import serve_inspector
+
+        cfg = self.config
+        self.link = _cello.ClusterLink(self.native, self.cells)  # the supervisor's: no cell of its own
+        self.inspector = _cello.Inspector.for_cluster(self.link, list(cfg.inspect_redact))
+        self._show_routes(self.app)
+        serve_inspector(self.inspector, cfg, self._reload_from_inspector)
+
+    def _show_routes(self, app: App) -> None:
+        """The routes the workers serve, as this process builds them from the same app."""
+        self.inspector.set_routes(app.build_route_table(self.config))
+        self.routes_shown = len(app.routes)
+        self.link.watch(app._cache)  # the inspector's invalidation goes out through it
+
+    def _reload_from_inspector(self) -> tuple[bool, str]:
+        self.reload_requested = "the inspector"  # the loop begins the roll (this runs on the API's thread)
+        return True, "rolling restart begun: workers are replaced one at a time"
+
+    def _roll_done(self, error: str) -> None:
+        if self.inspector is None:
+            return
+        self.inspector.set_workers(self.worker_rows())  # before the reload shows: who serves now
+        if not error and self.reimport and self.target:
+            from .cli import load_app
+
+            try:
+                self._show_routes(load_app(self.target))
+            except BaseException as e:  # the workers run it: only the listing would be stale
+                error = f"the workers serve the new code, but the inspector could not import it: {e}"
+        self.inspector.record_reload(not error, (time.monotonic() - self.roll_started) * 1000,
+                                     self.routes_shown, error)
+
+    def worker_rows(self) -> list[dict[str, Any]]:
+        """Every worker process: slot, pid, state, requests answered, RSS, restarts, start time."""
+        rows = []
+        for w in sorted(self.workers.values(), key=lambda w: (w.slot, w.started)):
+            state = "draining" if w.expected_exit else "serving" if self._ready(w) else "starting"
+            rows.append({"slot": w.slot + 1, "pid": w.pid, "state": state, "requests": self._answered(w),
+                         "rss_bytes": platform.rss_bytes(w.pid), "restarts": self.restarts[w.slot],
+                         "started": w.started})
+        return rows

@@ -121,12 +121,12 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         raise ValueError(f"env must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
     workers, processes, cluster = _counts(merged, production)
-    # Reloading and the inspector serve one process: they keep the default count at 1.
-    single = "--reload" if merged.get("reload") else "--inspect" if merged.get("inspect") else None
+    # Reloading serves one process: it keeps the default count at 1.
+    single = "--reload" if merged.get("reload") else None
     if single and processes > 1:
         if merged.get("processes") is not None or (cluster is not None and cluster.processes is not None):
             raise ValueError(f"{single} serves one process; it cannot be combined with {processes} processes "
-                             "in this version (docs/cluster.md)")
+                             "(docs/cluster.md)")
         processes = 1
         if production and merged.get("workers") is None:
             from ._process_posix import cpu_count
