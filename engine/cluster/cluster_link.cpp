@@ -1,6 +1,7 @@
 #include "engine/cluster/cluster_link.hpp"
 
 #include "engine/cache/response_cache.hpp"
+#include "engine/cluster/error_ring.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -39,7 +40,15 @@ std::shared_ptr<Telemetry> ClusterLink::telemetry(Redaction redaction) const {
     for (unsigned c = first; c < last; ++c)
         for (unsigned t = 0; t < l.threads; ++t)
             rings.push_back(std::make_unique<EventRing>(memory_.event_ring(c, t), l.event_capacity));
-    return std::make_shared<Telemetry>(std::move(rings), std::move(redaction), keep_alive_);
+    auto telemetry = std::make_shared<Telemetry>(std::move(rings), std::move(redaction), keep_alive_);
+    // Failed requests travel too: a worker sends, the supervisor's inspector receives.
+    auto errors = std::make_shared<ErrorRing>(memory_, cell_);
+    std::shared_ptr<const ClusterLink> self = shared_from_this();  // the ring reads the link's memory
+    if (is_supervisor())
+        telemetry->exchange_errors(nullptr, [errors, self] { return errors->receive(); });
+    else
+        telemetry->exchange_errors([errors, self](ErrorRecord e) { errors->send(std::move(e)); }, nullptr);
+    return telemetry;
 }
 
 void ClusterLink::watch(const std::shared_ptr<ResponseCache>& cache) {

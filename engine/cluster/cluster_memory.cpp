@@ -41,6 +41,8 @@ Layout Layout::make(unsigned cells, unsigned threads, std::size_t event_capacity
         l.event_capacity = event_capacity;
         l.event_ring_bytes = align64(EventRing::bytes_for(event_capacity));
         at += l.event_ring_bytes * cells * threads;
+        l.errors = at;
+        at += kErrorEntries * kErrorEntryBytes;
     }
     l.total = at;
     return l;

@@ -23,6 +23,8 @@ struct Layout {
     static constexpr std::size_t kSeriesInts = 29;      // per series and shard, see shared_metrics_store
     static constexpr std::size_t kRingEntries = 64;     // cache invalidations in flight
     static constexpr std::size_t kRingEntryBytes = 1024;
+    static constexpr std::size_t kErrorEntries = 32;    // --inspect: failed requests on their way to the supervisor
+    static constexpr std::size_t kErrorEntryBytes = 16384;
     static constexpr std::size_t kRateEntries = 65536;  // rate-limited clients tracked at once
     static constexpr std::size_t kRateEntryInts = 5;
 
@@ -30,7 +32,7 @@ struct Layout {
     unsigned threads = 0;  // engine threads per worker
     std::size_t event_capacity = 0;  // per engine thread: the inspector's event ring (0: no inspector)
     std::size_t series_keys = 0, arena = 0, shards = 0, shard_bytes = 0, ring = 0, rates = 0;
-    std::size_t events = 0, event_ring_bytes = 0, total = 0;
+    std::size_t events = 0, event_ring_bytes = 0, errors = 0, total = 0;
 
     static Layout make(unsigned cells, unsigned threads, std::size_t event_capacity = 0);
 };
@@ -43,6 +45,7 @@ struct Header {
     std::uint64_t arena_used;    // bytes of the label arena handed out
     std::uint64_t series_lost;   // requests not counted because the series table was full
     std::uint64_t ring_head;     // last invalidation sequence number claimed
+    std::uint64_t error_head;    // last error record sequence number claimed
 };
 
 class ClusterMemory {

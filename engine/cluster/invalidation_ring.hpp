@@ -1,11 +1,10 @@
-// Cache invalidations on their way to every worker: a ring of the last 64 in the cluster's shared
-// memory. A worker that invalidates publishes (tags and/or path); every other worker polls the
-// ring and drops the same entries from its own cache. Entries are written seqlock-style, so a
-// reader never acts on a half-written one; a reader that fell a lap behind (or met an entry whose
-// writer died mid-write) clears its whole cache instead, which is always safe for a cache.
+// Cache invalidations on their way to every worker: the last 64 in a MessageRing of the cluster's
+// shared memory. A worker that invalidates publishes (tags and/or path); every other worker polls
+// the ring and drops the same entries from its own cache. A reader that lost messages (a lap
+// behind, or a writer that died mid-write) clears its whole cache instead, which is always safe.
 #pragma once
 
-#include "engine/cluster/cluster_memory.hpp"
+#include "engine/cluster/message_ring.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -33,15 +32,9 @@ public:
     // Other workers' invalidations published since the last call. One thread only (the poller).
     std::vector<Invalidation> poll();
 
-    static constexpr int kMaxStalledPolls = 50;  // an entry claimed but unwritten this many polls: its writer died
-
 private:
-    std::uint64_t* entry(std::uint64_t seq) const noexcept;
-
-    const ClusterMemory& memory_;
+    MessageRing ring_;
     unsigned origin_;
-    std::uint64_t cursor_;  // the last sequence number consumed
-    int stalled_ = 0;
 };
 
 }  // namespace cello::engine::cluster

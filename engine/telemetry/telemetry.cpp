@@ -17,6 +17,10 @@ void Telemetry::record_error(ErrorRecord e) {
     if (e.body_preview.size() > kBodyPreviewBytes) e.body_preview.resize(kBodyPreviewBytes);
     redaction_.apply(e.headers);
     e.path = redaction_.target(e.path);
+    if (send_errors_) {
+        send_errors_(std::move(e));
+        return;
+    }
     std::lock_guard lock(errors_mutex_);
     if (errors_.size() >= kMaxQueuedErrors) {  // nobody drains: keep the newest
         errors_.pop_front();
@@ -48,10 +52,20 @@ std::uint64_t Telemetry::dropped_events() const noexcept {
     return n;
 }
 
+void Telemetry::exchange_errors(ErrorSend send, ErrorReceive receive) {
+    send_errors_ = std::move(send);
+    receive_errors_ = std::move(receive);
+}
+
 std::vector<ErrorRecord> Telemetry::take_errors() {
-    std::lock_guard lock(errors_mutex_);
-    std::vector<ErrorRecord> out(std::make_move_iterator(errors_.begin()), std::make_move_iterator(errors_.end()));
-    errors_.clear();
+    std::vector<ErrorRecord> out;
+    {
+        std::lock_guard lock(errors_mutex_);
+        out.assign(std::make_move_iterator(errors_.begin()), std::make_move_iterator(errors_.end()));
+        errors_.clear();
+    }
+    if (receive_errors_)
+        for (auto& e : receive_errors_()) out.push_back(std::move(e));
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,6 +61,12 @@ public:
     bool capturing() const noexcept { return capture_.load(std::memory_order_relaxed); }
     void record_detail(DetailRecord d);  // only while capturing(); the oldest go beyond the bound
 
+    // Cluster mode: a worker's error records go to another process (`send`, instead of the queue);
+    // the supervisor's come from there too (`receive`, after the queue's). Set before serving.
+    using ErrorSend = std::function<void(ErrorRecord)>;
+    using ErrorReceive = std::function<std::vector<ErrorRecord>()>;
+    void exchange_errors(ErrorSend send, ErrorReceive receive);
+
     // Inspector side.
     unsigned threads() const noexcept { return static_cast<unsigned>(rings_.size()); }
     std::uint64_t dropped_events() const noexcept;
@@ -73,6 +80,8 @@ private:
     Redaction redaction_;
     std::shared_ptr<void> keep_alive_;
     std::vector<std::unique_ptr<EventRing>> rings_;
+    ErrorSend send_errors_;
+    ErrorReceive receive_errors_;
     mutable std::mutex errors_mutex_;
     std::deque<ErrorRecord> errors_;
     std::uint64_t dropped_errors_ = 0;

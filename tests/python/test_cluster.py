@@ -439,6 +439,18 @@ def test_the_inspector_serves_the_whole_cluster(start_server):
         assert w["state"] == "serving" and w["restarts"] == 0, w
         assert w["rss_bytes"] > 4 << 20, w  # a real process's resident memory
 
+    # Failed requests reach it from every worker, with their tracebacks.
+    def failed_pids() -> set[int]:
+        return {int(re.search(r"boom in (\d+)", e["message"]).group(1)) for e in ins.snapshot()["errors"]}
+
+    def one_more_failure_seen_from_both() -> bool:
+        assert server.get("/boom", headers={"Connection": "close"}).status == 500
+        return failed_pids() == set(counts)
+
+    assert support.wait_until(one_more_failure_seen_from_both), (failed_pids(), counts)
+    errors = ins.snapshot()["errors"]
+    assert all(e["route"] == "GET /boom" and "ValueError: boom in" in e["traceback"] for e in errors), errors
+
     # A worker killed: replaced, and its slot counts one restart.
     victim = rows[0]
     os.kill(victim["pid"], signal.SIGKILL)

@@ -2,6 +2,7 @@
 // worker processes (the block is what they share; each has its own cell).
 #include "engine/cache/response_cache.hpp"
 #include "engine/cluster/cluster_link.hpp"
+#include "engine/cluster/error_ring.hpp"
 #include "engine/cluster/invalidation_ring.hpp"
 #include "engine/cluster/shared_metrics_store.hpp"
 #include "engine/cluster/shared_rate_table.hpp"
@@ -209,4 +210,41 @@ TEST(SharedRateTable, AFullTableRecyclesIdleSlotsFirst) {
     const SharedRateTable::Key busy{0xAA};
     EXPECT_TRUE(t.take(busy, t0 + 10'000'000'000).allowed);
     EXPECT_FALSE(t.take(busy, t0 + 10'000'000'000).allowed);  // its slot kept its state
+}
+
+TEST(ErrorRing, RecordsReachTheSupervisorWhole) {
+    const Layout l = Layout::make(2, 1, 64);  // with the inspector's rings: the error ring exists
+    ASSERT_GT(l.errors, 0u);
+    std::unique_ptr<std::byte, decltype(&std::free)> mem(static_cast<std::byte*>(std::aligned_alloc(4096, (l.total + 4095) / 4096 * 4096)), &std::free);
+    std::memset(mem.get(), 0, l.total);
+    const std::span<std::byte> span(mem.get(), l.total);
+    ClusterMemory::format(span, 2, 1, 64);
+    const ClusterMemory memory(span);
+    ErrorRing supervisor(memory, 2), worker(memory, 0);
+
+    ErrorRecord e;
+    e.time_ns = 123;
+    e.route_id = 4;
+    e.table_generation = 9;
+    e.method = 1;
+    e.status = 500;
+    e.path = "/boom?x=1";
+    e.message = "ValueError: boom";
+    e.traceback = "Traceback (most recent call last):\n" + std::string(40000, 'x') + "\nValueError: boom\n";
+    e.headers = {{"Host", "a"}, {"Authorization", "<redacted, 5 bytes>"}};
+    e.body_preview = "abc";
+    worker.send(e);
+    e.traceback = "short";
+    worker.send(e);
+    const auto got = supervisor.receive();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].message, "ValueError: boom");
+    EXPECT_EQ(got[0].path, "/boom?x=1");
+    EXPECT_EQ(got[0].route_id, 4u);
+    EXPECT_EQ(got[0].headers.size(), 2u);
+    EXPECT_LT(got[0].traceback.size(), Layout::kErrorEntryBytes);  // shortened in the middle
+    EXPECT_TRUE(got[0].traceback.starts_with("Traceback (most recent call last):"));
+    EXPECT_TRUE(got[0].traceback.ends_with("ValueError: boom\n"));
+    EXPECT_EQ(got[1].traceback, "short");
+    EXPECT_EQ(supervisor.lost(), 0u);
 }

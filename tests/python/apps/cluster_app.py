@@ -39,6 +39,11 @@ def invalidate(request):
     return {"pid": os.getpid(), "dropped": app.invalidate_cache(tags=["items"])}
 
 
+@app.get("/boom")
+def boom(request):
+    raise ValueError(f"boom in {os.getpid()}")
+
+
 @app.get("/work")
 def work(request):
     # About 100 µs of pure Python: the GIL is held throughout.
