@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Instructions per request, from callgrind: a stable measure on a noisy machine.
 
-    /usr/bin/python3 bench/icount.py [--cello-bin build/cello] PATH [PATH...]
+    /usr/bin/python3 bench/icount.py [--cello-bin build/cello] [--flag=--inspect=127.0.0.1:0]
+                                     [--middleware metrics] PATH [PATH...]
 
 For each PATH, runs `cello run bench/apps/cello_app.py` under `valgrind --tool=callgrind` twice,
 sends 1,000 and then 21,000 `GET PATH` requests (pipelined 100 at a time on one connection) and
@@ -24,12 +25,13 @@ BENCH = Path(__file__).resolve().parent
 APP = BENCH / "apps" / "cello_app.py"
 
 
-def instructions(binary: str, n: int, path: str) -> int:
+def instructions(binary: str, n: int, path: str, flags: list[str], middleware: str) -> int:
     out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
     port = 18000 + os.getpid() % 1000
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", str(APP),
-                             "--port", str(port), "--processes", "1", "--env", "production", "--no-logs"],
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                             "--port", str(port), "--processes", "1", "--env", "production", "--no-logs", *flags],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "CELLO_BENCH_MIDDLEWARE": middleware})
     seen = ""
     while "serving" not in seen:
         line = proc.stderr.readline() if proc.stderr else ""
@@ -59,11 +61,14 @@ def instructions(binary: str, n: int, path: str) -> int:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cello-bin", default=str(BENCH.parent / "build" / "cello"))
+    p.add_argument("--flag", action="append", default=[], help="a flag for `cello run` (repeatable)")
+    p.add_argument("--middleware", default="", help="CELLO_BENCH_MIDDLEWARE for the app (e.g. metrics)")
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
     for path in args.paths:
-        small, large = instructions(args.cello_bin, 1000, path), instructions(args.cello_bin, 21000, path)
-        print(f"{args.cello_bin} GET {path}: {(large - small) / 20000:,.0f} instructions/request")
+        small, large = (instructions(args.cello_bin, n, path, args.flag, args.middleware) for n in (1000, 21000))
+        extra = " ".join([*args.flag, *([f"middleware={args.middleware}"] if args.middleware else [])])
+        print(f"{args.cello_bin} GET {path} {extra}: {(large - small) / 20000:,.0f} instructions/request")
 
 
 if __name__ == "__main__":
