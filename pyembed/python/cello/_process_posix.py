@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 WorkerId = int  # a process id here; a process handle on Windows
 
@@ -48,8 +49,9 @@ def shared_memory(size: int) -> mmap.mmap:
     return mmap.mmap(-1, size, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
 
 
-def start_worker(run: Callable[[], int]) -> WorkerId:
-    """Forks a worker process that runs `run()` and exits with its status."""
+def start_worker(spec: Any, main: Callable[[Any], int]) -> WorkerId:
+    """Forks a worker process that runs `main(spec)` (cello.cluster.worker_main with its
+    WorkerSpec) and exits with its status. The fork inherits what the spec refers to."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -57,7 +59,7 @@ def start_worker(run: Callable[[], int]) -> WorkerId:
         return pid
     status = 1
     try:
-        status = run()
+        status = main(spec)
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if not isinstance(e.code, (int, type(None))):
@@ -85,6 +87,18 @@ def setup_worker(cpu: int | None) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
+
+
+def worker_socket(sockets: list[socket.socket], slot: int) -> int:
+    """In a new worker: the file descriptor of its slot's listening socket, now the engine's; the
+    other slots' sockets are closed here."""
+    fd = -1
+    for i, s in enumerate(sockets):
+        if i == slot:
+            fd = s.detach()
+        else:
+            s.close()
+    return fd
 
 
 def stop_worker(worker: WorkerId) -> None:

@@ -12,6 +12,7 @@ import random
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _process_posix as platform
@@ -112,6 +113,46 @@ class WorkerCell:
         self._cell[8:16] = (1).to_bytes(8, sys.byteorder)
 
 
+@dataclass
+class WorkerSpec:
+    """Everything a new worker process needs to serve. The platform layer carries it into the new
+    process: with fork, as it is (the supervisor's app, sockets and memory are inherited); a spawning
+    implementation would pickle it, share the slot's socket and name the memory instead, and leave
+    `app` to be imported from `target`."""
+
+    slot: int
+    cell: int
+    fresh: bool  # import the app afresh from `target` (after SIGHUP) instead of using `app`
+    cpu: int | None  # pin to this CPU (cpu_affinity)
+    target: str | None
+    config: RunConfig
+    threads: int
+    cell_ints: int
+    native_at: int  # where the engine's block starts in `memory`
+    app: App | None
+    sockets: list[Any]  # every slot's listening socket; the worker keeps its own
+    memory: Any  # the shared memory (platform.shared_memory)
+
+
+def worker_main(spec: WorkerSpec) -> int:
+    """In a new worker process: serve the app on the slot's socket until told to stop."""
+    from .app import serve
+
+    platform.setup_worker(spec.cpu)
+    fd = platform.worker_socket(spec.sockets, spec.slot)
+    app = spec.app
+    if app is None or (spec.fresh and spec.target):
+        from .cli import load_app
+
+        app = load_app(spec.target)
+    view = memoryview(spec.memory).cast("B")
+    start = spec.cell * spec.cell_ints * 8
+    me = WorkerCell(spec.slot, spec.cell, fd, view[start:start + spec.cell_ints * 8], spec.threads,
+                    view[spec.native_at:])
+    serve(app, spec.config, worker=me)
+    return 0
+
+
 class _Worker:
     """The supervisor's record of one worker process."""
 
@@ -167,7 +208,7 @@ class Supervisor:
         from . import _cello
 
         # The supervisor's cells, then (page-aligned) the engine's block.
-        native_at = (8 * self.cell_ints * self.cells + 4095) // 4096 * 4096
+        self.native_at = native_at = (8 * self.cell_ints * self.cells + 4095) // 4096 * 4096
         events = _EVENTS_PER_THREAD if cfg.inspect else 0
         self.memory = platform.shared_memory(native_at + _cello.cluster_memory_size(self.cells, self.threads, events))
         self.view = memoryview(self.memory).cast("B")
@@ -257,34 +298,16 @@ class Supervisor:
         jitter = random.randint(0, self.cluster.max_requests_jitter) if self.cluster.max_requests else 0
         limit = self.cluster.max_requests + jitter if self.cluster.max_requests else 0
         fresh = self.reimport
-        cpu = slot % platform.cpu_count() if self.cluster.cpu_affinity else None
-        pid = platform.start_worker(lambda: self._worker_main(slot, cell, fresh, cpu))
+        spec = WorkerSpec(slot=slot, cell=cell, fresh=fresh,
+                          cpu=slot % platform.cpu_count() if self.cluster.cpu_affinity else None,
+                          target=self.target, config=self.config, threads=self.threads, cell_ints=self.cell_ints,
+                          native_at=self.native_at, app=self.app, sockets=self.sockets, memory=self.memory)
+        pid = platform.start_worker(spec, worker_main)
         self.ints[base] = pid
         worker = _Worker(slot, cell, pid, fresh, limit)
         self.workers[pid] = worker
         self.workers_shown = 0.0  # the inspector's list changes at the next tick
         return worker
-
-    def _worker_main(self, slot: int, cell: int, fresh: bool, cpu: int | None) -> int:
-        """In the forked worker: serve the app (re-imported when `fresh`) on the slot's socket."""
-        from .app import serve
-
-        platform.setup_worker(cpu)
-        fd = -1
-        for i, s in enumerate(self.sockets):
-            if i == slot:
-                fd = s.detach()  # the engine owns it now
-            else:
-                s.close()
-        app = self.app
-        if fresh and self.target:
-            from .cli import load_app
-
-            app = load_app(self.target)
-        start = cell * self.cell_ints * 8
-        me = WorkerCell(slot, cell, fd, self.view[start:start + self.cell_ints * 8], self.threads, self.native)
-        serve(app, self.config, worker=me)
-        return 0
 
     def _ready(self, w: _Worker) -> bool:
         return self.ints[w.cell * self.cell_ints + 1] == 1
