@@ -34,12 +34,17 @@ std::shared_ptr<CacheCounters> counters_in(std::map<std::string, std::shared_ptr
 
 std::shared_ptr<CacheCounters> ResponseCache::route_counters(const std::string& label) {
     std::lock_guard lock(mutex_);
-    return counters_in(route_counters_, label);
+    return counter_store_ ? counter_store_->counters(false, label) : counters_in(route_counters_, label);
 }
 
 std::shared_ptr<CacheCounters> ResponseCache::tag_counters(const std::string& tag) {
     std::lock_guard lock(mutex_);
-    return counters_in(tag_counters_, tag);
+    return counter_store_ ? counter_store_->counters(true, tag) : counters_in(tag_counters_, tag);
+}
+
+void ResponseCache::set_counter_store(std::shared_ptr<CacheCounterStore> store) {
+    std::lock_guard lock(mutex_);
+    counter_store_ = std::move(store);
 }
 
 std::size_t ResponseCache::size_of(const CachedResponse& e, std::size_t key_size) {
@@ -284,12 +289,12 @@ std::vector<ResponseCache::Stat> stats_of(const std::map<std::string, std::share
 
 std::vector<ResponseCache::Stat> ResponseCache::route_stats() const {
     std::lock_guard lock(mutex_);
-    return stats_of(route_counters_);
+    return counter_store_ ? counter_store_->stats(false) : stats_of(route_counters_);
 }
 
 std::vector<ResponseCache::Stat> ResponseCache::tag_stats() const {
     std::lock_guard lock(mutex_);
-    return stats_of(tag_counters_);
+    return counter_store_ ? counter_store_->stats(true) : stats_of(tag_counters_);
 }
 
 }  // namespace cello::engine

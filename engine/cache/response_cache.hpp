@@ -32,6 +32,23 @@ namespace cello::engine {
 struct CacheCounters {
     std::atomic<std::uint64_t> hits{0}, misses{0}, stores{0}, evictions{0}, invalidations{0};
 };
+// Zeroed memory is a fresh set of counters: cluster mode keeps them in shared memory.
+static_assert(sizeof(CacheCounters) == 5 * sizeof(std::uint64_t) && std::atomic<std::uint64_t>::is_always_lock_free);
+
+// A route's or a tag's counters, read at one moment.
+struct CacheStat {
+    std::string label;
+    std::uint64_t hits, misses, stores, evictions, invalidations;
+};
+
+// Where a cache keeps its counters when not in the cache itself: in cluster mode, the shared block,
+// where every worker's counters for a label add up (engine/cluster/shared_cache_counters.hpp).
+class CacheCounterStore {
+public:
+    virtual ~CacheCounterStore() = default;
+    virtual std::shared_ptr<CacheCounters> counters(bool tag, const std::string& label) = 0;
+    virtual std::vector<CacheStat> stats(bool tag) const = 0;
+};
 
 struct CachedResponse {
     int status = 200;
@@ -123,12 +140,11 @@ public:
     std::size_t max_bytes() const noexcept { return max_bytes_; }
     void set_max_bytes(std::size_t n);
 
-    struct Stat {
-        std::string label;
-        std::uint64_t hits, misses, stores, evictions, invalidations;
-    };
+    using Stat = CacheStat;
     std::vector<Stat> route_stats() const;
     std::vector<Stat> tag_stats() const;
+    // Counters from then on come from (and stats from) `store`: set before any policy is made.
+    void set_counter_store(std::shared_ptr<CacheCounterStore> store);
 
 private:
     void tell(const std::vector<std::string>& tags, std::optional<std::string_view> path, Origin origin);
@@ -169,6 +185,7 @@ private:
     std::list<std::string> lru_;
     std::unordered_map<std::string, std::shared_ptr<Pending>, Hash, std::equal_to<>> pending_;
     std::map<std::string, std::shared_ptr<CacheCounters>, std::less<>> route_counters_, tag_counters_;
+    std::shared_ptr<CacheCounterStore> counter_store_;
 };
 
 }  // namespace cello::engine

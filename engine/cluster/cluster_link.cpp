@@ -2,6 +2,7 @@
 
 #include "engine/cache/response_cache.hpp"
 #include "engine/cluster/error_ring.hpp"
+#include "engine/cluster/shared_cache_counters.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -57,6 +58,8 @@ void ClusterLink::watch(const std::shared_ptr<ResponseCache>& cache) {
     cache->set_invalidation_listener([weak](const std::vector<std::string>& tags, std::optional<std::string_view> path) {
         if (auto link = weak.lock()) link->ring_.publish(tags, path);
     });
+    // Its counters add up over the cluster (set before the route table makes its policies).
+    cache->set_counter_store(std::make_shared<SharedCacheCounters>(memory_, cell_, keep_alive_));
     std::lock_guard lock(mutex_);
     caches_.push_back(cache);
     if (!poller_.joinable()) poller_ = std::thread([this] { poll_loop(); });

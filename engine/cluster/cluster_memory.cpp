@@ -32,6 +32,10 @@ Layout Layout::make(unsigned cells, unsigned threads, std::size_t event_capacity
     // One shard per engine thread of each cell: an in-progress gauge on its own line, then counters.
     l.shard_bytes = 64 + align64(kSeries * kSeriesInts * sizeof(std::uint64_t));
     at += l.shard_bytes * cells * threads;
+    l.cache_keys = at;
+    at += align64(kCacheLabels * 4 * sizeof(std::uint64_t));
+    l.cache_counters = at;
+    at += align64((cells + 1) * kCacheLabels * kCacheInts * sizeof(std::uint64_t));
     l.ring = at;
     at += kRingEntries * kRingEntryBytes;
     l.rates = at;

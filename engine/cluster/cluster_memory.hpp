@@ -21,6 +21,8 @@ struct Layout {
     static constexpr std::size_t kSeries = 2048;        // metric series (method, route, status)
     static constexpr std::size_t kArenaBytes = 256 * 1024;  // their route labels
     static constexpr std::size_t kSeriesInts = 29;      // per series and shard, see shared_metrics_store
+    static constexpr std::size_t kCacheLabels = 1024;   // response cache routes and tags with counters
+    static constexpr std::size_t kCacheInts = 5;        // hits, misses, stores, evictions, invalidations
     static constexpr std::size_t kRingEntries = 64;     // cache invalidations in flight
     static constexpr std::size_t kRingEntryBytes = 1024;
     static constexpr std::size_t kErrorEntries = 32;    // --inspect: failed requests on their way to the supervisor
@@ -32,6 +34,7 @@ struct Layout {
     unsigned threads = 0;  // engine threads per worker
     std::size_t event_capacity = 0;  // per engine thread: the inspector's event ring (0: no inspector)
     std::size_t series_keys = 0, arena = 0, shards = 0, shard_bytes = 0, ring = 0, rates = 0;
+    std::size_t cache_keys = 0, cache_counters = 0;  // the counters: cells + 1 rows (the supervisor's last)
     std::size_t events = 0, event_ring_bytes = 0, errors = 0, total = 0;
 
     static Layout make(unsigned cells, unsigned threads, std::size_t event_capacity = 0);

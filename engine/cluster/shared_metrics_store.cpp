@@ -10,9 +10,6 @@ namespace cello::engine::cluster {
 
 namespace {
 
-// A series key: [0] tag (kEmpty, kBusy, or the key's hash with bit 1 set), [1] store hash,
-// [2] method | status << 8, [3] label offset | label length << 32.
-constexpr std::size_t kKeyInts = 4;
 // A series' counters in a shard: requests, the duration histogram (buckets, then the sum in ns),
 // the size histogram (buckets, then the sum in bytes).
 constexpr std::size_t kCount = 0;
@@ -21,7 +18,6 @@ constexpr std::size_t kDurationSum = kDuration + kDurationBuckets.size() + 1;
 constexpr std::size_t kSize = kDurationSum + 1;
 constexpr std::size_t kSizeSum = kSize + kSizeBuckets.size() + 1;
 static_assert(kSizeSum + 1 == Layout::kSeriesInts);
-constexpr std::size_t kMaxLabel = 4096;  // longer route templates are not kept apart
 
 std::uint64_t load(const std::uint64_t& v) {
     return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v)).load(std::memory_order_relaxed);
@@ -33,65 +29,28 @@ void bump(std::uint64_t& v, std::uint64_t by) {
     std::atomic_ref<std::uint64_t>(v).store(load(v) + by, std::memory_order_relaxed);
 }
 
-std::uint64_t key_tag(std::uint64_t store, std::uint8_t method, int status, std::string_view label) {
-    const std::uint64_t h = stable_hash(label, store ^ (static_cast<std::uint64_t>(method) << 48) ^
-                                                   static_cast<std::uint32_t>(status));
-    return h | 2;  // never kEmpty or kBusy
-}
-
 }  // namespace
 
 SharedMetricsStore::SharedMetricsStore(std::shared_ptr<ClusterLink> link, std::uint64_t store)
-    : link_(std::move(link)), memory_(link_->memory()), store_(store), index_(link_->threads()) {}
+    : link_(std::move(link)),
+      memory_(link_->memory()),
+      keys_(memory_, memory_.layout().series_keys, Layout::kSeries),
+      store_(store),
+      index_(link_->threads()) {}
+
+namespace {
+
+std::uint64_t series_code(std::uint8_t method, int status) {
+    return method | (static_cast<std::uint64_t>(static_cast<std::uint16_t>(status)) << 8);
+}
+
+}  // namespace
 
 void SharedMetricsStore::prepare(unsigned) {}
 
 std::uint64_t* SharedMetricsStore::shard(unsigned cell, unsigned thread) const {
     const Layout& l = memory_.layout();
     return memory_.ints(l.shards + (static_cast<std::size_t>(cell) * l.threads + thread % l.threads) * l.shard_bytes);
-}
-
-std::string_view SharedMetricsStore::label(std::uint32_t series) const {
-    const std::uint64_t where = load(memory_.ints(memory_.layout().series_keys)[series * kKeyInts + 3]);
-    const auto offset = static_cast<std::uint32_t>(where);
-    const auto length = static_cast<std::uint32_t>(where >> 32);
-    return {reinterpret_cast<const char*>(memory_.at(memory_.layout().arena + offset)), length};
-}
-
-std::uint32_t SharedMetricsStore::find_or_add(std::uint8_t method, int status, std::string_view route) const {
-    const Layout& l = memory_.layout();
-    if (route.size() > kMaxLabel) route = route.substr(0, kMaxLabel);
-    const std::uint64_t tag = key_tag(store_, method, status, route);
-    const std::uint64_t what = method | (static_cast<std::uint64_t>(static_cast<std::uint16_t>(status)) << 8);
-    std::uint64_t* keys = memory_.ints(l.series_keys);
-    Header& h = memory_.header();
-    for (std::size_t probe = 0; probe < Layout::kSeries; ++probe) {
-        const auto i = static_cast<std::uint32_t>((tag + probe) % Layout::kSeries);
-        std::uint64_t* k = keys + i * kKeyInts;
-        std::uint64_t seen = published_tag(k[0]);
-        if (seen == kEmpty) {
-            std::atomic_ref<std::uint64_t> t(k[0]);
-            if (!t.compare_exchange_strong(seen, kBusy, std::memory_order_acq_rel)) {
-                seen = published_tag(k[0]);  // another process took it first: maybe for this very key
-            } else {
-                std::atomic_ref<std::uint64_t> used(h.arena_used);
-                const std::uint64_t offset = used.fetch_add(route.size(), std::memory_order_relaxed);
-                if (offset + route.size() > Layout::kArenaBytes) {
-                    t.store(kEmpty, std::memory_order_release);
-                    return Layout::kSeries;  // no room for the label
-                }
-                std::memcpy(memory_.at(l.arena + offset), route.data(), route.size());
-                std::atomic_ref<std::uint64_t>(k[1]).store(store_, std::memory_order_relaxed);
-                std::atomic_ref<std::uint64_t>(k[2]).store(what, std::memory_order_relaxed);
-                std::atomic_ref<std::uint64_t>(k[3]).store(offset | (static_cast<std::uint64_t>(route.size()) << 32),
-                                                           std::memory_order_relaxed);
-                t.store(tag, std::memory_order_release);  // the label and fields above are visible with it
-                return i;
-            }
-        }
-        if (seen == tag && load(k[1]) == store_ && load(k[2]) == what && label(i) == route) return i;
-    }
-    return Layout::kSeries;  // the table is full
 }
 
 void SharedMetricsStore::record(unsigned thread, const Route* route, std::uint8_t method, int status,
@@ -101,11 +60,11 @@ void SharedMetricsStore::record(unsigned thread, const Route* route, std::uint8_
     const RouteStatusKey key{route, method, status};
     std::uint32_t series;
     auto it = index.find(key);
-    if (it != index.end() && label(it->second) == label_text) {
+    if (it != index.end() && keys_.label(it->second) == label_text) {
         series = it->second;
     } else {
-        series = find_or_add(method, status, label_text);
-        if (series == Layout::kSeries) {
+        series = keys_.find_or_add(store_, series_code(method, status), label_text);
+        if (series == keys_.none()) {
             std::atomic_ref<std::uint64_t>(memory_.header().series_lost).fetch_add(1, std::memory_order_relaxed);
             return;
         }
@@ -138,15 +97,10 @@ MetricsSnapshot SharedMetricsStore::snapshot() const {
 
     // (route, method) -> series, sorted as MetricsStore sorts them.
     std::map<std::pair<std::string, std::uint8_t>, RouteSeriesSnapshot> merged;
-    const std::uint64_t* keys = memory_.ints(l.series_keys);
-    for (std::uint32_t i = 0; i < Layout::kSeries; ++i) {
-        const std::uint64_t tag = std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(keys[i * kKeyInts]))
-                                      .load(std::memory_order_acquire);
-        if (tag == kEmpty || tag == kBusy || load(keys[i * kKeyInts + 1]) != store_) continue;
-        const std::uint64_t what = load(keys[i * kKeyInts + 2]);
-        const auto method = static_cast<std::uint8_t>(what & 0xFF);
-        const auto status = static_cast<int>(static_cast<std::uint16_t>(what >> 8));
-        auto [it, fresh] = merged.try_emplace({std::string(label(i)), method});
+    keys_.for_each(store_, [&](std::uint32_t i, std::uint64_t code, std::string_view route) {
+        const auto method = static_cast<std::uint8_t>(code & 0xFF);
+        const auto status = static_cast<int>(static_cast<std::uint16_t>(code >> 8));
+        auto [it, fresh] = merged.try_emplace({std::string(route), method});
         RouteSeriesSnapshot& s = it->second;
         if (fresh) {
             s.method = metric_method_label(method);
@@ -164,7 +118,7 @@ MetricsSnapshot SharedMetricsStore::snapshot() const {
             }
         }
         if (requests) s.requests_by_status[status] += requests;
-    }
+    });
     for (auto& [labels, s] : merged)
         if (!s.requests_by_status.empty()) out.series.push_back(std::move(s));
     return out;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "engine/cluster/cluster_link.hpp"
+#include "engine/cluster/shared_key_table.hpp"
 #include "engine/metrics/metrics_store.hpp"
 
 #include <memory>
@@ -37,12 +38,11 @@ private:
     // Per engine thread of this process: route address -> series, checked against the label.
     using ThreadIndex = std::unordered_map<RouteStatusKey, std::uint32_t, RouteStatusHash>;
 
-    std::uint32_t find_or_add(std::uint8_t method, int status, std::string_view label) const;
-    std::string_view label(std::uint32_t series) const;
     std::uint64_t* shard(unsigned cell, unsigned thread) const;
 
     std::shared_ptr<ClusterLink> link_;
     const ClusterMemory& memory_;
+    SharedKeyTable keys_;  // the series: (store, method | status << 8, route label)
     std::uint64_t store_;
     std::vector<ThreadIndex> index_;  // one per engine thread of the cell
 };

@@ -491,3 +491,25 @@ def test_the_inspector_serves_the_whole_cluster(start_server):
     after = {w["pid"] for w in ins.snapshot()["workers"] if w["state"] == "serving"}
     assert len(after) == 2 and not after & before, (before, after)
     assert "the inspector: restarting workers one at a time" in server.stderr
+
+
+def test_cache_counters_add_up_over_workers(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    pids: set[int] = set()
+    for _ in range(40):
+        pids.add(server.get("/items", headers={"Connection": "close"}).json()["pid"])
+    assert len(pids) == 2, pids  # each worker computed and stored its own copy once
+
+    def counts(page: str) -> tuple[float, ...]:
+        return tuple(metric(page, f"cello_cache_{name}_total", method="GET", route="/items")
+                     for name in ("hits", "misses", "stores"))
+
+    assert support.wait_until(lambda: counts(server.get("/metrics").text) == (38, 2, 2)), \
+        server.get("/metrics").text
+    for _ in range(6):  # whichever worker answers the scrape
+        page = server.get("/metrics", headers={"Connection": "close"}).text
+        assert counts(page) == (38, 2, 2), page
+        assert metric(page, "cello_cache_tag_hits_total", tag="items") == 38
+    server.post("/items/invalidate")
+    assert support.wait_until(
+        lambda: metric(server.get("/metrics").text, "cello_cache_invalidations_total", method="GET", route="/items") == 2)

@@ -248,3 +248,27 @@ TEST(ErrorRing, RecordsReachTheSupervisorWhole) {
     EXPECT_EQ(got[1].traceback, "short");
     EXPECT_EQ(supervisor.lost(), 0u);
 }
+
+TEST(SharedCacheCounters, EveryWorkersCountsAddUp) {
+    Block block(2, 1);
+    auto l1 = block.join(0), l2 = block.join(1), supervisor = block.join(2);
+    auto c1 = std::make_shared<ResponseCache>(1 << 20), c2 = std::make_shared<ResponseCache>(1 << 20);
+    auto c0 = std::make_shared<ResponseCache>(1 << 20);
+    l1->watch(c1);
+    l2->watch(c2);
+    supervisor->watch(c0);
+    c1->route_counters("GET /a")->hits += 3;
+    c2->route_counters("GET /a")->hits += 4;
+    c2->route_counters("GET /a")->misses += 1;
+    c1->tag_counters("users")->stores += 2;
+    for (const auto& cache : {c0, c1, c2}) {  // the same sums, whoever reads
+        const auto routes = cache->route_stats();
+        ASSERT_EQ(routes.size(), 1u);
+        EXPECT_EQ(routes[0].label, "GET /a");
+        EXPECT_EQ(routes[0].hits, 7u);
+        EXPECT_EQ(routes[0].misses, 1u);
+        const auto tags = cache->tag_stats();
+        ASSERT_EQ(tags.size(), 1u);
+        EXPECT_EQ(tags[0].stores, 2u);
+    }
+}
