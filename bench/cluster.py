@@ -11,6 +11,10 @@ using every core, and wrk shares them (its cost is small next to 100 µs per req
 Markdown table: median req/s over the rounds, p99, CPU µs per request (the whole process tree),
 RSS of the tree, and each row's ratio to `--processes 1`. Targets (issue 14): processes=2 at least
 1.7x processes=1; threads about 1x (one Python lock per process).
+
+Each round also measures what the machine gives two processes: a pure-Python loop run alone, then
+two copies at once; "two cores" is how much more work the pair did per second. On a shared virtual
+machine that is often well under 2x, and no server can scale past it.
 """
 from __future__ import annotations
 
@@ -49,6 +53,18 @@ def start(binary: Path, port: int, flags: list[str]) -> subprocess.Popen[bytes]:
     raise SystemExit(f"cello {' '.join(flags)} did not start on port {port}")
 
 
+SPIN = "import time\nt = time.perf_counter()\nn = 0\nfor i in range(4_000_000): n += i * i\nprint(time.perf_counter() - t)"
+
+
+def two_cores() -> float:
+    """Work per second of two CPU-bound Python processes at once, relative to one alone."""
+    def spin(copies: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+        return max(float(p.communicate()[0]) for p in procs)
+    alone = spin(1)
+    return 2 * alone / spin(2)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cello-bin", type=Path, default=BENCH.parent / "build" / "cello")
@@ -59,8 +75,10 @@ def main() -> int:
     args = p.parse_args()
     procs = {name: start(args.cello_bin, 8101 + i, flags) for i, (name, flags) in enumerate(SETUPS.items())}
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in SETUPS}
+    ceilings: list[float] = []
     try:
         for _ in range(args.rounds):
+            ceilings.append(two_cores())
             for i, name in enumerate(SETUPS):
                 url = f"http://127.0.0.1:{8101 + i}/work"
                 subprocess.run(["wrk", "-t2", f"-c{args.connections}", "-d2s", url], capture_output=True)  # warm-up
@@ -78,7 +96,9 @@ def main() -> int:
             proc.wait(60)
     base = statistics.median(r[0] for r in results["processes=1"])
     lines = [f"GET /work (~100 µs of Python), `wrk -t2 -c{args.connections} -d{args.duration}s`, unpinned, "
-             f"{args.rounds} alternating rounds, medians:", "",
+             f"{args.rounds} alternating rounds, medians. Two CPU-bound processes at once did "
+             f"{statistics.median(ceilings):.2f}x the work of one (rounds: "
+             f"{', '.join(f'{c:.2f}x' for c in ceilings)}): the most two processes can give here.", "",
              "| setup | req/s | p99 | CPU µs/req | RSS MB (tree) | vs processes=1 |", "|---|---:|---:|---:|---:|---:|"]
     for name, rows in results.items():
         rps = statistics.median(r[0] for r in rows)
