@@ -121,12 +121,13 @@ void PyInspector::define(pyb::module_& m) {
             "An inspector fed by every worker of the cluster `link` (the supervisor's) belongs to.")
         .def(
             "set_routes",
-            [](PyInspector& self, const PyRouteTable& routes) {
-                const auto table = routes.snapshot();
-                self.native()->set_routes(*table);
-                self.native()->set_cache(table->cache());
+            [](PyInspector& self, const PyRouteTable& routes, std::shared_ptr<engine::ResponseCache> cache) {
+                self.native()->set_routes(*routes.snapshot());
+                self.native()->set_cache(std::move(cache));
             },
-            pyb::arg("routes"), "The route table served (cluster mode: the supervisor's copy of the app's).")
+            pyb::arg("routes"), pyb::arg("cache"),
+            "The route table served (cluster mode: the supervisor's copy of the app's) and the cache "
+            "the inspector reports and invalidates.")
         .def(
             "set_workers",
             [](PyInspector& self, const std::vector<pyb::dict>& rows) {

@@ -449,14 +449,18 @@ class Supervisor:
         cfg = self.config
         self.link = _cello.ClusterLink(self.native, self.cells)  # the supervisor's: no cell of its own
         self.inspector = _cello.Inspector.for_cluster(self.link, list(cfg.inspect_redact))
+        # The inspector's own cache object, never the app's: the inspector's threads lock the cache
+        # they hold, and a worker forked while one of them held the app's would inherit it locked.
+        # Empty; its invalidations go out to every worker and its counters are the workers' sums.
+        self.inspector_cache = _cello.ResponseCache(0)
+        self.link.watch(self.inspector_cache)
         self._show_routes(self.app)
         serve_inspector(self.inspector, cfg, self._reload_from_inspector)
 
     def _show_routes(self, app: App) -> None:
         """The routes the workers serve, as this process builds them from the same app."""
-        self.inspector.set_routes(app.build_route_table(self.config))
+        self.inspector.set_routes(app.build_route_table(self.config), self.inspector_cache)
         self.routes_shown = len(app.routes)
-        self.link.watch(app._cache)  # the inspector's invalidation goes out through it
 
     def _reload_from_inspector(self) -> tuple[bool, str]:
         self.reload_requested = "the inspector"  # the loop begins the roll (this runs on the API's thread)
