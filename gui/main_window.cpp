@@ -186,6 +186,7 @@ bool MainWindow::startApp() {
     }
     state_.setSource(nullptr);
     attached_ = false;
+    ++attach_attempt_;
     const RunSettings s = settings();
     console_->append(tr("starting %1 on %2:%3").arg(app_path_, QString::fromStdString(s.host)).arg(s.port), "studio");
     try {
@@ -230,14 +231,28 @@ bool MainWindow::attach(const QUrl& api, const QString& token) {
         updateStatus(tr("Not an inspector URL: %1").arg(api.toString()));
         return false;
     }
-    stopApp();
-    attached_ = true;
-    state_.setSource(new RemoteSource(api, token));
-    benchmark_->setTarget({}, api.host(), 0);  // the served app's port is not known from the API
-    updateStatus(tr("Attached to %1").arg(api.toString()));
-    console_->append(tr("attached to %1").arg(api.toString()), "studio");
-    QSettings().setValue("attach/url", api.toString());
-    syncActions();
+    // What runs now keeps running until the server has answered with this token.
+    const int attempt = ++attach_attempt_;
+    updateStatus(tr("Attaching to %1…").arg(api.toString()));
+    RemoteSource::probe(api, token, this, [this, api, token, attempt](bool ok, const QString& why) {
+        if (attempt != attach_attempt_) return;
+        if (!ok) {
+            const QString kept = session_.running() ? tr("the local app keeps running")
+                                 : attached_        ? tr("still attached to the previous server")
+                                                    : tr("nothing was changed");
+            updateStatus(tr("Could not attach to %1: %2 — %3").arg(api.toString(), why, kept));
+            console_->append(tr("could not attach to %1: %2").arg(api.toString(), why), "error");
+            return;
+        }
+        stopApp();
+        attached_ = true;
+        state_.setSource(new RemoteSource(api, token));
+        benchmark_->setTarget({}, api.host(), 0);  // the served app's port comes with the snapshots
+        updateStatus(tr("Attached to %1").arg(api.toString()));
+        console_->append(tr("attached to %1").arg(api.toString()), "studio");
+        QSettings().setValue("attach/url", api.toString());
+        syncActions();
+    });
     return true;
 }
 

@@ -72,6 +72,7 @@ private:
     QString app_path_;
     int port_ = 0;
     bool attached_ = false;
+    int attach_attempt_ = 0;  // a newer attach, or a start, supersedes a probe still in flight
 
     QListWidget* nav_;
     QStackedWidget* stack_;

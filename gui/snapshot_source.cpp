@@ -46,6 +46,25 @@ QNetworkRequest authorised(QUrl url, const QString& token) {
 }
 }  // namespace
 
+void RemoteSource::probe(const QUrl& base, const QString& token, QObject* context,
+                         std::function<void(bool ok, const QString& why)> done) {
+    auto* net = new QNetworkAccessManager(context);
+    QUrl url = base;
+    if (url.path().endsWith('/')) url.setPath(url.path().chopped(1));
+    QNetworkReply* reply = net->get(authorised(url, token));
+    QObject::connect(reply, &QNetworkReply::finished, context, [net, reply, done = std::move(done)] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+        const bool ok = reply->error() == QNetworkReply::NoError && status == 200;
+        QString why;
+        if (!ok) why = status ? QString("%1 %2").arg(status).arg(reason).trimmed() : reply->errorString();
+        if (status == 401) why += tr(" (wrong token?)");
+        reply->deleteLater();
+        net->deleteLater();
+        done(ok, why);
+    });
+}
+
 void RemoteSource::poll(const inspector::SnapshotQuery& q) {
     if (pending_) return;
     pending_ = true;

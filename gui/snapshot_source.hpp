@@ -10,6 +10,7 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 
 class QNetworkAccessManager;
@@ -52,6 +53,10 @@ class RemoteSource final : public SnapshotSource {
 public:
     // `base`: the API root as printed by the server, e.g. http://127.0.0.1:9400/inspect/v1
     RemoteSource(QUrl base, QString token, QObject* parent = nullptr);
+    // Whether `base` answers with `token`: `done(ok, why)` is called once, later, unless `context`
+    // is gone by then. `why` names the HTTP status ("401 Unauthorized") or the network error.
+    static void probe(const QUrl& base, const QString& token, QObject* context,
+                      std::function<void(bool ok, const QString& why)> done);
     void poll(const inspector::SnapshotQuery& q) override;
     void invalidateTags(const QStringList& tags) override;
     void reload() override;

@@ -85,6 +85,8 @@ struct Inspector::State {
     }
     bool any_generation = false;
     std::vector<WorkerRow> workers;
+    std::string server_host;
+    std::uint16_t server_port = 0;
     std::string label(std::uint32_t slot) const { return slot < slots.size() ? slots[slot].label() : std::string(); }
 };
 
@@ -96,6 +98,12 @@ Inspector::Inspector(InspectorConfig config)
       started_ns_(wall_now_ns()),
       state_(std::make_unique<State>(config_)) {
     state_->any_generation = config.cluster;
+}
+
+void Inspector::set_server(std::string host, std::uint16_t port) {
+    std::lock_guard lock(mutex_);
+    state_->server_host = std::move(host);
+    state_->server_port = port;
 }
 
 void Inspector::set_workers(std::vector<WorkerRow> workers) {
@@ -265,6 +273,8 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
         const auto& st = *state_;
         s.requests_total = st.requests_total;
         s.workers = st.workers;
+        s.server_host = st.server_host;
+        s.server_port = st.server_port;
         if (q.with_routes) {
             for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot)
                 s.routes.push_back({st.slots[slot], st.stats.snapshot(slot, s.now_ns), st.live[slot]});

@@ -69,6 +69,9 @@ public:
 
     // Cluster mode: the worker processes as the supervisor sees them (shown in every snapshot).
     void set_workers(std::vector<WorkerRow> workers);
+    // Where the app answers, once its socket is bound (shown in every snapshot: a client attached
+    // to the API learns where to send requests).
+    void set_server(std::string host, std::uint16_t port);
 
 private:
     void drain_locked();

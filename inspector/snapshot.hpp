@@ -96,6 +96,8 @@ struct Snapshot {
     std::vector<ReloadRow> reloads;     // oldest first
     std::vector<SecondPoint> series;    // one per second, oldest first
     std::vector<WorkerRow> workers;     // cluster mode: every worker process; empty otherwise
+    std::string server_host;            // where the app answers (port 0: not told yet)
+    std::uint16_t server_port = 0;
     // The whole-run latency histogram of `histogram_route`: (bucket lower bound ns, count).
     std::uint32_t histogram_route = kUnmatchedRoute;
     std::vector<std::pair<std::int64_t, std::uint64_t>> histogram;

@@ -217,6 +217,7 @@ std::string to_json(const Snapshot& s) {
         {"reloads", array_of(s.reloads, reload_json)},
         {"series", array_of(s.series, point_json)},
         {"workers", array_of(s.workers, worker_json)},
+        {"server", s.server_port ? json{{"host", s.server_host}, {"port", s.server_port}} : json(nullptr)},
         {"histogram", {{"route", s.histogram_route == kUnmatchedRoute ? json(nullptr) : json(s.histogram_route)},
                        {"buckets", hist}}},
     };
@@ -248,6 +249,10 @@ Snapshot snapshot_from_json(const std::string& text) {
         s.reloads = vector_of<ReloadRow>(j.at("reloads"), reload_from);
         s.series = vector_of<SecondPoint>(j.at("series"), point_from);
         if (j.contains("workers")) s.workers = vector_of<WorkerRow>(j.at("workers"), worker_from);
+        if (j.contains("server") && j.at("server").is_object()) {
+            s.server_host = j.at("server").at("host").get<std::string>();
+            s.server_port = j.at("server").at("port").get<std::uint16_t>();
+        }
         const json& h = j.at("histogram");
         s.histogram_route = h.at("route").is_null() ? kUnmatchedRoute : h.at("route").get<std::uint32_t>();
         for (const auto& b : h.at("buckets")) s.histogram.emplace_back(from_ms(b.at(0).get<double>()), b.at(1).get<std::uint64_t>());

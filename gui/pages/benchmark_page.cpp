@@ -272,11 +272,28 @@ QWidget* BenchmarkPage::buildHistory() {
 }
 
 void BenchmarkPage::setTarget(const QString& app_file, const QString& host, int port) {
+    const bool moved = app_file != app_file_ || host != host_ || port != port_;
     app_file_ = app_file;
     host_ = host;
     port_ = port;
+    // Another app or server: a URL the page filled in is stale (one the user typed is kept).
+    if (moved && url_->text() == auto_url_) {
+        url_->clear();
+        auto_url_.clear();
+        route_->clear();
+    }
     refreshRoutes();
-    if (port_ > 0 && url_->text().isEmpty() && route_->count() > 0) routeChosen(0);
+}
+
+std::pair<QString, int> BenchmarkPage::servedAt() const {
+    if (port_ > 0) return {host_, port_};
+    const auto& s = state_.view().latest();  // attached: where the server says it answers
+    if (s.server_port > 0) {
+        QString host = QString::fromStdString(s.server_host);
+        if (host == "0.0.0.0" || host == "::" || host.isEmpty()) host = host_;  // listening everywhere
+        return {host, s.server_port};
+    }
+    return {host_, 0};
 }
 
 void BenchmarkPage::refreshRoutes() {
@@ -297,21 +314,23 @@ void BenchmarkPage::refreshRoutes() {
         route_->setItemData(route_->count() - 1, QString::fromStdString(r.info.method), kMethodRole);
     }
     route_->setCurrentIndex(std::max(0, route_->findText(current)));
-    if (url_->text().isEmpty() && port_ > 0 && route_->count() > 0) routeChosen(route_->currentIndex());
+    if (url_->text().isEmpty() && servedAt().second > 0 && route_->count() > 0) routeChosen(route_->currentIndex());
 }
 
 void BenchmarkPage::routeChosen(int index) {
     if (index < 0) return;
     const std::string path = bench::fill_path_params(route_->itemData(index, kPatternRole).toString().toStdString());
     QString url;
-    if (port_ > 0) {
-        url = QString::fromStdString(bench::bench_url(host_.toStdString(), static_cast<std::uint16_t>(port_), path));
-    } else {  // attached to a server elsewhere: keep the URL's host and port, change the path
+    if (const auto [host, port] = servedAt(); port > 0) {
+        url = QString::fromStdString(bench::bench_url(host.toStdString(), static_cast<std::uint16_t>(port), path));
+    } else {  // a server that has not said where it answers: keep the URL's host and port
         std::string error;
         const auto u = lg::parse_url(url_->text().trimmed().toStdString(), error);
-        url = QString::fromStdString(bench::bench_url(u ? u->host : "127.0.0.1", u ? u->port : 8000, path));
+        if (!u) return;  // nowhere known to send it: leave the URL to the user
+        url = QString::fromStdString(bench::bench_url(u->host, u->port, path));
     }
     url_->setText(url);
+    auto_url_ = url;
     const QString method = route_->itemData(index, kMethodRole).toString();
     if (!method.isEmpty()) method_->setCurrentText(method);
 }

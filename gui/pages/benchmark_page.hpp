@@ -82,6 +82,8 @@ private:
     QWidget* buildHistory();
     void refreshRoutes();
     void routeChosen(int index);
+    // Where the app answers: the local one, or what an attached server says (port 0: unknown).
+    std::pair<QString, int> servedAt() const;
     void onSecond(const inspector::loadgen::SecondSample& s);
     void onStep(const inspector::loadgen::CeilingStep& s);
     void onFinished(const inspector::loadgen::LoadResult& r);
@@ -105,6 +107,7 @@ private:
 
     QString app_file_, host_ = "127.0.0.1";
     int port_ = 0;
+    QString auto_url_;  // the URL as this page last filled it in (edited by the user: kept)
     inspector::bench::BenchRun pending_;  // the run going on: settings, start time, app
     QProcess* git_ = nullptr;             // `git rev-parse HEAD` for the run going on
     inspector::loadgen::CeilingConfig ceiling_config_;

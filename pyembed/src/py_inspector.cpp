@@ -129,6 +129,10 @@ void PyInspector::define(pyb::module_& m) {
             "The route table served (cluster mode: the supervisor's copy of the app's) and the cache "
             "the inspector reports and invalidates.")
         .def(
+            "set_server",
+            [](PyInspector& self, std::string host, std::uint16_t port) { self.native()->set_server(std::move(host), port); },
+            pyb::arg("host"), pyb::arg("port"), "Where the app answers (cluster mode: the supervisor's socket).")
+        .def(
             "set_workers",
             [](PyInspector& self, const std::vector<pyb::dict>& rows) {
                 std::vector<inspector::WorkerRow> workers;

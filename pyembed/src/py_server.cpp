@@ -98,6 +98,7 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
     : holder_(std::make_shared<engine::RouteTableHolder>(routes.snapshot())) {
     engine::ServerOptions o;
     o.host = option<std::string>(options, "host", o.host);
+    host_ = o.host;
     const int port = option<int>(options, "port", o.port);
     if (port < 0 || port > 65535) throw pyb::value_error("port must be between 0 and 65535, not " + std::to_string(port));
     o.port = static_cast<std::uint16_t>(port);
@@ -172,6 +173,7 @@ void PyServer::start() {
         throw pyb::error_already_set();
     }
     listening_ = true;
+    if (inspector_) inspector_->set_server(host_, port());
 }
 
 void PyServer::stop() {

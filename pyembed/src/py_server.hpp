@@ -58,6 +58,7 @@ private:
 
     std::shared_ptr<engine::RouteTableHolder> holder_;
     std::shared_ptr<inspector::Inspector> inspector_;
+    std::string host_;  // as given: told to the inspector with the bound port
     std::unique_ptr<engine::Server> server_;
     std::shared_ptr<PyObject> thread_main_;  // what each engine thread runs (cello._loop.run_thread)
     bool started_ = false;    // threads started

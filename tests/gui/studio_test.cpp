@@ -176,6 +176,24 @@ private:
         f.write(text.toUtf8());
     }
 
+    // `cello run app_ --inspect` in the background (with `extra` flags), answering on app_port.
+    void start_headless(QProcess& server, int app_port, int api_port, const QString& token,
+                        const QStringList& extra = {}) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("CELLO_INSPECT_TOKEN", token);
+        server.setProcessEnvironment(env);
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start(QCoreApplication::applicationDirPath() + "/cello",
+                     QStringList{"run", app_, "--port", QString::number(app_port), "--no-logs",
+                                 QString("--inspect=127.0.0.1:%1").arg(api_port)} + extra);
+        QVERIFY(server.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, kWait);
+        // The inspector too (a cluster's supervisor starts it once every worker serves).
+        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", api_port, "/inspect/v1").status == 401, kWait);
+    }
+
+    QString status() const { return window_->findChild<QLabel*>("servingStatus")->text(); }
+
     QString app_text() {
         QFile f(app_);
         return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
@@ -537,19 +555,81 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
     }
 
+    void theBenchmarkUrlFollowsTheAppAndTheServer() {
+        auto* page = window_->benchmarkPage();
+        QVERIFY(window_->startApp());
+        const int first = port();
+        QTRY_VERIFY_WITH_TIMEOUT(page->urlEdit()->text().startsWith(QString("http://127.0.0.1:%1/").arg(first)), kWait);
+        // Another app on another port: the URL the page filled in goes with it.
+        const QString other = dir_.path() + "/site/other.py";
+        {
+            QFile f(other);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("from cello import App\napp = App()\n\n@app.get('/only/{n}')\ndef only(request):\n"
+                    "    return {'n': request.params['n']}\n");
+        }
+        RunSettings s = window_->settings();
+        s.port = free_port();
+        window_->stopApp();
+        window_->setSettings(s);
+        window_->openApp(other);
+        QTRY_COMPARE_WITH_TIMEOUT(page->urlEdit()->text(), QString("http://127.0.0.1:%1/only/1").arg(s.port), kWait);
+        // A URL the user typed is theirs: kept across a restart on another port.
+        page->urlEdit()->setText("http://127.0.0.1:1/typed");
+        window_->stopApp();
+        QCOMPARE(page->urlEdit()->text(), QString("http://127.0.0.1:1/typed"));
+        page->urlEdit()->clear();
+        // Attached: a picked route goes to the port the server answers on, not a local one.
+        const QString token = "5eed5eed5eed5eed5eed5eed5eed5eed";
+        const int app_port = free_port(), api_port = free_port();
+        QProcess server;
+        start_headless(server, app_port, api_port, token);
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        QComboBox* routes = page->routeChooser();
+        QTRY_VERIFY_WITH_TIMEOUT(routes->findText("GET /users/{id:int}") >= 0, kWait);
+        const int users = routes->findText("GET /users/{id:int}");
+        routes->setCurrentIndex(users);
+        Q_EMIT routes->activated(users);
+        QCOMPARE(page->urlEdit()->text(), QString("http://127.0.0.1:%1/users/1").arg(app_port));
+        server.terminate();
+        QVERIFY(server.waitForFinished(10000));
+        window_->stopApp();
+        s.port = first;
+        window_->setSettings(s);
+        window_->openApp(app_);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+    }
+
+    void aFailedAttachKeepsTheLocalAppRunning() {
+        QVERIFY(window_->startApp());
+        const int local = port();
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        const QString token = "0badc0de0badc0de0badc0de0badc0de";
+        const int app_port = free_port(), api_port = free_port();
+        QProcess server;
+        start_headless(server, app_port, api_port, token);
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("401") && status().contains("the local app keeps running"), kWait);
+        QCOMPARE(http(net_, "GET", local, "/").status, 200);  // still serving
+        QCOMPARE(port(), local);
+        // Nothing listening at all: the same.
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(free_port())), token));
+        QTRY_VERIFY_WITH_TIMEOUT(status().startsWith("Could not attach"), kWait);
+        QCOMPARE(http(net_, "GET", local, "/").status, 200);
+        // The right token: now it attaches, and only now the local app stops.
+        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        QTRY_VERIFY_WITH_TIMEOUT(status().startsWith("Attached to"), kWait);
+        QCOMPARE(http(net_, "GET", local, "/").status, 0);
+        server.terminate();
+        QVERIFY(server.waitForFinished(10000));
+        window_->stopApp();
+    }
+
     void attachesToAHeadlessServer() {
         const QString token = "feedfacefeedfacefeedfacefeedface";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("CELLO_INSPECT_TOKEN", token);
-        server.setProcessEnvironment(env);
-        server.setProcessChannelMode(QProcess::MergedChannels);
-        server.start(QCoreApplication::applicationDirPath() + "/cello",
-                     {"run", app_, "--port", QString::number(app_port), "--no-logs",
-                      QString("--inspect=127.0.0.1:%1").arg(api_port)});
-        QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, kWait);
+        start_headless(server, app_port, api_port, token);
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
@@ -559,7 +639,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_VERIFY_WITH_TIMEOUT(window_->cachePage()->lastResult().contains("invalidated"), kWait);
         // A wrong token is reported, not crashed on.
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
-        QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("servingStatus")->text().contains("401"), kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("401"), kWait);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
         window_->stopApp();
@@ -569,19 +649,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         const QString token = "facefeedfacefeedfacefeedfacefeed";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("CELLO_INSPECT_TOKEN", token);
-        server.setProcessEnvironment(env);
-        server.setProcessChannelMode(QProcess::MergedChannels);
-        server.start(QCoreApplication::applicationDirPath() + "/cello",
-                     {"run", app_, "--port", QString::number(app_port), "--no-logs", "--processes", "2",
-                      QString("--inspect=127.0.0.1:%1").arg(api_port)});
-        QVERIFY(server.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(http(net_, "GET", app_port, "/").status == 200, kWait);
+        start_headless(server, app_port, api_port, token, {"--processes", "2"});
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
         window_->showPage(MainWindow::Workers);
         WorkersModel& workers = window_->workersPage()->model();
-        QTRY_COMPARE_WITH_TIMEOUT(workers.rowCount(), 2, kWait);
+        QTRY_VERIFY2_WITH_TIMEOUT(workers.rowCount() == 2, qPrintable(status() + " | " + window_->workersPage()->summary()), kWait);
         QSet<int> pids;
         for (int r = 0; r < 2; ++r) {
             pids.insert(workers.data(workers.index(r, WorkersModel::Pid), Qt::DisplayRole).toInt());

@@ -424,6 +424,7 @@ def test_the_inspector_serves_the_whole_cluster(start_server):
     # Totals over every worker.
     snap = ins.settled(40)
     assert snap["requests_total"] == 40, snap["requests_total"]
+    assert snap["server"] == {"host": "127.0.0.1", "port": server.port}
     assert ins.route(snap, "GET /pid")["total"]["count"] == 40
     assert [r["route"] for r in snap["requests"]].count("GET /pid") == 40
 

@@ -193,6 +193,8 @@ def test_routes_requests_errors_and_cache_in_the_snapshot(inspected: Inspected, 
     snap = inspected.settled(10)
     assert snap["version"] == 1
     assert snap["requests_total"] == 10
+    assert snap["server"] == {"host": "127.0.0.1", "port": s.port}  # where the app answers
+    assert snap["workers"] == []  # one process: no cluster
     assert snap["dropped_events"] == 0
 
     users = inspected.route(snap, "GET /users/{id:int}")

@@ -455,6 +455,7 @@ class Supervisor:
         self.inspector_cache = _cello.ResponseCache(0)
         self.link.watch(self.inspector_cache)
         self._show_routes(self.app)
+        self.inspector.set_server(cfg.host, self.port)
         serve_inspector(self.inspector, cfg, self._reload_from_inspector)
 
     def _show_routes(self, app: App) -> None:
