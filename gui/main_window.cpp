@@ -12,6 +12,7 @@
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -61,6 +62,28 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     setCentralWidget(central);
     status_->setObjectName("servingStatus");
     statusBar()->addWidget(status_, 1);
+    connect(routes_, &RoutesPage::sourceOpened, this, [this](bool ok, const QString& message) {
+        updateStatus(message);
+        console_->append(message, ok ? "studio" : "error");
+    });
+    retry_watch_ = new QFileSystemWatcher(this);
+    retry_timer_ = new QTimer(this);
+    retry_timer_->setSingleShot(true);
+    retry_timer_->setInterval(300);  // editors write in steps: start once the saving is done
+    const auto changed = [this] { retry_timer_->start(); };
+    connect(retry_watch_, &QFileSystemWatcher::fileChanged, this, changed);
+    connect(retry_watch_, &QFileSystemWatcher::directoryChanged, this, changed);
+    connect(retry_timer_, &QTimer::timeout, this, [this] {
+        if (session_.running() || attached_ || app_path_.isEmpty()) return;
+        // Only the app's own file: the directory also changes for logs, caches, other files.
+        const QDateTime saved = QFileInfo(app_path_).lastModified();
+        if (!saved.isValid() || saved == retry_saved_) return;
+        console_->append(tr("%1 changed: starting again").arg(QFileInfo(app_path_).fileName()), "studio");
+        startApp();
+    });
+    connect(&state_, &StudioState::updated, this, [this](const inspector::LiveView::Delta& d) {
+        if (d.new_reloads && !state_.view().reloads().empty()) showReload(state_.view().reloads().back());
+    });
 
     buildActions();
     buildToolbar();
@@ -194,16 +217,16 @@ bool MainWindow::startApp() {
     } catch (const std::exception& e) {
         port_ = 0;
         console_->append(tr("could not start the app:\n%1").arg(QString::fromStdString(e.what()).trimmed()), "error");
-        updateStatus(tr("Not running: the app failed to start (see Console)"));
+        updateStatus(tr("Not running: the app failed to start (see Console); it starts again when you save it"));
         showPage(Console);
+        watchForRetry(true);
         syncActions();
         return false;
     }
+    watchForRetry(false);
     state_.setSource(new LocalSource(session_.inspector(), app_path_));
     benchmark_->setTarget(app_path_, QString::fromStdString(s.host), port_);
-    updateStatus(tr("Serving %1 on http://%2:%3 — reloads on save")
-                     .arg(QFileInfo(app_path_).fileName(), QString::fromStdString(s.host))
-                     .arg(port_));
+    updateStatus(servingText() + tr(" — reloads on save"));
     QSettings settings;
     settings.setValue("run/host", QString::fromStdString(s.host));
     settings.setValue("run/port", s.port);
@@ -213,7 +236,18 @@ bool MainWindow::startApp() {
     return true;
 }
 
+void MainWindow::watchForRetry(bool on) {
+    const QStringList watched = retry_watch_->files() + retry_watch_->directories();
+    if (!watched.isEmpty()) retry_watch_->removePaths(watched);
+    retry_timer_->stop();
+    if (!on || app_path_.isEmpty()) return;
+    // The directory too: an editor that saves by replacing the file makes the file's watch go.
+    retry_saved_ = QFileInfo(app_path_).lastModified();
+    retry_watch_->addPaths({app_path_, QFileInfo(app_path_).absolutePath()});
+}
+
 void MainWindow::stopApp() {
+    watchForRetry(false);  // stopped on purpose: a save does not start it
     state_.setSource(nullptr);
     attached_ = false;
     if (session_.running()) {
@@ -301,6 +335,25 @@ void MainWindow::refreshRecentMenu() {
 }
 
 void MainWindow::updateStatus(const QString& text) { status_->setText(text); }
+
+QString MainWindow::servingText() const {
+    return tr("Serving %1 on http://%2:%3")
+        .arg(QFileInfo(app_path_).fileName(), QString::fromStdString(settings().host))
+        .arg(port_);
+}
+
+void MainWindow::showReload(const inspector::ReloadRow& r) {
+    if (!session_.running()) return;
+    const QString at = QDateTime::fromMSecsSinceEpoch(r.time_ns / 1'000'000).toString("HH:mm:ss");
+    if (r.ok) {
+        updateStatus(servingText() + tr(" — reloaded at %1; reloads on save").arg(at));
+        return;
+    }
+    // The last line of the traceback says what is wrong ("SyntaxError: ..."), the rest where.
+    const QStringList lines = QString::fromStdString(r.error).trimmed().split('\n');
+    updateStatus(servingText() + tr(" — the reload at %1 FAILED (%2): the previous code still serves; fix and save")
+                                     .arg(at, lines.isEmpty() ? tr("see Console") : lines.last().trimmed()));
+}
 
 void MainWindow::syncActions() {
     const bool running = session_.running();

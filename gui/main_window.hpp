@@ -5,7 +5,10 @@
 #include "app_session.hpp"
 #include "studio_state.hpp"
 
+#include <QDateTime>
+#include <QFileSystemWatcher>
 #include <QMainWindow>
+#include <QTimer>
 #include <QUrl>
 
 class QAction;
@@ -65,13 +68,20 @@ private:
     void chooseApp();
     void chooseAttach();
     void updateStatus(const QString& text);
+    QString servingText() const;  // "Serving app.py on http://host:port"
+    void showReload(const inspector::ReloadRow& r);  // the status bar says whether the code is current
     void syncActions();
+    void watchForRetry(bool on);
 
     StudioState state_;
     AppSession session_;
     QString app_path_;
     int port_ = 0;
     bool attached_ = false;
+    // After a failed start: the app's file is watched, and a save starts it (as a reload would).
+    QFileSystemWatcher* retry_watch_;
+    QTimer* retry_timer_;
+    QDateTime retry_saved_;  // the file's time when the start failed
     int attach_attempt_ = 0;  // a newer attach, or a start, supersedes a probe still in flight
 
     QListWidget* nav_;

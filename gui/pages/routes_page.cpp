@@ -3,6 +3,7 @@
 #include "studio_state.hpp"
 
 #include <QDesktopServices>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QProcess>
 #include <QTableView>
@@ -25,8 +26,27 @@ RoutesPage::RoutesPage(StudioState& state, QWidget* parent) : QWidget(parent), t
     connect(&state, &StudioState::updated, this, [this, &state] { model_.refresh(state.view()); });
     connect(&state, &StudioState::reset, this, [this] { model_.clear(); });
     connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
-        if (const auto* r = model_.row(index.row()))
-            openSource(QString::fromStdString(r->info.file), r->info.line);
+        const auto* r = model_.row(index.row());
+        if (!r) return;
+        const QString file = QString::fromStdString(r->info.file);
+        const QString where = QString("%1:%2").arg(QFileInfo(file).fileName()).arg(r->info.line);
+        if (file.isEmpty()) {
+            Q_EMIT sourceOpened(false, tr("%1 has no source file to open").arg(QString::fromStdString(r->info.label())));
+            return;
+        }
+        const bool editor = !qEnvironmentVariable("CELLO_EDITOR").isEmpty();
+        const bool ok = openSource(file, r->info.line);
+        if (ok && editor)
+            Q_EMIT sourceOpened(true, tr("Opened %1 with $CELLO_EDITOR").arg(where));
+        else if (ok)
+            Q_EMIT sourceOpened(true, tr("Opened %1 with the desktop's handler, which cannot go to line %2: set "
+                                         "CELLO_EDITOR (e.g. \"code -g {file}:{line}\") to land on it")
+                                          .arg(QFileInfo(file).fileName())
+                                          .arg(r->info.line));
+        else
+            Q_EMIT sourceOpened(false, tr("Could not open %1: %2").arg(where, editor ? tr("$CELLO_EDITOR did not start")
+                                                                         : tr("no program opens .py files here; set "
+                                                                              "CELLO_EDITOR (e.g. \"code -g {file}:{line}\")")));
     });
 }
 

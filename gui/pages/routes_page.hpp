@@ -20,6 +20,10 @@ public:
     // handler for the file. Returns false when there is nothing to open.
     static bool openSource(const QString& file, int line);
 
+Q_SIGNALS:
+    // After a double-click: what was opened, or why nothing was (for the status bar).
+    void sourceOpened(bool ok, const QString& message);
+
 private:
     RoutesModel model_;
     QTableView* table_;

@@ -349,11 +349,16 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), kWait);
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("SyntaxError"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
+        // The status bar does not claim the code is current.
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("FAILED") && status().contains("SyntaxError") &&
+                                     status().contains("the previous code still serves"),
+                                 kWait);
         window_->showPage(MainWindow::Console);
         save("console");
 
         write_app(good);  // the route goes away again
         QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") && !route(window_->routesPage(), "/added")->live, kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("reloads on save") && !status().contains("FAILED"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").status, 404);
     }
 
@@ -373,6 +378,16 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
         QVERIFY(opened.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:12").arg(app_));
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("Opened app.py:12 with $CELLO_EDITOR"), kWait);
+
+        // Without CELLO_EDITOR: the desktop's handler, or why nothing opened; either way it says so.
+        const QByteArray editor = qgetenv("CELLO_EDITOR");
+        qunsetenv("CELLO_EDITOR");
+        QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("app.py") && status().contains("CELLO_EDITOR") &&
+                                     !status().contains("with $CELLO_EDITOR"),
+                                 kWait);
+        qputenv("CELLO_EDITOR", editor);
     }
 
     void staysResponsiveUnderLoad() {
@@ -550,9 +565,10 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("RuntimeError: cannot start"), kWait);
+        // Saving the fix starts it: the file is watched although the app never ran.
         write_app(good);
-        QVERIFY(window_->startApp());
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
     }
 
     void theBenchmarkUrlFollowsTheAppAndTheServer() {
