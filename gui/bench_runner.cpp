@@ -29,12 +29,23 @@ void BenchRunner::joinSearch() {
     }
 }
 
+bool BenchRunner::reachable(const lg::LoadConfig& config, QString& error) {
+    // A run against nothing would spend its whole duration counting connect errors: one connect
+    // first, at most a second (the target is usually this machine, where a refusal is instant).
+    const auto wait = std::min<lg::Duration>(config.timeout, std::chrono::seconds(1));
+    const std::string problem = lg::probe_connect(config.host, config.port, wait);
+    if (problem.empty()) return true;
+    error = tr("%1: nothing was run").arg(QString::fromStdString(problem));
+    return false;
+}
+
 bool BenchRunner::start(const lg::LoadConfig& config, QString& error) {
     if (running_) {
         error = tr("a run is already going");
         return false;
     }
     joinSearch();  // a finished search's thread
+    if (!reachable(config, error)) return false;
     // Called on a generator thread: only copy the sample and post it.
     auto on_second = [this](const lg::SecondSample& s) {
         QMetaObject::invokeMethod(this, [this, s] { Q_EMIT second(s); }, Qt::QueuedConnection);
@@ -61,6 +72,7 @@ bool BenchRunner::startCeiling(const lg::LoadConfig& base, const lg::CeilingConf
         error = QString::fromStdString(why);
         return false;
     }
+    if (!reachable(base, error)) return false;
     joinSearch();
     gen_.reset();
     running_ = true;

@@ -36,6 +36,7 @@ Q_SIGNALS:
     void failed(const QString& why);  // the ceiling search could not run
 
 private:
+    bool reachable(const inspector::loadgen::LoadConfig& config, QString& error);
     void checkFinished();
     void joinSearch();
 

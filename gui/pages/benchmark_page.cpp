@@ -473,17 +473,39 @@ void BenchmarkPage::onFinished(const lg::LoadResult& r) {
     bench::BenchRun run = std::move(pending_);
     run.summary = bench::summarize(r);
     run.report_json = lg::json_report(run.settings.url, r);
-    finishRun(std::move(run));
+    finishRun(std::move(run), r.totals.requests);
 }
 
 void BenchmarkPage::onCeilingFinished(const lg::CeilingResult& r) {
     bench::BenchRun run = std::move(pending_);
     run.summary = bench::summarize(r);
     run.report_json = lg::json_report(run.settings.url, r, ceiling_config_);
-    finishRun(std::move(run));
+    std::uint64_t answered = 0;
+    for (const auto& step : r.steps) answered += step.requests;
+    finishRun(std::move(run), answered);
 }
 
-void BenchmarkPage::finishRun(bench::BenchRun run) {
+QString BenchmarkPage::verdict(const bench::BenchSummary& s, std::uint64_t answered) {
+    // What a reader must not miss: the numbers above describe failures, or nothing at all.
+    const auto& e = s.errors;
+    if (answered == 0)
+        return tr(" — NOTHING WAS MEASURED: no answer came back (%1 connect, %2 read, %3 write, %4 timeout errors)")
+            .arg(e.connect)
+            .arg(e.read)
+            .arg(e.write)
+            .arg(e.timeout);
+    if (s.requests > 0 && e.status_5xx == s.requests) return tr(" — EVERY ANSWER WAS A SERVER ERROR (%1 × 5xx): this measures the error path").arg(s.requests);
+    QStringList parts;
+    if (e.status_5xx) parts << tr("%1 × 5xx").arg(e.status_5xx);
+    if (e.status_4xx) parts << tr("%1 × 4xx").arg(e.status_4xx);
+    if (e.socket()) parts << tr("%1 socket errors").arg(e.socket());
+    return parts.isEmpty() ? QString() : tr(" — with %1 of %2 answers failed: %3")
+                                             .arg(e.status_4xx + e.status_5xx)
+                                             .arg(s.requests)
+                                             .arg(parts.join(", "));
+}
+
+void BenchmarkPage::finishRun(bench::BenchRun run, std::uint64_t answered) {
     if (git_) {
         if (git_->state() != QProcess::NotRunning) git_->waitForFinished(2000);  // rarely: git answers in ms
         if (git_->exitStatus() == QProcess::NormalExit && git_->exitCode() == 0) {
@@ -495,7 +517,9 @@ void BenchmarkPage::finishRun(bench::BenchRun run) {
     }
     summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));
     QString saved;
-    if (db_) {
+    if (answered == 0) {
+        saved = tr(", not saved");  // a run that measured nothing would only mislead the history
+    } else if (db_) {
         try {
             run.id = db_->save(run);
             saved = tr(", saved as run #%1").arg(run.id);
@@ -503,7 +527,8 @@ void BenchmarkPage::finishRun(bench::BenchRun run) {
             saved = tr(", not saved: %1").arg(QString::fromStdString(e.what()));
         }
     }
-    setStatus((run.summary.stopped_early ? tr("Stopped early") : tr("Done")) + saved);
+    setStatus((run.summary.stopped_early ? tr("Stopped early") : tr("Done")) + saved +
+              verdict(run.summary, answered));
     syncButtons();
     if (run.id > 0) {
         reloadHistory(run.id);

@@ -84,12 +84,14 @@ private:
     void routeChosen(int index);
     // Where the app answers: the local one, or what an attached server says (port 0: unknown).
     std::pair<QString, int> servedAt() const;
+    // Appended to "Done": failures said plainly. `answered`: responses of the whole run.
+    static QString verdict(const inspector::bench::BenchSummary& s, std::uint64_t answered);
     void onSecond(const inspector::loadgen::SecondSample& s);
     void onStep(const inspector::loadgen::CeilingStep& s);
     void onFinished(const inspector::loadgen::LoadResult& r);
     void onCeilingFinished(const inspector::loadgen::CeilingResult& r);
     void addPoint(double x, double rps, double p50_ms, double p99_ms);
-    void finishRun(inspector::bench::BenchRun run);
+    void finishRun(inspector::bench::BenchRun run, std::uint64_t answered);
     void reloadHistory(std::int64_t select_id = 0);
     void selectionChanged();
     QList<qint64> selectedIds() const;

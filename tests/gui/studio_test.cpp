@@ -549,6 +549,35 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(page->rateBox()->isEnabled());
     }
 
+    void aBenchmarkThatMeasuresFailureSaysSo() {
+        auto* page = window_->benchmarkPage();
+        const int before = page->history().rowCount();
+        // Nothing listening: refused at once, nothing run, nothing saved.
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(free_port()));
+        page->durationBox()->setValue(2);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!page->run());
+        QVERIFY2(clock.elapsed() < 1500, "a dead port must not be run for the whole duration");
+        QVERIFY2(page->statusText().contains("cannot connect") && page->statusText().contains("nothing was run"),
+                 qPrintable(page->statusText()));
+        QCOMPARE(page->history().rowCount(), before);
+        // Every answer a 500: the run is kept, and the status says what it measured.
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/boom").arg(port()));
+        page->methodBox()->setCurrentText("POST");
+        page->bodyEdit()->setText("1");
+        page->rateBox()->setValue(20);  // a few tracebacks, not thousands
+        page->durationBox()->setValue(1);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        QVERIFY2(page->statusText().contains("EVERY ANSWER WAS A SERVER ERROR"), qPrintable(page->statusText()));
+        page->methodBox()->setCurrentText("GET");
+        page->bodyEdit()->clear();
+        page->rateBox()->setValue(0);
+        page->urlEdit()->clear();  // typed URLs are kept; the next tests want the page's own
+    }
+
     void stopAndStartAgain() {
         const int was = port();
         window_->stopApp();
