@@ -6,16 +6,27 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
+#include <QRegularExpression>
 
 #include <cstdio>
+#include <string_view>
 #include <memory>
 
-int main(int argc, char** argv) {
-    QApplication qt(argc, argv);
-    QApplication::setOrganizationName("Cello");
-    QApplication::setApplicationName("cello-studio");
-    QApplication::setApplicationVersion(CELLO_VERSION);
+namespace {
 
+// Linux: without a display Qt's platform plugin aborts (a core dump, not a message). Say so first.
+bool display_missing() {
+#if defined(__linux__)
+    return qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+           qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
     QCommandLineParser args;
     args.setApplicationDescription("Cello Studio: run a Cello app, reload it on save, watch its requests.");
     args.addHelpOption();
@@ -25,6 +36,30 @@ int main(int argc, char** argv) {
     QCommandLineOption token({"t", "token"}, "the inspector token (default: $CELLO_INSPECT_TOKEN)", "TOKEN");
     args.addOption(attach);
     args.addOption(token);
+    // --help and --version need no display: answered before the GUI exists. (Everything else is
+    // parsed once QApplication has taken its own options, such as -platform, out of argv.)
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "-h" || a == "--help" || a == "-?") {
+            std::fputs(qPrintable(args.helpText().replace(QRegularExpression("^Usage: \\S+"), "Usage: cello-studio")),
+                       stdout);
+            return 0;
+        }
+        if (a == "-v" || a == "--version") {
+            std::printf("cello-studio %s\n", CELLO_VERSION);
+            return 0;
+        }
+    }
+    if (display_missing()) {
+        std::fprintf(stderr, "cello-studio: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not "
+                             "set); run it in a desktop session, or use the headless `cello run` instead\n");
+        return 1;
+    }
+
+    QApplication qt(argc, argv);
+    QApplication::setOrganizationName("Cello");
+    QApplication::setApplicationName("cello-studio");
+    QApplication::setApplicationVersion(CELLO_VERSION);
     args.process(qt);
 
     // Before Python starts, so its output and the engine's are captured from the first line.

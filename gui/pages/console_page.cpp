@@ -3,6 +3,7 @@
 #include "studio_state.hpp"
 
 #include <QDateTime>
+#include <QRegularExpression>
 #include <QHBoxLayout>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -54,8 +55,10 @@ void ConsolePage::append(const QString& line, const QString& kind) {
     else if (kind == "studio") color = "#3050a0";
     const QString stamp = QDateTime::currentDateTime().toString("HH:mm:ss");
     // One paragraph per line, all in one appendHtml: a batch of captured output is one layout pass.
+    // Terminal colour and cursor codes (ESC [ ... letter) from the app's output are not text.
+    static const QRegularExpression ansi("\x1b\\[[0-9;?]*[A-Za-z]");
     QString html;
-    for (const auto& l : line.split('\n'))
+    for (const auto& l : QString(line).remove(ansi).split('\n'))
         html += QString("<p><span style='color:gray'>%1</span> <span style='color:%2; white-space:pre'>%3</span></p>")
                     .arg(stamp, color, l.toHtmlEscaped());
     log_->appendHtml(html);

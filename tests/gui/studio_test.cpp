@@ -56,7 +56,7 @@ const char* kApp = R"PY(
 import time
 from cello import App, cache
 
-print("app module imported")
+print("app module imported"); print("\x1b[32mcoloured\x1b[0m output")
 app = App()
 
 @app.get("/")
@@ -242,6 +242,10 @@ private Q_SLOTS:
         QVERIFY(route(window_->routesPage(), "/cached/{n}")->info.cached);
         // Console lines arrive in batches too: wait for each line, do not read once.
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("app module imported"), kWait);
+        // Terminal colour codes are not text.
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("coloured output"), kWait);
+        QVERIFY(!window_->consolePage()->text().contains(QChar(0x1b)));
+        QVERIFY(!window_->consolePage()->text().contains("[32m"));
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())), kWait);
     }
 

@@ -1,6 +1,7 @@
 """The `cello` command line and `python3 app.py`: help, version, routes, targets, bind errors, flag precedence."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 
@@ -214,3 +215,18 @@ def test_headless_binary_links_no_qt() -> None:
     if studio.exists():
         studio_libs = subprocess.run(["ldd", str(studio)], capture_output=True, text=True, check=True).stdout
         assert "libQt6Widgets" in studio_libs
+
+
+def test_studio_help_and_version_need_no_display_and_no_display_is_a_message() -> None:
+    studio = support.BUILD_DIR / "cello-studio"
+    if not studio.exists():
+        pytest.skip("built without the studio (CELLO_BUILD_STUDIO=OFF)")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    helped = subprocess.run([str(studio), "--help"], env=env, capture_output=True, text=True, timeout=30)
+    assert helped.returncode == 0, helped
+    assert helped.stdout.startswith("Usage: cello-studio") and "--attach" in helped.stdout
+    version = subprocess.run([str(studio), "--version"], env=env, capture_output=True, text=True, timeout=30)
+    assert version.returncode == 0 and version.stdout.startswith("cello-studio "), version
+    headless = subprocess.run([str(studio)], env=env, capture_output=True, text=True, timeout=30)
+    assert headless.returncode == 1, headless  # not an abort (-6) with a core dump
+    assert "no display" in headless.stderr and headless.stderr.count("\n") == 1, headless.stderr
