@@ -23,6 +23,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -364,6 +365,20 @@ void MainWindow::syncActions() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (benchmark_->running()) {
+        // A run's numbers so far are worth keeping: ask instead of dropping them with the window.
+        QMessageBox box(QMessageBox::Question, tr("A benchmark is running"),
+                        tr("Stop it and keep what it has measured so far in the history?"),
+                        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+        box.setObjectName("benchmarkRunningOnClose");
+        box.setDefaultButton(QMessageBox::Save);
+        const int answer = box.exec();
+        if (answer == QMessageBox::Cancel) {
+            event->ignore();
+            return;
+        }
+        benchmark_->stopNow(answer == QMessageBox::Save);
+    }
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());

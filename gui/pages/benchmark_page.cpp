@@ -1,5 +1,8 @@
 #include "benchmark_page.hpp"
 
+#include <QEventLoop>
+#include <QTimer>
+
 #include "bench_runner.hpp"
 #include "inspector/bench/bench_export.hpp"
 #include "inspector/bench/route_url.hpp"
@@ -429,6 +432,21 @@ void BenchmarkPage::stop() {
     setStatus(tr("Stopping…"));
 }
 
+void BenchmarkPage::stopNow(bool keep) {
+    if (!running()) return;
+    discard_ = !keep;
+    stop();
+    // The runner reports on this thread: let it, for as long as its threads take to end (ms).
+    QEventLoop wait;
+    QTimer::singleShot(10'000, &wait, &QEventLoop::quit);
+    const auto done = connect(runner_, &BenchRunner::finished, &wait, &QEventLoop::quit, Qt::QueuedConnection);
+    const auto done_ceiling = connect(runner_, &BenchRunner::ceilingFinished, &wait, &QEventLoop::quit, Qt::QueuedConnection);
+    if (running()) wait.exec();
+    disconnect(done);
+    disconnect(done_ceiling);
+    discard_ = false;
+}
+
 void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms) {
     rps_->append(x, rps);
     p50_->append(x, p50_ms);
@@ -517,7 +535,9 @@ void BenchmarkPage::finishRun(bench::BenchRun run, std::uint64_t answered) {
     }
     summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));
     QString saved;
-    if (answered == 0) {
+    if (discard_) {
+        saved = tr(", discarded");
+    } else if (answered == 0) {
         saved = tr(", not saved");  // a run that measured nothing would only mislead the history
     } else if (db_) {
         try {

@@ -48,6 +48,8 @@ public:
 
     bool run();  // with the form's settings; false (reason in statusText()) when it cannot start
     void stop();
+    // Stops a run and waits (events still flow) until it has ended: kept in the history, or not.
+    void stopNow(bool keep);
     bool running() const;
 
     int liveSeconds() const { return live_points_; }  // samples (or ceiling steps) drawn this run
@@ -109,7 +111,8 @@ private:
 
     QString app_file_, host_ = "127.0.0.1";
     int port_ = 0;
-    QString auto_url_;  // the URL as this page last filled it in (edited by the user: kept)
+    QString auto_url_;
+    bool discard_ = false;  // the run being stopped is not to be kept  // the URL as this page last filled it in (edited by the user: kept)
     inspector::bench::BenchRun pending_;  // the run going on: settings, start time, app
     QProcess* git_ = nullptr;             // `git rev-parse HEAD` for the run going on
     inspector::loadgen::CeilingConfig ceiling_config_;

@@ -28,6 +28,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QMessageBox>
 #include <QSet>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -193,6 +194,19 @@ private:
     }
 
     QString status() const { return window_->findChild<QLabel*>("servingStatus")->text(); }
+
+    // Clicks `button` on the next message box that opens (modal: it runs its own event loop).
+    static void answer(QMessageBox::StandardButton button) {
+        auto* timer = new QTimer;
+        QObject::connect(timer, &QTimer::timeout, [timer, button] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box) return;
+            timer->stop();
+            timer->deleteLater();
+            box->button(button)->click();
+        });
+        timer->start(20);
+    }
 
     QString app_text() {
         QFile f(app_);
@@ -718,6 +732,31 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(server.waitForFinished(30000));
         QCOMPARE(server.exitCode(), 0);
         window_->stopApp();
+    }
+
+    void closingDuringABenchmarkAsksAndKeepsTheRun() {
+        auto* page = window_->benchmarkPage();
+        QVERIFY(window_->startApp());
+        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));
+        page->durationBox()->setValue(30);
+        page->rateBox()->setValue(50);
+        const int before = page->history().rowCount();
+        QSignalSpy seconds(page, &BenchmarkPage::progressed);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(seconds.count() >= 1, kWait);
+        answer(QMessageBox::Cancel);  // the window stays, the run goes on
+        QVERIFY(!window_->close());
+        QVERIFY(page->running());
+        answer(QMessageBox::Save);  // stopped, and what it measured is kept
+        QVERIFY(window_->close());
+        QVERIFY(!page->running());
+        QCOMPARE(page->history().rowCount(), before + 1);
+        QVERIFY(page->history().run(0)->summary.stopped_early);
+        QVERIFY(page->history().run(0)->summary.requests > 0);
+        page->rateBox()->setValue(0);
+        page->urlEdit()->clear();
+        window_->show();
     }
 
     void settingsPersist() {
