@@ -1,6 +1,9 @@
 #include "benchmark_page.hpp"
 
 #include <QEventLoop>
+#include <QJsonObject>
+#include <QJsonDocument>
+#include <QJsonArray>
 #include <QTimer>
 
 #include "bench_runner.hpp"
@@ -408,17 +411,7 @@ bool BenchmarkPage::run() {
         git_ = new QProcess(this);
         git_->start("git", {"-C", QFileInfo(app_file_).absolutePath(), "rev-parse", "HEAD"});
     }
-    live_points_ = 0;
-    for (auto* s : {rps_, p50_, p99_}) s->clear();
-    const double span = ceiling ? 16 : std::max(2.0, std::ceil(duration_->value()));
-    for (auto* x : {rps_x_, ms_x_}) {
-        x->setRange(0, span);
-        x->setTickCount(span <= 10 ? static_cast<int>(span) + 1 : 6);  // whole seconds on short runs
-    }
-    rps_chart_->setTitle(ceiling ? tr("Achieved req/s per ceiling step") : tr("Requests per second"));
-    ms_chart_->setTitle(ceiling ? tr("Latency per ceiling step (ms)") : tr("Latency per second (ms)"));
-    rps_y_->setRange(0, 1);
-    ms_y_->setRange(0, 0.1);
+    resetCharts(ceiling, ceiling ? 16 : std::max(2.0, std::ceil(duration_->value())), tr("this run"));
     summary_->clear();
     setStatus(ceiling ? tr("Searching the ceiling of %1 (%2 s per step)…").arg(url_->text()).arg(duration_->value())
                       : tr("Running %1 for %2 s…").arg(url_->text()).arg(duration_->value()));
@@ -446,6 +439,41 @@ void BenchmarkPage::stopNow(bool keep) {
     disconnect(done_ceiling);
     discard_ = false;
 }
+
+void BenchmarkPage::resetCharts(bool ceiling, double span, const QString& of) {
+    live_points_ = 0;
+    for (auto* s : {rps_, p50_, p99_}) s->clear();
+    for (auto* x : {rps_x_, ms_x_}) {
+        x->setRange(0, span);
+        x->setTickCount(span <= 10 ? static_cast<int>(span) + 1 : 6);  // whole seconds on short runs
+    }
+    // The titles say whose numbers these are: the run going on, or the one picked in the history.
+    rps_chart_->setTitle((ceiling ? tr("Achieved req/s per ceiling step") : tr("Requests per second")) + " — " + of);
+    ms_chart_->setTitle((ceiling ? tr("Latency per ceiling step (ms)") : tr("Latency per second (ms)")) + " — " + of);
+    rps_y_->setRange(0, 1);
+    ms_y_->setRange(0, 0.1);
+}
+
+void BenchmarkPage::drawRun(const bench::BenchRun& run) {
+    // From the stored report: every second of a run, or every step of a ceiling search.
+    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(run.report_json)).object();
+    const QJsonArray seconds = report.value("seconds").toArray();
+    const QJsonArray steps = report.value("steps").toArray();
+    const bool ceiling = run.settings.ceiling;
+    const QJsonArray& points = ceiling ? steps : seconds;
+    resetCharts(ceiling, std::max(2.0, static_cast<double>(points.size())), tr("run #%1").arg(run.id));
+    int i = 0;
+    for (const auto& v : points) {
+        const QJsonObject p = v.toObject();
+        ++i;
+        addPoint(ceiling ? i : p.value("second").toDouble(i),
+                 p.value(ceiling ? "achieved_rate" : "requests_per_sec").toDouble(),
+                 p.value("p50_us").toDouble() / 1000.0, p.value("p99_us").toDouble() / 1000.0);
+    }
+}
+
+QString BenchmarkPage::chartsTitle() const { return rps_chart_->title(); }
+int BenchmarkPage::chartPoints() const { return rps_->count(); }
 
 void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms) {
     rps_->append(x, rps);
@@ -602,7 +630,10 @@ void BenchmarkPage::selectionChanged() {
     syncButtons();
     if (!db_ || ids.isEmpty()) return;
     if (ids.size() == 1) {
-        if (const auto run = loadRun(ids[0])) summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
+        if (const auto run = loadRun(ids[0])) {
+            summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
+            if (!running()) drawRun(*run);  // the charts beside the summary show the same run
+        }
         compare_model_.clear();
         return;
     }

@@ -50,6 +50,8 @@ public:
     void stop();
     // Stops a run and waits (events still flow) until it has ended: kept in the history, or not.
     void stopNow(bool keep);
+    QString chartsTitle() const;  // the throughput chart's title: whose numbers it shows
+    int chartPoints() const;      // points on the throughput chart
     bool running() const;
 
     int liveSeconds() const { return live_points_; }  // samples (or ceiling steps) drawn this run
@@ -93,6 +95,8 @@ private:
     void onFinished(const inspector::loadgen::LoadResult& r);
     void onCeilingFinished(const inspector::loadgen::CeilingResult& r);
     void addPoint(double x, double rps, double p50_ms, double p99_ms);
+    void resetCharts(bool ceiling, double span, const QString& of);
+    void drawRun(const inspector::bench::BenchRun& run);
     void finishRun(inspector::bench::BenchRun run, std::uint64_t answered);
     void reloadHistory(std::int64_t select_id = 0);
     void selectionChanged();

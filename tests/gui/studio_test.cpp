@@ -28,6 +28,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QJsonArray>
 #include <QMessageBox>
 #include <QSet>
 #include <QPushButton>
@@ -594,6 +595,21 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         page->bodyEdit()->clear();
         page->rateBox()->setValue(0);
         page->urlEdit()->clear();  // typed URLs are kept; the next tests want the page's own
+    }
+
+    void aHistoryRunShowsItsOwnCharts() {
+        // Runs kept so far: a 2 s run, a ceiling search, a 1 s all-5xx run. Pick each: the charts
+        // say whose they are and hold its points, not the last live run's.
+        auto* page = window_->benchmarkPage();
+        QVERIFY(page->history().rowCount() >= 2);
+        for (int row = 0; row < page->history().rowCount(); ++row) {
+            const auto* run = page->history().run(row);
+            page->selectRuns({run->id});
+            QVERIFY2(page->chartsTitle().endsWith(QString("run #%1").arg(run->id)), qPrintable(page->chartsTitle()));
+            QVERIFY2(page->chartPoints() > 0, qPrintable(QString("run #%1 drew no point").arg(run->id)));
+            if (!run->settings.ceiling)  // one point per second of the run (the last may be partial)
+                QVERIFY(page->chartPoints() <= static_cast<int>(std::ceil(run->settings.duration_s)) + 1);
+        }
     }
 
     void stopAndStartAgain() {
