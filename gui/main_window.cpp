@@ -24,6 +24,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -50,7 +51,13 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
         {tr("Benchmark"), benchmark_}};
     for (const auto& [name, widget] : pages) {
         nav_->addItem(name);
-        stack_->addWidget(widget);
+        // Scrolled, not squeezed: a page's own minimum must not set the window's (small screens,
+        // 2x scaling); below it, the page scrolls.
+        auto* scroll = new QScrollArea;
+        scroll->setWidget(widget);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        stack_->addWidget(scroll);
     }
     nav_->setObjectName("pageList");
     nav_->setFixedWidth(120);

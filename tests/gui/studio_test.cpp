@@ -775,6 +775,16 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         window_->show();
     }
 
+    void theWindowFitsASmallScreen() {
+        // 1280x720 at 1x, or 1600x1000 at 2x: the window must be able to get smaller than that.
+        window_->resize(700, 480);
+        QApplication::processEvents();
+        QVERIFY2(window_->width() <= 700 && window_->height() <= 480,
+                 qPrintable(QString("%1x%2, minimum %3x%4").arg(window_->width()).arg(window_->height())
+                                .arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
+        window_->resize(1200, 760);
+    }
+
     void settingsPersist() {
         window_->openApp(app_);
         RunSettings s = window_->settings();
