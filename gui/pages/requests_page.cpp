@@ -16,6 +16,10 @@
 
 namespace cello::studio {
 
+namespace {
+constexpr const char* kGone = "(This request has left the table: newer traffic pushed it out. Its details stay here.)";
+}
+
 RequestsPage::RequestsPage(StudioState& state, QWidget* parent)
     : QWidget(parent), state_(state), table_(new QTableView), status_(new QComboBox), route_(new QComboBox),
       text_(new QLineEdit), details_(new QPlainTextEdit) {
@@ -59,12 +63,27 @@ RequestsPage::RequestsPage(StudioState& state, QWidget* parent)
     connect(status_, &QComboBox::currentIndexChanged, this, [this] { filter_.setStatusClass(status_->currentData().toInt()); });
     connect(route_, &QComboBox::currentIndexChanged, this, [this] { filter_.setRoute(route_->currentData().toString()); });
     connect(text_, &QLineEdit::textChanged, &filter_, &RequestsFilter::setText);
-    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex& current) { showDetails(current); });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+        if (!refreshing_) {
+            showDetails(current);
+            return;
+        }
+        // The selected request was pushed out of the table by newer traffic, and Qt moved the
+        // selection to whatever row took its place: keep showing the request that was chosen.
+        if (shown_seq_ == 0) return;
+        QMetaObject::invokeMethod(this, [this] { table_->selectionModel()->clear(); }, Qt::QueuedConnection);
+        if (!details_->toPlainText().contains(kGone)) details_->appendPlainText("\n" + tr(kGone));
+    });
     connect(table_->verticalScrollBar(), &QScrollBar::valueChanged, this,
             [this](int v) { follow_ = v == table_->verticalScrollBar()->maximum(); });
     connect(&state, &StudioState::updated, this, [this](const inspector::LiveView::Delta& d) {
+        // Rows dropped from the top move the view (and the current row): following the newest
+        // rows is decided before, not by where the removal left the scroll bar.
+        const bool follow = follow_;
+        refreshing_ = true;
         model_.refresh(state_.view(), d);
+        refreshing_ = false;
+        follow_ = follow;
         if (d.new_requests || d.new_errors) refreshRoutes();
         if (follow_) table_->scrollToBottom();
     });
@@ -87,9 +106,11 @@ QString RequestsPage::details() const { return details_->toPlainText(); }
 void RequestsPage::showDetails(const QModelIndex& proxy_index) {
     const auto* r = model_.row(filter_.mapToSource(proxy_index).row());
     if (!r) {
-        details_->clear();
+        if (shown_seq_ == 0 || !details_->toPlainText().contains(kGone)) details_->clear();
+        if (!details_->toPlainText().contains(kGone)) shown_seq_ = 0;
         return;
     }
+    shown_seq_ = r->seq;
     QString text;
     text += QString("%1 %2  →  %3\n").arg(QString::fromStdString(r->method), QString::fromStdString(r->path)).arg(r->status);
     text += tr("Route: %1\n").arg(r->route.empty() ? tr("(none matched)") : QString::fromStdString(r->route));

@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+#include <cstdint>
+
 class QComboBox;
 class QLineEdit;
 class QPlainTextEdit;
@@ -36,6 +38,8 @@ private:
     QLineEdit* text_;
     QPlainTextEdit* details_;
     bool follow_ = true;  // keep the newest row in view unless the user scrolled up
+    bool refreshing_ = false;       // inside a model refresh: selection changes are not the user's
+    std::uint64_t shown_seq_ = 0;   // the request in the details pane
 };
 
 }  // namespace cello::studio

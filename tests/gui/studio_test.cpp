@@ -28,6 +28,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QScrollBar>
 #include <QJsonArray>
 #include <QMessageBox>
 #include <QSet>
@@ -610,6 +611,40 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             if (!run->settings.ceiling)  // one point per second of the run (the last may be partial)
                 QVERIFY(page->chartPoints() <= static_cast<int>(std::ceil(run->settings.duration_s)) + 1);
         }
+    }
+
+    void theSelectedRequestStaysWhenTrafficPushesItOut() {
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        QCOMPARE(http(net_, "GET", port(), "/users/777").status, 200);
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = table->model()->rowCount() - 1; r >= 0 && row < 0; --r)
+                if (table->model()->index(r, RequestsModel::Path).data().toString() == "/users/777") row = r;
+            return row >= 0;
+        }(), kWait);
+        table->selectRow(row);
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /users/777"), kWait);
+        // A second of closed-loop load: far more requests than the table keeps (5000).
+        auto* bench = window_->benchmarkPage();
+        bench->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));
+        bench->durationBox()->setValue(1);
+        bench->rateBox()->setValue(0);
+        QSignalSpy saved(bench, &BenchmarkPage::runSaved);
+        QVERIFY2(bench->run(), qPrintable(bench->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        QVERIFY2(bench->history().run(0)->summary.requests > 6000, "the run must outnumber the table");
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("left the table"), kWait);
+        QVERIFY2(page->details().startsWith("GET /users/777"), qPrintable(page->details().left(200)));  // not a neighbour
+        QTRY_VERIFY_WITH_TIMEOUT(!table->selectionModel()->hasSelection(), kWait);
+        // And the table still follows the newest rows.
+        QCOMPARE(http(net_, "GET", port(), "/users/778").status, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(table->verticalScrollBar()->value() == table->verticalScrollBar()->maximum() &&
+                                     table->model()->index(table->model()->rowCount() - 1, RequestsModel::Path).data() ==
+                                         QString("/users/778"),
+                                 kWait);
+        bench->urlEdit()->clear();
     }
 
     void stopAndStartAgain() {
