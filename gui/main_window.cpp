@@ -202,6 +202,7 @@ void MainWindow::setSettings(const RunSettings& s) {
 }
 
 void MainWindow::showPage(Page p) { nav_->setCurrentRow(p); }
+MainWindow::Page MainWindow::currentPage() const { return static_cast<Page>(nav_->currentRow()); }
 
 void MainWindow::openApp(const QString& path) {
     app_path_ = QFileInfo(path).absoluteFilePath();
@@ -224,10 +225,15 @@ bool MainWindow::startApp() {
         port_ = session_.start(app_path_.toStdString(), s);
     } catch (const std::exception& e) {
         port_ = 0;
-        console_->append(tr("could not start the app:\n%1").arg(QString::fromStdString(e.what()).trimmed()), "error");
-        updateStatus(tr("Not running: the app failed to start (see Console); it starts again when you save it"));
+        const QString why = QString::fromStdString(e.what()).trimmed();
+        console_->append(tr("could not start the app:\n%1").arg(why), "error");
+        // The status bar says why too (the traceback's last line), and what would help.
+        const QString last = why.split('\n').last().trimmed();
+        const bool port_problem = why.contains("cannot listen") || why.contains("in use", Qt::CaseInsensitive);
+        updateStatus(port_problem ? tr("Not running: %1 — choose another port in the toolbar").arg(last)
+                                  : tr("Not running: %1 — see Console; it starts again when you save the app").arg(last));
         showPage(Console);
-        watchForRetry(true);
+        watchForRetry(!port_problem);  // a save cannot free a port
         syncActions();
         return false;
     }

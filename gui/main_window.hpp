@@ -44,6 +44,7 @@ public:
     void stopApp();
     bool attach(const QUrl& api, const QString& token);  // a headless server's --inspect API
     void showPage(Page p);
+    Page currentPage() const;
     RunSettings settings() const;
     void setSettings(const RunSettings& s);
 

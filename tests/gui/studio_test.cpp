@@ -663,10 +663,30 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("RuntimeError: cannot start"), kWait);
+        QVERIFY2(status().contains("RuntimeError: cannot start"), qPrintable(status()));  // why, in the status bar too
         // Saving the fix starts it: the file is watched although the app never ran.
         write_app(good);
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
+    }
+
+    void aBusyPortIsReportedWhereItSendsYou() {
+        QTcpServer taken;
+        QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
+        RunSettings s = window_->settings();
+        const int was = s.port;
+        window_->stopApp();
+        s.port = taken.serverPort();
+        window_->setSettings(s);
+        QVERIFY(!window_->startApp());
+        QCOMPARE(window_->currentPage(), MainWindow::Console);  // where the failure sends you...
+        QTRY_VERIFY2_WITH_TIMEOUT(window_->consolePage()->text().contains(QString::number(s.port)) &&
+                                      window_->consolePage()->text().contains("in use", Qt::CaseInsensitive),
+                                  qPrintable(window_->consolePage()->text().right(600)), kWait);  // ...says why
+        QVERIFY2(status().contains("in use", Qt::CaseInsensitive), qPrintable(status()));
+        s.port = was;
+        window_->setSettings(s);
+        QVERIFY(window_->startApp());
     }
 
     void theBenchmarkUrlFollowsTheAppAndTheServer() {
