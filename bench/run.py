@@ -292,31 +292,28 @@ def cpu_seconds(pid: int) -> float:
     return ticks / CLK_TCK
 
 
-def pss_mb(pid: int) -> float:
-    """Pss of `pid` and its descendants, in MiB: unlike summed RSS, pages that forked workers share
-    with their parent count once."""
+def tree_kib(pid: int, file: str, field: str) -> int:
+    """`field` (in kB) of /proc/PID/`file`, summed over `pid` and its descendants."""
     kib = 0
     for p in process_tree(pid):
         try:
-            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            text = Path(f"/proc/{p}/{file}").read_text()
         except OSError:
             continue
-        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
         kib += int(match.group(1)) if match else 0
-    return kib / 1024
+    return kib
+
+
+def pss_mb(pid: int) -> float:
+    """Pss of the tree, in MiB: unlike summed RSS, pages that forked workers share with their
+    parent count once."""
+    return tree_kib(pid, "smaps_rollup", "Pss") / 1024
 
 
 def rss_mb(pid: int) -> float:
     """VmRSS of `pid` and its descendants, in MiB."""
-    kib = 0
-    for p in process_tree(pid):
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except OSError:
-            continue
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        kib += int(match.group(1)) if match else 0
-    return kib / 1024
+    return tree_kib(pid, "status", "VmRSS") / 1024
 
 
 # --------------------------------------------------------------------------- wrk

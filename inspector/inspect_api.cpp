@@ -332,6 +332,8 @@ void InspectApi::start() {
         const auto body = nlohmann::json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object() || !body.contains("on") || !body["on"].is_boolean())
             return engine::make_error(res, 400, R"(expected a JSON body {"on": true|false})");
+        if (inspector->cluster())  // the workers record their own details; none reaches the supervisor
+            return engine::make_error(res, 409, "detail capture is not available in cluster mode");
         inspector->set_capture(body["on"].get<bool>());
         json_answer(res, 200, nlohmann::json{{"capturing", inspector->capturing()}}.dump());
     });

@@ -60,6 +60,7 @@ public:
     // because it costs the engine a lock and some copies per request).
     void set_capture(bool on) noexcept { telemetry_->set_capture(on); }
     bool capturing() const noexcept { return telemetry_->capturing(); }
+    bool cluster() const noexcept { return config_.cluster; }
 
     void start();      // the drain thread; idempotent
     void stop();

@@ -92,12 +92,6 @@ void ClusterLink::join(std::shared_ptr<ClusterLink> link) {
     g_current = std::move(link);
 }
 
-void ClusterLink::leave() {
-    std::shared_ptr<ClusterLink> old;
-    std::lock_guard lock(g_current_mutex);
-    old.swap(g_current);
-}
-
 std::shared_ptr<ClusterLink> ClusterLink::current() {
     std::lock_guard lock(g_current_mutex);
     return g_current;

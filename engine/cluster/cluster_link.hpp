@@ -47,7 +47,6 @@ public:
 
     // The process's cluster, if it serves in one.
     static void join(std::shared_ptr<ClusterLink> link);
-    static void leave();
     static std::shared_ptr<ClusterLink> current();
 
     static constexpr auto kPollInterval = std::chrono::milliseconds(20);

@@ -1,6 +1,7 @@
 #include "routes_page.hpp"
 
 #include "studio_state.hpp"
+#include "table_view_style.hpp"
 
 #include <QDesktopServices>
 #include <QFileInfo>
@@ -15,11 +16,7 @@ namespace cello::studio {
 RoutesPage::RoutesPage(StudioState& state, QWidget* parent) : QWidget(parent), table_(new QTableView(this)) {
     table_->setObjectName("routesTable");
     table_->setModel(&model_);
-    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    table_->horizontalHeader()->setStretchLastSection(true);
-    table_->verticalHeader()->hide();
-    table_->setAlternatingRowColors(true);
+    style_read_only_table(table_);
     table_->setToolTip(tr("Double-click a route to open its handler"));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(table_);

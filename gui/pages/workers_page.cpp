@@ -1,6 +1,7 @@
 #include "workers_page.hpp"
 
 #include "studio_state.hpp"
+#include "table_view_style.hpp"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -14,11 +15,7 @@ WorkersPage::WorkersPage(StudioState& state, QWidget* parent)
     summary_->setObjectName("workersSummary");
     table_->setObjectName("workersTable");
     table_->setModel(&model_);
-    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    table_->horizontalHeader()->setStretchLastSection(true);
-    table_->verticalHeader()->hide();
-    table_->setAlternatingRowColors(true);
+    style_read_only_table(table_);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(summary_);
     layout->addWidget(table_, 1);

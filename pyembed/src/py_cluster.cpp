@@ -45,7 +45,6 @@ void define_cluster(pyb::module_& m) {
             "watch",
             [](ClusterLink& link, const std::shared_ptr<engine::ResponseCache>& cache) { link.watch(cache); },
             pyb::arg("cache"), "Passes `cache`'s invalidations to every worker, and theirs to it.")
-        .def_static("leave", &ClusterLink::leave, "The process no longer serves in a cluster.")
         .def_property_readonly("cell", &ClusterLink::cell);
 }
 

@@ -1,0 +1,18 @@
+// How the studio's read-only tables look and select: whole rows, no editing, the last column
+// stretched, no row numbers, alternating rows. One place, so every page's tables behave alike.
+#pragma once
+
+#include <QHeaderView>
+#include <QTableView>
+
+namespace cello::studio {
+
+inline void style_read_only_table(QTableView* table) {
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->verticalHeader()->hide();
+    table->setAlternatingRowColors(true);
+}
+
+}  // namespace cello::studio
