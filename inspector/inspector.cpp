@@ -256,6 +256,8 @@ void Inspector::drain_locked() {
         row.traceback = std::move(rec.traceback);
         row.headers = std::move(rec.headers);
         row.body_preview = std::move(rec.body_preview);
+        row.count = rec.count;
+        row.last_ns = rec.last_ns ? rec.last_ns : rec.time_ns;
         push_bounded(st.errors, std::move(row), config_.recent_errors);
     }
 }

@@ -59,9 +59,13 @@ struct ErrorRow {
     std::int64_t time_ns = 0;
     std::string method, path, route;
     int status = 0;
-    std::string message, traceback;
+    std::string message, traceback;  // message: the latest of the folded ones
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body_preview;
+    // Failures this row stands for: more than 1 when the server folded a burst of the same failure
+    // (engine::ErrorRecord::count); the last of them at last_ns.
+    std::uint64_t count = 1;
+    std::int64_t last_ns = 0;
 };
 
 struct ReloadRow {

@@ -118,7 +118,7 @@ RequestRow request_from(const json& j) {
 json error_json(const ErrorRow& e) {
     return {{"seq", e.seq}, {"time", to_s(e.time_ns)}, {"method", e.method}, {"path", e.path}, {"route", e.route},
             {"status", e.status}, {"message", e.message}, {"traceback", e.traceback}, {"headers", e.headers},
-            {"body_preview", e.body_preview}};
+            {"body_preview", e.body_preview}, {"count", e.count}, {"last", to_s(e.last_ns)}};
 }
 
 ErrorRow error_from(const json& j) {
@@ -133,6 +133,8 @@ ErrorRow error_from(const json& j) {
     e.traceback = j.at("traceback").get<std::string>();
     e.headers = j.at("headers").get<std::vector<std::pair<std::string, std::string>>>();
     e.body_preview = j.at("body_preview").get<std::string>();
+    e.count = j.value("count", std::uint64_t{1});  // absent from servers before it existed
+    e.last_ns = j.contains("last") ? from_s(j.at("last").get<double>()) : e.time_ns;
     return e;
 }
 

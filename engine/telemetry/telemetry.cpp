@@ -1,5 +1,7 @@
 #include "engine/telemetry/telemetry.hpp"
 
+#include <string_view>
+
 namespace cello::engine {
 
 Telemetry::Telemetry(unsigned threads, std::size_t ring_capacity, Redaction redaction)
@@ -22,11 +24,36 @@ void Telemetry::record_error(ErrorRecord e) {
         return;
     }
     std::lock_guard lock(errors_mutex_);
-    if (errors_.size() >= kMaxQueuedErrors) {  // nobody drains: keep the newest
-        errors_.pop_front();
+    if (errors_.size() >= kMaxQueuedErrors) {
+        // A burst of one failure (a benchmark against a broken route) is one record with its count,
+        // so the inspector still counts every failure; the newest queued records are likeliest.
+        for (auto it = errors_.rbegin(); it != errors_.rend(); ++it) {
+            if (!same_failure(*it, e)) continue;
+            it->count += e.count;
+            it->last_ns = e.last_ns ? e.last_ns : e.time_ns;
+            it->message = std::move(e.message);
+            return;
+        }
+        errors_.pop_front();  // nobody drains: keep the newest
         ++dropped_errors_;
     }
     errors_.push_back(std::move(e));
+}
+
+namespace {
+// The traceback without its last line (the exception and its message).
+std::string_view stack_of(std::string_view traceback) {
+    while (!traceback.empty() && traceback.back() == '\n') traceback.remove_suffix(1);
+    const auto nl = traceback.rfind('\n');
+    return nl == std::string_view::npos ? std::string_view{} : traceback.substr(0, nl);
+}
+std::string_view type_of(std::string_view message) { return message.substr(0, message.find(':')); }
+}  // namespace
+
+bool same_failure(const ErrorRecord& a, const ErrorRecord& b) {
+    return a.route_id == b.route_id && a.table_generation == b.table_generation && a.status == b.status &&
+           a.method == b.method && type_of(a.message) == type_of(b.message) &&
+           stack_of(a.traceback) == stack_of(b.traceback);
 }
 
 void Telemetry::record_detail(DetailRecord d) {

@@ -29,7 +29,15 @@ struct ErrorRecord {
     std::string traceback;   // the Python traceback, as printed
     std::vector<std::pair<std::string, std::string>> headers;  // the request's
     std::string body_preview;  // the request body's first bytes
+    // Failures folded into this record because the queue was full: how many (this one included) and
+    // when the latest was. Its other fields are the first's, except `message` (the latest).
+    std::uint64_t count = 1;
+    std::int64_t last_ns = 0;  // 0: same as time_ns
 };
+
+// Whether two failures are the same one: same route and status, same exception type and stack (the
+// message may differ, e.g. "KeyError: 41" and "KeyError: 42").
+bool same_failure(const ErrorRecord& a, const ErrorRecord& b);
 
 // Headers and body of one request and its response, recorded only while detail capture is on
 // (a development aid: the studio turns it on; it costs a lock and copies per request).
@@ -57,7 +65,9 @@ public:
     // record_detail redact them (headers, response headers, query, the error's target) before
     // they are queued, so no reader of telemetry ever sees a secret.
     EventRing& ring(unsigned thread) noexcept { return *rings_[thread % rings_.size()]; }
-    void record_error(ErrorRecord e);  // never blocks for long; drops (counted) beyond the bound
+    // Never blocks for long. Beyond the bound a failure is folded into a queued record of the same
+    // failure (its count goes up), or, if there is none, the oldest record is dropped (counted).
+    void record_error(ErrorRecord e);
     bool capturing() const noexcept { return capture_.load(std::memory_order_relaxed); }
     void record_detail(DetailRecord d);  // only while capturing(); the oldest go beyond the bound
 

@@ -356,6 +356,7 @@ TEST(Telemetry, ErrorQueueIsBounded) {
         r.status = 500;
         r.path = "/e/" + std::to_string(i);
         r.body_preview = std::string(5000, 'b');
+        r.traceback = "Traceback (most recent call last):\n  File \"app.py\", line " + std::to_string(i) + "\nE: x\n";
         t.record_error(std::move(r));
     }
     EXPECT_EQ(t.dropped_errors(), 10u);
@@ -364,6 +365,41 @@ TEST(Telemetry, ErrorQueueIsBounded) {
     EXPECT_EQ(errors.front().path, "/e/10");  // the oldest were dropped
     EXPECT_EQ(errors.front().body_preview.size(), cello::engine::Telemetry::kBodyPreviewBytes);
     EXPECT_TRUE(t.take_errors().empty());
+}
+
+TEST(Telemetry, AFullQueueFoldsRepeatsOfOneFailureIntoACount) {
+    cello::engine::Telemetry t(1, 64);
+    auto failure = [](std::string message, std::int64_t at, std::string line = "7") {
+        cello::engine::ErrorRecord r;
+        r.route_id = 3;
+        r.time_ns = at;
+        r.path = "/users/" + std::to_string(at);
+        r.message = message;
+        r.traceback = "Traceback (most recent call last):\n  File \"app.py\", line " + line + ", in get\n" + message + "\n";
+        return r;
+    };
+    const std::size_t full = cello::engine::Telemetry::kMaxQueuedErrors;
+    for (std::size_t i = 0; i < full; ++i) t.record_error(failure("KeyError: " + std::to_string(i), 1));
+    // Full: the same failure (another message, same type and stack) is counted on a queued record...
+    for (int i = 0; i < 1000; ++i) t.record_error(failure("KeyError: 9999", 100 + i));
+    EXPECT_EQ(t.dropped_errors(), 0u);
+    // ...another exception type, another stack, another route are not the same failure.
+    t.record_error(failure("ValueError: 1", 5000));
+    t.record_error(failure("KeyError: 1", 5001, "8"));
+    auto other_route = failure("KeyError: 1", 5002);
+    other_route.route_id = 4;
+    t.record_error(std::move(other_route));
+    EXPECT_EQ(t.dropped_errors(), 3u);
+    const auto errors = t.take_errors();
+    std::uint64_t counted = 0;
+    for (const auto& e : errors) counted += e.count;
+    EXPECT_EQ(counted, full + 1000 + 3 - 3);  // every failure but the 3 dropped records' is counted
+    const auto folded = std::find_if(errors.begin(), errors.end(), [](const auto& e) { return e.count > 1; });
+    ASSERT_NE(folded, errors.end());
+    EXPECT_EQ(folded->count, 1001u);
+    EXPECT_EQ(folded->last_ns, 1099);
+    EXPECT_EQ(folded->message, "KeyError: 9999");  // the latest
+    EXPECT_EQ(folded->time_ns, 1);                 // the first's
 }
 
 // -- the Inspector: events in, snapshots out ------------------------------------------------------
@@ -512,6 +548,8 @@ TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
     EXPECT_NEAR(back.routes[0].stats.total.p50_ns, s.routes[0].stats.total.p50_ns, 1);
     ASSERT_EQ(back.errors.size(), 1u);
     EXPECT_EQ(back.errors[0].traceback, s.errors[0].traceback);
+    EXPECT_EQ(back.errors[0].count, 1u);
+    EXPECT_EQ(back.errors[0].last_ns / 1000, s.errors[0].last_ns / 1000);
     EXPECT_EQ(back.errors[0].path.substr(0, 5), "/a?q=");
     ASSERT_EQ(back.reloads.size(), 1u);
     EXPECT_FALSE(back.reloads[0].ok);
