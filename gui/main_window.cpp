@@ -1,9 +1,11 @@
 #include "main_window.hpp"
 
 #include "output_capture.hpp"
+#include "python_host.hpp"
 #include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
 #include "pages/console_page.hpp"
+#include "pages/errors_page.hpp"
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
@@ -39,14 +41,14 @@ constexpr int kMaxRecent = 8;
 
 MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     : QMainWindow(parent), nav_(new QListWidget), stack_(new QStackedWidget), routes_(new RoutesPage(state_)),
-      requests_(new RequestsPage(state_)), latency_(new LatencyPage(state_)), cache_(new CachePage(state_)),
+      requests_(new RequestsPage(state_)), errors_(new ErrorsPage(state_)), latency_(new LatencyPage(state_)), cache_(new CachePage(state_)),
       workers_page_(new WorkersPage(state_)),
       console_(new ConsolePage(state_)), benchmark_(new BenchmarkPage(state_)), host_(new QLineEdit),
       port_box_(new QSpinBox), workers_(new QSpinBox), env_(new QComboBox), status_(new QLabel) {
     setWindowTitle("Cello Studio");
     setObjectName("studioWindow");
     const QList<QPair<QString, QWidget*>> pages = {
-        {tr("Routes"), routes_}, {tr("Requests"), requests_}, {tr("Latency"), latency_},
+        {tr("Routes"), routes_}, {tr("Requests"), requests_}, {tr("Errors"), errors_}, {tr("Latency"), latency_},
         {tr("Cache"), cache_},   {tr("Workers"), workers_page_}, {tr("Console"), console_},
         {tr("Benchmark"), benchmark_}};
     for (const auto& [name, widget] : pages) {
@@ -70,9 +72,15 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     setCentralWidget(central);
     status_->setObjectName("servingStatus");
     statusBar()->addWidget(status_, 1);
-    connect(routes_, &RoutesPage::sourceOpened, this, [this](bool ok, const QString& message) {
-        updateStatus(message);
-        console_->append(message, ok ? "studio" : "error");
+    connect(routes_, &RoutesPage::sourceOpened, this, &MainWindow::showSourceOpened);
+    connect(errors_, &ErrorsPage::sourceOpened, this, &MainWindow::showSourceOpened);
+    // The Errors entry says how many failures the session has seen, from any page.
+    state_.setFrameworkDirs({(py::find_package_dir() / "cello").string() + "/"});
+    connect(&state_, &StudioState::errorsChanged, this, [this] {
+        const auto total = state_.errorGroups().total();
+        auto* item = nav_->item(Errors);
+        item->setText(total ? tr("Errors (%1)").arg(total) : tr("Errors"));
+        item->setForeground(total ? QBrush(QColor("#b00020")) : QBrush());
     });
     retry_watch_ = new QFileSystemWatcher(this);
     retry_timer_ = new QTimer(this);
@@ -116,6 +124,11 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     refreshRecentMenu();
     syncActions();
     updateStatus(tr("Open an app (File ▸ Open) or attach to a server started with --inspect"));
+}
+
+void MainWindow::showSourceOpened(bool ok, const QString& message) {
+    updateStatus(message);
+    console_->append(message, ok ? "studio" : "error");
 }
 
 MainWindow::~MainWindow() {

@@ -24,6 +24,7 @@ namespace cello::studio {
 
 class BenchmarkPage;
 class CachePage;
+class ErrorsPage;
 class WorkersPage;
 class ConsolePage;
 class LatencyPage;
@@ -34,7 +35,7 @@ class RoutesPage;
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    enum Page { Routes, Requests, Latency, Cache, Workers, Console, Benchmark, PageCount };
+    enum Page { Routes, Requests, Errors, Latency, Cache, Workers, Console, Benchmark, PageCount };
 
     explicit MainWindow(OutputCapture* capture = nullptr, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -52,6 +53,7 @@ public:
     StudioState& state() { return state_; }
     RoutesPage* routesPage() const { return routes_; }
     RequestsPage* requestsPage() const { return requests_; }
+    ErrorsPage* errorsPage() const { return errors_; }
     LatencyPage* latencyPage() const { return latency_; }
     CachePage* cachePage() const { return cache_; }
     WorkersPage* workersPage() const { return workers_page_; }
@@ -70,7 +72,8 @@ private:
     void chooseAttach();
     void updateStatus(const QString& text);
     QString servingText() const;  // "Serving app.py on http://host:port"
-    void showReload(const inspector::ReloadRow& r);  // the status bar says whether the code is current
+    void showReload(const inspector::ReloadRow& r);
+    void showSourceOpened(bool ok, const QString& message);  // the status bar says whether the code is current
     void syncActions();
     void watchForRetry(bool on);
 
@@ -89,6 +92,7 @@ private:
     QStackedWidget* stack_;
     RoutesPage* routes_;
     RequestsPage* requests_;
+    ErrorsPage* errors_;
     LatencyPage* latency_;
     CachePage* cache_;
     WorkersPage* workers_page_;

@@ -1,5 +1,7 @@
 #include "studio_state.hpp"
 
+#include <utility>
+
 namespace cello::studio {
 
 StudioState::StudioState(QObject* parent) : QObject(parent) {
@@ -39,10 +41,24 @@ void StudioState::pollNow() {
 void StudioState::apply(const std::shared_ptr<inspector::Snapshot>& s) {
     if (sender() != source_) return;  // a late answer from a source already replaced
     applying_ = true;
+    const auto before = std::make_pair(errors_.total(), errors_.unrecorded());
+    errors_.add_from(s->started_ns, s->errors, s->dropped_errors);
+    const bool errors_changed = before != std::make_pair(errors_.total(), errors_.unrecorded());
     const auto delta = view_.apply(std::move(*s));
     if (delta.restarted) Q_EMIT reset();
     Q_EMIT updated(delta);
+    if (errors_changed) Q_EMIT errorsChanged();
     applying_ = false;
+}
+
+void StudioState::clearErrors() {
+    errors_.clear();
+    Q_EMIT errorsChanged();
+}
+
+void StudioState::setFrameworkDirs(std::vector<std::string> dirs) {
+    errors_ = inspector::ErrorGroups(std::move(dirs));
+    Q_EMIT errorsChanged();
 }
 
 }  // namespace cello::studio

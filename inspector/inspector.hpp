@@ -23,7 +23,7 @@ struct InspectorConfig {
     std::size_t ring_capacity = engine::Telemetry::kDefaultRingCapacity;
     std::uint32_t max_routes = 256;   // distinct route labels with their own stats
     std::size_t recent_requests = 1000;
-    std::size_t recent_errors = 100;
+    std::size_t recent_errors = 256;    // one drain's worth of the telemetry's queue
     std::size_t recent_reloads = 50;
     unsigned series_seconds = 300;
     std::vector<std::string> redact_names{};  // header names redacted on top of the built-in rule

@@ -1,5 +1,6 @@
 #include "engine/telemetry/telemetry.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 namespace cello::engine {
@@ -30,7 +31,7 @@ void Telemetry::record_error(ErrorRecord e) {
         for (auto it = errors_.rbegin(); it != errors_.rend(); ++it) {
             if (!same_failure(*it, e)) continue;
             it->count += e.count;
-            it->last_ns = e.last_ns ? e.last_ns : e.time_ns;
+            it->last_ns = std::max({it->last_ns, e.last_ns, e.time_ns});
             it->message = std::move(e.message);
             return;
         }
@@ -93,7 +94,21 @@ std::vector<ErrorRecord> Telemetry::take_errors() {
     }
     if (receive_errors_)
         for (auto& e : receive_errors_()) out.push_back(std::move(e));
-    return out;
+    // Repeats of one failure become one record with its count: a burst (a benchmark against a
+    // broken route) is a few records per drain, not thousands pushing every other one out.
+    std::vector<ErrorRecord> folded;
+    folded.reserve(out.size());
+    for (auto& e : out) {
+        auto same = std::find_if(folded.rbegin(), folded.rend(), [&](const ErrorRecord& f) { return same_failure(f, e); });
+        if (same == folded.rend()) {
+            folded.push_back(std::move(e));
+            continue;
+        }
+        same->count += e.count;
+        same->last_ns = std::max({same->last_ns, e.last_ns, e.time_ns});
+        same->message = std::move(e.message);
+    }
+    return folded;
 }
 
 std::uint64_t Telemetry::dropped_errors() const {

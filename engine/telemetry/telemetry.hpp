@@ -80,7 +80,7 @@ public:
     // Inspector side.
     unsigned threads() const noexcept { return static_cast<unsigned>(rings_.size()); }
     std::uint64_t dropped_events() const noexcept;
-    std::vector<ErrorRecord> take_errors();
+    std::vector<ErrorRecord> take_errors();  // repeats of one failure folded into one record (count)
     std::uint64_t dropped_errors() const;
     void set_capture(bool on) noexcept { capture_.store(on, std::memory_order_relaxed); }
     std::vector<DetailRecord> take_details();

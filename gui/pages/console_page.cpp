@@ -39,10 +39,11 @@ ConsolePage::ConsolePage(StudioState& state, QWidget* parent) : QWidget(parent),
         const auto& errors = state_.view().errors();
         for (auto it = errors.end() - static_cast<std::ptrdiff_t>(std::min(d.new_errors, errors.size())); it != errors.end();
              ++it)
-            append(tr("error: %1 %2 → %3: %4")
+            append(tr("error: %1 %2 → %3: %4%5 (Errors page: its traceback)")
                        .arg(QString::fromStdString(it->method), QString::fromStdString(it->path))
                        .arg(it->status)
-                       .arg(QString::fromStdString(it->message)),
+                       .arg(QString::fromStdString(it->message))
+                       .arg(it->count > 1 ? tr(", and %1 more like it").arg(it->count - 1) : QString()),
                    "error");
     });
 }

@@ -16,9 +16,6 @@ class RoutesPage final : public QWidget {
 public:
     explicit RoutesPage(StudioState& state, QWidget* parent = nullptr);
     RoutesModel& model() { return model_; }
-    // Opens file:line with $CELLO_EDITOR ("code -g {file}:{line}") if set, else the desktop's
-    // handler for the file. Returns false when there is nothing to open.
-    static bool openSource(const QString& file, int line);
 
 Q_SIGNALS:
     // After a double-click: what was opened, or why nothing was (for the status bar).

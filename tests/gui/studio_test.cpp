@@ -6,6 +6,7 @@
 #include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
 #include "pages/console_page.hpp"
+#include "pages/errors_page.hpp"
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
@@ -25,6 +26,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -39,6 +41,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTextBrowser>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -645,6 +648,97 @@ ts = [threading.Thread(target=run) for _ in range(4)]
                                          QString("/users/778"),
                                  kWait);
         bench->urlEdit()->clear();
+    }
+
+    // Item 5 and 16: a benchmark of failures followed by a flood of successes. The Requests table
+    // lets the failures go (it keeps the last 5000); the Errors page keeps every one, grouped.
+    void errorsAreKeptAndGroupedThroughABenchmark() {
+        const QString good = app_text();
+        write_app(good + "\n\nimport json\n\ndef lookup(key):\n    return json.loads(key)\n\n"
+                         "@app.get(\"/broken/{key}\")\ndef broken(request):\n    return lookup(request.params[\"key\"])\n");
+        const QString text = app_text();
+        const int line = text.left(text.indexOf("return json.loads(key)")).count('\n') + 1;
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/broken/{key}") != nullptr, kWait);
+        const auto& groups = window_->state().errorGroups();
+        const auto unrecorded_before = groups.unrecorded();
+
+        auto* bench = window_->benchmarkPage();
+        QSignalSpy saved(bench, &BenchmarkPage::runSaved);
+        bench->urlEdit()->setText(QString("http://127.0.0.1:%1/broken/zzz").arg(port()));
+        bench->durationBox()->setValue(1);
+        bench->rateBox()->setValue(0);
+        QVERIFY2(bench->run(), qPrintable(bench->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        const auto failed = bench->history().run(0)->summary.errors.status_5xx;
+        QVERIFY2(failed > 100, qPrintable(QString::number(failed)));
+        bench->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));  // then a flood of successes
+        QVERIFY2(bench->run(), qPrintable(bench->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, kWait);
+        bench->urlEdit()->clear();
+        // The Requests table has let them go...
+        auto& log = window_->requestsPage()->model();
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = 0; r < log.rowCount(); ++r)
+                if (log.row(r)->status == 500) return false;
+            return log.rowCount() > 0;
+        }(), kWait);
+
+        // ...the Errors page has every one: one group, at the app's line (not json's), all counted.
+        const auto find_group = [&]() -> int {
+            for (std::size_t i = 0; i < groups.groups().size(); ++i)
+                if (groups.groups()[i].exception_type == "json.decoder.JSONDecodeError") return static_cast<int>(i);
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(find_group() >= 0 && groups.groups()[find_group()].count >= failed, kWait);
+        const auto& g = groups.groups()[find_group()];
+        QCOMPARE(QString::fromStdString(g.place()), QString("app.py:%1 in lookup").arg(line));
+        QCOMPARE(groups.unrecorded(), unrecorded_before);  // one failure repeated is never lost
+        QCOMPARE(g.routes, std::vector<std::string>{"GET /broken/{key}"});
+        QVERIFY(g.last_ns > g.first_ns);
+        auto* nav = window_->findChild<QListWidget*>("pageList");
+        QTRY_VERIFY_WITH_TIMEOUT(nav->item(MainWindow::Errors)->text() == QString("Errors (%1)").arg(groups.total()), kWait);
+
+        window_->showPage(MainWindow::Errors);
+        auto* page = window_->errorsPage();
+        QTRY_VERIFY_WITH_TIMEOUT(page->summary().contains(QString("%1 failures in").arg(groups.total())), kWait);
+        page->selectGroup(find_group());
+        QVERIFY2(page->traceback().contains("JSONDecodeError: Expecting value"), qPrintable(page->traceback()));
+        QVERIFY(page->traceback().contains("GET /broken/zzz"));
+        // The app's frames are shown, json's are folded; each app frame links to the editor.
+        QVERIFY2(page->traceback().contains("3 framework frames (__init__.py, decoder.py)"), qPrintable(page->traceback()));
+        QVERIFY(!page->traceback().contains("json/decoder.py"));
+        QVERIFY(page->traceback().contains(QString("%1:%2 in lookup").arg(app_).arg(line)));
+        save("errors");
+        const QString html = page->findChild<QTextBrowser*>("errorTraceback")->toHtml();
+        QRegularExpressionMatchIterator links = QRegularExpression("href=\"(frame:\\d+)\"").globalMatch(html);
+        QStringList frames;
+        while (links.hasNext()) frames << links.next().captured(1);
+        QCOMPARE(frames.size(), 2);  // broken and lookup
+        QFile::remove(dir_.path() + "/opened");
+        page->followLink(frames.last());
+        QFile opened(dir_.path() + "/opened");
+        QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
+        QVERIFY(opened.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:%2").arg(app_).arg(line));
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains(QString("Opened app.py:%1").arg(line)), kWait);
+        page->followLink("fold");  // "show": the framework frames too
+        QVERIFY(page->findChild<QCheckBox*>("showFrameworkFrames")->isChecked());
+        QVERIFY2(page->traceback().contains("json/decoder.py"), qPrintable(page->traceback()));
+        page->findChild<QCheckBox*>("showFrameworkFrames")->setChecked(false);
+
+        // Clear: the page starts over; the nav says so.
+        page->findChild<QPushButton*>("clearErrors")->click();
+        QCOMPARE(page->model().rowCount(), 0);
+        QVERIFY(page->summary().startsWith("No failures yet"));
+        QCOMPARE(nav->item(MainWindow::Errors)->text(), QString("Errors"));
+        QVERIFY(page->traceback().isEmpty());
+        // The next failure is shown at once.
+        QCOMPARE(http(net_, "GET", port(), "/broken/again").status, 500);
+        QTRY_COMPARE_WITH_TIMEOUT(page->model().rowCount(), 1, kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(page->traceback().contains("GET /broken/again"), kWait);
+
+        write_app(good);
+        QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/broken/{key}")->live, kWait);
     }
 
     void stopAndStartAgain() {
