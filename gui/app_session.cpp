@@ -48,18 +48,39 @@ int AppSession::start(const std::string& app_file, const RunSettings& s) {
     }
 }
 
-void AppSession::stop() {
-    if (!py_) return;
-    {
-        pyb::gil_scoped_acquire gil;
-        try {
-            py_->session.attr("stop")();
-        } catch (pyb::error_already_set& e) {
-            PySys_WriteStderr("cello-studio: stopping the app failed: %s\n", e.what());
-        }
+namespace {
+void stop_session(pyb::object& session) {
+    pyb::gil_scoped_acquire gil;
+    try {
+        session.attr("stop")();
+    } catch (pyb::error_already_set& e) {
+        PySys_WriteStderr("cello-studio: stopping the app failed: %s\n", e.what());
     }
+}
+}  // namespace
+
+void AppSession::stop() {
+    if (stopper_.joinable()) stopper_.join();  // the caller must not hold the GIL: the stopper needs it
+    if (!py_) return;
+    stop_session(py_->session);
     py_.reset();
     inspector_.reset();
+}
+
+void AppSession::stop_async(std::function<void()> done) {
+    if (stopper_.joinable()) stopper_.join();
+    if (!py_) {
+        if (done) done();
+        return;
+    }
+    inspector_.reset();
+    stopping_ = true;
+    stopper_ = std::thread([this, py = std::move(py_), done = std::move(done)]() mutable {
+        stop_session(py->session);
+        py.reset();  // takes the GIL itself
+        stopping_ = false;
+        if (done) done();
+    });
 }
 
 }  // namespace cello::studio

@@ -17,6 +17,7 @@
 #include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -141,6 +142,8 @@ void MainWindow::buildActions() {
     open_->setShortcut(QKeySequence::Open);
     start_ = new QAction(tr("&Start"), this);
     stop_ = new QAction(tr("S&top"), this);
+    start_->setObjectName("startAction");
+    stop_->setObjectName("stopAction");
     reload_ = new QAction(tr("&Reload now"), this);
     reload_->setShortcut(QKeySequence::Refresh);
     attach_ = new QAction(tr("&Attach to server…"), this);
@@ -278,13 +281,29 @@ void MainWindow::stopApp() {
     state_.setSource(nullptr);
     attached_ = false;
     if (session_.running()) {
-        session_.stop();
+        // The drain waits for handlers still running: off the GUI thread, and the window keeps
+        // drawing and answering (Stop and Start are disabled) until it is done.
+        updateStatus(tr("Stopping: waiting for the requests in flight to finish (up to 30 s)…"));
+        session_.stop_async([this] { QMetaObject::invokeMethod(this, &MainWindow::appStopped, Qt::QueuedConnection); });
+        syncActions();
+        waitForStop();
         console_->append(tr("stopped"), "studio");
+    } else {
+        waitForStop();  // called again while a stop is under way (closing the window meanwhile)
     }
     port_ = 0;
     benchmark_->setTarget(app_path_, QString::fromStdString(settings().host), 0);
     updateStatus(tr("Stopped"));
     syncActions();
+}
+
+void MainWindow::waitForStop() {
+    if (!session_.stopping()) return;
+    QEventLoop loop;
+    connect(this, &MainWindow::appStopped, &loop, &QEventLoop::quit);
+    // Checked again inside: the stop may have finished between the check above and the loop.
+    QMetaObject::invokeMethod(&loop, [this, &loop] { if (!session_.stopping()) loop.quit(); }, Qt::QueuedConnection);
+    loop.exec();
 }
 
 bool MainWindow::attach(const QUrl& api, const QString& token) {
@@ -384,10 +403,11 @@ void MainWindow::showReload(const inspector::ReloadRow& r) {
 
 void MainWindow::syncActions() {
     const bool running = session_.running();
-    start_->setEnabled(!running);
+    const bool busy = running || session_.stopping();  // stopping: the port is not free yet
+    start_->setEnabled(!busy);
     stop_->setEnabled(running || attached_);
     reload_->setEnabled(running || attached_);
-    for (QWidget* w : std::initializer_list<QWidget*>{host_, port_box_, workers_, env_}) w->setEnabled(!running);
+    for (QWidget* w : std::initializer_list<QWidget*>{host_, port_box_, workers_, env_}) w->setEnabled(!busy);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -46,6 +46,7 @@ public:
     bool attach(const QUrl& api, const QString& token);  // a headless server's --inspect API
     void showPage(Page p);
     Page currentPage() const;
+    bool stopping() const { return session_.stopping(); }
     RunSettings settings() const;
     void setSettings(const RunSettings& s);
 
@@ -59,6 +60,9 @@ public:
     WorkersPage* workersPage() const { return workers_page_; }
     ConsolePage* consolePage() const { return console_; }
     BenchmarkPage* benchmarkPage() const { return benchmark_; }
+
+Q_SIGNALS:
+    void appStopped();  // a stop (stopApp) finished: the app's handlers are done, its port is free
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -76,6 +80,7 @@ private:
     void showSourceOpened(bool ok, const QString& message);  // the status bar says whether the code is current
     void syncActions();
     void watchForRetry(bool on);
+    void waitForStop();  // runs the event loop until a stop under way has finished
 
     StudioState state_;
     AppSession session_;

@@ -42,6 +42,7 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QAction>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -749,6 +750,48 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(window_->startApp());
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         QCOMPARE(http(net_, "GET", port(), "/").status, 200);
+    }
+
+    // Item 9: Stop while a handler runs waits for it (the request is answered), and the window
+    // keeps turning its event loop meanwhile instead of freezing for the handler's time.
+    void stopWaitsForAHandlerWithoutFreezingTheWindow() {
+        const QString good = app_text();
+        write_app(good + "\n\n@app.get(\"/hold\")\ndef hold(request):\n    print(\"hold: entered\", flush=True)\n"
+                         "    time.sleep(3)\n    return \"held\"\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/hold") != nullptr, kWait);
+        QNetworkRequest req(QUrl(QString("http://127.0.0.1:%1/hold").arg(port())));
+        req.setTransferTimeout(kWait);
+        QNetworkReply* held = net_.get(req);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("hold: entered"), kWait);
+        auto* start = window_->findChild<QAction*>("startAction");
+        QVERIFY(start);
+        bool start_disabled_while_stopping = false;
+        bool said_stopping = false;
+        QTimer probe;
+        connect(&probe, &QTimer::timeout, this, [&] {
+            if (!window_->stopping()) return;
+            said_stopping = said_stopping || status().startsWith("Stopping");
+            start_disabled_while_stopping = start_disabled_while_stopping || !start->isEnabled();
+        });
+        probe.start(50);
+        StallMeter stalls;
+        window_->stopApp();
+        const double waited = stalls.seconds();
+        probe.stop();
+        qInfo("stop waited %.1f s for the handler; worst event-loop gap %lld ms", waited, stalls.worst_gap);
+        QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
+        QVERIFY2(waited > 1.0, "the stop must wait for the handler in flight");
+        QVERIFY(said_stopping);
+        QVERIFY(start_disabled_while_stopping);
+        QTRY_VERIFY_WITH_TIMEOUT(held->isFinished(), kWait);
+        QCOMPARE(held->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);  // drained, answered
+        QCOMPARE(held->readAll(), QByteArray("held"));
+        held->deleteLater();
+        QVERIFY(status().startsWith("Stopped"));
+        QVERIFY(start->isEnabled());
+        write_app(good);
+        QVERIFY(window_->startApp());
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
     }
 
     void aBrokenAppIsReportedNotFatal() {
