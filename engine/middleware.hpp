@@ -44,6 +44,7 @@ struct Exchange {
     Router::Result routed;           // the router's answer (404/405/OPTIONS are made from it)
     bool time_handler = false;       // measure handler_time (an inspector is attached)
     std::chrono::nanoseconds handler_time{};
+    std::unique_ptr<std::string> log_line;  // the request log's line, finished once the response is written
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).
@@ -54,6 +55,7 @@ struct Completion {
     std::size_t bytes_out = 0;
     std::chrono::nanoseconds latency{};  // first byte of the request to the response written
     CacheOutcome cache = CacheOutcome::None;
+    std::unique_ptr<std::string> log_line;  // Exchange::log_line, handed on
 };
 
 // Middleware are shared by every engine thread of a server: implementations synchronise their own

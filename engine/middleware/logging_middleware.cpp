@@ -11,21 +11,23 @@ namespace cello::engine {
 
 namespace {
 
+// The line is begun in after() (what the request was) and finished in complete(), once the
+// response is written: its latency and size are then the same figures the inspector and the
+// metrics report (Completion), not an earlier moment's.
 class LoggingMiddleware final : public Middleware {
 public:
     explicit LoggingMiddleware(bool json) : json_(json) {}
 
     void after(Exchange& ex) override {
-        const auto latency = std::chrono::steady_clock::now() - ex.start;
-        const double ms = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) / 1000.0;
         const std::time_t now = std::time(nullptr);
         std::tm tm{};
         localtime_r(&now, &tm);  // Windows port: localtime_s
         char when[40];
         std::strftime(when, sizeof when, json_ ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S", &tm);
         const Request& req = ex.req;
-        const std::string bytes = ex.res.stream ? "-" : std::to_string(ex.head_only ? 0 : ex.res.body.size());
-        std::string line;
+        if (!ex.log_line) ex.log_line = std::make_unique<std::string>();
+        std::string& line = *ex.log_line;
+        line.clear();
         line.reserve(160 + req.target.size());
         if (json_) {
             line += "{\"time\":\"";
@@ -36,15 +38,9 @@ public:
             append_json_string(line, req.method);
             line += ",\"path\":";
             append_json_string(line, req.target);
-            line += ",\"status\":" + std::to_string(ex.res.status);
-            line += ",\"latency_ms\":" + format_ms(ms);
-            line += ",\"bytes\":" + (bytes == "-" ? std::string("null") : bytes);
-            line += ",\"cache\":";
-            append_json_string(line, cache_outcome_name(ex.cache));
             line += ",\"request_id\":";
             if (ex.request_id.empty()) line += "null";
             else append_json_string(line, ex.request_id);
-            line += "}\n";
         } else {
             line += when;
             line += ' ';
@@ -53,9 +49,31 @@ public:
             line += req.method;
             line += ' ';
             line += req.target.substr(0, 2048);
-            line += "\" " + std::to_string(ex.res.status) + ' ' + bytes + "B " + format_ms(ms) + "ms ";
-            line += cache_outcome_name(ex.cache);
-            if (!ex.request_id.empty()) line += " " + ex.request_id;
+            line += '"';
+            if (!ex.request_id.empty()) line += kIdMark + ex.request_id;  // goes last: see complete()
+        }
+    }
+
+    void complete(const Completion& c, unsigned) override {
+        if (!c.log_line) return;  // its after() did not run (an inner before() answered early)
+        const double ms = std::chrono::duration<double, std::milli>(c.latency).count();  // rounded as the studio does
+        std::string line;
+        const std::string& begun = *c.log_line;
+        line.reserve(begun.size() + 64);
+        if (json_) {
+            line += begun;
+            line += ",\"status\":" + std::to_string(c.status);
+            line += ",\"latency_ms\":" + format_ms(ms);
+            line += ",\"bytes_sent\":" + std::to_string(c.bytes_out);
+            line += ",\"cache\":";
+            append_json_string(line, cache_outcome_name(c.cache));
+            line += "}\n";
+        } else {
+            const auto id = begun.find(kIdMark);
+            line.append(begun, 0, id);
+            line += ' ' + std::to_string(c.status) + ' ' + std::to_string(c.bytes_out) + "B " + format_ms(ms) + "ms ";
+            line += cache_outcome_name(c.cache);
+            if (id != std::string::npos) line.append(" ").append(begun, id + 1);
             line += '\n';
         }
         // One write per line: stdio locks the stream, so lines of engine threads never interleave.
@@ -63,6 +81,8 @@ public:
     }
 
 private:
+    static constexpr char kIdMark = '\x1f';  // separates the request id, which the text line ends with
+
     static std::string format_ms(double ms) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.3f", ms);

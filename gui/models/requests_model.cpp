@@ -67,9 +67,14 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant RequestsModel::headerData(int section, Qt::Orientation o, int role) const {
-    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Bytes", "Route"};
-    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+    if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
+    // The same figures as the request log and /metrics (docs/studio.md, "What the figures mean").
+    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Sent", "Route"};
+    static const char* tips[] = {"When the response was written", "", "Path and query", "",
+                                 "From the request's first byte to the response written to the socket", "",
+                                 "Bytes of the response as written: status line, headers and body", ""};
+    if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
+    return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();
 }
 
 void RequestsFilter::setStatusClass(int hundreds) {

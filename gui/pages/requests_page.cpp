@@ -117,7 +117,7 @@ void RequestsPage::showDetails(const QModelIndex& proxy_index) {
     text += tr("At %1, engine thread %2\n")
                 .arg(QDateTime::fromMSecsSinceEpoch(r->time_ns / 1'000'000).toString("yyyy-MM-dd HH:mm:ss.zzz"))
                 .arg(r->thread);
-    text += tr("Latency %1 ms (handler %2 ms), cache %3, %4 bytes in, %5 bytes out\n")
+    text += tr("Latency %1 ms (handler %2 ms), cache %3, %4 bytes received, %5 bytes sent\n")
                 .arg(static_cast<double>(r->latency_ns) / 1e6, 0, 'f', 3)
                 .arg(static_cast<double>(r->handler_ns) / 1e6, 0, 'f', 3)
                 .arg(QString::fromStdString(r->cache))

@@ -354,6 +354,24 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("error: POST /boom → 500: ValueError: studio saw this payload-42"), kWait);
     }
 
+    // Item 15: one request, one latency and one size, in the request log and on the Requests page.
+    void theLogAndTheRequestsPageGiveTheSameFigures() {
+        QCOMPARE(http(net_, "GET", port(), "/users/4242").status, 200);
+        const QRegularExpression logged("\"GET /users/4242\" 200 (\\d+)B ([0-9.]+)ms");
+        QRegularExpressionMatch m;
+        QTRY_VERIFY_WITH_TIMEOUT((m = logged.match(window_->consolePage()->text())).hasMatch(), kWait);
+        auto& log = window_->requestsPage()->model();
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = log.rowCount() - 1; r >= 0 && row < 0; --r)
+                if (log.row(r)->path == "/users/4242") row = r;
+            return row >= 0;
+        }(), kWait);
+        QCOMPARE(log.index(row, RequestsModel::Latency).data().toString(), m.captured(2));
+        QCOMPARE(log.index(row, RequestsModel::Bytes).data().toString(), m.captured(1));
+        QVERIFY(log.headerData(RequestsModel::Bytes, Qt::Horizontal, Qt::ToolTipRole).toString().contains("headers and body"));
+    }
+
     void invalidatingATagEmptiesIt() {
         window_->cachePage()->invalidate("users");
         QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->lastResult(), QString("1 cache entries invalidated"), kWait);
