@@ -106,8 +106,7 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     buildToolbar();
 
     if (capture)
-        connect(capture, &OutputCapture::line, console_,
-                [this](const QString& text, bool is_err) { console_->append(text, is_err ? "err" : ""); });
+        connect(capture, &OutputCapture::line, console_, &ConsolePage::appendOutput);
     connect(&state_, &StudioState::sourceFailed, this, [this](const QString& why) {
         updateStatus(tr("Inspector unreachable: %1").arg(why));
     });
@@ -254,6 +253,7 @@ bool MainWindow::startApp() {
         return false;
     }
     watchForRetry(false);
+    console_->setRemoteEvents(false);  // the app's own output says its reloads and failures
     state_.setSource(new LocalSource(session_.inspector(), app_path_));
     benchmark_->setTarget(app_path_, QString::fromStdString(s.host), port_);
     updateStatus(servingText() + tr(" — reloads on save"));
@@ -330,6 +330,7 @@ bool MainWindow::attach(const QUrl& api, const QString& token) {
         benchmark_->setTarget({}, api.host(), 0);  // the served app's port comes with the snapshots
         updateStatus(tr("Attached to %1").arg(api.toString()));
         console_->append(tr("attached to %1").arg(api.toString()), "studio");
+        console_->setRemoteEvents(true);  // that server's output is not ours: its inspector tells
         QSettings().setValue("attach/url", api.toString());
         syncActions();
     });

@@ -10,16 +10,6 @@
 
 namespace cello::studio {
 
-OutputCapture::OutputCapture(QObject* parent) : QObject(parent) {
-    start(out_, STDOUT_FILENO);
-    start(err_, STDERR_FILENO);
-}
-
-OutputCapture::~OutputCapture() {
-    stop(out_);
-    stop(err_);
-}
-
 namespace {
 
 // Writes all of `data` (a terminal may take it in pieces); gives up on errors other than EINTR.
@@ -35,7 +25,7 @@ void write_all(int fd, const char* data, std::size_t n) {
 
 }  // namespace
 
-void OutputCapture::start(Stream& s, int fd) {
+OutputCapture::OutputCapture(QObject* parent) : QObject(parent) {
     // Close-on-exec everywhere: an editor or subprocess started later must not inherit the pipe,
     // or the reader would never see its end.
     int fds[2], wake[2];
@@ -45,32 +35,34 @@ void OutputCapture::start(Stream& s, int fd) {
         ::close(fds[1]);
         return;
     }
-    s.fd = fd;
-    s.saved = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    s.read_end = fds[0];
-    s.wake_read = wake[0];
-    s.wake_write = wake[1];
-    ::dup2(fds[1], fd);  // the new fd 1/2 itself stays inheritable, as a terminal would be
+    saved_out_ = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+    saved_err_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+    read_end_ = fds[0];
+    wake_read_ = wake[0];
+    wake_write_ = wake[1];
+    // The new fd 1 and 2 stay inheritable, as a terminal would be.
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[1]);
-    s.reader = std::thread([this, &s] { pump(s); });
+    reader_ = std::thread([this] { pump(); });
 }
 
-void OutputCapture::stop(Stream& s) {
-    if (s.saved < 0) return;
-    ::dup2(s.saved, s.fd);  // output goes to the terminal again
+OutputCapture::~OutputCapture() {
+    if (read_end_ < 0) return;
+    ::dup2(saved_out_, STDOUT_FILENO);  // output goes to the terminal again
+    ::dup2(saved_err_, STDERR_FILENO);
     // A child that inherited fd 1/2 may keep the pipe open: wake the reader instead of waiting for EOF.
-    write_all(s.wake_write, "x", 1);
-    if (s.reader.joinable()) s.reader.join();
-    for (int fd : {s.read_end, s.saved, s.wake_read, s.wake_write}) ::close(fd);
-    s.saved = -1;
+    write_all(wake_write_, "x", 1);
+    if (reader_.joinable()) reader_.join();
+    for (int fd : {read_end_, saved_out_, saved_err_, wake_read_, wake_write_}) ::close(fd);
 }
 
-void OutputCapture::pump(Stream& s) {
+void OutputCapture::pump() {
     std::string pending;
     char buf[4096];
     bool stopping = false;
     for (;;) {
-        pollfd fds[2] = {{s.read_end, POLLIN, 0}, {s.wake_read, POLLIN, 0}};
+        pollfd fds[2] = {{read_end_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
         // Once asked to stop, only what is already in the pipe is taken (no waiting).
         const int ready = ::poll(fds, stopping ? 1 : 2, stopping ? 0 : -1);
         if (ready < 0 && errno == EINTR) continue;
@@ -80,47 +72,46 @@ void OutputCapture::pump(Stream& s) {
             if (stopping) continue;  // look once more, without waiting
             break;
         }
-        const ssize_t n = ::read(s.read_end, buf, sizeof buf);
+        const ssize_t n = ::read(read_end_, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        write_all(s.saved, buf, static_cast<std::size_t>(n));
+        write_all(saved_err_, buf, static_cast<std::size_t>(n));
         pending.append(buf, static_cast<std::size_t>(n));
         std::size_t start = 0;
         QStringList lines;
         for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
             lines << QString::fromUtf8(pending.data() + start, static_cast<qsizetype>(nl - start));
         pending.erase(0, start);
-        post(s, lines);
+        post(lines);
     }
-    if (!pending.empty()) post(s, {QString::fromUtf8(pending.data(), static_cast<qsizetype>(pending.size()))});
+    if (!pending.empty()) post({QString::fromUtf8(pending.data(), static_cast<qsizetype>(pending.size()))});
 }
 
-void OutputCapture::post(Stream& s, const QStringList& lines) {
+void OutputCapture::post(const QStringList& lines) {
     if (lines.isEmpty()) return;
-    std::lock_guard lock(s.mutex);
-    s.pending << lines;
-    if (const auto extra = s.pending.size() - kMaxPendingLines; extra > 0) {
-        s.pending.remove(0, extra);
-        s.dropped += extra;
+    std::lock_guard lock(mutex_);
+    pending_ << lines;
+    if (const auto extra = pending_.size() - kMaxPendingLines; extra > 0) {
+        pending_.remove(0, extra);
+        dropped_ += extra;
     }
-    if (!s.posted) {
-        s.posted = true;
-        QMetaObject::invokeMethod(this, [this, &s] { flush(s); }, Qt::QueuedConnection);
+    if (!posted_) {
+        posted_ = true;
+        QMetaObject::invokeMethod(this, &OutputCapture::flush, Qt::QueuedConnection);
     }
 }
 
-void OutputCapture::flush(Stream& s) {
+void OutputCapture::flush() {
     QStringList lines;
     qsizetype dropped = 0;
     {
-        std::lock_guard lock(s.mutex);
-        lines.swap(s.pending);
-        std::swap(dropped, s.dropped);
-        s.posted = false;
+        std::lock_guard lock(mutex_);
+        lines.swap(pending_);
+        std::swap(dropped, dropped_);
+        posted_ = false;
     }
-    const bool is_err = s.fd == STDERR_FILENO;
-    if (dropped > 0) Q_EMIT line(tr("… %1 lines not shown here (the terminal has them)").arg(dropped), is_err);
-    if (!lines.isEmpty()) Q_EMIT line(lines.join('\n'), is_err);
+    if (dropped > 0) Q_EMIT line(tr("… %1 lines not shown here (the terminal has them)").arg(dropped));
+    if (!lines.isEmpty()) Q_EMIT line(lines.join('\n'));
 }
 
 }  // namespace cello::studio

@@ -1,16 +1,16 @@
 // Captures this process's stdout and stderr at the file-descriptor level (Python's print, the
-// engine's tracebacks and request log alike) and hands each line to the GUI thread, while still
-// copying everything to the original terminal.
+// engine's tracebacks and request log alike) and hands the lines to the GUI thread, while still
+// copying everything to the terminal's stderr. Both descriptors write into one pipe, so lines
+// arrive in exactly the order they were written (two pipes cannot say which of two writes came
+// first); what a line is, is read from its text (console_lines.hpp).
 //
 // POSIX (pipe2, dup2, poll); a Windows port swaps in _pipe/_dup2 and a wake-up event.
 #pragma once
 
 #include <QObject>
 #include <QString>
-
 #include <QStringList>
 
-#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -29,27 +29,21 @@ public:
 Q_SIGNALS:
     // Delivered on the GUI thread; `text` may hold several lines (one batch per turn of the
     // event loop, however fast the output comes).
-    void line(const QString& text, bool is_stderr);
+    void line(const QString& text);
 
 private:
-    struct Stream {
-        int fd = -1;        // 1 or 2
-        int saved = -1;     // the original descriptor, kept for the copy to the terminal
-        int read_end = -1;
-        int wake_read = -1, wake_write = -1;  // stop() wakes the reader through this pipe
-        std::thread reader;
-        std::mutex mutex;     // guards the batch below (reader thread -> GUI thread)
-        QStringList pending;
-        qsizetype dropped = 0;
-        bool posted = false;  // a flush is queued: later lines ride along with it
-    };
-    void start(Stream& s, int fd);
-    void stop(Stream& s);
-    void pump(Stream& s);
-    void post(Stream& s, const QStringList& lines);  // hands lines to the GUI thread (batched)
-    void flush(Stream& s);
+    void pump();
+    void post(const QStringList& lines);  // hands lines to the GUI thread (batched)
+    void flush();
 
-    Stream out_, err_;
+    int saved_out_ = -1, saved_err_ = -1;   // the original descriptors (terminal copy, restore)
+    int read_end_ = -1;
+    int wake_read_ = -1, wake_write_ = -1;  // the destructor wakes the reader through this pipe
+    std::thread reader_;
+    std::mutex mutex_;                      // guards the batch below (reader thread -> GUI thread)
+    QStringList pending_;
+    qsizetype dropped_ = 0;
+    bool posted_ = false;                   // a flush is queued: later lines ride along with it
 };
 
 }  // namespace cello::studio

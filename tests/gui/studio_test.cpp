@@ -6,6 +6,7 @@
 #include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
 #include "pages/console_page.hpp"
+#include "console_lines.hpp"
 #include "pages/errors_page.hpp"
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
@@ -29,10 +30,12 @@
 #include <QListWidget>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QPlainTextEdit>
 #include <QProcess>
 #include <QScrollBar>
 #include <QJsonArray>
 #include <QMessageBox>
+#include <QScopeGuard>
 #include <QSet>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -266,6 +269,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("coloured output"), kWait);
         QVERIFY(!window_->consolePage()->text().contains(QChar(0x1b)));
         QVERIFY(!window_->consolePage()->text().contains("[32m"));
+        // ...they are colours: the app's green is kept.
+        QVERIFY(window_->consolePage()->findChild<QPlainTextEdit*>("consoleLog")->document()->toHtml().contains("#1d6f2b"));
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QString("serving 5 routes on http://127.0.0.1:%1").arg(port())), kWait);
     }
 
@@ -351,25 +356,8 @@ private Q_SLOTS:
         page->filter().setRoute("GET /slow");
         QCOMPARE(page->filter().rowCount(), 4);
         page->filter().setRoute({});
-        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("error: POST /boom → 500: ValueError: studio saw this payload-42"), kWait);
-    }
-
-    // Item 15: one request, one latency and one size, in the request log and on the Requests page.
-    void theLogAndTheRequestsPageGiveTheSameFigures() {
-        QCOMPARE(http(net_, "GET", port(), "/users/4242").status, 200);
-        const QRegularExpression logged("\"GET /users/4242\" 200 (\\d+)B ([0-9.]+)ms");
-        QRegularExpressionMatch m;
-        QTRY_VERIFY_WITH_TIMEOUT((m = logged.match(window_->consolePage()->text())).hasMatch(), kWait);
-        auto& log = window_->requestsPage()->model();
-        int row = -1;
-        QTRY_VERIFY_WITH_TIMEOUT([&] {
-            for (int r = log.rowCount() - 1; r >= 0 && row < 0; --r)
-                if (log.row(r)->path == "/users/4242") row = r;
-            return row >= 0;
-        }(), kWait);
-        QCOMPARE(log.index(row, RequestsModel::Latency).data().toString(), m.captured(2));
-        QCOMPARE(log.index(row, RequestsModel::Bytes).data().toString(), m.captured(1));
-        QVERIFY(log.headerData(RequestsModel::Bytes, Qt::Horizontal, Qt::ToolTipRole).toString().contains("headers and body"));
+        // The engine's own report of it, in the Console, as an error (one event: the traceback it printed).
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("ValueError: studio saw this payload-42"), kWait);
     }
 
     void invalidatingATagEmptiesIt() {
@@ -380,15 +368,18 @@ private Q_SLOTS:
 
     void editingTheAppReloadsItAndRoutesChange() {
         const QString good = app_text();
+        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
+        const auto reloaded_lines = [this] { return window_->consolePage()->text().count(QRegularExpression("cello: reloaded 6 routes in [0-9.]+ ms")); };
+        const auto reloads_before = reloaded_lines();
         write_app(good + "\n@app.get(\"/added\")\ndef added(request):\n    return \"added\"\n");
         QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/added") != nullptr, kWait);
-        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains(QRegularExpression("reload: 6 routes in [0-9.]+ ms")), kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(reloaded_lines() > reloads_before, kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
         QCOMPARE(count_of(window_->routesPage(), "/users/{id:int}"), 5u);  // numbers kept across the reload
 
         // A syntax error: the old code keeps serving, the Console shows the traceback.
         write_app(good + "\ndef broken(:\n");
-        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("reload FAILED"), kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("cello: reload failed"), kWait);
         QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("SyntaxError"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/added").body, QByteArray("added"));
         // The status bar does not claim the code is current.
@@ -430,6 +421,90 @@ private Q_SLOTS:
                                      !status().contains("with $CELLO_EDITOR"),
                                  kWait);
         qputenv("CELLO_EDITOR", editor);
+    }
+
+    // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
+    void theLogAndTheRequestsPageGiveTheSameFigures() {
+        QCOMPARE(http(net_, "GET", port(), "/log-figures").status, 404);
+        const QRegularExpression logged("\"GET /log-figures\" 404 (\\d+)B ([0-9.]+)ms");
+        QRegularExpressionMatch m;
+        QTRY_VERIFY_WITH_TIMEOUT((m = logged.match(window_->consolePage()->text())).hasMatch(), kWait);
+        auto& log = window_->requestsPage()->model();
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = log.rowCount() - 1; r >= 0 && row < 0; --r)
+                if (log.row(r)->path == "/log-figures") row = r;
+            return row >= 0;
+        }(), kWait);
+        QCOMPARE(log.index(row, RequestsModel::Latency).data().toString(), m.captured(2));
+        QCOMPARE(log.index(row, RequestsModel::Bytes).data().toString(), m.captured(1));
+        QVERIFY(log.headerData(RequestsModel::Bytes, Qt::Horizontal, Qt::ToolTipRole).toString().contains("headers and body"));
+    }
+
+    // Items 13 and 19: stdout and stderr in the order written; one line per event; search, filters
+    // by source and level, pause and save.
+    void theConsoleKeepsOrderAndFilters() {
+        auto* console = window_->consolePage();
+        const QString good = app_text();
+        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
+        const auto reloads_before = console->text().count("reloaded");
+        write_app(good + "\n\nimport sys\n\n@app.get(\"/interleave\")\ndef interleave(request):\n"
+                         "    for i in range(200):\n"
+                         "        print(f\"out {i}\", flush=True)\n"
+                         "        print(f\"err {i}\", file=sys.stderr, flush=True)\n"
+                         "    return \"done\"\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/interleave") != nullptr, kWait);
+        // One reload, one line: the engine's (the studio adds none of its own for its own app).
+        QTRY_VERIFY_WITH_TIMEOUT(console->text().count("reloaded") == reloads_before + 1, kWait);
+        QTest::qWait(3 * StudioState::kPollMs);  // a duplicate would come with the next polls
+        QCOMPARE(console->text().count("reloaded"), reloads_before + 1);
+        QCOMPARE(http(net_, "GET", port(), "/interleave").status, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(console->text().contains("err 199"), kWait);
+        QStringList order;
+        const QRegularExpression pair("^\\S+ ((?:out|err) \\d+)$", QRegularExpression::MultilineOption);
+        for (auto it = pair.globalMatch(console->text()); it.hasNext();) order << it.next().captured(1);
+        QStringList expected;
+        for (int i = 0; i < 200; ++i) expected << QString("out %1").arg(i) << QString("err %1").arg(i);
+        QCOMPARE(order, expected);
+
+        console->setSearch("err 17");
+        QStringList shown = console->shownText().split('\n');
+        QCOMPARE(shown.size(), 11);  // err 17, err 170..179
+        for (const auto& l : shown) QVERIFY2(l.contains("err 17"), qPrintable(l));
+        console->setSearch({});
+        console->setSource(static_cast<int>(LineSource::Requests));
+        QVERIFY(console->shownText().contains("\"GET /interleave\" 200"));
+        for (const auto& l : console->shownText().split('\n'))
+            QVERIFY2(l.contains(QRegularExpression("\"[A-Z]+ \\S+\" \\d{3} \\d+B")), qPrintable(l));
+        // The request log in a neutral grey.
+        QVERIFY(console->findChild<QPlainTextEdit*>("consoleLog")->document()->toHtml().contains("#707070"));
+        console->setSource(-1);
+        console->setMinimumLevel(LineLevel::Error);
+        QVERIFY(console->shownText().contains("ValueError: studio saw this payload-42"));
+        QVERIFY(console->shownText().contains("Traceback (most recent call last):"));
+        QVERIFY(!console->shownText().contains("out 5"));
+        QVERIFY(!console->shownText().contains("\"GET /interleave\" 200"));
+        console->setMinimumLevel(LineLevel::Info);
+
+        console->setPaused(true);
+        QCOMPARE(http(net_, "GET", port(), "/paused-31337").status, 404);
+        auto* note = console->findChild<QLabel*>("consolePausedNote");
+        QTRY_VERIFY_WITH_TIMEOUT(note->text().contains("new lines") && !note->text().contains(" 0 new"), kWait);
+        QVERIFY(console->text().contains("/paused-31337"));          // kept...
+        QVERIFY(!console->shownText().contains("/paused-31337"));    // ...not scrolled in
+        console->setPaused(false);
+        QVERIFY(console->shownText().contains("/paused-31337"));
+        QVERIFY(note->text().isEmpty());
+
+        const QString saved = dir_.path() + "/console.txt";
+        QVERIFY(console->saveTo(saved));
+        QFile f(saved);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString content = QString::fromUtf8(f.readAll());
+        QVERIFY(content.contains("err 199") && content.contains("/paused-31337"));
+        QVERIFY(!console->saveTo(dir_.path() + "/no-such-dir/console.txt"));
+        write_app(good);
+        QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/interleave")->live, kWait);
     }
 
     void staysResponsiveUnderLoad() {
@@ -673,6 +748,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     // lets the failures go (it keeps the last 5000); the Errors page keeps every one, grouped.
     void errorsAreKeptAndGroupedThroughABenchmark() {
         const QString good = app_text();
+        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         write_app(good + "\n\nimport json\n\ndef lookup(key):\n    return json.loads(key)\n\n"
                          "@app.get(\"/broken/{key}\")\ndef broken(request):\n    return lookup(request.params[\"key\"])\n");
         const QString text = app_text();
@@ -774,6 +850,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     // keeps turning its event loop meanwhile instead of freezing for the handler's time.
     void stopWaitsForAHandlerWithoutFreezingTheWindow() {
         const QString good = app_text();
+        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         write_app(good + "\n\n@app.get(\"/hold\")\ndef hold(request):\n    print(\"hold: entered\", flush=True)\n"
                          "    time.sleep(3)\n    return \"held\"\n");
         QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/hold") != nullptr, kWait);
@@ -814,6 +891,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
 
     void aBrokenAppIsReportedNotFatal() {
         const QString good = app_text();
+        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         window_->stopApp();
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
