@@ -74,6 +74,11 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     status_->setObjectName("servingStatus");
     statusBar()->addWidget(status_, 1);
     connect(routes_, &RoutesPage::sourceOpened, this, &MainWindow::showSourceOpened);
+    connect(routes_, &RoutesPage::copied, this, &MainWindow::updateStatus);
+    connect(routes_, &RoutesPage::benchmarkRequested, this, [this](const QString& label) {
+        showPage(Benchmark);
+        if (!benchmark_->chooseRoute(label)) updateStatus(tr("%1 is not in the Benchmark page's route list yet").arg(label));
+    });
     connect(errors_, &ErrorsPage::sourceOpened, this, &MainWindow::showSourceOpened);
     // The Errors entry says how many failures the session has seen, from any page.
     state_.setFrameworkDirs({(py::find_package_dir() / "cello").string() + "/"});

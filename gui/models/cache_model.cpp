@@ -1,5 +1,7 @@
 #include "cache_model.hpp"
 
+#include "pages/table_filter.hpp"
+
 namespace cello::studio {
 
 void CacheModel::refresh(const inspector::LiveView& view) {
@@ -19,6 +21,7 @@ QVariant CacheModel::data(const QModelIndex& index, int role) const {
     if (!row_ptr) return {};
     const auto& r = *row_ptr;
     if (role == Qt::TextAlignmentRole && index.column() != Label) return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == kSortRole && index.column() == Ratio) return r.hits + r.misses ? r.hit_ratio : -1.0;
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Label: return QString::fromStdString(r.label);

@@ -1,5 +1,7 @@
 #include "requests_model.hpp"
 
+#include "pages/table_filter.hpp"
+
 #include <QColor>
 #include <QDateTime>
 
@@ -51,6 +53,11 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
         if (r->status >= 500) return QColor(Qt::red);
         if (r->status >= 400) return QColor(0xb0, 0x60, 0x00);
     }
+    if (role == kSortRole) {
+        if (index.column() == Time) return static_cast<qlonglong>(r->time_ns);
+        if (index.column() == Latency) return static_cast<qlonglong>(r->latency_ns);
+        return data(index, Qt::DisplayRole);
+    }
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Time:
@@ -75,6 +82,10 @@ QVariant RequestsModel::headerData(int section, Qt::Orientation o, int role) con
                                  "Bytes of the response as written: status line, headers and body", ""};
     if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
     return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();
+}
+
+bool RequestsFilter::lessThan(const QModelIndex& left, const QModelIndex& right) const {
+    return QVariant::compare(left.data(kSortRole), right.data(kSortRole)) == QPartialOrdering::Less;
 }
 
 void RequestsFilter::setStatusClass(int hundreds) {

@@ -40,6 +40,7 @@ public:
 
 protected:
     bool filterAcceptsRow(int source_row, const QModelIndex& source_parent) const override;
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;  // kSortRole numbers
 
 private:
     int status_class_ = 0;

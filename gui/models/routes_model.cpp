@@ -1,6 +1,9 @@
 #include "routes_model.hpp"
 
+#include "pages/table_filter.hpp"
+
 #include <QColor>
+#include <QFileInfo>
 
 namespace cello::studio {
 
@@ -18,11 +21,24 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
     const auto* r = row(index.row());
     if (!r) return {};
     const auto& t = r->stats.total;
+    const bool has_ratio = r->info.cached && (r->stats.cache_hits + r->stats.cache_misses);
     if (role == kRouteIdRole) return static_cast<qulonglong>(r->info.id);
     if (role == Qt::ForegroundRole && !r->live) return QColor(Qt::gray);
+    if (role == Qt::ForegroundRole && index.column() == Errors5xx && t.errors_5xx) return QColor(0xb0, 0x00, 0x20);
     if (role == Qt::TextAlignmentRole && index.column() >= Count && index.column() <= HitRatio)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && !r->live) return tr("removed by a reload; its numbers are kept");
+    if (role == Qt::ToolTipRole && index.column() == Source && !r->info.file.empty())
+        return QString::fromStdString(r->info.file) + ":" + QString::number(r->info.line);
+    if (role == kSortRole) {  // numbers, so that 10 sorts after 9
+        switch (index.column()) {
+            case P50: return static_cast<qlonglong>(t.count ? t.p50_ns : -1);
+            case P99: return static_cast<qlonglong>(t.count ? t.p99_ns : -1);
+            case ErrorRate: return t.count ? static_cast<double>(t.errors_5xx) / static_cast<double>(t.count) : -1.0;
+            case HitRatio: return has_ratio ? r->stats.hit_ratio : -1.0;
+            default: return {};
+        }
+    }
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Method: return QString::fromStdString(r->info.method);
@@ -31,22 +47,31 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
         case Count: return static_cast<qulonglong>(t.count);
         case P50: return t.count ? ms(t.p50_ns) : QString();
         case P99: return t.count ? ms(t.p99_ns) : QString();
-        case Errors: return static_cast<qulonglong>(t.errors_5xx);
-        case HitRatio:
-            return r->info.cached && (r->stats.cache_hits + r->stats.cache_misses)
-                       ? QString::number(r->stats.hit_ratio * 100, 'f', 1) + " %"
-                       : QString();
-        case Source:
+        case Errors4xx: return static_cast<qulonglong>(t.errors_4xx);
+        case Errors5xx: return static_cast<qulonglong>(t.errors_5xx);
+        case ErrorRate:
+            return t.count ? QString::number(100.0 * static_cast<double>(t.errors_5xx) / static_cast<double>(t.count), 'f', 1) + " %"
+                           : QString();
+        case HitRatio: return has_ratio ? QString::number(r->stats.hit_ratio * 100, 'f', 1) + " %" : QString();
+        case Source:  // the file's name; its path is in the tooltip
             return r->info.file.empty() ? QString()
-                                        : QString::fromStdString(r->info.file) + ":" + QString::number(r->info.line);
+                                        : QFileInfo(QString::fromStdString(r->info.file)).fileName() + ":" +
+                                              QString::number(r->info.line);
         default: return {};
     }
 }
 
 QVariant RoutesModel::headerData(int section, Qt::Orientation o, int role) const {
-    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Method", "Route", "Handler", "Count", "p50 ms", "p99 ms", "5xx", "Cache hits", "Source"};
-    return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+    if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
+    static const char* names[] = {"Method", "Route", "Handler", "Count", "p50 ms", "p99 ms", "4xx", "5xx", "Error rate",
+                                  "Hit ratio", "Source"};
+    static const char* tips[] = {"", "", "", "Requests answered since the server started", "", "",
+                                 "Answers with a 4xx status (the client's mistake: not found, bad input, ...)",
+                                 "Answers with a 5xx status (the server failed)",
+                                 "5xx answers as a share of all answers", "Cache hits / (hits + misses), @cache routes",
+                                 "Double-click a route to open its handler here"};
+    if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
+    return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();
 }
 
 }  // namespace cello::studio

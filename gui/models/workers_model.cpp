@@ -1,5 +1,7 @@
 #include "workers_model.hpp"
 
+#include "pages/table_filter.hpp"
+
 namespace cello::studio {
 
 void WorkersModel::refresh(const inspector::LiveView& view) {
@@ -14,6 +16,8 @@ QVariant WorkersModel::data(const QModelIndex& index, int role) const {
     const auto& w = *row_ptr;
     if (role == Qt::TextAlignmentRole && index.column() != State)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == kSortRole && index.column() == Memory) return static_cast<qulonglong>(w.rss_bytes);
+    if (role == kSortRole && index.column() == Uptime) return static_cast<qlonglong>(now_ns_ - w.started_ns);
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Slot: return w.slot;

@@ -1,5 +1,7 @@
 #include "benchmark_page.hpp"
 
+#include "table_filter.hpp"
+
 #include <QEventLoop>
 #include <QJsonObject>
 #include <QJsonDocument>
@@ -234,7 +236,9 @@ QWidget* BenchmarkPage::buildCharts() {
 
 QWidget* BenchmarkPage::buildHistory() {
     table_->setObjectName("benchHistory");
-    table_->setModel(&history_model_);
+    auto* filter = make_filter_box(table_);
+    filter->setPlaceholderText(tr("Filter runs"));
+    history_sorted_ = sort_and_filter(table_, &history_model_, filter);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->verticalHeader()->hide();
@@ -250,7 +254,7 @@ QWidget* BenchmarkPage::buildHistory() {
 
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(new QLabel(tr("History (select two runs to compare)")));
-    buttons->addStretch();
+    buttons->addWidget(filter, 1);
     buttons->addWidget(export_json_);
     buttons->addWidget(export_csv_);
     buttons->addWidget(remove_);
@@ -321,6 +325,14 @@ void BenchmarkPage::refreshRoutes() {
     }
     route_->setCurrentIndex(std::max(0, route_->findText(current)));
     if (url_->text().isEmpty() && servedAt().second > 0 && route_->count() > 0) routeChosen(route_->currentIndex());
+}
+
+bool BenchmarkPage::chooseRoute(const QString& label) {
+    const int index = route_->findText(label);
+    if (index < 0) return false;
+    route_->setCurrentIndex(index);
+    routeChosen(index);
+    return true;
 }
 
 void BenchmarkPage::routeChosen(int index) {
@@ -611,7 +623,7 @@ void BenchmarkPage::selectRuns(const QList<qint64>& ids) {
     for (const qint64 id : ids)
         if (const int row = history_model_.rowOf(id); row >= 0)
             selection.select(history_model_.index(row, 0), history_model_.index(row, BenchHistoryModel::ColumnCount - 1));
-    table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+    table_->selectionModel()->select(history_sorted_->mapSelectionFromSource(selection), QItemSelectionModel::ClearAndSelect);
 }
 
 std::optional<bench::BenchRun> BenchmarkPage::loadRun(qint64 id, QString* error) const {

@@ -30,6 +30,8 @@ class QValueAxis;
 
 namespace cello::studio {
 
+class TableSortFilter;
+
 class BenchRunner;
 class StudioState;
 
@@ -66,6 +68,7 @@ public:
     bool exportCsv(const QList<qint64>& ids, const QString& file, QString* error = nullptr) const;
 
     QComboBox* routeChooser() const { return route_; }
+    bool chooseRoute(const QString& label);  // as picking it in the route list does; false if not listed
     QLineEdit* urlEdit() const { return url_; }
     QComboBox* methodBox() const { return method_; }
     QLineEdit* bodyEdit() const { return body_; }
@@ -145,6 +148,7 @@ private:
     QValueAxis* ms_x_;
     QValueAxis* ms_y_;
     QTableView* table_;
+    TableSortFilter* history_sorted_ = nullptr;
     QTableView* compare_;
     QPushButton* export_json_;
     QPushButton* export_csv_;

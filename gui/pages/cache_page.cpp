@@ -1,6 +1,8 @@
 #include "cache_page.hpp"
 
 #include "studio_state.hpp"
+#include "table_filter.hpp"
+#include "table_view_style.hpp"
 
 #include <QChart>
 #include <QChartView>
@@ -8,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QPushButton>
 #include <QSplitter>
@@ -18,14 +21,19 @@
 namespace cello::studio {
 
 namespace {
-QTableView* table_for(QAbstractItemModel* model, const QString& name) {
+// A sortable table with its filter box above it.
+QWidget* table_for(QAbstractItemModel* model, const QString& name) {
     auto* t = new QTableView;
     t->setObjectName(name);
-    t->setModel(model);
-    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    t->horizontalHeader()->setStretchLastSection(true);
-    t->verticalHeader()->hide();
-    return t;
+    auto* filter = make_filter_box(t);
+    sort_and_filter(t, model, filter);
+    style_read_only_table(t);
+    auto* box = new QWidget;
+    auto* layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(filter);
+    layout->addWidget(t);
+    return box;
 }
 }  // namespace
 

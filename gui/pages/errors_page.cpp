@@ -2,6 +2,7 @@
 
 #include "source_opener.hpp"
 #include "studio_state.hpp"
+#include "table_filter.hpp"
 #include "table_view_style.hpp"
 
 #include <QCheckBox>
@@ -11,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -65,8 +67,14 @@ ErrorsPage::ErrorsPage(StudioState& state, QWidget* parent)
     clear->setObjectName("clearErrors");
     clear->setToolTip(tr("Forget the failures seen so far"));
 
+    auto* filter = make_filter_box(table_);
+    filter->setPlaceholderText(tr("Filter groups"));
+    sorted_->setFilterKeyColumn(-1);
+    sorted_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    connect(filter, &QLineEdit::textChanged, sorted_, &QSortFilterProxyModel::setFilterFixedString);
     auto* bar = new QHBoxLayout;
     bar->addWidget(summary_, 1);
+    bar->addWidget(filter);
     bar->addWidget(framework_);
     bar->addWidget(clear);
     auto* split = new QSplitter(Qt::Vertical);

@@ -32,6 +32,9 @@ RequestsPage::RequestsPage(StudioState& state, QWidget* parent)
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->verticalHeader()->hide();
     table_->verticalHeader()->setDefaultSectionSize(20);
+    table_->setSortingEnabled(true);  // newest last until a header is clicked
+    table_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
+    filter_.sort(-1);
     status_->setObjectName("statusFilter");
     status_->addItem(tr("Any status"), 0);
     for (int c = 2; c <= 5; ++c) status_->addItem(QString("%1xx").arg(c), c);

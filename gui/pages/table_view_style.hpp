@@ -1,5 +1,5 @@
 // How the studio's read-only tables look and select: whole rows, no editing, the last column
-// stretched, no row numbers, alternating rows. One place, so every page's tables behave alike.
+// stretched, no row numbers, alternating rows, one line per row. One place, so every page's tables behave alike.
 #pragma once
 
 #include <QHeaderView>
@@ -13,6 +13,8 @@ inline void style_read_only_table(QTableView* table) {
     table->horizontalHeader()->setStretchLastSection(true);
     table->verticalHeader()->hide();
     table->setAlternatingRowColors(true);
+    table->setWordWrap(false);  // one line per row: long cells are elided, their tooltip has it all
+    table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 8);
 }
 
 }  // namespace cello::studio

@@ -15,6 +15,10 @@
 #include "python_runtime.hpp"
 
 #include <QApplication>
+#include <QGuiApplication>
+#include <QSortFilterProxyModel>
+#include <QMenu>
+#include <QClipboard>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -403,7 +407,8 @@ private Q_SLOTS:
         for (int i = 0; i < m.rowCount(); ++i)
             if (m.row(i)->info.pattern == "/users/{id:int}") row = i;
         QVERIFY(row >= 0);
-        const QRect cell = table->visualRect(m.index(row, RoutesModel::Pattern));
+        const QRect cell = table->visualRect(
+            qobject_cast<QSortFilterProxyModel*>(table->model())->mapFromSource(m.index(row, RoutesModel::Pattern)));
         // As a mouse does it: a press and release, then the double-click.
         QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
@@ -505,6 +510,80 @@ private Q_SLOTS:
         QVERIFY(!console->saveTo(dir_.path() + "/no-such-dir/console.txt"));
         write_app(good);
         QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/interleave")->live, kWait);
+    }
+
+    // Item 18: tables sort by any column (numbers as numbers) and filter; Routes has 4xx, 5xx and
+    // an error rate, "Hit ratio" by its name, and a context menu that acts on the route.
+    void tablesSortFilterAndActOnRoutes() {
+        window_->showPage(MainWindow::Routes);
+        auto* table = window_->routesPage()->table();
+        auto* view = table->model();
+        const auto column = [&](int c) { return view->headerData(c, Qt::Horizontal).toString(); };
+        QCOMPARE(column(RoutesModel::HitRatio), QString("Hit ratio"));
+        QCOMPARE(column(RoutesModel::Errors4xx), QString("4xx"));
+        QCOMPARE(column(RoutesModel::ErrorRate), QString("Error rate"));
+        const auto find = [&](const QString& pattern) {
+            for (int r = 0; r < view->rowCount(); ++r)
+                if (view->index(r, RoutesModel::Pattern).data().toString() == pattern) return r;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(find("/boom") >= 0 && view->index(find("/boom"), RoutesModel::Errors5xx).data().toInt() >= 1, kWait);
+        QCOMPARE(view->index(find("/boom"), RoutesModel::ErrorRate).data().toString(), QString("100.0 %"));
+        QVERIFY(view->index(find("<unmatched>"), RoutesModel::Errors4xx).data().toInt() >= 1);
+        // Sorted by count, highest first: numbers, not text.
+        table->sortByColumn(RoutesModel::Count, Qt::DescendingOrder);
+        for (int r = 1; r < view->rowCount(); ++r)
+            QVERIFY(view->index(r - 1, RoutesModel::Count).data().toULongLong() >= view->index(r, RoutesModel::Count).data().toULongLong());
+        table->sortByColumn(RoutesModel::P99, Qt::AscendingOrder);
+        for (int r = 1; r < view->rowCount(); ++r) {
+            const QString a = view->index(r - 1, RoutesModel::P99).data().toString(), b = view->index(r, RoutesModel::P99).data().toString();
+            if (!a.isEmpty() && !b.isEmpty()) QVERIFY2(a.toDouble() <= b.toDouble(), qPrintable(a + " > " + b));
+        }
+        auto* filter = window_->routesPage()->findChild<QLineEdit*>("routesTableFilter");
+        filter->setText("cached");
+        QCOMPARE(view->rowCount(), 1);
+        QCOMPARE(view->index(0, RoutesModel::Pattern).data().toString(), QString("/cached/{n}"));
+        filter->clear();
+        table->sortByColumn(-1, Qt::AscendingOrder);
+
+        // Right-click a route: copy its URL, its curl command, benchmark it.
+        auto& m = window_->routesPage()->model();
+        int users = -1;
+        for (int r = 0; r < m.rowCount(); ++r)
+            if (m.row(r)->info.pattern == "/users/{id:int}") users = r;
+        QMenu* menu = window_->routesPage()->contextMenu(users);
+        QVERIFY(menu);
+        const auto action = [&](const QString& text) -> QAction* {
+            for (QAction* a : menu->actions())
+                if (a->text() == text) return a;
+            return nullptr;
+        };
+        const QString url = QString("http://127.0.0.1:%1/users/1").arg(port());
+        QVERIFY(action("Open handler") && action("Open handler")->isEnabled());
+        action("Copy URL")->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), url);
+        action("Copy as curl")->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), QString("curl -i '%1'").arg(url));
+        QVERIFY(status().contains("Copied curl"));
+        action("Benchmark this route")->trigger();
+        QCOMPARE(window_->currentPage(), MainWindow::Benchmark);
+        QCOMPARE(window_->benchmarkPage()->urlEdit()->text(), url);
+        delete menu;
+        window_->benchmarkPage()->urlEdit()->clear();
+
+        // The other tables sort and filter too.
+        for (const char* name : {"cacheRoutesTable", "cacheTagsTable", "workersTable", "benchHistory", "errorGroupsTable", "requestsTable"}) {
+            auto* t = window_->findChild<QTableView*>(name);
+            QVERIFY2(t && t->isSortingEnabled(), name);
+        }
+        for (const char* name : {"cacheRoutesTableFilter", "cacheTagsTableFilter", "workersTableFilter", "benchHistoryFilter",
+                                 "errorGroupsTableFilter"})
+            QVERIFY2(window_->findChild<QLineEdit*>(name), name);
+        auto* tags = window_->findChild<QTableView*>("cacheTagsTable");
+        window_->findChild<QLineEdit*>("cacheTagsTableFilter")->setText("no-such-tag");
+        QCOMPARE(tags->model()->rowCount(), 0);
+        window_->findChild<QLineEdit*>("cacheTagsTableFilter")->clear();
+        QVERIFY(tags->model()->rowCount() >= 1);
     }
 
     void staysResponsiveUnderLoad() {
