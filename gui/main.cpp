@@ -1,6 +1,7 @@
 // cello-studio [app.py]: the desktop face of Cello.
 #include "main_window.hpp"
 #include "output_capture.hpp"
+#include "preferences.hpp"
 #include "python_runtime.hpp"
 
 #include <QApplication>
@@ -34,8 +35,13 @@ int main(int argc, char** argv) {
     args.addPositionalArgument("app", "the app to open, e.g. app.py", "[app.py]");
     QCommandLineOption attach({"a", "attach"}, "attach to a server's inspector API", "URL");
     QCommandLineOption token({"t", "token"}, "the inspector token (default: $CELLO_INSPECT_TOKEN)", "TOKEN");
+    QCommandLineOption host("host", "the address to serve the app on (default: the last used, or Preferences)", "HOST");
+    QCommandLineOption port("port", "the port to serve the app on (0: any free port)", "PORT");
+    QCommandLineOption env("env", "development or production", "ENV");
+    QCommandLineOption workers("workers", "engine threads", "N");
     args.addOption(attach);
     args.addOption(token);
+    for (const auto* o : {&host, &port, &env, &workers}) args.addOption(*o);
     // --help and --version need no display: answered before the GUI exists. (Everything else is
     // parsed once QApplication has taken its own options, such as -platform, out of argv.)
     for (int i = 1; i < argc; ++i) {
@@ -75,6 +81,20 @@ int main(int argc, char** argv) {
     int status = 0;
     {
         cello::studio::MainWindow window(capture.get());
+        cello::studio::apply_theme(cello::studio::Preferences::load().theme);
+        // Flags win over what the toolbar remembered, for this run (and are remembered once it starts).
+        cello::studio::RunSettings run = window.settings();
+        bool ok = true;
+        if (args.isSet(host)) run.host = args.value(host).toStdString();
+        if (args.isSet(port)) run.port = args.value(port).toInt(&ok);
+        if (ok && args.isSet(workers)) run.workers = args.value(workers).toInt(&ok);
+        if (!ok || run.port < 0 || run.port > 65535 || run.workers < 1 ||
+            (args.isSet(env) && args.value(env) != "development" && args.value(env) != "production")) {
+            std::fprintf(stderr, "cello-studio: --port must be 0-65535, --workers at least 1, --env development or production\n");
+            return 2;
+        }
+        if (args.isSet(env)) run.env = args.value(env).toStdString();
+        window.setSettings(run);
         window.show();
         if (args.isSet(attach)) {
             const QString t = args.isSet(token) ? args.value(token) : qEnvironmentVariable("CELLO_INSPECT_TOKEN");

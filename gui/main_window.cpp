@@ -1,5 +1,8 @@
 #include "main_window.hpp"
 
+#include "about_dialog.hpp"
+#include "inspector/bench/route_url.hpp"
+#include "preferences.hpp"
 #include "output_capture.hpp"
 #include "python_host.hpp"
 #include "pages/benchmark_page.hpp"
@@ -12,6 +15,9 @@
 #include "pages/workers_page.hpp"
 
 #include <QAction>
+#include <QSplitter>
+#include <QIcon>
+#include <QDesktopServices>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
@@ -73,6 +79,11 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     setCentralWidget(central);
     status_->setObjectName("servingStatus");
     statusBar()->addWidget(status_, 1);
+    url_ = new QLabel;
+    url_->setObjectName("serverUrl");
+    url_->setOpenExternalLinks(true);
+    url_->setToolTip(tr("Open in the browser"));
+    statusBar()->addPermanentWidget(url_);
     connect(routes_, &RoutesPage::sourceOpened, this, &MainWindow::showSourceOpened);
     connect(routes_, &RoutesPage::copied, this, &MainWindow::updateStatus);
     connect(routes_, &RoutesPage::benchmarkRequested, this, [this](const QString& label) {
@@ -116,12 +127,17 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
         updateStatus(tr("Inspector unreachable: %1").arg(why));
     });
 
+    connect(&state_, &StudioState::updated, this, &MainWindow::showServerUrl);  // an attached server says where it answers
+    setWindowIcon(QIcon(":/icons/cello.svg"));
+
     QSettings settings;
+    const Preferences prefs = Preferences::load();
+    restoreLayout();
     restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     RunSettings s;
-    s.host = settings.value("run/host", QString::fromStdString(s.host)).toString().toStdString();
-    s.port = settings.value("run/port", s.port).toInt();
+    s.host = settings.value("run/host", prefs.host).toString().toStdString();
+    s.port = settings.value("run/port", prefs.port).toInt();
     s.workers = settings.value("run/workers", s.workers).toInt();
     s.env = settings.value("run/env", QString::fromStdString(s.env)).toString().toStdString();
     setSettings(s);
@@ -142,22 +158,47 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::buildActions() {
-    open_ = new QAction(tr("&Open app…"), this);
+    const auto icon = [](const char* name) { return QIcon(QString(":/icons/%1.svg").arg(name)); };
+    open_ = new QAction(icon("open"), tr("&Open app…"), this);
     open_->setShortcut(QKeySequence::Open);
-    start_ = new QAction(tr("&Start"), this);
-    stop_ = new QAction(tr("S&top"), this);
+    start_ = new QAction(icon("start"), tr("&Start"), this);
+    start_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    stop_ = new QAction(icon("stop"), tr("S&top"), this);
+    stop_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
     start_->setObjectName("startAction");
     stop_->setObjectName("stopAction");
-    reload_ = new QAction(tr("&Reload now"), this);
+    reload_ = new QAction(icon("reload"), tr("&Reload now"), this);
     reload_->setShortcut(QKeySequence::Refresh);
-    attach_ = new QAction(tr("&Attach to server…"), this);
+    reload_->setObjectName("reloadAction");
+    attach_ = new QAction(icon("attach"), tr("&Attach to server…"), this);
+    attach_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    detach_ = new QAction(icon("detach"), tr("&Detach"), this);
+    detach_->setObjectName("detachAction");
+    detach_->setToolTip(tr("Stop watching the attached server (it keeps running)"));
+    browser_ = new QAction(icon("browser"), tr("Open in &browser"), this);
+    browser_->setObjectName("openBrowserAction");
+    browser_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    auto* bench = new QAction(icon("benchmark"), tr("Run &benchmark"), this);
+    bench->setObjectName("runBenchmarkAction");
+    bench->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
     auto* quit = new QAction(tr("&Quit"), this);
     quit->setShortcut(QKeySequence::Quit);
+    for (QAction* a : {open_, start_, stop_, reload_, attach_, detach_, browser_, bench})
+        if (!a->shortcut().isEmpty()) a->setToolTip(QString("%1 (%2)").arg(a->text().remove('&').remove("…"), a->shortcut().toString()));
     connect(open_, &QAction::triggered, this, &MainWindow::chooseApp);
     connect(start_, &QAction::triggered, this, &MainWindow::startApp);
     connect(stop_, &QAction::triggered, this, &MainWindow::stopApp);
+    connect(detach_, &QAction::triggered, this, &MainWindow::stopApp);
     connect(reload_, &QAction::triggered, this, [this] {
         if (state_.source()) state_.source()->reload();
+    });
+    connect(browser_, &QAction::triggered, this, [this] {
+        if (const QUrl url = serverUrl(); !url.isEmpty() && !QDesktopServices::openUrl(url))
+            updateStatus(tr("No browser could be started for %1").arg(url.toString()));
+    });
+    connect(bench, &QAction::triggered, this, [this] {
+        showPage(Benchmark);
+        if (!benchmark_->running()) benchmark_->run();
     });
     connect(&state_, &StudioState::actionDone, this, [this](bool ok, const QString& message) {
         console_->append(message, ok ? "studio" : "error");
@@ -169,17 +210,44 @@ void MainWindow::buildActions() {
     file->addAction(open_);
     recent_ = file->addMenu(tr("Open &recent"));
     file->addAction(attach_);
+    file->addAction(detach_);
     file->addSeparator();
     file->addAction(quit);
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* prefs = edit->addAction(tr("&Preferences…"), this, &MainWindow::editPreferences);
+    prefs->setObjectName("preferencesAction");
+    prefs->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName("viewMenu");
+    for (int page = 0; page < PageCount; ++page) {
+        QAction* a = view->addAction(nav_->item(page)->text(), this, [this, page] { showPage(static_cast<Page>(page)); });
+        a->setObjectName(QString("showPage%1").arg(page + 1));
+        a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + page)));
+    }
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(start_);
     run->addAction(stop_);
     run->addAction(reload_);
+    run->addSeparator();
+    run->addAction(browser_);
+    run->addAction(bench);
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* guide = help->addAction(tr("Studio &guide"), this, [this] {
+        const QString dir = docs_dir();
+        if (dir.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(dir + "/studio.md")))
+            updateStatus(tr("The documentation is not installed beside this studio"));
+    });
+    guide->setObjectName("guideAction");
+    guide->setShortcut(QKeySequence::HelpContents);
+    QAction* about = help->addAction(tr("&About Cello Studio"), this, [this] { show_about(this); });
+    about->setObjectName("aboutAction");
 }
 
 void MainWindow::buildToolbar() {
     QToolBar* bar = addToolBar(tr("Run"));
     bar->setObjectName("runToolbar");
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize(QSize(20, 20));
     bar->addAction(open_);
     bar->addAction(start_);
     bar->addAction(stop_);
@@ -203,6 +271,59 @@ void MainWindow::buildToolbar() {
     bar->addWidget(env_);
     bar->addSeparator();
     bar->addAction(attach_);
+    bar->addAction(detach_);
+    menuBar()->findChild<QMenu*>("viewMenu")->addSeparator();
+    menuBar()->findChild<QMenu*>("viewMenu")->addAction(bar->toggleViewAction());
+}
+
+QUrl MainWindow::serverUrl() const {
+    if (session_.running() && port_ > 0)
+        return QUrl(QString::fromStdString(inspector::bench::bench_url(settings().host, static_cast<std::uint16_t>(port_), "/")));
+    const auto& s = state_.view().latest();
+    if (attached_ && s.server_port > 0)
+        return QUrl(QString::fromStdString(inspector::bench::bench_url(s.server_host, s.server_port, "/")));
+    return {};
+}
+
+void MainWindow::showServerUrl() {
+    const QUrl url = serverUrl();
+    browser_->setEnabled(!url.isEmpty());
+    const QString text = url.isEmpty() ? QString() : QString("<a href='%1'>%1</a>").arg(url.toString().toHtmlEscaped());
+    if (url_->text() != text) url_->setText(text);
+    if (attached_)
+        setWindowTitle(tr("Attached to %1 — Cello Studio").arg(attached_api_.authority()));
+    else if (!app_path_.isEmpty())
+        setWindowTitle(tr("%1 — Cello Studio").arg(QFileInfo(app_path_).fileName()));
+    else
+        setWindowTitle(tr("Cello Studio"));
+}
+
+void MainWindow::editPreferences() {
+    PreferencesDialog dialog(Preferences::load(), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    const Preferences p = dialog.preferences();
+    p.save();
+    apply_theme(p.theme);
+    if (!session_.running()) {  // the next start uses the new defaults
+        host_->setText(p.host);
+        port_box_->setValue(p.port);
+    }
+    updateStatus(tr("Preferences saved"));
+}
+
+void MainWindow::rememberLayout() const {
+    QSettings settings;
+    for (const QSplitter* split : findChildren<QSplitter*>())
+        if (!split->objectName().isEmpty()) settings.setValue("splitters/" + split->objectName(), split->saveState());
+    benchmark_->saveForm();
+}
+
+void MainWindow::restoreLayout() {
+    QSettings settings;
+    for (QSplitter* split : findChildren<QSplitter*>())
+        if (const auto state = settings.value("splitters/" + split->objectName()); state.isValid())
+            split->restoreState(state.toByteArray());
+    benchmark_->restoreForm();
 }
 
 RunSettings MainWindow::settings() const {
@@ -331,6 +452,7 @@ bool MainWindow::attach(const QUrl& api, const QString& token) {
         }
         stopApp();
         attached_ = true;
+        attached_api_ = api;
         state_.setSource(new RemoteSource(api, token));
         benchmark_->setTarget({}, api.host(), 0);  // the served app's port comes with the snapshots
         updateStatus(tr("Attached to %1").arg(api.toString()));
@@ -411,9 +533,12 @@ void MainWindow::syncActions() {
     const bool running = session_.running();
     const bool busy = running || session_.stopping();  // stopping: the port is not free yet
     start_->setEnabled(!busy);
-    stop_->setEnabled(running || attached_);
+    stop_->setEnabled(running);
+    detach_->setEnabled(attached_);
+    detach_->setVisible(attached_);  // the toolbar shows it only when there is something to detach from
     reload_->setEnabled(running || attached_);
     for (QWidget* w : std::initializer_list<QWidget*>{host_, port_box_, workers_, env_}) w->setEnabled(!busy);
+    showServerUrl();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
@@ -435,6 +560,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());
     settings.setValue("window/page", nav_->currentRow());
+    rememberLayout();
     stopApp();
     event->accept();
 }

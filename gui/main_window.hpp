@@ -77,7 +77,12 @@ private:
     void updateStatus(const QString& text);
     QString servingText() const;  // "Serving app.py on http://host:port"
     void showReload(const inspector::ReloadRow& r);
-    void showSourceOpened(bool ok, const QString& message);  // the status bar says whether the code is current
+    void showSourceOpened(bool ok, const QString& message);
+    void showServerUrl();          // the status bar's link and "Open in browser", for what serves now
+    QUrl serverUrl() const;        // where the app answers (local or attached); empty when nowhere
+    void editPreferences();
+    void rememberLayout() const;   // splitters and the benchmark form, for the next session
+    void restoreLayout();  // the status bar says whether the code is current
     void syncActions();
     void watchForRetry(bool on);
     void waitForStop();  // runs the event loop until a stop under way has finished
@@ -113,6 +118,10 @@ private:
     QAction* stop_ = nullptr;
     QAction* reload_ = nullptr;
     QAction* attach_ = nullptr;
+    QAction* detach_ = nullptr;
+    QAction* browser_ = nullptr;
+    QLabel* url_ = nullptr;       // the server's URL, a link, in the status bar
+    QUrl attached_api_;
     QMenu* recent_ = nullptr;
 };
 

@@ -56,4 +56,9 @@ PythonRuntime::~PythonRuntime() {
     Py_FinalizeEx();
 }
 
+std::string PythonRuntime::version() {
+    const std::string full = Py_GetVersion();  // "3.11.2 (main, ...) [GCC ...]"
+    return full.substr(0, full.find(' '));
+}
+
 }  // namespace cello::studio

@@ -19,6 +19,7 @@ public:
     PythonRuntime& operator=(const PythonRuntime&) = delete;
 
     const std::string& package_dir() const noexcept { return package_dir_; }
+    static std::string version();  // the embedded interpreter's, e.g. "3.11.2"
 
 private:
     std::string package_dir_;

@@ -1,5 +1,7 @@
 #include "source_opener.hpp"
 
+#include "preferences.hpp"
+
 #include <QCoreApplication>
 #include <QDesktopServices>
 #include <QFileInfo>
@@ -32,6 +34,11 @@ SourceOpened open_source(const QString& file, int line) {
     const QString where = QString("%1:%2").arg(QFileInfo(file).fileName()).arg(line);
     if (file.isEmpty()) return {false, tr("There is no source file to open")};
     if (!QFileInfo::exists(file)) return {false, tr("Could not open %1: the file is not on this machine").arg(file)};
+    // The Preferences' editor command first, then $CELLO_EDITOR.
+    if (const QString chosen = Preferences::load().editor; !chosen.isEmpty()) {
+        if (start_editor(chosen, file, line)) return {true, tr("Opened %1 with the editor in Preferences").arg(where)};
+        return {false, tr("Could not open %1: the editor in Preferences (%2) did not start").arg(where, chosen)};
+    }
     const QString editor = qEnvironmentVariable("CELLO_EDITOR");
     if (!editor.isEmpty()) {
         if (start_editor(editor, file, line)) return {true, tr("Opened %1 with $CELLO_EDITOR").arg(where)};
@@ -39,7 +46,7 @@ SourceOpened open_source(const QString& file, int line) {
     }
     if (QDesktopServices::openUrl(QUrl::fromLocalFile(file)))  // the desktop cannot take a line
         return {true, tr("Opened %1 with the desktop's handler, which cannot go to line %2: set "
-                         "CELLO_EDITOR (e.g. \"code -g {file}:{line}\") to land on it")
+                         "CELLO_EDITOR or an editor in Preferences (e.g. \"code -g {file}:{line}\") to land on it")
                           .arg(QFileInfo(file).fileName())
                           .arg(line)};
     return {false, tr("Could not open %1: no program opens .py files here; set CELLO_EDITOR "

@@ -35,6 +35,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSpinBox>
+#include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTableView>
@@ -91,11 +92,13 @@ BenchmarkPage::BenchmarkPage(StudioState& state, QWidget* parent)
       export_csv_(new QPushButton(tr("Export CSV…"))), remove_(new QPushButton(tr("Delete"))) {
     setObjectName("benchmarkPage");
     auto* top = new QSplitter(Qt::Horizontal);
+    top->setObjectName("benchTopSplit");  // its sizes are remembered
     top->addWidget(buildForm());
     top->addWidget(buildCharts());
     top->setStretchFactor(1, 1);
     top->setSizes({430, 770});
     auto* split = new QSplitter(Qt::Vertical);
+    split->setObjectName("benchSplit");  // its sizes are remembered
     split->addWidget(top);
     split->addWidget(buildHistory());
     split->setStretchFactor(0, 3);
@@ -269,6 +272,7 @@ QWidget* BenchmarkPage::buildHistory() {
     rv->addWidget(new QLabel(tr("Comparison (B / A; green is better)")));
     rv->addWidget(compare_);
     auto* split = new QSplitter(Qt::Horizontal);
+    split->setObjectName("benchHistorySplit");  // its sizes are remembered
     split->addWidget(left);
     split->addWidget(right);
     split->setStretchFactor(0, 3);
@@ -325,6 +329,26 @@ void BenchmarkPage::refreshRoutes() {
     }
     route_->setCurrentIndex(std::max(0, route_->findText(current)));
     if (url_->text().isEmpty() && servedAt().second > 0 && route_->count() > 0) routeChosen(route_->currentIndex());
+}
+
+void BenchmarkPage::saveForm() const {
+    QSettings s;
+    s.setValue("bench/method", method_->currentText());
+    s.setValue("bench/body", body_->text());
+    s.setValue("bench/connections", connections_->value());
+    s.setValue("bench/threads", threads_->value());
+    s.setValue("bench/duration", duration_->value());
+    s.setValue("bench/rate", rate_->value());
+}
+
+void BenchmarkPage::restoreForm() {
+    QSettings s;
+    method_->setCurrentText(s.value("bench/method", method_->currentText()).toString());
+    body_->setText(s.value("bench/body", body_->text()).toString());
+    connections_->setValue(s.value("bench/connections", connections_->value()).toInt());
+    threads_->setValue(s.value("bench/threads", threads_->value()).toInt());
+    duration_->setValue(s.value("bench/duration", duration_->value()).toDouble());
+    rate_->setValue(s.value("bench/rate", rate_->value()).toDouble());
 }
 
 bool BenchmarkPage::chooseRoute(const QString& label) {

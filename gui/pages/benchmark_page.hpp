@@ -68,7 +68,10 @@ public:
     bool exportCsv(const QList<qint64>& ids, const QString& file, QString* error = nullptr) const;
 
     QComboBox* routeChooser() const { return route_; }
-    bool chooseRoute(const QString& label);  // as picking it in the route list does; false if not listed
+    bool chooseRoute(const QString& label);
+    // The form's values (method, body, connections, threads, duration, rate), kept between sessions.
+    void saveForm() const;
+    void restoreForm();  // as picking it in the route list does; false if not listed
     QLineEdit* urlEdit() const { return url_; }
     QComboBox* methodBox() const { return method_; }
     QLineEdit* bodyEdit() const { return body_; }

@@ -71,6 +71,7 @@ CachePage::CachePage(StudioState& state, QWidget* parent)
     actions->addWidget(size_);
 
     auto* tables = new QSplitter(Qt::Horizontal);
+    tables->setObjectName("cacheTablesSplit");  // its sizes are remembered
     tables->addWidget(table_for(&routes_, "cacheRoutesTable"));
     tables->addWidget(table_for(&tags_, "cacheTagsTable"));
     auto* layout = new QVBoxLayout(this);

@@ -78,6 +78,7 @@ ErrorsPage::ErrorsPage(StudioState& state, QWidget* parent)
     bar->addWidget(framework_);
     bar->addWidget(clear);
     auto* split = new QSplitter(Qt::Vertical);
+    split->setObjectName("errorsSplit");  // its sizes are remembered
     split->addWidget(table_);
     split->addWidget(details_);
     split->setStretchFactor(0, 2);

@@ -55,6 +55,7 @@ RequestsPage::RequestsPage(StudioState& state, QWidget* parent)
     filters->addWidget(route_);
     filters->addWidget(text_, 1);
     auto* split = new QSplitter(Qt::Vertical);
+    split->setObjectName("requestsSplit");  // its sizes are remembered
     split->addWidget(table_);
     split->addWidget(details_);
     split->setStretchFactor(0, 3);

@@ -2,6 +2,9 @@
 // engine, real HTTP requests, real file edits. Saves a screenshot of every page.
 #include "inspector/bench/bench_history.hpp"
 #include "main_window.hpp"
+#include "source_opener.hpp"
+#include "preferences.hpp"
+#include "about_dialog.hpp"
 #include "output_capture.hpp"
 #include "pages/benchmark_page.hpp"
 #include "pages/cache_page.hpp"
@@ -15,6 +18,9 @@
 #include "python_runtime.hpp"
 
 #include <QApplication>
+#include <QPalette>
+#include <QSplitter>
+#include <QMenuBar>
 #include <QGuiApplication>
 #include <QSortFilterProxyModel>
 #include <QMenu>
@@ -1083,9 +1089,20 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_VERIFY_WITH_TIMEOUT(window_->requestsPage()->model().rowCount() >= 3, kWait);
         window_->cachePage()->invalidate("users");
         QTRY_VERIFY_WITH_TIMEOUT(window_->cachePage()->lastResult().contains("invalidated"), kWait);
+        // Attached: said in the title, the server's own URL in the status bar, and an explicit Detach.
+        QCOMPARE(window_->windowTitle(), QString("Attached to 127.0.0.1:%1 — Cello Studio").arg(api_port));
+        auto* detach = window_->findChild<QAction*>("detachAction");
+        QVERIFY(detach->isEnabled() && detach->isVisible());
+        QVERIFY(!window_->findChild<QAction*>("stopAction")->isEnabled());  // nothing of ours runs
+        QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("serverUrl")->text().contains(QString("http://127.0.0.1:%1/").arg(app_port)), kWait);
         // A wrong token is reported, not crashed on.
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
         QTRY_VERIFY_WITH_TIMEOUT(status().contains("401"), kWait);
+        detach->trigger();
+        QVERIFY(!detach->isVisible());
+        QCOMPARE(window_->windowTitle(), QString("app.py — Cello Studio"));
+        QCOMPARE(window_->routesPage()->model().rowCount(), 0);  // watching nothing now
+        QCOMPARE(http(net_, "GET", app_port, "/").status, 200);  // and the server runs on
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
         window_->stopApp();
@@ -1142,6 +1159,96 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         window_->show();
     }
 
+    // Item 20: menus, shortcuts, icons, About, Preferences, the server's URL, command-line flags.
+    void desktopConventions() {
+        const QStringList menus = [&] {
+            QStringList names;
+            for (QAction* a : window_->menuBar()->actions()) names << a->text().remove('&');
+            return names;
+        }();
+        QCOMPARE(menus, (QStringList{"File", "Edit", "View", "Run", "Help"}));
+        for (const char* name : {"startAction", "stopAction", "reloadAction", "runBenchmarkAction", "openBrowserAction"}) {
+            auto* a = window_->findChild<QAction*>(name);
+            QVERIFY2(a && !a->shortcut().isEmpty(), name);
+        }
+        // Toolbar icons from resources/icons, rendered (the SVG icon engine is there).
+        QVERIFY(!window_->findChild<QAction*>("startAction")->icon().pixmap(20, 20).isNull());
+        QVERIFY(!window_->windowIcon().pixmap(32, 32).isNull());
+        // Ctrl+3 is the third page; each page has its shortcut.
+        for (int page = 0; page < MainWindow::PageCount; ++page) {
+            auto* a = window_->findChild<QAction*>(QString("showPage%1").arg(page + 1));
+            QVERIFY(a);
+            QCOMPARE(a->shortcut(), QKeySequence(QString("Ctrl+%1").arg(page + 1)));
+        }
+        window_->findChild<QAction*>("showPage3")->trigger();
+        QCOMPARE(window_->currentPage(), MainWindow::Errors);
+        // About: versions of what the studio is built from.
+        const QString about = about_text();
+        QVERIFY(about.contains(CELLO_TEST_VERSION));
+        QVERIFY(about.contains(qVersion()));
+        QVERIFY2(about.contains(QRegularExpression("Python(&nbsp;)*</td><td>3\\.\\d+\\.\\d+")), qPrintable(about));
+        QVERIFY(about.contains("studio.md"));  // the docs of this build
+
+        // Serving: the URL is a link in the status bar, and "Open in browser" is on.
+        QVERIFY(window_->startApp() || window_->servingPort() > 0);
+        auto* url = window_->findChild<QLabel*>("serverUrl");
+        QTRY_VERIFY_WITH_TIMEOUT(url->text().contains(QString("http://127.0.0.1:%1/").arg(port())), kWait);
+        QVERIFY(window_->findChild<QAction*>("openBrowserAction")->isEnabled());
+
+        // Preferences: the editor command wins over $CELLO_EDITOR, and the theme applies.
+        const QString editor = dir_.path() + "/editor.sh";
+        auto* prefs = window_->findChild<QAction*>("preferencesAction");
+        QTimer::singleShot(0, this, [&] {
+            auto* dialog = qobject_cast<PreferencesDialog*>(QApplication::activeModalWidget());
+            if (!dialog) return;
+            dialog->findChild<QLineEdit*>("editorCommand")->setText(editor + " --from-prefs {file}:{line}");
+            auto* theme = dialog->findChild<QComboBox*>("theme");
+            theme->setCurrentIndex(theme->findData("dark"));
+            dialog->accept();
+        });
+        prefs->trigger();
+        QCOMPARE(Preferences::load().theme, QString("dark"));
+        QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 80);
+        QFile::remove(dir_.path() + "/opened");
+        QVERIFY(open_source(app_, 12).ok);
+        QFile opened(dir_.path() + "/opened");
+        QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
+        QVERIFY(opened.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--from-prefs %1:12").arg(app_));
+        Preferences back;  // defaults: $CELLO_EDITOR again, the system's theme
+        back.save();
+        apply_theme(back.theme);
+        QVERIFY(QApplication::palette().color(QPalette::Window).lightness() > 150);
+
+        // cello-studio app.py --port P --env production: serves there, so configured.
+        const QString bin = QCoreApplication::applicationDirPath() + "/cello-studio";
+        QProcess help;
+        help.start(bin, {"--help"});
+        QVERIFY(help.waitForFinished(kWait));
+        const QString usage = QString::fromUtf8(help.readAllStandardOutput());
+        for (const char* flag : {"--host", "--port", "--env", "--workers", "--attach"}) QVERIFY2(usage.contains(flag), flag);
+        QProcess studio;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir_.path() + "/other-config");  // its own settings, not the test's
+        studio.setProcessEnvironment(env);
+        studio.setProcessChannelMode(QProcess::MergedChannels);
+        const int other = free_port();
+        studio.start(bin, {app_, "--port", QString::number(other), "--env", "production"});
+        QVERIFY(studio.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", other, "/").status, 200, kWait);
+        QString said;  // the banner says the environment
+        QTRY_VERIFY_WITH_TIMEOUT((said += QString::fromUtf8(studio.readAll())).contains(", production)"), kWait);
+        studio.terminate();
+        QVERIFY(studio.waitForFinished(kWait));
+        QProcess bad;
+        bad.setProcessEnvironment(env);
+        bad.start(bin, {app_, "--port", "99999"});
+        QVERIFY(bad.waitForFinished(kWait));
+        QCOMPARE(bad.exitCode(), 2);
+        QVERIFY(QString::fromUtf8(bad.readAllStandardError()).contains("--port must be"));
+    }
+
     void theWindowFitsASmallScreen() {
         // 1280x720 at 1x, or 1600x1000 at 2x: the window must be able to get smaller than that.
         window_->resize(700, 480);
@@ -1155,9 +1262,23 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     void settingsPersist() {
         window_->openApp(app_);
         RunSettings s = window_->settings();
+        // Splitter positions and the benchmark form are remembered too.
+        auto* split = window_->findChild<QSplitter*>("requestsSplit");
+        split->setSizes({300, 111});
+        const QList<int> sizes = split->sizes();
+        window_->benchmarkPage()->durationBox()->setValue(7);
+        window_->benchmarkPage()->connectionsBox()->setValue(13);
         window_->close();  // saves layout and settings
         MainWindow again;
         QCOMPARE(again.settings().port, s.port);
+        again.show();  // laid out at the remembered geometry: the split is where it was, in proportion
+        QVERIFY(QTest::qWaitForWindowExposed(&again));
+        const QList<int> restored = again.findChild<QSplitter*>("requestsSplit")->sizes();
+        const auto share = [](const QList<int>& v) { return double(v[0]) / double(v[0] + v[1]); };
+        QVERIFY2(std::abs(share(restored) - share(sizes)) < 0.05,
+                 qPrintable(QString("%1/%2 vs %3/%4").arg(restored[0]).arg(restored[1]).arg(sizes[0]).arg(sizes[1])));
+        QCOMPARE(again.benchmarkPage()->durationBox()->value(), 7.0);
+        QCOMPARE(again.benchmarkPage()->connectionsBox()->value(), 13);
         QCOMPARE(QSettings().value("recentApps").toStringList().value(0), app_);
     }
 };
