@@ -86,6 +86,7 @@ MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     statusBar()->addPermanentWidget(url_);
     connect(routes_, &RoutesPage::sourceOpened, this, &MainWindow::showSourceOpened);
     connect(routes_, &RoutesPage::copied, this, &MainWindow::updateStatus);
+    connect(requests_, &RequestsPage::said, this, &MainWindow::updateStatus);
     connect(routes_, &RoutesPage::benchmarkRequested, this, [this](const QString& label) {
         showPage(Benchmark);
         if (!benchmark_->chooseRoute(label)) updateStatus(tr("%1 is not in the Benchmark page's route list yet").arg(label));

@@ -309,9 +309,13 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
             if (it == st.details.end()) continue;
             row.has_detail = true;
             row.query = it->second.query;
+            row.target = it->second.target;
             row.headers = it->second.headers;
             row.response_headers = it->second.response_headers;
             row.body_preview = it->second.body_preview;
+            row.response_preview = it->second.response_preview;
+            row.response_size = it->second.response_size;
+            row.response_streamed = it->second.response_streamed;
         }
         for (const auto& err : st.errors)
             if (err.seq > q.errors_since) s.errors.push_back(err);

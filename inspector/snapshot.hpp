@@ -49,9 +49,12 @@ struct RequestRow {
     unsigned thread = 0;
     // With detail capture on (Inspector::set_capture): what the event cannot carry.
     bool has_detail = false;
-    std::string query;
+    std::string query, target;  // target: path and query as received (the event's path may be cut)
     std::vector<std::pair<std::string, std::string>> headers, response_headers;
     std::string body_preview;
+    std::string response_preview;  // the response body's start (engine::Telemetry::kResponsePreviewBytes)
+    std::uint64_t response_size = 0;
+    bool response_streamed = false;
 };
 
 struct ErrorRow {

@@ -83,8 +83,9 @@ CacheRow cache_from(const json& j) {
 json request_json(const RequestRow& r) {
     json detail = nullptr;
     if (r.has_detail)
-        detail = {{"query", r.query}, {"headers", r.headers}, {"response_headers", r.response_headers},
-                  {"body_preview", r.body_preview}};
+        detail = {{"query", r.query}, {"target", r.target}, {"headers", r.headers}, {"response_headers", r.response_headers},
+                  {"body_preview", r.body_preview}, {"response_preview", r.response_preview},
+                  {"response_size", r.response_size}, {"response_streamed", r.response_streamed}};
     return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"method", r.method}, {"path", r.path}, {"route", r.route},
             {"status", r.status}, {"latency_ms", to_ms(r.latency_ns)}, {"handler_ms", to_ms(r.handler_ns)},
             {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread},
@@ -111,6 +112,10 @@ RequestRow request_from(const json& j) {
         r.headers = d->at("headers").get<std::vector<std::pair<std::string, std::string>>>();
         r.response_headers = d->at("response_headers").get<std::vector<std::pair<std::string, std::string>>>();
         r.body_preview = d->at("body_preview").get<std::string>();
+        r.target = d->value("target", std::string());  // these: absent from older servers
+        r.response_preview = d->value("response_preview", std::string());
+        r.response_size = d->value("response_size", std::uint64_t{0});
+        r.response_streamed = d->value("response_streamed", false);
     }
     return r;
 }

@@ -353,10 +353,16 @@ private:
         d.thread = e.thread_index;
         d.seq = e.detail_seq = ++next_seq ? next_seq : ++next_seq;  // 0 means "none"
         d.query = req_.query;
+        d.target = req_.target;
         copy_headers(d.headers);
         if (!res_.content_type.empty()) d.response_headers.emplace_back("Content-Type", res_.content_type);
         for (const auto& [name, value] : res_.headers) d.response_headers.emplace_back(name, value);
         d.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
+        d.response_streamed = static_cast<bool>(res_.stream);
+        if (!head_only_) {
+            d.response_size = res_.body.size();
+            d.response_preview = res_.body.substr(0, Telemetry::kResponsePreviewBytes);
+        }
         telemetry_->record_detail(std::move(d));
     }
 

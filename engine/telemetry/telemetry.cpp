@@ -59,9 +59,11 @@ bool same_failure(const ErrorRecord& a, const ErrorRecord& b) {
 
 void Telemetry::record_detail(DetailRecord d) {
     if (d.body_preview.size() > kBodyPreviewBytes) d.body_preview.resize(kBodyPreviewBytes);
+    if (d.response_preview.size() > kResponsePreviewBytes) d.response_preview.resize(kResponsePreviewBytes);
     redaction_.apply(d.headers);
     redaction_.apply(d.response_headers);
     d.query = redaction_.query(d.query);
+    d.target = redaction_.target(d.target);
     std::lock_guard lock(details_mutex_);
     if (details_.size() >= kMaxQueuedDetails) details_.pop_front();
     details_.push_back(std::move(d));

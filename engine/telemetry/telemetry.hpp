@@ -45,8 +45,14 @@ struct DetailRecord {
     std::uint16_t thread = 0;
     std::uint32_t seq = 0;   // matches RequestEvent::detail_seq of the same thread
     std::string query;       // the raw query string
+    std::string target;      // the request target as received (path and query; the event's path is cut)
     std::vector<std::pair<std::string, std::string>> headers, response_headers;
     std::string body_preview;
+    // The response as sent: its body's first kResponsePreviewBytes (after compression), its whole
+    // size, and whether it was streamed (then neither is known here).
+    std::string response_preview;
+    std::uint64_t response_size = 0;
+    bool response_streamed = false;
 };
 
 class Telemetry {
@@ -54,6 +60,7 @@ public:
     static constexpr std::size_t kDefaultRingCapacity = 8192;
     static constexpr std::size_t kMaxQueuedErrors = 256;
     static constexpr std::size_t kBodyPreviewBytes = 1024;
+    static constexpr std::size_t kResponsePreviewBytes = 8192;  // enough for a JSON answer to read
     static constexpr std::size_t kMaxQueuedDetails = 4096;
 
     explicit Telemetry(unsigned threads, std::size_t ring_capacity = kDefaultRingCapacity,

@@ -434,6 +434,68 @@ private Q_SLOTS:
         qputenv("CELLO_EDITOR", editor);
     }
 
+    // Item 17: request details as DevTools gives them: the response body readable, the traceback
+    // first for a failure, copy as curl (which works), replay, HAR export of the selection.
+    void requestDetailsCopyReplayAndExport() {
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        QCOMPARE(http(net_, "GET", port(), "/?n=1").status, 200);
+        QCOMPARE(http(net_, "GET", port(), "/?n=2").status, 200);
+        const auto rows_of = [&](const QString& target) {
+            QList<int> rows;
+            for (int r = 0; r < table->model()->rowCount(); ++r) {
+                const auto* row = page->model().row(page->filter().mapToSource(table->model()->index(r, 0)).row());
+                if (row && QString::fromStdString(row->target) == target) rows << r;
+            }
+            return rows;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(rows_of("/?n=1").size() == 1 && rows_of("/?n=2").size() == 1, kWait);
+        table->selectionModel()->clearSelection();
+        table->selectRow(rows_of("/?n=1").first());
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /?n=1"), kWait);
+        // The body as indented JSON, its size said.
+        QVERIFY2(page->details().contains("Response body (13 bytes, JSON):\n{\n  \"version\": 1\n}"), qPrintable(page->details()));
+
+        const QString curl = page->copyAsCurl();
+        QVERIFY2(curl.startsWith("curl -i ") && curl.endsWith(QString("'http://127.0.0.1:%1/?n=1'").arg(port())), qPrintable(curl));
+        QCOMPARE(QGuiApplication::clipboard()->text(), curl);
+        QProcess shell;  // the command really sends it
+        shell.start("/bin/sh", {"-c", curl});
+        QVERIFY(shell.waitForFinished(kWait));
+        QVERIFY2(shell.readAllStandardOutput().contains("{\"version\":1}"), qPrintable(curl));
+
+        QVERIFY(page->replay());
+        QTRY_VERIFY_WITH_TIMEOUT(status().contains("Replayed GET /: 200"), kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(rows_of("/?n=1").size(), 3, kWait);  // the curl's and the replay's
+
+        table->selectionModel()->clearSelection();
+        table->selectRow(rows_of("/?n=1").first());
+        table->selectionModel()->select(table->model()->index(rows_of("/?n=2").first(), 0),
+                                        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        const QString har_path = dir_.path() + "/requests.har";
+        QVERIFY(page->findChild<QPushButton*>("exportHar")->isEnabled());
+        QVERIFY(page->exportHar(har_path));
+        QFile har_file(har_path);
+        QVERIFY(har_file.open(QIODevice::ReadOnly));
+        const QJsonObject har = QJsonDocument::fromJson(har_file.readAll()).object();
+        const QJsonArray entries = har["log"].toObject()["entries"].toArray();
+        QCOMPARE(entries.size(), 2);
+        QCOMPARE(entries[0].toObject()["request"].toObject()["url"].toString(), QString("http://127.0.0.1:%1/?n=1").arg(port()));
+        QCOMPARE(entries[1].toObject()["request"].toObject()["url"].toString(), QString("http://127.0.0.1:%1/?n=2").arg(port()));
+        QCOMPARE(entries[0].toObject()["response"].toObject()["content"].toObject()["text"].toString(), QString("{\"version\":1}"));
+        QCOMPARE(har["log"].toObject()["version"].toString(), QString("1.2"));
+
+        // A failed request: its traceback before its headers.
+        page->filter().setStatusClass(5);
+        QTRY_VERIFY_WITH_TIMEOUT(page->filter().rowCount() >= 1, kWait);
+        table->selectionModel()->clearSelection();
+        table->selectRow(0);
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("Traceback"), kWait);
+        QVERIFY(page->details().indexOf("Traceback") < page->details().indexOf("Request headers:"));
+        page->filter().setStatusClass(0);
+    }
+
     // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
     void theLogAndTheRequestsPageGiveTheSameFigures() {
         QCOMPARE(http(net_, "GET", port(), "/log-figures").status, 404);

@@ -590,6 +590,8 @@ TEST(Inspector, CapturedDetailsJoinTheirRequest) {
     d.headers = {{"Host", "h"}, {"X-Y", "z"}};
     d.response_headers = {{"Content-Type", "application/json"}};
     d.body_preview = "{\"k\": 1}";
+    d.response_preview = std::string(cello::engine::Telemetry::kResponsePreviewBytes + 100, 'r');
+    d.response_size = cello::engine::Telemetry::kResponsePreviewBytes + 100;
     ins.telemetry()->record_detail(d);
     ins.telemetry()->ring(0).push(with);
     ins.telemetry()->ring(0).push(without);
@@ -606,5 +608,10 @@ TEST(Inspector, CapturedDetailsJoinTheirRequest) {
     EXPECT_TRUE(back.requests[0].has_detail);
     EXPECT_EQ(back.requests[0].headers, s.requests[0].headers);
     EXPECT_EQ(back.requests[0].body_preview, s.requests[0].body_preview);
+    // The response body: cut to its preview, its whole size said.
+    EXPECT_EQ(s.requests[0].response_preview.size(), cello::engine::Telemetry::kResponsePreviewBytes);
+    EXPECT_EQ(back.requests[0].response_preview, s.requests[0].response_preview);
+    EXPECT_EQ(back.requests[0].response_size, cello::engine::Telemetry::kResponsePreviewBytes + 100);
+    EXPECT_FALSE(back.requests[0].response_streamed);
     EXPECT_FALSE(back.requests[1].has_detail);
 }
