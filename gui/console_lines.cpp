@@ -33,7 +33,7 @@ ConsoleLine LineClassifier::classify(const QString& line) {
     const bool cello = line.startsWith("cello:") || line.startsWith("cello ");
     const LineSource source = cello ? LineSource::Cello : LineSource::App;
     if (line.startsWith("Traceback (most recent call last):") || line.startsWith("cello: reload failed") ||
-        (cello && line.contains("failed")) || line.startsWith("During handling of the above exception") ||
+        (cello && (line.contains("failed") || line.contains("exception"))) || line.startsWith("During handling of the above exception") ||
         line.startsWith("The above exception was the direct cause")) {
         in_traceback_ = true;
         return {source, LineLevel::Error};

@@ -17,6 +17,12 @@
 #include "pages/workers_page.hpp"
 #include "python_runtime.hpp"
 
+#include <cstdio>
+#include <string_view>
+
+#include <QAbstractItemModelTester>
+#include <QAbstractProxyModel>
+#include <QHash>
 #include <QApplication>
 #include <QPalette>
 #include <QSplitter>
@@ -179,6 +185,7 @@ private:
     std::unique_ptr<MainWindow> window_;
     QNetworkAccessManager net_;
     OutputCapture* capture_ = nullptr;
+    QHash<QAbstractItemModel*, QAbstractItemModelTester*> testers_;
 
     int port() const { return window_->servingPort(); }
 
@@ -253,9 +260,22 @@ private Q_SLOTS:
         qputenv("CELLO_EDITOR", QString("%1 --goto {file}:{line}").arg(editor).toUtf8());
         window_ = std::make_unique<MainWindow>(capture_);
         window_->show();
+        // Every model the window shows (and every proxy in front of one) is checked by Qt's model
+        // tester through the whole run: each signal it emits must leave the model consistent.
+        for (auto* view : window_->findChildren<QTableView*>()) {
+            QAbstractItemModel* model = view->model();
+            while (model && !testers_.contains(model)) {
+                testers_.insert(model, new QAbstractItemModelTester(model, QAbstractItemModelTester::FailureReportingMode::QtTest, this));
+                auto* proxy = qobject_cast<QAbstractProxyModel*>(model);
+                model = proxy ? proxy->sourceModel() : nullptr;
+            }
+        }
+        QVERIFY2(testers_.size() >= 11, qPrintable(QString::number(testers_.size())));
     }
 
     void cleanupTestCase() {
+        qDeleteAll(testers_);  // before the models they watch go
+        testers_.clear();
         if (window_) window_->close();
         window_.reset();
     }
@@ -1190,6 +1210,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         for (int i = 0; i < 20; ++i) http(net_, "GET", app_port, "/users/1");
         QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 20u, kWait);
         QTRY_VERIFY_WITH_TIMEOUT(window_->workersPage()->summary().contains("2 worker processes"), kWait);
+        window_->showPage(MainWindow::Workers);
+        save("workers");
         server.terminate();
         QVERIFY(server.waitForFinished(30000));
         QCOMPARE(server.exitCode(), 0);
@@ -1250,6 +1272,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(about.contains(qVersion()));
         QVERIFY2(about.contains(QRegularExpression("Python(&nbsp;)*</td><td>3\\.\\d+\\.\\d+")), qPrintable(about));
         QVERIFY(about.contains("studio.md"));  // the docs of this build
+        QTimer::singleShot(0, this, [&] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box) return;
+            QVERIFY(box->grab().save(shots_ + "/studio-about.png"));
+            box->accept();
+        });
+        show_about(window_.get());  // modal: the timer above closes it
 
         // Serving: the URL is a link in the status bar, and "Open in browser" is on.
         QVERIFY(window_->startApp() || window_->servingPort() > 0);
@@ -1266,6 +1295,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             dialog->findChild<QLineEdit*>("editorCommand")->setText(editor + " --from-prefs {file}:{line}");
             auto* theme = dialog->findChild<QComboBox*>("theme");
             theme->setCurrentIndex(theme->findData("dark"));
+            QVERIFY(dialog->grab().save(shots_ + "/studio-preferences.png"));
             dialog->accept();
         });
         prefs->trigger();
@@ -1319,6 +1349,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
                  qPrintable(QString("%1x%2, minimum %3x%4").arg(window_->width()).arg(window_->height())
                                 .arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
         window_->resize(1200, 760);
+        // At 2x scaling, in a process of its own (the factor is set before Qt starts): the window
+        // gets below 1600x1000 device pixels.
+        QProcess scaled;
+        scaled.start(QCoreApplication::applicationFilePath(), {"--scaled-window-size"});
+        QVERIFY(scaled.waitForFinished(kWait));
+        const QStringList got = QString::fromUtf8(scaled.readAllStandardOutput()).trimmed().split(' ');
+        QVERIFY2(got.size() == 3, qPrintable(got.join(' ') + scaled.readAllStandardError()));
+        QCOMPARE(got[2].toDouble(), 2.0);
+        QVERIFY2(got[0].toDouble() * 2 <= 1600 && got[1].toDouble() * 2 <= 1000, qPrintable(got.join(' ')));
     }
 
     void settingsPersist() {
@@ -1347,6 +1386,19 @@ ts = [threading.Thread(target=run) for _ in range(4)]
 
 int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
+    if (argc > 1 && std::string_view(argv[1]) == "--scaled-window-size") {
+        // theWindowFitsASmallScreen's helper: the window at 2x, made as small as a 1600x1000 screen needs.
+        qputenv("QT_SCALE_FACTOR", "2");
+        QApplication app(argc, argv);
+        QStandardPaths::setTestModeEnabled(true);
+        PythonRuntime python(argv[0]);
+        MainWindow window;
+        window.show();
+        window.resize(780, 480);
+        QApplication::processEvents();
+        std::printf("%d %d %g\n", window.width(), window.height(), window.devicePixelRatio());
+        return 0;
+    }
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Cello");
     QApplication::setApplicationName("cello-studio-test");
