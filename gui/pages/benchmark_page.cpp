@@ -35,6 +35,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSpinBox>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -153,6 +154,30 @@ QWidget* BenchmarkPage::buildForm() {
     rate_->setSingleStep(1000);
     rate_->setSpecialValueText(tr("0 (closed loop)"));
     rate_->setSuffix(tr(" req/s"));
+    // What `cello bench` takes besides (docs/benchmarking.md), with the same syntax.
+    headers_ = new QLineEdit;
+    headers_->setObjectName("benchHeaders");
+    headers_->setPlaceholderText(tr("Name: value; Name: value"));
+    paths_ = new QLineEdit;
+    paths_->setObjectName("benchPaths");
+    paths_->setPlaceholderText(tr("a path mix instead of the URL's path: /a:3 /b:1"));
+    paths_->setToolTip(tr("Paths on the URL's server, each with an optional weight (how often, relative to the others)"));
+    pipeline_ = new QSpinBox;
+    pipeline_->setObjectName("benchPipeline");
+    pipeline_->setRange(1, 256);
+    pipeline_->setToolTip(tr("Requests in flight per connection (HTTP/1.1 pipelining)"));
+    timeout_ = new QDoubleSpinBox;
+    timeout_->setObjectName("benchTimeout");
+    timeout_->setRange(0.01, 600);
+    timeout_->setValue(2);
+    timeout_->setSuffix(" s");
+    timeout_->setToolTip(tr("Per request and per connect: a request slower than this counts as a timeout error"));
+    max_p99_ = new QDoubleSpinBox;
+    max_p99_->setObjectName("benchMaxP99");
+    max_p99_->setRange(0.1, 60000);
+    max_p99_->setValue(100);
+    max_p99_->setSuffix(" ms");
+    max_p99_->setToolTip(tr("Ceiling search: a step whose p99 exceeds this is not sustainable"));
     ceiling_->setObjectName("benchCeiling");
     ceiling_->setToolTip(tr("Search the highest open-loop rate the server sustains; the duration is per step "
                             "(about 15 steps)."));
@@ -171,11 +196,16 @@ QWidget* BenchmarkPage::buildForm() {
     form->addRow(tr("URL"), url_);
     form->addRow(tr("Method"), method_);
     form->addRow(tr("Body"), body_);
+    form->addRow(tr("Headers"), headers_);
+    form->addRow(tr("Paths"), paths_);
     form->addRow(tr("Connections"), connections_);
     form->addRow(tr("Threads"), threads_);
     form->addRow(tr("Duration"), duration_);
     form->addRow(tr("Rate"), rate_);
+    form->addRow(tr("Pipelining"), pipeline_);
+    form->addRow(tr("Timeout"), timeout_);
     form->addRow(QString(), ceiling_);
+    form->addRow(tr("Max p99"), max_p99_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(run_);
     buttons->addWidget(stop_);
@@ -339,6 +369,11 @@ void BenchmarkPage::saveForm() const {
     s.setValue("bench/threads", threads_->value());
     s.setValue("bench/duration", duration_->value());
     s.setValue("bench/rate", rate_->value());
+    s.setValue("bench/headers", headers_->text());
+    s.setValue("bench/paths", paths_->text());
+    s.setValue("bench/pipeline", pipeline_->value());
+    s.setValue("bench/timeout", timeout_->value());
+    s.setValue("bench/max_p99", max_p99_->value());
 }
 
 void BenchmarkPage::restoreForm() {
@@ -349,6 +384,11 @@ void BenchmarkPage::restoreForm() {
     threads_->setValue(s.value("bench/threads", threads_->value()).toInt());
     duration_->setValue(s.value("bench/duration", duration_->value()).toDouble());
     rate_->setValue(s.value("bench/rate", rate_->value()).toDouble());
+    headers_->setText(s.value("bench/headers", headers_->text()).toString());
+    paths_->setText(s.value("bench/paths", paths_->text()).toString());
+    pipeline_->setValue(s.value("bench/pipeline", pipeline_->value()).toInt());
+    timeout_->setValue(s.value("bench/timeout", timeout_->value()).toDouble());
+    max_p99_->setValue(s.value("bench/max_p99", max_p99_->value()).toDouble());
 }
 
 bool BenchmarkPage::chooseRoute(const QString& label) {
@@ -416,6 +456,30 @@ bool BenchmarkPage::run() {
     config.host = u->host;
     config.port = u->port;
     config.targets = {lg::Target{u->path, 1}};
+    // The path mix and headers, in the syntax of cello bench's --path and --header.
+    if (const QString paths = paths_->text().trimmed(); !paths.isEmpty()) {
+        config.targets.clear();
+        for (const QString& p : paths.split(QRegularExpression("[\\s,]+"), Qt::SkipEmptyParts)) {
+            const auto t = lg::parse_target(p.toStdString(), error);
+            if (!t) {
+                setStatus(tr("Paths: %1").arg(QString::fromStdString(error)));
+                return false;
+            }
+            config.targets.push_back(*t);
+        }
+    }
+    for (const QString& h : headers_->text().split(';', Qt::SkipEmptyParts)) {
+        if (h.trimmed().isEmpty()) continue;
+        const auto header = lg::parse_header(h.trimmed().toStdString(), error);
+        if (!header) {
+            setStatus(tr("Headers: %1").arg(QString::fromStdString(error)));
+            return false;
+        }
+        config.headers.push_back(*header);
+    }
+    config.pipeline = static_cast<unsigned>(pipeline_->value());
+    config.timeout = std::chrono::duration_cast<lg::Duration>(std::chrono::duration<double>(timeout_->value()));
+    ceiling_config_.max_p99 = std::chrono::duration_cast<lg::Duration>(std::chrono::duration<double, std::milli>(max_p99_->value()));
     config.method = method_->currentText().trimmed().toUpper().toStdString();
     config.body = body_->text().toStdString();
     config.connections = static_cast<unsigned>(connections_->value());

@@ -79,6 +79,11 @@ public:
     QSpinBox* threadsBox() const { return threads_; }
     QDoubleSpinBox* durationBox() const { return duration_; }
     QDoubleSpinBox* rateBox() const { return rate_; }
+    QLineEdit* headersEdit() const { return headers_; }   // "Name: value; Name: value"
+    QLineEdit* pathsEdit() const { return paths_; }       // "/a:3 /b" (weights), instead of the URL's path
+    QSpinBox* pipelineBox() const { return pipeline_; }
+    QDoubleSpinBox* timeoutBox() const { return timeout_; }  // seconds, per request
+    QDoubleSpinBox* maxP99Box() const { return max_p99_; }   // ms: a ceiling step above it is not sustainable
     QCheckBox* ceilingBox() const { return ceiling_; }
 
 Q_SIGNALS:
@@ -136,6 +141,11 @@ private:
     QSpinBox* threads_;
     QDoubleSpinBox* duration_;
     QDoubleSpinBox* rate_;
+    QLineEdit* headers_ = nullptr;
+    QLineEdit* paths_ = nullptr;
+    QSpinBox* pipeline_ = nullptr;
+    QDoubleSpinBox* timeout_ = nullptr;
+    QDoubleSpinBox* max_p99_ = nullptr;
     QCheckBox* ceiling_;
     QPushButton* run_;
     QPushButton* stop_;

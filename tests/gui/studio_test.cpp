@@ -877,6 +877,51 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         }
     }
 
+    // Item 21 (its form): what `cello bench` takes — a path mix with weights, headers, pipelining,
+    // a timeout, the ceiling's max p99 — with the CLI's syntax and its errors.
+    void theBenchmarkFormTakesWhatTheCliTakes() {
+        auto* page = window_->benchmarkPage();
+        const auto users_before = count_of(window_->routesPage(), "/users/{id:int}");
+        const auto cached_before = count_of(window_->routesPage(), "/cached/{n}");
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));
+        page->pathsEdit()->setText("/users/1:3 /cached/2");
+        page->headersEdit()->setText("X-Bench: from-the-form; Accept: application/json");
+        page->pipelineBox()->setValue(4);
+        page->timeoutBox()->setValue(5);
+        page->connectionsBox()->setValue(2);
+        page->durationBox()->setValue(1);
+        page->rateBox()->setValue(0);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        const auto& summary = page->history().run(0)->summary;
+        QCOMPARE(summary.errors.total(), 0u);
+        // Both paths were hit, about three to one.
+        QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") + count_of(window_->routesPage(), "/cached/{n}") >=
+                                     users_before + cached_before + summary.requests, kWait);
+        const double users = count_of(window_->routesPage(), "/users/{id:int}") - users_before;
+        const double cached = count_of(window_->routesPage(), "/cached/{n}") - cached_before;
+        QVERIFY2(cached > 0 && users / cached > 2 && users / cached < 4.5, qPrintable(QString("%1 : %2").arg(users).arg(cached)));
+        // The header reached the server (the Requests page captured it).
+        bool header_seen = false;
+        for (const auto& r : window_->state().view().requests())
+            for (const auto& [name, value] : r.headers) header_seen = header_seen || (name == "X-Bench" && value == "from-the-form");
+        QVERIFY(header_seen);
+        // Mistakes are said, and nothing runs.
+        page->pathsEdit()->setText("/users/1:0");
+        QVERIFY(!page->run());
+        QVERIFY2(page->statusText().startsWith("Paths: bad weight"), qPrintable(page->statusText()));
+        page->pathsEdit()->clear();
+        page->headersEdit()->setText("no colon here");
+        QVERIFY(!page->run());
+        QVERIFY2(page->statusText().startsWith("Headers:"), qPrintable(page->statusText()));
+        page->headersEdit()->clear();
+        page->pipelineBox()->setValue(1);
+        page->timeoutBox()->setValue(2);
+        page->urlEdit()->clear();
+        QCOMPARE(saved.count(), 1);
+    }
+
     void theSelectedRequestStaysWhenTrafficPushesItOut() {
         window_->showPage(MainWindow::Requests);
         auto* page = window_->requestsPage();
