@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -38,6 +39,8 @@ def instructions(binary: str, n: int, path: str, flags: list[str], middleware: s
         if not line:
             raise SystemExit(f"the server did not start:\n{seen}")
         seen += line
+    # Whatever it writes from now on (the request log under --logs) must not fill the pipe and stall it.
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
     request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", port)) as s:
         done = 0
