@@ -37,6 +37,8 @@
 #include <QSpinBox>
 #include <QRegularExpression>
 #include <QSettings>
+#include <QColor>
+#include <QTableWidget>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTableView>
@@ -217,6 +219,17 @@ QWidget* BenchmarkPage::buildForm() {
     v->addLayout(buttons);
     v->addWidget(status_);
     v->addWidget(summary_, 1);
+    steps_ = new QTableWidget(0, 7);
+    steps_->setObjectName("benchCeilingSteps");
+    steps_->setHorizontalHeaderLabels({tr("Phase"), tr("Target req/s"), tr("Achieved req/s"), tr("p50 ms"), tr("p99 ms"),
+                                       tr("Errors"), tr("Sustainable")});
+    steps_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    steps_->verticalHeader()->hide();
+    steps_->horizontalHeader()->setStretchLastSection(true);
+    steps_->setToolTip(tr("The ceiling search, step by step: a step is sustainable when it achieved its rate, "
+                          "kept p99 under the max and failed under 1 %"));
+    steps_->hide();  // a ceiling search shows it
+    v->addWidget(steps_, 1);
 
     connect(route_, &QComboBox::activated, this, &BenchmarkPage::routeChosen);
     connect(run_, &QPushButton::clicked, this, &BenchmarkPage::run);
@@ -512,6 +525,8 @@ bool BenchmarkPage::run() {
         git_->start("git", {"-C", QFileInfo(app_file_).absolutePath(), "rev-parse", "HEAD"});
     }
     resetCharts(ceiling, ceiling ? 16 : std::max(2.0, std::ceil(duration_->value())), tr("this run"));
+    steps_->setRowCount(0);
+    steps_->setVisible(ceiling);
     summary_->clear();
     setStatus(ceiling ? tr("Searching the ceiling of %1 (%2 s per step)…").arg(url_->text()).arg(duration_->value())
                       : tr("Running %1 for %2 s…").arg(url_->text()).arg(duration_->value()));
@@ -600,6 +615,20 @@ void BenchmarkPage::onSecond(const lg::SecondSample& s) {
 }
 
 void BenchmarkPage::onStep(const lg::CeilingStep& s) {
+    const int row = steps_->rowCount();
+    steps_->insertRow(row);
+    const QStringList cells = {QString::fromStdString(s.phase),
+                               s.target_rate > 0 ? QString::number(s.target_rate, 'f', 0) : tr("max"),
+                               QString::number(s.achieved_rate, 'f', 0), QString::number(ms(s.p50_ns), 'f', 2),
+                               QString::number(ms(s.p99_ns), 'f', 2), QString::number(s.errors),
+                               s.sustainable ? tr("yes") : tr("no: %1").arg(QString::fromStdString(s.why_not))};
+    for (int c = 0; c < cells.size(); ++c) {
+        auto* item = new QTableWidgetItem(cells[c]);
+        if (c > 0 && c < 6) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        if (c == 6 && !s.sustainable && s.target_rate > 0) item->setForeground(QColor(0xb0, 0x00, 0x20));
+        steps_->setItem(row, c, item);
+    }
+    steps_->scrollToBottom();
     addPoint(live_points_, s.achieved_rate, ms(s.p50_ns), ms(s.p99_ns));
     setStatus(tr("Step %1 (%2): target %3 req/s, achieved %4 req/s, p99 %5 ms — %6")
                   .arg(live_points_)

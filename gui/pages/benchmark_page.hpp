@@ -15,6 +15,7 @@
 #include <optional>
 
 class QChart;
+class QTableWidget;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -84,6 +85,7 @@ public:
     QSpinBox* pipelineBox() const { return pipeline_; }
     QDoubleSpinBox* timeoutBox() const { return timeout_; }  // seconds, per request
     QDoubleSpinBox* maxP99Box() const { return max_p99_; }   // ms: a ceiling step above it is not sustainable
+    QTableWidget* ceilingSteps() const { return steps_; }
     QCheckBox* ceilingBox() const { return ceiling_; }
 
 Q_SIGNALS:
@@ -151,6 +153,7 @@ private:
     QPushButton* stop_;
     QLabel* status_;
     QPlainTextEdit* summary_;
+    QTableWidget* steps_ = nullptr;  // a ceiling search's steps as they come: target, achieved, p99, verdict
     QChart* rps_chart_ = nullptr;
     QChart* ms_chart_ = nullptr;
     QLineSeries* rps_;

@@ -1,6 +1,7 @@
 #include "inspector/loadgen/ceiling.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 namespace cello::inspector::loadgen {
@@ -29,24 +30,43 @@ CeilingStep describe(std::string phase, double rate, const LoadResult& r, const 
     s.p99_ns = r.totals.latency.percentile(99);
     s.requests = r.totals.requests;
     s.errors = r.totals.errors.total();
-    s.sustainable = rate > 0 && sustainable(r, config);
+    s.why_not = rate > 0 ? unsustainable_reason(r, config) : std::string("the closed-loop probe");
+    s.sustainable = s.why_not.empty();
     return s;
 }
 
 }  // namespace
 
-bool sustainable(const LoadResult& r, const CeilingConfig& config) {
+bool sustainable(const LoadResult& r, const CeilingConfig& config) { return unsustainable_reason(r, config).empty(); }
+
+std::string unsustainable_reason(const LoadResult& r, const CeilingConfig& config) {
     const auto& t = r.totals;
-    if (r.config.rate <= 0 || t.requests == 0) return false;
+    if (r.config.rate <= 0) return "not an open-loop step";
+    if (t.requests == 0) return "no answer";
+    char why[160];
     // Requests due in the last max_p99 of a step may still be in flight when it ends (and are not
     // counted): a server that keeps up within max_p99 must not fail for them on a short step.
     const double step_s = std::max(r.elapsed_s, 1e-9);
     const double in_flight_s = std::min(step_s, std::chrono::duration<double>(config.max_p99).count());
     const double expected = r.config.rate * (step_s - in_flight_s) / step_s;
-    if (r.requests_per_sec() < config.min_achieved * expected) return false;
-    if (t.latency.percentile(99) > std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_p99).count()) return false;
+    if (r.requests_per_sec() < config.min_achieved * expected) {
+        std::snprintf(why, sizeof why, "achieved %.0f of %.0f req/s (under %.0f %%)", r.requests_per_sec(), expected,
+                      config.min_achieved * 100);
+        return why;
+    }
+    const auto p99 = t.latency.percentile(99);
+    if (p99 > std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_p99).count()) {
+        std::snprintf(why, sizeof why, "p99 %.1f ms > %.1f ms", static_cast<double>(p99) / 1e6,
+                      std::chrono::duration<double, std::milli>(config.max_p99).count());
+        return why;
+    }
     const double failed = static_cast<double>(t.errors.socket() + t.errors.status_5xx);
-    return failed <= config.max_error_ratio * static_cast<double>(t.requests + t.errors.socket());
+    const double answered = static_cast<double>(t.requests + t.errors.socket());
+    if (failed > config.max_error_ratio * answered) {
+        std::snprintf(why, sizeof why, "%.1f %% failed (> %.1f %%)", 100 * failed / answered, config.max_error_ratio * 100);
+        return why;
+    }
+    return {};
 }
 
 CeilingResult find_ceiling(const LoadConfig& base, const CeilingConfig& config,

@@ -43,6 +43,7 @@ struct CeilingStep {
     std::uint64_t requests = 0;
     std::uint64_t errors = 0;
     bool sustainable = false;
+    std::string why_not;  // not sustainable: which rule it broke ("p99 130.2 ms > 100 ms"); "" otherwise
 };
 
 // A step at a fraction of the ceiling, with its full result (histogram included).
@@ -61,6 +62,8 @@ struct CeilingResult {
 };
 
 bool sustainable(const LoadResult& step, const CeilingConfig& config);
+// Which rule a step breaks, in a few words; "" when it is sustainable.
+std::string unsustainable_reason(const LoadResult& step, const CeilingConfig& config);
 
 // Runs the search with `base` (its duration is each step's duration; its rate is ignored).
 // on_step is called after each step, on the calling thread. A stop request ends the current

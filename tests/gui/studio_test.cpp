@@ -60,6 +60,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTextBrowser>
 #include <QAction>
 #include <QTcpServer>
@@ -821,6 +822,16 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(page->run(), qPrintable(page->statusText()));
         QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kWait);  // the probe and the first ramp step
         QVERIFY(page->statusText().startsWith("Step"));
+        // The step table: one row per step, the probe's target "max", each with its verdict.
+        auto* table = page->ceilingSteps();
+        QVERIFY(table->isVisible());
+        QVERIFY(table->rowCount() >= 2);
+        QCOMPARE(table->item(0, 0)->text(), QString("probe"));
+        QCOMPARE(table->item(0, 1)->text(), QString("max"));
+        QVERIFY(table->item(1, 1)->text().toDouble() > 0);
+        for (int r = 1; r < table->rowCount(); ++r)
+            QVERIFY2(table->item(r, 6)->text() == "yes" || table->item(r, 6)->text().startsWith("no: "),
+                     qPrintable(table->item(r, 6)->text()));
         page->stop();
         QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         QVERIFY(!page->running());

@@ -388,6 +388,11 @@ TEST(LoadgenCeiling, SustainableMeansRateLatencyAndErrorsHold) {
     EXPECT_FALSE(sustainable(open_step(1000, 940, 5'000'000, 0), c));    // fell behind
     EXPECT_FALSE(sustainable(open_step(1000, 1000, 150'000'000, 0), c)); // too slow
     EXPECT_FALSE(sustainable(open_step(1000, 1000, 5'000'000, 200), c)); // 2 % failed
+    // ...and each says why, as the studio's step table shows it.
+    EXPECT_EQ(unsustainable_reason(open_step(1000, 1000, 5'000'000, 0), c), "");
+    EXPECT_NE(unsustainable_reason(open_step(1000, 940, 5'000'000, 0), c).find("achieved 940 of"), std::string::npos);
+    EXPECT_NE(unsustainable_reason(open_step(1000, 1000, 150'000'000, 0), c).find("p99 1"), std::string::npos);
+    EXPECT_NE(unsustainable_reason(open_step(1000, 1000, 5'000'000, 200), c).find("% failed"), std::string::npos);
     EXPECT_TRUE(sustainable(open_step(1000, 1000, 5'000'000, 50), c));   // 0.5 % failed
     EXPECT_FALSE(sustainable(open_step(0, 1000, 5'000'000, 0), c));      // closed loop has no target
 }
