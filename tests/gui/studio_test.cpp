@@ -554,6 +554,8 @@ private Q_SLOTS:
         QCOMPARE(console->text().count("reloaded"), reloads_before + 1);
         QCOMPARE(http(net_, "GET", port(), "/interleave").status, 200);
         QTRY_VERIFY_WITH_TIMEOUT(console->text().contains("err 199"), kWait);
+        // The request log's line is written once the response is: it may trail the handler's output.
+        QTRY_VERIFY_WITH_TIMEOUT(console->text().contains("\"GET /interleave\" 200"), kWait);
         QStringList order;
         const QRegularExpression pair("^\\S+ ((?:out|err) \\d+)$", QRegularExpression::MultilineOption);
         for (auto it = pair.globalMatch(console->text()); it.hasNext();) order << it.next().captured(1);
@@ -583,8 +585,8 @@ private Q_SLOTS:
         console->setPaused(true);
         QCOMPARE(http(net_, "GET", port(), "/paused-31337").status, 404);
         auto* note = console->findChild<QLabel*>("consolePausedNote");
-        QTRY_VERIFY_WITH_TIMEOUT(note->text().contains("new lines") && !note->text().contains(" 0 new"), kWait);
-        QVERIFY(console->text().contains("/paused-31337"));          // kept...
+        QTRY_VERIFY_WITH_TIMEOUT(console->text().contains("/paused-31337"), kWait);  // kept (its log line)...
+        QVERIFY(note->text().contains("new lines") && !note->text().contains(" 0 new"));
         QVERIFY(!console->shownText().contains("/paused-31337"));    // ...not scrolled in
         console->setPaused(false);
         QVERIFY(console->shownText().contains("/paused-31337"));
