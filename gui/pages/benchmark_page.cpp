@@ -1,5 +1,6 @@
 #include "benchmark_page.hpp"
 
+#include "inspector/live_view.hpp"
 #include "table_filter.hpp"
 
 #include <QEventLoop>
@@ -16,6 +17,9 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QBarSeries>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -277,8 +281,63 @@ QWidget* BenchmarkPage::buildCharts() {
     v->setContentsMargins(0, 0, 0, 0);
     v->addWidget(chart_view(throughput), 1);
     v->addWidget(chart_view(latency), 1);
+    dist_chart_ = new QChart;
+    dist_chart_->setObjectName("benchDistribution");
+    dist_chart_->setTitle(tr("Latency distribution"));
+    dist_chart_->legend()->hide();
+    v->addWidget(chart_view(dist_chart_), 1);
     return box;
 }
+
+void BenchmarkPage::drawDistribution(const std::string& report_json, const QString& of) {
+    // The whole run's histogram (the report's), in log-spaced bands: where the requests fell.
+    dist_chart_->removeAllSeries();
+    for (auto* axis : dist_chart_->axes()) {
+        dist_chart_->removeAxis(axis);
+        delete axis;
+    }
+    dist_chart_->setTitle(tr("Latency distribution (requests per band) — %1").arg(of));
+    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(report_json)).object();
+    const QJsonArray buckets = report.value("histogram").toObject().value("buckets").toArray();
+    std::vector<std::pair<std::int64_t, std::uint64_t>> pairs;
+    for (const auto& b : buckets)
+        pairs.emplace_back(static_cast<std::int64_t>(b.toObject().value("lower_ns").toDouble()),
+                           static_cast<std::uint64_t>(b.toObject().value("count").toDouble()));
+    const auto bars = inspector::histogram_bars(pairs, 12);
+    if (bars.empty()) return;  // a ceiling search: its steps each have their own
+    auto* set = new QBarSet(tr("requests"));
+    QStringList labels;
+    double top = 1;
+    for (const auto& b : bars) {
+        *set << static_cast<double>(b.count);
+        top = std::max(top, static_cast<double>(b.count));
+        labels << QString::number(b.from_ms, 'g', 2);  // short: the bars are narrow
+    }
+    auto* series = new QBarSeries;
+    series->append(set);
+    dist_chart_->addSeries(series);
+    auto* x = new QBarCategoryAxis;
+    x->append(labels);
+    x->setTitleText(tr("latency from (ms)"));
+    auto* y = new QValueAxis;
+    y->setRange(0, top * 1.1);
+    y->setLabelFormat("%.0f");
+    dist_chart_->addAxis(x, Qt::AlignBottom);
+    dist_chart_->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(x);
+    series->attachAxis(y);
+}
+
+std::uint64_t BenchmarkPage::distributionCount() const {
+    std::uint64_t n = 0;
+    for (auto* s : dist_chart_->series())
+        if (auto* bars = qobject_cast<QBarSeries*>(s))
+            for (auto* set : bars->barSets())
+                for (int i = 0; i < set->count(); ++i) n += static_cast<std::uint64_t>(set->at(i));
+    return n;
+}
+
+QString BenchmarkPage::distributionTitle() const { return dist_chart_->title(); }
 
 QWidget* BenchmarkPage::buildHistory() {
     table_->setObjectName("benchHistory");
@@ -577,6 +636,7 @@ void BenchmarkPage::drawRun(const bench::BenchRun& run) {
     const bool ceiling = run.settings.ceiling;
     const QJsonArray& points = ceiling ? steps : seconds;
     resetCharts(ceiling, std::max(2.0, static_cast<double>(points.size())), tr("run #%1").arg(run.id));
+    drawDistribution(run.report_json, tr("run #%1").arg(run.id));
     int i = 0;
     for (const auto& v : points) {
         const QJsonObject p = v.toObject();
@@ -691,6 +751,7 @@ void BenchmarkPage::finishRun(bench::BenchRun run, std::uint64_t answered) {
         git_ = nullptr;
     }
     summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));
+    drawDistribution(run.report_json, tr("this run"));
     QString saved;
     if (discard_) {
         saved = tr(", discarded");

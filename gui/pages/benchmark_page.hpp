@@ -55,6 +55,9 @@ public:
     void stopNow(bool keep);
     QString chartsTitle() const;  // the throughput chart's title: whose numbers it shows
     int chartPoints() const;      // points on the throughput chart
+    // The latency distribution chart (like oha's): requests per latency band of the run shown.
+    std::uint64_t distributionCount() const;  // requests in its bars
+    QString distributionTitle() const;
     bool running() const;
 
     int liveSeconds() const { return live_points_; }  // samples (or ceiling steps) drawn this run
@@ -156,6 +159,8 @@ private:
     QTableWidget* steps_ = nullptr;  // a ceiling search's steps as they come: target, achieved, p99, verdict
     QChart* rps_chart_ = nullptr;
     QChart* ms_chart_ = nullptr;
+    QChart* dist_chart_ = nullptr;
+    void drawDistribution(const std::string& report_json, const QString& of);
     QLineSeries* rps_;
     QLineSeries* p50_;
     QLineSeries* p99_;

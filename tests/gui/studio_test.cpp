@@ -758,6 +758,9 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(page->history().rowCount(), 1);
         const auto* run = page->history().run(0);
         QCOMPARE(run->id, id);
+        // The latency distribution holds every request of the run, in bands.
+        QCOMPARE(page->distributionCount(), run->summary.requests);
+        QVERIFY2(page->distributionTitle().endsWith(QString("run #%1").arg(id)), qPrintable(page->distributionTitle()));  // saved: it is run #id now
         QVERIFY(run->summary.requests > 0);
         QVERIFY(run->summary.requests_per_sec > 0);
         QVERIFY(run->summary.p99_ns >= run->summary.p50_ns);
