@@ -84,14 +84,18 @@ std::string header_value(const std::vector<std::pair<std::string, std::string>>&
     return {};
 }
 
+bool resent_header(std::string_view name) {
+    for (std::string_view own : {"Host", "Content-Length", "Connection", "Transfer-Encoding"})
+        if (iequal(name, own)) return false;
+    return true;
+}
+
 std::string curl_command(const RequestRow& r, std::string_view base_url) {
     std::string cmd = "curl -i";
     if (r.method != "GET") cmd.append(" -X ").append(r.method);
     for (const auto& [name, value] : r.headers) {
-        // curl writes these itself (and a replayed Host must be the server's).
-        if (iequal(name, "Host") || iequal(name, "Content-Length") || iequal(name, "Connection") ||
-            iequal(name, "Transfer-Encoding") || iequal(name, "User-Agent") || iequal(name, "Accept-Encoding"))
-            continue;
+        // curl writes its own User-Agent and Accept-Encoding too (and asks for no compression).
+        if (!resent_header(name) || iequal(name, "User-Agent") || iequal(name, "Accept-Encoding")) continue;
         cmd.append(" -H ").append(shell_quote(name + ": " + value));  // append: GCC 12 warns on "…" + string&&
     }
     if (!r.body_preview.empty()) cmd.append(" --data-binary ").append(shell_quote(r.body_preview));

@@ -25,6 +25,10 @@ struct BodyView {
 // `bytes`: the body (or its first part); `content_type`: the response's, when known.
 BodyView body_view(std::string_view bytes, std::string_view content_type);
 
+// Whether a recorded request header is sent again (curl, replay): not the ones the client writes
+// itself for the new connection (Host, Content-Length, Connection, Transfer-Encoding).
+bool resent_header(std::string_view name);
+
 std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name);
 
 }  // namespace cello::inspector

@@ -1,5 +1,7 @@
 #include "error_groups_model.hpp"
 
+#include "pages/table_filter.hpp"
+
 #include <QDateTime>
 
 namespace cello::studio {

@@ -12,7 +12,6 @@ class ErrorGroupsModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { Exception, Where, Count, Routes, FirstSeen, LastSeen, Message, ColumnCount };
-    static constexpr int kSortRole = Qt::UserRole + 1;   // numbers and times as numbers
     static constexpr int kGroupRole = Qt::UserRole + 2;  // the group's index in ErrorGroups
 
     explicit ErrorGroupsModel(QObject* parent = nullptr) : QAbstractTableModel(parent) {}

@@ -41,15 +41,14 @@ QString count_of(std::uint64_t n, const char* one, const char* many) {
 }  // namespace
 
 ErrorsPage::ErrorsPage(StudioState& state, QWidget* parent)
-    : QWidget(parent), state_(state), sorted_(new QSortFilterProxyModel(this)), summary_(new QLabel),
+    : QWidget(parent), state_(state), summary_(new QLabel),
       framework_(new QCheckBox(tr("Show framework frames"))), table_(new QTableView), details_(new QTextBrowser) {
-    sorted_->setSourceModel(&model_);
-    sorted_->setSortRole(ErrorGroupsModel::kSortRole);
     table_->setObjectName("errorGroupsTable");
-    table_->setModel(sorted_);
+    auto* filter = make_filter_box(table_);
+    filter->setPlaceholderText(tr("Filter groups"));
+    sorted_ = sort_and_filter(table_, &model_, filter);
     style_read_only_table(table_);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
-    table_->setSortingEnabled(true);
     table_->sortByColumn(ErrorGroupsModel::LastSeen, Qt::DescendingOrder);  // the latest failure first
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     table_->setColumnWidth(ErrorGroupsModel::Exception, 150);
@@ -67,11 +66,6 @@ ErrorsPage::ErrorsPage(StudioState& state, QWidget* parent)
     clear->setObjectName("clearErrors");
     clear->setToolTip(tr("Forget the failures seen so far"));
 
-    auto* filter = make_filter_box(table_);
-    filter->setPlaceholderText(tr("Filter groups"));
-    sorted_->setFilterKeyColumn(-1);
-    sorted_->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    connect(filter, &QLineEdit::textChanged, sorted_, &QSortFilterProxyModel::setFilterFixedString);
     auto* bar = new QHBoxLayout;
     bar->addWidget(summary_, 1);
     bar->addWidget(filter);

@@ -9,13 +9,13 @@
 
 class QCheckBox;
 class QLabel;
-class QSortFilterProxyModel;
 class QTableView;
 class QTextBrowser;
 
 namespace cello::studio {
 
 class StudioState;
+class TableSortFilter;
 
 class ErrorsPage final : public QWidget {
     Q_OBJECT
@@ -38,7 +38,7 @@ private:
 
     StudioState& state_;
     ErrorGroupsModel model_;
-    QSortFilterProxyModel* sorted_;
+    TableSortFilter* sorted_ = nullptr;
     QLabel* summary_;
     QCheckBox* framework_;
     QTableView* table_;

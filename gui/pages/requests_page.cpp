@@ -245,8 +245,7 @@ bool RequestsPage::replay() {
     if (!r || !r->has_detail || baseUrl().isEmpty()) return false;
     QNetworkRequest req(QUrl(baseUrl() + QString::fromStdString(r->target.empty() ? r->path : r->target)));
     for (const auto& [name, value] : r->headers) {
-        const QByteArray n = QByteArray::fromStdString(name).toLower();
-        if (n == "host" || n == "content-length" || n == "connection" || n == "transfer-encoding") continue;
+        if (!inspector::resent_header(name)) continue;
         req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
     }
     const QString what = QString("%1 %2").arg(QString::fromStdString(r->method), req.url().path());
