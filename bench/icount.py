@@ -5,7 +5,8 @@
                                      [--middleware metrics] PATH [PATH...]
 
 For each PATH, runs `cello run bench/apps/cello_app.py` under `valgrind --tool=callgrind` twice,
-sends 1,000 and then 21,000 `GET PATH` requests (pipelined 100 at a time on one connection) and
+sends 1,000 and then 21,000 `GET PATH` requests (pipelined 100 at a time on one connection, or with
+`--connections N` one at a time on each of N connections, as wrk sends them) and
 prints (instructions of the second run - of the first) / 20,000: the cost of one request, start-up
 and shutdown cancelled out. The callgrind files are kept in /tmp (callgrind_annotate them to see
 where the instructions go; link _cello without `strip` to get its function names).
@@ -26,7 +27,17 @@ BENCH = Path(__file__).resolve().parent
 APP = BENCH / "apps" / "cello_app.py"
 
 
-def instructions(binary: str, n: int, path: str, flags: list[str], middleware: str) -> int:
+def read_answers(s: socket.socket, count: int) -> None:
+    """Reads `count` whole responses (small, un-chunked: the bench app's) from `s`."""
+    data = b""
+    while data.count(b"HTTP/1.1 ") < count or not data.endswith(b"}"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            raise SystemExit("the server closed the connection")
+        data += chunk
+
+
+def instructions(binary: str, n: int, path: str, flags: list[str], middleware: str, connections: int) -> int:
     out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
     port = 18000 + os.getpid() % 1000
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", str(APP),
@@ -42,18 +53,26 @@ def instructions(binary: str, n: int, path: str, flags: list[str], middleware: s
     # Whatever it writes from now on (the request log under --logs) must not fill the pipe and stall it.
     threading.Thread(target=proc.stderr.read, daemon=True).start()
     request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        done = 0
-        while done < n:
-            batch = min(100, n - done)
-            s.sendall(request * batch)
-            data = b""
-            while data.count(b"HTTP/1.1 ") < batch:
-                chunk = s.recv(1 << 20)
-                if not chunk:
-                    raise SystemExit("the server closed the connection")
-                data += chunk
-            done += batch
+    if connections == 1:
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            done = 0
+            while done < n:
+                batch = min(100, n - done)
+                s.sendall(request * batch)
+                read_answers(s, batch)
+                done += batch
+    else:
+        # Like wrk: each connection has one request outstanding, so the server sees them together.
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(connections)]
+        try:
+            for _ in range(n // connections):
+                for s in socks:
+                    s.sendall(request)
+                for s in socks:
+                    read_answers(s, 1)
+        finally:
+            for s in socks:
+                s.close()
     proc.send_signal(signal.SIGTERM)
     proc.wait(120)
     text = Path(out).read_text()
@@ -66,11 +85,16 @@ def main() -> None:
     p.add_argument("--cello-bin", default=str(BENCH.parent / "build" / "cello"))
     p.add_argument("--flag", action="append", default=[], help="a flag for `cello run` (repeatable)")
     p.add_argument("--middleware", default="", help="CELLO_BENCH_MIDDLEWARE for the app (e.g. metrics)")
+    p.add_argument("--connections", type=int, default=1,
+                   help="1 (default): requests pipelined 100 at a time on one connection; N: one request at a time "
+                        "on each of N connections, like wrk (async handlers that await resume together)")
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
     for path in args.paths:
-        small, large = (instructions(args.cello_bin, n, path, args.flag, args.middleware) for n in (1000, 21000))
-        extra = " ".join([*args.flag, *([f"middleware={args.middleware}"] if args.middleware else [])])
+        small, large = (instructions(args.cello_bin, n, path, args.flag, args.middleware, args.connections)
+                        for n in (1000, 21000))
+        extra = " ".join([*args.flag, *([f"middleware={args.middleware}"] if args.middleware else []),
+                          *([f"connections={args.connections}"] if args.connections > 1 else [])])
         print(f"{args.cello_bin} GET {path} {extra}: {(large - small) / 20000:,.0f} instructions/request")
 
 

@@ -7,31 +7,32 @@ void PendingResponse::complete(Response res) { finish(Resumption{std::move(res),
 void PendingResponse::resume(ResumeStep step) { finish(Resumption{std::nullopt, std::move(step)}); }
 
 void PendingResponse::finish(Resumption r) {
-    std::function<void(Resumption)> deliver;
+    std::function<void()> notify;
     {
         std::lock_guard lock(mutex_);
         if (cancelled_ || finished_) return;
         finished_ = true;
-        if (!deliver_) {
-            ready_.emplace(std::move(r));
-            return;
-        }
-        deliver = std::move(deliver_);
+        result_ = std::move(r);
+        notify.swap(notify_);  // empty before attach: attach notifies
     }
-    deliver(std::move(r));  // outside the lock: it posts to the connection's thread
+    if (notify) notify();  // outside the lock: it posts to the connection's thread
 }
 
-void PendingResponse::attach(std::function<void(Resumption)> deliver) {
-    std::optional<Resumption> ready;
+void PendingResponse::attach(std::function<void()> notify) {
     {
         std::lock_guard lock(mutex_);
-        if (!ready_) {
-            deliver_ = std::move(deliver);
+        if (!finished_) {
+            notify_ = std::move(notify);
             return;
         }
-        ready.swap(ready_);
+        if (cancelled_) return;
     }
-    deliver(std::move(*ready));
+    notify();  // finished before the connection looked
+}
+
+Resumption PendingResponse::take() {
+    std::lock_guard lock(mutex_);
+    return std::move(result_);
 }
 
 void PendingResponse::on_cancel(std::function<void()> cancel) {
@@ -45,8 +46,8 @@ void PendingResponse::cancel() {
         std::lock_guard lock(mutex_);
         if (cancelled_) return;
         cancelled_ = true;
-        deliver_ = nullptr;
-        ready_.reset();
+        notify_ = nullptr;
+        result_ = Resumption{};
         cancel.swap(cancel_);
     }
     if (cancel) cancel();

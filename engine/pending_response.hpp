@@ -28,8 +28,12 @@ public:
     // From any thread, once (later calls are ignored): the answer, or a step to run.
     void complete(Response res);
     void resume(ResumeStep step);
-    // The connection's side, on its engine thread: where the resumption goes (it posts to that thread).
-    void attach(std::function<void(Resumption)> deliver);
+    // The connection's side, on its engine thread: `notify` is called once, from the thread that
+    // completes (it posts to the connection's thread), when take() has the resumption. The
+    // resumption stays here meanwhile: the answer is moved once in and once out.
+    void attach(std::function<void()> notify);
+    // After notify, on the connection's thread: the answer or step (once).
+    Resumption take();
     // The handler's side: how to abandon the work (e.g. cancel an asyncio task). Thread-safe.
     void on_cancel(std::function<void()> cancel);
     // Set before returning it: if nothing completed it `after` that long, the connection resumes it
@@ -49,8 +53,8 @@ private:
     void finish(Resumption r);
 
     std::mutex mutex_;
-    std::optional<Resumption> ready_;
-    std::function<void(Resumption)> deliver_;
+    Resumption result_;
+    std::function<void()> notify_;
     std::function<void()> cancel_;
     bool cancelled_ = false;
     bool finished_ = false;

@@ -208,9 +208,9 @@ private:
                 if (auto conn = self.lock(); conn && conn->waiting_ == pending) pending->resume(pending->take_timeout_step());
             });
         }
-        waiting_->attach([self, &io](Resumption r) {
-            asio::post(io, [self, r = std::move(r)]() mutable {
-                if (auto conn = self.lock()) conn->resume(std::move(r));
+        waiting_->attach([self, &io] {
+            asio::post(io, [self] {
+                if (auto conn = self.lock()) conn->resume();
             });
         });
         worker_.watch_suspended();
@@ -229,12 +229,14 @@ private:
         });
     }
 
-    void resume(Resumption r) {
+    // The suspended exchange's answer (or step) is there: posted by the thread that completed it.
+    void resume() {
         if (!waiting_ || !socket_.is_open()) return;
         if (writing_) {  // earlier pipelined answers are still going out: finish after that write
-            resumed_.emplace(std::move(r));
+            resumed_ = true;
             return;
         }
+        Resumption r = waiting_->take();
         waiting_.reset();
         suspend_timer_.cancel();
         const auto keep = std::move(self_);  // released when this call returns (I/O holds it by then)
@@ -412,9 +414,8 @@ private:
         }
         if (waiting_) {
             if (resumed_) {
-                Resumption r = std::move(*resumed_);
-                resumed_.reset();
-                resume(std::move(r));
+                resumed_ = false;
+                resume();
             }
             return;  // no reading while a handler is pending
         }
@@ -506,7 +507,7 @@ private:
             suspend_timer_.cancel();
             abandon_dispatch(*ex_);  // e.g. a cache leader lets its followers go
             waiting_table_.reset();
-            resumed_.reset();
+            resumed_ = false;
         }
         stream_.reset();  // stops a generator (or cancels an async one) whose client went away
         stream_waiting_ = false;
@@ -533,7 +534,7 @@ private:
     DispatchScratch scratch_;  // per connection: a pending request's decoded path must survive others
     std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
     std::shared_ptr<const RouteTable> waiting_table_;
-    std::optional<Resumption> resumed_;  // arrived while a write was in flight
+    bool resumed_ = false;  // the answer arrived while a write was in flight
     bool peer_watched_ = false;          // watch_peer()'s wait is outstanding
     asio::steady_timer suspend_timer_{socket_.get_executor()};  // a suspended exchange's deadline
     bool writing_ = false;

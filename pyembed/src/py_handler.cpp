@@ -537,64 +537,91 @@ void convert_task_outcome(PyObject* task, engine::Response& res, const ErrorCont
     }
 }
 
-// The done callback of a handler's Task that suspended: runs on the engine thread's loop, converts
-// the outcome and hands the response to the connection (which waits on the same thread).
-// The engine's reference to a suspended handler's Task, for a cancel. The done callback drops it
-// (with the GIL); else the connection's last reference does, on the engine thread, without the GIL.
-struct TaskRef {
-    pyb::object task;
-    TaskRef() = default;
-    TaskRef(const TaskRef&) = delete;
-    TaskRef& operator=(const TaskRef&) = delete;
-    ~TaskRef() {
-        if (!task) return;
-        if (!Py_IsInitialized()) {
-            (void)task.release();  // the interpreter is gone: nothing to free it with
+// A handler's Task that suspended, in one allocation: the answer the connection waits for
+// (PendingResponse), and the done callback's target, which converts the Task's outcome on the engine
+// thread's loop and completes it (the connection waits on the same thread).
+class SuspendedTask final : public engine::PendingResponse, public DoneTarget {
+public:
+    SuspendedTask(pyb::object task, std::shared_ptr<const AppContext> ctx, const std::string& handler,
+                  const engine::Request& req, pyb::object request, PyRequest* native)
+        : task_(std::move(task)), ctx_(std::move(ctx)), handler_(handler), method_(req.method),
+          target_(req.target), request_(std::move(request)), native_(native) {}
+    SuspendedTask(const SuspendedTask&) = delete;
+    SuspendedTask& operator=(const SuspendedTask&) = delete;
+
+    // Normally the done callback has dropped both Python references (with the GIL); else the
+    // connection's last reference drops them here, on the engine thread, without it.
+    ~SuspendedTask() override {
+        if (!task_ && !request_) return;
+        if (!Py_IsInitialized()) {  // the interpreter is gone: nothing to free them with
+            (void)task_.release();
+            (void)request_.release();
             return;
         }
         pyb::gil_scoped_acquire gil;
-        task = pyb::object();
+        task_ = pyb::object();
+        request_ = pyb::object();
     }
-};
 
-struct AsyncCompletion {
-    std::shared_ptr<engine::PendingResponse> pending;
-    std::shared_ptr<const AppContext> ctx;
-    std::string handler, method, target;
-    pyb::object request;
-    PyRequest* native;  // request's (valid while `request` lives); still reading the engine's request
-    std::shared_ptr<TaskRef> held;
+    // The client went away (called by cancel(), as the connection closes, while the engine's request
+    // is still there): CancelledError inside the handler. The handler gets its own copy of the
+    // request first, as it may read it in an `except CancelledError` or `finally` after that.
+    void cancel_task() {
+        EngineGil gil;
+        if (!task_) return;  // done meanwhile (and the request object recycled or copied)
+        native_->detach();
+        PyObject* r = PyObject_CallMethodNoArgs(task_.ptr(), task_methods().cancel);
+        if (!r) {
+            std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
+            PyErr_Print();
+        }
+        Py_XDECREF(r);
+    }
 
-    void operator()(PyObject* task) {
-        // The task is done: nothing will cancel it now. Dropped here, with the GIL, so that the
-        // connection does not have to take the GIL to drop it when it lets the exchange go.
-        held->task = pyb::object();
-        PyObject* cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
-        Py_XDECREF(cancelled);
+    // No done callback will come (it could not be added): drop the references now, with the GIL.
+    void abandon() {
+        task_ = pyb::object();
+        request_ = pyb::object();
+    }
+
+    void on_done(PyObject* task) override {
+        // The task is done: nothing will cancel it now.
+        task_ = pyb::object();
         // Cancelled because the client went away: nobody to answer. (A handler that cancelled
         // itself gets its CancelledError answered like any other exception: a 500.)
-        if (cancelled == Py_True && pending->cancelled()) return recycle_request(request, native);
-        PyErr_Clear();
+        if (cancelled()) {
+            PyObject* was_cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
+            Py_XDECREF(was_cancelled);
+            PyErr_Clear();
+            if (was_cancelled == Py_True) return recycle_request(request_, native_);
+        }
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
         // its Request object, so the engine detached a copy that stays valid.
         PyRequest* const saved = t_request_native;
-        t_request_native = native;
+        t_request_native = native_;
         struct Restore {
             PyRequest* saved;
             ~Restore() { t_request_native = saved; }
         } restore{saved};
         try {
-            const ErrorContext where{method, target, handler, ctx->debug, request.ptr(), ctx->app.ptr()};
+            const ErrorContext where{method_, target_, handler_, ctx_->debug, request_.ptr(), ctx_->app.ptr()};
             convert_task_outcome(task, res, where);
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "cello: async handler %s: %s\n", handler.c_str(), e.what());
+            std::fprintf(stderr, "cello: async handler %s: %s\n", handler_.c_str(), e.what());
             res.clear();
             engine::make_error(res, 500);
         }
-        pending->complete(std::move(res));
-        recycle_request(request, native);
+        complete(std::move(res));
+        recycle_request(request_, native_);
     }
+
+private:
+    pyb::object task_;  // until done: for a cancel
+    std::shared_ptr<const AppContext> ctx_;
+    std::string handler_, method_, target_;
+    pyb::object request_;  // until done
+    PyRequest* native_;    // request_'s (valid while it lives); still reading the engine's request
 };
 
 bool task_done(PyObject* task) {
@@ -616,12 +643,9 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     if (!task) return convert_exception(res, where);
     if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
     // Suspended: the loop resumes it; the connection waits for the done callback.
-    auto pending = std::make_shared<engine::PendingResponse>();
-    auto held = std::make_shared<TaskRef>();
-    held->task = task;
-    AsyncCompletion completion{pending, ctx_, name_, std::string(req.method), std::string(req.target),
-                               pyb::reinterpret_borrow<pyb::object>(request), t_request_native, held};
-    PyObject* callback = make_done_callback(std::move(completion));
+    auto suspended = std::make_shared<SuspendedTask>(task, ctx_, name_, req,
+                                                     pyb::reinterpret_borrow<pyb::object>(request), t_request_native);
+    PyObject* callback = make_done_callback(suspended);
     PyObject* added = callback ? PyObject_CallMethodOneArg(task.ptr(), task_methods().add_done_callback, callback) : nullptr;
     Py_XDECREF(callback);
     if (!added) {  // nobody would ever hear of this task: stop it, answer with the error
@@ -630,25 +654,14 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
         Py_XDECREF(PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancel));
         PyErr_Clear();
         PyErr_Restore(type, value, trace);
-        held->task = pyb::object();
-        return convert_exception(res, where);
+        convert_exception(res, where);
+        suspended->abandon();
+        return;
     }
     Py_DECREF(added);
-    // The client went away: CancelledError inside the handler. Called as the connection closes,
-    // while the engine's request is still there: the handler gets its own copy first, as it may
-    // read its request in an `except CancelledError` or `finally` after the connection is gone.
-    pending->on_cancel([held, native = t_request_native] {
-        EngineGil gil;
-        if (!held->task) return;  // done meanwhile (and the request object recycled or copied)
-        native->detach();
-        PyObject* r = PyObject_CallMethodNoArgs(held->task.ptr(), task_methods().cancel);
-        if (!r) {
-            std::fprintf(stderr, "cello: cancelling a handler's task failed:\n");
-            PyErr_Print();
-        }
-        Py_XDECREF(r);
-    });
-    res.pending = std::move(pending);
+    // Called by cancel(), which the connection calls holding the PendingResponse: `this` is alive.
+    suspended->on_cancel([s = suspended.get()] { s->cancel_task(); });
+    res.pending = std::move(suspended);
 }
 
 pyb::object call_with_request(const pyb::object& fn, const engine::Request& req) {

@@ -28,32 +28,51 @@ struct ReactorHandle {
     engine::ThreadReactor* reactor;
 };
 
-struct DoneCallback {
-    std::function<void(PyObject*)> fn;
+// make_done_callback's object: a callable holding its target inline.
+struct DoneCallbackObject {
+    PyObject_HEAD
+    std::shared_ptr<DoneTarget> target;
 };
 
-constexpr const char* kDoneCallback = "cello.done_callback";
-
-PyObject* run_done_callback(PyObject* capsule, PyObject* future) {
-    auto* cb = static_cast<DoneCallback*>(PyCapsule_GetPointer(capsule, kDoneCallback));
-    if (!cb) return nullptr;
+void run_done_target(DoneTarget& target, PyObject* future) {
     try {
-        cb->fn(future);
+        target.on_done(future);
     } catch (pyb::error_already_set& e) {
         std::fprintf(stderr, "cello: a done callback failed:\n");
         PyErr_Display(e.type().ptr(), e.value().ptr(), e.trace().ptr());  // never exits, unlike PyErr_Print
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cello: a done callback failed: %s\n", e.what());
     }
+}
+
+PyObject* done_callback_call(PyObject* self, PyObject* args, PyObject* kwargs) {
+    PyObject* future = nullptr;
+    if ((kwargs && PyDict_GET_SIZE(kwargs) != 0) || !PyArg_UnpackTuple(args, "done_callback", 1, 1, &future))
+        return nullptr;
+    run_done_target(*reinterpret_cast<DoneCallbackObject*>(self)->target, future);
     Py_RETURN_NONE;
 }
 
-PyMethodDef done_callback_def = {"cello_done_callback", run_done_callback, METH_O,
-                                 "The engine's done callback of a handler's Task."};
-
-bool is_done_callback(PyObject* o) {
-    return PyCFunction_Check(o) && PyCFunction_GET_FUNCTION(o) == run_done_callback;
+void done_callback_dealloc(PyObject* self) {
+    PyTypeObject* type = Py_TYPE(self);
+    reinterpret_cast<DoneCallbackObject*>(self)->target.~shared_ptr();
+    type->tp_free(self);
+    Py_DECREF(type);  // a heap type's instance holds a reference to it
 }
+
+PyType_Slot done_callback_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(done_callback_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(done_callback_call)},
+    {Py_tp_doc, const_cast<char*>("The engine's done callback of a handler's Task (py_loop.hpp).")},
+    {0, nullptr},
+};
+
+PyType_Spec done_callback_spec = {"cello._cello.DoneCallback", sizeof(DoneCallbackObject), 0,
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, done_callback_slots};
+
+PyTypeObject* done_callback_type = nullptr;
+
+bool is_done_callback(PyObject* o) { return Py_IS_TYPE(o, done_callback_type); }
 
 // EngineLoop.call_soon (installed on the class by _install_loop_methods, so that the common case runs
 // no Python frame): the first step of a handler's new Task is handed to start_task, which runs it
@@ -70,8 +89,10 @@ PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs
         t_first_step = nullptr;
         Py_RETURN_NONE;
     }
-    if (nargs == 2 && is_done_callback(args[0]))  // the engine's own: no need to wait a loop iteration
-        return run_done_callback(PyCFunction_GET_SELF(args[0]), args[1]);
+    if (nargs == 2 && is_done_callback(args[0])) {  // the engine's own: no need to wait a loop iteration
+        run_done_target(*reinterpret_cast<DoneCallbackObject*>(args[0])->target, args[1]);
+        Py_RETURN_NONE;
+    }
     if (t_reactor) t_reactor->nudge();
     if (self == t_loop && t_ready_append && kwnames && PyTuple_GET_SIZE(kwnames) == 1 && args[nargs] != Py_None &&
         is_task_callback(args[0], nargs - 1)) {
@@ -219,16 +240,11 @@ PyObject* start_task(PyObject* coro, PyObject* context, PyObject* name) {
     return task;
 }
 
-PyObject* make_done_callback(std::function<void(PyObject* future)> fn) {
-    auto cb = std::make_unique<DoneCallback>(DoneCallback{std::move(fn)});
-    PyObject* capsule = PyCapsule_New(cb.get(), kDoneCallback, [](PyObject* c) {
-        delete static_cast<DoneCallback*>(PyCapsule_GetPointer(c, kDoneCallback));
-    });
-    if (!capsule) return nullptr;
-    (void)cb.release();  // the capsule owns it now
-    PyObject* callable = PyCFunction_New(&done_callback_def, capsule);
-    Py_DECREF(capsule);
-    return callable;
+PyObject* make_done_callback(std::shared_ptr<DoneTarget> target) {
+    auto* self = PyObject_New(DoneCallbackObject, done_callback_type);
+    if (!self) return nullptr;
+    new (&self->target) std::shared_ptr<DoneTarget>(std::move(target));
+    return reinterpret_cast<PyObject*>(self);
 }
 
 void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) {
@@ -261,7 +277,10 @@ void define_loop(pyb::module_& m) {
              pyb::arg("loop"), pyb::arg("ready") = pyb::none(),
              "The EngineLoop that handlers' Tasks belong to (None when it closes), and its ready queue.")
         .def_property_readonly("index", [](const ReactorHandle& h) { return h.reactor->index(); });
-    if (PyModule_AddFunctions(m.ptr(), loop_functions) != 0 || !init_ready_handle_type()) throw pyb::error_already_set();
+    if (!done_callback_type)
+        done_callback_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&done_callback_spec));
+    if (PyModule_AddFunctions(m.ptr(), loop_functions) != 0 || !init_ready_handle_type() || !done_callback_type)
+        throw pyb::error_already_set();
     m.def(
         "_install_loop_methods",
         [](pyb::type loop_class, pyb::object base_call_soon) {

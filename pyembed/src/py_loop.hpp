@@ -6,7 +6,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include <functional>
+#include <memory>
 
 namespace cello::py {
 
@@ -31,10 +31,18 @@ struct TaskMethods {
 };
 const TaskMethods& task_methods();
 
-// A done callback for a Future or Task, as a plain C callable: when the future schedules it through
-// EngineLoop.call_soon it runs at once (saving a loop iteration per awaiting request); elsewhere it
-// runs when called. `fn` gets the future; exceptions from it are printed, never propagated.
-PyObject* make_done_callback(std::function<void(PyObject* future)> fn);
+// What a done callback runs: on_done(future), with the GIL; an exception from it is printed, never
+// propagated.
+class DoneTarget {
+public:
+    virtual ~DoneTarget() = default;
+    virtual void on_done(PyObject* future) = 0;
+};
+
+// A done callback for a Future or Task, as a native callable holding `target`: when the future
+// schedules it through EngineLoop.call_soon it runs at once (saving a loop iteration per awaiting
+// request); elsewhere it runs when called. One Python allocation.
+PyObject* make_done_callback(std::shared_ptr<DoneTarget> target);
 
 void define_loop(pyb::module_& m);
 

@@ -1099,7 +1099,8 @@ TEST(SuspendedMiddleware, DispatchStopsThenContinuesToTheHandler) {
     EXPECT_TRUE(res.body.empty()) << "the handler must wait";
     EXPECT_EQ(gate->afters, 0) << "after() waits for the answer";
     std::optional<Resumption> got;
-    res.pending->attach([&](Resumption r) { got.emplace(std::move(r)); });
+    const auto pending = res.pending;
+    res.pending->attach([&] { got.emplace(pending->take()); });
     gate->release(false);
     ASSERT_TRUE(got && got->step);
     res.pending.reset();
