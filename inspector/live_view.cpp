@@ -86,10 +86,17 @@ const ErrorRow* LiveView::error_for(const RequestRow& r) const {
 
 std::vector<HistogramBar> histogram_bars(const std::vector<std::pair<std::int64_t, std::uint64_t>>& buckets,
                                          unsigned bars) {
+    if (buckets.empty()) return {};
+    return histogram_bars(buckets, bars, static_cast<double>(buckets.front().first),
+                          static_cast<double>(buckets.back().first) * 1.016);  // the last bucket's end
+}
+
+std::vector<HistogramBar> histogram_bars(const std::vector<std::pair<std::int64_t, std::uint64_t>>& buckets,
+                                         unsigned bars, double lo_ns, double hi_ns) {
     std::vector<HistogramBar> out;
-    if (buckets.empty() || bars == 0) return out;
-    const double lo = std::max<double>(1.0, static_cast<double>(buckets.front().first));
-    const double hi = std::max(lo * 1.01, static_cast<double>(buckets.back().first) * 1.016);  // last bucket's end
+    if (bars == 0) return out;
+    const double lo = std::max(1.0, lo_ns);
+    const double hi = std::max(lo * 1.01, hi_ns);
     const double step = std::log(hi / lo) / bars;
     out.resize(bars);
     for (unsigned i = 0; i < bars; ++i) {

@@ -55,5 +55,9 @@ private:
 // equal width on a log scale between the smallest and largest bucket.
 std::vector<HistogramBar> histogram_bars(const std::vector<std::pair<std::int64_t, std::uint64_t>>& buckets,
                                          unsigned bars);
+// The same in bands between `lo_ns` and `hi_ns` (e.g. spanning two runs, so that their bars line up);
+// a bucket outside them counts in the first or last bar.
+std::vector<HistogramBar> histogram_bars(const std::vector<std::pair<std::int64_t, std::uint64_t>>& buckets,
+                                         unsigned bars, double lo_ns, double hi_ns);
 
 }  // namespace cello::inspector

@@ -1,6 +1,7 @@
 #include "benchmark_page.hpp"
 
 #include "inspector/live_view.hpp"
+#include "run_charts.hpp"
 #include "table_filter.hpp"
 
 #include <QEventLoop>
@@ -62,18 +63,21 @@ namespace {
 constexpr int kPatternRole = Qt::UserRole + 1;
 constexpr int kMethodRole = Qt::UserRole + 2;
 
-QChartView* chart_view(QChart* chart) {
-    auto* v = new QChartView(chart);
-    v->setRenderHint(QPainter::Antialiasing);
-    v->setMinimumHeight(150);
-    return v;
-}
-
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
-// Grows an axis to hold `v` (with headroom), never shrinks it during a run: a steady picture.
-void stretch(QValueAxis* axis, double v) {
-    if (v * 1.1 > axis->max()) axis->setMax(v * 1.15);
+// A report's latency histogram, for the distribution chart.
+RunCharts::Histogram histogram_of(const std::string& report_json, const QString& name) {
+    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(report_json)).object();
+    RunCharts::Histogram h{name, {}};
+    for (const auto& b : report.value("histogram").toObject().value("buckets").toArray())
+        h.buckets.emplace_back(static_cast<std::int64_t>(b.toObject().value("lower_ns").toDouble()),
+                               static_cast<std::uint64_t>(b.toObject().value("count").toDouble()));
+    return h;
+}
+
+// A second with no answer has no latency: the chart's lines break there.
+std::optional<double> latency_ms(std::uint64_t answered, std::int64_t ns) {
+    return answered > 0 ? std::optional<double>(ms(ns)) : std::nullopt;
 }
 
 bool write_file(const QString& file, const std::string& text, QString* error) {
@@ -93,9 +97,7 @@ BenchmarkPage::BenchmarkPage(StudioState& state, QWidget* parent)
       method_(new QComboBox), body_(new QLineEdit), connections_(new QSpinBox), threads_(new QSpinBox),
       duration_(new QDoubleSpinBox), rate_(new QDoubleSpinBox), ceiling_(new QCheckBox(tr("Find the ceiling"))),
       run_(new QPushButton(tr("Run"))), stop_(new QPushButton(tr("Stop"))), status_(new QLabel),
-      summary_(new QPlainTextEdit), rps_(new QLineSeries), p50_(new QLineSeries), p99_(new QLineSeries),
-      rps_x_(new QValueAxis), rps_y_(new QValueAxis), ms_x_(new QValueAxis), ms_y_(new QValueAxis),
-      table_(new QTableView), compare_(new QTableView), export_json_(new QPushButton(tr("Export JSON…"))),
+      summary_(new QPlainTextEdit), charts_(std::make_unique<RunCharts>()), table_(new QTableView), compare_(new QTableView), export_json_(new QPushButton(tr("Export JSON…"))),
       export_csv_(new QPushButton(tr("Export CSV…"))), remove_(new QPushButton(tr("Delete"))) {
     setObjectName("benchmarkPage");
     auto* top = new QSplitter(Qt::Horizontal);
@@ -242,102 +244,11 @@ QWidget* BenchmarkPage::buildForm() {
     return box;
 }
 
-QWidget* BenchmarkPage::buildCharts() {
-    rps_->setName("req/s");
-    auto* throughput = rps_chart_ = new QChart;
-    throughput->setTitle(tr("Requests per second"));
-    throughput->addSeries(rps_);
-    throughput->legend()->hide();
-    throughput->addAxis(rps_x_, Qt::AlignBottom);
-    throughput->addAxis(rps_y_, Qt::AlignLeft);
-    rps_->attachAxis(rps_x_);
-    rps_->attachAxis(rps_y_);
+QWidget* BenchmarkPage::buildCharts() { return charts_->widget(); }
 
-    p50_->setName("p50");
-    p99_->setName("p99");
-    auto* latency = ms_chart_ = new QChart;
-    latency->setTitle(tr("Latency per second (ms)"));
-    latency->addSeries(p50_);
-    latency->addSeries(p99_);
-    latency->addAxis(ms_x_, Qt::AlignBottom);
-    latency->addAxis(ms_y_, Qt::AlignLeft);
-    for (auto* s : {p50_, p99_}) {
-        s->attachAxis(ms_x_);
-        s->attachAxis(ms_y_);
-    }
-    for (auto* x : {rps_x_, ms_x_}) {
-        x->setLabelFormat("%.0f");
-        x->setRange(0, 10);
-        x->setTickCount(11);
-    }
-    for (auto* s : {rps_, p50_, p99_}) s->setPointsVisible(true);  // a short run has one or two samples
-    rps_y_->setLabelFormat("%.0f");
-    ms_y_->setLabelFormat("%.2f");
-    rps_y_->setRange(0, 1);
-    ms_y_->setRange(0, 0.1);
+std::uint64_t BenchmarkPage::distributionCount(int run) const { return charts_->distributionCount(run); }
 
-    auto* box = new QWidget;
-    auto* v = new QVBoxLayout(box);
-    v->setContentsMargins(0, 0, 0, 0);
-    v->addWidget(chart_view(throughput), 1);
-    v->addWidget(chart_view(latency), 1);
-    dist_chart_ = new QChart;
-    dist_chart_->setObjectName("benchDistribution");
-    dist_chart_->setTitle(tr("Latency distribution"));
-    dist_chart_->legend()->hide();
-    v->addWidget(chart_view(dist_chart_), 1);
-    return box;
-}
-
-void BenchmarkPage::drawDistribution(const std::string& report_json, const QString& of) {
-    // The whole run's histogram (the report's), in log-spaced bands: where the requests fell.
-    dist_chart_->removeAllSeries();
-    for (auto* axis : dist_chart_->axes()) {
-        dist_chart_->removeAxis(axis);
-        delete axis;
-    }
-    dist_chart_->setTitle(tr("Latency distribution (requests per band) — %1").arg(of));
-    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(report_json)).object();
-    const QJsonArray buckets = report.value("histogram").toObject().value("buckets").toArray();
-    std::vector<std::pair<std::int64_t, std::uint64_t>> pairs;
-    for (const auto& b : buckets)
-        pairs.emplace_back(static_cast<std::int64_t>(b.toObject().value("lower_ns").toDouble()),
-                           static_cast<std::uint64_t>(b.toObject().value("count").toDouble()));
-    const auto bars = inspector::histogram_bars(pairs, 12);
-    if (bars.empty()) return;  // a ceiling search: its steps each have their own
-    auto* set = new QBarSet(tr("requests"));
-    QStringList labels;
-    double top = 1;
-    for (const auto& b : bars) {
-        *set << static_cast<double>(b.count);
-        top = std::max(top, static_cast<double>(b.count));
-        labels << QString::number(b.from_ms, 'g', 2);  // short: the bars are narrow
-    }
-    auto* series = new QBarSeries;
-    series->append(set);
-    dist_chart_->addSeries(series);
-    auto* x = new QBarCategoryAxis;
-    x->append(labels);
-    x->setTitleText(tr("latency from (ms)"));
-    auto* y = new QValueAxis;
-    y->setRange(0, top * 1.1);
-    y->setLabelFormat("%.0f");
-    dist_chart_->addAxis(x, Qt::AlignBottom);
-    dist_chart_->addAxis(y, Qt::AlignLeft);
-    series->attachAxis(x);
-    series->attachAxis(y);
-}
-
-std::uint64_t BenchmarkPage::distributionCount() const {
-    std::uint64_t n = 0;
-    for (auto* s : dist_chart_->series())
-        if (auto* bars = qobject_cast<QBarSeries*>(s))
-            for (auto* set : bars->barSets())
-                for (int i = 0; i < set->count(); ++i) n += static_cast<std::uint64_t>(set->at(i));
-    return n;
-}
-
-QString BenchmarkPage::distributionTitle() const { return dist_chart_->title(); }
+QString BenchmarkPage::distributionTitle() const { return charts_->distributionTitle(); }
 
 QWidget* BenchmarkPage::buildHistory() {
     table_->setObjectName("benchHistory");
@@ -573,8 +484,19 @@ bool BenchmarkPage::run() {
     }
     pending_ = {};
     pending_.started_at = bench::utc_now_iso8601();
-    pending_.settings = {url, config.method, config.body, config.connections, config.threads, duration_->value(),
-                         config.rate, ceiling};
+    pending_.settings = {url,
+                         config.method,
+                         config.body,
+                         config.connections,
+                         config.threads,
+                         duration_->value(),
+                         config.rate,
+                         ceiling,
+                         headers_->text().trimmed().toStdString(),
+                         paths_->text().trimmed().toStdString(),
+                         static_cast<unsigned>(pipeline_->value()),
+                         timeout_->value(),
+                         ceiling ? max_p99_->value() : 0.0};
     pending_.app_file = app_file_.toStdString();
     // The app's commit, asked for now so the answer is there when the run ends.
     if (git_) git_->deleteLater();
@@ -616,54 +538,71 @@ void BenchmarkPage::stopNow(bool keep) {
 
 void BenchmarkPage::resetCharts(bool ceiling, double span, const QString& of) {
     live_points_ = 0;
-    for (auto* s : {rps_, p50_, p99_}) s->clear();
-    for (auto* x : {rps_x_, ms_x_}) {
-        x->setRange(0, span);
-        x->setTickCount(span <= 10 ? static_cast<int>(span) + 1 : 6);  // whole seconds on short runs
+    charts_->reset(ceiling, span, of);
+}
+
+void BenchmarkPage::drawRuns(const std::vector<bench::BenchRun>& runs) {
+    if (runs.empty()) return;
+    // From the stored reports: every second of a run, or every step of a ceiling search.
+    QStringList names;
+    for (const auto& run : runs) names << tr("run #%1").arg(run.id);
+    const QString of = names.size() == 2 ? names[0] + " vs #" + QString::number(runs[1].id) : names[0];
+    const bool ceiling = runs[0].settings.ceiling;
+    std::vector<RunCharts::Histogram> histograms;
+    double span = 2;
+    for (const auto& run : runs) {
+        const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(run.report_json)).object();
+        span = std::max(span, static_cast<double>(report.value(run.settings.ceiling ? "steps" : "seconds").toArray().size()));
     }
-    // The titles say whose numbers these are: the run going on, or the one picked in the history.
-    rps_chart_->setTitle((ceiling ? tr("Achieved req/s per ceiling step") : tr("Requests per second")) + " — " + of);
-    ms_chart_->setTitle((ceiling ? tr("Latency per ceiling step (ms)") : tr("Latency per second (ms)")) + " — " + of);
-    rps_y_->setRange(0, 1);
-    ms_y_->setRange(0, 0.1);
-}
-
-void BenchmarkPage::drawRun(const bench::BenchRun& run) {
-    // From the stored report: every second of a run, or every step of a ceiling search.
-    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(run.report_json)).object();
-    const QJsonArray seconds = report.value("seconds").toArray();
-    const QJsonArray steps = report.value("steps").toArray();
-    const bool ceiling = run.settings.ceiling;
-    const QJsonArray& points = ceiling ? steps : seconds;
-    resetCharts(ceiling, std::max(2.0, static_cast<double>(points.size())), tr("run #%1").arg(run.id));
-    drawDistribution(run.report_json, tr("run #%1").arg(run.id));
-    int i = 0;
-    for (const auto& v : points) {
-        const QJsonObject p = v.toObject();
-        ++i;
-        addPoint(ceiling ? i : p.value("second").toDouble(i),
-                 p.value(ceiling ? "achieved_rate" : "requests_per_sec").toDouble(),
-                 p.value("p50_us").toDouble() / 1000.0, p.value("p99_us").toDouble() / 1000.0);
+    resetCharts(ceiling, span, of);
+    for (std::size_t k = 0; k < runs.size() && k < 2; ++k) {
+        const bench::BenchRun& run = runs[k];
+        const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(run.report_json)).object();
+        const bool steps = run.settings.ceiling;
+        int i = 0;
+        for (const auto& v : report.value(steps ? "steps" : "seconds").toArray()) {
+            const QJsonObject p = v.toObject();
+            ++i;
+            const auto answered = static_cast<std::uint64_t>(p.value("requests").toDouble());
+            const auto at = [&](const char* key) {
+                return answered > 0 ? std::optional<double>(p.value(key).toDouble() / 1000.0) : std::nullopt;
+            };
+            charts_->add(static_cast<int>(k), steps ? i : p.value("second").toDouble(i),
+                         p.value(steps ? "achieved_rate" : "requests_per_sec").toDouble(), at("p50_us"), at("p99_us"));
+        }
+        histograms.push_back(histogram_of(run.report_json, names[static_cast<int>(k)]));
     }
+    // A ceiling search's steps in the table, as it showed them while it ran.
+    steps_->setRowCount(0);
+    steps_->setVisible(ceiling && runs.size() == 1);
+    if (ceiling && runs.size() == 1) {
+        const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(runs[0].report_json)).object();
+        for (const auto& v : report.value("steps").toArray()) {
+            const QJsonObject j = v.toObject();
+            lg::CeilingStep step;
+            step.phase = j.value("phase").toString().toStdString();
+            step.target_rate = j.value("target_rate").toDouble();
+            step.achieved_rate = j.value("achieved_rate").toDouble();
+            step.p50_ns = static_cast<std::int64_t>(j.value("p50_us").toDouble() * 1000);
+            step.p99_ns = static_cast<std::int64_t>(j.value("p99_us").toDouble() * 1000);
+            step.requests = static_cast<std::uint64_t>(j.value("requests").toDouble());
+            step.errors = static_cast<std::uint64_t>(j.value("errors").toDouble());
+            step.sustainable = j.value("sustainable").toBool();
+            step.why_not = j.value("why_not").toString().toStdString();
+            appendStep(step);
+        }
+    }
+    charts_->settle();
+    charts_->setDistribution(histograms, of);
 }
 
-QString BenchmarkPage::chartsTitle() const { return rps_chart_->title(); }
-int BenchmarkPage::chartPoints() const { return rps_->count(); }
-
-void BenchmarkPage::addPoint(double x, double rps, double p50_ms, double p99_ms) {
-    rps_->append(x, rps);
-    p50_->append(x, p50_ms);
-    p99_->append(x, p99_ms);
-    stretch(rps_y_, rps);
-    stretch(ms_y_, p99_ms);
-    for (auto* axis : {rps_x_, ms_x_})
-        if (x > axis->max()) axis->setMax(x);
-    ++live_points_;
-}
+QString BenchmarkPage::chartsTitle() const { return charts_->throughputTitle(); }
+int BenchmarkPage::chartPoints(int run) const { return charts_->points(run); }
 
 void BenchmarkPage::onSecond(const lg::SecondSample& s) {
     if (!running()) return;  // a late sample after the end: the final redraw has it
-    addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
+    charts_->add(0, s.second, s.requests_per_sec, latency_ms(s.requests, s.p50_ns), latency_ms(s.requests, s.p99_ns));
+    ++live_points_;
     setStatus(tr("Second %1 of %2: %3 req/s, p50 %4 ms, p99 %5 ms, %6 errors")
                   .arg(s.second)
                   .arg(duration_->value())
@@ -674,7 +613,7 @@ void BenchmarkPage::onSecond(const lg::SecondSample& s) {
     Q_EMIT progressed(live_points_);
 }
 
-void BenchmarkPage::onStep(const lg::CeilingStep& s) {
+void BenchmarkPage::appendStep(const lg::CeilingStep& s) {
     const int row = steps_->rowCount();
     steps_->insertRow(row);
     const QStringList cells = {QString::fromStdString(s.phase),
@@ -688,8 +627,13 @@ void BenchmarkPage::onStep(const lg::CeilingStep& s) {
         if (c == 6 && !s.sustainable && s.target_rate > 0) item->setForeground(QColor(0xb0, 0x00, 0x20));
         steps_->setItem(row, c, item);
     }
+}
+
+void BenchmarkPage::onStep(const lg::CeilingStep& s) {
+    appendStep(s);
     steps_->scrollToBottom();
-    addPoint(live_points_, s.achieved_rate, ms(s.p50_ns), ms(s.p99_ns));
+    ++live_points_;
+    charts_->add(0, live_points_, s.achieved_rate, latency_ms(s.requests, s.p50_ns), latency_ms(s.requests, s.p99_ns));
     setStatus(tr("Step %1 (%2): target %3 req/s, achieved %4 req/s, p99 %5 ms — %6")
                   .arg(live_points_)
                   .arg(QString::fromStdString(s.phase))
@@ -702,9 +646,13 @@ void BenchmarkPage::onStep(const lg::CeilingStep& s) {
 
 void BenchmarkPage::onFinished(const lg::LoadResult& r) {
     // Redraw from the result: it holds every second, also any whose live sample came late.
-    for (auto* s : {rps_, p50_, p99_}) s->clear();
+    charts_->reset(false, std::max(2.0, static_cast<double>(r.seconds.size())), tr("this run"));
     live_points_ = 0;
-    for (const auto& s : r.seconds) addPoint(s.second, s.requests_per_sec, ms(s.p50_ns), ms(s.p99_ns));
+    for (const auto& s : r.seconds) {
+        charts_->add(0, s.second, s.requests_per_sec, latency_ms(s.requests, s.p50_ns), latency_ms(s.requests, s.p99_ns));
+        ++live_points_;
+    }
+    charts_->settle();
     bench::BenchRun run = std::move(pending_);
     run.summary = bench::summarize(r);
     run.report_json = lg::json_report(run.settings.url, r);
@@ -751,7 +699,7 @@ void BenchmarkPage::finishRun(bench::BenchRun run, std::uint64_t answered) {
         git_ = nullptr;
     }
     summary_->setPlainText(QString::fromStdString(bench::summary_text(run)));
-    drawDistribution(run.report_json, tr("this run"));
+    charts_->setDistribution({histogram_of(run.report_json, tr("this run"))}, tr("this run"));
     QString saved;
     if (discard_) {
         saved = tr(", discarded");
@@ -822,15 +770,20 @@ void BenchmarkPage::selectionChanged() {
     if (ids.size() == 1) {
         if (const auto run = loadRun(ids[0])) {
             summary_->setPlainText(QString::fromStdString(bench::summary_text(*run)));
-            if (!running()) drawRun(*run);  // the charts beside the summary show the same run
+            if (!running()) drawRuns({*run});  // the charts beside the summary show the same run
         }
         compare_model_.clear();
         return;
     }
     if (ids.size() == 2) {
-        const auto a = loadRun(ids[0]);
-        const auto b = loadRun(ids[1]);
-        if (a && b) compare_model_.compare(*a, *b);
+        auto a = loadRun(ids[0]);
+        auto b = loadRun(ids[1]);
+        if (a && b) {
+            compare_model_.compare(*a, *b);
+            // Both on the same charts (when they are the same kind: seconds, or ceiling steps).
+            summary_->setPlainText(QString::fromStdString(bench::summary_text(*a) + "\n" + bench::summary_text(*b)));
+            if (!running() && a->settings.ceiling == b->settings.ceiling) drawRuns({std::move(*a), std::move(*b)});
+        }
     } else {
         compare_model_.clear();
     }

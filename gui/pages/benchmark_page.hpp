@@ -8,26 +8,24 @@
 #include "inspector/loadgen/load_generator.hpp"
 #include "models/bench_compare_model.hpp"
 #include "models/bench_history_model.hpp"
+#include "run_charts.hpp"
 
 #include <QWidget>
 
 #include <memory>
 #include <optional>
 
-class QChart;
 class QTableWidget;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
-class QLineSeries;
 class QPlainTextEdit;
 class QProcess;
 class QPushButton;
 class QSpinBox;
 class QTableView;
-class QValueAxis;
 
 namespace cello::studio {
 
@@ -54,10 +52,11 @@ public:
     // Stops a run and waits (events still flow) until it has ended: kept in the history, or not.
     void stopNow(bool keep);
     QString chartsTitle() const;  // the throughput chart's title: whose numbers it shows
-    int chartPoints() const;      // points on the throughput chart
-    // The latency distribution chart (like oha's): requests per latency band of the run shown.
-    std::uint64_t distributionCount() const;  // requests in its bars
+    int chartPoints(int run = 0) const;  // points of that run on the throughput chart (1: the one overlaid)
+    // The latency distribution chart (like oha's): requests per latency band of the runs shown.
+    std::uint64_t distributionCount(int run = 0) const;  // requests in that run's bars
     QString distributionTitle() const;
+    RunCharts& charts() { return *charts_; }
     bool running() const;
 
     int liveSeconds() const { return live_points_; }  // samples (or ceiling steps) drawn this run
@@ -108,11 +107,12 @@ private:
     static QString verdict(const inspector::bench::BenchSummary& s, std::uint64_t answered);
     void onSecond(const inspector::loadgen::SecondSample& s);
     void onStep(const inspector::loadgen::CeilingStep& s);
+    void appendStep(const inspector::loadgen::CeilingStep& s);  // a row of the steps table
     void onFinished(const inspector::loadgen::LoadResult& r);
     void onCeilingFinished(const inspector::loadgen::CeilingResult& r);
-    void addPoint(double x, double rps, double p50_ms, double p99_ms);
     void resetCharts(bool ceiling, double span, const QString& of);
-    void drawRun(const inspector::bench::BenchRun& run);
+    // One stored run on the charts, or two overlaid (two selected in the history).
+    void drawRuns(const std::vector<inspector::bench::BenchRun>& runs);
     void finishRun(inspector::bench::BenchRun run, std::uint64_t answered);
     void reloadHistory(std::int64_t select_id = 0);
     void selectionChanged();
@@ -157,17 +157,7 @@ private:
     QLabel* status_;
     QPlainTextEdit* summary_;
     QTableWidget* steps_ = nullptr;  // a ceiling search's steps as they come: target, achieved, p99, verdict
-    QChart* rps_chart_ = nullptr;
-    QChart* ms_chart_ = nullptr;
-    QChart* dist_chart_ = nullptr;
-    void drawDistribution(const std::string& report_json, const QString& of);
-    QLineSeries* rps_;
-    QLineSeries* p50_;
-    QLineSeries* p99_;
-    QValueAxis* rps_x_;
-    QValueAxis* rps_y_;
-    QValueAxis* ms_x_;
-    QValueAxis* ms_y_;
+    std::unique_ptr<RunCharts> charts_;
     QTableView* table_;
     TableSortFilter* history_sorted_ = nullptr;
     QTableView* compare_;

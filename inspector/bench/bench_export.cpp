@@ -48,7 +48,9 @@ std::string run_json(const BenchRun& run) {
         {"git_commit", run.git_commit ? json(*run.git_commit) : json(nullptr)},
         {"settings",
          {{"url", st.url}, {"method", st.method}, {"body", st.body}, {"connections", st.connections},
-          {"threads", st.threads}, {"duration_s", st.duration_s}, {"rate", st.rate}, {"ceiling", st.ceiling}}},
+          {"threads", st.threads}, {"duration_s", st.duration_s}, {"rate", st.rate}, {"ceiling", st.ceiling},
+          {"headers", st.headers}, {"paths", st.paths}, {"pipeline", st.pipeline}, {"timeout_s", st.timeout_s},
+          {"max_p99_ms", st.max_p99_ms}}},
         {"summary",
          {{"requests", s.requests}, {"elapsed_s", s.elapsed_s}, {"requests_per_sec", s.requests_per_sec},
           {"p50_us", us(static_cast<double>(s.p50_ns))}, {"p90_us", us(static_cast<double>(s.p90_ns))},
@@ -64,7 +66,8 @@ std::string runs_csv(const std::vector<BenchRun>& runs) {
     std::string out =
         "id,started_at,url,method,connections,threads,duration_s,rate,ceiling,app_file,git_commit,requests,"
         "elapsed_s,requests_per_sec,p50_us,p90_us,p99_us,p99_9_us,max_us,mean_us,errors,err_connect,err_read,"
-        "err_write,err_timeout,err_4xx,err_5xx,stopped_early,ceiling_rate\r\n";
+        "err_write,err_timeout,err_4xx,err_5xx,stopped_early,ceiling_rate,headers,paths,pipeline,timeout_s,"
+        "max_p99_ms\r\n";
     for (const auto& r : runs) {
         const auto& st = r.settings;
         const auto& s = r.summary;
@@ -78,7 +81,8 @@ std::string runs_csv(const std::vector<BenchRun>& runs) {
             number(us(static_cast<double>(s.max_ns))), number(us(s.mean_ns)), std::to_string(e.total()),
             std::to_string(e.connect), std::to_string(e.read), std::to_string(e.write), std::to_string(e.timeout),
             std::to_string(e.status_4xx), std::to_string(e.status_5xx), s.stopped_early ? "1" : "0",
-            number(s.ceiling_rate)};
+            number(s.ceiling_rate), st.headers, st.paths, std::to_string(st.pipeline), number(st.timeout_s),
+            number(st.max_p99_ms)};
         for (std::size_t i = 0; i < fields.size(); ++i) {
             if (i) out += ',';
             out += csv_field(fields[i]);

@@ -12,7 +12,9 @@ namespace {
 constexpr const char* kColumns =
     "id, started_at, url, method, body, connections, threads, duration_s, rate, ceiling, app_file, git_commit, "
     "requests, elapsed_s, requests_per_sec, p50_ns, p90_ns, p99_ns, p999_ns, max_ns, mean_ns, err_connect, "
-    "err_read, err_write, err_timeout, err_4xx, err_5xx, stopped_early, ceiling_rate";
+    "err_read, err_write, err_timeout, err_4xx, err_5xx, stopped_early, ceiling_rate, headers, paths, pipeline, "
+    "timeout_s, max_p99_ms";
+constexpr int kColumnCount = 34;  // report_json comes after them
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,8 +30,19 @@ CREATE TABLE IF NOT EXISTS runs (
   err_connect INTEGER NOT NULL, err_read INTEGER NOT NULL, err_write INTEGER NOT NULL,
   err_timeout INTEGER NOT NULL, err_4xx INTEGER NOT NULL, err_5xx INTEGER NOT NULL,
   stopped_early INTEGER NOT NULL, ceiling_rate REAL NOT NULL,
-  report_json TEXT NOT NULL
+  report_json TEXT NOT NULL,
+  headers TEXT NOT NULL DEFAULT '', paths TEXT NOT NULL DEFAULT '', pipeline INTEGER NOT NULL DEFAULT 1,
+  timeout_s REAL NOT NULL DEFAULT 0, max_p99_ms REAL NOT NULL DEFAULT 0
 );
+)SQL";
+
+// Schema 1 to 2: the form's later fields, with the values runs had before they existed.
+constexpr const char* kUpgrade1To2 = R"SQL(
+ALTER TABLE runs ADD COLUMN headers TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN paths TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pipeline INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN timeout_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN max_p99_ms REAL NOT NULL DEFAULT 0;
 )SQL";
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
@@ -114,6 +127,11 @@ BenchRun read_run(const Statement& q) {
         *e = static_cast<std::uint64_t>(q.i64(c++));
     s.stopped_early = q.i64(c++) != 0;
     s.ceiling_rate = q.real(c++);
+    r.settings.headers = q.text(c++);
+    r.settings.paths = q.text(c++);
+    r.settings.pipeline = static_cast<unsigned>(q.i64(c++));
+    r.settings.timeout_s = q.real(c++);
+    r.settings.max_p99_ms = q.real(c++);
     return r;
 }
 
@@ -135,7 +153,7 @@ BenchHistory::BenchHistory(const std::string& path) : path_(path) {
     if (have < kSchemaVersion) {
         exec(raw, "BEGIN");
         try {
-            exec(raw, kSchema);
+            exec(raw, have == 1 ? kUpgrade1To2 : kSchema);
             exec(raw, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
             exec(raw, "COMMIT");
         } catch (...) {
@@ -150,9 +168,9 @@ BenchHistory::BenchHistory(BenchHistory&&) noexcept = default;
 BenchHistory& BenchHistory::operator=(BenchHistory&&) noexcept = default;
 
 std::int64_t BenchHistory::save(const BenchRun& run) {
-    // Every column but id (SQLite assigns it), then report_json: 29 placeholders.
+    // Every column but id (SQLite assigns it), then report_json.
     std::string placeholders = "?";
-    for (int i = 1; i < 29; ++i) placeholders += ", ?";
+    for (int i = 1; i < kColumnCount; ++i) placeholders += ", ?";
     const std::string columns = std::string(kColumns).substr(4);  // without "id, "
     Statement q(db_.get(), "INSERT INTO runs (" + columns + ", report_json) VALUES (" + placeholders + ")");
     const auto& st = run.settings;
@@ -180,6 +198,11 @@ std::int64_t BenchHistory::save(const BenchRun& run) {
         q.bind(i++, static_cast<std::int64_t>(n));
     q.bind(i++, std::int64_t{s.stopped_early});
     q.bind(i++, s.ceiling_rate);
+    q.bind(i++, st.headers);
+    q.bind(i++, st.paths);
+    q.bind(i++, std::int64_t{st.pipeline});
+    q.bind(i++, st.timeout_s);
+    q.bind(i++, st.max_p99_ms);
     q.bind(i++, run.report_json);
     q.step();
     return sqlite3_last_insert_rowid(db_.get());
@@ -197,7 +220,7 @@ std::optional<BenchRun> BenchHistory::load(std::int64_t id) const {
     q.bind(1, id);
     if (!q.step()) return std::nullopt;
     BenchRun r = read_run(q);
-    r.report_json = q.text(29);
+    r.report_json = q.text(kColumnCount);
     return r;
 }
 

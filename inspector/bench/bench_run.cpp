@@ -104,6 +104,17 @@ std::vector<ComparisonRow> compare(const BenchRun& a, const BenchRun& b) {
                                std::to_string(a.settings.connections) + " / " + std::to_string(a.settings.threads),
                                std::to_string(b.settings.connections) + " / " + std::to_string(b.settings.threads)));
     rows.push_back(setting_row("duration", fixed(a.settings.duration_s, 1) + " s", fixed(b.settings.duration_s, 1) + " s"));
+    // The form's later fields, only when either run used one.
+    const auto& p = a.settings;
+    const auto& q = b.settings;
+    if (!p.paths.empty() || !q.paths.empty()) rows.push_back(setting_row("paths", p.paths, q.paths));
+    if (!p.headers.empty() || !q.headers.empty()) rows.push_back(setting_row("headers", p.headers, q.headers));
+    if (p.pipeline > 1 || q.pipeline > 1)
+        rows.push_back(setting_row("pipeline", std::to_string(p.pipeline), std::to_string(q.pipeline)));
+    if (p.timeout_s > 0 || q.timeout_s > 0)
+        rows.push_back(setting_row("timeout", fixed(p.timeout_s, 1) + " s", fixed(q.timeout_s, 1) + " s"));
+    if (p.ceiling || q.ceiling)
+        rows.push_back(setting_row("max p99", fixed(p.max_p99_ms, 1) + " ms", fixed(q.max_p99_ms, 1) + " ms"));
     rows.push_back(setting_row("git commit", a.git_commit.value_or("-"), b.git_commit.value_or("-")));
     rows.push_back(setting_row("started", a.started_at, b.started_at));
     return rows;
@@ -116,6 +127,9 @@ std::string summary_text(const BenchRun& run) {
     out += mode(run.settings) + ", " + std::to_string(run.settings.connections) + " connections, " +
            std::to_string(run.settings.threads) + " threads, " + fixed(run.settings.duration_s, 1) +
            (run.settings.ceiling ? " s per step\n" : " s\n");
+    if (!run.settings.paths.empty()) out += "Paths: " + run.settings.paths + "\n";
+    if (!run.settings.headers.empty()) out += "Headers: " + run.settings.headers + "\n";
+    if (run.settings.pipeline > 1) out += "Pipelined " + std::to_string(run.settings.pipeline) + " per connection\n";
     if (run.settings.ceiling) {
         if (s.ceiling_rate > 0) out += "Ceiling: " + fixed(s.ceiling_rate, 0) + " req/s\n";
         else if (s.stopped_early) out += "Stopped before a ceiling was found\n";

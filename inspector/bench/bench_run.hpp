@@ -22,6 +22,12 @@ struct BenchSettings {
     double duration_s = 10;  // per step in ceiling mode
     double rate = 0;         // 0: closed loop
     bool ceiling = false;    // "find the ceiling" instead of one run
+    // As typed in the form (the CLI's syntax): "Name: value; Name: value", "/a:3 /b".
+    std::string headers;
+    std::string paths;       // a weighted path mix instead of the URL's path; "" for none
+    unsigned pipeline = 1;   // requests in flight per connection
+    double timeout_s = 0;    // per request; 0: the load generator's default
+    double max_p99_ms = 0;   // ceiling mode: a step above it is not sustainable; 0 when not a ceiling search
 };
 
 struct BenchSummary {

@@ -111,7 +111,7 @@ json result_json(const std::string& url, const LoadResult& r) {
 json step_json(const CeilingStep& s) {
     return {{"phase", s.phase}, {"target_rate", s.target_rate}, {"achieved_rate", s.achieved_rate},
             {"p50_us", us(static_cast<double>(s.p50_ns))}, {"p99_us", us(static_cast<double>(s.p99_ns))},
-            {"requests", s.requests}, {"errors", s.errors}, {"sustainable", s.sustainable}};
+            {"requests", s.requests}, {"errors", s.errors}, {"sustainable", s.sustainable}, {"why_not", s.why_not}};
 }
 
 }  // namespace

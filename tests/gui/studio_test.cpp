@@ -14,6 +14,7 @@
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
+#include "pages/run_charts.hpp"
 #include "pages/workers_page.hpp"
 #include "python_runtime.hpp"
 
@@ -21,6 +22,7 @@
 #include <string_view>
 
 #include <QAbstractItemModelTester>
+#include <QValueAxis>
 #include <QAbstractProxyModel>
 #include <QHash>
 #include <QApplication>
@@ -890,7 +892,69 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             QVERIFY2(page->chartPoints() > 0, qPrintable(QString("run #%1 drew no point").arg(run->id)));
             if (!run->settings.ceiling)  // one point per second of the run (the last may be partial)
                 QVERIFY(page->chartPoints() <= static_cast<int>(std::ceil(run->settings.duration_s)) + 1);
+            // A ceiling search's steps come back in the table; a timed run has none to show.
+            QCOMPARE(page->ceilingSteps()->isHidden(), !run->settings.ceiling);
+            if (run->settings.ceiling) {
+                QCOMPARE(page->ceilingSteps()->rowCount(), page->chartPoints());
+                QVERIFY(!page->ceilingSteps()->item(0, 6)->text().isEmpty());  // sustainable, or why not
+            }
         }
+    }
+
+    // Item 21: two runs picked in the history share the charts (the second dashed, its bars beside
+    // the first's in bands common to both), and the axes read: titles, round ticks.
+    void twoRunsShareTheChartsWithReadableAxes() {
+        auto* page = window_->benchmarkPage();
+        std::vector<const inspector::bench::BenchRun*> timed;
+        for (int row = 0; row < page->history().rowCount() && timed.size() < 2; ++row)
+            if (!page->history().run(row)->settings.ceiling) timed.push_back(page->history().run(row));
+        QVERIFY2(timed.size() == 2, "the earlier cases keep at least two timed runs");
+        const auto* a = timed[0];
+        const auto* b = timed[1];
+        page->selectRuns({a->id, b->id});
+        const QString title = page->chartsTitle();
+        QVERIFY2(title.endsWith(QString("run #%1 vs #%2").arg(a->id).arg(b->id)) ||
+                     title.endsWith(QString("run #%1 vs #%2").arg(b->id).arg(a->id)),
+                 qPrintable(title));
+        QVERIFY(page->chartPoints(0) > 0);
+        QVERIFY(page->chartPoints(1) > 0);
+        QCOMPARE(page->distributionCount(0) + page->distributionCount(1), a->summary.requests + b->summary.requests);
+        for (QValueAxis* axis : {page->charts().rpsX(), page->charts().rpsY(), page->charts().msY()}) {
+            QVERIFY(!axis->titleText().isEmpty());
+            QCOMPARE(axis->tickType(), QValueAxis::TicksDynamic);
+            const double tick = axis->tickInterval();
+            const double mantissa = tick / std::pow(10.0, std::floor(std::log10(tick)));
+            QVERIFY2(std::abs(mantissa - 1) < 1e-6 || std::abs(mantissa - 2) < 1e-6 || std::abs(mantissa - 5) < 1e-6,
+                     qPrintable(QString("tick %1").arg(tick)));
+            QVERIFY2(std::abs(std::remainder(axis->max(), tick)) < tick * 1e-6, qPrintable(QString("max %1, tick %2").arg(axis->max()).arg(tick)));
+        }
+        QVERIFY2(page->charts().rpsY()->max() >= std::max(a->summary.requests_per_sec, b->summary.requests_per_sec) * 0.5,
+                 "the req/s axis holds the runs");
+        window_->showPage(MainWindow::Benchmark);
+        save("benchmark-compare");
+        page->selectRuns({a->id});
+        QVERIFY(page->chartsTitle().endsWith(QString("run #%1").arg(a->id)));
+        QCOMPARE(page->chartPoints(1), 0);
+    }
+
+    // Item 21: a second in which nothing was answered has no latency: the lines break there
+    // instead of dropping to 0 ms; a gap in the seconds breaks every line.
+    void chartLinesBreakWhereNothingWasAnswered() {
+        RunCharts charts;
+        charts.reset(false, 6, "run #1");
+        charts.add(0, 1, 100, 1.0, 2.0);
+        charts.add(0, 2, 0, std::nullopt, std::nullopt);  // idle
+        charts.add(0, 3, 90, 1.1, 2.2);
+        QCOMPARE(charts.points(0), 3);  // 0 req/s is a fact: drawn
+        QCOMPARE(charts.lineParts(0), 2);
+        charts.add(0, 6, 80, 1.0, 2.0);  // seconds 4 and 5 missing
+        QCOMPARE(charts.lineParts(0), 3);
+        charts.settle();
+        QCOMPARE(charts.msY()->max(), 2.5);  // 2.2 ms with headroom, in ticks of 0.5
+        QCOMPARE(charts.rpsY()->tickInterval(), 50.0);  // 100 req/s with headroom: 0, 50, 100, 150
+        QCOMPARE(charts.rpsY()->max(), 150.0);
+        QCOMPARE(nice_tick(7300), 2000.0);
+        QCOMPARE(nice_tick(0.9), 0.2);
     }
 
     // Item 21 (its form): what `cello bench` takes — a path mix with weights, headers, pipelining,
@@ -912,6 +976,12 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         const auto& summary = page->history().run(0)->summary;
         QCOMPARE(summary.errors.total(), 0u);
+        // The history keeps what the form asked (the run's summary and comparison show it).
+        const auto& asked = page->history().run(0)->settings;
+        QCOMPARE(QString::fromStdString(asked.paths), QString("/users/1:3 /cached/2"));
+        QCOMPARE(QString::fromStdString(asked.headers), QString("X-Bench: from-the-form; Accept: application/json"));
+        QCOMPARE(asked.pipeline, 4u);
+        QCOMPARE(asked.timeout_s, 5.0);
         // Both paths were hit, about three to one.
         QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") + count_of(window_->routesPage(), "/cached/{n}") >=
                                      users_before + cached_before + summary.requests, kWait);

@@ -47,6 +47,10 @@ BenchRun sample_run(double rps, std::optional<std::string> commit = "0123456789a
     r.settings.threads = 2;
     r.settings.duration_s = 2.5;
     r.settings.rate = 1000;
+    r.settings.headers = "X-Bench: 1; Accept: application/json";
+    r.settings.paths = "/users/1:3 /users/2";
+    r.settings.pipeline = 4;
+    r.settings.timeout_s = 2.5;
     r.app_file = "/srv/site/app.py";
     r.git_commit = std::move(commit);
     auto& s = r.summary;
@@ -115,6 +119,11 @@ TEST(BenchHistory, SaveListLoadRemoveRoundTrip) {
     EXPECT_DOUBLE_EQ(out->settings.duration_s, 2.5);
     EXPECT_DOUBLE_EQ(out->settings.rate, 1000);
     EXPECT_FALSE(out->settings.ceiling);
+    EXPECT_EQ(out->settings.headers, in.settings.headers);
+    EXPECT_EQ(out->settings.paths, in.settings.paths);
+    EXPECT_EQ(out->settings.pipeline, 4u);
+    EXPECT_DOUBLE_EQ(out->settings.timeout_s, 2.5);
+    EXPECT_DOUBLE_EQ(out->settings.max_p99_ms, 0);
     EXPECT_EQ(out->app_file, in.app_file);
     EXPECT_EQ(out->git_commit, in.git_commit);
     EXPECT_EQ(out->summary.requests, 2500u);
@@ -154,6 +163,44 @@ TEST(BenchHistory, SchemaIsCreatedOnceAndRunsSurviveReopening) {
     }
     EXPECT_EQ(table_count(path), 1);
     EXPECT_EQ(BenchHistory(path).list().size(), 2u);
+}
+
+// A history written before the form had headers, paths, pipelining, a timeout and a max p99
+// (schema 1): opened, its runs read with those fields at the values they had, and new runs keep them.
+TEST(BenchHistory, ASchemaOneHistoryIsUpgradedInPlace) {
+    TempDir dir;
+    const auto path = dir.file("history.sqlite3");
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        const char* v1 = R"SQL(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, url TEXT NOT NULL, method TEXT NOT NULL,
+  body TEXT NOT NULL, connections INTEGER NOT NULL, threads INTEGER NOT NULL, duration_s REAL NOT NULL,
+  rate REAL NOT NULL, ceiling INTEGER NOT NULL, app_file TEXT NOT NULL, git_commit TEXT,
+  requests INTEGER NOT NULL, elapsed_s REAL NOT NULL, requests_per_sec REAL NOT NULL, p50_ns INTEGER NOT NULL,
+  p90_ns INTEGER NOT NULL, p99_ns INTEGER NOT NULL, p999_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL,
+  mean_ns REAL NOT NULL, err_connect INTEGER NOT NULL, err_read INTEGER NOT NULL, err_write INTEGER NOT NULL,
+  err_timeout INTEGER NOT NULL, err_4xx INTEGER NOT NULL, err_5xx INTEGER NOT NULL, stopped_early INTEGER NOT NULL,
+  ceiling_rate REAL NOT NULL, report_json TEXT NOT NULL);
+INSERT INTO runs VALUES (7, '2024-05-01T12:00:00Z', 'http://127.0.0.1:8000/', 'GET', '', 10, 1, 5, 0, 0, '', NULL,
+  5000, 5, 1000, 1, 2, 3, 4, 5, 2.5, 0, 0, 0, 0, 0, 0, 0, 0, '{}');
+PRAGMA user_version = 1;
+)SQL";
+        ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    BenchHistory h(path);
+    const auto old = h.load(7);
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->summary.requests, 5000u);
+    EXPECT_EQ(old->report_json, "{}");
+    EXPECT_EQ(old->settings.headers, "");
+    EXPECT_EQ(old->settings.pipeline, 1u);
+    EXPECT_DOUBLE_EQ(old->settings.timeout_s, 0);
+    const auto id = h.save(sample_run(10));
+    EXPECT_EQ(BenchHistory(path).load(id)->settings.paths, "/users/1:3 /users/2");
+    EXPECT_EQ(table_count(path), 1);
 }
 
 TEST(BenchHistory, UnopenableFileThrows) {
@@ -211,6 +258,20 @@ TEST(BenchCompare, RowsHoldBothValuesAndTheRatio) {
     EXPECT_NE(text.find("Requests/sec: 1000.0"), std::string::npos) << text;
     EXPECT_NE(text.find("p99.9 3.00ms"), std::string::npos) << text;
     EXPECT_NE(text.find("5xx 6"), std::string::npos) << text;
+    EXPECT_NE(text.find("Paths: /users/1:3 /users/2"), std::string::npos) << text;
+    EXPECT_NE(text.find("Pipelined 4 per connection"), std::string::npos) << text;
+    // The form's later fields are compared when a run used them.
+    b.settings.pipeline = 1;
+    bool saw_pipeline = false;
+    for (const auto& r : compare(a, b))
+        if (r.label == "pipeline") {
+            saw_pipeline = true;
+            EXPECT_EQ(r.a, "4");
+            EXPECT_EQ(r.b, "1");
+        }
+    EXPECT_TRUE(saw_pipeline);
+    a.settings.pipeline = 1;
+    for (const auto& r : compare(a, b)) EXPECT_NE(r.label, "pipeline");
 }
 
 TEST(BenchExport, JsonHasEverythingIncludingTheHistogram) {
@@ -221,6 +282,9 @@ TEST(BenchExport, JsonHasEverythingIncludingTheHistogram) {
     EXPECT_EQ(j["git_commit"], *r.git_commit);
     EXPECT_EQ(j["settings"]["connections"], 16);
     EXPECT_EQ(j["settings"]["method"], "POST");
+    EXPECT_EQ(j["settings"]["paths"], "/users/1:3 /users/2");
+    EXPECT_EQ(j["settings"]["pipeline"], 4);
+    EXPECT_DOUBLE_EQ(j["settings"]["timeout_s"].get<double>(), 2.5);
     EXPECT_DOUBLE_EQ(j["summary"]["p99_us"].get<double>(), 1200.0);
     EXPECT_EQ(j["summary"]["errors"]["total"], 21);
     EXPECT_EQ(j["report"]["histogram"]["count"], 2500);
