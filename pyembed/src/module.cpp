@@ -1,6 +1,7 @@
 // The _cello extension module: the bridge between the `cello` package and the engine.
 #include "bindings.hpp"
 #include "engine/url.hpp"
+#include "py_database.hpp"
 #include "py_cache.hpp"
 #include "py_cluster.hpp"
 #include "py_loop.hpp"
@@ -67,6 +68,7 @@ PYBIND11_MODULE(_cello, m) {
           "request.query. ValueError on a bad %-escape (%zz, a lone %) or invalid UTF-8.");
 
     define_cache(m);
+    define_database(m);
     define_cluster(m);
     define_loop(m);
     define_task_registry(m);

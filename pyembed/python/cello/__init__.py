@@ -16,12 +16,14 @@ from .blueprints import Blueprint
 from .caching import cache
 from .cluster import ClusterConfig
 from .datastructures import Headers, QueryParams
+from .db import Database, DatabaseConfig
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
 from .middleware import RateLimitConfig
 from .response import Response
 
 Request = _cello.Request
+Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
 __version__: str = _cello.__version__
 
 _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
@@ -31,6 +33,8 @@ __all__ = [
     "App",
     "Blueprint",
     "ClusterConfig",
+    "Database",
+    "DatabaseConfig",
     "FormData",
     "HTTPError",
     "Headers",

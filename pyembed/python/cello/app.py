@@ -70,6 +70,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         self._init_hooks()
         # Validates every registration at once (conflicts, bad patterns) with the engine's own router.
         self._check_table = _cello.RouteTable()
+        self._db: Any = None
 
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
@@ -114,6 +115,24 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         return {"routes": self._cache.route_stats(), "tags": self._cache.tag_stats(),
                 "memory": {"bytes": self._cache.bytes, "entries": self._cache.entries,
                            "max_bytes": self._cache.max_bytes}}
+
+    # -- database -----------------------------------------------------------------------------
+    def enable_database(self, config: Any = None) -> Any:
+        """Opens the database pool (`cello.db.DatabaseConfig`; default ``sqlite:///cello.db``, which
+        needs no server) and returns it; handlers reach it as `request.db`, other code as `app.db`."""
+        from .db import Database
+
+        if self._db is not None:
+            raise RuntimeError("enable_database() was already called for this app")
+        self._db = Database(config)
+        return self._db
+
+    @property
+    def db(self) -> Any:
+        """The pool `enable_database()` opened (`cello.db.Database`)."""
+        if self._db is None:
+            raise RuntimeError("no database: call app.enable_database() first")
+        return self._db
 
     # -- serving ------------------------------------------------------------------------------
     def build_route_table(self, config: RunConfig) -> _cello.RouteTable:

@@ -1,0 +1,450 @@
+"""The database pool: `app.enable_database(DatabaseConfig(...))`, then `request.db` / `app.db`.
+
+>>> app.enable_database()  # sqlite:///cello.db, no server needed
+>>> @app.get("/users/{id:int}")
+... async def user(request):
+...     return await request.db.fetch_one("SELECT id, name FROM users WHERE id = ?", [request.params["id"]])
+
+Placeholders are ``?``, one per parameter, in order; parameters are always bound, never spliced
+into the SQL. Rows read like tuples (``row[0]``, ``a, b = row``) and like dicts (``row["name"]``,
+``row.keys()``); a handler may return them (or a list of them) as JSON objects.
+
+The pool is native (engine/db). SQLite statements run on the calling engine thread with the GIL
+released: SQLite is a library, a statement takes microseconds. Only PostgreSQL's ``postgresql://``
+URLs are not served yet (docs/database.md says what is done).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import datetime
+import decimal
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from . import _cello
+from .errors import HTTPError
+
+
+class DatabaseError(Exception):
+    """A database failure; `sqlstate` is PostgreSQL's SQLSTATE or SQLite's result code name."""
+
+    sqlstate: str | None = None
+
+
+class IntegrityError(DatabaseError):
+    """A constraint was violated (unique, primary or foreign key, not null, check)."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not do it: locked, unreachable, out of space, connection lost."""
+
+
+class ProgrammingError(DatabaseError):
+    """The statement is wrong: syntax, an unknown table or column, the wrong number of parameters."""
+
+
+class PoolTimeout(OperationalError, HTTPError):
+    """No connection (or SQLite's writer lock) came free within `connection_timeout_secs`: a 503."""
+
+    def __init__(self, message: str) -> None:
+        HTTPError.__init__(self, 503, "database busy: " + message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Busy(Exception):
+    """SQLite's writer lock is taken and the caller asked not to wait (try again later)."""
+
+
+# --- parameters and values ---------------------------------------------------------------------
+
+def _adapt(value: Any) -> Any:
+    """A parameter the native layer does not bind directly, as str, bytes, int or float."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):  # an int subclass (IntEnum): its value
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f"cannot bind a parameter of type {type(value).__name__}")
+
+
+_cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt)
+
+
+def _datetime(v: Any) -> Any:
+    return datetime.datetime.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _date(v: Any) -> Any:
+    return datetime.date.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _time(v: Any) -> Any:
+    return datetime.time.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _decimal(v: Any) -> Any:
+    return decimal.Decimal(str(v)) if isinstance(v, (str, int, float)) else v
+
+
+def _uuid(v: Any) -> Any:
+    if isinstance(v, str):
+        return uuid.UUID(v)
+    return uuid.UUID(bytes=v) if isinstance(v, bytes) and len(v) == 16 else v
+
+
+def _json(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, (str, bytes)) else v
+
+
+def _bool(v: Any) -> Any:
+    return bool(v) if isinstance(v, int) else v
+
+
+def _converter(declared: str) -> Any:
+    """How a column of this declared type comes back (SQLite keeps the declared type, not the value's)."""
+    t = declared.upper()
+    if "BOOL" in t:
+        return _bool
+    if "TIMESTAMP" in t or "DATETIME" in t:
+        return _datetime
+    if t == "DATE":
+        return _date
+    if t.startswith("TIME"):
+        return _time
+    if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
+        return _decimal
+    if t == "UUID":
+        return _uuid
+    if t in ("JSON", "JSONB"):
+        return _json
+    return None
+
+
+class Row(Sequence[Any]):
+    """One row: a tuple of its values that also answers to its column names."""
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                return self._values[self._index[key]]
+            except KeyError:
+                raise KeyError(f"no column {key!r} (columns: {', '.join(self._index)})") from None
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values and list(self._index) == list(other._index)
+        if isinstance(other, tuple):
+            return self._values == other
+        if isinstance(other, dict):
+            return self._asdict() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+    def values(self) -> tuple[Any, ...]:
+        return self._values
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(zip(self._index, self._values))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._index.get(key)
+        return default if i is None else self._values[i]
+
+    def _asdict(self) -> dict[str, Any]:
+        return dict(zip(self._index, self._values))
+
+    def __json__(self) -> dict[str, Any]:  # the JSON writer's hook: a row is an object
+        return self._asdict()
+
+    def __repr__(self) -> str:
+        return "Row(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._index, self._values)) + ")"
+
+
+def _rows(result: tuple[Any, ...]) -> list[Row]:
+    columns, declared, rows = result[0], result[1], result[2]
+    index = {name: i for i, name in enumerate(columns)}
+    converters = [(i, c) for i, c in enumerate(map(_converter, declared)) if c is not None]
+    if converters:
+        converted = []
+        for values in rows:
+            values = list(values)
+            for i, convert in converters:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    return [Row(values, index) for values in rows]
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+@dataclass
+class DatabaseConfig:
+    """Where the database is and how the pool behaves (the original product's signature).
+
+    `url`: ``sqlite:///relative.db``, ``sqlite:////absolute/path.db``, ``sqlite:///:memory:``
+    (one database shared by the pool, which then holds one connection) or
+    ``postgresql://user:password@host:port/database`` (not served yet).
+    """
+
+    url: str = "sqlite:///cello.db"
+    pool_size: int = 10
+    min_idle: int = 1
+    max_lifetime_secs: float = 1800
+    connection_timeout_secs: float = 5
+    idle_timeout_secs: float = 300
+    application_name: str | None = None
+
+    @classmethod
+    def postgres(cls, host: str, port: int = 5432, database: str = "postgres", user: str = "postgres",
+                 password: str | None = None, pool_size: int = 10) -> DatabaseConfig:
+        """A PostgreSQL server's config from its parts."""
+        auth = quote(user, safe="") + (":" + quote(password, safe="") if password is not None else "")
+        return cls(url=f"postgresql://{auth}@{host}:{port}/{quote(database, safe='')}", pool_size=pool_size)
+
+    def __post_init__(self) -> None:
+        if self.pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        if self.connection_timeout_secs <= 0:
+            raise ValueError("connection_timeout_secs must be positive")
+
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        scheme = urlsplit(self.url).scheme
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in ("postgresql", "postgres"):
+            return "postgresql"
+        raise ValueError(f"unsupported database URL {self.url!r}: sqlite:/// or postgresql://")
+
+    @property
+    def sqlite_path(self) -> str:
+        """The file of a sqlite:/// URL (":memory:" for an in-memory database)."""
+        if not self.url.startswith("sqlite:///"):
+            raise ValueError(f"a SQLite URL is sqlite:///path (three slashes), got {self.url!r}")
+        return unquote(self.url[len("sqlite:///"):]) or "cello.db"
+
+
+# --- the database --------------------------------------------------------------------------------
+
+_inherited: list[Any] = []  # pools a forked worker inherited from its parent: kept, never used
+
+# The transaction (a checked-out connection) of the running request or task, if any.
+_current: contextvars.ContextVar[Any] = contextvars.ContextVar("cello_db_transaction", default=None)
+
+
+class Database:
+    """`await db.fetch_all(sql, params)` and friends; `db.sync` has the same without `await`."""
+
+    def __init__(self, config: DatabaseConfig | None = None) -> None:
+        self.config = config or DatabaseConfig()
+        if self.config.backend != "sqlite":
+            raise NotImplementedError(
+                "postgresql:// is not served yet: the PostgreSQL pool (libpq) is still being built; "
+                "use sqlite:/// for now (docs/database.md)")
+        self._pid = os.getpid()
+        self._open = self._new_pool()  # now: a bad path or URL fails at enable_database()
+        self.sync = SyncDatabase(self)
+
+    def _new_pool(self) -> Any:
+        return _cello.SqlitePool(self.config.sqlite_path, self.config.pool_size,
+                                 self.config.connection_timeout_secs, self.config.max_lifetime_secs)
+
+    @property
+    def _pool(self) -> Any:
+        """This process's pool: a cluster worker forked after enable_database() opens its own (a
+        SQLite connection must not cross a fork; the parent's is left alone, never used)."""
+        if self._pid != os.getpid():
+            _inherited.append(self._open)  # not closed here: closing would touch the parent's file locks
+            self._open = self._new_pool()
+            self._pid = os.getpid()
+        return self._open
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Connections by state: open, idle, in_use."""
+        return self._pool.stats()
+
+    async def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+        lease = _current.get()
+        if lease is not None:
+            return await _retry(self, lambda: lease.execute(sql, params, False))
+        lease = await _acquire(self)
+        try:
+            return await _retry(self, lambda: lease.execute(sql, params, False))
+        finally:
+            lease.close()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
+        """Every row of a query."""
+        return _rows(await self._run(sql, params))
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | None = None) -> Row | None:
+        """The first row, or None."""
+        rows = _rows(await self._run(sql, params))
+        return rows[0] if rows else None
+
+    async def fetch_val(self, sql: str, params: Sequence[Any] | None = None, column: int = 0) -> Any:
+        """One value of the first row (None when there is no row)."""
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[column]
+
+    async def execute(self, sql: str, params: Sequence[Any] | None = None) -> int:
+        """Runs a statement; returns how many rows it changed."""
+        return int((await self._run(sql, params))[3])
+
+    async def execute_many(self, sql: str, param_sets: Iterable[Sequence[Any]]) -> int:
+        """The statement once per parameter set, all in one transaction; returns the rows changed."""
+        total = 0
+        async with self.transaction():
+            for params in param_sets:
+                total += await self.execute(sql, params)
+        return total
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """``async with db.transaction():`` — committed at the end, rolled back if the block raises;
+        nested blocks are savepoints. Statements inside (on this task) use its connection."""
+        outer = _current.get()
+        lease = outer if outer is not None else await _acquire(self)
+        token = _current.set(lease)
+        try:
+            await _retry(self, lambda: lease.begin(False))
+            try:
+                yield self
+            except BaseException:
+                lease.rollback()
+                raise
+            lease.commit()
+        finally:
+            _current.reset(token)
+            if outer is None:
+                lease.close()
+
+
+async def _acquire(db: Database) -> Any:
+    """A connection, waiting without holding the engine thread (another task on this thread may be
+    the one holding the last connection, in a transaction)."""
+    deadline = time.monotonic() + db.config.connection_timeout_secs
+    delay = 0.0005
+    while True:
+        lease = db._pool.acquire(False)
+        if lease is not None:
+            return lease
+        if time.monotonic() >= deadline:
+            raise PoolTimeout(f"no connection free after {db.config.connection_timeout_secs:g} s "
+                              f"(pool_size {db.config.pool_size})")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+async def _retry(db: Database, step: Any) -> Any:
+    """`step()` again while SQLite's writer lock is taken (by a transaction, maybe of a task on
+    this same thread), waiting in between without holding the thread; a 503 after the timeout."""
+    deadline = time.monotonic() + db.config.connection_timeout_secs
+    delay = 0.0005
+    while True:
+        try:
+            return step()
+        except _Busy:
+            if time.monotonic() >= deadline:
+                raise PoolTimeout(f"the database's writer lock was not free after "
+                                  f"{db.config.connection_timeout_secs:g} s") from None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+
+class SyncDatabase:
+    """The same methods for sync handlers and scripts: they block (the GIL released) until done."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+        lease = _current.get()
+        if lease is not None:
+            return lease.execute(sql, params)
+        return self._db._pool.execute(sql, params)
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
+        return _rows(self._run(sql, params))
+
+    def fetch_one(self, sql: str, params: Sequence[Any] | None = None) -> Row | None:
+        rows = _rows(self._run(sql, params))
+        return rows[0] if rows else None
+
+    def fetch_val(self, sql: str, params: Sequence[Any] | None = None, column: int = 0) -> Any:
+        row = self.fetch_one(sql, params)
+        return None if row is None else row[column]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> int:
+        return int(self._run(sql, params)[3])
+
+    def execute_many(self, sql: str, param_sets: Iterable[Sequence[Any]]) -> int:
+        if _current.get() is not None:
+            return sum(self.execute(sql, p) for p in param_sets)
+        return int(self._db._pool.execute_many(sql, list(param_sets)))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[SyncDatabase]:
+        """``with db.sync.transaction():`` as the async one, blocking."""
+        outer = _current.get()
+        lease = outer if outer is not None else self._db._pool.acquire(True)
+        token = _current.set(lease)
+        try:
+            lease.begin(True)
+            try:
+                yield self
+            except BaseException:
+                lease.rollback()
+                raise
+            lease.commit()
+        finally:
+            _current.reset(token)
+            if outer is None:
+                lease.close()

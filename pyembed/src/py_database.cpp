@@ -1,0 +1,210 @@
+#include "py_database.hpp"
+
+#include "engine/db/sqlite_pool.hpp"
+
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+
+namespace cello::py {
+
+namespace {
+
+namespace db = engine::db;
+
+// cello.db's exception classes and parameter adapter, handed over once at import (_bind_db).
+struct DbBindings {
+    PyObject* errors[5] = {};  // by DbError::Kind: Integrity, Operational, Programming, PoolTimeout, Busy
+    PyObject* adapt = nullptr;  // value -> str | bytes | int | float (datetime, Decimal, UUID, dict, ...)
+};
+DbBindings g_db;
+
+// A DbError as the cello.db exception of its kind, with its code (SQLSTATE, SQLite's code name).
+[[noreturn]] void raise(const db::DbError& e) {
+    PyObject* type = g_db.errors[static_cast<int>(e.kind())];
+    if (!type) throw std::runtime_error(e.what());  // cello.db not imported: a plain RuntimeError
+    pyb::object error = pyb::reinterpret_borrow<pyb::object>(type)(e.what());
+    error.attr("sqlstate") = e.code();
+    PyErr_SetObject(type, error.ptr());
+    throw pyb::error_already_set();
+}
+
+db::DbValue to_value(PyObject* o, int depth = 0) {
+    if (o == Py_None) return std::monostate{};
+    if (o == Py_True) return std::int64_t{1};
+    if (o == Py_False) return std::int64_t{0};
+    if (PyLong_CheckExact(o)) {
+        int overflow = 0;
+        const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow) throw pyb::value_error("an integer parameter does not fit in 64 bits: " + pyb::repr(o).cast<std::string>());
+        if (v == -1 && PyErr_Occurred()) throw pyb::error_already_set();
+        return static_cast<std::int64_t>(v);
+    }
+    if (PyFloat_CheckExact(o)) return PyFloat_AS_DOUBLE(o);
+    if (PyUnicode_CheckExact(o)) {
+        Py_ssize_t n = 0;
+        const char* s = PyUnicode_AsUTF8AndSize(o, &n);
+        if (!s) throw pyb::error_already_set();
+        return std::string(s, static_cast<std::size_t>(n));
+    }
+    if (PyBytes_CheckExact(o)) return db::Blob{std::string(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o)))};
+    if (PyByteArray_CheckExact(o))
+        return db::Blob{std::string(PyByteArray_AS_STRING(o), static_cast<std::size_t>(PyByteArray_GET_SIZE(o)))};
+    // Anything else through cello.db's adapter (once: what it returns must be plain).
+    if (depth == 0 && g_db.adapt) {
+        pyb::object plain = pyb::reinterpret_borrow<pyb::object>(g_db.adapt)(pyb::handle(o));
+        return to_value(plain.ptr(), 1);
+    }
+    throw pyb::type_error("cannot bind a parameter of type " + std::string(Py_TYPE(o)->tp_name));
+}
+
+std::vector<db::DbValue> to_values(const pyb::handle& params) {
+    std::vector<db::DbValue> out;
+    if (params.is_none()) return out;
+    if (PyUnicode_Check(params.ptr()) || PyBytes_Check(params.ptr()) || PyDict_Check(params.ptr()))
+        throw pyb::type_error("parameters are a sequence (a list or tuple of values, one per '?')");
+    pyb::sequence seq = pyb::reinterpret_borrow<pyb::sequence>(params);
+    out.reserve(seq.size());
+    for (const auto& item : seq) out.push_back(to_value(item.ptr()));
+    return out;
+}
+
+pyb::object to_python(const db::DbValue& v) {
+    if (std::holds_alternative<std::monostate>(v)) return pyb::none();
+    if (const auto* n = std::get_if<std::int64_t>(&v)) return pyb::int_(*n);
+    if (const auto* d = std::get_if<double>(&v)) return pyb::float_(*d);
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        PyObject* u = PyUnicode_DecodeUTF8(s->data(), static_cast<Py_ssize_t>(s->size()), "replace");
+        if (!u) throw pyb::error_already_set();
+        return pyb::reinterpret_steal<pyb::object>(u);
+    }
+    const auto& b = std::get<db::Blob>(v).bytes;
+    return pyb::bytes(b.data(), b.size());
+}
+
+// (columns, declared types, rows as tuples, rows affected, last insert id)
+pyb::tuple to_python(const db::DbResult& r) {
+    pyb::tuple columns(r.columns.size()), types(r.declared_types.size());
+    for (std::size_t i = 0; i < r.columns.size(); ++i) {
+        columns[i] = pyb::str(r.columns[i]);
+        types[i] = pyb::str(r.declared_types[i]);
+    }
+    pyb::list rows(r.rows.size());
+    for (std::size_t i = 0; i < r.rows.size(); ++i) {
+        pyb::tuple row(r.rows[i].size());
+        for (std::size_t c = 0; c < r.rows[i].size(); ++c) row[c] = to_python(r.rows[i][c]);
+        rows[i] = std::move(row);
+    }
+    return pyb::make_tuple(columns, types, rows, r.rows_affected, r.last_insert_id);
+}
+
+// Runs `fn` without the GIL, turning a DbError into its cello.db exception.
+template <class F>
+auto without_gil(F&& fn) {
+    std::optional<db::DbError> failed;
+    using R = decltype(fn());
+    std::optional<R> out;
+    {
+        pyb::gil_scoped_release release;
+        try {
+            out.emplace(fn());
+        } catch (const db::DbError& e) {
+            failed.emplace(e);
+        }
+    }
+    if (failed) raise(*failed);
+    return std::move(*out);
+}
+
+// A checked-out connection as Python holds it: close() (or the object going away) returns it.
+struct PyLease {
+    std::optional<db::SqlitePool::Lease> lease;
+    db::SqlitePool::Lease& get() {
+        if (!lease) throw pyb::value_error("this database connection was already returned to its pool");
+        return *lease;
+    }
+};
+
+}  // namespace
+
+void define_database(pyb::module_& m) {
+    m.def(
+        "_bind_db",
+        [](pyb::tuple errors, pyb::object adapt) {
+            if (errors.size() != 5) throw pyb::value_error("five exception classes");
+            for (std::size_t i = 0; i < 5; ++i) {
+                Py_XDECREF(g_db.errors[i]);
+                g_db.errors[i] = pyb::object(errors[i]).release().ptr();
+            }
+            Py_XDECREF(g_db.adapt);
+            g_db.adapt = adapt.release().ptr();
+        },
+        pyb::arg("errors"), pyb::arg("adapt"),
+        "cello.db's IntegrityError, OperationalError, ProgrammingError, PoolTimeout, Busy and parameter adapter.");
+
+    pyb::class_<PyLease>(m, "SqliteLease", "A connection checked out of a SqlitePool (cello.db drives it).")
+        .def(
+            "execute",
+            [](PyLease& self, const std::string& sql, pyb::handle params, bool wait) {
+                auto values = to_values(params);
+                auto& lease = self.get();
+                return to_python(without_gil([&] { return lease.execute(sql, values, wait); }));
+            },
+            pyb::arg("sql"), pyb::arg("params") = pyb::none(), pyb::arg("wait") = true)
+        .def(
+            "begin", [](PyLease& self, bool wait) { auto& l = self.get(); return without_gil([&] { return l.begin(wait); }); },
+            pyb::arg("wait") = true)
+        .def("commit", [](PyLease& self) { auto& l = self.get(); without_gil([&] { l.commit(); return 0; }); })
+        .def("rollback", [](PyLease& self) { auto& l = self.get(); without_gil([&] { l.rollback(); return 0; }); })
+        .def_property_readonly("depth", [](PyLease& self) { return self.lease ? self.lease->depth() : 0; })
+        .def("close", [](PyLease& self) {
+            pyb::gil_scoped_release release;  // an open transaction is rolled back: SQLite work
+            self.lease.reset();
+        });
+
+    pyb::class_<db::SqlitePool, std::shared_ptr<db::SqlitePool>>(
+        m, "SqlitePool", "A pool of SQLite connections to one file (engine/db/sqlite_pool.hpp).")
+        .def(pyb::init([](const std::string& path, std::size_t pool_size, double timeout_s, double max_lifetime_s) {
+                 db::SqliteOptions o;
+                 o.path = path;
+                 o.pool_size = pool_size;
+                 o.acquire_timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+                 o.max_lifetime = std::chrono::seconds(static_cast<long long>(max_lifetime_s));
+                 return without_gil([&] { return std::make_shared<db::SqlitePool>(std::move(o)); });
+             }),
+             pyb::arg("path"), pyb::arg("pool_size") = 10, pyb::arg("timeout_s") = 5.0, pyb::arg("max_lifetime_s") = 1800.0)
+        .def(
+            "execute",
+            [](db::SqlitePool& pool, const std::string& sql, pyb::handle params) {
+                auto values = to_values(params);
+                return to_python(without_gil([&] { return pool.execute(sql, values); }));
+            },
+            pyb::arg("sql"), pyb::arg("params") = pyb::none())
+        .def(
+            "execute_many",
+            [](db::SqlitePool& pool, const std::string& sql, pyb::iterable param_sets) {
+                std::vector<std::vector<db::DbValue>> sets;
+                for (const auto& p : param_sets) sets.push_back(to_values(p));
+                return without_gil([&] { return pool.execute_many(sql, sets); });
+            },
+            pyb::arg("sql"), pyb::arg("param_sets"))
+        .def(
+            "acquire",
+            [](db::SqlitePool& pool, bool wait) -> pyb::object {
+                auto lease = without_gil([&] { return pool.acquire(wait); });
+                if (!lease) return pyb::none();
+                auto holder = std::make_unique<PyLease>();
+                holder->lease.emplace(std::move(*lease));
+                return pyb::cast(std::move(holder));
+            },
+            pyb::arg("wait") = true,
+            "A connection for a transaction; None when `wait` is false and none is free now.")
+        .def("stats", [](const db::SqlitePool& pool) {
+            const auto s = pool.stats();
+            return pyb::dict(pyb::arg("open") = s.open, pyb::arg("idle") = s.idle, pyb::arg("in_use") = s.in_use);
+        })
+        .def_property_readonly("pool_size", [](const db::SqlitePool& pool) { return pool.options().pool_size; });
+}
+
+}  // namespace cello::py
