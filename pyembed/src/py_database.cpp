@@ -1,5 +1,6 @@
 #include "py_database.hpp"
 
+#include "engine/db/pg_pool.hpp"
 #include "engine/db/sqlite_pool.hpp"
 
 #include <pybind11/stl.h>
@@ -126,9 +127,92 @@ struct PyLease {
     }
 };
 
+// A PostgreSQL connection as Python holds it; put()/discard() hand it back to the pool.
+struct PyPgConn {
+    std::unique_ptr<db::PgConnection> conn;
+    db::PgConnection& get() {
+        if (!conn) throw pyb::value_error("this PostgreSQL connection was already returned to its pool");
+        return *conn;
+    }
+};
+
+pyb::object wait_name(db::PgConnection::Wait w) {
+    switch (w) {
+        case db::PgConnection::Wait::Read: return pyb::str("read");
+        case db::PgConnection::Wait::Write: return pyb::str("write");
+        default: return pyb::none();
+    }
+}
+
+// DbErrors of libpq calls that do not block (no GIL release needed: they return at once).
+template <class F>
+auto raising(F&& fn) {
+    try {
+        return fn();
+    } catch (const db::DbError& e) {
+        raise(e);
+    }
+}
+
+void define_postgres(pyb::module_& m) {
+    pyb::class_<PyPgConn>(m, "PgConn", "A PostgreSQL connection (engine/db/pg_connection.hpp), driven by cello.db.")
+        .def(pyb::init([](const std::string& conninfo) {
+                 auto c = std::make_unique<PyPgConn>();
+                 c->conn = raising([&] { return std::make_unique<db::PgConnection>(conninfo); });
+                 return c;
+             }),
+             pyb::arg("conninfo"))
+        .def("connect_poll", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().connect_poll(); })); })
+        .def_property_readonly("socket", [](PyPgConn& c) { return c.get().socket(); })
+        .def_property_readonly("backend_pid", [](PyPgConn& c) { return c.get().backend_pid(); })
+        .def(
+            "send",
+            [](PyPgConn& c, const std::string& sql, pyb::handle params) {
+                auto values = to_values(params);
+                return wait_name(raising([&] { return c.get().send(sql, values); }));
+            },
+            pyb::arg("sql"), pyb::arg("params") = pyb::none())
+        .def("flush", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().flush(); })); })
+        .def("read", [](PyPgConn& c) { return raising([&] { return c.get().read(); }); })
+        .def("take", [](PyPgConn& c, const std::string& sql) { return to_python(raising([&] { return c.get().take(sql); })); },
+             pyb::arg("sql"));
+
+    pyb::class_<db::PgPool, std::shared_ptr<db::PgPool>>(m, "PgPool", "A process's PostgreSQL connections (engine/db/pg_pool.hpp).")
+        .def(pyb::init([](const std::string& conninfo, std::size_t pool_size, std::size_t min_idle, double max_lifetime_s,
+                          double idle_timeout_s) {
+                 db::PgOptions o;
+                 o.conninfo = conninfo;
+                 o.pool_size = pool_size;
+                 o.min_idle = min_idle;
+                 o.max_lifetime = std::chrono::seconds(static_cast<long long>(max_lifetime_s));
+                 o.idle_timeout = std::chrono::seconds(static_cast<long long>(idle_timeout_s));
+                 return std::make_shared<db::PgPool>(std::move(o));
+             }),
+             pyb::arg("conninfo"), pyb::arg("pool_size") = 10, pyb::arg("min_idle") = 1, pyb::arg("max_lifetime_s") = 1800.0,
+             pyb::arg("idle_timeout_s") = 300.0)
+        .def("take_idle",
+             [](db::PgPool& pool) -> pyb::object {
+                 auto c = pool.take_idle();
+                 if (!c) return pyb::none();
+                 auto holder = std::make_unique<PyPgConn>();
+                 holder->conn = std::move(c);
+                 return pyb::cast(std::move(holder));
+             })
+        .def("reserve", &db::PgPool::reserve)
+        .def("unreserve", &db::PgPool::unreserve)
+        .def("put", [](db::PgPool& pool, PyPgConn& c) { pool.put(std::move(c.conn)); })
+        .def("discard", [](db::PgPool& pool, PyPgConn& c) { pool.discard(std::move(c.conn)); })
+        .def("sweep", &db::PgPool::sweep)
+        .def("stats", [](const db::PgPool& pool) {
+            const auto s = pool.stats();
+            return pyb::dict(pyb::arg("open") = s.open, pyb::arg("idle") = s.idle, pyb::arg("in_use") = s.in_use);
+        });
+}
+
 }  // namespace
 
 void define_database(pyb::module_& m) {
+    define_postgres(m);
     m.def(
         "_bind_db",
         [](pyb::tuple errors, pyb::object adapt) {

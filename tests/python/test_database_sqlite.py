@@ -224,8 +224,8 @@ def test_bad_configurations_are_refused_clearly(tmp_path):
         cdb.Database(DatabaseConfig(url="sqlite://relative.db"))
     with pytest.raises(cdb.OperationalError, match="unable to open"):
         cdb.Database(DatabaseConfig(url=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
-    with pytest.raises(NotImplementedError, match="not served yet"):
-        cdb.Database(DatabaseConfig.postgres("127.0.0.1", password="p@ss"))
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        cdb.Database(DatabaseConfig(url="mysql://localhost/x"))
     assert DatabaseConfig.postgres("db", user="u", password="p@ss", database="app").url == "postgresql://u:p%40ss@db:5432/app"
     with pytest.raises(ValueError, match="pool_size"):
         DatabaseConfig(pool_size=0)

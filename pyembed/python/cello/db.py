@@ -11,18 +11,15 @@ into the SQL. Rows read like tuples (``row[0]``, ``a, b = row``) and like dicts 
 
 The pool is native (engine/db). SQLite statements run on the calling engine thread with the GIL
 released: SQLite is a library, a statement takes microseconds. Only PostgreSQL's ``postgresql://``
-URLs are not served yet (docs/database.md says what is done).
+URLs are served through libpq, asynchronously on the engine thread's loop (docs/database.md).
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import datetime
 import decimal
 import json
-import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +28,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from . import _cello
 from .errors import HTTPError
+
+__all__ = ["Database", "DatabaseConfig", "DatabaseError", "IntegrityError", "OperationalError", "PoolTimeout",
+           "ProgrammingError", "Row", "SyncDatabase"]
 
 
 class DatabaseError(Exception):
@@ -228,7 +228,7 @@ class DatabaseConfig:
 
     `url`: ``sqlite:///relative.db``, ``sqlite:////absolute/path.db``, ``sqlite:///:memory:``
     (one database shared by the pool, which then holds one connection) or
-    ``postgresql://user:password@host:port/database`` (not served yet).
+    ``postgresql://user:password@host:port/database`` (libpq's URL syntax: ?sslmode=... and the rest).
     """
 
     url: str = "sqlite:///cello.db"
@@ -272,53 +272,30 @@ class DatabaseConfig:
 
 # --- the database --------------------------------------------------------------------------------
 
-_inherited: list[Any] = []  # pools a forked worker inherited from its parent: kept, never used
-
-# The transaction (a checked-out connection) of the running request or task, if any.
-_current: contextvars.ContextVar[Any] = contextvars.ContextVar("cello_db_transaction", default=None)
-
-
 class Database:
     """`await db.fetch_all(sql, params)` and friends; `db.sync` has the same without `await`."""
 
     def __init__(self, config: DatabaseConfig | None = None) -> None:
         self.config = config or DatabaseConfig()
-        if self.config.backend != "sqlite":
-            raise NotImplementedError(
-                "postgresql:// is not served yet: the PostgreSQL pool (libpq) is still being built; "
-                "use sqlite:/// for now (docs/database.md)")
-        self._pid = os.getpid()
-        self._open = self._new_pool()  # now: a bad path or URL fails at enable_database()
+        if self.config.backend == "sqlite":
+            from ._db_sqlite import SqliteBackend
+
+            self._backend: Any = SqliteBackend(self.config)  # opens the file now: a bad path fails here
+        else:
+            from ._db_postgres import PostgresBackend
+
+            self._backend = PostgresBackend(self.config)
+        # The transaction (a checked-out connection) of the running request or task, if any.
+        self._current: contextvars.ContextVar[Any] = contextvars.ContextVar(f"cello_db_{id(self)}", default=None)
         self.sync = SyncDatabase(self)
-
-    def _new_pool(self) -> Any:
-        return _cello.SqlitePool(self.config.sqlite_path, self.config.pool_size,
-                                 self.config.connection_timeout_secs, self.config.max_lifetime_secs)
-
-    @property
-    def _pool(self) -> Any:
-        """This process's pool: a cluster worker forked after enable_database() opens its own (a
-        SQLite connection must not cross a fork; the parent's is left alone, never used)."""
-        if self._pid != os.getpid():
-            _inherited.append(self._open)  # not closed here: closing would touch the parent's file locks
-            self._open = self._new_pool()
-            self._pid = os.getpid()
-        return self._open
 
     @property
     def stats(self) -> dict[str, int]:
         """Connections by state: open, idle, in_use."""
-        return self._pool.stats()
+        return self._backend.stats()
 
     async def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
-        lease = _current.get()
-        if lease is not None:
-            return await _retry(self, lambda: lease.execute(sql, params, False))
-        lease = await _acquire(self)
-        try:
-            return await _retry(self, lambda: lease.execute(sql, params, False))
-        finally:
-            lease.close()
+        return await self._backend.execute(self._current.get(), sql, params)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         """Every row of a query."""
@@ -350,53 +327,22 @@ class Database:
     async def transaction(self) -> AsyncIterator[Database]:
         """``async with db.transaction():`` — committed at the end, rolled back if the block raises;
         nested blocks are savepoints. Statements inside (on this task) use its connection."""
-        outer = _current.get()
-        lease = outer if outer is not None else await _acquire(self)
-        token = _current.set(lease)
+        backend = self._backend
+        outer = self._current.get()
+        lease = outer if outer is not None else await backend.acquire()
+        token = self._current.set(lease)
         try:
-            await _retry(self, lambda: lease.begin(False))
+            await backend.begin(lease)
             try:
                 yield self
             except BaseException:
-                lease.rollback()
+                await backend.rollback(lease)
                 raise
-            lease.commit()
+            await backend.commit(lease)
         finally:
-            _current.reset(token)
+            self._current.reset(token)
             if outer is None:
-                lease.close()
-
-
-async def _acquire(db: Database) -> Any:
-    """A connection, waiting without holding the engine thread (another task on this thread may be
-    the one holding the last connection, in a transaction)."""
-    deadline = time.monotonic() + db.config.connection_timeout_secs
-    delay = 0.0005
-    while True:
-        lease = db._pool.acquire(False)
-        if lease is not None:
-            return lease
-        if time.monotonic() >= deadline:
-            raise PoolTimeout(f"no connection free after {db.config.connection_timeout_secs:g} s "
-                              f"(pool_size {db.config.pool_size})")
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.02)
-
-
-async def _retry(db: Database, step: Any) -> Any:
-    """`step()` again while SQLite's writer lock is taken (by a transaction, maybe of a task on
-    this same thread), waiting in between without holding the thread; a 503 after the timeout."""
-    deadline = time.monotonic() + db.config.connection_timeout_secs
-    delay = 0.0005
-    while True:
-        try:
-            return step()
-        except _Busy:
-            if time.monotonic() >= deadline:
-                raise PoolTimeout(f"the database's writer lock was not free after "
-                                  f"{db.config.connection_timeout_secs:g} s") from None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+                backend.release(lease)
 
 
 class SyncDatabase:
@@ -406,10 +352,7 @@ class SyncDatabase:
         self._db = db
 
     def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
-        lease = _current.get()
-        if lease is not None:
-            return lease.execute(sql, params)
-        return self._db._pool.execute(sql, params)
+        return self._db._backend.execute_sync(self._db._current.get(), sql, params)
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         return _rows(self._run(sql, params))
@@ -426,25 +369,28 @@ class SyncDatabase:
         return int(self._run(sql, params)[3])
 
     def execute_many(self, sql: str, param_sets: Iterable[Sequence[Any]]) -> int:
-        if _current.get() is not None:
-            return sum(self.execute(sql, p) for p in param_sets)
-        return int(self._db._pool.execute_many(sql, list(param_sets)))
+        total = 0
+        with self.transaction():
+            for params in param_sets:
+                total += self.execute(sql, params)
+        return total
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[SyncDatabase]:
         """``with db.sync.transaction():`` as the async one, blocking."""
-        outer = _current.get()
-        lease = outer if outer is not None else self._db._pool.acquire(True)
-        token = _current.set(lease)
+        db, backend = self._db, self._db._backend
+        outer = db._current.get()
+        lease = outer if outer is not None else backend.acquire_sync()
+        token = db._current.set(lease)
         try:
-            lease.begin(True)
+            backend.begin_sync(lease)
             try:
                 yield self
             except BaseException:
-                lease.rollback()
+                backend.rollback_sync(lease)
                 raise
-            lease.commit()
+            backend.commit_sync(lease)
         finally:
-            _current.reset(token)
+            db._current.reset(token)
             if outer is None:
-                lease.close()
+                backend.release(lease)

@@ -1,0 +1,82 @@
+#include "engine/db/pg_pool.hpp"
+
+#include <algorithm>
+
+namespace cello::engine::db {
+
+using Clock = std::chrono::steady_clock;
+
+PgPool::PgPool(PgOptions options) : options_(std::move(options)) {
+    if (options_.pool_size == 0) options_.pool_size = 1;
+}
+
+bool PgPool::expired(const PgConnection& c) const { return Clock::now() - c.opened() > options_.max_lifetime; }
+
+std::unique_ptr<PgConnection> PgPool::take_idle() {
+    std::vector<std::unique_ptr<PgConnection>> closing;  // closed outside the lock
+    std::unique_ptr<PgConnection> found;
+    {
+        std::lock_guard lock(mutex_);
+        while (!idle_.empty() && !found) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            if (!expired(*c) && c->still_alive()) {
+                found = std::move(c);
+            } else {
+                --open_;
+                closing.push_back(std::move(c));
+            }
+        }
+    }
+    return found;
+}
+
+bool PgPool::reserve() {
+    std::lock_guard lock(mutex_);
+    if (open_ >= options_.pool_size) return false;
+    ++open_;
+    return true;
+}
+
+void PgPool::unreserve() {
+    std::lock_guard lock(mutex_);
+    if (open_ > 0) --open_;
+}
+
+void PgPool::put(std::unique_ptr<PgConnection> c) {
+    if (!c) return;
+    if (!c->healthy() || expired(*c)) return discard(std::move(c));
+    c->touch();
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(c));
+}
+
+void PgPool::discard(std::unique_ptr<PgConnection> c) {
+    c.reset();  // PQfinish: tells the server goodbye if the connection is still up
+    unreserve();
+}
+
+std::size_t PgPool::sweep() {
+    std::vector<std::unique_ptr<PgConnection>> closing;
+    {
+        std::lock_guard lock(mutex_);
+        const auto now = Clock::now();
+        // Oldest-used first; keep min_idle of the most recently used.
+        while (idle_.size() > options_.min_idle) {
+            auto oldest = std::min_element(idle_.begin(), idle_.end(),
+                                           [](const auto& a, const auto& b) { return a->last_used() < b->last_used(); });
+            if (now - (*oldest)->last_used() < options_.idle_timeout && !expired(**oldest)) break;
+            closing.push_back(std::move(*oldest));
+            idle_.erase(oldest);
+            --open_;
+        }
+    }
+    return closing.size();
+}
+
+PgPool::Stats PgPool::stats() const {
+    std::lock_guard lock(mutex_);
+    return {open_, idle_.size(), open_ - idle_.size()};
+}
+
+}  // namespace cello::engine::db

@@ -1,0 +1,297 @@
+"""cello.db's PostgreSQL backend: libpq's asynchronous API (engine/db/pg_connection) driven from the
+engine thread's asyncio loop.
+
+A statement is sent without waiting; the task then awaits the connection's socket on its loop (the
+engine's reactor watches the loop's poller), so while the server works the thread serves other
+requests, and no thread is spent per query. The pool (engine/db/pg_pool) only counts and hands out
+connections; connecting is asynchronous too. `db.sync` (sync handlers, scripts) waits in select()
+with the GIL released.
+
+Placeholders are `?` as on SQLite, rewritten to `$1, $2...` outside string literals, quoted names,
+dollar quotes and comments (SQL already written with `$n` is left alone).
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import select
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from . import _cello
+from .db import DatabaseConfig, OperationalError, PoolTimeout
+
+@functools.lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """`?` placeholders as `$1, $2...`, skipping literals, quoted names, dollar quotes, comments."""
+    if "?" not in sql:
+        return sql
+    out: list[str] = []
+    i, n, k = 0, len(sql), 0
+    while i < n:
+        c = sql[i]
+        if c in "'\"":
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:  # a doubled quote inside
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i:j + 1])
+            i = j + 1
+        elif c == "-" and sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            out.append(sql[i:j])
+            i = j
+        elif c == "/" and sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(sql[i:j])
+            i = j
+        elif c == "$" and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            if j < n and sql[j] == "$" and not sql[i + 1:j].isdigit():  # $tag$ ... $tag$
+                tag = sql[i:j + 1]
+                end = sql.find(tag, j + 1)
+                end = n if end < 0 else end + len(tag)
+                out.append(sql[i:end])
+                i = end
+            else:
+                out.append(sql[i:j])
+                i = j
+        elif c == "?":
+            k += 1
+            out.append(f"${k}")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+async def _ready(conn: Any, what: str) -> None:
+    """Until the connection's socket is readable (or writable), on this thread's loop."""
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    fd = conn.socket
+    wake = lambda: fut.done() or fut.set_result(None)  # noqa: E731
+    if what == "read":
+        loop.add_reader(fd, wake)
+        try:
+            await fut
+        finally:
+            loop.remove_reader(fd)
+    else:
+        loop.add_writer(fd, wake)
+        try:
+            await fut
+        finally:
+            loop.remove_writer(fd)
+
+
+def _ready_sync(conn: Any, what: str, deadline: float | None) -> None:
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    r, w, _ = select.select([conn.socket] if what == "read" else [], [conn.socket] if what == "write" else [], [],
+                            timeout)
+    if not r and not w:
+        raise OperationalError("the PostgreSQL server did not answer in time")
+
+
+async def _query(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+    wait = conn.send(sql, params)
+    while wait == "write":
+        await _ready(conn, "write")
+        wait = conn.flush()
+    while not conn.read():
+        await _ready(conn, "read")
+    return conn.take(sql)
+
+
+def _query_sync(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+    wait = conn.send(sql, params)
+    while wait == "write":
+        _ready_sync(conn, "write", None)
+        wait = conn.flush()
+    while not conn.read():
+        _ready_sync(conn, "read", None)
+    return conn.take(sql)
+
+
+class _Lease:
+    """A checked-out connection and its transaction depth (0: none; more: savepoints)."""
+
+    __slots__ = ("conn", "depth")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.depth = 0
+
+
+class PostgresBackend:
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        info = config.url
+        if config.application_name:
+            info += ("&" if "?" in info else "?") + "application_name=" + config.application_name
+        self.conninfo = info
+        self._pid = os.getpid()
+        self._open = self._new_pool()
+
+    def _new_pool(self) -> Any:
+        c = self.config
+        return _cello.PgPool(self.conninfo, c.pool_size, c.min_idle, c.max_lifetime_secs, c.idle_timeout_secs)
+
+    @property
+    def pool(self) -> Any:
+        """This process's pool (a cluster worker forked after enable_database() opens its own)."""
+        if self._pid != os.getpid():
+            self._open = self._new_pool()  # the parent's connections are its own: never used here
+            self._pid = os.getpid()
+        return self._open
+
+    def stats(self) -> dict[str, int]:
+        self.pool.sweep()
+        return self.pool.stats()
+
+    # -- connections --------------------------------------------------------------------------
+    async def _connect(self, deadline: float) -> Any:
+        conn = _cello.PgConn(self.conninfo)
+        wait: str | None = "write"  # libpq: wait until writable before the first poll
+        try:
+            async with asyncio.timeout(max(0.001, deadline - time.monotonic())):
+                while wait is not None:
+                    await _ready(conn, wait)
+                    wait = conn.connect_poll()
+        except TimeoutError:
+            raise OperationalError("cannot connect to PostgreSQL: no answer within "
+                                   f"{self.config.connection_timeout_secs:g} s") from None
+        return conn
+
+    async def acquire(self) -> _Lease:
+        pool = self.pool
+        pool.sweep()
+        deadline = time.monotonic() + self.config.connection_timeout_secs
+        delay = 0.0005
+        while True:
+            conn = pool.take_idle()
+            if conn is not None:
+                return _Lease(conn)
+            if pool.reserve():
+                try:
+                    return _Lease(await self._connect(deadline))
+                except BaseException:
+                    pool.unreserve()
+                    raise
+            if time.monotonic() >= deadline:
+                raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
+                                  f"(pool_size {self.config.pool_size})")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+    def acquire_sync(self) -> _Lease:
+        pool = self.pool
+        deadline = time.monotonic() + self.config.connection_timeout_secs
+        delay = 0.0005
+        while True:
+            conn = pool.take_idle()
+            if conn is not None:
+                return _Lease(conn)
+            if pool.reserve():
+                try:
+                    conn = _cello.PgConn(self.conninfo)
+                    wait: str | None = "write"
+                    while wait is not None:
+                        _ready_sync(conn, wait, deadline)
+                        wait = conn.connect_poll()
+                    return _Lease(conn)
+                except BaseException:
+                    pool.unreserve()
+                    raise
+            if time.monotonic() >= deadline:
+                raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
+                                  f"(pool_size {self.config.pool_size})")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+    def release(self, lease: _Lease) -> None:
+        """Back to the pool: kept if idle and healthy; a connection cut mid-query or left in a
+        transaction is closed (the server rolls back what it had)."""
+        if lease.conn is not None:
+            self.pool.put(lease.conn)
+            lease.conn = None
+
+    # -- statements ---------------------------------------------------------------------------
+    async def execute(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+        sql = numbered(sql)
+        if lease is not None:
+            return await _query(lease.conn, sql, params)
+        # The pool checks an idle connection before handing it out (a server restart or a
+        # terminated backend shows as a readable socket). A statement cut while it runs is not
+        # retried: it fails with OperationalError, and its connection is closed.
+        own = await self.acquire()
+        try:
+            return await _query(own.conn, sql, params)
+        finally:
+            self.release(own)
+
+    def execute_sync(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+        sql = numbered(sql)
+        if lease is not None:
+            return _query_sync(lease.conn, sql, params)
+        own = self.acquire_sync()
+        try:
+            return _query_sync(own.conn, sql, params)
+        finally:
+            self.release(own)
+
+    @staticmethod
+    def _begin_sql(lease: _Lease) -> str:
+        return "BEGIN" if lease.depth == 0 else f"SAVEPOINT cello_{lease.depth}"
+
+    @staticmethod
+    def _end_sql(lease: _Lease, commit: bool) -> list[str]:
+        if lease.depth == 1:
+            return ["COMMIT" if commit else "ROLLBACK"]
+        name = f"cello_{lease.depth - 1}"
+        return [f"RELEASE SAVEPOINT {name}"] if commit else [f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}"]
+
+    async def begin(self, lease: _Lease) -> None:
+        await _query(lease.conn, self._begin_sql(lease), None)
+        lease.depth += 1
+
+    async def commit(self, lease: _Lease) -> None:
+        for sql in self._end_sql(lease, True):
+            await _query(lease.conn, sql, None)
+        lease.depth -= 1
+
+    async def rollback(self, lease: _Lease) -> None:
+        try:
+            for sql in self._end_sql(lease, False):
+                await _query(lease.conn, sql, None)
+        except (OperationalError, ValueError, asyncio.CancelledError):
+            pass  # cut mid-query or gone: release() closes it, and the server rolls back
+        lease.depth -= 1
+
+    def begin_sync(self, lease: _Lease) -> None:
+        _query_sync(lease.conn, self._begin_sql(lease), None)
+        lease.depth += 1
+
+    def commit_sync(self, lease: _Lease) -> None:
+        for sql in self._end_sql(lease, True):
+            _query_sync(lease.conn, sql, None)
+        lease.depth -= 1
+
+    def rollback_sync(self, lease: _Lease) -> None:
+        try:
+            for sql in self._end_sql(lease, False):
+                _query_sync(lease.conn, sql, None)
+        except (OperationalError, ValueError):
+            pass
+        lease.depth -= 1

@@ -1,0 +1,219 @@
+"""The database pool against a real PostgreSQL 15 (Debian's package, a throwaway cluster started by
+pg_server.py): libpq's asynchronous API on the engine thread's loop, the pool's limits in
+pg_stat_activity, reconnection after backends are terminated, errors by SQLSTATE, types both ways."""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import decimal
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import pg_server
+import support
+from cello import App, DatabaseConfig
+from cello import db as cdb
+from cello._db_postgres import numbered
+from cello.testing import TestClient
+
+pytestmark = pytest.mark.skipif(not pg_server.available(), reason="Debian's postgresql package is not installed")
+
+
+@pytest.fixture(scope="module")
+def dsn():
+    with pg_server.running() as url:
+        yield url
+
+
+@pytest.fixture()
+def admin(dsn):
+    """A second pool, to look at the server from outside the app's."""
+    return cdb.Database(DatabaseConfig(url=dsn, pool_size=2)).sync
+
+
+def app_connections(admin, name: str) -> int:
+    return admin.fetch_val("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", [name])
+
+
+def make_app(dsn: str, name: str, **config) -> App:
+    app = App()
+    app.enable_database(DatabaseConfig(url=dsn, application_name=name, **config))
+
+    @app.get("/sleep")
+    async def sleep(request):
+        seconds = float(request.query.get("s", "0.05"))
+        return {"pid": await request.db.fetch_val("SELECT pg_backend_pid() FROM pg_sleep(?)", [seconds])}
+
+    @app.get("/pid")
+    async def pid(request):
+        return {"pid": await request.db.fetch_val("SELECT pg_backend_pid()")}
+
+    @app.get("/plain")
+    def plain(request):
+        return {"ok": True}
+
+    return app
+
+
+def test_placeholders_are_numbered_outside_literals_and_comments():
+    assert numbered("SELECT ? + ?") == "SELECT $1 + $2"
+    assert numbered("SELECT '?', \"a?\", ? -- what?\n, ?") == "SELECT '?', \"a?\", $1 -- what?\n, $2"
+    assert numbered("SELECT $x$ ? $x$, ? /* ? */, 'it''s ?', ?") == "SELECT $x$ ? $x$, $1 /* ? */, 'it''s ?', $2"
+    assert numbered("SELECT $1, $2") == "SELECT $1, $2"  # already numbered: left alone
+
+
+def test_types_round_trip(dsn):
+    s = cdb.Database(DatabaseConfig(url=dsn)).sync
+    s.execute("CREATE TABLE types (n bigint, f double precision, t text, b bytea, ok boolean, at timestamptz, "
+              "naive timestamp, day date, tm time, price numeric(30, 10), id uuid, doc jsonb, arr json)")
+    aware = datetime.datetime(2026, 12, 5, 6, 30, 15, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    naive = datetime.datetime(1999, 12, 31, 23, 59, 59)
+    values = [-(2**63), 0.1, "zoë — ☕ 漢字 '; DROP TABLE types; --", b"\x00\xff\x10", False, aware, naive,
+              datetime.date(2024, 2, 29), datetime.time(7, 8, 9), decimal.Decimal("12345678901234567890.0123456789"),
+              uuid.UUID("12345678-1234-5678-1234-567812345678"), {"a": [1, {"b": None}], "é": True}, [1, "two"]]
+    s.execute("INSERT INTO types VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    row = s.fetch_one("SELECT * FROM types")
+    assert row["at"] == aware  # the same instant (the server answers in its time zone)
+    assert [row[i] for i in range(len(values)) if i != 5] == [v for i, v in enumerate(values) if i != 5]
+    assert s.fetch_val("SELECT count(*) FROM types") == 1  # the quote in the text was only data
+    s.execute("INSERT INTO types (n) VALUES (?)", [None])
+    assert s.fetch_val("SELECT count(*) FROM types WHERE n IS NULL") == 1
+    with pytest.raises(ValueError, match="64 bits"):
+        s.execute("SELECT ?::numeric", [2**64])
+
+
+def test_errors_carry_their_sqlstate(dsn):
+    s = cdb.Database(DatabaseConfig(url=dsn)).sync
+    s.execute("CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL)")
+    s.execute("INSERT INTO users (email) VALUES (?)", ["a@x"])
+    with pytest.raises(cdb.IntegrityError) as unique:
+        s.execute("INSERT INTO users (email) VALUES (?)", ["a@x"])
+    assert unique.value.sqlstate == "23505"
+    with pytest.raises(cdb.ProgrammingError) as missing:
+        s.fetch_all("SELECT * FROM nowhere")
+    assert missing.value.sqlstate == "42P01"
+    with pytest.raises(cdb.ProgrammingError) as syntax:
+        s.execute("SELEC 1")
+    assert syntax.value.sqlstate == "42601"
+    assert "a@x" not in str(unique.value)  # the SQL, never the parameters
+
+
+def test_transactions_and_savepoints(dsn):
+    db = cdb.Database(DatabaseConfig(url=dsn))
+    db.sync.execute("CREATE TABLE tx (name text)")
+
+    async def main():
+        async with db.transaction():
+            await db.execute("INSERT INTO tx VALUES (?)", ["kept"])
+            with pytest.raises(RuntimeError):
+                async with db.transaction():
+                    await db.execute("INSERT INTO tx VALUES (?)", ["inner"])
+                    raise RuntimeError
+        with pytest.raises(KeyError):
+            async with db.transaction():
+                await db.execute("INSERT INTO tx VALUES (?)", ["lost"])
+                raise KeyError
+        return [r[0] for r in await db.fetch_all("SELECT name FROM tx")]
+
+    assert asyncio.run(main()) == ["kept"]
+    assert db.sync.execute_many("INSERT INTO tx VALUES (?)", [["a"], ["b"]]) == 2
+    assert db.stats["in_use"] == 0
+
+
+def test_never_more_than_pool_size_connections(dsn, admin):
+    app = make_app(dsn, "limit", pool_size=4)
+    with TestClient(app, workers=2) as c:
+        seen = []
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                seen.append(app_connections(admin, "limit"))
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with ThreadPoolExecutor(50) as pool:
+                replies = list(pool.map(lambda _: c.get("/sleep?s=0.05"), range(200)))
+        finally:
+            stop.set()
+            watcher.join()
+        assert [r.status_code for r in replies] == [200] * 200
+        assert max(seen) <= 4, seen
+        assert max(seen) >= 2  # they did run side by side
+        assert len({r.json()["pid"] for r in replies}) <= 4
+
+
+def test_a_slow_query_does_not_hold_its_engine_thread(dsn):
+    app = make_app(dsn, "slow", pool_size=2)
+    with TestClient(app, workers=1) as c:
+        slow = {}
+        t = threading.Thread(target=lambda: slow.setdefault("reply", c.get("/sleep?s=3")))
+        t.start()
+        support.wait_until(lambda: app.db.stats["in_use"] == 1)
+        # The one engine thread answers, including another query, while the slow one runs.
+        assert c.get("/plain").json() == {"ok": True}
+        assert "pid" in c.get("/pid").json()
+        assert t.is_alive(), "the slow query was still running"
+        t.join(30)
+        assert slow["reply"].status_code == 200
+
+
+def test_waiting_past_the_timeout_is_a_503(dsn):
+    app = make_app(dsn, "timeout", pool_size=1, connection_timeout_secs=0.3)
+    with TestClient(app, workers=1) as c:
+        held = threading.Thread(target=lambda: c.get("/sleep?s=2"))
+        held.start()
+        support.wait_until(lambda: app.db.stats["in_use"] == 1)
+        support.assert_error_shape(c.get("/pid"), 503)
+        held.join(30)
+        assert c.get("/pid").status_code == 200
+
+
+def test_terminated_backends_are_replaced_and_a_cut_query_fails_clearly(dsn, admin):
+    app = make_app(dsn, "killed", pool_size=3)
+    with TestClient(app, workers=1) as c:
+        before = {c.get("/pid").json()["pid"] for _ in range(5)}
+        running = {}
+        t = threading.Thread(target=lambda: running.setdefault("reply", c.get("/sleep?s=5")))
+        t.start()
+        support.wait_until(lambda: app_connections(admin, "killed") >= 1 and app.db.stats["in_use"] == 1)
+        killed = admin.fetch_val("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                 "WHERE application_name = ?", ["killed"])
+        assert killed >= 1
+        t.join(30)
+        assert not t.is_alive(), "the cut query must not hang"
+        support.assert_error_shape(running["reply"], 500)
+        # The next queries reconnect by themselves.
+        after = {c.get("/pid").json()["pid"] for _ in range(5)}
+        assert after and not (after & before)
+
+
+def test_idle_connections_close_and_old_ones_are_replaced(dsn, admin):
+    db = cdb.Database(DatabaseConfig(url=dsn, pool_size=5, min_idle=1, idle_timeout_secs=1,
+                                     max_lifetime_secs=1, application_name="aging"))
+
+    async def burst():
+        return await asyncio.gather(*(db.fetch_val("SELECT pg_backend_pid() FROM pg_sleep(0.1)") for _ in range(5)))
+
+    first = set(asyncio.run(burst()))
+    assert len(first) >= 2 and db.stats["open"] >= 2
+    support.wait_until(lambda: time.sleep(0.2) or db.stats["open"] <= 1, timeout=10)
+    support.wait_until(lambda: app_connections(admin, "aging") <= 1, timeout=10)
+    time.sleep(1.1)  # past max_lifetime: the connection left is replaced, not reused
+    assert db.sync.fetch_val("SELECT pg_backend_pid()") not in first
+
+
+def test_an_unreachable_server_is_an_operational_error():
+    port = support.free_port()
+    db = cdb.Database(DatabaseConfig(url=f"postgresql://nobody@127.0.0.1:{port}/x", connection_timeout_secs=2))
+    with pytest.raises(cdb.OperationalError, match="cannot connect"):
+        db.sync.fetch_val("SELECT 1")
+    with pytest.raises(cdb.OperationalError, match="cannot connect"):
+        asyncio.run(db.fetch_val("SELECT 1"))
+    assert db.stats["open"] == 0
