@@ -10,8 +10,8 @@ into the SQL. Rows read like tuples (``row[0]``, ``a, b = row``) and like dicts 
 ``row.keys()``); a handler may return them (or a list of them) as JSON objects.
 
 The pool is native (engine/db). SQLite statements run on the calling engine thread with the GIL
-released: SQLite is a library, a statement takes microseconds. Only PostgreSQL's ``postgresql://``
-URLs are served through libpq, asynchronously on the engine thread's loop (docs/database.md).
+released: SQLite is a library, a statement takes microseconds. PostgreSQL's ``postgresql://`` URLs
+are served through libpq, asynchronously on the engine thread's loop (docs/database.md).
 """
 from __future__ import annotations
 
