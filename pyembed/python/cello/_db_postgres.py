@@ -13,9 +13,11 @@ dollar quotes and comments (SQL already written with `$n` is left alone).
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import os
 import select
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -143,6 +145,8 @@ class PostgresBackend:
         self.conninfo = info
         self._pid = os.getpid()
         self._open = self._new_pool()
+        self._lock = threading.Lock()  # the waiters are shared by the engine threads
+        self._waiters: collections.deque[tuple[Any, Any]] = collections.deque()
 
     def _new_pool(self) -> Any:
         c = self.config
@@ -153,6 +157,8 @@ class PostgresBackend:
         """This process's pool (a cluster worker forked after enable_database() opens its own)."""
         if self._pid != os.getpid():
             self._open = self._new_pool()  # the parent's connections are its own: never used here
+            self._lock = threading.Lock()
+            self._waiters = collections.deque()
             self._pid = os.getpid()
         return self._open
 
@@ -178,7 +184,6 @@ class PostgresBackend:
         pool = self.pool
         pool.sweep()
         deadline = time.monotonic() + self.config.connection_timeout_secs
-        delay = 0.0005
         while True:
             conn = pool.take_idle()
             if conn is not None:
@@ -189,11 +194,20 @@ class PostgresBackend:
                 except BaseException:
                     pool.unreserve()
                     raise
-            if time.monotonic() >= deadline:
+            # All in use: queue, first come first served, for the next one returned (release()
+            # hands it over directly), or for a freed slot (None: go round again).
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            with self._lock:
+                self._waiters.append((loop, waiter))
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    conn = await waiter
+            except TimeoutError:
                 raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
-                                  f"(pool_size {self.config.pool_size})")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+                                  f"(pool_size {self.config.pool_size})") from None
+            if conn is not None:
+                return _Lease(conn)
 
     def acquire_sync(self) -> _Lease:
         pool = self.pool
@@ -222,10 +236,44 @@ class PostgresBackend:
 
     def release(self, lease: _Lease) -> None:
         """Back to the pool: kept if idle and healthy; a connection cut mid-query or left in a
-        transaction is closed (the server rolls back what it had)."""
-        if lease.conn is not None:
-            self.pool.put(lease.conn)
-            lease.conn = None
+        transaction is closed (the server rolls back what it had). A task waiting for a
+        connection gets it at once (or, if it was closed, the slot it freed)."""
+        conn, lease.conn = lease.conn, None
+        if conn is not None:
+            self._hand_over(conn)
+
+    def _hand_over(self, conn: Any) -> None:
+        pool = self.pool
+        pool.put(conn)  # the pool decides whether it is fit to reuse
+        while True:
+            with self._lock:
+                if not self._waiters:
+                    return
+                loop, waiter = self._waiters.popleft()
+            if waiter.done():  # timed out or cancelled meanwhile
+                continue
+            conn = pool.take_idle()  # None: it was closed, a slot is free for the waiter to connect
+            try:
+                current = asyncio.get_running_loop()
+            except RuntimeError:
+                current = None
+            if loop is current:
+                waiter.set_result(conn)
+            else:  # a task of another engine thread: delivered on its own loop
+                try:
+                    loop.call_soon_threadsafe(self._deliver, waiter, conn)
+                except RuntimeError:  # its loop is closed
+                    if conn is not None:
+                        pool.put(conn)
+                    continue
+            return
+
+    def _deliver(self, waiter: Any, conn: Any) -> None:
+        if waiter.done():  # gave up before it arrived: the next one in line
+            if conn is not None:
+                self._hand_over(conn)
+            return
+        waiter.set_result(conn)
 
     # -- statements ---------------------------------------------------------------------------
     async def execute(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:

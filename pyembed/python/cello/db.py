@@ -324,6 +324,21 @@ class Database:
         return total
 
     @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Database]:
+        """``async with db.connection():`` — the statements inside (on this task) share one
+        connection, without a transaction: a burst of queries takes it from the pool once."""
+        if self._current.get() is not None:
+            yield self
+            return
+        lease = await self._backend.acquire()
+        token = self._current.set(lease)
+        try:
+            yield self
+        finally:
+            self._current.reset(token)
+            self._backend.release(lease)
+
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
         """``async with db.transaction():`` — committed at the end, rolled back if the block raises;
         nested blocks are savepoints. Statements inside (on this task) use its connection."""
@@ -374,6 +389,21 @@ class SyncDatabase:
             for params in param_sets:
                 total += self.execute(sql, params)
         return total
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[SyncDatabase]:
+        """``with db.sync.connection():`` as the async one, blocking."""
+        db = self._db
+        if db._current.get() is not None:
+            yield self
+            return
+        lease = db._backend.acquire_sync()
+        token = db._current.set(lease)
+        try:
+            yield self
+        finally:
+            db._current.reset(token)
+            db._backend.release(lease)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[SyncDatabase]:
