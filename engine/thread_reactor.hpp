@@ -4,9 +4,22 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 
 namespace cello::engine {
+
+// A file descriptor of the caller's (a database connection's socket) watched by one engine
+// thread's reactor. Destroying it cancels a wait in progress (its callback is then not called);
+// the fd stays open, it is the caller's.
+class FdWatch {
+public:
+    virtual ~FdWatch() = default;
+    // Calls `ready(true)` once, from run() on the reactor's thread, when the fd is readable (or
+    // writable); `ready(false)` if the wait failed.
+    virtual void wait(bool writable, std::function<void(bool ok)> ready) = 0;
+};
 
 class ThreadReactor {
 public:
@@ -31,6 +44,8 @@ public:
     // it (a later timer is seen when run() returns at its deadline anyway). Engine thread only.
     virtual void nudge_before(std::chrono::steady_clock::time_point when) noexcept = 0;
     virtual unsigned index() const noexcept = 0;
+    // Watches `fd` (the caller's) on this reactor. Engine thread only.
+    virtual std::unique_ptr<FdWatch> watch_fd(int fd) = 0;
 };
 
 }  // namespace cello::engine

@@ -96,6 +96,20 @@ int PgConnection::socket() const { return PQsocket(conn_.get()); }
 
 int PgConnection::backend_pid() const { return PQbackendPID(conn_.get()); }
 
+void PgConnection::unwatch() {
+    watch_.reset();
+    watch_reactor_ = nullptr;
+}
+
+FdWatch& PgConnection::watch_on(ThreadReactor& reactor) {
+    if (!watch_ || watch_reactor_ != &reactor) {
+        watch_.reset();
+        watch_ = reactor.watch_fd(socket());
+        watch_reactor_ = &reactor;
+    }
+    return *watch_;
+}
+
 PgConnection::Wait PgConnection::connect_poll() {
     switch (PQconnectPoll(conn_.get())) {
         case PGRES_POLLING_READING: return Wait::Read;
@@ -106,37 +120,62 @@ PgConnection::Wait PgConnection::connect_poll() {
     }
 }
 
-PgConnection::Wait PgConnection::send(const std::string& sql, const std::vector<DbValue>& params) {
+PgConnection::Params PgConnection::encode(const std::vector<DbValue>& params) {
     // Text for everything but bytes: the server parses each parameter as the type the statement
-    // needs there. Held in `text` until PQsendQueryParams has copied them.
+    // needs there.
+    Params p;
     const auto n = params.size();
-    std::vector<std::string> text(n);
-    std::vector<const char*> values(n);
-    std::vector<int> lengths(n), formats(n);
+    p.text.resize(n);
+    p.values.resize(n);
+    p.lengths.resize(n);
+    p.formats.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         const DbValue& v = params[i];
-        if (std::holds_alternative<std::monostate>(v)) {
-            values[i] = nullptr;
-            continue;
-        }
-        if (const auto* x = std::get_if<std::int64_t>(&v)) text[i] = std::to_string(*x);
+        if (std::holds_alternative<std::monostate>(v)) continue;  // values[i] stays null: NULL
+        if (const auto* x = std::get_if<std::int64_t>(&v)) p.text[i] = std::to_string(*x);
         else if (const auto* d = std::get_if<double>(&v)) {
             char buf[32];
             const auto end = std::to_chars(buf, buf + sizeof buf, *d).ptr;  // shortest round-trip form
-            text[i].assign(buf, end);
-        } else if (const auto* s = std::get_if<std::string>(&v)) text[i] = *s;
+            p.text[i].assign(buf, end);
+        } else if (const auto* s = std::get_if<std::string>(&v)) p.text[i] = *s;
         else {
-            text[i] = std::get<Blob>(v).bytes;
-            formats[i] = 1;
+            p.text[i] = std::get<Blob>(v).bytes;
+            p.formats[i] = 1;
         }
-        values[i] = text[i].data();
-        lengths[i] = static_cast<int>(text[i].size());
+        p.values[i] = p.text[i].data();
+        p.lengths[i] = static_cast<int>(p.text[i].size());
     }
-    if (!PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(n), nullptr, values.data(), lengths.data(),
-                           formats.data(), 0))
-        throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+    return p;
+}
+
+PgConnection::Wait PgConnection::send(const std::string& sql, const std::vector<DbValue>& params) {
     busy_ = true;
     touch();
+    if (const auto it = prepared_.find(sql); it != prepared_.end()) {
+        preparing_params_ = encode(params);
+        return send_prepared(it->second);
+    }
+    if (prepared_.size() < kPreparedLimit) {
+        // Prepare first; read() sends the statement itself once the server has it.
+        preparing_sql_ = sql;
+        preparing_name_ = "cello_" + std::to_string(prepared_.size());
+        preparing_params_ = encode(params);
+        if (!PQsendPrepare(conn_.get(), preparing_name_.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr))
+            throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+        return flush();
+    }
+    Params p = encode(params);
+    if (!PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr, p.values.data(),
+                           p.lengths.data(), p.formats.data(), 0))
+        throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+    return flush();
+}
+
+PgConnection::Wait PgConnection::send_prepared(const std::string& name) {
+    Params& p = preparing_params_;
+    if (!PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(p.values.size()), p.values.data(),
+                             p.lengths.data(), p.formats.data(), 0))
+        throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
     return flush();
 }
 
@@ -146,10 +185,32 @@ PgConnection::Wait PgConnection::flush() {
     return rc == 1 ? Wait::Write : Wait::Read;
 }
 
-bool PgConnection::read() {
+PgConnection::Wait PgConnection::read() {
     if (!PQconsumeInput(conn_.get()))
         throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
-    return !PQisBusy(conn_.get());
+    if (PQisBusy(conn_.get())) return Wait::Read;
+    if (preparing_sql_.empty()) return Wait::None;
+    // The Prepare's answer: on success the statement is sent under its name; a failure (a syntax
+    // error, an unknown table) is the statement's error.
+    std::optional<DbError> failed;
+    while (PGresult* r = PQgetResult(conn_.get())) {
+        if (!failed && PQresultStatus(r) != PGRES_COMMAND_OK) {
+            std::string state = field(r, PG_DIAG_SQLSTATE);
+            std::string message = field(r, PG_DIAG_MESSAGE_PRIMARY);
+            if (message.empty()) message = PQerrorMessage(conn_.get());
+            if (state.empty()) state = "08006";
+            failed.emplace(kind_of_sqlstate(state), state, message + " (in: " + preparing_sql_ + ")");
+        }
+        PQclear(r);
+    }
+    const std::string sql = std::move(preparing_sql_);
+    preparing_sql_.clear();
+    if (failed) {
+        busy_ = false;
+        throw *failed;
+    }
+    prepared_.emplace(sql, preparing_name_);
+    return send_prepared(preparing_name_);
 }
 
 DbResult PgConnection::take(const std::string& sql) {

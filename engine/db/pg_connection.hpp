@@ -9,10 +9,12 @@
 #pragma once
 
 #include "engine/db/db_value.hpp"
+#include "engine/thread_reactor.hpp"
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct pg_conn;
@@ -35,12 +37,15 @@ public:
     int socket() const;
 
     // A statement with its parameters (one statement; `$1`... placeholders). Returns what to wait
-    // for before flush() (Write: the send buffer is full) or read() (Read).
+    // for before flush() (Write: the send buffer is full) or read() (Read). Each statement is
+    // prepared once per connection (its first use costs one more round trip; the server then
+    // skips parsing and planning it), up to kPreparedLimit distinct statements.
     Wait send(const std::string& sql, const std::vector<DbValue>& params);
     Wait flush();
-    // After the socket was readable: true when the whole result is there (take() it), false to
-    // wait for Read again. DbError Operational if the connection broke.
-    bool read();
+    // After the socket was readable: None when the whole result is there (take() it), else what
+    // to wait for next. DbError if the connection broke (or the statement failed to prepare).
+    Wait read();
+    static constexpr std::size_t kPreparedLimit = 256;
     // The result of the statement sent; DbError of the kind its SQLSTATE says.
     DbResult take(const std::string& sql);
 
@@ -54,6 +59,12 @@ public:
     void touch() { last_used_ = std::chrono::steady_clock::now(); }
     int backend_pid() const;
 
+    // The socket watched by the reactor of the engine thread using the connection now. Dropped
+    // (unwatch(), on that thread) before the connection goes back to its pool: a watch must not
+    // outlive its reactor, nor be touched from another thread.
+    FdWatch& watch_on(ThreadReactor& reactor);
+    void unwatch();
+
 private:
     struct Closer {
         void operator()(pg_conn* c) const noexcept;
@@ -61,7 +72,21 @@ private:
     std::unique_ptr<pg_conn, Closer> conn_;
     std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_used_ = opened_;
+    // Parameters as libpq takes them, kept while a statement is being prepared.
+    struct Params {
+        std::vector<std::string> text;
+        std::vector<const char*> values;
+        std::vector<int> lengths, formats;
+    };
+    static Params encode(const std::vector<DbValue>& params);
+    Wait send_prepared(const std::string& name);
+
     bool busy_ = false;  // a statement sent and its result not yet taken
+    std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name on the server
+    std::string preparing_sql_, preparing_name_;            // set while a Prepare is in flight
+    Params preparing_params_;
+    ThreadReactor* watch_reactor_ = nullptr;
+    std::unique_ptr<FdWatch> watch_;  // after conn_: destroyed first
 };
 
 // A SQLSTATE's kind: class 23 integrity; 42, 22, 26, 2B... programming; 08, 57, 53, 40... operational.

@@ -8,7 +8,35 @@ namespace {
 constexpr int kBatch = 64;
 }  // namespace
 
+// An fd of the caller's on this io_context: waits go through Asio's reactor with the engine's own
+// sockets. A flag shared with the pending handler tells it the watch is gone (cancelled waits
+// still complete, with operation_aborted, on a later run).
+class AsioFdWatch final : public FdWatch {
+public:
+    AsioFdWatch(boost::asio::io_context& io, int fd) : descriptor_(io, fd) {}
+    ~AsioFdWatch() override {
+        *alive_ = false;
+        boost::system::error_code ec;
+        descriptor_.cancel(ec);
+        (void)descriptor_.release();  // never closed here: the fd is the caller's
+    }
+
+    void wait(bool writable, std::function<void(bool ok)> ready) override {
+        using base = boost::asio::posix::descriptor_base;
+        descriptor_.async_wait(writable ? base::wait_write : base::wait_read,
+                               [alive = alive_, ready = std::move(ready)](const boost::system::error_code& ec) {
+                                   if (*alive && ec != boost::asio::error::operation_aborted) ready(!ec);
+                               });
+    }
+
+private:
+    boost::asio::posix::stream_descriptor descriptor_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
 AsioThreadReactor::~AsioThreadReactor() { watch(-1); }
+
+std::unique_ptr<FdWatch> AsioThreadReactor::watch_fd(int fd) { return std::make_unique<AsioFdWatch>(io_, fd); }
 
 void AsioThreadReactor::watch(int fd) {
     boost::system::error_code ec;

@@ -20,6 +20,7 @@ public:
         if (when < deadline_) nudged_ = true;
     }
     unsigned index() const noexcept override { return index_; }
+    std::unique_ptr<FdWatch> watch_fd(int fd) override;
 
     // The worker is stopped and drained: stop watching, so the io_context can run out of work.
     void finish();

@@ -2,9 +2,12 @@
 
 #include "engine/db/pg_pool.hpp"
 #include "engine/db/sqlite_pool.hpp"
+#include "engine_thread_state.hpp"
+#include "py_loop.hpp"
 
 #include <pybind11/stl.h>
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -22,12 +25,17 @@ struct DbBindings {
 DbBindings g_db;
 
 // A DbError as the cello.db exception of its kind, with its code (SQLSTATE, SQLite's code name).
-[[noreturn]] void raise(const db::DbError& e) {
+pyb::object error_object(const db::DbError& e) {
     PyObject* type = g_db.errors[static_cast<int>(e.kind())];
     if (!type) throw std::runtime_error(e.what());  // cello.db not imported: a plain RuntimeError
     pyb::object error = pyb::reinterpret_borrow<pyb::object>(type)(e.what());
     error.attr("sqlstate") = e.code();
-    PyErr_SetObject(type, error.ptr());
+    return error;
+}
+
+[[noreturn]] void raise(const db::DbError& e) {
+    pyb::object error = error_object(e);
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     throw pyb::error_already_set();
 }
 
@@ -144,6 +152,76 @@ pyb::object wait_name(db::PgConnection::Wait w) {
     }
 }
 
+// A statement of a PgConn awaited on this engine thread's loop: the reactor watches the socket and
+// the result (or the error) resolves `future` on the same thread, so the awaiting task wakes once,
+// with no Python selector in between.
+struct PendingQuery {
+    pyb::object future;
+    std::string sql;
+    db::PgConnection* conn;  // alive while its watch is: the watch dies with the connection
+    bool writing = false;    // the send buffer was full: flush when writable, then read
+    PendingQuery(pyb::object f, std::string s, db::PgConnection* c, bool w)
+        : future(std::move(f)), sql(std::move(s)), conn(c), writing(w) {}
+    PendingQuery(const PendingQuery&) = delete;
+    PendingQuery& operator=(const PendingQuery&) = delete;
+    ~PendingQuery() {  // the last reference may go on the reactor, without the GIL
+        if (!future) return;
+        if (!Py_IsInitialized()) {
+            (void)future.release();
+            return;
+        }
+        pyb::gil_scoped_acquire gil;
+        future = pyb::object();
+    }
+};
+
+void settle(PendingQuery& q, const char* method, PyObject* value) {
+    // (Not PyObject_CallMethod with "O": a tuple value would become the argument list.)
+    pyb::str name(method);
+    PyObject* r = PyObject_CallMethodOneArg(q.future.ptr(), name.ptr(), value);
+    if (!r) {
+        std::fprintf(stderr, "cello: could not settle a database query's future:\n");
+        PyErr_Print();
+    }
+    Py_XDECREF(r);
+}
+
+void arm(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool writable);
+
+void advance(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool ok) {
+    EngineGil gil;
+    PyObject* done = PyObject_CallMethod(q->future.ptr(), "done", nullptr);
+    const bool gave_up = done != Py_False;  // cancelled (its task was): the connection is left busy, and closed
+    Py_XDECREF(done);
+    PyErr_Clear();
+    if (gave_up) return;
+    try {
+        if (!ok) throw db::DbError(db::DbError::Kind::Operational, "08006", "the connection failed while waiting");
+        if (q->writing) {
+            if (q->conn->flush() == db::PgConnection::Wait::Write) return arm(q, reactor, true);
+            q->writing = false;
+        }
+        if (const auto next = q->conn->read(); next != db::PgConnection::Wait::None) {
+            q->writing = next == db::PgConnection::Wait::Write;  // a prepared statement's execute to flush
+            return arm(q, reactor, q->writing);
+        }
+        pyb::tuple result = to_python(q->conn->take(q->sql));
+        settle(*q, "set_result", result.ptr());
+    } catch (const db::DbError& e) {
+        try {
+            settle(*q, "set_exception", error_object(e).ptr());
+        } catch (pyb::error_already_set& err) {
+            settle(*q, "set_exception", err.value().ptr());
+        }
+    } catch (pyb::error_already_set& e) {
+        settle(*q, "set_exception", e.value().ptr());
+    }
+}
+
+void arm(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool writable) {
+    q->conn->watch_on(reactor).wait(writable, [q, &reactor](bool ok) { advance(q, reactor, ok); });
+}
+
 // DbErrors of libpq calls that do not block (no GIL release needed: they return at once).
 template <class F>
 auto raising(F&& fn) {
@@ -173,7 +251,28 @@ void define_postgres(pyb::module_& m) {
             },
             pyb::arg("sql"), pyb::arg("params") = pyb::none())
         .def("flush", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().flush(); })); })
-        .def("read", [](PyPgConn& c) { return raising([&] { return c.get().read(); }); })
+        .def("unwatch", [](PyPgConn& c) {
+            if (c.conn) c.conn->unwatch();
+        }, "Stops the engine thread's reactor watching the socket (before the connection goes back to its pool).")
+        .def(
+            "query",
+            [](PyPgConn& c, const std::string& sql, pyb::handle params) -> pyb::object {
+                engine::ThreadReactor* reactor = current_reactor();
+                PyObject* loop = current_engine_loop();
+                if (!reactor || !loop) return pyb::none();  // not an engine thread: the caller waits its own way
+                auto values = to_values(params);
+                auto& conn = c.get();
+                auto future = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethod(loop, "create_future", nullptr));
+                if (!future) throw pyb::error_already_set();
+                const auto wait = raising([&] { return conn.send(sql, values); });
+                const bool writing = wait == db::PgConnection::Wait::Write;
+                arm(std::make_shared<PendingQuery>(future, sql, &conn, writing), *reactor, writing);
+                return future;
+            },
+            pyb::arg("sql"), pyb::arg("params") = pyb::none(),
+            "Sends the statement; a future of this engine thread's loop for its result (None elsewhere).")
+        .def("read", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().read(); })); },
+             "None when the result is there; else 'read' or 'write': what to wait for next.")
         .def("take", [](PyPgConn& c, const std::string& sql) { return to_python(raising([&] { return c.get().take(sql); })); },
              pyb::arg("sql"));
 

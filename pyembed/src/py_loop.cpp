@@ -247,6 +247,10 @@ PyObject* make_done_callback(std::shared_ptr<DoneTarget> target) {
     return reinterpret_cast<PyObject*>(self);
 }
 
+engine::ThreadReactor* current_reactor() { return t_reactor; }
+
+PyObject* current_engine_loop() { return t_loop; }
+
 void drive_engine_thread(engine::ThreadReactor& reactor, PyObject* thread_main) {
     EngineGil gil;
     t_reactor = &reactor;

@@ -44,6 +44,10 @@ public:
 // request); elsewhere it runs when called. One Python allocation.
 PyObject* make_done_callback(std::shared_ptr<DoneTarget> target);
 
+// This engine thread's reactor and asyncio loop (borrowed); null on any other thread.
+engine::ThreadReactor* current_reactor();
+PyObject* current_engine_loop();
+
 void define_loop(pyb::module_& m);
 
 }  // namespace cello::py

@@ -107,22 +107,21 @@ def _ready_sync(conn: Any, what: str, deadline: float | None) -> None:
 
 
 async def _query(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+    future = conn.query(sql, params)  # on an engine thread: its reactor watches the socket
+    if future is not None:
+        return await future
     wait = conn.send(sql, params)
-    while wait == "write":
-        await _ready(conn, "write")
-        wait = conn.flush()
-    while not conn.read():
-        await _ready(conn, "read")
+    while wait is not None:
+        await _ready(conn, wait)
+        wait = conn.flush() if wait == "write" else conn.read()
     return conn.take(sql)
 
 
 def _query_sync(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
     wait = conn.send(sql, params)
-    while wait == "write":
-        _ready_sync(conn, "write", None)
-        wait = conn.flush()
-    while not conn.read():
-        _ready_sync(conn, "read", None)
+    while wait is not None:
+        _ready_sync(conn, wait, None)
+        wait = conn.flush() if wait == "write" else conn.read()
     return conn.take(sql)
 
 
@@ -240,6 +239,7 @@ class PostgresBackend:
         connection gets it at once (or, if it was closed, the slot it freed)."""
         conn, lease.conn = lease.conn, None
         if conn is not None:
+            conn.unwatch()  # here, on the thread whose reactor watched it
             self._hand_over(conn)
 
     def _hand_over(self, conn: Any) -> None:
