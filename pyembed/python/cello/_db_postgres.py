@@ -146,6 +146,7 @@ class PostgresBackend:
         self._open = self._new_pool()
         self._lock = threading.Lock()  # the waiters are shared by the engine threads
         self._waiters: collections.deque[tuple[Any, Any]] = collections.deque()
+        self._next_sweep = 0.0
 
     def _new_pool(self) -> Any:
         c = self.config
@@ -179,9 +180,16 @@ class PostgresBackend:
                                    f"{self.config.connection_timeout_secs:g} s") from None
         return conn
 
+    def _sweep(self, pool: Any) -> None:
+        """Idle connections past idle_timeout closed, at most once a second."""
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + 1.0
+            pool.sweep()
+
     async def acquire(self) -> _Lease:
         pool = self.pool
-        pool.sweep()
+        self._sweep(pool)
         deadline = time.monotonic() + self.config.connection_timeout_secs
         while True:
             conn = pool.take_idle()

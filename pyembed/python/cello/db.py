@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import datetime
 import decimal
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -204,10 +205,16 @@ class Row(Sequence[Any]):
         return "Row(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._index, self._values)) + ")"
 
 
-def _rows(result: tuple[Any, ...]) -> list[Row]:
-    columns, declared, rows = result[0], result[1], result[2]
+@functools.lru_cache(maxsize=1024)
+def _shape(columns: tuple[str, ...], declared: tuple[str, ...]) -> tuple[dict[str, int], list[tuple[int, Any]]]:
+    """A result's column index and converters, worked out once per distinct result shape."""
     index = {name: i for i, name in enumerate(columns)}
-    converters = [(i, c) for i, c in enumerate(map(_converter, declared)) if c is not None]
+    return index, [(i, c) for i, c in enumerate(map(_converter, declared)) if c is not None]
+
+
+def _rows(result: tuple[Any, ...]) -> list[Row]:
+    rows = result[2]
+    index, converters = _shape(result[0], result[1])
     if converters:
         converted = []
         for values in rows:
