@@ -11,7 +11,8 @@ uvicorn worker) and a pool of --pool connections; PostgreSQL and wrk share CPU 1
 rules say: /db (one random row), /queries?queries=20 (20 separate queries), /fortunes (all rows
 plus one added at request time, sorted, rendered as escaped HTML), /updates?queries=20 (20 reads,
 then the 20 rows written). Each response is checked before it is measured. Servers and endpoints
-take turns for --rounds; each row is that server's median round. The table gives req/s, p50, p99
+take turns for --rounds (the World table vacuumed before each measurement: /updates leaves dead
+rows behind); each row is that server's median round. The table gives req/s, p50, p99
 and the server's CPU µs per request, then the ratios the issue asks for.
 """
 from __future__ import annotations
@@ -70,6 +71,13 @@ def fill_postgres(dsn: str) -> None:
     s.execute("CREATE TABLE fortune (id integer PRIMARY KEY, message varchar(2048) NOT NULL)")
     s.execute_many("INSERT INTO fortune VALUES (?, ?)", [[i + 1, m] for i, m in enumerate(FORTUNES)])
     s.execute("VACUUM ANALYZE")
+
+
+def cdb_sync(dsn: str):
+    from cello import DatabaseConfig
+    from cello import db as cdb
+
+    return cdb.Database(DatabaseConfig(url=dsn, pool_size=1)).sync
 
 
 def fill_sqlite(path: Path) -> None:
@@ -146,11 +154,15 @@ def main() -> int:
                 for key in keys:
                     if key in s.endpoints:
                         check(s.port, key)
+            admin = cdb_sync(dsn)
             for _ in range(args.rounds):
                 for key in keys:
                     for s in servers:
                         if key not in s.endpoints:
                             continue
+                        # /updates leaves dead row versions behind: without a vacuum every later
+                        # measurement (of any server) reads a bloated table, and rounds drift.
+                        admin.execute("VACUUM ANALYZE world")
                         url = f"http://127.0.0.1:{s.port}{ENDPOINTS[key]}"
                         if args.warmup:
                             run_wrk(url, args.warmup, args.connections, None, latency=False)

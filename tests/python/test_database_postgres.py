@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
+import socket
 import threading
 import time
 import uuid
@@ -173,6 +174,26 @@ def test_waiting_past_the_timeout_is_a_503(dsn):
         support.assert_error_shape(c.get("/pid"), 503)
         held.join(30)
         assert c.get("/pid").status_code == 200
+
+
+def test_clients_that_leave_while_waiting_lose_no_connection(dsn):
+    # Waiters for the one connection whose clients hang up: their tasks are cancelled, some just
+    # as the connection is handed to them. Afterwards nothing is held and the pool still serves.
+    app = make_app(dsn, "leavers", pool_size=2)
+    with TestClient(app, workers=1) as c:
+        for _ in range(5):
+            socks = []
+            for _ in range(30):
+                s = socket.create_connection(("127.0.0.1", c.port))
+                s.sendall(b"GET /sleep?s=0.02 HTTP/1.1\r\nHost: x\r\n\r\n")
+                socks.append(s)
+            time.sleep(0.05)
+            for s in socks:
+                s.close()
+        support.wait_until(lambda: app.db.stats["in_use"] == 0)
+        replies = [c.get("/pid") for _ in range(5)]
+        assert [r.status_code for r in replies] == [200] * 5
+        assert app.db.stats["open"] <= 2
 
 
 def test_terminated_backends_are_replaced_and_a_cut_query_fails_clearly(dsn, admin):

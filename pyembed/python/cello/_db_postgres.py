@@ -210,9 +210,15 @@ class PostgresBackend:
             try:
                 async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                     conn = await waiter
-            except TimeoutError:
-                raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
-                                  f"(pool_size {self.config.pool_size})") from None
+            except BaseException as e:
+                # Handed a connection just as this task gave up (cancelled: its client left; or
+                # timed out): it goes on to the next in line, never lost.
+                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self._hand_over(waiter.result())
+                if isinstance(e, TimeoutError):
+                    raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
+                                      f"(pool_size {self.config.pool_size})") from None
+                raise
             if conn is not None:
                 return _Lease(conn)
 
