@@ -19,6 +19,7 @@
 #include "python_runtime.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 #include <QAbstractItemModelTester>
@@ -53,7 +54,6 @@
 #include <QScrollBar>
 #include <QJsonArray>
 #include <QMessageBox>
-#include <QScopeGuard>
 #include <QSet>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -175,6 +175,19 @@ std::uint64_t count_of(RoutesPage* page, const QString& pattern) {
 
 }  // namespace
 
+// A set-up step that checks as it goes. QVERIFY and friends inside a helper return from the helper
+// only; this ends the case too when the step failed, instead of running on against a half-made
+// fixture.
+#define SETUP(...)                              \
+    do {                                        \
+        __VA_ARGS__;                            \
+        if (QTest::currentTestFailed()) return; \
+    } while (false)
+
+// Every case starts from a window of its own (init) and ends by closing it (cleanup): its own copy
+// of the app in a fresh folder, empty settings, an empty benchmark history, the models under test.
+// A case that needs the app served, traffic sent or runs in the history makes them itself with the
+// helpers below, so any case runs alone (`studio_tests caseName`) as it runs in the suite.
 class StudioTest : public QObject {
     Q_OBJECT
 
@@ -182,8 +195,9 @@ public:
     explicit StudioTest(OutputCapture* capture) : capture_(capture) {}
 
 private:
-    QTemporaryDir dir_;
-    QString app_;
+    QTemporaryDir suite_dir_;             // screenshots, unless CELLO_SCREENSHOT_DIR says where
+    std::optional<QTemporaryDir> dir_;    // this case's: the app, the editor's log, exports, history
+    QString app_;                         // dir_/site/app.py, a fresh copy of kApp
     QString shots_;
     std::unique_ptr<MainWindow> window_;
     QNetworkAccessManager net_;
@@ -206,6 +220,112 @@ private:
         f.write(text.toUtf8());
     }
 
+    // The case's app opened and served on a free port, its five routes (and <unmatched>) listed.
+    void open_and_serve() {
+        RunSettings s;
+        s.port = free_port();
+        window_->setSettings(s);
+        window_->openApp(app_);
+        QVERIFY2(port() == s.port, qPrintable(status()));
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+    }
+
+    // Thirteen requests the Routes, Requests, Latency and Cache checks count on: five users, four
+    // slow ones (20 ms each), a cache miss then two hits, one 404. Returns once the studio shows them.
+    void send_traffic() {
+        for (int i = 0; i < 5; ++i) QCOMPARE(http(net_, "GET", port(), QString("/users/%1").arg(i)).status, 200);
+        for (int i = 0; i < 4; ++i) QCOMPARE(http(net_, "GET", port(), "/slow").status, 200);
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
+        QCOMPARE(http(net_, "GET", port(), "/nope").status, 404);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->requestsPage()->model().rowCount(), 13, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 5u, kWait);
+    }
+
+    // A failed request (the handler raises ValueError), its traceback in the Console.
+    void send_failure() {
+        QCOMPARE(http(net_, "POST", port(), "/boom", "payload-42").status, 500);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->consolePage()->text().contains("ValueError: studio saw this payload-42"), kWait);
+    }
+
+    // Picks a route in the Benchmark page's list, as a user does: the URL follows.
+    void pick_route(const QString& label) {
+        QComboBox* routes = window_->benchmarkPage()->routeChooser();
+        QTRY_VERIFY_WITH_TIMEOUT(routes->findText(label) >= 0, kWait);
+        const int index = routes->findText(label);
+        routes->setCurrentIndex(index);
+        Q_EMIT routes->activated(index);
+    }
+
+    // A timed run of `method path` from the Benchmark page (four connections, one thread; `rate`
+    // requests a second, 0 for a closed loop), waited for until it is in the history.
+    void run_benchmark(const QString& path, double seconds, double rate = 0, const QString& method = "GET",
+                       const QString& body = {}) {
+        auto* page = window_->benchmarkPage();
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1%2").arg(port()).arg(path));
+        page->methodBox()->setCurrentText(method);
+        page->bodyEdit()->setText(body);
+        page->connectionsBox()->setValue(4);
+        page->threadsBox()->setValue(1);
+        page->durationBox()->setValue(seconds);
+        page->rateBox()->setValue(rate);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+    }
+
+    // A ceiling search on GET /users/1 in half-second steps, stopped after the probe and its first
+    // ramp step (a whole search takes far longer); kept in the history as stopped early.
+    void run_stopped_ceiling_search() {
+        auto* page = window_->benchmarkPage();
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/users/1").arg(port()));
+        page->connectionsBox()->setValue(4);
+        page->ceilingBox()->setChecked(true);
+        page->durationBox()->setValue(0.5);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QSignalSpy steps(page, &BenchmarkPage::progressed);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 2, kWait);
+        page->stop();
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        page->ceilingBox()->setChecked(false);
+    }
+
+    // Closed-loop floods of GET `path` (1 s each, two connections) until the Requests table has
+    // taken in more successes than it keeps (5000): every row older than the first flood has left
+    // it. A flood is far more requests than that, but at most 1000 rows reach the studio a poll
+    // (the inspector keeps its last 1000), so how many one flood brings depends on how often a
+    // loaded machine lets the studio poll. Returns the floods' summaries, oldest first.
+    std::vector<inspector::bench::BenchSummary> flood_the_requests_table(const QString& path) {
+        auto* bench = window_->benchmarkPage();
+        auto& log = window_->requestsPage()->model();
+        qsizetype taken_in = 0;
+        QObject counter;  // the count's connection goes with it, however this returns
+        connect(&log, &QAbstractItemModel::rowsInserted, &counter, [&](const QModelIndex&, int first, int last) {
+            for (int r = first; r <= last; ++r) taken_in += log.row(r)->status < 400;
+        });
+        const auto turned_over = [&] { return taken_in > 5000; };
+        bench->urlEdit()->setText(QString("http://127.0.0.1:%1%2").arg(port()).arg(path));
+        bench->methodBox()->setCurrentText("GET");
+        bench->connectionsBox()->setValue(2);
+        bench->durationBox()->setValue(1);
+        bench->rateBox()->setValue(0);
+        QSignalSpy saved(bench, &BenchmarkPage::runSaved);
+        std::vector<inspector::bench::BenchSummary> floods;
+        while (!turned_over() && floods.size() < 10) {
+            if (!bench->run()) break;
+            if (!QTest::qWaitFor([&] { return saved.count() > static_cast<int>(floods.size()); }, kWait)) break;
+            floods.push_back(bench->history().run(0)->summary);
+            QTest::qWaitFor(turned_over, 3 * StudioState::kPollMs);  // the run's last rows come with the next polls
+        }
+        qInfo("%zu flood(s) of %s: %lld successes taken in by the Requests table", floods.size(), qPrintable(path),
+              static_cast<long long>(taken_in));
+        if (!turned_over()) QTest::qFail(qPrintable(QString("the Requests table took in %1 successes; %2")
+                                                        .arg(taken_in).arg(bench->statusText())), __FILE__, __LINE__);
+        return floods;
+    }
+
     // `cello run app_ --inspect` in the background (with `extra` flags), answering on app_port.
     void start_headless(QProcess& server, int app_port, int api_port, const QString& token,
                         const QStringList& extra = {}) {
@@ -224,9 +344,10 @@ private:
 
     QString status() const { return window_->findChild<QLabel*>("servingStatus")->text(); }
 
-    // Clicks `button` on the next message box that opens (modal: it runs its own event loop).
-    static void answer(QMessageBox::StandardButton button) {
-        auto* timer = new QTimer;
+    // Clicks `button` on the next message box that opens (modal: it runs its own event loop). The
+    // timer is the window's: one left waiting goes with it, and cannot answer a later case's box.
+    void answer(QMessageBox::StandardButton button) {
+        auto* timer = new QTimer(window_.get());
         QObject::connect(timer, &QTimer::timeout, [timer, button] {
             auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
             if (!box) return;
@@ -245,30 +366,41 @@ private:
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
-        QSettings().clear();
-        QVERIFY(dir_.isValid());
-        QDir(dir_.path()).mkdir("site");
-        app_ = dir_.path() + "/site/app.py";
-        write_app(kApp);
-        shots_ = qEnvironmentVariable("CELLO_SCREENSHOT_DIR", dir_.path() + "/shots");
+        QVERIFY(suite_dir_.isValid());
+        shots_ = qEnvironmentVariable("CELLO_SCREENSHOT_DIR", suite_dir_.path() + "/shots");
         QDir().mkpath(shots_);
         qputenv("PYTHONDONTWRITEBYTECODE", "1");
-        // The editor the Routes page opens: a script that records its arguments.
-        const QString editor = dir_.path() + "/editor.sh";
+    }
+
+    void init() {
+        dir_.emplace();
+        QVERIFY(dir_->isValid());
+        QDir(dir_->path()).mkdir("site");
+        app_ = dir_->path() + "/site/app.py";
+        write_app(kApp);
+        // The editor the Routes and Errors pages open: a script that records its arguments.
+        const QString editor = dir_->path() + "/editor.sh";
         QFile e(editor);
         QVERIFY(e.open(QIODevice::WriteOnly));
-        e.write(QString("#!/bin/sh\necho \"$@\" > %1/opened\n").arg(dir_.path()).toUtf8());
+        e.write(QString("#!/bin/sh\necho \"$@\" > %1/opened\n").arg(dir_->path()).toUtf8());
         e.close();
         e.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
         qputenv("CELLO_EDITOR", QString("%1 --goto {file}:{line}").arg(editor).toUtf8());
+        // Nothing remembered from an earlier case: layout, form, ports, recent apps, preferences.
+        QSettings().clear();
+        apply_theme(Preferences::load().theme);
         window_ = std::make_unique<MainWindow>(capture_);
+        // Runs are kept in this case's own history, not in the test location's default one.
+        QVERIFY2(window_->benchmarkPage()->openHistory(dir_->path() + "/bench-history.sqlite3"),
+                 qPrintable(window_->benchmarkPage()->statusText()));
+        QCOMPARE(window_->benchmarkPage()->history().rowCount(), 0);
         window_->show();
         // Every model the window shows (and every proxy in front of one) is checked by Qt's model
-        // tester through the whole run: each signal it emits must leave the model consistent.
+        // tester through the whole case: each signal it emits must leave the model consistent.
         for (auto* view : window_->findChildren<QTableView*>()) {
             QAbstractItemModel* model = view->model();
             while (model && !testers_.contains(model)) {
-                testers_.insert(model, new QAbstractItemModelTester(model, QAbstractItemModelTester::FailureReportingMode::QtTest, this));
+                testers_.insert(model, new QAbstractItemModelTester(model, QAbstractItemModelTester::FailureReportingMode::QtTest));
                 auto* proxy = qobject_cast<QAbstractProxyModel*>(model);
                 model = proxy ? proxy->sourceModel() : nullptr;
             }
@@ -276,11 +408,27 @@ private Q_SLOTS:
         QVERIFY2(testers_.size() >= 11, qPrintable(QString::number(testers_.size())));
     }
 
-    void cleanupTestCase() {
+    void cleanup() {
+        // Our client's idle keep-alive connections go first: a stop gives each idle connection a
+        // grace period (a request may be on its way) before closing it, about 2 s a case. And the
+        // next case's requests open connections of their own.
+        net_.clearConnectionCache();
+        bool closed = true;
+        if (window_) {
+            // A case that failed during a run: closing asks whether to keep it; it is not kept.
+            if (window_->benchmarkPage()->running()) answer(QMessageBox::Discard);
+            closed = window_->close();  // stops the app (its handlers finish) and saves the layout:
+                                        // the testers still watch the models through that
+        }
         qDeleteAll(testers_);  // before the models they watch go
         testers_.clear();
-        if (window_) window_->close();
         window_.reset();
+        // Output the stopped app wrote last, and objects deleted later, go now: not into the next
+        // case's window.
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+        dir_.reset();
+        QVERIFY2(closed, "the window would not close");
     }
 
     void routesAppearWhenTheAppStarts() {
@@ -308,12 +456,8 @@ private Q_SLOTS:
     }
 
     void requestsShowUpOnEveryPage() {
-        for (int i = 0; i < 5; ++i) QCOMPARE(http(net_, "GET", port(), QString("/users/%1").arg(i)).status, 200);
-        for (int i = 0; i < 4; ++i) QCOMPARE(http(net_, "GET", port(), "/slow").status, 200);
-        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
-        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
-        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));
-        QCOMPARE(http(net_, "GET", port(), "/nope").status, 404);
+        SETUP(open_and_serve());
+        SETUP(send_traffic());  // checks each answer: statuses, the cache's MISS then HITs
 
         // Routes: live counts and percentiles. Updates come in batches, and a loaded machine may
         // split these requests over several: wait for every number, do not read it once.
@@ -363,6 +507,8 @@ private Q_SLOTS:
     }
 
     void aFailedRequestShowsItsTraceback() {
+        SETUP(open_and_serve());
+        SETUP(send_traffic());  // the requests filtered below, beside the failure
         QCOMPARE(http(net_, "POST", port(), "/boom", "payload-42").status, 500);
         window_->showPage(MainWindow::Requests);
         auto* page = window_->requestsPage();
@@ -394,14 +540,18 @@ private Q_SLOTS:
     }
 
     void invalidatingATagEmptiesIt() {
+        SETUP(open_and_serve());
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
+        QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("HIT"));  // kept, under "users"
         window_->cachePage()->invalidate("users");
         QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->lastResult(), QString("1 cache entries invalidated"), kWait);
         QCOMPARE(http(net_, "GET", port(), "/cached/1").header("x-cache"), QByteArray("MISS"));
     }
 
     void editingTheAppReloadsItAndRoutesChange() {
+        SETUP(open_and_serve());
+        SETUP(send_traffic());  // numbers to keep across the reload
         const QString good = app_text();
-        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         const auto reloaded_lines = [this] { return window_->consolePage()->text().count(QRegularExpression("cello: reloaded 6 routes in [0-9.]+ ms")); };
         const auto reloads_before = reloaded_lines();
         write_app(good + "\n@app.get(\"/added\")\ndef added(request):\n    return \"added\"\n");
@@ -429,6 +579,7 @@ private Q_SLOTS:
     }
 
     void doubleClickOpensTheHandlerAtItsLine() {
+        SETUP(open_and_serve());
         window_->showPage(MainWindow::Routes);
         auto* table = window_->routesPage()->findChild<QTableView*>("routesTable");
         auto& m = window_->routesPage()->model();
@@ -441,7 +592,7 @@ private Q_SLOTS:
         // As a mouse does it: a press and release, then the double-click.
         QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
         QTest::mouseDClick(table->viewport(), Qt::LeftButton, {}, cell.center());
-        QFile opened(dir_.path() + "/opened");
+        QFile opened(dir_->path() + "/opened");
         QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
         QVERIFY(opened.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:12").arg(app_));
@@ -460,6 +611,8 @@ private Q_SLOTS:
     // Item 17: request details as DevTools gives them: the response body readable, the traceback
     // first for a failure, copy as curl (which works), replay, HAR export of the selection.
     void requestDetailsCopyReplayAndExport() {
+        SETUP(open_and_serve());
+        QCOMPARE(http(net_, "POST", port(), "/boom", "payload-42").status, 500);  // the failure looked at last
         window_->showPage(MainWindow::Requests);
         auto* page = window_->requestsPage();
         auto* table = page->findChild<QTableView*>("requestsTable");
@@ -496,7 +649,7 @@ private Q_SLOTS:
         table->selectRow(rows_of("/?n=1").first());
         table->selectionModel()->select(table->model()->index(rows_of("/?n=2").first(), 0),
                                         QItemSelectionModel::Select | QItemSelectionModel::Rows);
-        const QString har_path = dir_.path() + "/requests.har";
+        const QString har_path = dir_->path() + "/requests.har";
         QVERIFY(page->findChild<QPushButton*>("exportHar")->isEnabled());
         QVERIFY(page->exportHar(har_path));
         QFile har_file(har_path);
@@ -521,6 +674,7 @@ private Q_SLOTS:
 
     // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
     void theLogAndTheRequestsPageGiveTheSameFigures() {
+        SETUP(open_and_serve());
         QCOMPARE(http(net_, "GET", port(), "/log-figures").status, 404);
         const QRegularExpression logged("\"GET /log-figures\" 404 (\\d+)B ([0-9.]+)ms");
         QRegularExpressionMatch m;
@@ -540,9 +694,10 @@ private Q_SLOTS:
     // Items 13 and 19: stdout and stderr in the order written; one line per event; search, filters
     // by source and level, pause and save.
     void theConsoleKeepsOrderAndFilters() {
+        SETUP(open_and_serve());
+        SETUP(send_failure());  // a traceback for the level filter to keep
         auto* console = window_->consolePage();
         const QString good = app_text();
-        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         const auto reloads_before = console->text().count("reloaded");
         write_app(good + "\n\nimport sys\n\n@app.get(\"/interleave\")\ndef interleave(request):\n"
                          "    for i in range(200):\n"
@@ -594,13 +749,13 @@ private Q_SLOTS:
         QVERIFY(console->shownText().contains("/paused-31337"));
         QVERIFY(note->text().isEmpty());
 
-        const QString saved = dir_.path() + "/console.txt";
+        const QString saved = dir_->path() + "/console.txt";
         QVERIFY(console->saveTo(saved));
         QFile f(saved);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QString content = QString::fromUtf8(f.readAll());
         QVERIFY(content.contains("err 199") && content.contains("/paused-31337"));
-        QVERIFY(!console->saveTo(dir_.path() + "/no-such-dir/console.txt"));
+        QVERIFY(!console->saveTo(dir_->path() + "/no-such-dir/console.txt"));
         write_app(good);
         QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/interleave")->live, kWait);
     }
@@ -608,6 +763,10 @@ private Q_SLOTS:
     // Item 18: tables sort by any column (numbers as numbers) and filter; Routes has 4xx, 5xx and
     // an error rate, "Hit ratio" by its name, and a context menu that acts on the route.
     void tablesSortFilterAndActOnRoutes() {
+        SETUP(open_and_serve());
+        SETUP(send_traffic());  // counts to sort, a 404, a cache tag to filter
+        SETUP(send_failure());  // a 5xx
+        QTRY_COMPARE_WITH_TIMEOUT(window_->cachePage()->tags().rowCount(), 1, kWait);
         window_->showPage(MainWindow::Routes);
         auto* table = window_->routesPage()->table();
         auto* view = table->model();
@@ -662,7 +821,6 @@ private Q_SLOTS:
         QCOMPARE(window_->currentPage(), MainWindow::Benchmark);
         QCOMPARE(window_->benchmarkPage()->urlEdit()->text(), url);
         delete menu;
-        window_->benchmarkPage()->urlEdit()->clear();
 
         // The other tables sort and filter too.
         for (const char* name : {"cacheRoutesTable", "cacheTagsTable", "workersTable", "benchHistory", "errorGroupsTable", "requestsTable"}) {
@@ -680,6 +838,7 @@ private Q_SLOTS:
     }
 
     void staysResponsiveUnderLoad() {
+        SETUP(open_and_serve());
         // Another process hammers the app over keep-alive connections for 2 s (and at least 50
         // requests per connection, however slow a loaded machine is) while the window draws.
         // Updates come in batches (5 a second), and the event loop never stalls.
@@ -709,22 +868,23 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(stalls.worst_gap < kMaxStallMs, qPrintable(QString("event loop stalled %1 ms").arg(stalls.worst_gap)));
         QTRY_VERIFY_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}") >= 200, kWait);  // 4 x 50 at least
         window_->showPage(MainWindow::Latency);
+        // The route the load hit: its histogram holds every one of those requests.
+        QComboBox* chooser = window_->latencyPage()->routeChooser();
+        QTRY_VERIFY_WITH_TIMEOUT(chooser->findText("GET /users/{id:int}") >= 0, kWait);
+        chooser->setCurrentIndex(chooser->findText("GET /users/{id:int}"));
         save("latency");  // again, with seconds of traffic to draw
     }
 
     void aBenchmarkRunsFromItsPageAndIsKept() {
         // A 2 s run against the studio's own app, picked from its routes: live samples while it
         // runs, a summary at the end, the run in the history table and in the SQLite file.
+        SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
-        const QString db = dir_.path() + "/bench-history.sqlite3";
-        QVERIFY2(page->openHistory(db), qPrintable(page->statusText()));
+        const QString db = page->historyPath();  // the case's own, empty (init)
+        QCOMPARE(db, dir_->path() + "/bench-history.sqlite3");
         QCOMPARE(page->history().rowCount(), 0);
         window_->showPage(MainWindow::Benchmark);
-        QComboBox* routes = page->routeChooser();
-        QTRY_VERIFY_WITH_TIMEOUT(routes->findText("GET /users/{id:int}") >= 0, kWait);
-        const int users = routes->findText("GET /users/{id:int}");
-        routes->setCurrentIndex(users);
-        Q_EMIT routes->activated(users);  // as a user's pick does
+        SETUP(pick_route("GET /users/{id:int}"));
         QCOMPARE(page->urlEdit()->text(), QString("http://127.0.0.1:%1/users/1").arg(port()));
         page->connectionsBox()->setValue(4);
         page->threadsBox()->setValue(1);
@@ -790,7 +950,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         }
 
         // Export without dialogs.
-        const QString json = dir_.path() + "/run.json", csv = dir_.path() + "/runs.csv";
+        const QString json = dir_->path() + "/run.json", csv = dir_->path() + "/runs.csv";
         QVERIFY(page->exportJson(id, json));
         QFile jf(json);
         QVERIFY(jf.open(QIODevice::ReadOnly));
@@ -819,7 +979,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     void aCeilingSearchRunsFromThePageAndStops() {
         // "Find the ceiling" on a worker thread: steps show up as they finish; Stop ends the search
         // and what was measured is still kept (as a ceiling run, stopped early).
+        SETUP(open_and_serve());
+        window_->showPage(MainWindow::Benchmark);
         auto* page = window_->benchmarkPage();
+        SETUP(pick_route("GET /users/{id:int}"));
+        page->connectionsBox()->setValue(4);
         const int before = page->history().rowCount();
         page->ceilingBox()->setChecked(true);
         QVERIFY(!page->rateBox()->isEnabled());
@@ -852,6 +1016,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void aBenchmarkThatMeasuresFailureSaysSo() {
+        SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
         const int before = page->history().rowCount();
         // Nothing listening: refused at once, nothing run, nothing saved.
@@ -874,17 +1039,17 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(page->run(), qPrintable(page->statusText()));
         QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         QVERIFY2(page->statusText().contains("EVERY ANSWER WAS A SERVER ERROR"), qPrintable(page->statusText()));
-        page->methodBox()->setCurrentText("GET");
-        page->bodyEdit()->clear();
-        page->rateBox()->setValue(0);
-        page->urlEdit()->clear();  // typed URLs are kept; the next tests want the page's own
     }
 
     void aHistoryRunShowsItsOwnCharts() {
-        // Runs kept so far: a 2 s run, a ceiling search, a 1 s all-5xx run. Pick each: the charts
-        // say whose they are and hold its points, not the last live run's.
+        // Three runs of different shapes: a 2 s run, a ceiling search, a 1 s all-5xx run. Pick
+        // each: the charts say whose they are and hold its points, not the last live run's.
+        SETUP(open_and_serve());
+        SETUP(run_benchmark("/users/1", 2));
+        SETUP(run_stopped_ceiling_search());
+        SETUP(run_benchmark("/boom", 1, 20, "POST", "1"));
         auto* page = window_->benchmarkPage();
-        QVERIFY(page->history().rowCount() >= 2);
+        QCOMPARE(page->history().rowCount(), 3);
         for (int row = 0; row < page->history().rowCount(); ++row) {
             const auto* run = page->history().run(row);
             page->selectRuns({run->id});
@@ -904,11 +1069,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     // Item 21: two runs picked in the history share the charts (the second dashed, its bars beside
     // the first's in bands common to both), and the axes read: titles, round ticks.
     void twoRunsShareTheChartsWithReadableAxes() {
+        // Two timed runs far apart in rate (and in latency): GET at 200 req/s, a failing POST at 20.
+        SETUP(open_and_serve());
+        SETUP(run_benchmark("/users/1", 1, 200));
+        SETUP(run_benchmark("/boom", 1, 20, "POST", "1"));
         auto* page = window_->benchmarkPage();
         std::vector<const inspector::bench::BenchRun*> timed;
         for (int row = 0; row < page->history().rowCount() && timed.size() < 2; ++row)
             if (!page->history().run(row)->settings.ceiling) timed.push_back(page->history().run(row));
-        QVERIFY2(timed.size() == 2, "the earlier cases keep at least two timed runs");
+        QVERIFY2(timed.size() == 2, "the two timed runs made above are in the history");
         const auto* a = timed[0];
         const auto* b = timed[1];
         page->selectRuns({a->id, b->id});
@@ -960,6 +1129,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     // Item 21 (its form): what `cello bench` takes — a path mix with weights, headers, pipelining,
     // a timeout, the ceiling's max p99 — with the CLI's syntax and its errors.
     void theBenchmarkFormTakesWhatTheCliTakes() {
+        SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
         const auto users_before = count_of(window_->routesPage(), "/users/{id:int}");
         const auto cached_before = count_of(window_->routesPage(), "/cached/{n}");
@@ -1001,14 +1171,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         page->headersEdit()->setText("no colon here");
         QVERIFY(!page->run());
         QVERIFY2(page->statusText().startsWith("Headers:"), qPrintable(page->statusText()));
-        page->headersEdit()->clear();
-        page->pipelineBox()->setValue(1);
-        page->timeoutBox()->setValue(2);
-        page->urlEdit()->clear();
         QCOMPARE(saved.count(), 1);
     }
 
     void theSelectedRequestStaysWhenTrafficPushesItOut() {
+        SETUP(open_and_serve());
         window_->showPage(MainWindow::Requests);
         auto* page = window_->requestsPage();
         auto* table = page->findChild<QTableView*>("requestsTable");
@@ -1021,15 +1188,10 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         }(), kWait);
         table->selectRow(row);
         QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /users/777"), kWait);
-        // A second of closed-loop load: far more requests than the table keeps (5000).
-        auto* bench = window_->benchmarkPage();
-        bench->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));
-        bench->durationBox()->setValue(1);
-        bench->rateBox()->setValue(0);
-        QSignalSpy saved(bench, &BenchmarkPage::runSaved);
-        QVERIFY2(bench->run(), qPrintable(bench->statusText()));
-        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
-        QVERIFY2(bench->history().run(0)->summary.requests > 6000, "the run must outnumber the table");
+        // Seconds of closed-loop load: far more requests than the table keeps (5000).
+        std::vector<inspector::bench::BenchSummary> floods;
+        SETUP(floods = flood_the_requests_table("/"));
+        QVERIFY2(floods.front().requests > 6000, "the run must outnumber the table");
         QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("left the table"), kWait);
         QVERIFY2(page->details().startsWith("GET /users/777"), qPrintable(page->details().left(200)));  // not a neighbour
         QTRY_VERIFY_WITH_TIMEOUT(!table->selectionModel()->hasSelection(), kWait);
@@ -1039,14 +1201,14 @@ ts = [threading.Thread(target=run) for _ in range(4)]
                                      table->model()->index(table->model()->rowCount() - 1, RequestsModel::Path).data() ==
                                          QString("/users/778"),
                                  kWait);
-        bench->urlEdit()->clear();
     }
 
     // Item 5 and 16: a benchmark of failures followed by a flood of successes. The Requests table
     // lets the failures go (it keeps the last 5000); the Errors page keeps every one, grouped.
     void errorsAreKeptAndGroupedThroughABenchmark() {
+        SETUP(open_and_serve());
+        SETUP(send_failure());  // another kind of failure: the page shows more than the one group checked
         const QString good = app_text();
-        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         write_app(good + "\n\nimport json\n\ndef lookup(key):\n    return json.loads(key)\n\n"
                          "@app.get(\"/broken/{key}\")\ndef broken(request):\n    return lookup(request.params[\"key\"])\n");
         const QString text = app_text();
@@ -1058,16 +1220,14 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         auto* bench = window_->benchmarkPage();
         QSignalSpy saved(bench, &BenchmarkPage::runSaved);
         bench->urlEdit()->setText(QString("http://127.0.0.1:%1/broken/zzz").arg(port()));
+        bench->connectionsBox()->setValue(2);
         bench->durationBox()->setValue(1);
         bench->rateBox()->setValue(0);
         QVERIFY2(bench->run(), qPrintable(bench->statusText()));
         QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
         const auto failed = bench->history().run(0)->summary.errors.status_5xx;
         QVERIFY2(failed > 100, qPrintable(QString::number(failed)));
-        bench->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));  // then a flood of successes
-        QVERIFY2(bench->run(), qPrintable(bench->statusText()));
-        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 2, kWait);
-        bench->urlEdit()->clear();
+        SETUP(flood_the_requests_table("/"));  // then a flood of successes
         // The Requests table has let them go...
         auto& log = window_->requestsPage()->model();
         QTRY_VERIFY_WITH_TIMEOUT([&] {
@@ -1107,9 +1267,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QStringList frames;
         while (links.hasNext()) frames << links.next().captured(1);
         QCOMPARE(frames.size(), 2);  // broken and lookup
-        QFile::remove(dir_.path() + "/opened");
         page->followLink(frames.last());
-        QFile opened(dir_.path() + "/opened");
+        QFile opened(dir_->path() + "/opened");
         QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
         QVERIFY(opened.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--goto %1:%2").arg(app_).arg(line));
@@ -1135,6 +1294,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void stopAndStartAgain() {
+        SETUP(open_and_serve());
         const int was = port();
         window_->stopApp();
         QCOMPARE(window_->routesPage()->model().rowCount(), 0);
@@ -1147,8 +1307,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     // Item 9: Stop while a handler runs waits for it (the request is answered), and the window
     // keeps turning its event loop meanwhile instead of freezing for the handler's time.
     void stopWaitsForAHandlerWithoutFreezingTheWindow() {
+        SETUP(open_and_serve());
         const QString good = app_text();
-        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         write_app(good + "\n\n@app.get(\"/hold\")\ndef hold(request):\n    print(\"hold: entered\", flush=True)\n"
                          "    time.sleep(3)\n    return \"held\"\n");
         QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/hold") != nullptr, kWait);
@@ -1188,8 +1348,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void aBrokenAppIsReportedNotFatal() {
+        SETUP(open_and_serve());
         const QString good = app_text();
-        const auto restore = qScopeGuard([&] { if (app_text() != good) write_app(good); });  // even when a check fails
         window_->stopApp();
         write_app("from cello import App\napp = App()\nraise RuntimeError('cannot start')\n");
         QVERIFY(!window_->startApp());
@@ -1202,6 +1362,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void aBusyPortIsReportedWhereItSendsYou() {
+        SETUP(open_and_serve());
         QTcpServer taken;
         QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
         RunSettings s = window_->settings();
@@ -1221,12 +1382,12 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void theBenchmarkUrlFollowsTheAppAndTheServer() {
+        SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
-        QVERIFY(window_->startApp());
         const int first = port();
         QTRY_VERIFY_WITH_TIMEOUT(page->urlEdit()->text().startsWith(QString("http://127.0.0.1:%1/").arg(first)), kWait);
         // Another app on another port: the URL the page filled in goes with it.
-        const QString other = dir_.path() + "/site/other.py";
+        const QString other = dir_->path() + "/site/other.py";
         {
             QFile f(other);
             QVERIFY(f.open(QIODevice::WriteOnly));
@@ -1248,16 +1409,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         const QString token = "5eed5eed5eed5eed5eed5eed5eed5eed";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        start_headless(server, app_port, api_port, token);
+        SETUP(start_headless(server, app_port, api_port, token));
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
-        QComboBox* routes = page->routeChooser();
-        QTRY_VERIFY_WITH_TIMEOUT(routes->findText("GET /users/{id:int}") >= 0, kWait);
-        const int users = routes->findText("GET /users/{id:int}");
-        routes->setCurrentIndex(users);
-        Q_EMIT routes->activated(users);
+        SETUP(pick_route("GET /users/{id:int}"));
         QCOMPARE(page->urlEdit()->text(), QString("http://127.0.0.1:%1/users/1").arg(app_port));
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
+        // From a server back to the first app: it serves again where it did.
         window_->stopApp();
         s.port = first;
         window_->setSettings(s);
@@ -1266,13 +1424,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void aFailedAttachKeepsTheLocalAppRunning() {
-        QVERIFY(window_->startApp());
-        const int local = port();
-        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         const QString token = "0badc0de0badc0de0badc0de0badc0de";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        start_headless(server, app_port, api_port, token);
+        // The server before our app: a process started while the app serves inherits its listening
+        // socket (the engine's sockets are not close-on-exec) and holds the port after the app has
+        // stopped, so a request there would wait, not be refused.
+        SETUP(start_headless(server, app_port, api_port, token));
+        SETUP(open_and_serve());
+        const int local = port();
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), "wrong"));
         QTRY_VERIFY_WITH_TIMEOUT(status().contains("401") && status().contains("the local app keeps running"), kWait);
         QCOMPARE(http(net_, "GET", local, "/").status, 200);  // still serving
@@ -1287,14 +1447,14 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(http(net_, "GET", local, "/").status, 0);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
-        window_->stopApp();
     }
 
     void attachesToAHeadlessServer() {
         const QString token = "feedfacefeedfacefeedfacefeedface";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        start_headless(server, app_port, api_port, token);
+        SETUP(start_headless(server, app_port, api_port, token));  // first: see aFailedAttachKeepsTheLocalAppRunning
+        SETUP(open_and_serve());  // an app of our own: the attach replaces it; Detach names it again
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
@@ -1318,14 +1478,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(http(net_, "GET", app_port, "/").status, 200);  // and the server runs on
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
-        window_->stopApp();
     }
 
     void showsTheWorkersOfAClusterItAttachesTo() {
         const QString token = "facefeedfacefeedfacefeedfacefeed";
         const int app_port = free_port(), api_port = free_port();
         QProcess server;
-        start_headless(server, app_port, api_port, token, {"--processes", "2"});
+        SETUP(start_headless(server, app_port, api_port, token, {"--processes", "2"}));
         QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
         window_->showPage(MainWindow::Workers);
         WorkersModel& workers = window_->workersPage()->model();
@@ -1346,12 +1505,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         server.terminate();
         QVERIFY(server.waitForFinished(30000));
         QCOMPARE(server.exitCode(), 0);
-        window_->stopApp();
     }
 
     void closingDuringABenchmarkAsksAndKeepsTheRun() {
+        SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
-        QVERIFY(window_->startApp());
         QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
         page->urlEdit()->setText(QString("http://127.0.0.1:%1/").arg(port()));
         page->durationBox()->setValue(30);
@@ -1369,9 +1527,6 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(page->history().rowCount(), before + 1);
         QVERIFY(page->history().run(0)->summary.stopped_early);
         QVERIFY(page->history().run(0)->summary.requests > 0);
-        page->rateBox()->setValue(0);
-        page->urlEdit()->clear();
-        window_->show();
     }
 
     // Item 20: menus, shortcuts, icons, About, Preferences, the server's URL, command-line flags.
@@ -1412,13 +1567,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         show_about(window_.get());  // modal: the timer above closes it
 
         // Serving: the URL is a link in the status bar, and "Open in browser" is on.
-        QVERIFY(window_->startApp() || window_->servingPort() > 0);
+        SETUP(open_and_serve());
         auto* url = window_->findChild<QLabel*>("serverUrl");
         QTRY_VERIFY_WITH_TIMEOUT(url->text().contains(QString("http://127.0.0.1:%1/").arg(port())), kWait);
         QVERIFY(window_->findChild<QAction*>("openBrowserAction")->isEnabled());
 
         // Preferences: the editor command wins over $CELLO_EDITOR, and the theme applies.
-        const QString editor = dir_.path() + "/editor.sh";
+        const QString editor = dir_->path() + "/editor.sh";
         auto* prefs = window_->findChild<QAction*>("preferencesAction");
         QTimer::singleShot(0, this, [&] {
             auto* dialog = qobject_cast<PreferencesDialog*>(QApplication::activeModalWidget());
@@ -1432,9 +1587,8 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         prefs->trigger();
         QCOMPARE(Preferences::load().theme, QString("dark"));
         QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 80);
-        QFile::remove(dir_.path() + "/opened");
         QVERIFY(open_source(app_, 12).ok);
-        QFile opened(dir_.path() + "/opened");
+        QFile opened(dir_->path() + "/opened");
         QTRY_VERIFY_WITH_TIMEOUT(opened.exists() && opened.size() > 0, kWait);
         QVERIFY(opened.open(QIODevice::ReadOnly));
         QCOMPARE(QString::fromUtf8(opened.readAll()).trimmed(), QString("--from-prefs %1:12").arg(app_));
@@ -1453,7 +1607,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QProcess studio;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("QT_QPA_PLATFORM", "offscreen");
-        env.insert("XDG_CONFIG_HOME", dir_.path() + "/other-config");  // its own settings, not the test's
+        env.insert("XDG_CONFIG_HOME", dir_->path() + "/other-config");  // its own settings, not the test's
         studio.setProcessEnvironment(env);
         studio.setProcessChannelMode(QProcess::MergedChannels);
         const int other = free_port();
@@ -1492,7 +1646,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
     }
 
     void settingsPersist() {
-        window_->openApp(app_);
+        SETUP(open_and_serve());
         RunSettings s = window_->settings();
         // Splitter positions and the benchmark form are remembered too.
         auto* split = window_->findChild<QSplitter*>("requestsSplit");
