@@ -1,5 +1,6 @@
 #include "engine/server.hpp"
 
+#include "engine/net/close_on_exec.hpp"
 #include "engine/net/worker.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -45,6 +46,7 @@ struct Server::Impl {
                 });
                 return;
             }
+            net::close_on_exec(s.native_handle());
             // The next accept first: if a client is already waiting, its completion is queued ahead
             // of this connection's start, whose handler might otherwise hold this thread first.
             accept_next();
@@ -105,6 +107,7 @@ void Server::listen() {
     } else {
         acceptor->open(endpoint.protocol(), ec);
         if (ec) fail("socket");
+        net::close_on_exec(acceptor->native_handle());
         acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
         if (ec) fail("SO_REUSEADDR");
         acceptor->bind(endpoint, ec);

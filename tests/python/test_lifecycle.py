@@ -150,3 +150,31 @@ def test_sync_hooks_do_not_import_asyncio():
                          text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_programs_the_app_starts_do_not_keep_its_sockets():
+    # A child started without closing descriptors (an editor opened from the studio, a subprocess
+    # with close_fds=False) must not hold the listening socket or a client connection: once the
+    # server stops, its port refuses connections.
+    import socket
+
+    from cello.testing import TestClient
+
+    app = App()
+
+    @app.get("/")
+    def home(request):
+        return {"ok": True}
+
+    child = None
+    try:
+        with TestClient(app) as c:
+            port = c.port
+            assert c.get("/").status_code == 200  # a connection is open too
+            child = subprocess.Popen(["sleep", "60"], close_fds=False)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        if child is not None:
+            child.kill()
+            child.wait()
