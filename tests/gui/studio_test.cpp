@@ -317,7 +317,7 @@ private:
             if (!bench->run()) break;
             if (!QTest::qWaitFor([&] { return saved.count() > static_cast<int>(floods.size()); }, kWait)) break;
             floods.push_back(bench->history().run(0)->summary);
-            QTest::qWaitFor(turned_over, 3 * StudioState::kPollMs);  // the run's last rows come with the next polls
+            (void)QTest::qWaitFor(turned_over, 3 * StudioState::kPollMs);  // the run's last rows come with the next polls (checked below)
         }
         qInfo("%zu flood(s) of %s: %lld successes taken in by the Requests table", floods.size(), qPrintable(path),
               static_cast<long long>(taken_in));
