@@ -256,11 +256,10 @@ DbResult PgConnection::take(const std::string& sql) {
 
 bool PgConnection::still_alive() {
     if (!healthy()) return false;
+    // An idle connection is sent nothing (the pool does not LISTEN): anything readable is the
+    // server saying goodbye (a FATAL message, then EOF, which may not have arrived yet).
     pollfd p{socket(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return true;  // nothing pending: as it was left
-    PQconsumeInput(conn_.get());              // an error message and EOF, or a stray notice
-    while (PGnotify* n = PQnotifies(conn_.get())) PQfreemem(n);
-    return PQstatus(conn_.get()) == CONNECTION_OK && !PQisBusy(conn_.get());
+    return ::poll(&p, 1, 0) == 0;
 }
 
 bool PgConnection::healthy() const {

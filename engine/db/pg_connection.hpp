@@ -52,7 +52,7 @@ public:
     // Up, and not in the middle of anything: fit to go back to a pool.
     bool healthy() const;
     // Before reuse: an idle connection has nothing to say, so a readable socket means the server
-    // closed it (restarted, backend terminated: it sends why, then EOF). Reads that, without waiting.
+    // closed it (restarted, backend terminated: it sends why, then EOF). Does not wait.
     bool still_alive();
     std::chrono::steady_clock::time_point opened() const { return opened_; }
     std::chrono::steady_clock::time_point last_used() const { return last_used_; }

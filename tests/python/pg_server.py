@@ -29,6 +29,14 @@ def _as_user(cmd: list[str]) -> list[str]:
     return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", *cmd]
 
 
+_restarters: dict[str, object] = {}
+
+
+def restart(dsn: str) -> None:
+    """Restarts the server behind `dsn` (pg_ctl restart -m fast: every connection is closed)."""
+    _restarters[dsn]()  # type: ignore[operator]
+
+
 @contextlib.contextmanager
 def running() -> Iterator[str]:
     """Starts a throwaway cluster; yields its DSN (user `cello`, database `cello`, no password)."""
@@ -55,6 +63,9 @@ def running() -> Iterator[str]:
         started = True
         subprocess.run(_as_user([str(BIN.parent / "bin" / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
                                  "cello", "cello"]), **run)
+        _restarters[f"postgresql://cello@127.0.0.1:{port}/cello"] = lambda: subprocess.run(
+            _as_user([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-m", "fast",
+                      "-w", "-t", "60", "restart"]), **run)
         yield f"postgresql://cello@127.0.0.1:{port}/cello"
     finally:
         if started:

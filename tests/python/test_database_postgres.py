@@ -215,6 +215,18 @@ def test_terminated_backends_are_replaced_and_a_cut_query_fails_clearly(dsn, adm
         assert after and not (after & before)
 
 
+def test_a_restarted_server_is_reconnected_to(dsn):
+    app = make_app(dsn, "restarted", pool_size=3)
+    with TestClient(app, workers=1) as c:
+        before = {c.get("/pid").json()["pid"] for _ in range(5)}
+        assert app.db.stats["idle"] >= 1
+        pg_server.restart(dsn)  # every connection the pool holds is closed by the server
+        replies = [c.get("/pid") for _ in range(5)]
+        assert [r.status_code for r in replies] == [200] * 5, [r.text for r in replies]
+        assert not ({r.json()["pid"] for r in replies} & before)
+        assert app.db.stats["open"] <= 3
+
+
 def test_idle_connections_close_and_old_ones_are_replaced(dsn, admin):
     db = cdb.Database(DatabaseConfig(url=dsn, pool_size=5, min_idle=1, idle_timeout_secs=1,
                                      max_lifetime_secs=1, application_name="aging"))
