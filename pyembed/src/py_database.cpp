@@ -3,6 +3,7 @@
 #include "engine/db/pg_pool.hpp"
 #include "engine/db/sqlite_pool.hpp"
 #include "engine_thread_state.hpp"
+#include "json_writer.hpp"
 #include "py_loop.hpp"
 
 #include <pybind11/stl.h>
@@ -314,7 +315,8 @@ void define_database(pyb::module_& m) {
     define_postgres(m);
     m.def(
         "_bind_db",
-        [](pyb::tuple errors, pyb::object adapt) {
+        [](pyb::tuple errors, pyb::object adapt, pyb::object row) {
+            set_json_row_type(row.ptr());
             if (errors.size() != 5) throw pyb::value_error("five exception classes");
             for (std::size_t i = 0; i < 5; ++i) {
                 Py_XDECREF(g_db.errors[i]);
@@ -323,8 +325,8 @@ void define_database(pyb::module_& m) {
             Py_XDECREF(g_db.adapt);
             g_db.adapt = adapt.release().ptr();
         },
-        pyb::arg("errors"), pyb::arg("adapt"),
-        "cello.db's IntegrityError, OperationalError, ProgrammingError, PoolTimeout, Busy and parameter adapter.");
+        pyb::arg("errors"), pyb::arg("adapt"), pyb::arg("row"),
+        "cello.db's IntegrityError, OperationalError, ProgrammingError, PoolTimeout, Busy, parameter adapter and Row.");
 
     pyb::class_<PyLease>(m, "SqliteLease", "A connection checked out of a SqlitePool (cello.db drives it).")
         .def(

@@ -79,6 +79,24 @@ def test_a_crud_app_over_http(path):
         assert c.get("/todos/9").status_code == 404
 
 
+def test_rows_go_to_the_native_json_writer_as_objects(path, monkeypatch):
+    # Written from the row's own values and column index: Row.__json__ (a dict per row) is not used.
+    monkeypatch.setattr(cdb.Row, "__json__", lambda self: pytest.fail("a dict was made for a row"))
+    app = make_app(path)
+    app.db.sync.execute("INSERT INTO todos (title, due) VALUES (?, ?)", ["a \"quoted\" ☕", datetime.datetime(2026, 1, 2, 3, 4)])
+
+    @app.get("/rows")
+    async def rows(request):
+        return {"all": await request.db.fetch_all("SELECT id, title, done, due FROM todos"),
+                "one": await request.db.fetch_one("SELECT 1 AS n, NULL AS missing")}
+
+    with TestClient(app) as c:
+        assert c.get("/rows").json() == {
+            "all": [{"id": 1, "title": 'a "quoted" ☕', "done": False, "due": "2026-01-02T03:04:00"}],
+            "one": {"n": 1, "missing": None},
+        }
+
+
 def test_an_unhandled_database_error_is_a_500_in_the_common_shape(path):
     with TestClient(make_app(path)) as c:
         assert c.post("/todos", json={"title": "once"}).status_code == 200

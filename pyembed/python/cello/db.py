@@ -94,7 +94,6 @@ def _adapt(value: Any) -> Any:
     raise TypeError(f"cannot bind a parameter of type {type(value).__name__}")
 
 
-_cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt)
 
 
 def _datetime(v: Any) -> Any:
@@ -198,7 +197,7 @@ class Row(Sequence[Any]):
     def _asdict(self) -> dict[str, Any]:
         return dict(zip(self._index, self._values))
 
-    def __json__(self) -> dict[str, Any]:  # the JSON writer's hook: a row is an object
+    def __json__(self) -> dict[str, Any]:  # (the native JSON writer writes rows itself, without it)
         return self._asdict()
 
     def __repr__(self) -> str:
@@ -210,6 +209,9 @@ def _shape(columns: tuple[str, ...], declared: tuple[str, ...]) -> tuple[dict[st
     """A result's column index and converters, worked out once per distinct result shape."""
     index = {name: i for i, name in enumerate(columns)}
     return index, [(i, c) for i, c in enumerate(map(_converter, declared)) if c is not None]
+
+
+_cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt, Row)
 
 
 def _rows(result: tuple[Any, ...]) -> list[Row]:
