@@ -250,3 +250,23 @@ def test_an_unreachable_server_is_an_operational_error():
     with pytest.raises(cdb.OperationalError, match="cannot connect"):
         asyncio.run(db.fetch_val("SELECT 1"))
     assert db.stats["open"] == 0
+
+
+def test_in_cluster_mode_each_worker_has_its_own_pool(dsn, admin):
+    # pool_size 3 × 2 worker processes: at most 6 connections, each worker within its 3.
+    env = {"DATABASE_URL": dsn + "?application_name=cluster", "DATABASE_POOL_SIZE": "3"}
+    with support.running("db_cluster_app.py", "--processes", "2", "--no-logs", env=env) as server:
+        def ask(_):
+            return support.request(server.port, "GET", "/who").json()
+
+        with ThreadPoolExecutor(24) as pool:
+            answers = list(pool.map(ask, range(400)))
+            seen = app_connections(admin, "cluster")
+        workers: dict[int, set[int]] = {}
+        for a in answers:
+            workers.setdefault(a["worker"], set()).add(a["backend"])
+            assert a["open"] <= 3
+        assert len(workers) == 2, workers.keys()
+        assert all(len(backends) <= 3 for backends in workers.values()), workers
+        assert not (set.intersection(*workers.values())), "two workers shared a connection"
+        assert seen <= 6

@@ -253,3 +253,18 @@ def test_bad_configurations_are_refused_clearly(tmp_path):
     app.enable_database(DatabaseConfig(url=f"sqlite:///{tmp_path / 'x.db'}"))
     with pytest.raises(RuntimeError, match="already"):
         app.enable_database()
+
+
+def test_in_cluster_mode_each_worker_opens_its_own_connections(tmp_path):
+    # The pool was opened before the fork (enable_database at import): each worker opens its own
+    # connections, and their writes all land in the one file.
+    db_file = tmp_path / "cluster.db"
+    cdb.Database(DatabaseConfig(url=f"sqlite:///{db_file}")).sync.execute(
+        "CREATE TABLE hits (id INTEGER PRIMARY KEY, worker INTEGER)")
+    env = {"DATABASE_URL": f"sqlite:///{db_file}", "DATABASE_POOL_SIZE": "2"}
+    with support.running("db_cluster_app.py", "--processes", "2", "--no-logs", env=env) as server:
+        with ThreadPoolExecutor(16) as pool:
+            replies = list(pool.map(lambda _: support.request(server.port, "GET", "/who"), range(300)))
+        assert [r.status for r in replies] == [200] * 300, [r.body for r in replies if r.status != 200][:3]
+        assert len({r.json()["worker"] for r in replies}) == 2
+    assert cdb.Database(DatabaseConfig(url=f"sqlite:///{db_file}")).sync.fetch_val("SELECT count(*) FROM hits") == 300
