@@ -176,10 +176,14 @@ struct PendingQuery {
     }
 };
 
-void settle(PendingQuery& q, const char* method, PyObject* value) {
+// Future method names, interned once (the GIL is held: first use is on an engine thread).
+PyObject* interned(const char* name) { return PyUnicode_InternFromString(name); }
+
+void settle(PendingQuery& q, bool ok, PyObject* value) {
+    static PyObject* const set_result = interned("set_result");
+    static PyObject* const set_exception = interned("set_exception");
     // (Not PyObject_CallMethod with "O": a tuple value would become the argument list.)
-    pyb::str name(method);
-    PyObject* r = PyObject_CallMethodOneArg(q.future.ptr(), name.ptr(), value);
+    PyObject* r = PyObject_CallMethodOneArg(q.future.ptr(), ok ? set_result : set_exception, value);
     if (!r) {
         std::fprintf(stderr, "cello: could not settle a database query's future:\n");
         PyErr_Print();
@@ -191,7 +195,8 @@ void arm(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor,
 
 void advance(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool ok) {
     EngineGil gil;
-    PyObject* done = PyObject_CallMethod(q->future.ptr(), "done", nullptr);
+    static PyObject* const done_name = interned("done");
+    PyObject* done = PyObject_CallMethodNoArgs(q->future.ptr(), done_name);
     const bool gave_up = done != Py_False;  // cancelled (its task was): the connection is left busy, and closed
     Py_XDECREF(done);
     PyErr_Clear();
@@ -207,15 +212,15 @@ void advance(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reac
             return arm(q, reactor, q->writing);
         }
         pyb::tuple result = to_python(q->conn->take(q->sql));
-        settle(*q, "set_result", result.ptr());
+        settle(*q, true, result.ptr());
     } catch (const db::DbError& e) {
         try {
-            settle(*q, "set_exception", error_object(e).ptr());
+            settle(*q, false, error_object(e).ptr());
         } catch (pyb::error_already_set& err) {
-            settle(*q, "set_exception", err.value().ptr());
+            settle(*q, false, err.value().ptr());
         }
     } catch (pyb::error_already_set& e) {
-        settle(*q, "set_exception", e.value().ptr());
+        settle(*q, false, e.value().ptr());
     }
 }
 
@@ -263,7 +268,8 @@ void define_postgres(pyb::module_& m) {
                 if (!reactor || !loop) return pyb::none();  // not an engine thread: the caller waits its own way
                 auto values = to_values(params);
                 auto& conn = c.get();
-                auto future = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethod(loop, "create_future", nullptr));
+                static PyObject* const create_future = interned("create_future");
+                auto future = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethodNoArgs(loop, create_future));
                 if (!future) throw pyb::error_already_set();
                 const auto wait = raising([&] { return conn.send(sql, values); });
                 const bool writing = wait == db::PgConnection::Wait::Write;

@@ -456,6 +456,17 @@ def http_get(path: str, host: str = "x") -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode("latin-1")
 
 
+def load_example(name: str) -> Any:
+    """examples/<name>/app.py as a module of its own (every example's file is called app.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}_app", REPO / "examples" / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def free_port() -> int:
     """A port that was free a moment ago."""
     with socket.socket() as s:

@@ -9,7 +9,6 @@ runs on a loaded 2-core machine, so "well below serial" is asserted, never "abou
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,19 +24,10 @@ EXAMPLE = support.REPO / "examples" / "async" / "app.py"
 Get = Callable[..., tuple[int, Any]]  # get(path, timeout=10.0) -> (status, parsed JSON body)
 
 
-def load_example() -> Any:
-    """The example as a module of its own (its file is called app.py, like the other examples)."""
-    spec = importlib.util.spec_from_file_location("example_async_app", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module", params=["TestClient", "cello run"])
 def get(request) -> Iterator[Get]:
     if request.param == "TestClient":
-        with TestClient(load_example().app) as client:
+        with TestClient(support.load_example("async").app) as client:
             def get_in_process(path: str, timeout: float = 10.0) -> tuple[int, Any]:
                 r = client.get(path, timeout=timeout)
                 return r.status_code, r.json()

@@ -2,25 +2,12 @@
 default and, with DATABASE_URL, on a real PostgreSQL (pg_server.py), through the engine."""
 from __future__ import annotations
 
-import importlib.util
-from typing import Any
 
 import pytest
 
 import pg_server
 import support
 from cello.testing import TestClient
-
-EXAMPLE = support.REPO / "examples" / "todo" / "app.py"
-
-
-def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("example_todo_app", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def pg_dsn():
@@ -37,7 +24,7 @@ def client(request, tmp_path, monkeypatch):
         monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_dsn"))
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = load_example().app
+    app = support.load_example("todo").app
     with TestClient(app) as c:
         if request.param == "postgresql":
             app.db.sync.execute("DELETE FROM todos")  # the module's cluster is shared by the cases

@@ -187,15 +187,25 @@ class PostgresBackend:
             self._next_sweep = now + 1.0
             pool.sweep()
 
+    def _timed_out(self) -> PoolTimeout:
+        return PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
+                           f"(pool_size {self.config.pool_size})")
+
+    @staticmethod
+    def _idle_or_slot(pool: Any) -> tuple[Any, bool]:
+        """An idle connection, or else whether a slot was reserved for a new one."""
+        conn = pool.take_idle()
+        return (conn, False) if conn is not None else (None, pool.reserve())
+
     async def acquire(self) -> _Lease:
         pool = self.pool
         self._sweep(pool)
         deadline = time.monotonic() + self.config.connection_timeout_secs
         while True:
-            conn = pool.take_idle()
+            conn, reserved = self._idle_or_slot(pool)
             if conn is not None:
                 return _Lease(conn)
-            if pool.reserve():
+            if reserved:
                 try:
                     return _Lease(await self._connect(deadline))
                 except BaseException:
@@ -216,8 +226,7 @@ class PostgresBackend:
                 if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
                     self._hand_over(waiter.result())
                 if isinstance(e, TimeoutError):
-                    raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
-                                      f"(pool_size {self.config.pool_size})") from None
+                    raise self._timed_out() from None
                 raise
             if conn is not None:
                 return _Lease(conn)
@@ -227,10 +236,10 @@ class PostgresBackend:
         deadline = time.monotonic() + self.config.connection_timeout_secs
         delay = 0.0005
         while True:
-            conn = pool.take_idle()
+            conn, reserved = self._idle_or_slot(pool)
             if conn is not None:
                 return _Lease(conn)
-            if pool.reserve():
+            if reserved:
                 try:
                     conn = _cello.PgConn(self.conninfo)
                     wait: str | None = "write"
@@ -242,8 +251,7 @@ class PostgresBackend:
                     pool.unreserve()
                     raise
             if time.monotonic() >= deadline:
-                raise PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
-                                  f"(pool_size {self.config.pool_size})")
+                raise self._timed_out()
             time.sleep(delay)
             delay = min(delay * 2, 0.02)
 
