@@ -1,6 +1,8 @@
 // The engine's own request and response types. Headers expose these, never Beast.
 #pragma once
 
+#include "engine/telemetry/request_trace.hpp"
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -52,6 +54,8 @@ struct Request {
     std::uint16_t client_port = 0;
     unsigned version = 11;       // 10 or 11
     std::string_view id;         // request id, when the request-id middleware is on
+    // What the handler should record of its queries and log lines (an inspector is attached).
+    TraceLevel trace = TraceLevel::Off;
 
     // Case-insensitive lookup of the first header with this name; empty if absent.
     std::string_view header(std::string_view name) const;
@@ -94,6 +98,7 @@ struct Response {
     // Set by an async handler that has not finished: the rest of the response comes later.
     std::shared_ptr<PendingResponse> pending;
     std::unique_ptr<HandlerError> error;  // set when the handler raised (the 500's cause)
+    std::unique_ptr<RequestTrace> trace;  // the handler's queries and logs, when Request::trace asked
 
     void clear() {
         status = 200;
@@ -104,6 +109,7 @@ struct Response {
         stream_length = -1;
         pending.reset();
         error.reset();
+        trace.reset();
     }
 };
 

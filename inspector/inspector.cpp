@@ -304,6 +304,9 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
             row.bytes_out = e.bytes_out;
             row.cache = std::string(engine::cache_outcome_name(e.cache));
             row.thread = e.thread_index;
+            row.db_queries = e.db_queries;
+            row.db_repeats = e.db_repeats;
+            row.db_ns = static_cast<std::int64_t>(e.db_us) * 1000;
             if (e.detail_seq == 0) continue;
             const auto it = st.details.find(State::detail_key(e.thread_index, e.detail_seq));
             if (it == st.details.end()) continue;
@@ -316,6 +319,9 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
             row.response_preview = it->second.response_preview;
             row.response_size = it->second.response_size;
             row.response_streamed = it->second.response_streamed;
+            row.queries = it->second.queries;
+            row.logs = it->second.logs;
+            row.logs_total = it->second.logs_total;
         }
         for (const auto& err : st.errors)
             if (err.seq > q.errors_since) s.errors.push_back(err);

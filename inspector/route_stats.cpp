@@ -1,5 +1,7 @@
 #include "inspector/route_stats.hpp"
 
+#include <algorithm>
+
 namespace cello::inspector {
 
 namespace {
@@ -28,6 +30,9 @@ struct RouteStats::Slot {
     std::uint64_t errors_5xx = 0, errors_4xx = 0;
     std::uint64_t hits = 0, misses = 0, bypass = 0;
     std::uint64_t bytes_in = 0, bytes_out = 0;
+    std::uint64_t db_queries = 0, db_requests = 0, n_plus_one = 0;
+    std::int64_t db_ns = 0;
+    std::uint32_t max_repeats = 0;
     LatencyHistogram total;
     std::vector<Second> ring;  // window_seconds entries, indexed by second % window
 };
@@ -59,6 +64,13 @@ void RouteStats::record(const RequestEvent& e) {
     }
     slot->bytes_in += e.bytes_in;
     slot->bytes_out += e.bytes_out;
+    if (e.db_queries) {
+        slot->db_queries += e.db_queries;
+        slot->db_ns += static_cast<std::int64_t>(e.db_us) * 1000;
+        ++slot->db_requests;
+        slot->max_repeats = std::max<std::uint32_t>(slot->max_repeats, e.db_repeats);
+        slot->n_plus_one += e.db_repeats >= kNPlusOneRepeats;
+    }
 
     const std::int64_t sec = second_of(e.time_ns);
     const auto window = static_cast<std::int64_t>(config_.window_seconds);
@@ -91,6 +103,11 @@ RouteSnapshot RouteStats::snapshot(std::uint32_t route_id, std::int64_t now_ns) 
         out.hit_ratio = static_cast<double>(slot->hits) / static_cast<double>(slot->hits + slot->misses);
     out.bytes_in = slot->bytes_in;
     out.bytes_out = slot->bytes_out;
+    out.db_queries = slot->db_queries;
+    out.db_requests = slot->db_requests;
+    out.db_ns = slot->db_ns;
+    out.max_repeats = slot->max_repeats;
+    out.n_plus_one = slot->n_plus_one;
 
     const std::int64_t now = second_of(now_ns);
     const auto window = static_cast<std::int64_t>(config_.window_seconds);

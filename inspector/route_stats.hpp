@@ -17,6 +17,10 @@
 
 namespace cello::inspector {
 
+// A request that runs one statement this many times or more is flagged as N+1 queries (a loop
+// that queries per item instead of once for all: the common ORM trap).
+inline constexpr std::uint32_t kNPlusOneRepeats = 5;
+
 struct RouteStatsConfig {
     std::uint32_t max_routes = 256;   // route ids 0..max_routes-1 get their own slot
     unsigned window_seconds = 60;     // rolling window length, in one-second slots
@@ -37,6 +41,11 @@ struct RouteSnapshot {
     std::uint64_t cache_hits = 0, cache_misses = 0, cache_bypass = 0;
     double hit_ratio = 0;              // hits / (hits + misses); 0 when neither
     std::uint64_t bytes_in = 0, bytes_out = 0;
+    // Database queries, from the handlers' traces (whole run):
+    std::uint64_t db_queries = 0, db_requests = 0;  // queries; requests that ran any
+    std::int64_t db_ns = 0;                          // their time
+    std::uint32_t max_repeats = 0;                   // most runs of one statement in one request
+    std::uint64_t n_plus_one = 0;                    // requests with max_repeats >= kNPlusOneRepeats
 };
 
 class RouteStats {

@@ -47,6 +47,9 @@ struct RequestRow {
     std::uint64_t bytes_in = 0, bytes_out = 0;
     std::string cache;         // "-", "HIT", "MISS", "BYPASS"
     unsigned thread = 0;
+    // Database queries the handler ran (from its trace; 0 when none or no trace).
+    std::uint32_t db_queries = 0, db_repeats = 0;  // repeats: runs of its most repeated statement
+    std::int64_t db_ns = 0;
     // With detail capture on (Inspector::set_capture): what the event cannot carry.
     bool has_detail = false;
     std::string query, target;  // target: path and query as received (the event's path may be cut)
@@ -55,6 +58,9 @@ struct RequestRow {
     std::string response_preview;  // the response body's start (engine::Telemetry::kResponsePreviewBytes)
     std::uint64_t response_size = 0;
     bool response_streamed = false;
+    std::vector<engine::QueryRecord> queries;  // its statements, in order (the first RequestTrace::kMaxQueries)
+    std::vector<engine::LogRecord> logs;       // its log lines, in order
+    std::uint32_t logs_total = 0;              // log lines made (beyond those kept)
 };
 
 struct ErrorRow {

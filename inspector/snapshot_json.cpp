@@ -42,7 +42,9 @@ json route_json(const RouteRow& r) {
             {"cached", i.cached}, {"cache_ttl_s", i.cache_ttl_s}, {"cache_tags", i.cache_tags}, {"live", r.live},
             {"total", window_json(st.total)}, {"window", window_json(st.window)},
             {"cache_hits", st.cache_hits}, {"cache_misses", st.cache_misses}, {"cache_bypass", st.cache_bypass},
-            {"hit_ratio", st.hit_ratio}, {"bytes_in", st.bytes_in}, {"bytes_out", st.bytes_out}};
+            {"hit_ratio", st.hit_ratio}, {"bytes_in", st.bytes_in}, {"bytes_out", st.bytes_out},
+            {"db", {{"queries", st.db_queries}, {"requests", st.db_requests}, {"time_ms", to_ms(st.db_ns)},
+                    {"max_repeats", st.max_repeats}, {"n_plus_one", st.n_plus_one}}}};
 }
 
 RouteRow route_from(const json& j) {
@@ -66,6 +68,13 @@ RouteRow route_from(const json& j) {
     r.stats.hit_ratio = j.at("hit_ratio").get<double>();
     r.stats.bytes_in = j.at("bytes_in").get<std::uint64_t>();
     r.stats.bytes_out = j.at("bytes_out").get<std::uint64_t>();
+    if (const auto db = j.find("db"); db != j.end() && db->is_object()) {  // absent from older servers
+        r.stats.db_queries = db->value("queries", std::uint64_t{0});
+        r.stats.db_requests = db->value("requests", std::uint64_t{0});
+        r.stats.db_ns = from_ms(db->value("time_ms", 0.0));
+        r.stats.max_repeats = db->value("max_repeats", std::uint32_t{0});
+        r.stats.n_plus_one = db->value("n_plus_one", std::uint64_t{0});
+    }
     return r;
 }
 
@@ -80,15 +89,51 @@ CacheRow cache_from(const json& j) {
             j.at("invalidations").get<std::uint64_t>(), j.at("hit_ratio").get<double>()};
 }
 
+json queries_json(const std::vector<engine::QueryRecord>& queries) {
+    json out = json::array();
+    for (const auto& q : queries)
+        out.push_back({{"sql", q.sql}, {"start_ms", to_ms(q.start_ns)}, {"duration_ms", to_ms(q.duration_ns)},
+                       {"rows", q.rows}, {"error", q.error.empty() ? json(nullptr) : json(q.error)}});
+    return out;
+}
+
+std::vector<engine::QueryRecord> queries_from(const json& j) {
+    std::vector<engine::QueryRecord> out;
+    for (const auto& q : j) {
+        const auto error = q.find("error");
+        out.push_back({q.at("sql").get<std::string>(), from_ms(q.at("start_ms").get<double>()),
+                       from_ms(q.at("duration_ms").get<double>()), q.at("rows").get<std::int64_t>(),
+                       error != q.end() && error->is_string() ? error->get<std::string>() : std::string()});
+    }
+    return out;
+}
+
+json logs_json(const std::vector<engine::LogRecord>& logs) {
+    json out = json::array();
+    for (const auto& l : logs)
+        out.push_back({{"at_ms", to_ms(l.start_ns)}, {"level", l.level}, {"logger", l.logger}, {"message", l.message}});
+    return out;
+}
+
+std::vector<engine::LogRecord> logs_from(const json& j) {
+    std::vector<engine::LogRecord> out;
+    for (const auto& l : j)
+        out.push_back({from_ms(l.at("at_ms").get<double>()), l.at("level").get<int>(), l.at("logger").get<std::string>(),
+                       l.at("message").get<std::string>()});
+    return out;
+}
+
 json request_json(const RequestRow& r) {
     json detail = nullptr;
     if (r.has_detail)
         detail = {{"query", r.query}, {"target", r.target}, {"headers", r.headers}, {"response_headers", r.response_headers},
                   {"body_preview", r.body_preview}, {"response_preview", r.response_preview},
-                  {"response_size", r.response_size}, {"response_streamed", r.response_streamed}};
+                  {"response_size", r.response_size}, {"response_streamed", r.response_streamed},
+                  {"queries", queries_json(r.queries)}, {"logs", logs_json(r.logs)}, {"logs_total", r.logs_total}};
     return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"method", r.method}, {"path", r.path}, {"route", r.route},
             {"status", r.status}, {"latency_ms", to_ms(r.latency_ns)}, {"handler_ms", to_ms(r.handler_ns)},
             {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread},
+            {"db", {{"queries", r.db_queries}, {"repeats", r.db_repeats}, {"time_ms", to_ms(r.db_ns)}}},
             {"detail", detail}};
 }
 
@@ -106,6 +151,11 @@ RequestRow request_from(const json& j) {
     r.bytes_out = j.at("bytes_out").get<std::uint64_t>();
     r.cache = j.at("cache").get<std::string>();
     r.thread = j.at("thread").get<unsigned>();
+    if (const auto db = j.find("db"); db != j.end() && db->is_object()) {  // absent from older servers
+        r.db_queries = db->value("queries", std::uint32_t{0});
+        r.db_repeats = db->value("repeats", std::uint32_t{0});
+        r.db_ns = from_ms(db->value("time_ms", 0.0));
+    }
     if (const auto d = j.find("detail"); d != j.end() && d->is_object()) {
         r.has_detail = true;
         r.query = d->at("query").get<std::string>();
@@ -116,6 +166,9 @@ RequestRow request_from(const json& j) {
         r.response_preview = d->value("response_preview", std::string());
         r.response_size = d->value("response_size", std::uint64_t{0});
         r.response_streamed = d->value("response_streamed", false);
+        if (const auto q = d->find("queries"); q != d->end() && q->is_array()) r.queries = queries_from(*q);
+        if (const auto l = d->find("logs"); l != d->end() && l->is_array()) r.logs = logs_from(*l);
+        r.logs_total = d->value("logs_total", std::uint32_t{0});
     }
     return r;
 }

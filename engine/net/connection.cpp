@@ -176,6 +176,7 @@ private:
         req_.client_ip = client_ip_;
         req_.client_port = client_port_;
         req_.version = reader_.version();
+        if (telemetry_) req_.trace = telemetry_->capturing() ? TraceLevel::Records : TraceLevel::Counts;
 
         res_.clear();
         const auto& table = worker_.route_table();
@@ -298,6 +299,11 @@ private:
         e.table_generation = table.generation();
         e.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
         e.set_path(req_.path.empty() ? req_.target : req_.path);
+        if (const RequestTrace* t = res_.trace.get()) {
+            e.db_us = static_cast<std::uint32_t>(std::min<std::int64_t>(t->db_ns() / 1000, UINT32_MAX));
+            e.db_queries = static_cast<std::uint16_t>(std::min<std::uint32_t>(t->queries(), UINT16_MAX));
+            e.db_repeats = static_cast<std::uint16_t>(std::min<std::uint32_t>(t->max_repeats(), UINT16_MAX));
+        }
         if (telemetry_->capturing()) capture_detail(e);
         if (!res_.error) return;
         ErrorRecord err;
@@ -364,6 +370,12 @@ private:
         if (!head_only_) {
             d.response_size = res_.body.size();
             d.response_preview = res_.body.substr(0, Telemetry::kResponsePreviewBytes);
+        }
+        if (RequestTrace* t = res_.trace.get()) {
+            d.queries = std::move(t->query_records());
+            d.logs = std::move(t->log_records());
+            d.queries_total = t->queries();
+            d.logs_total = t->logs();
         }
         telemetry_->record_detail(std::move(d));
     }

@@ -25,6 +25,9 @@ struct RequestEvent {
     std::uint16_t status = 0;
     std::uint16_t thread_index = 0;  // engine thread
     std::uint32_t detail_seq = 0;    // with detail capture on: its DetailRecord's seq on this thread
+    std::uint32_t db_us = 0;         // time in database queries (µs), from the handler's trace
+    std::uint16_t db_queries = 0;    // queries the handler ran (saturates)
+    std::uint16_t db_repeats = 0;    // runs of its most repeated statement (N+1 shows here)
     std::uint8_t method = kUnknownMethod;  // Method as an index
     CacheOutcome cache = CacheOutcome::None;
     std::uint8_t path_len = 0;
@@ -37,7 +40,7 @@ struct RequestEvent {
 
 static_assert(std::is_trivially_copyable_v<RequestEvent>);
 static_assert(std::is_standard_layout_v<RequestEvent>);
-static_assert(sizeof(RequestEvent) == 120);
+static_assert(sizeof(RequestEvent) == 128);
 
 inline void RequestEvent::set_path(std::string_view p) noexcept {
     std::size_t n = p.size();

@@ -4,6 +4,7 @@
 
 #include "engine/telemetry/event_ring.hpp"
 #include "engine/telemetry/redaction.hpp"
+#include "engine/telemetry/request_trace.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -53,6 +54,10 @@ struct DetailRecord {
     std::string response_preview;
     std::uint64_t response_size = 0;
     bool response_streamed = false;
+    // The handler's trace (engine/telemetry/request_trace.hpp), when it kept one.
+    std::vector<QueryRecord> queries;
+    std::vector<LogRecord> logs;
+    std::uint32_t queries_total = 0, logs_total = 0;  // beyond the records kept
 };
 
 class Telemetry {

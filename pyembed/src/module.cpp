@@ -9,6 +9,7 @@
 #include "json_writer.hpp"
 #include "py_multipart.hpp"
 #include "py_request.hpp"
+#include "py_request_trace.hpp"
 #include "py_server.hpp"
 #include "py_task_registry.hpp"
 
@@ -73,6 +74,7 @@ PYBIND11_MODULE(_cello, m) {
     define_loop(m);
     define_task_registry(m);
     define_multipart(m);
+    define_request_trace(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyInspector::define(m);

@@ -11,6 +11,7 @@
 #include "py_file_response.hpp"
 #include "py_loop.hpp"
 #include "py_request.hpp"
+#include "py_request_trace.hpp"
 
 #include <cstdio>
 #include <mutex>
@@ -484,7 +485,9 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
     // next request on this thread. (A copy of the thread's context: cheap, it shares the mapping.)
     PyObject* context = PyContext_CopyCurrent();
     PyObject* result = nullptr;
+    pyb::object trace;  // an inspector is attached: the handler's queries and log lines
     if (context && PyContext_Enter(context) == 0) {
+        if (req.trace != engine::TraceLevel::Off) trace = begin_trace(req);
         result = PyObject_CallOneArg(fn_.ptr(), request);
         if (PyContext_Exit(context) != 0) Py_CLEAR(result);
     }
@@ -493,7 +496,7 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
         if (!result) {
             convert_exception(res, where);
         } else if (PyCoro_CheckExact(result)) {
-            run_coroutine(result, context, request, req, res);
+            run_coroutine(result, context, request, req, res, trace);
             Py_DECREF(result);
             if (res.pending) {  // suspended: the request's copy is made only if it is needed
                 Py_XDECREF(context);
@@ -512,6 +515,7 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
             }
             Py_DECREF(result);
         }
+        end_trace(trace, res);
     } catch (...) {
         Py_XDECREF(context);
         settle_request();
@@ -543,24 +547,26 @@ void convert_task_outcome(PyObject* task, engine::Response& res, const ErrorCont
 class SuspendedTask final : public engine::PendingResponse, public DoneTarget {
 public:
     SuspendedTask(pyb::object task, std::shared_ptr<const AppContext> ctx, const std::string& handler,
-                  const engine::Request& req, pyb::object request, PyRequest* native)
+                  const engine::Request& req, pyb::object request, PyRequest* native, pyb::object trace)
         : task_(std::move(task)), ctx_(std::move(ctx)), handler_(handler), method_(req.method),
-          target_(req.target), request_(std::move(request)), native_(native) {}
+          target_(req.target), request_(std::move(request)), native_(native), trace_(std::move(trace)) {}
     SuspendedTask(const SuspendedTask&) = delete;
     SuspendedTask& operator=(const SuspendedTask&) = delete;
 
     // Normally the done callback has dropped both Python references (with the GIL); else the
     // connection's last reference drops them here, on the engine thread, without it.
     ~SuspendedTask() override {
-        if (!task_ && !request_) return;
+        if (!task_ && !request_ && !trace_) return;
         if (!Py_IsInitialized()) {  // the interpreter is gone: nothing to free them with
             (void)task_.release();
             (void)request_.release();
+            (void)trace_.release();
             return;
         }
         pyb::gil_scoped_acquire gil;
         task_ = pyb::object();
         request_ = pyb::object();
+        trace_ = pyb::object();
     }
 
     // The client went away (called by cancel(), as the connection closes, while the engine's request
@@ -582,6 +588,7 @@ public:
     void abandon() {
         task_ = pyb::object();
         request_ = pyb::object();
+        trace_ = pyb::object();
     }
 
     void on_done(PyObject* task) override {
@@ -593,7 +600,10 @@ public:
             PyObject* was_cancelled = PyObject_CallMethodNoArgs(task, task_methods().cancelled);
             Py_XDECREF(was_cancelled);
             PyErr_Clear();
-            if (was_cancelled == Py_True) return recycle_request(request_, native_);
+            if (was_cancelled == Py_True) {
+                trace_ = pyb::object();
+                return recycle_request(request_, native_);
+            }
         }
         engine::Response res;
         // Conversion looks at the request (Response.file: Range, conditionals). The handler kept
@@ -612,6 +622,7 @@ public:
             res.clear();
             engine::make_error(res, 500);
         }
+        end_trace(trace_, res);
         complete(std::move(res));
         recycle_request(request_, native_);
     }
@@ -622,6 +633,7 @@ private:
     std::string handler_, method_, target_;
     pyb::object request_;  // until done
     PyRequest* native_;    // request_'s (valid while it lives); still reading the engine's request
+    pyb::object trace_;    // until done, when an inspector is attached
 };
 
 bool task_done(PyObject* task) {
@@ -635,7 +647,7 @@ bool task_done(PyObject* task) {
 }  // namespace
 
 void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* request, const engine::Request& req,
-                              engine::Response& res) {
+                              engine::Response& res, pyb::object& trace) {
     const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};
     // A Task from the first line (current_task(), asyncio.timeout, TaskGroup work), whose first step
     // runs now: a coroutine that never awaits is done when start_task returns.
@@ -644,16 +656,17 @@ void PyHandler::run_coroutine(PyObject* coro, PyObject* context, PyObject* reque
     if (task_done(task.ptr())) return convert_task_outcome(task.ptr(), res, where);
     // Suspended: the loop resumes it; the connection waits for the done callback.
     auto suspended = std::make_shared<SuspendedTask>(task, ctx_, name_, req,
-                                                     pyb::reinterpret_borrow<pyb::object>(request), t_request_native);
+                                                     pyb::reinterpret_borrow<pyb::object>(request), t_request_native,
+                                                     std::move(trace));
     PyObject* callback = make_done_callback(suspended);
     PyObject* added = callback ? PyObject_CallMethodOneArg(task.ptr(), task_methods().add_done_callback, callback) : nullptr;
     Py_XDECREF(callback);
     if (!added) {  // nobody would ever hear of this task: stop it, answer with the error
-        PyObject *type, *value, *trace;
-        PyErr_Fetch(&type, &value, &trace);
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
         Py_XDECREF(PyObject_CallMethodNoArgs(task.ptr(), task_methods().cancel));
         PyErr_Clear();
-        PyErr_Restore(type, value, trace);
+        PyErr_Restore(type, value, traceback);
         convert_exception(res, where);
         suspended->abandon();
         return;

@@ -28,8 +28,9 @@ public:
 
 private:
     // An async def handler's coroutine: first step here, the rest on the asyncio thread.
+    // `trace`: the request's (or null); the suspended task takes it along.
     void run_coroutine(PyObject* coro, PyObject* context, PyObject* request, const engine::Request& req,
-                       engine::Response& res);
+                       engine::Response& res, pyb::object& trace);
 
     pyb::object fn_;
     std::shared_ptr<const AppContext> ctx_;

@@ -615,3 +615,82 @@ TEST(Inspector, CapturedDetailsJoinTheirRequest) {
     EXPECT_FALSE(back.requests[0].response_streamed);
     EXPECT_FALSE(back.requests[1].has_detail);
 }
+
+TEST(RequestTrace, CountsRepeatsAndKeepsBoundedRecords) {
+    using cello::engine::RequestTrace;
+    using cello::engine::TraceLevel;
+    RequestTrace counts(TraceLevel::Counts);
+    counts.add_query("SELECT 1", 0, 500, 1, "");
+    counts.add_log(0, 30, "app", "hello");
+    EXPECT_EQ(counts.queries(), 1u);
+    EXPECT_EQ(counts.db_ns(), 500);
+    EXPECT_TRUE(counts.query_records().empty());  // counts only: no texts kept
+    EXPECT_TRUE(counts.log_records().empty());
+
+    RequestTrace full(TraceLevel::Records);
+    for (std::size_t i = 0; i < RequestTrace::kMaxQueries + 10; ++i)
+        full.add_query(i % 2 ? "SELECT a FROM t WHERE id = ?" : "SELECT b", static_cast<std::int64_t>(i), 1000, 1, "");
+    full.add_query(std::string(RequestTrace::kMaxTextBytes + 50, 'x'), 0, -5, -1, "ProgrammingError: no");
+    EXPECT_EQ(full.queries(), RequestTrace::kMaxQueries + 11);
+    EXPECT_EQ(full.max_repeats(), (RequestTrace::kMaxQueries + 10) / 2);
+    EXPECT_EQ(full.db_ns(), static_cast<std::int64_t>(RequestTrace::kMaxQueries + 10) * 1000);  // negative: 0
+    ASSERT_EQ(full.query_records().size(), RequestTrace::kMaxQueries);
+    EXPECT_EQ(full.query_records()[1].sql, "SELECT a FROM t WHERE id = ?");
+
+    RequestTrace cut(TraceLevel::Records);
+    cut.add_query(std::string(RequestTrace::kMaxTextBytes - 1, 'x') + "é", 0, 1, -1, "");
+    ASSERT_EQ(cut.query_records().size(), 1u);
+    const std::string& sql = cut.query_records()[0].sql;
+    EXPECT_EQ(sql, std::string(RequestTrace::kMaxTextBytes - 1, 'x') + "…");  // never half a character
+}
+
+TEST(Inspector, DatabaseQueriesPerRequestAndRoute) {
+    Inspector ins;
+    const auto t = table_of({"/a", "/b"});
+    ins.set_routes(*t);
+    ins.set_capture(true);
+    RequestEvent n1 = routed(*t, 0, 1000, 200, "/a");
+    n1.db_queries = 11;
+    n1.db_repeats = 10;
+    n1.db_us = 2500;
+    n1.detail_seq = 3;
+    RequestEvent one = routed(*t, 0, 1000, 200, "/a");
+    one.db_queries = 1;
+    one.db_repeats = 1;
+    one.db_us = 100;
+    RequestEvent none = routed(*t, 1, 1000, 200, "/b");
+    cello::engine::DetailRecord d;
+    d.seq = 3;
+    d.queries = {{"SELECT 1", 10, 2000, 1, ""}, {"SELECT nope", 3000, 500, -1, "ProgrammingError: nope"}};
+    d.logs = {{1500, 30, "shop", "careful"}};
+    d.logs_total = 1;
+    ins.telemetry()->record_detail(d);
+    for (const auto& e : {n1, one, none}) ins.telemetry()->ring(0).push(e);
+    ins.drain_now();
+    const Snapshot s = ins.snapshot();
+    const auto& a = s.routes[0].stats;
+    EXPECT_EQ(a.db_queries, 12u);
+    EXPECT_EQ(a.db_requests, 2u);
+    EXPECT_EQ(a.db_ns, 2'600'000);
+    EXPECT_EQ(a.max_repeats, 10u);
+    EXPECT_EQ(a.n_plus_one, 1u);
+    EXPECT_EQ(s.routes[1].stats.db_queries, 0u);
+    ASSERT_EQ(s.requests.size(), 3u);
+    EXPECT_EQ(s.requests[0].db_queries, 11u);
+    EXPECT_EQ(s.requests[0].db_ns, 2'500'000);
+    ASSERT_EQ(s.requests[0].queries.size(), 2u);
+    EXPECT_EQ(s.requests[0].queries[1].error, "ProgrammingError: nope");
+    const Snapshot back = snapshot_from_json(to_json(s));
+    EXPECT_EQ(back.routes[0].stats.n_plus_one, 1u);
+    EXPECT_EQ(back.routes[0].stats.db_ns, 2'600'000);
+    EXPECT_EQ(back.requests[0].db_repeats, 10u);
+    ASSERT_EQ(back.requests[0].queries.size(), 2u);
+    EXPECT_EQ(back.requests[0].queries[0].sql, "SELECT 1");
+    EXPECT_EQ(back.requests[0].queries[0].start_ns, 10);
+    EXPECT_EQ(back.requests[0].queries[1].rows, -1);
+    EXPECT_EQ(back.requests[0].queries[1].error, "ProgrammingError: nope");
+    EXPECT_TRUE(back.requests[0].queries[0].error.empty());
+    ASSERT_EQ(back.requests[0].logs.size(), 1u);
+    EXPECT_EQ(back.requests[0].logs[0].message, "careful");
+    EXPECT_EQ(back.requests[0].logs[0].level, 30);
+}

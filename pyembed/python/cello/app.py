@@ -163,6 +163,10 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             worker.join(self._cache)  # before the middleware is built: it counts for the whole server
             if config.inspect:  # events go to the supervisor's inspector through shared memory
                 options.update(cluster_telemetry=list(config.inspect_redact))
+        if inspector is not None or (worker is not None and config.inspect):
+            from ._trace import capture_logs
+
+            capture_logs()  # each request's log lines go to the inspector with it
         server = _cello.Server(self.build_route_table(config), options, inspector)
         server.engine_loops = loops
         return server

@@ -21,6 +21,7 @@ import datetime
 import decimal
 import functools
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -214,6 +215,18 @@ def _shape(columns: tuple[str, ...], declared: tuple[str, ...]) -> tuple[dict[st
 _cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt, Row)
 
 
+_trace = _cello.request_trace.get  # the running request's trace while an inspector is attached, else None
+
+
+def _row_count(result: tuple[Any, ...]) -> int:
+    """Rows a statement returned, or else changed."""
+    return len(result[2]) if result[0] else int(result[3])
+
+
+def _failure(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
 def _rows(result: tuple[Any, ...]) -> list[Row]:
     rows = result[2]
     index, converters = _shape(result[0], result[1])
@@ -304,7 +317,19 @@ class Database:
         return self._backend.stats()
 
     async def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
-        return await self._backend.execute(self._current.get(), sql, params)
+        trace = _trace()
+        if trace is None:
+            return await self._backend.execute(self._current.get(), sql, params)
+        # The inspector sees the statement (never its parameters), its time including any wait
+        # for a connection, and its rows or error.
+        start = time.perf_counter_ns()
+        try:
+            result = await self._backend.execute(self._current.get(), sql, params)
+        except Exception as e:
+            trace.query(sql, time.perf_counter_ns() - start, -1, _failure(e))
+            raise
+        trace.query(sql, time.perf_counter_ns() - start, _row_count(result))
+        return result
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         """Every row of a query."""
@@ -376,7 +401,17 @@ class SyncDatabase:
         self._db = db
 
     def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
-        return self._db._backend.execute_sync(self._db._current.get(), sql, params)
+        trace = _trace()
+        if trace is None:
+            return self._db._backend.execute_sync(self._db._current.get(), sql, params)
+        start = time.perf_counter_ns()
+        try:
+            result = self._db._backend.execute_sync(self._db._current.get(), sql, params)
+        except Exception as e:
+            trace.query(sql, time.perf_counter_ns() - start, -1, _failure(e))
+            raise
+        trace.query(sql, time.perf_counter_ns() - start, _row_count(result))
+        return result
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         return _rows(self._run(sql, params))
