@@ -1,5 +1,7 @@
 #include "engine/db/pg_connection.hpp"
 
+#include "engine/metrics/pool_meter.hpp"
+
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -179,15 +181,22 @@ PgConnection::Wait PgConnection::send_prepared(const std::string& name) {
     return flush();
 }
 
+void PgConnection::metered(bool failed) noexcept {
+    if (meter_ && busy_) meter_->record_query(std::chrono::steady_clock::now() - last_used_, failed);
+}
+
 PgConnection::Wait PgConnection::flush() {
     const int rc = PQflush(conn_.get());
+    if (rc < 0) metered(true);
     if (rc < 0) throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
     return rc == 1 ? Wait::Write : Wait::Read;
 }
 
 PgConnection::Wait PgConnection::read() {
-    if (!PQconsumeInput(conn_.get()))
+    if (!PQconsumeInput(conn_.get())) {
+        metered(true);
         throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+    }
     if (PQisBusy(conn_.get())) return Wait::Read;
     if (preparing_sql_.empty()) return Wait::None;
     // The Prepare's answer: on success the statement is sent under its name; a failure (a syntax
@@ -206,6 +215,7 @@ PgConnection::Wait PgConnection::read() {
     const std::string sql = std::move(preparing_sql_);
     preparing_sql_.clear();
     if (failed) {
+        metered(true);
         busy_ = false;
         throw *failed;
     }
@@ -246,10 +256,12 @@ DbResult PgConnection::take(const std::string& sql) {
         PQclear(r);
         if (PQisBusy(conn_.get())) break;  // (not expected: read() said the whole result was there)
     }
+    const bool lost = PQstatus(conn_.get()) != CONNECTION_OK;
+    metered(failed.has_value() || lost);
     busy_ = false;
     touch();
     if (failed) throw *failed;
-    if (PQstatus(conn_.get()) != CONNECTION_OK)
+    if (lost)
         throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
     return out;
 }

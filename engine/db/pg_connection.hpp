@@ -19,6 +19,10 @@
 
 struct pg_conn;
 
+namespace cello::engine {
+class PoolMeter;  // engine/metrics/pool_meter.hpp
+}
+
 namespace cello::engine::db {
 
 class PgConnection {
@@ -58,6 +62,8 @@ public:
     std::chrono::steady_clock::time_point last_used() const { return last_used_; }
     void touch() { last_used_ = std::chrono::steady_clock::now(); }
     int backend_pid() const;
+    // Its statements are counted in a pool's figures (/metrics): time from send() to the result.
+    void set_meter(std::shared_ptr<PoolMeter> meter) { meter_ = std::move(meter); }
 
     // The socket watched by the reactor of the engine thread using the connection now. Dropped
     // (unwatch(), on that thread) before the connection goes back to its pool: a watch must not
@@ -81,7 +87,10 @@ private:
     static Params encode(const std::vector<DbValue>& params);
     Wait send_prepared(const std::string& name);
 
+    void metered(bool failed) noexcept;  // the statement sent is done (its time: since last_used_)
+
     bool busy_ = false;  // a statement sent and its result not yet taken
+    std::shared_ptr<PoolMeter> meter_;
     std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name on the server
     std::string preparing_sql_, preparing_name_;            // set while a Prepare is in flight
     Params preparing_params_;

@@ -1,14 +1,45 @@
 #include "engine/db/pg_pool.hpp"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 
 namespace cello::engine::db {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// "host:port/dbname" of a conninfo (URL or key=value), without user or password.
+std::string where_of(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (error) PQfreemem(error);
+    if (!options) return "?";
+    std::string host = "localhost", port = "5432", dbname;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        if (!o->val || !*o->val) continue;
+        const std::string_view k = o->keyword;
+        if (k == "host") host = o->val;
+        else if (k == "port") port = o->val;
+        else if (k == "dbname") dbname = o->val;
+    }
+    PQconninfoFree(options);
+    return host + ":" + port + "/" + dbname;
+}
+}  // namespace
+
 PgPool::PgPool(PgOptions options) : options_(std::move(options)) {
     if (options_.pool_size == 0) options_.pool_size = 1;
+    meter_ = PoolMeter::make(pool_label("postgresql", where_of(options_.conninfo)), [this](PoolFigures& f) {
+        const Stats s = stats();
+        f.size = options_.pool_size;
+        f.open = s.open;
+        f.idle = s.idle;
+        f.in_use = s.in_use;
+    });
 }
+
+PgPool::~PgPool() { meter_->detach(); }
 
 bool PgPool::expired(const PgConnection& c) const { return Clock::now() - c.opened() > options_.max_lifetime; }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/db/pg_connection.hpp"
+#include "engine/metrics/pool_meter.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -26,6 +27,9 @@ struct PgOptions {
 class PgPool {
 public:
     explicit PgPool(PgOptions options);
+    ~PgPool();
+    PgPool(const PgPool&) = delete;
+    PgPool& operator=(const PgPool&) = delete;
 
     // An idle connection (expired ones, and those the server closed while they were idle, are
     // closed on the way), or null.
@@ -45,6 +49,8 @@ public:
     };
     Stats stats() const;
     const PgOptions& options() const { return options_; }
+    // Its figures in /metrics; its connections (set_meter) count their statements there.
+    const std::shared_ptr<PoolMeter>& meter() const { return meter_; }
 
 private:
     bool expired(const PgConnection& c) const;
@@ -53,6 +59,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<PgConnection>> idle_;  // most recently used last
     std::size_t open_ = 0;                             // idle + in use + being opened
+    std::shared_ptr<PoolMeter> meter_;
 };
 
 }  // namespace cello::engine::db

@@ -168,9 +168,16 @@ SqlitePool::SqlitePool(SqliteOptions options) : options_(std::move(options)) {
     if (memory_) options_.pool_size = 1;  // one in-memory database: one connection holds it
     idle_.push_back(open_connection());
     open_ = 1;
+    meter_ = PoolMeter::make(pool_label("sqlite", "/" + options_.path), [this](PoolFigures& f) {
+        const Stats s = stats();
+        f.size = options_.pool_size;
+        f.open = s.open;
+        f.idle = s.idle;
+        f.in_use = s.in_use;
+    });
 }
 
-SqlitePool::~SqlitePool() = default;
+SqlitePool::~SqlitePool() { meter_->detach(); }
 
 std::unique_ptr<SqlitePool::Connection> SqlitePool::open_connection() {
     auto c = std::make_unique<Connection>();
@@ -191,6 +198,11 @@ std::optional<SqlitePool::Lease> SqlitePool::acquire(bool wait) {
     const auto deadline = Clock::now() + options_.acquire_timeout;
     while (idle_.empty() && open_ >= options_.pool_size) {
         if (!wait) return std::nullopt;
+        meter_->waiting(1);  // seen in /metrics while it waits
+        struct Waited {
+            PoolMeter& meter;
+            ~Waited() { meter.waiting(-1); }
+        } waited{*meter_};
         if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size)
             throw DbError(DbError::Kind::PoolTimeout, "POOL_TIMEOUT",
                           "no database connection free after " + std::to_string(options_.acquire_timeout.count()) +
@@ -264,18 +276,41 @@ SqlitePool::Lease::~Lease() {
 }
 
 DbResult SqlitePool::Lease::execute(const std::string& sql, const std::vector<DbValue>& params, bool wait) {
-    sqlite3_stmt* stmt = conn_->prepare(sql);
-    conn_->bind(stmt, sql, params);
-    // A write outside a transaction takes the process's writer lock for its own duration.
-    if (!holds_writer_ && !sqlite3_stmt_readonly(stmt)) {
-        take(pool_->writer_, wait, pool_->options_.acquire_timeout);
-        struct Release {
-            std::binary_semaphore& writer;
-            ~Release() { writer.release(); }
-        } release{pool_->writer_};
-        return conn_->run(stmt, sql);
+    // Counted in the pool's meter: preparing and running, failures included; not the wait for the
+    // writer lock (nor a Busy answer to a caller that would not wait).
+    using Clock = std::chrono::steady_clock;
+    auto start = Clock::now();
+    std::chrono::nanoseconds before_wait{0};
+    const auto counted = [&](bool failed) { pool_->meter_->record_query(before_wait + (Clock::now() - start), failed); };
+    sqlite3_stmt* stmt = nullptr;
+    try {
+        stmt = conn_->prepare(sql);
+        conn_->bind(stmt, sql, params);
+    } catch (...) {
+        counted(true);
+        throw;
     }
-    return conn_->run(stmt, sql);
+    // A write outside a transaction takes the process's writer lock for its own duration.
+    const bool own_write = !holds_writer_ && !sqlite3_stmt_readonly(stmt);
+    if (own_write) {
+        before_wait = Clock::now() - start;
+        take(pool_->writer_, wait, pool_->options_.acquire_timeout);
+        start = Clock::now();
+    }
+    struct Release {
+        std::binary_semaphore* writer;
+        ~Release() {
+            if (writer) writer->release();
+        }
+    } release{own_write ? &pool_->writer_ : nullptr};
+    try {
+        DbResult r = conn_->run(stmt, sql);
+        counted(false);
+        return r;
+    } catch (...) {
+        counted(true);
+        throw;
+    }
 }
 
 int SqlitePool::Lease::begin(bool wait) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "engine/db/db_value.hpp"
+#include "engine/metrics/pool_meter.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -52,6 +53,8 @@ public:
     };
     Stats stats() const;
     const SqliteOptions& options() const { return options_; }
+    // Its figures in /metrics: connections, waiters and statements.
+    const std::shared_ptr<PoolMeter>& meter() const { return meter_; }
 
 private:
     struct Connection;
@@ -67,6 +70,7 @@ private:
     // One writing statement or transaction at a time in this process. A semaphore, not a mutex: a
     // transaction's lease may be released on another thread than the one that began it.
     std::binary_semaphore writer_{1};
+    std::shared_ptr<PoolMeter> meter_;
 };
 
 // A checked-out connection: statements, and transactions (nested ones are savepoints). Returned

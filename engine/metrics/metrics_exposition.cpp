@@ -107,6 +107,47 @@ void write_cache(prom::TextWriter& w, const std::string& prefix, const ResponseC
     w.sample(entries, {}, static_cast<std::uint64_t>(cache.entries()));
 }
 
+// Database pools (engine/db): connections by state, waiters, statement durations.
+void write_pools(prom::TextWriter& w, const std::string& prefix, const std::vector<PoolFigures>& pools) {
+    if (pools.empty()) return;
+    const std::string connections = join(prefix, "pool_connections");
+    w.family(connections, "Open database connections of the pool, by state.", "gauge");
+    for (const auto& p : pools) {
+        for (const auto& [state, n] : {std::pair{"idle", p.idle}, {"in_use", p.in_use}}) {
+            const prom::Label labels[] = {{"pool", p.pool}, {"state", state}};
+            w.sample(connections, labels, n);
+        }
+    }
+    struct Gauge {
+        std::string_view suffix, help;
+        std::uint64_t PoolFigures::*field;
+    };
+    static constexpr Gauge kGauges[] = {
+        {"pool_max_connections", "The pool's bound (pool_size).", &PoolFigures::size},
+        {"pool_waiters", "Callers waiting for a connection of the pool.", &PoolFigures::waiters},
+    };
+    for (const Gauge& g : kGauges) {
+        const std::string name = join(prefix, g.suffix);
+        w.family(name, g.help, "gauge");
+        for (const auto& p : pools) {
+            const prom::Label labels[] = {{"pool", p.pool}};
+            w.sample(name, labels, p.*g.field);
+        }
+    }
+    const std::string duration = join(prefix, "query_duration_seconds");
+    w.family(duration, "Database statements by duration (waiting for a connection not included).", "histogram");
+    for (const auto& p : pools) {
+        const prom::Label labels[] = {{"pool", p.pool}};
+        w.histogram(duration, labels, kDurationBuckets, p.query_ns.counts, static_cast<double>(p.query_ns.sum) / 1e9);
+    }
+    const std::string errors = join(prefix, "query_errors_total");
+    w.family(errors, "Database statements that failed.", "counter");
+    for (const auto& p : pools) {
+        const prom::Label labels[] = {{"pool", p.pool}};
+        w.sample(errors, labels, p.query_errors);
+    }
+}
+
 void write_process(prom::TextWriter& w, const ProcessStats& p) {
     // The standard names every exporter uses, without namespace, so stock dashboards work.
     struct Figure {
@@ -143,10 +184,12 @@ std::string metric_prefix(std::string_view ns, std::string_view subsystem, std::
 }
 
 void write_exposition(std::string& out, const MetricNames& names, const MetricsSnapshot& requests,
-                      const ResponseCache* cache, const std::optional<ProcessStats>& process) {
+                      const ResponseCache* cache, const std::optional<ProcessStats>& process,
+                      const std::vector<PoolFigures>& pools) {
     prom::TextWriter w(out);
     write_requests(w, names.http, requests);
     if (cache) write_cache(w, names.cache, *cache);
+    write_pools(w, names.db, pools);
     if (process) write_process(w, *process);
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include "engine/metrics/metrics_store.hpp"
+#include "engine/metrics/pool_meter.hpp"
 #include "engine/metrics/process_stats.hpp"
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cello::engine {
 
@@ -17,6 +19,7 @@ class ResponseCache;
 struct MetricNames {
     std::string http;
     std::string cache;
+    std::string db;  // database pools: "cello_db"
 };
 
 // Joins the non-empty parts with '_' (as client libraries build names from namespace and
@@ -24,8 +27,9 @@ struct MetricNames {
 std::string metric_prefix(std::string_view ns, std::string_view subsystem, std::string_view what);
 
 // Appends the page. Families without series are left out (a counter appears with its first
-// event); `cache` and `process` may be absent.
+// event); `cache` and `process` may be absent, `pools` empty (no database).
 void write_exposition(std::string& out, const MetricNames& names, const MetricsSnapshot& requests,
-                      const ResponseCache* cache, const std::optional<ProcessStats>& process);
+                      const ResponseCache* cache, const std::optional<ProcessStats>& process,
+                      const std::vector<PoolFigures>& pools = {});
 
 }  // namespace cello::engine

@@ -44,7 +44,8 @@ std::shared_ptr<RequestMetrics> shared_store(const std::string& key) {
 class MetricsMiddleware final : public Middleware {
 public:
     MetricsMiddleware(std::string endpoint, MetricNames names, std::shared_ptr<RequestMetrics> store)
-        : endpoint_(std::move(endpoint)), names_(std::move(names)), store_(std::move(store)) {}
+        : endpoint_(std::move(endpoint)), names_(std::move(names)), store_(std::move(store)),
+          cluster_(cluster::ClusterLink::current() != nullptr) {}
 
     bool before(Exchange& ex) override {
         store_->enter(ex.thread_index);  // first, so a scrape counts itself
@@ -56,7 +57,8 @@ public:
             res.status = 200;
             res.content_type = prom::kContentType;
             res.body.clear();
-            write_exposition(res.body, names_, store_->snapshot(), ex.table.cache().get(), read_process_stats());
+            write_exposition(res.body, names_, store_->snapshot(), ex.table.cache().get(), read_process_stats(),
+                             cluster_ ? std::vector<PoolFigures>{} : PoolMeter::all());
         } else if (m == Method::Options) {
             res.status = 204;
             res.headers.emplace_back("Allow", kAllow);
@@ -83,6 +85,9 @@ private:
     std::string endpoint_;
     MetricNames names_;
     std::shared_ptr<RequestMetrics> store_;
+    // A worker of a cluster: its database pools are its own, not the server's, so they are left
+    // out rather than shown as the whole (docs/database.md).
+    bool cluster_;
 };
 
 }  // namespace
@@ -96,6 +101,7 @@ std::shared_ptr<Middleware> make_metrics_middleware(const Config& config) {
     MetricNames names;
     names.http = metric_prefix(ns, subsystem, "metrics namespace and subsystem");
     names.cache = metric_prefix(ns, "cache", "metrics namespace");
+    names.db = metric_prefix(ns, "db", "metrics namespace");
     auto store = shared_store(ns + '\n' + subsystem);
     return std::make_shared<MetricsMiddleware>(std::move(endpoint), std::move(names), std::move(store));
 }

@@ -167,7 +167,7 @@ private:
     }
 
     void answer() {
-        req_ = Request{};
+        req_.reset();
         req_.method = reader_.method();
         req_.target = reader_.target();
         req_.headers = reader_.headers();

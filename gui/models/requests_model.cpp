@@ -53,9 +53,17 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
         if (r->status >= 500) return QColor(Qt::red);
         if (r->status >= 400) return QColor(0xb0, 0x60, 0x00);
     }
+    const bool n_plus_one = r->db_repeats >= inspector::kNPlusOneRepeats;
+    if (role == Qt::ForegroundRole && index.column() == Queries && n_plus_one) return QColor(0xb0, 0x60, 0x00);
+    if (role == Qt::ToolTipRole && index.column() == Queries && r->db_queries)
+        return tr("%1 ms in queries; the most repeated statement ran %2 times%3")
+            .arg(static_cast<double>(r->db_ns) / 1e6, 0, 'f', 3)
+            .arg(r->db_repeats)
+            .arg(n_plus_one ? tr(" (N+1)") : QString());
     if (role == kSortRole) {
         if (index.column() == Time) return static_cast<qlonglong>(r->time_ns);
         if (index.column() == Latency) return static_cast<qlonglong>(r->latency_ns);
+        if (index.column() == Queries) return r->db_queries;
         return data(index, Qt::DisplayRole);
     }
     if (role != Qt::DisplayRole) return {};
@@ -68,6 +76,7 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
         case Latency: return QString::number(static_cast<double>(r->latency_ns) / 1e6, 'f', 3);
         case Cache: return QString::fromStdString(r->cache);
         case Bytes: return static_cast<qulonglong>(r->bytes_out);
+        case Queries: return r->db_queries ? QVariant(r->db_queries) : QVariant(QString());
         case Route: return QString::fromStdString(r->route);
         default: return {};
     }
@@ -76,10 +85,11 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
 QVariant RequestsModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
     // The same figures as the request log and /metrics (docs/studio.md, "What the figures mean").
-    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Sent", "Route"};
+    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Sent", "Queries", "Route"};
     static const char* tips[] = {"When the response was written", "", "Path and query", "",
                                  "From the request's first byte to the response written to the socket", "",
-                                 "Bytes of the response as written: status line, headers and body", ""};
+                                 "Bytes of the response as written: status line, headers and body",
+                                 "Database queries the handler ran (cello.db)", ""};
     if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
     return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();
 }

@@ -9,6 +9,9 @@ namespace cello::studio {
 
 namespace {
 QString ms(std::int64_t ns) { return QString::number(static_cast<double>(ns) / 1e6, 'f', 3); }
+
+// Per request of the route (every request, with or without queries).
+double per_request(double total, std::uint64_t count) { return count ? total / static_cast<double>(count) : 0; }
 }  // namespace
 
 void RoutesModel::refresh(const inspector::LiveView& view) {
@@ -25,7 +28,13 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
     if (role == kRouteIdRole) return static_cast<qulonglong>(r->info.id);
     if (role == Qt::ForegroundRole && !r->live) return QColor(Qt::gray);
     if (role == Qt::ForegroundRole && index.column() == Errors5xx && t.errors_5xx) return QColor(0xb0, 0x00, 0x20);
-    if (role == Qt::TextAlignmentRole && index.column() >= Count && index.column() <= HitRatio)
+    const auto& st = r->stats;
+    if (role == Qt::ForegroundRole && index.column() == Queries && st.n_plus_one) return QColor(0xb0, 0x60, 0x00);
+    if (role == Qt::ToolTipRole && index.column() == Queries && st.n_plus_one)
+        return tr("N+1 queries: %1 of %2 requests ran one statement %3 times or more (at most %4). A loop that "
+                  "queries per item: load the rows in one query (a JOIN, or WHERE id IN (...)).")
+            .arg(st.n_plus_one).arg(t.count).arg(inspector::kNPlusOneRepeats).arg(st.max_repeats);
+    if (role == Qt::TextAlignmentRole && index.column() >= Count && index.column() <= DbTime)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && !r->live) return tr("removed by a reload; its numbers are kept");
     if (role == Qt::ToolTipRole && index.column() == Source && !r->info.file.empty())
@@ -36,6 +45,8 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
             case P99: return static_cast<qlonglong>(t.count ? t.p99_ns : -1);
             case ErrorRate: return t.count ? static_cast<double>(t.errors_5xx) / static_cast<double>(t.count) : -1.0;
             case HitRatio: return has_ratio ? r->stats.hit_ratio : -1.0;
+            case Queries: return per_request(static_cast<double>(st.db_queries), t.count);
+            case DbTime: return per_request(static_cast<double>(st.db_ns), t.count);
             default: return {};
         }
     }
@@ -53,6 +64,11 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
             return t.count ? QString::number(100.0 * static_cast<double>(t.errors_5xx) / static_cast<double>(t.count), 'f', 1) + " %"
                            : QString();
         case HitRatio: return has_ratio ? QString::number(r->stats.hit_ratio * 100, 'f', 1) + " %" : QString();
+        case Queries:
+            if (!st.db_queries) return QString();
+            return QString::number(per_request(static_cast<double>(st.db_queries), t.count), 'f', 1) +
+                   (st.n_plus_one ? QString(" ⚠ N+1") : QString());
+        case DbTime: return st.db_queries ? ms(static_cast<std::int64_t>(per_request(static_cast<double>(st.db_ns), t.count))) : QString();
         case Source:  // the file's name; its path is in the tooltip
             return r->info.file.empty() ? QString()
                                         : QFileInfo(QString::fromStdString(r->info.file)).fileName() + ":" +
@@ -63,12 +79,14 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const {
 
 QVariant RoutesModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
-    static const char* names[] = {"Method", "Route", "Handler", "Count", "p50 ms", "p99 ms", "4xx", "5xx", "Error rate",
-                                  "Hit ratio", "Source"};
+    static const char* names[] = {"Method", "Route",     "Handler",  "Count",       "p50 ms", "p99 ms", "4xx",
+                                  "5xx",    "Error rate", "Hit ratio", "Queries/req", "DB ms/req", "Source"};
     static const char* tips[] = {"", "", "", "Requests answered since the server started", "", "",
                                  "Answers with a 4xx status (the client's mistake: not found, bad input, ...)",
                                  "Answers with a 5xx status (the server failed)",
                                  "5xx answers as a share of all answers", "Cache hits / (hits + misses), @cache routes",
+                                 "Database queries per request (cello.db); N+1: one statement repeated in a request",
+                                 "Time in database queries per request, including any wait for a connection",
                                  "Double-click a route to open its handler here"};
     if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
     return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();

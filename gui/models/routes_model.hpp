@@ -10,7 +10,10 @@ namespace cello::studio {
 class RoutesModel final : public RowsModel<inspector::RouteRow> {
     Q_OBJECT
 public:
-    enum Column { Method, Pattern, Handler, Count, P50, P99, Errors4xx, Errors5xx, ErrorRate, HitRatio, Source, ColumnCount };
+    enum Column {
+        Method, Pattern, Handler, Count, P50, P99, Errors4xx, Errors5xx, ErrorRate, HitRatio, Queries, DbTime, Source,
+        ColumnCount
+    };
     static constexpr int kRouteIdRole = Qt::UserRole + 1;
 
     explicit RoutesModel(QObject* parent = nullptr) : RowsModel(ColumnCount, parent) {}

@@ -176,6 +176,7 @@ void RequestsPage::showDetails(const QModelIndex& proxy_index) {
     } else if (r->status >= 500) {
         text += "\n" + tr("No traceback was recorded for this response.") + "\n";
     }
+    text += queriesAndLogs(*r);
     // Captured details (the studio turns capture on), else what the error record kept.
     const auto& headers = r->has_detail ? r->headers : e ? e->headers : r->headers;
     const std::string& body = r->has_detail ? r->body_preview : e ? e->body_preview : r->body_preview;
@@ -207,6 +208,41 @@ void RequestsPage::showDetails(const QModelIndex& proxy_index) {
                           "capture is on (the studio's own apps).");
     }
     details_->setPlainText(text);
+}
+
+QString RequestsPage::queriesAndLogs(const inspector::RequestRow& r) {
+    QString text;
+    const auto ms = [](std::int64_t ns) { return QString::number(static_cast<double>(ns) / 1e6, 'f', 3); };
+    if (r.db_queries) {
+        text += "\n" + (r.db_queries == 1 ? tr("Database: 1 query, %1 ms").arg(ms(r.db_ns))
+                                            : tr("Database: %1 queries, %2 ms").arg(r.db_queries).arg(ms(r.db_ns)));
+        if (r.db_repeats >= inspector::kNPlusOneRepeats)
+            text += tr(" (N+1: one statement ran %1 times; load the rows in one query)").arg(r.db_repeats);
+        text += "\n";
+        for (std::size_t i = 0; i < r.queries.size(); ++i) {
+            const auto& q = r.queries[i];
+            const QString outcome = !q.error.empty() ? QString::fromStdString(q.error)
+                                    : q.rows == 1    ? tr("1 row")
+                                                     : tr("%1 rows").arg(q.rows);
+            text += QString("  %1. at %2 ms, %3 ms, %4\n     %5\n")
+                        .arg(i + 1)
+                        .arg(ms(q.start_ns), ms(q.duration_ns), outcome, QString::fromStdString(q.sql));
+        }
+        if (r.has_detail && r.queries.size() < r.db_queries)
+            text += "  " + tr("(%1 more not recorded)").arg(r.db_queries - r.queries.size()) + "\n";
+    }
+    if (!r.logs.empty()) {
+        text += "\n" + tr("Log lines:") + "\n";
+        for (const auto& l : r.logs) {
+            const char* level = l.level >= 50 ? "CRITICAL" : l.level >= 40 ? "ERROR" : l.level >= 30 ? "WARNING"
+                              : l.level >= 20 ? "INFO" : "DEBUG";
+            text += QString("  at %1 ms %2 %3: %4\n")
+                        .arg(ms(l.start_ns), level, QString::fromStdString(l.logger), QString::fromStdString(l.message));
+        }
+        if (r.logs.size() < r.logs_total)
+            text += "  " + tr("(%1 more not recorded)").arg(r.logs_total - r.logs.size()) + "\n";
+    }
+    return text;
 }
 
 const inspector::RequestRow* RequestsPage::shownRow() const {

@@ -38,6 +38,8 @@ Q_SIGNALS:
 
 private:
     void showDetails(const QModelIndex& proxy_index);
+    // The request's database queries and log lines, as the details pane shows them.
+    static QString queriesAndLogs(const inspector::RequestRow& r);
     void refreshRoutes();
     const inspector::RequestRow* shownRow() const;  // the request in the details pane, if still kept
     std::vector<const inspector::RequestRow*> selectedRows() const;

@@ -29,8 +29,9 @@ RoutesPage::RoutesPage(StudioState& state, QWidget* parent)
     auto* header = table_->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     for (int c : {RoutesModel::Method, RoutesModel::Count, RoutesModel::P50, RoutesModel::P99, RoutesModel::Errors4xx,
-                  RoutesModel::Errors5xx, RoutesModel::ErrorRate, RoutesModel::HitRatio})
+                  RoutesModel::Errors5xx, RoutesModel::ErrorRate, RoutesModel::HitRatio, RoutesModel::DbTime})
         table_->setColumnWidth(c, 72);
+    table_->setColumnWidth(RoutesModel::Queries, 96);
     table_->setColumnWidth(RoutesModel::Pattern, 200);
     table_->setColumnWidth(RoutesModel::Handler, 120);
     auto* layout = new QVBoxLayout(this);

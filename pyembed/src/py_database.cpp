@@ -240,12 +240,13 @@ auto raising(F&& fn) {
 
 void define_postgres(pyb::module_& m) {
     pyb::class_<PyPgConn>(m, "PgConn", "A PostgreSQL connection (engine/db/pg_connection.hpp), driven by cello.db.")
-        .def(pyb::init([](const std::string& conninfo) {
+        .def(pyb::init([](const std::string& conninfo, const std::shared_ptr<db::PgPool>& pool) {
                  auto c = std::make_unique<PyPgConn>();
                  c->conn = raising([&] { return std::make_unique<db::PgConnection>(conninfo); });
+                 if (pool) c->conn->set_meter(pool->meter());  // its statements count in the pool's figures
                  return c;
              }),
-             pyb::arg("conninfo"))
+             pyb::arg("conninfo"), pyb::arg("pool") = nullptr)
         .def("connect_poll", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().connect_poll(); })); })
         .def_property_readonly("socket", [](PyPgConn& c) { return c.get().socket(); })
         .def_property_readonly("backend_pid", [](PyPgConn& c) { return c.get().backend_pid(); })
@@ -309,6 +310,8 @@ void define_postgres(pyb::module_& m) {
         .def("put", [](db::PgPool& pool, PyPgConn& c) { pool.put(std::move(c.conn)); })
         .def("discard", [](db::PgPool& pool, PyPgConn& c) { pool.discard(std::move(c.conn)); })
         .def("sweep", &db::PgPool::sweep)
+        .def("waiting", [](const db::PgPool& pool, int delta) { pool.meter()->waiting(delta); },
+             "A caller starts (+1) or stops (-1) waiting for a connection (/metrics).")
         .def("stats", [](const db::PgPool& pool) {
             const auto s = pool.stats();
             return pyb::dict(pyb::arg("open") = s.open, pyb::arg("idle") = s.idle, pyb::arg("in_use") = s.in_use);
@@ -391,6 +394,8 @@ void define_database(pyb::module_& m) {
             },
             pyb::arg("wait") = true,
             "A connection for a transaction; None when `wait` is false and none is free now.")
+        .def("waiting", [](const db::SqlitePool& pool, int delta) { pool.meter()->waiting(delta); },
+             "A caller starts (+1) or stops (-1) waiting for a connection or the writer lock (/metrics).")
         .def("stats", [](const db::SqlitePool& pool) {
             const auto s = pool.stats();
             return pyb::dict(pyb::arg("open") = s.open, pyb::arg("idle") = s.idle, pyb::arg("in_use") = s.in_use);

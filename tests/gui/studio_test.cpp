@@ -111,6 +111,29 @@ def slow(request):
     return "slow"
 )PY";
 
+// Routes with a database, added to kApp by the test of queries in request details (%1: the file).
+const char* kDbRoutes = R"PY(
+
+import logging
+from cello import DatabaseConfig
+
+log = logging.getLogger("shop")
+app.enable_database(DatabaseConfig(url="sqlite:///%1"))
+app.db.sync.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT)")
+if not app.db.sync.fetch_val("SELECT count(*) FROM items"):
+    app.db.sync.execute_many("INSERT INTO items (name) VALUES (?)", [[f"item {i}"] for i in range(6)])
+
+@app.get("/items")
+async def items(request):
+    ids = [r["id"] for r in await request.db.fetch_all("SELECT id FROM items ORDER BY id")]
+    log.warning("loading %d items one by one", len(ids))
+    return [await request.db.fetch_one("SELECT id, name FROM items WHERE id = ?", [i]) for i in ids]
+
+@app.get("/items/bad")
+async def bad_items(request):
+    return await request.db.fetch_all("SELECT nope FROM items")
+)PY";
+
 struct Reply {
     int status = 0;
     QByteArray body;
@@ -1172,6 +1195,59 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(!page->run());
         QVERIFY2(page->statusText().startsWith("Headers:"), qPrintable(page->statusText()));
         QCOMPARE(saved.count(), 1);
+    }
+
+    // Issue 16 item 9 and issue 15 item 17: a request's database queries and log lines in its
+    // details; the Routes and Requests tables count queries and flag N+1.
+    void requestDetailsShowItsQueriesAndLogLines() {
+        SETUP(open_and_serve());
+        const QString db = dir_->path() + "/shop.db";
+        write_app(app_text() + QString(kDbRoutes).arg(db));
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/items") != nullptr, kWait);
+        QCOMPARE(http(net_, "GET", port(), "/items").status, 200);
+        QCOMPARE(http(net_, "GET", port(), "/items/bad").status, 500);
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        const auto row_of = [&](const QString& path) {
+            for (int r = table->model()->rowCount() - 1; r >= 0; --r)
+                if (table->model()->index(r, RequestsModel::Path).data().toString() == path) return r;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(row_of("/items") >= 0 && row_of("/items/bad") >= 0, kWait);
+        QCOMPARE(table->model()->index(row_of("/items"), RequestsModel::Queries).data().toInt(), 7);
+        QVERIFY(table->model()->index(row_of("/items"), RequestsModel::Queries).data(Qt::ToolTipRole).toString().contains("N+1"));
+        table->selectRow(row_of("/items"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /items"), kWait);
+        const QString details = page->details();
+        QVERIFY2(details.contains("Database: 7 queries") && details.contains("N+1: one statement ran 6 times"),
+                 qPrintable(details));
+        QVERIFY2(details.contains("SELECT id FROM items ORDER BY id") &&
+                     details.count("SELECT id, name FROM items WHERE id = ?") == 6 && details.contains("6 rows") &&
+                     details.contains("1 row\n"),
+                 qPrintable(details));
+        QVERIFY2(details.contains("Log lines:") && details.contains("WARNING shop: loading 6 items one by one"),
+                 qPrintable(details));
+        save("request-queries");
+        table->selectRow(row_of("/items/bad"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /items/bad"), kWait);
+        QVERIFY2(page->details().contains("Database: 1 query,"),
+                 qPrintable(page->details()));
+        QVERIFY2(page->details().contains("ProgrammingError") && page->details().contains("SELECT nope FROM items"),
+                 qPrintable(page->details()));
+        // Routes: queries per request, and the N+1 flag with its explanation.
+        window_->showPage(MainWindow::Routes);
+        auto* routes = window_->routesPage()->table()->model();
+        int items = -1;
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = 0; r < routes->rowCount(); ++r)
+                if (routes->index(r, RoutesModel::Pattern).data().toString() == "/items") items = r;
+            return items >= 0 && !routes->index(items, RoutesModel::Queries).data().toString().isEmpty();
+        }(), kWait);
+        QCOMPARE(routes->index(items, RoutesModel::Queries).data().toString(), QString("7.0 ⚠ N+1"));
+        QVERIFY(routes->index(items, RoutesModel::Queries).data(Qt::ToolTipRole).toString().contains("WHERE id IN"));
+        QVERIFY(!routes->index(items, RoutesModel::DbTime).data().toString().isEmpty());
+        QCOMPARE(routes->headerData(RoutesModel::Queries, Qt::Horizontal).toString(), QString("Queries/req"));
     }
 
     void theSelectedRequestStaysWhenTrafficPushesItOut() {

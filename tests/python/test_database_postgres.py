@@ -270,3 +270,35 @@ def test_in_cluster_mode_each_worker_has_its_own_pool(dsn, admin):
         assert all(len(backends) <= 3 for backends in workers.values()), workers
         assert not (set.intersection(*workers.values())), "two workers shared a connection"
         assert seen <= 6
+
+
+def test_pool_figures_in_metrics(dsn):
+    """(Other pools of this database in this process, from earlier tests, are added into the same
+    series: the figures are compared before and after.)"""
+    from test_database_sqlite import metric
+
+    app = make_app(dsn, "cello_metrics", pool_size=3)
+    app.enable_prometheus()
+
+    @app.get("/broken")
+    async def broken(request):
+        return await request.db.fetch_all("SELECT nope FROM pg_class")
+
+    with TestClient(app, workers=1) as c:
+        before = c.get("/metrics").text
+        for _ in range(3):
+            assert c.get("/pid").status_code == 200
+        assert c.get("/broken").status_code == 500
+        page = c.get("/metrics").text
+    pools = {line.split('pool="')[1].split('"')[0] for line in page.splitlines() if line.startswith("cello_db_pool_max")}
+    [pool] = [p for p in pools if p.startswith("postgresql://")]
+    assert pool.endswith("/" + dsn.rsplit("/", 1)[1].split("?")[0])  # host:port/dbname, no user or password
+    assert "@" not in pool
+
+    def grew(name: str, **labels: str) -> float:
+        return (metric(page, name, pool=pool, **labels) or 0) - (metric(before, name, pool=pool, **labels) or 0)
+
+    assert metric(page, "cello_db_pool_max_connections", pool=pool) >= 3
+    assert metric(page, "cello_db_pool_connections", pool=pool, state="in_use") == 0
+    assert grew("cello_db_query_duration_seconds_count") == 4
+    assert grew("cello_db_query_errors_total") == 1

@@ -268,3 +268,51 @@ def test_in_cluster_mode_each_worker_opens_its_own_connections(tmp_path):
         assert [r.status for r in replies] == [200] * 300, [r.body for r in replies if r.status != 200][:3]
         assert len({r.json()["worker"] for r in replies}) == 2
     assert cdb.Database(DatabaseConfig(url=f"sqlite:///{db_file}")).sync.fetch_val("SELECT count(*) FROM hits") == 300
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """One sample of a Prometheus page, by name and exact labels."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{want}}} ") or (not labels and line.startswith(name + " ")):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_pool_figures_in_metrics(path):
+    app = make_app(path, pool_size=1, connection_timeout_secs=5)
+    app.enable_prometheus()
+
+    @app.get("/broken")
+    async def broken(request):
+        return await request.db.fetch_all("SELECT nope FROM todos")
+
+    pool = f"sqlite:///{path}"  # the URL it was opened with
+    with TestClient(app, workers=1) as c:
+        assert c.post("/todos", json={"title": "a"}).status_code == 200  # 2 statements
+        assert c.get("/broken").status_code == 500
+        page = c.get("/metrics").text
+        assert metric(page, "cello_db_pool_max_connections", pool=pool) == 1
+        assert metric(page, "cello_db_pool_connections", pool=pool, state="idle") == 1
+        assert metric(page, "cello_db_pool_connections", pool=pool, state="in_use") == 0
+        assert metric(page, "cello_db_query_errors_total", pool=pool) == 1
+        counted = metric(page, "cello_db_query_duration_seconds_count", pool=pool)
+        assert counted is not None and counted >= 3
+        assert metric(page, "cello_db_query_duration_seconds_bucket", pool=pool, le="+Inf") == counted
+        assert "password" not in page
+        # The one connection held by a request: the next one waits for it, and the page says so.
+        results = {}
+        holder = threading.Thread(target=lambda: results.setdefault("hold", c.get("/hold?s=1.5")))
+        holder.start()
+        support.wait_until(lambda: app.db.stats["in_use"] == 1)
+        waiter = threading.Thread(target=lambda: results.setdefault("wait", c.get("/todos")))
+        waiter.start()
+        support.wait_until(lambda: metric(c.get("/metrics").text, "cello_db_pool_waiters", pool=pool) == 1)
+        page = c.get("/metrics").text
+        assert metric(page, "cello_db_pool_connections", pool=pool, state="in_use") == 1
+        holder.join(30)
+        waiter.join(30)
+        assert results["hold"].status_code == 200 and results["wait"].status_code == 200
+        page = c.get("/metrics").text
+        assert metric(page, "cello_db_pool_waiters", pool=pool) == 0
+        assert metric(page, "cello_db_query_duration_seconds_count", pool=pool) > counted

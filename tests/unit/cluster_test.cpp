@@ -42,7 +42,7 @@ struct Block {
 
 std::string page(const MetricsSnapshot& snap) {
     std::string out;
-    write_exposition(out, MetricNames{"cello_http", "cello_cache"}, snap, nullptr, std::nullopt);
+    write_exposition(out, MetricNames{"cello_http", "cello_cache", "cello_db"}, snap, nullptr, std::nullopt);
     return out;
 }
 

@@ -421,6 +421,37 @@ std::string allow_of(const Response& res) {
 
 }  // namespace
 
+TEST(Request, ResetIsADefaultRequest) {
+    static const Header h{"a", "b"};
+    Request r;
+    r.method = "GET";
+    r.target = r.raw_path = r.path = "/x?y";
+    r.query = "y";
+    r.headers = &h;
+    r.header_count = 1;
+    r.body = "body";
+    r.match.param_count = 1;
+    r.match.route = reinterpret_cast<const Route*>(&h);
+    r.client_ip = "1.2.3.4";
+    r.client_port = 9;
+    r.version = 10;
+    r.id = "id";
+    r.trace = cello::engine::TraceLevel::Records;
+    r.reset();
+    const Request d;
+    for (auto [got, want] : {std::pair{r.method, d.method}, {r.target, d.target}, {r.raw_path, d.raw_path},
+                             {r.path, d.path}, {r.query, d.query}, {r.body, d.body}, {r.client_ip, d.client_ip},
+                             {r.id, d.id}})
+        EXPECT_EQ(got.data(), want.data());
+    EXPECT_EQ(r.headers, nullptr);
+    EXPECT_EQ(r.header_count, 0u);
+    EXPECT_EQ(r.match.route, nullptr);
+    EXPECT_EQ(r.match.param_count, 0u);
+    EXPECT_EQ(r.client_port, 0);
+    EXPECT_EQ(r.version, 11u);
+    EXPECT_EQ(r.trace, cello::engine::TraceLevel::Off);
+}
+
 TEST(Dispatch, SplitsTargetAndDecodesPath) {
     const auto table = make_routes();
     const auto d = run_dispatch(*table, "GET", "/echo/a%20b?x=1&y=%20");

@@ -1,6 +1,7 @@
 // The metrics pieces without a server: text format, the sharded store, the exposition page.
 #include "engine/metrics/metrics_exposition.hpp"
 #include "engine/metrics/metrics_store.hpp"
+#include "engine/metrics/pool_meter.hpp"
 #include "engine/metrics/process_stats.hpp"
 #include "engine/metrics/prometheus_text.hpp"
 #include "engine/cache/response_cache.hpp"
@@ -25,7 +26,7 @@ constexpr auto kPost = static_cast<std::uint8_t>(Method::Post);
 
 std::string page(const MetricsSnapshot& snap, const ResponseCache* cache = nullptr) {
     std::string out;
-    write_exposition(out, {"cello_http", "cello_cache"}, snap, cache, std::nullopt);
+    write_exposition(out, {"cello_http", "cello_cache", "cello_db"}, snap, cache, std::nullopt);
     return out;
 }
 
@@ -34,6 +35,48 @@ bool has_line(const std::string& text, const std::string& line) {
     for (std::string l; std::getline(in, l);)
         if (l == line) return true;
     return false;
+}
+
+TEST(PoolMeter, PoolsOfOneDatabaseAreOneSeriesAndClosedOnesLeave) {
+    auto figures = [](std::uint64_t size, std::uint64_t in_use) {
+        return [=](PoolFigures& f) {
+            f.size = size;
+            f.open = f.in_use = in_use;
+        };
+    };
+    auto a = PoolMeter::make("sqlite:///unit-a.db", figures(4, 1));
+    auto b = PoolMeter::make("sqlite:///unit-a.db", figures(2, 0));
+    auto c = PoolMeter::make("sqlite:///unit-c.db", figures(1, 1));
+    a->record_query(2ms, false);
+    b->record_query(20ms, true);
+    a->waiting(1);
+    a->waiting(1);
+    a->waiting(-1);
+    c->detach();  // closed: no longer listed, though a connection may still hold it
+    c->record_query(1ms, false);
+    std::vector<PoolFigures> mine;
+    for (auto& f : PoolMeter::all())
+        if (f.pool.find("unit-") != std::string::npos) mine.push_back(f);
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_EQ(mine[0].size, 6u);
+    EXPECT_EQ(mine[0].in_use, 1u);
+    EXPECT_EQ(mine[0].waiters, 1u);
+    EXPECT_EQ(mine[0].query_errors, 1u);
+    EXPECT_EQ(mine[0].query_ns.sum, 22'000'000u);
+
+    std::string out;
+    write_exposition(out, {"cello_http", "cello_cache", "cello_db"}, MetricsSnapshot{}, nullptr, std::nullopt, mine);
+    EXPECT_TRUE(has_line(out, "# TYPE cello_db_pool_connections gauge"));
+    EXPECT_TRUE(has_line(out, "cello_db_pool_connections{pool=\"sqlite:///unit-a.db\",state=\"in_use\"} 1"));
+    EXPECT_TRUE(has_line(out, "cello_db_pool_connections{pool=\"sqlite:///unit-a.db\",state=\"idle\"} 0"));
+    EXPECT_TRUE(has_line(out, "cello_db_pool_max_connections{pool=\"sqlite:///unit-a.db\"} 6"));
+    EXPECT_TRUE(has_line(out, "cello_db_pool_waiters{pool=\"sqlite:///unit-a.db\"} 1"));
+    EXPECT_TRUE(has_line(out, "cello_db_query_duration_seconds_bucket{pool=\"sqlite:///unit-a.db\",le=\"0.0025\"} 1"));
+    EXPECT_TRUE(has_line(out, "cello_db_query_duration_seconds_count{pool=\"sqlite:///unit-a.db\"} 2"));
+    EXPECT_TRUE(has_line(out, "cello_db_query_errors_total{pool=\"sqlite:///unit-a.db\"} 1"));
+    std::string none;
+    write_exposition(none, {"cello_http", "cello_cache", "cello_db"}, MetricsSnapshot{}, nullptr, std::nullopt);
+    EXPECT_EQ(none.find("cello_db"), std::string::npos);  // no database: no families
 }
 
 TEST(PrometheusText, EscapesLabelValuesAndHelp) {

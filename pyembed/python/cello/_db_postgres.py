@@ -168,7 +168,7 @@ class PostgresBackend:
 
     # -- connections --------------------------------------------------------------------------
     async def _connect(self, deadline: float) -> Any:
-        conn = _cello.PgConn(self.conninfo)
+        conn = _cello.PgConn(self.conninfo, self.pool)
         wait: str | None = "write"  # libpq: wait until writable before the first poll
         try:
             async with asyncio.timeout(max(0.001, deadline - time.monotonic())):
@@ -217,6 +217,7 @@ class PostgresBackend:
             waiter = loop.create_future()
             with self._lock:
                 self._waiters.append((loop, waiter))
+            pool.waiting(1)
             try:
                 async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                     conn = await waiter
@@ -228,6 +229,8 @@ class PostgresBackend:
                 if isinstance(e, TimeoutError):
                     raise self._timed_out() from None
                 raise
+            finally:
+                pool.waiting(-1)
             if conn is not None:
                 return _Lease(conn)
 
@@ -241,7 +244,7 @@ class PostgresBackend:
                 return _Lease(conn)
             if reserved:
                 try:
-                    conn = _cello.PgConn(self.conninfo)
+                    conn = _cello.PgConn(self.conninfo, pool)
                     wait: str | None = "write"
                     while wait is not None:
                         _ready_sync(conn, wait, deadline)
@@ -252,7 +255,11 @@ class PostgresBackend:
                     raise
             if time.monotonic() >= deadline:
                 raise self._timed_out()
-            time.sleep(delay)
+            pool.waiting(1)
+            try:
+                time.sleep(delay)
+            finally:
+                pool.waiting(-1)
             delay = min(delay * 2, 0.02)
 
     def release(self, lease: _Lease) -> None:

@@ -43,20 +43,31 @@ class SqliteBackend:
         return self.pool.stats()
 
     async def _patiently(self, step: Callable[[], Any], what: str) -> Any:
-        deadline = time.monotonic() + self.config.connection_timeout_secs
-        delay = 0.0005
-        while True:
-            try:
-                result = step()
-            except _Busy:
-                result = None
-            if result is not None:
-                return result
-            if time.monotonic() >= deadline:
-                raise PoolTimeout(f"{what} after {self.config.connection_timeout_secs:g} s "
-                                  f"(pool_size {self.config.pool_size})")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+        try:
+            result = step()
+        except _Busy:
+            result = None
+        if result is not None:
+            return result
+        pool = self.pool
+        pool.waiting(1)  # seen in /metrics while it waits
+        try:
+            deadline = time.monotonic() + self.config.connection_timeout_secs
+            delay = 0.0005
+            while True:
+                if time.monotonic() >= deadline:
+                    raise PoolTimeout(f"{what} after {self.config.connection_timeout_secs:g} s "
+                                      f"(pool_size {self.config.pool_size})")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+                try:
+                    result = step()
+                except _Busy:
+                    result = None
+                if result is not None:
+                    return result
+        finally:
+            pool.waiting(-1)
 
     # -- async --------------------------------------------------------------------------------
     async def acquire(self) -> Any:
