@@ -1,4 +1,5 @@
 #include "py_database.hpp"
+#include "py_request_trace.hpp"
 
 #include "engine/db/pg_pool.hpp"
 #include "engine/db/sqlite_pool.hpp"
@@ -293,6 +294,7 @@ void define_postgres(pyb::module_& m) {
                  o.min_idle = min_idle;
                  o.max_lifetime = std::chrono::seconds(static_cast<long long>(max_lifetime_s));
                  o.idle_timeout = std::chrono::seconds(static_cast<long long>(idle_timeout_s));
+                 note_database_opened();
                  return std::make_shared<db::PgPool>(std::move(o));
              }),
              pyb::arg("conninfo"), pyb::arg("pool_size") = 10, pyb::arg("min_idle") = 1, pyb::arg("max_lifetime_s") = 1800.0,
@@ -365,6 +367,7 @@ void define_database(pyb::module_& m) {
                  o.pool_size = pool_size;
                  o.acquire_timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
                  o.max_lifetime = std::chrono::seconds(static_cast<long long>(max_lifetime_s));
+                 note_database_opened();
                  return without_gil([&] { return std::make_shared<db::SqlitePool>(std::move(o)); });
              }),
              pyb::arg("path"), pyb::arg("pool_size") = 10, pyb::arg("timeout_s") = 5.0, pyb::arg("max_lifetime_s") = 1800.0)

@@ -487,8 +487,14 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
     PyObject* result = nullptr;
     pyb::object trace;  // an inspector is attached: the handler's queries and log lines
     if (context && PyContext_Enter(context) == 0) {
-        if (req.trace != engine::TraceLevel::Off) trace = begin_trace(req);
-        result = PyObject_CallOneArg(fn_.ptr(), request);
+        const engine::TraceLevel level = trace_level(req);
+        {
+            SyncTraceScope sync(level);  // a sync handler's queries, made during the call
+            result = PyObject_CallOneArg(fn_.ptr(), request);
+            trace = sync.close();
+        }
+        // An async def has only made its coroutine: its Task finds its trace in its context.
+        if (level != engine::TraceLevel::Off && result && PyCoro_CheckExact(result)) trace = begin_async_trace(level);
         if (PyContext_Exit(context) != 0) Py_CLEAR(result);
     }
     const ErrorContext where{req.method, req.target, name_, ctx_->debug, request, ctx_->app.ptr()};

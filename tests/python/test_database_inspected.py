@@ -53,7 +53,12 @@ async def bad(request):
 
 @app.get("/traced")
 def traced(request):
-    return {{"traced": _cello.request_trace.get() is not None}}
+    return {{"traced": _cello.current_trace() is not None}}
+
+@app.get("/traced/async")
+async def traced_async(request):
+    await asyncio.sleep(0)
+    return {{"traced": _cello.current_trace() is not None}}
 '''
 
 
@@ -132,11 +137,13 @@ def test_no_trace_without_an_inspector(tmp_path: Path) -> None:
     app_file.write_text(textwrap.dedent(APP.format(db=tmp_path / "shop.db")))
     with support.running(str(app_file), "--no-logs") as server:
         assert server.get("/traced").json() == {"traced": False}
+        assert server.get("/traced/async").json() == {"traced": False}
         assert server.get("/n1").status == 200
 
 
 def test_traced_with_an_inspector(inspected: Inspected) -> None:
     assert inspected.server.get("/traced").json() == {"traced": True}
+    assert inspected.server.get("/traced/async").json() == {"traced": True}
 
 
 def test_log_capture_leaves_the_apps_logging_alone(tmp_path: Path) -> None:
@@ -162,3 +169,25 @@ def test_log_capture_leaves_the_apps_logging_alone(tmp_path: Path) -> None:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records] == ["plain record"]
     assert App  # the package imports with the hook installed
+
+
+def test_without_a_database_only_detail_capture_traces(tmp_path: Path) -> None:
+    """Counts are for database queries: an app that never opened a pool is not traced for them (the
+    inspector costs it nothing more); detail capture still traces, for the log lines."""
+    app_file = tmp_path / "app.py"
+    app_file.write_text(textwrap.dedent("""
+        from cello import App, _cello
+
+        app = App()
+
+        @app.get("/traced")
+        def traced(request):
+            return {"traced": _cello.current_trace() is not None}
+    """))
+    ins = start(app_file)
+    try:
+        assert ins.server.get("/traced").json() == {"traced": False}
+        assert ins.call("POST", "/inspect/v1/capture", {"on": True}).status == 200
+        assert ins.server.get("/traced").json() == {"traced": True}
+    finally:
+        assert ins.server.stop() == 0, ins.server.stderr

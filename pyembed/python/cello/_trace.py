@@ -1,6 +1,6 @@
-"""Log lines for the inspector: while an inspector is attached, each handler runs with a
-`_cello.RequestTrace` in the context variable `_cello.request_trace` (set natively per request;
-cello.db records its queries there). `capture_logs()` adds the request's `logging` records to it,
+"""Log lines for the inspector: while an inspector is attached, `_cello.current_trace()` is the
+running request's `_cello.RequestTrace` (pyembed/src/py_request_trace.hpp; cello.db records its
+queries there). `capture_logs()` adds the request's `logging` records to it,
 so the studio shows them with the request that made them.
 
 The hook is a log record factory, not a handler: the app's own logging configuration (its handlers,
@@ -24,7 +24,7 @@ def capture_logs() -> None:
         return
     _installed = True
     previous = logging.getLogRecordFactory()
-    current = _cello.request_trace.get
+    current = _cello.current_trace
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)

@@ -215,7 +215,7 @@ def _shape(columns: tuple[str, ...], declared: tuple[str, ...]) -> tuple[dict[st
 _cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt, Row)
 
 
-_trace = _cello.request_trace.get  # the running request's trace while an inspector is attached, else None
+_trace = _cello.current_trace  # the running request's trace while an inspector is attached, else None
 
 
 def _row_count(result: tuple[Any, ...]) -> int:
