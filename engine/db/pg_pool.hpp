@@ -39,6 +39,9 @@ public:
     void unreserve();  // the connection of a reserve() could not be opened
     // Back from use: kept if healthy and young enough, else closed (its slot freed).
     void put(std::unique_ptr<PgConnection> c);
+    // Fit to be used again right away, without going through the pool (handed from one task to
+    // the next): up, idle, and not past max_lifetime.
+    bool reusable(const PgConnection& c) const { return c.healthy() && !expired(c); }
     // A connection that failed in use (server restarted, backend killed): closed, slot freed.
     void discard(std::unique_ptr<PgConnection> c);
     // Closes idle connections past idle_timeout, keeping min_idle. Returns how many it closed.

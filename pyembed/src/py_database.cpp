@@ -312,6 +312,8 @@ void define_postgres(pyb::module_& m) {
         .def("put", [](db::PgPool& pool, PyPgConn& c) { pool.put(std::move(c.conn)); })
         .def("discard", [](db::PgPool& pool, PyPgConn& c) { pool.discard(std::move(c.conn)); })
         .def("sweep", &db::PgPool::sweep)
+        .def("reusable", [](const db::PgPool& pool, PyPgConn& c) { return c.conn && pool.reusable(*c.conn); },
+             "Whether a returned connection can go straight to the next task (up, idle, young enough).")
         .def("waiting", [](const db::PgPool& pool, int delta) { pool.meter()->waiting(delta); },
              "A caller starts (+1) or stops (-1) waiting for a connection (/metrics).")
         .def("stats", [](const db::PgPool& pool) {

@@ -172,7 +172,12 @@ PyObject* loop_nudge(PyObject*, PyObject* when) {
     Py_RETURN_NONE;
 }
 
+// _cello.engine_loop(): this engine thread's loop, or None. asyncio.get_running_loop() in 3.11
+// makes a getpid() system call each time; this is a thread-local read.
+PyObject* engine_loop(PyObject*, PyObject*) { return Py_NewRef(t_loop ? t_loop : Py_None); }
+
 PyMethodDef loop_functions[] = {
+    {"engine_loop", engine_loop, METH_NOARGS, "This engine thread's running loop, or None (not an engine thread)."},
     {"_reactor_run", reactor_run, METH_O,
      "Runs this engine thread's reactor until its loop has work, its poller is readable, or `timeout` (seconds; "
      "None: no limit) passed. Returns 0 timeout, 1 nudged, 2 readable, 3 finished."},

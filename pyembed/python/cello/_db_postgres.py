@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
-import os
 import select
 import threading
 import time
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _cello
-from .db import DatabaseConfig, OperationalError, PoolTimeout
+from .db import DatabaseConfig, OperationalError, PoolTimeout, fork_generation
 
 @functools.lru_cache(maxsize=2048)
 def numbered(sql: str) -> str:
@@ -142,7 +141,7 @@ class PostgresBackend:
         if config.application_name:
             info += ("&" if "?" in info else "?") + "application_name=" + config.application_name
         self.conninfo = info
-        self._pid = os.getpid()
+        self._generation = fork_generation()
         self._open = self._new_pool()
         self._lock = threading.Lock()  # the waiters are shared by the engine threads
         self._waiters: collections.deque[tuple[Any, Any]] = collections.deque()
@@ -155,11 +154,11 @@ class PostgresBackend:
     @property
     def pool(self) -> Any:
         """This process's pool (a cluster worker forked after enable_database() opens its own)."""
-        if self._pid != os.getpid():
+        if self._generation != fork_generation():
             self._open = self._new_pool()  # the parent's connections are its own: never used here
             self._lock = threading.Lock()
             self._waiters = collections.deque()
-            self._pid = os.getpid()
+            self._generation = fork_generation()
         return self._open
 
     def stats(self) -> dict[str, int]:
@@ -197,12 +196,23 @@ class PostgresBackend:
         conn = pool.take_idle()
         return (conn, False) if conn is not None else (None, pool.reserve())
 
+    def _running_loop(self) -> Any:
+        return _cello.engine_loop() or asyncio.get_running_loop()
+
     async def acquire(self) -> _Lease:
         pool = self.pool
         self._sweep(pool)
         deadline = time.monotonic() + self.config.connection_timeout_secs
         while True:
-            conn, reserved = self._idle_or_slot(pool)
+            # Under the lock with release()'s check for waiters: a connection returned between this
+            # look and the queueing below is handed to this task, not left idle.
+            loop = None
+            with self._lock:
+                conn, reserved = self._idle_or_slot(pool)
+                if conn is None and not reserved:
+                    loop = self._running_loop()
+                    waiter = loop.create_future()
+                    self._waiters.append((loop, waiter))
             if conn is not None:
                 return _Lease(conn)
             if reserved:
@@ -211,28 +221,32 @@ class PostgresBackend:
                 except BaseException:
                     pool.unreserve()
                     raise
-            # All in use: queue, first come first served, for the next one returned (release()
+            # All in use: queued first come, first served for the next one returned (release()
             # hands it over directly), or for a freed slot (None: go round again).
-            loop = asyncio.get_running_loop()
-            waiter = loop.create_future()
-            with self._lock:
-                self._waiters.append((loop, waiter))
-            pool.waiting(1)
-            try:
-                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                    conn = await waiter
-            except BaseException as e:
-                # Handed a connection just as this task gave up (cancelled: its client left; or
-                # timed out): it goes on to the next in line, never lost.
-                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
-                    self._hand_over(waiter.result())
-                if isinstance(e, TimeoutError):
-                    raise self._timed_out() from None
-                raise
-            finally:
-                pool.waiting(-1)
+            conn = await self._wait(pool, loop, waiter, deadline)
             if conn is not None:
                 return _Lease(conn)
+
+    async def _wait(self, pool: Any, loop: Any, waiter: Any, deadline: float) -> Any:
+        # A timer on the loop rather than asyncio.timeout(): this runs for every request that
+        # finds the pool busy, and the timer is all it needs (loop.time() is time.monotonic()).
+        timer = loop.call_at(deadline, self._expire, waiter)
+        pool.waiting(1)
+        try:
+            return await waiter
+        except BaseException:
+            # Handed a connection just as this task gave up (its client left): it goes on to the
+            # next in line, never lost.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None and waiter.result() is not None:
+                self._hand_over(waiter.result())
+            raise
+        finally:
+            timer.cancel()
+            pool.waiting(-1)
+
+    def _expire(self, waiter: Any) -> None:
+        if not waiter.done():
+            waiter.set_exception(self._timed_out())
 
     def acquire_sync(self) -> _Lease:
         pool = self.pool
@@ -268,34 +282,40 @@ class PostgresBackend:
         connection gets it at once (or, if it was closed, the slot it freed)."""
         conn, lease.conn = lease.conn, None
         if conn is not None:
-            conn.unwatch()  # here, on the thread whose reactor watched it
             self._hand_over(conn)
 
     def _hand_over(self, conn: Any) -> None:
+        """To the first task still waiting, else to the pool. Called on the thread whose reactor
+        watches the connection, if one does."""
         pool = self.pool
-        pool.put(conn)  # the pool decides whether it is fit to reuse
+        loop = _cello.engine_loop()
         while True:
             with self._lock:
                 if not self._waiters:
+                    if conn is not None:
+                        conn.unwatch()  # here, on the thread whose reactor watched it
+                        pool.put(conn)  # the pool decides whether it is fit to reuse
                     return
-                loop, waiter = self._waiters.popleft()
+                waiter_loop, waiter = self._waiters.popleft()
             if waiter.done():  # timed out or cancelled meanwhile
                 continue
-            conn = pool.take_idle()  # None: it was closed, a slot is free for the waiter to connect
-            try:
-                current = asyncio.get_running_loop()
-            except RuntimeError:
-                current = None
-            if loop is current:
+            if conn is not None and waiter_loop is loop and loop is not None and pool.reusable(conn):
+                # A task of this same thread: straight to it, still watched by this thread's
+                # reactor for its next statement (no trip through the pool, no system call).
                 waiter.set_result(conn)
-            else:  # a task of another engine thread: delivered on its own loop
-                try:
-                    loop.call_soon_threadsafe(self._deliver, waiter, conn)
-                except RuntimeError:  # its loop is closed
-                    if conn is not None:
-                        pool.put(conn)
-                    continue
-            return
+                return
+            if conn is not None:
+                conn.unwatch()
+                pool.put(conn)
+            conn = pool.take_idle()  # None: it was closed, a slot is free for the waiter to connect
+            if waiter_loop is loop:
+                waiter.set_result(conn)
+                return
+            try:  # a task of another engine thread: delivered on its own loop
+                waiter_loop.call_soon_threadsafe(self._deliver, waiter, conn)
+                return
+            except RuntimeError:  # its loop is closed: the next in line
+                continue
 
     def _deliver(self, waiter: Any, conn: Any) -> None:
         if waiter.done():  # gave up before it arrived: the next one in line

@@ -8,13 +8,12 @@ on this same thread, across an await), and they yield to the loop and try again,
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _cello
-from .db import DatabaseConfig, PoolTimeout, _Busy
+from .db import DatabaseConfig, PoolTimeout, _Busy, fork_generation
 
 _inherited: list[Any] = []  # pools a forked worker inherited from its parent: kept, never used
 
@@ -22,7 +21,7 @@ _inherited: list[Any] = []  # pools a forked worker inherited from its parent: k
 class SqliteBackend:
     def __init__(self, config: DatabaseConfig) -> None:
         self.config = config
-        self._pid = os.getpid()
+        self._generation = fork_generation()
         self._open = self._new_pool()  # now: a bad path fails at enable_database()
 
     def _new_pool(self) -> Any:
@@ -33,10 +32,10 @@ class SqliteBackend:
     def pool(self) -> Any:
         """This process's pool: a cluster worker forked after enable_database() opens its own (a
         SQLite connection must not cross a fork; the parent's is left alone, never used)."""
-        if self._pid != os.getpid():
+        if self._generation != fork_generation():
             _inherited.append(self._open)  # not closed: closing would touch the parent's file locks
             self._open = self._new_pool()
-            self._pid = os.getpid()
+            self._generation = fork_generation()
         return self._open
 
     def stats(self) -> dict[str, int]:

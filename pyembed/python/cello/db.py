@@ -21,6 +21,7 @@ import datetime
 import decimal
 import functools
 import json
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -33,6 +34,24 @@ from .errors import HTTPError
 
 __all__ = ["Database", "DatabaseConfig", "DatabaseError", "IntegrityError", "OperationalError", "PoolTimeout",
            "ProgrammingError", "Row", "SyncDatabase"]
+
+
+# Bumped in a child after fork(): a pool made before it belongs to the parent (a cluster worker
+# opens its own). Cheaper than os.getpid(), a system call, on every checkout.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def fork_generation() -> int:
+    """How many fork()s this process is away from the one that imported cello.db."""
+    return _forks
 
 
 class DatabaseError(Exception):
