@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from . import _cello
@@ -74,6 +74,9 @@ class SqliteBackend:
 
     def release(self, lease: Any) -> None:
         lease.close()
+
+    def statement(self, lease: Any, sql: str, params: Sequence[Any] | None) -> Awaitable[tuple[Any, ...]]:
+        return self.execute(lease, sql, params)
 
     async def execute(self, lease: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         if lease is not None:

@@ -338,12 +338,12 @@ class Database:
     async def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         trace = _trace()
         if trace is None:
-            return await self._backend.execute(self._current.get(), sql, params)
+            return await self._backend.statement(self._current.get(), sql, params)
         # The inspector sees the statement (never its parameters), its time including any wait
         # for a connection, and its rows or error.
         start = time.perf_counter_ns()
         try:
-            result = await self._backend.execute(self._current.get(), sql, params)
+            result = await self._backend.statement(self._current.get(), sql, params)
         except Exception as e:
             trace.query(sql, time.perf_counter_ns() - start, -1, _failure(e))
             raise
