@@ -1,5 +1,6 @@
 #include "engine/cluster/cluster_memory.hpp"
 
+#include "engine/metrics/pool_meter.hpp"
 #include "engine/telemetry/event_ring.hpp"
 
 #include <atomic>
@@ -36,6 +37,10 @@ Layout Layout::make(unsigned cells, unsigned threads, std::size_t event_capacity
     at += align64(kCacheLabels * 4 * sizeof(std::uint64_t));
     l.cache_counters = at;
     at += align64((cells + 1) * kCacheLabels * kCacheInts * sizeof(std::uint64_t));
+    l.pool_keys = at;
+    at += align64(kPools * 4 * sizeof(std::uint64_t));
+    l.pool_rows = at;
+    at += align64((cells + 1) * kPools * kPoolRowInts * sizeof(std::uint64_t));
     l.ring = at;
     at += kRingEntries * kRingEntryBytes;
     l.rates = at;
@@ -78,6 +83,10 @@ void ClusterMemory::cell_ended(unsigned cell) const {
     for (unsigned t = 0; t < layout_.threads; ++t) {
         auto* gauge = ints(layout_.shards + (static_cast<std::size_t>(cell) * layout_.threads + t) * layout_.shard_bytes);
         std::atomic_ref<std::uint64_t>(*gauge).store(0, std::memory_order_relaxed);
+    }
+    for (std::size_t pool = 0; pool < Layout::kPools; ++pool) {
+        std::uint64_t* row = ints(layout_.pool_rows) + (static_cast<std::size_t>(cell) * Layout::kPools + pool) * Layout::kPoolRowInts;
+        for (std::size_t i = 0; i < kPoolGauges; ++i) std::atomic_ref<std::uint64_t>(row[i]).store(0, std::memory_order_relaxed);
     }
 }
 

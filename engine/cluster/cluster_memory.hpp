@@ -29,12 +29,15 @@ struct Layout {
     static constexpr std::size_t kErrorEntryBytes = 16384;
     static constexpr std::size_t kRateEntries = 65536;  // rate-limited clients tracked at once
     static constexpr std::size_t kRateEntryInts = 5;
+    static constexpr std::size_t kPools = 32;          // database pool labels (engine/metrics/pool_meter)
+    static constexpr std::size_t kPoolRowInts = 24;    // >= kPoolInts of pool_meter.hpp
 
     unsigned cells = 0;    // worker cells (a worker process holds one at a time)
     unsigned threads = 0;  // engine threads per worker
     std::size_t event_capacity = 0;  // per engine thread: the inspector's event ring (0: no inspector)
     std::size_t series_keys = 0, arena = 0, shards = 0, shard_bytes = 0, ring = 0, rates = 0;
     std::size_t cache_keys = 0, cache_counters = 0;  // the counters: cells + 1 rows (the supervisor's last)
+    std::size_t pool_keys = 0, pool_rows = 0;        // database pools: cells + 1 rows too
     std::size_t events = 0, event_ring_bytes = 0, errors = 0, total = 0;
 
     static Layout make(unsigned cells, unsigned threads, std::size_t event_capacity = 0);
@@ -68,7 +71,8 @@ public:
     std::byte* at(std::size_t offset) const noexcept { return base_ + offset; }
     std::uint64_t* ints(std::size_t offset) const noexcept { return reinterpret_cast<std::uint64_t*>(base_ + offset); }
 
-    // A worker process ended: what it was counting right now (requests in progress) ends with it.
+    // A worker process ended: what it was counting right now (requests in progress, its database
+    // connections and waiters) ends with it.
     void cell_ended(unsigned cell) const;
 
     // The inspector's event ring of engine thread `thread` of `cell` (with an event capacity).

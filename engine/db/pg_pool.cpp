@@ -30,14 +30,11 @@ std::string where_of(const std::string& conninfo) {
 
 PgPool::PgPool(PgOptions options) : options_(std::move(options)) {
     if (options_.pool_size == 0) options_.pool_size = 1;
-    meter_ = PoolMeter::make(pool_label("postgresql", where_of(options_.conninfo)), [this](PoolFigures& f) {
-        const Stats s = stats();
-        f.size = options_.pool_size;
-        f.open = s.open;
-        f.idle = s.idle;
-        f.in_use = s.in_use;
-    });
+    meter_ = PoolMeter::make(pool_label("postgresql", where_of(options_.conninfo)));
+    meter_->connections(options_.pool_size, 0, 0);
 }
+
+void PgPool::metered_locked() { meter_->connections(options_.pool_size, open_, idle_.size()); }
 
 PgPool::~PgPool() { meter_->detach(); }
 
@@ -58,6 +55,7 @@ std::unique_ptr<PgConnection> PgPool::take_idle() {
                 closing.push_back(std::move(c));
             }
         }
+        metered_locked();
     }
     return found;
 }
@@ -66,12 +64,14 @@ bool PgPool::reserve() {
     std::lock_guard lock(mutex_);
     if (open_ >= options_.pool_size) return false;
     ++open_;
+    metered_locked();
     return true;
 }
 
 void PgPool::unreserve() {
     std::lock_guard lock(mutex_);
     if (open_ > 0) --open_;
+    metered_locked();
 }
 
 void PgPool::put(std::unique_ptr<PgConnection> c) {
@@ -80,6 +80,7 @@ void PgPool::put(std::unique_ptr<PgConnection> c) {
     c->touch();
     std::lock_guard lock(mutex_);
     idle_.push_back(std::move(c));
+    metered_locked();
 }
 
 void PgPool::discard(std::unique_ptr<PgConnection> c) {
@@ -101,6 +102,7 @@ std::size_t PgPool::sweep() {
             idle_.erase(oldest);
             --open_;
         }
+        metered_locked();
     }
     return closing.size();
 }

@@ -57,6 +57,7 @@ public:
 
 private:
     bool expired(const PgConnection& c) const;
+    void metered_locked();  // the meter told of open_ and idle_ (mutex_ held)
 
     PgOptions options_;
     mutable std::mutex mutex_;

@@ -168,14 +168,11 @@ SqlitePool::SqlitePool(SqliteOptions options) : options_(std::move(options)) {
     if (memory_) options_.pool_size = 1;  // one in-memory database: one connection holds it
     idle_.push_back(open_connection());
     open_ = 1;
-    meter_ = PoolMeter::make(pool_label("sqlite", "/" + options_.path), [this](PoolFigures& f) {
-        const Stats s = stats();
-        f.size = options_.pool_size;
-        f.open = s.open;
-        f.idle = s.idle;
-        f.in_use = s.in_use;
-    });
+    meter_ = PoolMeter::make(pool_label("sqlite", "/" + options_.path));
+    meter_->connections(options_.pool_size, open_, idle_.size());
 }
+
+void SqlitePool::metered_locked() { meter_->connections(options_.pool_size, open_, idle_.size()); }
 
 SqlitePool::~SqlitePool() { meter_->detach(); }
 
@@ -211,15 +208,18 @@ std::optional<SqlitePool::Lease> SqlitePool::acquire(bool wait) {
     if (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
+        metered_locked();
         return Lease(*this, std::move(c));
     }
     ++open_;  // a new connection, opened outside the lock
+    metered_locked();
     lock.unlock();
     try {
         return Lease(*this, open_connection());
     } catch (...) {
         std::lock_guard again(mutex_);
         --open_;
+        metered_locked();
         freed_.notify_one();
         throw;
     }
@@ -235,6 +235,7 @@ void SqlitePool::release(std::unique_ptr<Connection> c) {
     } else {
         idle_.push_back(std::move(c));
     }
+    metered_locked();
     freed_.notify_one();
 }
 

@@ -60,6 +60,7 @@ private:
     struct Connection;
     void release(std::unique_ptr<Connection> c);
     std::unique_ptr<Connection> open_connection();
+    void metered_locked();  // the meter told of open_ and idle_ (mutex_ held)
 
     SqliteOptions options_;
     bool memory_ = false;

@@ -44,8 +44,7 @@ std::shared_ptr<RequestMetrics> shared_store(const std::string& key) {
 class MetricsMiddleware final : public Middleware {
 public:
     MetricsMiddleware(std::string endpoint, MetricNames names, std::shared_ptr<RequestMetrics> store)
-        : endpoint_(std::move(endpoint)), names_(std::move(names)), store_(std::move(store)),
-          cluster_(cluster::ClusterLink::current() != nullptr) {}
+        : endpoint_(std::move(endpoint)), names_(std::move(names)), store_(std::move(store)) {}
 
     bool before(Exchange& ex) override {
         store_->enter(ex.thread_index);  // first, so a scrape counts itself
@@ -58,7 +57,7 @@ public:
             res.content_type = prom::kContentType;
             res.body.clear();
             write_exposition(res.body, names_, store_->snapshot(), ex.table.cache().get(), read_process_stats(),
-                             cluster_ ? std::vector<PoolFigures>{} : PoolMeter::all());
+                             PoolMeter::all());
         } else if (m == Method::Options) {
             res.status = 204;
             res.headers.emplace_back("Allow", kAllow);
@@ -85,9 +84,6 @@ private:
     std::string endpoint_;
     MetricNames names_;
     std::shared_ptr<RequestMetrics> store_;
-    // A worker of a cluster: its database pools are its own, not the server's, so they are left
-    // out rather than shown as the whole (docs/database.md).
-    bool cluster_;
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "engine/metrics/pool_meter.hpp"
 
+#include "engine/cluster/shared_pool_rows.hpp"
+
 #include <algorithm>
+#include <atomic>
 
 namespace cello::engine {
 
@@ -14,13 +17,34 @@ std::vector<std::weak_ptr<PoolMeter>>& registry() {
     static std::vector<std::weak_ptr<PoolMeter>> r;
     return r;
 }
+std::uint64_t load(const std::uint64_t& v) {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v)).load(std::memory_order_relaxed);
+}
+// A gauge is a sum of signed deltas held in unsigned arithmetic.
+std::uint64_t gauge(const std::uint64_t& v) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(load(v)))); }
 }  // namespace
 
-PoolMeter::PoolMeter(std::string label, Connections connections)
-    : label_(std::move(label)), connections_(std::move(connections)) {}
+void add_pool_row(PoolFigures& f, const std::uint64_t* row) {
+    f.size += gauge(row[kPoolSize]);
+    f.open += gauge(row[kPoolOpen]);
+    f.idle += gauge(row[kPoolIdle]);
+    f.in_use = f.open > f.idle ? f.open - f.idle : 0;
+    f.waiters += gauge(row[kPoolWaiters]);
+    f.query_errors += load(row[kPoolErrors]);
+    f.query_ns.sum += load(row[kPoolSumNs]);
+    for (std::size_t i = 0; i < f.query_ns.counts.size(); ++i) f.query_ns.counts[i] += load(row[kPoolBuckets + i]);
+}
 
-std::shared_ptr<PoolMeter> PoolMeter::make(std::string label, Connections connections) {
-    std::shared_ptr<PoolMeter> meter(new PoolMeter(std::move(label), std::move(connections)));
+PoolMeter::PoolMeter(std::string label) : label_(std::move(label)) {}
+
+std::shared_ptr<PoolMeter> PoolMeter::make(std::string label) {
+    std::shared_ptr<PoolMeter> meter(new PoolMeter(std::move(label)));
+    if (auto link = cluster::ClusterLink::current()) {
+        if (std::uint64_t* row = cluster::pool_row(*link, meter->label_)) {
+            meter->row_ = row;
+            meter->shared_ = link;
+        }
+    }
     std::lock_guard lock(registry_mutex());
     auto& r = registry();
     std::erase_if(r, [](const auto& w) { return w.expired(); });
@@ -28,37 +52,43 @@ std::shared_ptr<PoolMeter> PoolMeter::make(std::string label, Connections connec
     return meter;
 }
 
-PoolMeter::~PoolMeter() = default;
+PoolMeter::~PoolMeter() { detach(); }
 
-void PoolMeter::record_query(std::chrono::nanoseconds took, bool failed) noexcept {
-    const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, took.count()));
-    counts_[duration_bucket(ns)].fetch_add(1, std::memory_order_relaxed);
-    sum_ns_.fetch_add(ns, std::memory_order_relaxed);
-    if (failed) errors_.fetch_add(1, std::memory_order_relaxed);
+void PoolMeter::add(std::size_t at, std::int64_t delta) noexcept {
+    std::atomic_ref<std::uint64_t>(row_[at]).fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed);
 }
 
-void PoolMeter::waiting(int delta) noexcept { waiters_.fetch_add(delta, std::memory_order_relaxed); }
+void PoolMeter::connections(std::size_t size, std::size_t open, std::size_t idle) {
+    std::lock_guard lock(mutex_);
+    if (detached_) return;
+    const std::array<std::int64_t, 3> now{static_cast<std::int64_t>(size), static_cast<std::int64_t>(open),
+                                          static_cast<std::int64_t>(idle)};
+    constexpr std::size_t at[] = {kPoolSize, kPoolOpen, kPoolIdle};
+    for (std::size_t i = 0; i < now.size(); ++i)
+        if (now[i] != published_[i]) add(at[i], now[i] - published_[i]);
+    published_ = now;
+}
+
+void PoolMeter::record_query(std::chrono::nanoseconds took, bool failed) noexcept {
+    const auto ns = std::max<std::int64_t>(0, took.count());
+    add(kPoolBuckets + duration_bucket(static_cast<std::uint64_t>(ns)), 1);
+    add(kPoolSumNs, ns);
+    if (failed) add(kPoolErrors, 1);
+}
+
+void PoolMeter::waiting(int delta) noexcept { add(kPoolWaiters, delta); }
 
 void PoolMeter::detach() {
     std::lock_guard lock(mutex_);
-    connections_ = nullptr;
-}
-
-bool PoolMeter::figures(PoolFigures& out) const {
-    {
-        std::lock_guard lock(mutex_);
-        if (!connections_) return false;
-        connections_(out);
-    }
-    out.pool = label_;
-    out.waiters = static_cast<std::uint64_t>(std::max<std::int64_t>(0, waiters_.load(std::memory_order_relaxed)));
-    for (std::size_t i = 0; i < counts_.size(); ++i) out.query_ns.counts[i] = counts_[i].load(std::memory_order_relaxed);
-    out.query_ns.sum = sum_ns_.load(std::memory_order_relaxed);
-    out.query_errors = errors_.load(std::memory_order_relaxed);
-    return true;
+    if (detached_) return;
+    detached_ = true;
+    constexpr std::size_t at[] = {kPoolSize, kPoolOpen, kPoolIdle};
+    for (std::size_t i = 0; i < published_.size(); ++i) add(at[i], -published_[i]);
+    published_ = {};
 }
 
 std::vector<PoolFigures> PoolMeter::all() {
+    if (auto link = cluster::ClusterLink::current()) return cluster::pool_figures(*link);
     std::vector<std::shared_ptr<PoolMeter>> meters;
     {
         std::lock_guard lock(registry_mutex());
@@ -67,22 +97,19 @@ std::vector<PoolFigures> PoolMeter::all() {
     }
     std::vector<PoolFigures> out;
     for (const auto& m : meters) {
-        PoolFigures f;
-        if (!m->figures(f)) continue;
-        // Two pools of one database (an app's and a script's, or one per app in a process) are one
-        // series: Prometheus refuses a page with the same labels twice.
-        const auto same = std::find_if(out.begin(), out.end(), [&](const PoolFigures& o) { return o.pool == f.pool; });
-        if (same == out.end()) {
-            out.push_back(std::move(f));
-            continue;
+        {
+            std::lock_guard lock(m->mutex_);
+            if (m->detached_) continue;
         }
-        same->size += f.size;
-        same->open += f.open;
-        same->idle += f.idle;
-        same->in_use += f.in_use;
-        same->waiters += f.waiters;
-        same->query_ns.add(f.query_ns);
-        same->query_errors += f.query_errors;
+        // Two pools of one database (an app's and a script's) are one series: Prometheus refuses
+        // a page with the same labels twice.
+        auto same = std::find_if(out.begin(), out.end(), [&](const PoolFigures& o) { return o.pool == m->label_; });
+        if (same == out.end()) {
+            out.push_back({});
+            same = out.end() - 1;
+            same->pool = m->label_;
+        }
+        add_pool_row(*same, m->row_);
     }
     return out;
 }

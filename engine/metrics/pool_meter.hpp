@@ -1,14 +1,15 @@
 // Database pools in /metrics: each pool (engine/db) owns a PoolMeter, which its connections share
-// to count their statements; the exposition lists every pool still open in the process.
+// to count their statements, and which it tells of its connections as they change. Its figures
+// live in one row of integers: the process's own, or, in a cluster worker, the worker's row in the
+// cluster's shared memory (engine/cluster/shared_pool_rows.hpp), so that any worker's /metrics
+// shows the whole server's pools.
 #pragma once
 
 #include "engine/metrics/metrics_store.hpp"
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,42 +25,51 @@ struct PoolFigures {
     std::uint64_t query_errors = 0;
 };
 
+// A pool's row: gauges (kept as sums of signed deltas, so that pools of one label add up), then
+// counters, then the duration histogram's buckets.
+enum PoolInt : std::size_t { kPoolSize, kPoolOpen, kPoolIdle, kPoolWaiters, kPoolErrors, kPoolSumNs, kPoolBuckets };
+inline constexpr std::size_t kPoolGauges = kPoolErrors;  // the first ones, zeroed when a process ends
+inline constexpr std::size_t kPoolInts = kPoolBuckets + kDurationBuckets.size() + 1;
+
+// Adds the row's figures into `f` (relaxed atomic reads).
+void add_pool_row(PoolFigures& f, const std::uint64_t* row);
+
 class PoolMeter {
 public:
-    // `connections` fills size, open, idle and in_use from the pool (under the pool's own lock).
-    using Connections = std::function<void(PoolFigures&)>;
-
-    // Registered for scrapes from now until detach() or destruction.
-    static std::shared_ptr<PoolMeter> make(std::string label, Connections connections);
+    // Counted for scrapes from now until detach() or destruction.
+    static std::shared_ptr<PoolMeter> make(std::string label);
     ~PoolMeter();
     PoolMeter(const PoolMeter&) = delete;
     PoolMeter& operator=(const PoolMeter&) = delete;
 
+    // The pool's connections now; called under the pool's lock whenever they change.
+    void connections(std::size_t size, std::size_t open, std::size_t idle);
     // Lock-free: any thread, per statement.
     void record_query(std::chrono::nanoseconds took, bool failed) noexcept;
     // A caller starts (+1) or stops (-1) waiting for a connection.
     void waiting(int delta) noexcept;
 
-    // The pool is closing: scrapes no longer list it (its connections may still hold the meter).
+    // The pool is closing: its connections and waiters leave the figures (its statements stay
+    // counted). Its connections may still hold the meter.
     void detach();
-    // Every attached pool of this process, in the order they were opened; pools with one label
-    // (the same database) added up.
+    // Every pool of this process (in a cluster: of every process), one entry per label, in the
+    // order they were opened.
     static std::vector<PoolFigures> all();
 
 private:
-    PoolMeter(std::string label, Connections connections);
-    bool figures(PoolFigures& out) const;
+    explicit PoolMeter(std::string label);
+    void add(std::size_t at, std::int64_t delta) noexcept;
 
     std::string label_;
-    mutable std::mutex mutex_;  // guards connections_ (cleared by detach)
-    Connections connections_;
-    std::array<std::atomic<std::uint64_t>, kDurationBuckets.size() + 1> counts_{};
-    std::atomic<std::uint64_t> sum_ns_{0}, errors_{0};
-    std::atomic<std::int64_t> waiters_{0};
+    std::array<std::uint64_t, kPoolInts> local_{};
+    std::uint64_t* row_ = local_.data();
+    std::shared_ptr<const void> shared_;  // keeps a cluster's shared row mapped
+    std::mutex mutex_;                    // guards the gauges below and detached_
+    std::array<std::int64_t, 3> published_{};  // size, open, idle as last added to the row
+    bool detached_ = false;
 };
 
-// "postgresql://host:port/dbname" from a libpq URL or key=value string without its user and
-// password (parsed by the caller); "sqlite:///path" for a file.
+// "postgresql://host:port/dbname", "sqlite:///path": `backend`://`where`.
 std::string pool_label(std::string_view backend, std::string_view where);
 
 }  // namespace cello::engine

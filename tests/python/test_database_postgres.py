@@ -270,6 +270,16 @@ def test_in_cluster_mode_each_worker_has_its_own_pool(dsn, admin):
         assert all(len(backends) <= 3 for backends in workers.values()), workers
         assert not (set.intersection(*workers.values())), "two workers shared a connection"
         assert seen <= 6
+        # /metrics on any worker: both workers' pools, as one server's.
+        from test_database_sqlite import metric
+
+        page = support.request(server.port, "GET", "/metrics").text
+        [pool] = {line.split('pool="')[1].split('"')[0] for line in page.splitlines()
+                  if line.startswith("cello_db_pool_max_connections")}
+        assert metric(page, "cello_db_pool_max_connections", pool=pool) == 6  # 3 per worker, 2 workers
+        assert metric(page, "cello_db_query_duration_seconds_count", pool=pool) == 400
+        open_now = metric(page, "cello_db_pool_connections", pool=pool, state="idle")
+        assert open_now is not None and 2 <= open_now <= 6  # each worker keeps its idle connections
 
 
 def test_pool_figures_in_metrics(dsn):

@@ -5,6 +5,7 @@
 #include "engine/cluster/error_ring.hpp"
 #include "engine/cluster/invalidation_ring.hpp"
 #include "engine/cluster/shared_metrics_store.hpp"
+#include "engine/cluster/shared_pool_rows.hpp"
 #include "engine/cluster/shared_rate_table.hpp"
 #include "engine/http_types.hpp"
 #include "engine/metrics/metrics_exposition.hpp"
@@ -177,6 +178,32 @@ TEST(ClusterLink, InvalidationsReachTheOtherWorkersCache) {
     for (int i = 0; i < 500 && c2->entries() != 0; ++i) std::this_thread::sleep_for(10ms);
     EXPECT_EQ(c2->entries(), 0u);
     EXPECT_EQ(counters->invalidations.load(), 1u);
+}
+
+TEST(SharedPoolRows, EveryWorkersPoolAddsUpAndAnEndedWorkerTakesItsConnections) {
+    Block block(2, 1);
+    auto w1 = block.join(0), w2 = block.join(1);
+    std::uint64_t* r1 = pool_row(*w1, "postgresql://db:5432/app");
+    std::uint64_t* r2 = pool_row(*w2, "postgresql://db:5432/app");
+    ASSERT_TRUE(r1 && r2);
+    EXPECT_NE(r1, r2);  // each worker's own row
+    EXPECT_EQ(pool_row(*w1, "postgresql://db:5432/app"), r1);
+    r1[kPoolSize] = 8, r1[kPoolOpen] = 5, r1[kPoolIdle] = 2, r1[kPoolErrors] = 1, r1[kPoolBuckets] = 10;
+    r2[kPoolSize] = 8, r2[kPoolOpen] = 3, r2[kPoolIdle] = 3, r2[kPoolWaiters] = 4, r2[kPoolBuckets + 1] = 5;
+    auto figures = pool_figures(*w2);
+    ASSERT_EQ(figures.size(), 1u);
+    EXPECT_EQ(figures[0].pool, "postgresql://db:5432/app");
+    EXPECT_EQ(figures[0].size, 16u);
+    EXPECT_EQ(figures[0].open, 8u);
+    EXPECT_EQ(figures[0].in_use, 3u);
+    EXPECT_EQ(figures[0].waiters, 4u);
+    EXPECT_EQ(figures[0].query_ns.counts[0] + figures[0].query_ns.counts[1], 15u);
+    w1->memory().cell_ended(0);  // its connections and waiters end with it; its statements stay counted
+    figures = pool_figures(*w2);
+    EXPECT_EQ(figures[0].size, 8u);
+    EXPECT_EQ(figures[0].open, 3u);
+    EXPECT_EQ(figures[0].query_errors, 1u);
+    EXPECT_EQ(figures[0].query_ns.counts[0], 10u);
 }
 
 TEST(SharedRateTable, BurstIsForTheWholeServerThenTheRate) {

@@ -38,15 +38,13 @@ bool has_line(const std::string& text, const std::string& line) {
 }
 
 TEST(PoolMeter, PoolsOfOneDatabaseAreOneSeriesAndClosedOnesLeave) {
-    auto figures = [](std::uint64_t size, std::uint64_t in_use) {
-        return [=](PoolFigures& f) {
-            f.size = size;
-            f.open = f.in_use = in_use;
-        };
-    };
-    auto a = PoolMeter::make("sqlite:///unit-a.db", figures(4, 1));
-    auto b = PoolMeter::make("sqlite:///unit-a.db", figures(2, 0));
-    auto c = PoolMeter::make("sqlite:///unit-c.db", figures(1, 1));
+    auto a = PoolMeter::make("sqlite:///unit-a.db");
+    auto b = PoolMeter::make("sqlite:///unit-a.db");
+    auto c = PoolMeter::make("sqlite:///unit-c.db");
+    a->connections(4, 3, 1);
+    a->connections(4, 2, 1);  // changes are deltas: the latest state counts
+    b->connections(2, 1, 1);
+    c->connections(1, 1, 0);
     a->record_query(2ms, false);
     b->record_query(20ms, true);
     a->waiting(1);
@@ -59,6 +57,8 @@ TEST(PoolMeter, PoolsOfOneDatabaseAreOneSeriesAndClosedOnesLeave) {
         if (f.pool.find("unit-") != std::string::npos) mine.push_back(f);
     ASSERT_EQ(mine.size(), 1u);
     EXPECT_EQ(mine[0].size, 6u);
+    EXPECT_EQ(mine[0].open, 3u);
+    EXPECT_EQ(mine[0].idle, 2u);
     EXPECT_EQ(mine[0].in_use, 1u);
     EXPECT_EQ(mine[0].waiters, 1u);
     EXPECT_EQ(mine[0].query_errors, 1u);
@@ -68,7 +68,7 @@ TEST(PoolMeter, PoolsOfOneDatabaseAreOneSeriesAndClosedOnesLeave) {
     write_exposition(out, {"cello_http", "cello_cache", "cello_db"}, MetricsSnapshot{}, nullptr, std::nullopt, mine);
     EXPECT_TRUE(has_line(out, "# TYPE cello_db_pool_connections gauge"));
     EXPECT_TRUE(has_line(out, "cello_db_pool_connections{pool=\"sqlite:///unit-a.db\",state=\"in_use\"} 1"));
-    EXPECT_TRUE(has_line(out, "cello_db_pool_connections{pool=\"sqlite:///unit-a.db\",state=\"idle\"} 0"));
+    EXPECT_TRUE(has_line(out, "cello_db_pool_connections{pool=\"sqlite:///unit-a.db\",state=\"idle\"} 2"));
     EXPECT_TRUE(has_line(out, "cello_db_pool_max_connections{pool=\"sqlite:///unit-a.db\"} 6"));
     EXPECT_TRUE(has_line(out, "cello_db_pool_waiters{pool=\"sqlite:///unit-a.db\"} 1"));
     EXPECT_TRUE(has_line(out, "cello_db_query_duration_seconds_bucket{pool=\"sqlite:///unit-a.db\",le=\"0.0025\"} 1"));
@@ -77,6 +77,12 @@ TEST(PoolMeter, PoolsOfOneDatabaseAreOneSeriesAndClosedOnesLeave) {
     std::string none;
     write_exposition(none, {"cello_http", "cello_cache", "cello_db"}, MetricsSnapshot{}, nullptr, std::nullopt);
     EXPECT_EQ(none.find("cello_db"), std::string::npos);  // no database: no families
+    b->detach();  // closed: its connections leave the figures
+    for (auto& f : PoolMeter::all()) {
+        if (f.pool == "sqlite:///unit-a.db") {
+            EXPECT_EQ(f.size, 4u);
+        }
+    }
 }
 
 TEST(PrometheusText, EscapesLabelValuesAndHelp) {

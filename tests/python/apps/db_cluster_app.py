@@ -6,6 +6,7 @@ from cello import App, DatabaseConfig
 
 app = App()
 app.enable_database(DatabaseConfig(url=os.environ["DATABASE_URL"], pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "3"))))
+app.enable_prometheus()  # the pools of every worker, added up on any worker's page
 POSTGRES = os.environ["DATABASE_URL"].startswith("postgres")
 
 
