@@ -194,8 +194,70 @@ std::string PyRequest::repr() const {
     return "<Request " + std::string(view_->method) + " " + std::string(view_->target) + ">";
 }
 
+namespace {
+
+// (str, str) pairs from a mapping (or anything with .items()) or an iterable of pairs.
+std::vector<std::pair<std::string, std::string>> string_pairs(const pyb::object& o, const char* what) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (o.is_none()) return out;
+    pyb::object items = pyb::hasattr(o, "items") ? o.attr("items")() : o;
+    for (pyb::handle pair : items) {
+        pyb::tuple t = pyb::reinterpret_borrow<pyb::object>(pair);
+        if (t.size() != 2) throw pyb::type_error(std::string(what) + " must be a mapping or (name, value) pairs");
+        out.emplace_back(pyb::str(t[0]).cast<std::string>(), pyb::str(t[1]).cast<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+PyRequest PyRequest::standalone(const std::string& method, const std::string& target, const pyb::object& params,
+                                const pyb::object& query, const pyb::object& headers, const pyb::object& body) {
+    std::string path = target, query_string;
+    if (const auto q = target.find('?'); q != std::string::npos) {
+        path = target.substr(0, q);
+        query_string = target.substr(q + 1);
+    }
+    if (PyUnicode_Check(query.ptr())) {
+        query_string = query.cast<std::string>();
+        if (!query_string.empty() && query_string.front() == '?') query_string.erase(0, 1);
+    } else if (!query.is_none()) {  // a mapping: encoded as a browser would
+        query_string = pyb::module_::import("urllib.parse").attr("urlencode")(string_pairs(query, "query")).cast<std::string>();
+    }
+    std::string decoded;
+    if (!engine::percent_decode(path, decoded)) throw pyb::value_error("bad percent-encoding in the path: " + path);
+    std::string body_bytes;
+    if (PyUnicode_Check(body.ptr())) body_bytes = body.cast<std::string>();
+    else if (!body.is_none()) body_bytes = pyb::bytes(body).cast<std::string>();
+    const auto header_pairs = string_pairs(headers, "headers");
+    const auto param_pairs = string_pairs(params, "params");
+    if (param_pairs.size() > engine::kMaxParams) throw pyb::value_error("too many path parameters");
+    std::string full_target = path + (query_string.empty() ? "" : "?" + query_string);
+
+    std::vector<engine::Header> hs;
+    for (const auto& [n, v] : header_pairs) hs.push_back({n, v});
+    engine::Request v;
+    v.method = method;
+    v.target = full_target;
+    v.raw_path = path;
+    v.path = decoded;
+    v.query = query_string;
+    v.headers = hs.data();
+    v.header_count = hs.size();
+    v.body = body_bytes;
+    v.client_ip = "127.0.0.1";
+    for (const auto& [n, value] : param_pairs) v.match.params[v.match.param_count++] = {n, value, engine::ParamType::String};
+    PyRequest r;
+    r.view_ = &v;
+    r.detach();  // copies everything `v` points at: `v` and the strings above go now
+    return r;
+}
+
 void PyRequest::define(pyb::module_& m) {
     pyb::class_<PyRequest>(m, "Request", "An HTTP request. Members are converted only when accessed.")
+        .def(pyb::init(&PyRequest::standalone), pyb::arg("method"), pyb::arg("path"), pyb::arg("params") = pyb::none(),
+             pyb::arg("query") = pyb::none(), pyb::arg("headers") = pyb::none(), pyb::arg("body") = pyb::none(),
+             "A request made by hand, for unit tests of handlers (the path may carry a ?query).")
         .def_property_readonly("method", &PyRequest::method)
         .def_property_readonly("path", &PyRequest::path, "Percent-decoded path.")
         .def_property_readonly("raw_path", &PyRequest::raw_path, "Path as received, not decoded.")

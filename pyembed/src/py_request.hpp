@@ -48,6 +48,10 @@ public:
     std::string repr() const;
 
     static void define(pyb::module_& m);
+    // A request made in Python, for unit tests: Request(method, path, params=, query=, headers=,
+    // body=) as the original product spells it. It owns its data (as a detached one does).
+    static PyRequest standalone(const std::string& method, const std::string& target, const pyb::object& params,
+                                const pyb::object& query, const pyb::object& headers, const pyb::object& body);
 
 private:
     struct Owned;  // detached copy of the request

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import atexit
 
-from . import _cello
+from . import _cello, _request_helpers
 from .app import App
 from .blueprints import Blueprint
 from .caching import cache
@@ -24,6 +24,7 @@ from .response import Response
 
 Request = _cello.Request
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
+_request_helpers.install(Request)
 __version__: str = _cello.__version__
 
 _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
