@@ -36,9 +36,9 @@ def test_response_html(client):
     assert r.content == "<h1>hi ✓</h1>".encode()
 
 
-def test_redirect_defaults_to_307(client):
+def test_redirect_defaults_to_302_as_the_original(client):
     r = client.get("/resp/redirect")  # TestClient does not follow redirects
-    assert r.status_code == 307, r
+    assert r.status_code == 302, r
     assert r.headers["Location"] == "/target?x=1"
 
 

@@ -20,6 +20,7 @@ from .db import Database, DatabaseConfig
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
 from .middleware import RateLimitConfig
+from .problem import ProblemDetails
 from .response import Response
 
 Request = _cello.Request
@@ -38,6 +39,7 @@ __all__ = [
     "DatabaseConfig",
     "FormData",
     "HTTPError",
+    "ProblemDetails",
     "Headers",
     "QueryParams",
     "RateLimitConfig",

@@ -130,6 +130,10 @@ class MultiDict(Mapping[str, V]):
         """All (key, value) pairs, repeated keys included."""
         return list(self._items)
 
+    def __json__(self) -> dict[str, V]:
+        """As a JSON object (returned from a handler): the last value of each key."""
+        return dict(self._last)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._items!r})"
 

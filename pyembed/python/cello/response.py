@@ -15,6 +15,8 @@ from .datastructures import Headers, HeaderInput
 def _to_bytes(body: Any) -> bytes:
     if isinstance(body, bytes):
         return body
+    if body is None:
+        return b""
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, (bytearray, memoryview)):
@@ -38,6 +40,28 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     fallback = "".join(c if " " <= c <= "~" else "_" for c in stripped)
     encoded = quote(filename, safe="!#$&+.^_`|~-")  # RFC 8187 attr-char stays as it is
     return f"{disposition}; filename={_quoted(fallback)}; filename*=UTF-8''{encoded}"
+
+
+class _ContentType(str):
+    """The response's media type: a str, also callable as the original Cello's
+    ``response.content_type()`` method."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+_content_types: dict[str, _ContentType] = {}
+
+
+def _content_type(value: str) -> _ContentType:
+    known = _content_types.get(value)
+    if known is None:
+        known = _ContentType(value)
+        if len(_content_types) < 64:  # the handful an app uses, made once
+            _content_types[value] = known
+    return known
 
 
 class Response:
@@ -68,25 +92,53 @@ class Response:
             raise ValueError("content_type may not contain control characters (CR, LF, NUL...)")
         if content_type is None and isinstance(body, str):
             content_type = "text/plain; charset=utf-8"
-        self.content_type: str | None = content_type
+        self.content_type: str | None = None if content_type is None else _content_type(content_type)
         self.stream_iter: Iterable[bytes | str] | None = None
         self.file_path: str | bytes | None = None
         self.file_name: str | None = None
 
     @classmethod
-    def json(cls, data: Any, status: int = 200, headers: HeaderInput = None) -> "Response":
+    def json(cls, data: Any, status: int | None = None, headers: HeaderInput = None) -> "Response":
         """JSON response, serialized by the native writer."""
-        return cls(_cello.dumps(data), status, headers, "application/json")
+        return cls(_cello.dumps(data), status or 200, headers, "application/json")
 
     @classmethod
-    def text(cls, text: str, status: int = 200, headers: HeaderInput = None) -> "Response":
+    def text(cls, text: str, status: int | None = None, headers: HeaderInput = None) -> "Response":
         """text/plain; charset=utf-8 response."""
-        return cls(text.encode("utf-8"), status, headers, "text/plain; charset=utf-8")
+        return cls(text.encode("utf-8"), status or 200, headers, "text/plain; charset=utf-8")
 
     @classmethod
-    def html(cls, html: str, status: int = 200, headers: HeaderInput = None) -> "Response":
+    def html(cls, html: str, status: int | None = None, headers: HeaderInput = None) -> "Response":
         """text/html; charset=utf-8 response."""
-        return cls(html.encode("utf-8"), status, headers, "text/html; charset=utf-8")
+        return cls(html.encode("utf-8"), status or 200, headers, "text/html; charset=utf-8")
+
+    @classmethod
+    def binary(cls, data: bytes, content_type: str | None = None, status: int | None = None,
+               headers: HeaderInput = None) -> "Response":
+        """Bytes as they are (application/octet-stream unless `content_type` says)."""
+        return cls(bytes(data), status or 200, headers, content_type or "application/octet-stream")
+
+    @classmethod
+    def xml(cls, data: Any, status: int | None = None, root_name: str | None = None,
+            headers: HeaderInput = None) -> "Response":
+        """Python data as XML (application/xml): a dict's keys become elements, a list's items
+        <item> elements, scalars their text, None an empty element; everything escaped."""
+        from .xml_body import to_xml
+
+        return cls(to_xml(data, root_name or "root"), status or 200, headers, "application/xml; charset=utf-8")
+
+    @classmethod
+    def created(cls, data: Any = None, location: str | None = None, headers: HeaderInput = None) -> "Response":
+        """201 Created: JSON of `data` when given, and a Location header when `location` is."""
+        response = cls.json(data, 201, headers) if data is not None else cls(b"", 201, headers)
+        if location is not None:
+            response.headers["Location"] = location
+        return response
+
+    @classmethod
+    def no_content(cls, headers: HeaderInput = None) -> "Response":
+        """204 No Content."""
+        return cls(b"", 204, headers)
 
     @classmethod
     def stream(cls, iterable: Iterable[bytes | str], content_type: str | None = None, status: int = 200,
@@ -135,11 +187,21 @@ class Response:
         return response
 
     @classmethod
-    def redirect(cls, url: str, status: int = 307, headers: HeaderInput = None) -> "Response":
-        """Redirect to `url` (307 by default: the method and body are kept)."""
-        response = cls(b"", status, headers)
+    def redirect(cls, url: str, status: int | bool | None = None, headers: HeaderInput = None, *,
+                 permanent: bool = False) -> "Response":
+        """Redirect to `url`: 302 Found, or 301 Moved Permanently with ``permanent=True`` (as the
+        original Cello; ``Response.redirect(url, True)`` is also permanent), or `status` (307 and
+        308 keep the method and body)."""
+        if isinstance(status, bool):
+            permanent, status = status, None
+        response = cls(b"", status or (301 if permanent else 302), headers)
         response.headers["Location"] = url
         return response
+
+    def set_header(self, name: str, value: str) -> None:
+        """Sets a header (replacing any of that name); CR, LF and NUL are dropped from the value,
+        as the original Cello does."""
+        self.headers[name] = str(value).replace("\r", "").replace("\n", "").replace("\0", "")
 
     def set_cookie(
         self,

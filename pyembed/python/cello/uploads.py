@@ -48,6 +48,10 @@ class UploadFile:
         """False when the content is in a temporary file."""
         return isinstance(self.file, io.BytesIO)
 
+    def __json__(self) -> dict[str, Any]:
+        """As JSON (a form returned from a handler): what the file is, not its bytes."""
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
+
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes from the current position (all the rest by default)."""
         return self.file.read(size)
