@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -226,8 +227,10 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
     inspector = _cello.Inspector(config.workers, list(config.inspect_redact)) if inspect else None
     server = app.build_server(config, inspector, worker)
     # Installed before the startup hooks and the socket: a SIGTERM that arrives during start-up
-    # still stops cleanly.
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # still stops cleanly. Only the main thread may install handlers: an app run in another thread
+    # (the original Cello's testing guide starts one in a daemon thread) serves without them.
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if on_main else None
     try:
         if not _startup(app, server):
             return
@@ -247,10 +250,12 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
             if inspector is not None:
                 inspector.stop()
                 inspector.clear_reload_action()  # the action holds the server, which holds the inspector
-            signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
+            if on_main:
+                signal.signal(signal.SIGTERM, previous)  # a second SIGTERM during shutdown hooks kills
             shutdown_ok = _shutdown(app, server)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
     if worker is None:  # the supervisor tells of its workers
         print("cello: stopped", file=sys.stderr, flush=True)
     if not shutdown_ok:

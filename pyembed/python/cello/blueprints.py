@@ -26,13 +26,14 @@ class Blueprint(RoutingMixin):
 
     ``bp.get("/items")`` under ``Blueprint("/api")`` serves ``/api/items``; a route path of "" serves
     the prefix itself. `name`, if given, qualifies the route names (``"api.list_items"``).
-    `register_blueprint(child)` nests another blueprint (prefixes join).
+    `register_blueprint(child)` (or `register(child)`, the original Cello's name) nests another
+    blueprint (prefixes join).
     `app.register_blueprint(bp)` copies every route to the app; after that the blueprint (and
     every blueprint nested in it) is frozen: adding routes or children raises RuntimeError,
     because they could not reach the app. A blueprint may be registered on several apps.
     """
 
-    def __init__(self, prefix: str = "", *, name: str | None = None) -> None:
+    def __init__(self, prefix: str = "", name: str | None = None) -> None:
         self.prefix = check_prefix(prefix)
         self.name = name
         self._routes: list[RouteInfo] = []  # paths relative to the prefix
@@ -71,6 +72,8 @@ class Blueprint(RoutingMixin):
         if child is self or any(bp is self for bp in child._walk()):
             raise ValueError(f"{child!r} cannot be nested in itself")
         self._children.append(child)
+
+    register = register_blueprint  # the original Cello's spelling
 
     def _walk(self) -> Iterator[Blueprint]:
         """This blueprint and every blueprint nested in it."""
