@@ -122,8 +122,12 @@ bool CacheMiddleware::before(Exchange& ex) {
 }
 
 void CacheMiddleware::after(Exchange& ex) {
-    if (ex.cache != CacheOutcome::Miss) return;
     Response& res = ex.res;
+    if (ex.cache == CacheOutcome::Bypass) {  // a request the cache may not answer (credentials, key None)
+        res.headers.emplace_back("X-Cache", "BYPASS");
+        return;
+    }
+    if (ex.cache != CacheOutcome::Miss) return;
     if (ex.cache_leader) {
         std::shared_ptr<CachedResponse> entry;
         if (Storability judged = judge_response(res, unix_now()); judged.storable) {
@@ -149,7 +153,8 @@ void CacheMiddleware::after(Exchange& ex) {
         }
         cache_->finish(ex.cache_key, ex.cache_variant_key, std::move(entry));
     }
-    res.headers.emplace_back("X-Cache", "MISS");
+    // A failure is not a response the cache could have given (the original Cello's vocabulary).
+    res.headers.emplace_back("X-Cache", res.status >= 200 && res.status < 300 ? "MISS" : "BYPASS");
 }
 
 void CacheMiddleware::abandon(Exchange& ex) {
