@@ -40,6 +40,8 @@
 #include <QStatusBar>
 #include <QToolBar>
 
+#include <algorithm>
+
 namespace cello::studio {
 
 namespace {
@@ -255,7 +257,11 @@ void MainWindow::buildToolbar() {
     bar->addAction(reload_);
     bar->addSeparator();
     host_->setObjectName("hostEdit");
-    host_->setMaximumWidth(130);
+    // Wide enough for any IPv4 address: a narrow window moves the toolbar's last items into its
+    // overflow menu instead of squeezing the field to a few characters.
+    const int address = host_->fontMetrics().horizontalAdvance(QStringLiteral("255.255.255.255")) + 16;
+    host_->setMinimumWidth(address);
+    host_->setMaximumWidth(std::max(130, address));
     port_box_->setObjectName("portBox");
     port_box_->setRange(0, 65535);
     workers_->setObjectName("workersBox");

@@ -1709,6 +1709,12 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(window_->width() <= 700 && window_->height() <= 480,
                  qPrintable(QString("%1x%2, minimum %3x%4").arg(window_->width()).arg(window_->height())
                                 .arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
+        // Item 14: at that size the toolbar still shows the Host field, wide enough to read an address
+        // (not cut, nor moved into the toolbar's overflow menu).
+        auto* host = window_->findChild<QLineEdit*>("hostEdit");
+        QVERIFY(host->isVisible());
+        QVERIFY2(host->width() >= 80, qPrintable(QString("the Host field is %1 px wide").arg(host->width())));
+        QVERIFY(window_->findChild<QSpinBox*>("portBox")->isVisible());
         window_->resize(1200, 760);
         // At 2x scaling, in a process of its own (the factor is set before Qt starts): the window
         // gets below 1600x1000 device pixels.
