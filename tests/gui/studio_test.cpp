@@ -134,6 +134,31 @@ async def bad_items(request):
     return await request.db.fetch_all("SELECT nope FROM items")
 )PY";
 
+// Handlers whose answers the request details show three ways (item 17): a binary body as a hex
+// dump, plain text as it is, and a JSON body past the 8 KiB the engine keeps of it.
+const char* kBodyRoutes = R"PY(
+
+@app.get("/body/binary")
+def binary_body(request):
+    return b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+
+@app.get("/body/text")
+def text_body(request):
+    return "plain words\nsecond line"
+
+@app.get("/body/large")
+def large_body(request):
+    return {"items": [{"n": i, "name": f"item {i:04d}"} for i in range(600)]}
+)PY";
+
+// An app that cannot be imported (items 6 and 8): a syntax error on its fourth line.
+const char* kSyntaxErrorApp = R"PY(from cello import App
+app = App()
+
+def home(request:
+    return "never"
+)PY";
+
 struct Reply {
     int status = 0;
     QByteArray body;
@@ -695,6 +720,54 @@ private Q_SLOTS:
         page->filter().setStatusClass(0);
     }
 
+    // Item 17: the response body as DevTools shows it, three more ways: a binary body as a hex dump,
+    // plain text as it is, and a JSON body past the 8 KiB the engine keeps of it, with its whole
+    // size and how much of it is shown.
+    void requestDetailsShowBinaryTextAndTruncatedBodies() {
+        SETUP(open_and_serve());
+        write_app(app_text() + kBodyRoutes);
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/body/large") != nullptr, kWait);
+        const Reply binary = http(net_, "GET", port(), "/body/binary");
+        const Reply text = http(net_, "GET", port(), "/body/text");
+        const Reply large = http(net_, "GET", port(), "/body/large");
+        QCOMPARE(binary.status, 200);
+        QCOMPARE(binary.body.size(), 40);
+        QCOMPARE(text.body, QByteArray("plain words\nsecond line"));
+        QVERIFY2(large.body.size() > 8192, qPrintable(QString::number(large.body.size())));
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        const auto row_of = [&](const QString& path) {
+            for (int r = table->model()->rowCount() - 1; r >= 0; --r)
+                if (table->model()->index(r, RequestsModel::Path).data().toString() == path) return r;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(row_of("/body/binary") >= 0 && row_of("/body/text") >= 0 && row_of("/body/large") >= 0, kWait);
+
+        table->selectRow(row_of("/body/binary"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/binary"), kWait);
+        QVERIFY2(page->details().contains("Content-Type: application/octet-stream"), qPrintable(page->details()));
+        // 16 bytes a line: offset, hex, the printable characters.
+        QVERIFY2(page->details().contains("Response body (40 bytes, binary):\n"
+                                          "00000000  89 50 4e 47 0d 0a 1a 0a 00 01 02 03 04 05 06 07  .PNG............\n"),
+                 qPrintable(page->details()));
+        QVERIFY2(page->details().contains("00000020  18 19 1a 1b 1c 1d 1e 1f"), qPrintable(page->details()));
+
+        table->selectRow(row_of("/body/text"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/text"), kWait);
+        QVERIFY2(page->details().contains(QString("Response body (%1 bytes, text):\nplain words\nsecond line\n").arg(text.body.size())),
+                 qPrintable(page->details()));
+
+        table->selectRow(row_of("/body/large"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/large"), kWait);
+        const QString details = page->details();
+        QVERIFY2(details.contains(QString("Response body (%1 bytes, ").arg(large.body.size())) &&
+                     details.contains("; the first 8192 shown):\n{\"items\":[{\"n\":0,"),
+                 qPrintable(details.left(2000)));
+        QVERIFY(details.contains("item 0000"));
+        QVERIFY2(!details.contains("item 0599"), "the body past its first 8 KiB is not shown");
+    }
+
     // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
     void theLogAndTheRequestsPageGiveTheSameFigures() {
         SETUP(open_and_serve());
@@ -1038,6 +1111,60 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(page->rateBox()->isEnabled());
     }
 
+    // Item 21 (the max p99): a ceiling search held to a max p99 (1 ms) that no step of a 2 ms
+    // handler can keep. Each step says why it is not sustainable, the ramp's step because of its
+    // p99; the search ends (not stopped) with no sustainable rate, and the run keeps the setting.
+    void aCeilingSearchHeldToAMaxP99SaysWhy() {
+        SETUP(open_and_serve());
+        const QString good = app_text();
+        // 2 ms: far above the max p99, and short enough that the few requests still in flight when
+        // a step ends cannot make it miss its rate (that would be the reason given instead).
+        write_app(good + "\n\n@app.get(\"/two-ms\")\ndef two_ms(request):\n    time.sleep(0.002)\n    return \"ok\"\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/two-ms") != nullptr, kWait);
+        window_->showPage(MainWindow::Benchmark);
+        auto* page = window_->benchmarkPage();
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/two-ms").arg(port()));
+        page->methodBox()->setCurrentText("GET");
+        page->connectionsBox()->setValue(4);
+        page->threadsBox()->setValue(1);
+        page->durationBox()->setValue(0.5);
+        page->ceilingBox()->setChecked(true);
+        page->maxP99Box()->setValue(1);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);  // the probe, one ramp step, two refine steps
+        const auto* run = page->history().run(0);
+        QCOMPARE(run->id, saved.at(0).at(0).toLongLong());
+        QVERIFY(run->settings.ceiling);
+        QCOMPARE(run->settings.max_p99_ms, 1.0);  // kept with the run
+        QVERIFY(!run->summary.stopped_early);
+        QCOMPARE(run->summary.ceiling_rate, 0.0);
+        QVERIFY2(page->summary().contains("No sustainable rate found"), qPrintable(page->summary()));
+        // The step table (filled again from the saved run, which the history now selects).
+        auto* table = page->ceilingSteps();
+        QVERIFY(table->isVisible());
+        QCOMPARE(table->horizontalHeaderItem(2)->text(), QString("Achieved req/s"));
+        QCOMPARE(table->horizontalHeaderItem(4)->text(), QString("p99 ms"));
+        QVERIFY2(table->rowCount() >= 3, qPrintable(QString::number(table->rowCount())));
+        QCOMPARE(table->item(0, 0)->text(), QString("probe"));
+        QCOMPARE(table->item(1, 0)->text(), QString("ramp"));
+        const QString ramp = table->item(1, 6)->text();
+        QVERIFY2(ramp.startsWith("no: p99 ") && ramp.endsWith(" ms > 1.0 ms"), qPrintable(ramp));
+        for (int r = 0; r < table->rowCount(); ++r) {
+            bool achieved_ok = false, p99_ok = false;
+            const double achieved = table->item(r, 2)->text().toDouble(&achieved_ok);
+            const double p99 = table->item(r, 4)->text().toDouble(&p99_ok);
+            QVERIFY2(achieved_ok && achieved > 0, qPrintable(table->item(r, 2)->text()));
+            QVERIFY2(p99_ok && p99 >= 2.0, qPrintable(table->item(r, 4)->text()));  // the handler's 2 ms at least
+            if (r > 0)
+                QVERIFY2(table->item(r, 6)->text().startsWith("no: ") && table->item(r, 6)->text().size() > 4,
+                         qPrintable(table->item(r, 6)->text()));
+        }
+        page->ceilingBox()->setChecked(false);
+        write_app(good);
+        QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/two-ms")->live, kWait);
+    }
+
     void aBenchmarkThatMeasuresFailureSaysSo() {
         SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
@@ -1078,6 +1205,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             page->selectRuns({run->id});
             QVERIFY2(page->chartsTitle().endsWith(QString("run #%1").arg(run->id)), qPrintable(page->chartsTitle()));
             QVERIFY2(page->chartPoints() > 0, qPrintable(QString("run #%1 drew no point").arg(run->id)));
+            // Item 11: the summary beside the charts is that run's too: its method and URL, and a
+            // timed run's request count (a ceiling search says it was stopped before a ceiling).
+            const QString summary = page->summary();
+            QVERIFY2(summary.startsWith(QString::fromStdString(run->settings.method + " " + run->settings.url + "\n")),
+                     qPrintable(summary));
+            if (run->settings.ceiling)
+                QVERIFY2(summary.contains("Stopped before a ceiling was found"), qPrintable(summary));
+            else
+                QVERIFY2(summary.contains(QString("\n%1 requests in ").arg(run->summary.requests)), qPrintable(summary));
             if (!run->settings.ceiling)  // one point per second of the run (the last may be partial)
                 QVERIFY(page->chartPoints() <= static_cast<int>(std::ceil(run->settings.duration_s)) + 1);
             // A ceiling search's steps come back in the table; a timed run has none to show.
@@ -1312,6 +1448,19 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             return log.rowCount() > 0;
         }(), kWait);
 
+        // Item 5: the Console keeps its last 20 000 lines, and a flood of request-log lines may push
+        // the failures' tracebacks out of it (the Errors page below keeps them whatever the
+        // traffic). While it still has one, its error filter finds it whole.
+        auto* console = window_->consolePage();
+        if (console->text().contains("JSONDecodeError")) {
+            console->setMinimumLevel(LineLevel::Error);
+            QVERIFY(console->shownText().contains("Traceback (most recent call last):"));
+            QVERIFY(console->shownText().contains("json.decoder.JSONDecodeError: Expecting value"));
+            QVERIFY(!console->shownText().contains("\"GET /\" 200"));
+            console->setMinimumLevel(LineLevel::Info);
+        } else {
+            qInfo("the flood pushed the tracebacks out of the Console; the Errors page keeps them");
+        }
         // ...the Errors page has every one: one group, at the app's line (not json's), all counted.
         const auto find_group = [&]() -> int {
             for (std::size_t i = 0; i < groups.groups().size(); ++i)
@@ -1331,6 +1480,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         auto* page = window_->errorsPage();
         QTRY_VERIFY_WITH_TIMEOUT(page->summary().contains(QString("%1 failures in").arg(groups.total())), kWait);
         page->selectGroup(find_group());
+        // Item 5: the traceback is still there after the flood.
         QVERIFY2(page->traceback().contains("JSONDecodeError: Expecting value"), qPrintable(page->traceback()));
         QVERIFY(page->traceback().contains("GET /broken/zzz"));
         // The app's frames are shown, json's are folded; each app frame links to the editor.
@@ -1435,6 +1585,34 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         write_app(good);
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
+    }
+
+    // Items 6 and 8: an app opened with a syntax error. The studio goes to the Console, which shows
+    // the SyntaxError; the file is watched although the app never ran, and saving the fix serves it
+    // without pressing Start.
+    void anAppOpenedWithASyntaxErrorIsShownAndWatched() {
+        write_app(kSyntaxErrorApp);
+        RunSettings s;
+        s.port = free_port();
+        window_->setSettings(s);
+        window_->showPage(MainWindow::Routes);  // not where a failure sends you
+        window_->openApp(app_);
+        QCOMPARE(port(), 0);
+        QCOMPARE(window_->currentPage(), MainWindow::Console);
+        auto* console = window_->consolePage();
+        QVERIFY(console->isVisible());
+        QTRY_VERIFY2_WITH_TIMEOUT(console->shownText().contains("SyntaxError"), qPrintable(console->shownText()), kWait);
+        QVERIFY2(console->shownText().contains(QString("File \"%1\", line 4").arg(app_)), qPrintable(console->shownText()));
+        QVERIFY2(status().contains("SyntaxError") && status().contains("save"), qPrintable(status()));
+        QCOMPARE(http(net_, "GET", s.port, "/").status, 0);  // nothing serves
+        QCOMPARE(window_->routesPage()->model().rowCount(), 0);
+
+        write_app(kApp);  // the fix, saved; Start is not pressed
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        QCOMPARE(port(), s.port);
+        QCOMPARE(http(net_, "GET", port(), "/").status, 200);
+        QVERIFY(console->text().contains("app.py changed: starting again"));
+        QTRY_VERIFY2_WITH_TIMEOUT(status().contains("reloads on save"), qPrintable(status()), kWait);
     }
 
     void aBusyPortIsReportedWhereItSendsYou() {
