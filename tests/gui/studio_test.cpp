@@ -19,6 +19,7 @@
 #include "python_runtime.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -37,6 +38,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QDesktopServices>
+#include <QDialog>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -63,6 +66,7 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
+#include <QToolBar>
 #include <QTextBrowser>
 #include <QAction>
 #include <QTcpServer>
@@ -167,8 +171,9 @@ struct Reply {
 };
 
 // A real HTTP request with Qt's client, waited for in a local event loop (the window keeps painting).
-Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {}) {
-    QNetworkRequest req(QUrl(QString("http://127.0.0.1:%1%2").arg(port).arg(path)));
+Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {},
+           const QString& host = "127.0.0.1") {
+    QNetworkRequest req(QUrl(QString("http://%1:%2%3").arg(host).arg(port).arg(path)));
     req.setTransferTimeout(kWait);
     QNetworkReply* r = net.sendCustomRequest(req, method.toUtf8(), body);
     QEventLoop loop;
@@ -181,6 +186,26 @@ Reply http(QNetworkAccessManager& net, const QString& method, int port, const QS
     r->deleteLater();
     return out;
 }
+
+// What the studio hands the desktop to open (a browser, the docs): caught instead, for as long as
+// it lives, for http, https and file URLs.
+class UrlCatcher : public QObject {
+    Q_OBJECT
+public:
+    QList<QUrl> opened;
+    UrlCatcher() {
+        for (const char* scheme : kSchemes) QDesktopServices::setUrlHandler(scheme, this, "open");
+    }
+    ~UrlCatcher() override {
+        for (const char* scheme : kSchemes) QDesktopServices::unsetUrlHandler(scheme);
+    }
+
+public Q_SLOTS:
+    void open(const QUrl& url) { opened << url; }
+
+private:
+    static constexpr const char* kSchemes[] = {"http", "https", "file"};
+};
 
 int free_port() {
     QTcpServer s;
@@ -392,23 +417,57 @@ private:
 
     QString status() const { return window_->findChild<QLabel*>("servingStatus")->text(); }
 
-    // Clicks `button` on the next message box that opens (modal: it runs its own event loop). The
-    // timer is the window's: one left waiting goes with it, and cannot answer a later case's box.
-    void answer(QMessageBox::StandardButton button) {
+    // Runs `act` on the next modal dialog that opens (it runs its own event loop: the call that
+    // opens it returns once `act` has closed it). The timer is the window's: one left waiting goes
+    // with it, and cannot act on a later case's dialog.
+    void on_next_dialog(std::function<void(QDialog*)> act) {
         auto* timer = new QTimer(window_.get());
-        QObject::connect(timer, &QTimer::timeout, [timer, button] {
-            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-            if (!box) return;
+        QObject::connect(timer, &QTimer::timeout, [timer, act = std::move(act)] {
+            auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+            if (!dialog) return;
             timer->stop();
             timer->deleteLater();
-            box->button(button)->click();
+            act(dialog);
         });
         timer->start(20);
+    }
+
+    // Clicks `button` on the next message box that opens; with a `shot` name, saves a screenshot of
+    // the box first (studio-<shot>.png).
+    void answer(QMessageBox::StandardButton button, const QString& shot = {}) {
+        const QString file = shot.isEmpty() ? QString() : shots_ + "/studio-" + shot + ".png";
+        on_next_dialog([button, file](QDialog* dialog) {
+            auto* box = qobject_cast<QMessageBox*>(dialog);
+            if (!box) {
+                dialog->reject();
+                QFAIL(qPrintable("not a message box: " + dialog->objectName()));
+            }
+            const bool saved = file.isEmpty() || box->grab().save(file);
+            box->button(button)->click();
+            QVERIFY2(saved, qPrintable(file));
+        });
     }
 
     QString app_text() {
         QFile f(app_);
         return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    }
+
+    // The test runner writes to the captured descriptors too (the last case's PASS, Qt's warnings
+    // as the window shows): a line of this case's name marks where they end. Once it has come
+    // through, the Console starts empty, as a user's does: its checks and its screenshot see the
+    // app's output and the studio's, not the runner's.
+    void start_with_an_empty_console() {
+        if (!capture_) return;
+        const QString marker = QString("--- studio_tests: %1").arg(QTest::currentTestFunction());
+        bool through = false;
+        QObject watch;
+        connect(capture_, &OutputCapture::line, &watch, [&](const QString& text) { through = through || text.contains(marker); });
+        std::printf("%s\n", qPrintable(marker));
+        std::fflush(stdout);
+        QVERIFY2(QTest::qWaitFor([&] { return through; }, kWait), "the captured output never came through");
+        window_->consolePage()->findChild<QPushButton*>("consoleClear")->click();
+        QVERIFY(window_->consolePage()->text().isEmpty());
     }
 
 private Q_SLOTS:
@@ -454,6 +513,7 @@ private Q_SLOTS:
             }
         }
         QVERIFY2(testers_.size() >= 11, qPrintable(QString::number(testers_.size())));
+        start_with_an_empty_console();
     }
 
     void cleanup() {
@@ -1709,7 +1769,22 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QProcess server;
         SETUP(start_headless(server, app_port, api_port, token));  // first: see aFailedAttachKeepsTheLocalAppRunning
         SETUP(open_and_serve());  // an app of our own: the attach replaces it; Detach names it again
-        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        // File ▸ Attach to server…: the dialog takes the URL and the token.
+        on_next_dialog([&](QDialog* dialog) {
+            auto* url = dialog->findChild<QLineEdit*>("attachUrl");
+            auto* key = dialog->findChild<QLineEdit*>("attachToken");
+            if (!url || !key) {
+                dialog->reject();
+                QFAIL("the Attach dialog has no URL or token field");
+            }
+            url->setText(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port));
+            key->setText(token);
+            const bool shot = dialog->grab().save(shots_ + "/studio-attach.png");
+            dialog->accept();
+            QVERIFY(shot);
+        });
+        window_->findChild<QAction*>("attachAction")->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(status().startsWith("Attached to"), kWait);
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
         QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 3u, kWait);
@@ -1720,6 +1795,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(window_->windowTitle(), QString("Attached to 127.0.0.1:%1 — Cello Studio").arg(api_port));
         auto* detach = window_->findChild<QAction*>("detachAction");
         QVERIFY(detach->isEnabled() && detach->isVisible());
+        // Item 20: Detach is on the toolbar while attached (and only then). At the window's usual
+        // size: a narrower one shows the toolbar's last items in its overflow menu.
+        window_->resize(1200, 760);
+        auto* toolbar = window_->findChild<QToolBar*>("runToolbar");
+        QTRY_VERIFY_WITH_TIMEOUT(toolbar->width() >= toolbar->sizeHint().width(), kWait);
+        QVERIFY(toolbar->actions().contains(detach));
+        QVERIFY(toolbar->widgetForAction(detach) && toolbar->widgetForAction(detach)->isVisible());
         QVERIFY(!window_->findChild<QAction*>("stopAction")->isEnabled());  // nothing of ours runs
         QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("serverUrl")->text().contains(QString("http://127.0.0.1:%1/").arg(app_port)), kWait);
         // A wrong token is reported, not crashed on.
@@ -1727,6 +1809,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_VERIFY_WITH_TIMEOUT(status().contains("401"), kWait);
         detach->trigger();
         QVERIFY(!detach->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(!toolbar->widgetForAction(detach)->isVisible(), kWait);  // at the toolbar's next layout
         QCOMPARE(window_->windowTitle(), QString("app.py — Cello Studio"));
         QCOMPARE(window_->routesPage()->model().rowCount(), 0);  // watching nothing now
         QCOMPARE(http(net_, "GET", app_port, "/").status, 200);  // and the server runs on
@@ -1772,7 +1855,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QSignalSpy seconds(page, &BenchmarkPage::progressed);
         QVERIFY2(page->run(), qPrintable(page->statusText()));
         QTRY_VERIFY_WITH_TIMEOUT(seconds.count() >= 1, kWait);
-        answer(QMessageBox::Cancel);  // the window stays, the run goes on
+        answer(QMessageBox::Cancel, "close-benchmark");  // the window stays, the run goes on
         QVERIFY(!window_->close());
         QVERIFY(page->running());
         answer(QMessageBox::Save);  // stopped, and what it measured is kept
@@ -1851,7 +1934,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         apply_theme(back.theme);
         QVERIFY(QApplication::palette().color(QPalette::Window).lightness() > 150);
 
-        // cello-studio app.py --port P --env production: serves there, so configured.
+        // cello-studio app.py --host H --port P --env production: serves there, so configured.
         const QString bin = QCoreApplication::applicationDirPath() + "/cello-studio";
         QProcess help;
         help.start(bin, {"--help"});
@@ -1865,9 +1948,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         studio.setProcessEnvironment(env);
         studio.setProcessChannelMode(QProcess::MergedChannels);
         const int other = free_port();
-        studio.start(bin, {app_, "--port", QString::number(other), "--env", "production"});
+        // Another loopback address than the default 127.0.0.1: it serves there, and only there.
+        studio.start(bin, {app_, "--host", "127.0.0.2", "--port", QString::number(other), "--env", "production"});
         QVERIFY(studio.waitForStarted());
-        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", other, "/").status, 200, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", other, "/", {}, "127.0.0.2").status, 200, kWait);
+        QCOMPARE(http(net_, "GET", other, "/").status, 0);  // refused on 127.0.0.1
         QString said;  // the banner says the environment
         QTRY_VERIFY_WITH_TIMEOUT((said += QString::fromUtf8(studio.readAll())).contains(", production)"), kWait);
         studio.terminate();
@@ -1878,6 +1963,102 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(bad.waitForFinished(kWait));
         QCOMPARE(bad.exitCode(), 2);
         QVERIFY(QString::fromUtf8(bad.readAllStandardError()).contains("--port must be"));
+    }
+
+    // Item 13: without a display (no DISPLAY, WAYLAND_DISPLAY or QT_QPA_PLATFORM), --help and
+    // --version still answer on stdout and exit 0; a start says in one line that there is no display
+    // and exits 1 (Qt's platform plugin would abort with a core dump).
+    void theStudioNeedsNoDisplayForHelpAndSaysWhenItHasNone() {
+        const QString bin = QCoreApplication::applicationDirPath() + "/cello-studio";
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) env.remove(name);
+        env.insert("XDG_CONFIG_HOME", dir_->path() + "/other-config");
+        const auto run = [&](QProcess& p, const QStringList& args) {
+            p.setProcessEnvironment(env);
+            p.start(bin, args);
+            QVERIFY2(p.waitForFinished(kWait), qPrintable(args.join(' ')));
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit, qPrintable(args.join(' ') + ": crashed"));
+        };
+        QProcess help;
+        SETUP(run(help, {"--help"}));
+        QCOMPARE(help.exitCode(), 0);
+        const QString usage = QString::fromUtf8(help.readAllStandardOutput());
+        QVERIFY2(usage.startsWith("Usage: cello-studio [options] [app.py]"), qPrintable(usage));
+        for (const char* flag : {"--host", "--port", "--env", "--workers", "--attach", "--token"})
+            QVERIFY2(usage.contains(flag), flag);
+        QProcess version;
+        SETUP(run(version, {"--version"}));
+        QCOMPARE(version.exitCode(), 0);
+        QCOMPARE(QString::fromUtf8(version.readAllStandardOutput()), QString("cello-studio %1\n").arg(CELLO_TEST_VERSION));
+        QProcess start;
+        SETUP(run(start, {app_}));
+        QCOMPARE(start.exitCode(), 1);
+        const QString said = QString::fromUtf8(start.readAllStandardError());
+        QVERIFY2(said.startsWith("cello-studio: no display to open a window on") && said.count('\n') == 1 && said.endsWith('\n'),
+                 qPrintable(said));
+        QVERIFY(start.readAllStandardOutput().isEmpty());
+    }
+
+    // Item 20: the View menu lists the pages; Preferences' host and port go to the toolbar while
+    // nothing runs; the status bar's URL is a link; Open in browser and Help's guide hand the desktop
+    // the right URLs (caught here instead of opening a browser).
+    void linksMenusAndPreferencesGoWhereTheySay() {
+        UrlCatcher urls;
+        auto* view = window_->menuBar()->findChild<QMenu*>("viewMenu");
+        QVERIFY(view);
+        QStringList pages;
+        for (QAction* a : view->actions())
+            if (a->objectName().startsWith("showPage")) pages << a->text();
+        QCOMPARE(pages, (QStringList{"Routes", "Requests", "Errors", "Latency", "Cache", "Workers", "Console", "Benchmark"}));
+        QVERIFY(view->actions().contains(window_->findChild<QToolBar*>("runToolbar")->toggleViewAction()));
+        window_->findChild<QAction*>("showPage8")->trigger();
+        QCOMPARE(window_->currentPage(), MainWindow::Benchmark);
+
+        // Preferences while nothing runs: the next start uses the new host and port.
+        auto* prefs = window_->findChild<QAction*>("preferencesAction");
+        const int first = free_port();
+        on_next_dialog([&](QDialog* dialog) {
+            dialog->findChild<QLineEdit*>("defaultHost")->setText("127.0.0.2");
+            dialog->findChild<QSpinBox*>("defaultPort")->setValue(first);
+            dialog->accept();
+        });
+        prefs->trigger();
+        QCOMPARE(Preferences::load().port, first);
+        QCOMPARE(window_->findChild<QLineEdit*>("hostEdit")->text(), QString("127.0.0.2"));
+        QCOMPARE(window_->findChild<QSpinBox*>("portBox")->value(), first);
+        QCOMPARE(QString::fromStdString(window_->settings().host), QString("127.0.0.2"));
+        window_->openApp(app_);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        QCOMPARE(port(), first);
+        QCOMPARE(http(net_, "GET", first, "/", {}, "127.0.0.2").status, 200);
+        // While the app runs, new defaults wait for the next app: the toolbar keeps what serves.
+        on_next_dialog([&](QDialog* dialog) {
+            dialog->findChild<QSpinBox*>("defaultPort")->setValue(first == 65535 ? 1024 : first + 1);
+            dialog->accept();
+        });
+        prefs->trigger();
+        QCOMPARE(window_->findChild<QSpinBox*>("portBox")->value(), first);
+
+        // The server's URL: a link in the status bar, and what Open in browser opens.
+        const QUrl served(QString("http://127.0.0.2:%1/").arg(first));
+        auto* link = window_->findChild<QLabel*>("serverUrl");
+        QTRY_VERIFY_WITH_TIMEOUT(link->text().contains(QString("<a href='%1'>").arg(served.toString())), kWait);
+        QVERIFY(link->openExternalLinks());
+        auto* browser = window_->findChild<QAction*>("openBrowserAction");
+        QVERIFY(browser->isEnabled());
+        browser->trigger();
+        QCOMPARE(urls.opened, QList<QUrl>{served});
+        // A click on the link opens it too.
+        QTest::mouseClick(link, Qt::LeftButton, {}, QPoint(link->contentsRect().left() + 8, link->height() / 2));
+        QTRY_COMPARE_WITH_TIMEOUT(urls.opened.size(), 2, kWait);
+        QCOMPARE(urls.opened.last(), served);
+
+        // Help ▸ Studio guide: the docs of this build, docs/studio.md.
+        QVERIFY2(!docs_dir().isEmpty(), "the docs are beside the build");
+        window_->findChild<QAction*>("guideAction")->trigger();
+        QCOMPARE(urls.opened.size(), 3);
+        QCOMPARE(urls.opened.last(), QUrl::fromLocalFile(docs_dir() + "/studio.md"));
+        QVERIFY(QFileInfo::exists(urls.opened.last().toLocalFile()));
     }
 
     void theWindowFitsASmallScreen() {
