@@ -40,6 +40,8 @@
 #include <QStatusBar>
 #include <QToolBar>
 
+#include <algorithm>
+
 namespace cello::studio {
 
 namespace {
@@ -173,6 +175,7 @@ void MainWindow::buildActions() {
     reload_->setObjectName("reloadAction");
     attach_ = new QAction(icon("attach"), tr("&Attach to server…"), this);
     attach_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    attach_->setObjectName("attachAction");
     detach_ = new QAction(icon("detach"), tr("&Detach"), this);
     detach_->setObjectName("detachAction");
     detach_->setToolTip(tr("Stop watching the attached server (it keeps running)"));
@@ -255,7 +258,11 @@ void MainWindow::buildToolbar() {
     bar->addAction(reload_);
     bar->addSeparator();
     host_->setObjectName("hostEdit");
-    host_->setMaximumWidth(130);
+    // Wide enough for any IPv4 address: a narrow window moves the toolbar's last items into its
+    // overflow menu instead of squeezing the field to a few characters.
+    const int address = host_->fontMetrics().horizontalAdvance(QStringLiteral("255.255.255.255")) + 16;
+    host_->setMinimumWidth(address);
+    host_->setMaximumWidth(std::max(130, address));
     port_box_->setObjectName("portBox");
     port_box_->setRange(0, 65535);
     workers_->setObjectName("workersBox");
@@ -474,8 +481,11 @@ void MainWindow::chooseApp() {
 void MainWindow::chooseAttach() {
     QDialog dialog(this);
     dialog.setWindowTitle(tr("Attach to a server"));
+    dialog.setObjectName("attachDialog");
     auto* url = new QLineEdit(QSettings().value("attach/url", "http://127.0.0.1:9400/inspect/v1").toString());
+    url->setObjectName("attachUrl");
     auto* token = new QLineEdit;
+    token->setObjectName("attachToken");
     token->setEchoMode(QLineEdit::Password);
     auto* form = new QFormLayout(&dialog);
     form->addRow(new QLabel(tr("Start the server with --inspect; it prints the URL and token.")));
@@ -545,9 +555,10 @@ void MainWindow::syncActions() {
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (benchmark_->running()) {
         // A run's numbers so far are worth keeping: ask instead of dropping them with the window.
-        QMessageBox box(QMessageBox::Question, tr("A benchmark is running"),
-                        tr("Stop it and keep what it has measured so far in the history?"),
+        // The question in the box itself, not only in its title (which some platforms do not show).
+        QMessageBox box(QMessageBox::Question, tr("A benchmark is running"), tr("A benchmark is running."),
                         QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+        box.setInformativeText(tr("Stop it and keep what it has measured so far in the history?"));
         box.setObjectName("benchmarkRunningOnClose");
         box.setDefaultButton(QMessageBox::Save);
         const int answer = box.exec();

@@ -41,7 +41,9 @@ ConsolePage::ConsolePage(StudioState& state, QWidget* parent)
     paused_note_->setObjectName("consolePausedNote");
     auto* save = new QPushButton(tr("Save…"));
     save->setToolTip(tr("Save every line kept to a text file"));
+    save->setObjectName("consoleSave");
     auto* clear = new QPushButton(tr("Clear"));
+    clear->setObjectName("consoleClear");
     auto* bar = new QHBoxLayout;
     bar->addWidget(search_, 1);
     bar->addWidget(source_);

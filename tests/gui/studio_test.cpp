@@ -19,6 +19,7 @@
 #include "python_runtime.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -37,6 +38,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QDesktopServices>
+#include <QDialog>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -63,6 +66,7 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
+#include <QToolBar>
 #include <QTextBrowser>
 #include <QAction>
 #include <QTcpServer>
@@ -134,6 +138,31 @@ async def bad_items(request):
     return await request.db.fetch_all("SELECT nope FROM items")
 )PY";
 
+// Handlers whose answers the request details show three ways (item 17): a binary body as a hex
+// dump, plain text as it is, and a JSON body past the 8 KiB the engine keeps of it.
+const char* kBodyRoutes = R"PY(
+
+@app.get("/body/binary")
+def binary_body(request):
+    return b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+
+@app.get("/body/text")
+def text_body(request):
+    return "plain words\nsecond line"
+
+@app.get("/body/large")
+def large_body(request):
+    return {"items": [{"n": i, "name": f"item {i:04d}"} for i in range(600)]}
+)PY";
+
+// An app that cannot be imported (items 6 and 8): a syntax error on its fourth line.
+const char* kSyntaxErrorApp = R"PY(from cello import App
+app = App()
+
+def home(request:
+    return "never"
+)PY";
+
 struct Reply {
     int status = 0;
     QByteArray body;
@@ -142,8 +171,9 @@ struct Reply {
 };
 
 // A real HTTP request with Qt's client, waited for in a local event loop (the window keeps painting).
-Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {}) {
-    QNetworkRequest req(QUrl(QString("http://127.0.0.1:%1%2").arg(port).arg(path)));
+Reply http(QNetworkAccessManager& net, const QString& method, int port, const QString& path, const QByteArray& body = {},
+           const QString& host = "127.0.0.1") {
+    QNetworkRequest req(QUrl(QString("http://%1:%2%3").arg(host).arg(port).arg(path)));
     req.setTransferTimeout(kWait);
     QNetworkReply* r = net.sendCustomRequest(req, method.toUtf8(), body);
     QEventLoop loop;
@@ -156,6 +186,26 @@ Reply http(QNetworkAccessManager& net, const QString& method, int port, const QS
     r->deleteLater();
     return out;
 }
+
+// What the studio hands the desktop to open (a browser, the docs): caught instead, for as long as
+// it lives, for http, https and file URLs.
+class UrlCatcher : public QObject {
+    Q_OBJECT
+public:
+    QList<QUrl> opened;
+    UrlCatcher() {
+        for (const char* scheme : kSchemes) QDesktopServices::setUrlHandler(scheme, this, "open");
+    }
+    ~UrlCatcher() override {
+        for (const char* scheme : kSchemes) QDesktopServices::unsetUrlHandler(scheme);
+    }
+
+public Q_SLOTS:
+    void open(const QUrl& url) { opened << url; }
+
+private:
+    static constexpr const char* kSchemes[] = {"http", "https", "file"};
+};
 
 int free_port() {
     QTcpServer s;
@@ -367,23 +417,57 @@ private:
 
     QString status() const { return window_->findChild<QLabel*>("servingStatus")->text(); }
 
-    // Clicks `button` on the next message box that opens (modal: it runs its own event loop). The
-    // timer is the window's: one left waiting goes with it, and cannot answer a later case's box.
-    void answer(QMessageBox::StandardButton button) {
+    // Runs `act` on the next modal dialog that opens (it runs its own event loop: the call that
+    // opens it returns once `act` has closed it). The timer is the window's: one left waiting goes
+    // with it, and cannot act on a later case's dialog.
+    void on_next_dialog(std::function<void(QDialog*)> act) {
         auto* timer = new QTimer(window_.get());
-        QObject::connect(timer, &QTimer::timeout, [timer, button] {
-            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-            if (!box) return;
+        QObject::connect(timer, &QTimer::timeout, [timer, act = std::move(act)] {
+            auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+            if (!dialog) return;
             timer->stop();
             timer->deleteLater();
-            box->button(button)->click();
+            act(dialog);
         });
         timer->start(20);
+    }
+
+    // Clicks `button` on the next message box that opens; with a `shot` name, saves a screenshot of
+    // the box first (studio-<shot>.png).
+    void answer(QMessageBox::StandardButton button, const QString& shot = {}) {
+        const QString file = shot.isEmpty() ? QString() : shots_ + "/studio-" + shot + ".png";
+        on_next_dialog([button, file](QDialog* dialog) {
+            auto* box = qobject_cast<QMessageBox*>(dialog);
+            if (!box) {
+                dialog->reject();
+                QFAIL(qPrintable("not a message box: " + dialog->objectName()));
+            }
+            const bool saved = file.isEmpty() || box->grab().save(file);
+            box->button(button)->click();
+            QVERIFY2(saved, qPrintable(file));
+        });
     }
 
     QString app_text() {
         QFile f(app_);
         return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    }
+
+    // The test runner writes to the captured descriptors too (the last case's PASS, Qt's warnings
+    // as the window shows): a line of this case's name marks where they end. Once it has come
+    // through, the Console starts empty, as a user's does: its checks and its screenshot see the
+    // app's output and the studio's, not the runner's.
+    void start_with_an_empty_console() {
+        if (!capture_) return;
+        const QString marker = QString("--- studio_tests: %1").arg(QTest::currentTestFunction());
+        bool through = false;
+        QObject watch;
+        connect(capture_, &OutputCapture::line, &watch, [&](const QString& text) { through = through || text.contains(marker); });
+        std::printf("%s\n", qPrintable(marker));
+        std::fflush(stdout);
+        QVERIFY2(QTest::qWaitFor([&] { return through; }, kWait), "the captured output never came through");
+        window_->consolePage()->findChild<QPushButton*>("consoleClear")->click();
+        QVERIFY(window_->consolePage()->text().isEmpty());
     }
 
 private Q_SLOTS:
@@ -429,6 +513,7 @@ private Q_SLOTS:
             }
         }
         QVERIFY2(testers_.size() >= 11, qPrintable(QString::number(testers_.size())));
+        start_with_an_empty_console();
     }
 
     void cleanup() {
@@ -693,6 +778,54 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(page->details().contains("Traceback"), kWait);
         QVERIFY(page->details().indexOf("Traceback") < page->details().indexOf("Request headers:"));
         page->filter().setStatusClass(0);
+    }
+
+    // Item 17: the response body as DevTools shows it, three more ways: a binary body as a hex dump,
+    // plain text as it is, and a JSON body past the 8 KiB the engine keeps of it, with its whole
+    // size and how much of it is shown.
+    void requestDetailsShowBinaryTextAndTruncatedBodies() {
+        SETUP(open_and_serve());
+        write_app(app_text() + kBodyRoutes);
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/body/large") != nullptr, kWait);
+        const Reply binary = http(net_, "GET", port(), "/body/binary");
+        const Reply text = http(net_, "GET", port(), "/body/text");
+        const Reply large = http(net_, "GET", port(), "/body/large");
+        QCOMPARE(binary.status, 200);
+        QCOMPARE(binary.body.size(), 40);
+        QCOMPARE(text.body, QByteArray("plain words\nsecond line"));
+        QVERIFY2(large.body.size() > 8192, qPrintable(QString::number(large.body.size())));
+        window_->showPage(MainWindow::Requests);
+        auto* page = window_->requestsPage();
+        auto* table = page->findChild<QTableView*>("requestsTable");
+        const auto row_of = [&](const QString& path) {
+            for (int r = table->model()->rowCount() - 1; r >= 0; --r)
+                if (table->model()->index(r, RequestsModel::Path).data().toString() == path) return r;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(row_of("/body/binary") >= 0 && row_of("/body/text") >= 0 && row_of("/body/large") >= 0, kWait);
+
+        table->selectRow(row_of("/body/binary"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/binary"), kWait);
+        QVERIFY2(page->details().contains("Content-Type: application/octet-stream"), qPrintable(page->details()));
+        // 16 bytes a line: offset, hex, the printable characters.
+        QVERIFY2(page->details().contains("Response body (40 bytes, binary):\n"
+                                          "00000000  89 50 4e 47 0d 0a 1a 0a 00 01 02 03 04 05 06 07  .PNG............\n"),
+                 qPrintable(page->details()));
+        QVERIFY2(page->details().contains("00000020  18 19 1a 1b 1c 1d 1e 1f"), qPrintable(page->details()));
+
+        table->selectRow(row_of("/body/text"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/text"), kWait);
+        QVERIFY2(page->details().contains(QString("Response body (%1 bytes, text):\nplain words\nsecond line\n").arg(text.body.size())),
+                 qPrintable(page->details()));
+
+        table->selectRow(row_of("/body/large"));
+        QTRY_VERIFY_WITH_TIMEOUT(page->details().startsWith("GET /body/large"), kWait);
+        const QString details = page->details();
+        QVERIFY2(details.contains(QString("Response body (%1 bytes, ").arg(large.body.size())) &&
+                     details.contains("; the first 8192 shown):\n{\"items\":[{\"n\":0,"),
+                 qPrintable(details.left(2000)));
+        QVERIFY(details.contains("item 0000"));
+        QVERIFY2(!details.contains("item 0599"), "the body past its first 8 KiB is not shown");
     }
 
     // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
@@ -1038,6 +1171,60 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(page->rateBox()->isEnabled());
     }
 
+    // Item 21 (the max p99): a ceiling search held to a max p99 (1 ms) that no step of a 2 ms
+    // handler can keep. Each step says why it is not sustainable, the ramp's step because of its
+    // p99; the search ends (not stopped) with no sustainable rate, and the run keeps the setting.
+    void aCeilingSearchHeldToAMaxP99SaysWhy() {
+        SETUP(open_and_serve());
+        const QString good = app_text();
+        // 2 ms: far above the max p99, and short enough that the few requests still in flight when
+        // a step ends cannot make it miss its rate (that would be the reason given instead).
+        write_app(good + "\n\n@app.get(\"/two-ms\")\ndef two_ms(request):\n    time.sleep(0.002)\n    return \"ok\"\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/two-ms") != nullptr, kWait);
+        window_->showPage(MainWindow::Benchmark);
+        auto* page = window_->benchmarkPage();
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/two-ms").arg(port()));
+        page->methodBox()->setCurrentText("GET");
+        page->connectionsBox()->setValue(4);
+        page->threadsBox()->setValue(1);
+        page->durationBox()->setValue(0.5);
+        page->ceilingBox()->setChecked(true);
+        page->maxP99Box()->setValue(1);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);  // the probe, one ramp step, two refine steps
+        const auto* run = page->history().run(0);
+        QCOMPARE(run->id, saved.at(0).at(0).toLongLong());
+        QVERIFY(run->settings.ceiling);
+        QCOMPARE(run->settings.max_p99_ms, 1.0);  // kept with the run
+        QVERIFY(!run->summary.stopped_early);
+        QCOMPARE(run->summary.ceiling_rate, 0.0);
+        QVERIFY2(page->summary().contains("No sustainable rate found"), qPrintable(page->summary()));
+        // The step table (filled again from the saved run, which the history now selects).
+        auto* table = page->ceilingSteps();
+        QVERIFY(table->isVisible());
+        QCOMPARE(table->horizontalHeaderItem(2)->text(), QString("Achieved req/s"));
+        QCOMPARE(table->horizontalHeaderItem(4)->text(), QString("p99 ms"));
+        QVERIFY2(table->rowCount() >= 3, qPrintable(QString::number(table->rowCount())));
+        QCOMPARE(table->item(0, 0)->text(), QString("probe"));
+        QCOMPARE(table->item(1, 0)->text(), QString("ramp"));
+        const QString ramp = table->item(1, 6)->text();
+        QVERIFY2(ramp.startsWith("no: p99 ") && ramp.endsWith(" ms > 1.0 ms"), qPrintable(ramp));
+        for (int r = 0; r < table->rowCount(); ++r) {
+            bool achieved_ok = false, p99_ok = false;
+            const double achieved = table->item(r, 2)->text().toDouble(&achieved_ok);
+            const double p99 = table->item(r, 4)->text().toDouble(&p99_ok);
+            QVERIFY2(achieved_ok && achieved > 0, qPrintable(table->item(r, 2)->text()));
+            QVERIFY2(p99_ok && p99 >= 2.0, qPrintable(table->item(r, 4)->text()));  // the handler's 2 ms at least
+            if (r > 0)
+                QVERIFY2(table->item(r, 6)->text().startsWith("no: ") && table->item(r, 6)->text().size() > 4,
+                         qPrintable(table->item(r, 6)->text()));
+        }
+        page->ceilingBox()->setChecked(false);
+        write_app(good);
+        QTRY_VERIFY_WITH_TIMEOUT(!route(window_->routesPage(), "/two-ms")->live, kWait);
+    }
+
     void aBenchmarkThatMeasuresFailureSaysSo() {
         SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
@@ -1078,6 +1265,15 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             page->selectRuns({run->id});
             QVERIFY2(page->chartsTitle().endsWith(QString("run #%1").arg(run->id)), qPrintable(page->chartsTitle()));
             QVERIFY2(page->chartPoints() > 0, qPrintable(QString("run #%1 drew no point").arg(run->id)));
+            // Item 11: the summary beside the charts is that run's too: its method and URL, and a
+            // timed run's request count (a ceiling search says it was stopped before a ceiling).
+            const QString summary = page->summary();
+            QVERIFY2(summary.startsWith(QString::fromStdString(run->settings.method + " " + run->settings.url + "\n")),
+                     qPrintable(summary));
+            if (run->settings.ceiling)
+                QVERIFY2(summary.contains("Stopped before a ceiling was found"), qPrintable(summary));
+            else
+                QVERIFY2(summary.contains(QString("\n%1 requests in ").arg(run->summary.requests)), qPrintable(summary));
             if (!run->settings.ceiling)  // one point per second of the run (the last may be partial)
                 QVERIFY(page->chartPoints() <= static_cast<int>(std::ceil(run->settings.duration_s)) + 1);
             // A ceiling search's steps come back in the table; a timed run has none to show.
@@ -1312,6 +1508,19 @@ ts = [threading.Thread(target=run) for _ in range(4)]
             return log.rowCount() > 0;
         }(), kWait);
 
+        // Item 5: the Console keeps its last 20 000 lines, and a flood of request-log lines may push
+        // the failures' tracebacks out of it (the Errors page below keeps them whatever the
+        // traffic). While it still has one, its error filter finds it whole.
+        auto* console = window_->consolePage();
+        if (console->text().contains("JSONDecodeError")) {
+            console->setMinimumLevel(LineLevel::Error);
+            QVERIFY(console->shownText().contains("Traceback (most recent call last):"));
+            QVERIFY(console->shownText().contains("json.decoder.JSONDecodeError: Expecting value"));
+            QVERIFY(!console->shownText().contains("\"GET /\" 200"));
+            console->setMinimumLevel(LineLevel::Info);
+        } else {
+            qInfo("the flood pushed the tracebacks out of the Console; the Errors page keeps them");
+        }
         // ...the Errors page has every one: one group, at the app's line (not json's), all counted.
         const auto find_group = [&]() -> int {
             for (std::size_t i = 0; i < groups.groups().size(); ++i)
@@ -1331,6 +1540,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         auto* page = window_->errorsPage();
         QTRY_VERIFY_WITH_TIMEOUT(page->summary().contains(QString("%1 failures in").arg(groups.total())), kWait);
         page->selectGroup(find_group());
+        // Item 5: the traceback is still there after the flood.
         QVERIFY2(page->traceback().contains("JSONDecodeError: Expecting value"), qPrintable(page->traceback()));
         QVERIFY(page->traceback().contains("GET /broken/zzz"));
         // The app's frames are shown, json's are folded; each app frame links to the editor.
@@ -1437,6 +1647,34 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", port(), "/").status, 200, kWait);
     }
 
+    // Items 6 and 8: an app opened with a syntax error. The studio goes to the Console, which shows
+    // the SyntaxError; the file is watched although the app never ran, and saving the fix serves it
+    // without pressing Start.
+    void anAppOpenedWithASyntaxErrorIsShownAndWatched() {
+        write_app(kSyntaxErrorApp);
+        RunSettings s;
+        s.port = free_port();
+        window_->setSettings(s);
+        window_->showPage(MainWindow::Routes);  // not where a failure sends you
+        window_->openApp(app_);
+        QCOMPARE(port(), 0);
+        QCOMPARE(window_->currentPage(), MainWindow::Console);
+        auto* console = window_->consolePage();
+        QVERIFY(console->isVisible());
+        QTRY_VERIFY2_WITH_TIMEOUT(console->shownText().contains("SyntaxError"), qPrintable(console->shownText()), kWait);
+        QVERIFY2(console->shownText().contains(QString("File \"%1\", line 4").arg(app_)), qPrintable(console->shownText()));
+        QVERIFY2(status().contains("SyntaxError") && status().contains("save"), qPrintable(status()));
+        QCOMPARE(http(net_, "GET", s.port, "/").status, 0);  // nothing serves
+        QCOMPARE(window_->routesPage()->model().rowCount(), 0);
+
+        write_app(kApp);  // the fix, saved; Start is not pressed
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        QCOMPARE(port(), s.port);
+        QCOMPARE(http(net_, "GET", port(), "/").status, 200);
+        QVERIFY(console->text().contains("app.py changed: starting again"));
+        QTRY_VERIFY2_WITH_TIMEOUT(status().contains("reloads on save"), qPrintable(status()), kWait);
+    }
+
     void aBusyPortIsReportedWhereItSendsYou() {
         SETUP(open_and_serve());
         QTcpServer taken;
@@ -1531,7 +1769,22 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QProcess server;
         SETUP(start_headless(server, app_port, api_port, token));  // first: see aFailedAttachKeepsTheLocalAppRunning
         SETUP(open_and_serve());  // an app of our own: the attach replaces it; Detach names it again
-        QVERIFY(window_->attach(QUrl(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port)), token));
+        // File ▸ Attach to server…: the dialog takes the URL and the token.
+        on_next_dialog([&](QDialog* dialog) {
+            auto* url = dialog->findChild<QLineEdit*>("attachUrl");
+            auto* key = dialog->findChild<QLineEdit*>("attachToken");
+            if (!url || !key) {
+                dialog->reject();
+                QFAIL("the Attach dialog has no URL or token field");
+            }
+            url->setText(QString("http://127.0.0.1:%1/inspect/v1").arg(api_port));
+            key->setText(token);
+            const bool shot = dialog->grab().save(shots_ + "/studio-attach.png");
+            dialog->accept();
+            QVERIFY(shot);
+        });
+        window_->findChild<QAction*>("attachAction")->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(status().startsWith("Attached to"), kWait);
         QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
         for (int i = 0; i < 3; ++i) http(net_, "GET", app_port, "/users/1");
         QTRY_COMPARE_WITH_TIMEOUT(count_of(window_->routesPage(), "/users/{id:int}"), 3u, kWait);
@@ -1542,6 +1795,13 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(window_->windowTitle(), QString("Attached to 127.0.0.1:%1 — Cello Studio").arg(api_port));
         auto* detach = window_->findChild<QAction*>("detachAction");
         QVERIFY(detach->isEnabled() && detach->isVisible());
+        // Item 20: Detach is on the toolbar while attached (and only then). At the window's usual
+        // size: a narrower one shows the toolbar's last items in its overflow menu.
+        window_->resize(1200, 760);
+        auto* toolbar = window_->findChild<QToolBar*>("runToolbar");
+        QTRY_VERIFY_WITH_TIMEOUT(toolbar->width() >= toolbar->sizeHint().width(), kWait);
+        QVERIFY(toolbar->actions().contains(detach));
+        QVERIFY(toolbar->widgetForAction(detach) && toolbar->widgetForAction(detach)->isVisible());
         QVERIFY(!window_->findChild<QAction*>("stopAction")->isEnabled());  // nothing of ours runs
         QTRY_VERIFY_WITH_TIMEOUT(window_->findChild<QLabel*>("serverUrl")->text().contains(QString("http://127.0.0.1:%1/").arg(app_port)), kWait);
         // A wrong token is reported, not crashed on.
@@ -1549,6 +1809,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QTRY_VERIFY_WITH_TIMEOUT(status().contains("401"), kWait);
         detach->trigger();
         QVERIFY(!detach->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(!toolbar->widgetForAction(detach)->isVisible(), kWait);  // at the toolbar's next layout
         QCOMPARE(window_->windowTitle(), QString("app.py — Cello Studio"));
         QCOMPARE(window_->routesPage()->model().rowCount(), 0);  // watching nothing now
         QCOMPARE(http(net_, "GET", app_port, "/").status, 200);  // and the server runs on
@@ -1594,7 +1855,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QSignalSpy seconds(page, &BenchmarkPage::progressed);
         QVERIFY2(page->run(), qPrintable(page->statusText()));
         QTRY_VERIFY_WITH_TIMEOUT(seconds.count() >= 1, kWait);
-        answer(QMessageBox::Cancel);  // the window stays, the run goes on
+        answer(QMessageBox::Cancel, "close-benchmark");  // the window stays, the run goes on
         QVERIFY(!window_->close());
         QVERIFY(page->running());
         answer(QMessageBox::Save);  // stopped, and what it measured is kept
@@ -1673,7 +1934,7 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         apply_theme(back.theme);
         QVERIFY(QApplication::palette().color(QPalette::Window).lightness() > 150);
 
-        // cello-studio app.py --port P --env production: serves there, so configured.
+        // cello-studio app.py --host H --port P --env production: serves there, so configured.
         const QString bin = QCoreApplication::applicationDirPath() + "/cello-studio";
         QProcess help;
         help.start(bin, {"--help"});
@@ -1687,9 +1948,11 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         studio.setProcessEnvironment(env);
         studio.setProcessChannelMode(QProcess::MergedChannels);
         const int other = free_port();
-        studio.start(bin, {app_, "--port", QString::number(other), "--env", "production"});
+        // Another loopback address than the default 127.0.0.1: it serves there, and only there.
+        studio.start(bin, {app_, "--host", "127.0.0.2", "--port", QString::number(other), "--env", "production"});
         QVERIFY(studio.waitForStarted());
-        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", other, "/").status, 200, kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(http(net_, "GET", other, "/", {}, "127.0.0.2").status, 200, kWait);
+        QCOMPARE(http(net_, "GET", other, "/").status, 0);  // refused on 127.0.0.1
         QString said;  // the banner says the environment
         QTRY_VERIFY_WITH_TIMEOUT((said += QString::fromUtf8(studio.readAll())).contains(", production)"), kWait);
         studio.terminate();
@@ -1702,6 +1965,102 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY(QString::fromUtf8(bad.readAllStandardError()).contains("--port must be"));
     }
 
+    // Item 13: without a display (no DISPLAY, WAYLAND_DISPLAY or QT_QPA_PLATFORM), --help and
+    // --version still answer on stdout and exit 0; a start says in one line that there is no display
+    // and exits 1 (Qt's platform plugin would abort with a core dump).
+    void theStudioNeedsNoDisplayForHelpAndSaysWhenItHasNone() {
+        const QString bin = QCoreApplication::applicationDirPath() + "/cello-studio";
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) env.remove(name);
+        env.insert("XDG_CONFIG_HOME", dir_->path() + "/other-config");
+        const auto run = [&](QProcess& p, const QStringList& args) {
+            p.setProcessEnvironment(env);
+            p.start(bin, args);
+            QVERIFY2(p.waitForFinished(kWait), qPrintable(args.join(' ')));
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit, qPrintable(args.join(' ') + ": crashed"));
+        };
+        QProcess help;
+        SETUP(run(help, {"--help"}));
+        QCOMPARE(help.exitCode(), 0);
+        const QString usage = QString::fromUtf8(help.readAllStandardOutput());
+        QVERIFY2(usage.startsWith("Usage: cello-studio [options] [app.py]"), qPrintable(usage));
+        for (const char* flag : {"--host", "--port", "--env", "--workers", "--attach", "--token"})
+            QVERIFY2(usage.contains(flag), flag);
+        QProcess version;
+        SETUP(run(version, {"--version"}));
+        QCOMPARE(version.exitCode(), 0);
+        QCOMPARE(QString::fromUtf8(version.readAllStandardOutput()), QString("cello-studio %1\n").arg(CELLO_TEST_VERSION));
+        QProcess start;
+        SETUP(run(start, {app_}));
+        QCOMPARE(start.exitCode(), 1);
+        const QString said = QString::fromUtf8(start.readAllStandardError());
+        QVERIFY2(said.startsWith("cello-studio: no display to open a window on") && said.count('\n') == 1 && said.endsWith('\n'),
+                 qPrintable(said));
+        QVERIFY(start.readAllStandardOutput().isEmpty());
+    }
+
+    // Item 20: the View menu lists the pages; Preferences' host and port go to the toolbar while
+    // nothing runs; the status bar's URL is a link; Open in browser and Help's guide hand the desktop
+    // the right URLs (caught here instead of opening a browser).
+    void linksMenusAndPreferencesGoWhereTheySay() {
+        UrlCatcher urls;
+        auto* view = window_->menuBar()->findChild<QMenu*>("viewMenu");
+        QVERIFY(view);
+        QStringList pages;
+        for (QAction* a : view->actions())
+            if (a->objectName().startsWith("showPage")) pages << a->text();
+        QCOMPARE(pages, (QStringList{"Routes", "Requests", "Errors", "Latency", "Cache", "Workers", "Console", "Benchmark"}));
+        QVERIFY(view->actions().contains(window_->findChild<QToolBar*>("runToolbar")->toggleViewAction()));
+        window_->findChild<QAction*>("showPage8")->trigger();
+        QCOMPARE(window_->currentPage(), MainWindow::Benchmark);
+
+        // Preferences while nothing runs: the next start uses the new host and port.
+        auto* prefs = window_->findChild<QAction*>("preferencesAction");
+        const int first = free_port();
+        on_next_dialog([&](QDialog* dialog) {
+            dialog->findChild<QLineEdit*>("defaultHost")->setText("127.0.0.2");
+            dialog->findChild<QSpinBox*>("defaultPort")->setValue(first);
+            dialog->accept();
+        });
+        prefs->trigger();
+        QCOMPARE(Preferences::load().port, first);
+        QCOMPARE(window_->findChild<QLineEdit*>("hostEdit")->text(), QString("127.0.0.2"));
+        QCOMPARE(window_->findChild<QSpinBox*>("portBox")->value(), first);
+        QCOMPARE(QString::fromStdString(window_->settings().host), QString("127.0.0.2"));
+        window_->openApp(app_);
+        QTRY_COMPARE_WITH_TIMEOUT(window_->routesPage()->model().rowCount(), 6, kWait);
+        QCOMPARE(port(), first);
+        QCOMPARE(http(net_, "GET", first, "/", {}, "127.0.0.2").status, 200);
+        // While the app runs, new defaults wait for the next app: the toolbar keeps what serves.
+        on_next_dialog([&](QDialog* dialog) {
+            dialog->findChild<QSpinBox*>("defaultPort")->setValue(first == 65535 ? 1024 : first + 1);
+            dialog->accept();
+        });
+        prefs->trigger();
+        QCOMPARE(window_->findChild<QSpinBox*>("portBox")->value(), first);
+
+        // The server's URL: a link in the status bar, and what Open in browser opens.
+        const QUrl served(QString("http://127.0.0.2:%1/").arg(first));
+        auto* link = window_->findChild<QLabel*>("serverUrl");
+        QTRY_VERIFY_WITH_TIMEOUT(link->text().contains(QString("<a href='%1'>").arg(served.toString())), kWait);
+        QVERIFY(link->openExternalLinks());
+        auto* browser = window_->findChild<QAction*>("openBrowserAction");
+        QVERIFY(browser->isEnabled());
+        browser->trigger();
+        QCOMPARE(urls.opened, QList<QUrl>{served});
+        // A click on the link opens it too.
+        QTest::mouseClick(link, Qt::LeftButton, {}, QPoint(link->contentsRect().left() + 8, link->height() / 2));
+        QTRY_COMPARE_WITH_TIMEOUT(urls.opened.size(), 2, kWait);
+        QCOMPARE(urls.opened.last(), served);
+
+        // Help ▸ Studio guide: the docs of this build, docs/studio.md.
+        QVERIFY2(!docs_dir().isEmpty(), "the docs are beside the build");
+        window_->findChild<QAction*>("guideAction")->trigger();
+        QCOMPARE(urls.opened.size(), 3);
+        QCOMPARE(urls.opened.last(), QUrl::fromLocalFile(docs_dir() + "/studio.md"));
+        QVERIFY(QFileInfo::exists(urls.opened.last().toLocalFile()));
+    }
+
     void theWindowFitsASmallScreen() {
         // 1280x720 at 1x, or 1600x1000 at 2x: the window must be able to get smaller than that.
         window_->resize(700, 480);
@@ -1709,6 +2068,12 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QVERIFY2(window_->width() <= 700 && window_->height() <= 480,
                  qPrintable(QString("%1x%2, minimum %3x%4").arg(window_->width()).arg(window_->height())
                                 .arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
+        // Item 14: at that size the toolbar still shows the Host field, wide enough to read an address
+        // (not cut, nor moved into the toolbar's overflow menu).
+        auto* host = window_->findChild<QLineEdit*>("hostEdit");
+        QVERIFY(host->isVisible());
+        QVERIFY2(host->width() >= 80, qPrintable(QString("the Host field is %1 px wide").arg(host->width())));
+        QVERIFY(window_->findChild<QSpinBox*>("portBox")->isVisible());
         window_->resize(1200, 760);
         // At 2x scaling, in a process of its own (the factor is set before Qt starts): the window
         // gets below 1600x1000 device pixels.
