@@ -142,7 +142,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             table.add(r.method, r.path, self._wrap_handler(r.handler), r.name,
-                      getattr(r.handler, CACHE_ATTRIBUTE, None), r.source)
+                      self._cache_policy(r.method, r.path, getattr(r.handler, CACHE_ATTRIBUTE, None)), r.source)
         for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
             table.add_middleware(name, dict(settings))
         return table

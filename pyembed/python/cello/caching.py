@@ -27,9 +27,10 @@ def _header_names(vary: Iterable[str] | None) -> list[str]:
     return names
 
 
-def cache(ttl: float = 60, tags: Iterable[str] | None = None, vary: Iterable[str] | None = None,
+def cache(ttl: float | None = None, tags: Iterable[str] | None = None, vary: Iterable[str] | None = None,
           key: Callable[[Any], str | None] | None = None) -> Callable[[F], F]:
     """Caches the route's 2xx responses for `ttl` seconds, as a shared cache (RFC 9111) would.
+    Without `ttl`: the app's enable_caching(ttl=...), else 60 s.
 
     The key is the Host header, the path and the query string (parameters ordered by name, repeated
     names kept in their order), plus the request headers named in `vary`. `key=` replaces the path
@@ -45,12 +46,12 @@ def cache(ttl: float = 60, tags: Iterable[str] | None = None, vary: Iterable[str
     Hits are answered natively with ``X-Cache: HIT`` and ``Age``; misses carry ``X-Cache: MISS``.
     Concurrent misses on one key run the handler once; the others wait for its response.
     """
-    if not ttl > 0:
+    if ttl is not None and not ttl > 0:
         raise ValueError(f"cache ttl must be a positive number of seconds, not {ttl!r}")
     if key is not None and not callable(key):
         raise TypeError("cache key= must be a function of the request")
-    settings = {"ttl": float(ttl), "tags": [str(t) for t in tags or ()], "vary": _header_names(vary),
-                "key": key}
+    settings = {"ttl": None if ttl is None else float(ttl), "tags": [str(t) for t in tags or ()],
+                "vary": _header_names(vary), "key": key}
 
     def decorator(fn: F) -> F:
         setattr(fn, CACHE_ATTRIBUTE, settings)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+DEFAULT_CACHE_TTL = 60.0  # @cache() without ttl, and without enable_caching()
 
 # Sent by enable_security_headers() unless overridden (None drops one).
 DEFAULT_SECURITY_HEADERS: dict[str, str] = {
@@ -47,6 +48,7 @@ class MiddlewareMixin:
         self._middleware: dict[str, dict[str, Any]] = {}
         self._static: list[dict[str, Any]] = []
         self._log_settings: dict[str, Any] | None = None  # set: logging asked for explicitly
+        self._cache_defaults: dict[str, Any] | None = None  # enable_caching(): every route cached
 
     def enable_cors(self, origins: Iterable[str] | None = None, methods: Iterable[str] | None = None,
                     headers: Iterable[str] | None = None, credentials: bool = False, max_age: int = 86400,
@@ -83,11 +85,39 @@ class MiddlewareMixin:
             raise ValueError("the metrics endpoint must start with '/'")
         self._middleware["metrics"] = {"endpoint": endpoint, "namespace": namespace, "subsystem": subsystem}
 
-    def enable_caching(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
-        """Sets the response cache's memory bound (LRU by bytes). @cache works without this call."""
+    def enable_caching(self, ttl: float = 300, methods: Iterable[str] | None = None,
+                       exclude_paths: Iterable[str] | None = None, *, max_bytes: int = DEFAULT_CACHE_BYTES,
+                       all_routes: bool = True) -> None:
+        """Caches every route's 2xx responses for `ttl` seconds, as the original Cello does: routes
+        of `methods` (GET and HEAD; only those can be cached) whose path does not start with one of
+        `exclude_paths` (default ``["/health", "/metrics"]``, replaced when given). ``@cache``
+        routes keep their own settings (a ``@cache()`` without ttl takes this one). `max_bytes`
+        bounds the cache's memory (LRU by bytes). The same rules as @cache apply (docs/caching.md):
+        requests with credentials bypass it, and Set-Cookie or Cache-Control: private responses are
+        not stored. ``all_routes=False``: only the @cache routes (then `ttl` is their default)."""
+        if not ttl > 0:
+            raise ValueError(f"cache ttl must be a positive number of seconds, not {ttl!r}")
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
+        wanted = [m.upper() for m in (methods if methods is not None else ("GET", "HEAD"))]
+        if any(m not in ("GET", "HEAD") for m in wanted):
+            raise ValueError(f"only GET and HEAD responses can be cached, not {wanted}")
+        excluded = ["/health", "/metrics"] if exclude_paths is None else [str(p) for p in exclude_paths]
         self._cache.max_bytes = int(max_bytes)
+        self._cache_defaults = {"ttl": float(ttl), "methods": wanted if all_routes else [], "exclude_paths": excluded}
+
+    def _cache_policy(self, method: str, path: str, declared: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The cache settings of one route: its @cache, else enable_caching()'s when it applies."""
+        defaults = self._cache_defaults
+        if declared is not None:
+            if declared["ttl"] is None:  # @cache() without ttl: the app's default
+                declared = {**declared, "ttl": defaults["ttl"] if defaults else DEFAULT_CACHE_TTL}
+            return declared
+        if defaults is None or method not in defaults["methods"]:
+            return None
+        if any(path.startswith(prefix) for prefix in defaults["exclude_paths"]):
+            return None
+        return {"ttl": defaults["ttl"], "tags": [], "vary": [], "key": None}
 
     def enable_request_id(self, header: str = "X-Request-ID") -> None:
         """Propagates the client's request id header or generates one; visible as `request.id`,

@@ -7,7 +7,7 @@ import time
 from cello import App, HTTPError, Response, cache
 
 app = App()
-app.enable_caching(max_bytes=int(__import__("os").environ.get("CACHE_MAX_BYTES", 64 * 1024 * 1024)))
+app.enable_caching(max_bytes=int(__import__("os").environ.get("CACHE_MAX_BYTES", 64 * 1024 * 1024)), all_routes=False)
 calls: dict[str, int] = {}
 lock = threading.Lock()
 
