@@ -44,6 +44,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QHeaderView>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -930,6 +931,11 @@ private Q_SLOTS:
         QCOMPARE(column(RoutesModel::HitRatio), QString("Hit ratio"));
         QCOMPARE(column(RoutesModel::Errors4xx), QString("4xx"));
         QCOMPARE(column(RoutesModel::ErrorRate), QString("Error rate"));
+        // Sensible widths: no header is cut off, and the route pattern has room for a real one.
+        const QFontMetrics header_font(table->horizontalHeader()->font());
+        for (int c = 0; c < RoutesModel::ColumnCount; ++c)
+            QVERIFY2(table->columnWidth(c) >= header_font.horizontalAdvance(column(c)) + 8, qPrintable(column(c)));
+        QVERIFY(table->columnWidth(RoutesModel::Pattern) >= header_font.horizontalAdvance("/users/{id:int}/orders") + 8);
         const auto find = [&](const QString& pattern) {
             for (int r = 0; r < view->rowCount(); ++r)
                 if (view->index(r, RoutesModel::Pattern).data().toString() == pattern) return r;
