@@ -19,6 +19,8 @@ from .datastructures import Headers, QueryParams
 from .db import Database, DatabaseConfig
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
+from .guards import (And, Authenticated, ForbiddenError, Guard, GuardError, Not, Or, PermissionGuard, RoleGuard,
+                     UnauthorizedError)
 from .middleware import RateLimitConfig
 from .problem import ProblemDetails
 from .response import Response
@@ -32,6 +34,16 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "And",
+    "Authenticated",
+    "ForbiddenError",
+    "Guard",
+    "GuardError",
+    "Not",
+    "Or",
+    "PermissionGuard",
+    "RoleGuard",
+    "UnauthorizedError",
     "App",
     "Blueprint",
     "ClusterConfig",

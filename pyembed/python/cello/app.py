@@ -72,6 +72,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         # Validates every registration at once (conflicts, bad patterns) with the engine's own router.
         self._check_table = _cello.RouteTable()
         self._db: Any = None
+        self._guards: list[Callable[[Any], Any]] = []  # add_guard(): before every route
 
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
@@ -104,6 +105,14 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def routes(self) -> list[RouteInfo]:
         """The registered routes, in registration order."""
         return list(self._routes)
+
+    def add_guard(self, guard: Callable[[Any], Any]) -> None:
+        """A guard (cello.guards) checked before every route's own guards and handler: True or
+        None lets the request through, False or a message refuses it (403), a GuardError answers
+        with its status."""
+        if not callable(guard):
+            raise TypeError(f"a guard must be callable, not {type(guard).__name__}")
+        self._guards.append(guard)
 
     # -- cache --------------------------------------------------------------------------------
     def invalidate_cache(self, tags: Iterable[str] | None = None, path: str | None = None) -> int:
@@ -141,7 +150,12 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         table = _cello.RouteTable(self, config.debug)
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
-            table.add(r.method, r.path, self._wrap_handler(r.handler), r.name,
+            handler = r.handler
+            if self._guards:
+                from .guards import guarded
+
+                handler = guarded(handler, self._guards)
+            table.add(r.method, r.path, self._wrap_handler(handler), r.name,
                       self._cache_policy(r.method, r.path, getattr(r.handler, CACHE_ATTRIBUTE, None)), r.source)
         for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
             table.add_middleware(name, dict(settings))

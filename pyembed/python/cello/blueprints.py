@@ -2,7 +2,7 @@
 blueprint) in one call."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import _cello
@@ -33,9 +33,11 @@ class Blueprint(RoutingMixin):
     because they could not reach the app. A blueprint may be registered on several apps.
     """
 
-    def __init__(self, prefix: str = "", name: str | None = None) -> None:
+    def __init__(self, prefix: str = "", name: str | None = None,
+                 guards: Sequence[Callable[[Any], Any]] | None = None) -> None:
         self.prefix = check_prefix(prefix)
         self.name = name
+        self.guards = list(guards or [])  # checked before each route's own, here and in children
         self._routes: list[RouteInfo] = []  # paths relative to the prefix
         self._children: list[Blueprint] = []
         self._frozen = False
@@ -88,9 +90,18 @@ class Blueprint(RoutingMixin):
         if self.name:
             qualifier += self.name + "."
         for r in self._routes:
-            yield RouteInfo(r.method, prefix + r.path, r.handler, qualifier + r.name, r.summary, r.tags)
+            yield RouteInfo(r.method, prefix + r.path, self._guarded(r.handler), qualifier + r.name, r.summary,
+                            r.tags)
         for child in self._children:
-            yield from child._collect(prefix, qualifier)
+            for r in child._collect(prefix, qualifier):
+                yield RouteInfo(r.method, r.path, self._guarded(r.handler), r.name, r.summary, r.tags)
+
+    def _guarded(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        if not self.guards:
+            return handler
+        from .guards import guarded
+
+        return guarded(handler, self.guards)
 
     @property
     def routes(self) -> list[RouteInfo]:

@@ -1,7 +1,7 @@
 """The route decorators shared by `App` and `Blueprint`, and the code-flag checks on handlers."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import MethodType
 from typing import Any, TypeVar
 
@@ -52,16 +52,23 @@ class RoutingMixin:
                    summary: str | None, tags: list[str]) -> None:
         raise NotImplementedError
 
-    def route(self, path: str, methods: Iterable[str] = ("GET",), *, name: str | None = None,
-              summary: str | None = None, tags: list[str] | None = None) -> Callable[[Handler], Handler]:
-        """Registers the decorated function for `path` and each of `methods`; returns it unchanged."""
-        method_list = [m.upper() for m in methods]
+    def route(self, path: str, methods: Iterable[str] | None = ("GET",), *, name: str | None = None,
+              summary: str | None = None, tags: list[str] | None = None,
+              guards: Sequence[Callable[[Any], Any]] | None = None) -> Callable[[Handler], Handler]:
+        """Registers the decorated function for `path` and each of `methods`; returns it unchanged.
+        `guards` (cello.guards) are checked in order before it runs."""
+        method_list = [m.upper() for m in (methods if methods is not None else ("GET",))]
         if not method_list:
             raise ValueError(f"route {path!r} needs at least one method")
 
         def decorator(fn: Handler) -> Handler:
             route_name = name or getattr(fn, "__qualname__", repr(fn))
-            self._add_route(method_list, path, fn, route_name, summary, list(tags or []))
+            handler = fn
+            if guards:
+                from .guards import guarded
+
+                handler = guarded(fn, guards)
+            self._add_route(method_list, path, handler, route_name, summary, list(tags or []))
             return fn
 
         return decorator
