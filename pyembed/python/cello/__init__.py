@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import atexit
 
-from . import _cello, _request_helpers
+from . import _cello, _elsewhere, _request_helpers
 from .app import App
 from .blueprints import Blueprint
 from .caching import cache
@@ -29,6 +29,23 @@ Request = _cello.Request
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
 _request_helpers.install(Request)
 __version__: str = _cello.__version__
+
+UploadedFile = UploadFile  # the original's names for ours
+HttpResponse = Response
+for _name in _elsewhere.APP_METHODS:  # what the original's App enables and this version has not
+    if not hasattr(App, _name):
+        setattr(App, _name, _elsewhere.app_method(_name))
+
+
+def __getattr__(name: str) -> object:
+    """The original Cello's other names (docs/api.md, "Not in this version"): they import; using
+    one raises NotImplementedError naming the feature."""
+    if name in _elsewhere.NAMES:
+        value = _elsewhere.make(name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cello' has no attribute {name!r}")
+
 
 _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)

@@ -9,6 +9,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from . import _cello
+from ._elsewhere import check_signature
 from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
 from .hooks import HooksMixin
@@ -79,6 +80,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
                    summary: str | None, tags: list[str]) -> None:
         _check_handler(handler, path)
+        check_signature(handler, path)  # an injection of the original's that is not here: said now
         for method in methods:
             self._check_table.add(method, path, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import _cello
+from ._elsewhere import check_signature
 from .app import RouteInfo, _check_handler
 from .routing import RoutingMixin
 
@@ -62,6 +63,7 @@ class Blueprint(RoutingMixin):
             raise ValueError(f"route {path!r} must start with '/' (or be '' for the prefix itself)")
         full = self.prefix + path
         _check_handler(handler, full)
+        check_signature(handler, full)
         for method in methods:  # the engine's router rejects unknown methods, bad patterns, conflicts
             self._check_table.add(method, full, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
