@@ -39,6 +39,9 @@ def test_ours_are_the_real_thing():
 def test_configs_build_and_say_what_they_are(name):
     config = getattr(cello, name)("secret", algorithm="HS256")
     assert "not available in this version" in repr(config)
+    assert config.algorithm == "HS256"
+    preset = getattr(cello, name).local()  # the original's presets build too (RedisConfig.local()...)
+    assert isinstance(preset, getattr(cello, name))
 
 
 @pytest.mark.parametrize("name,feature", [("WebSocket", "WebSocket"), ("BackgroundTasks", "BackgroundTasks"),

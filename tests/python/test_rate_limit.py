@@ -125,3 +125,24 @@ def test_refusal_passes_through_the_outer_middleware(client):
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert len(r.headers["X-Request-ID"]) == 36
+
+
+def test_the_original_cellos_spellings():
+    from cello import App, RateLimitConfig
+
+    config = RateLimitConfig.token_bucket(capacity=3, refill_rate=0.5)  # bursts of 3, one every 2 s
+    assert (config.burst, config.requests, config.per) == (3, 1, 2.0)
+    assert RateLimitConfig("token_bucket", capacity=5, refill_rate=10).settings()["burst"] == 5
+    for make in (lambda: RateLimitConfig.sliding_window(10, 60), lambda: RateLimitConfig.adaptive(10, 1, 5, 0.1)):
+        with pytest.raises(NotImplementedError, match="not available in this version"):
+            make()
+    app = App()
+    app.enable_rate_limit(config)
+
+    @app.get("/")
+    def home(request):
+        return {"ok": True}
+
+    with TestClient(app) as c:
+        statuses = [c.get("/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]

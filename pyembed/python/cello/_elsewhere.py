@@ -12,7 +12,17 @@ def refuse(feature: str) -> NoReturn:
     raise NotImplementedError(f"{feature} is not available in this version of Cello ({DOCS})")
 
 
-class UnavailableConfig:
+class _ConfigType(type):
+    """The original's config classes have presets (`RedisConfig.local()`, `.kubernetes()`...):
+    any such class attribute builds an instance."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: cls(*args, **kwargs)
+
+
+class UnavailableConfig(metaclass=_ConfigType):
     """A configuration of a feature this version does not have: it takes the original's arguments
     (any), so that building one succeeds; enabling the feature with it raises."""
 
@@ -20,6 +30,12 @@ class UnavailableConfig:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.args, self.kwargs = args, kwargs
+
+    def __getattr__(self, name: str) -> Any:
+        kwargs = self.__dict__.get("kwargs", {})
+        if name in kwargs:
+            return kwargs[name]
+        raise AttributeError(f"{type(self).__name__}.{name}: {self.feature} is not available in this version")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.feature} is not available in this version>"

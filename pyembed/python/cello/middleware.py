@@ -24,8 +24,19 @@ class RateLimitConfig:
 
     __slots__ = ("requests", "per", "burst", "trusted_proxies")
 
-    def __init__(self, requests: int = 100, per: float = 60.0, burst: int | None = None,
-                 trusted_proxies: Iterable[str] = ()) -> None:
+    def __init__(self, requests: int | str = 100, per: float = 60.0, burst: int | None = None,
+                 trusted_proxies: Iterable[str] = (), *, algorithm: str | None = None, capacity: int | None = None,
+                 refill_rate: float | None = None, **original: Any) -> None:
+        # The original Cello's spelling: RateLimitConfig("token_bucket", capacity=..., refill_rate=...).
+        if isinstance(requests, str):
+            algorithm, requests = requests, 100
+        if algorithm is not None or capacity is not None or refill_rate is not None:
+            if (algorithm or "token_bucket") != "token_bucket":
+                raise NotImplementedError(f"the {algorithm} rate limit is not available in this version of Cello "
+                                          "(docs/api.md, 'Not in this version'); the token bucket is")
+            capacity = 100 if capacity is None else capacity
+            refill_rate = 10 if refill_rate is None else refill_rate
+            requests, per, burst = max(1, round(refill_rate)), max(1, round(refill_rate)) / refill_rate, capacity
         if requests < 1 or not per > 0:
             raise ValueError("rate limit needs requests >= 1 and per > 0")
         self.requests = int(requests)
@@ -34,6 +45,22 @@ class RateLimitConfig:
         if self.burst < 1:
             raise ValueError("rate limit burst must be >= 1")
         self.trusted_proxies = [str(p) for p in trusted_proxies]
+
+    @classmethod
+    def token_bucket(cls, capacity: int, refill_rate: float) -> RateLimitConfig:
+        """The original Cello's spelling: bursts of `capacity`, `refill_rate` requests a second."""
+        return cls(algorithm="token_bucket", capacity=capacity, refill_rate=refill_rate)
+
+    @classmethod
+    def sliding_window(cls, max_requests: int, window_secs: float) -> RateLimitConfig:
+        """Not in this version (the original's sliding window): NotImplementedError."""
+        return cls(algorithm="sliding_window")
+
+    @classmethod
+    def adaptive(cls, capacity: int, refill_rate: float, min_capacity: int | None = None,
+                 error_threshold: float | None = None) -> RateLimitConfig:
+        """Not in this version (the original's adaptive limit): NotImplementedError."""
+        return cls(algorithm="adaptive")
 
     def settings(self) -> dict[str, Any]:
         """The engine's settings for this configuration."""
