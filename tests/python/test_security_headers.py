@@ -71,3 +71,38 @@ def test_bad_settings_fail_at_start(start_server, tmp_path):
     app.write_text("from cello import App\napp = App()\napp.enable_security_headers(x_bad='a\\r\\nb')\n")
     with pytest.raises(AssertionError, match="CR, LF or NUL"):
         start_server(str(app))
+
+
+def test_the_original_cellos_builders():
+    """SecurityHeadersConfig and CSP (issue 17 item 6), every directive, over HTTP."""
+    import pytest as _pytest
+
+    from cello import CSP, App, SecurityHeadersConfig
+    from cello.testing import TestClient
+
+    csp = (CSP().default_src(["'self'"]).script_src(["'self'", "https://cdn.example.com"])
+           .style_src(["'self'", "'unsafe-inline'"]).img_src(["'self'", "data:"]).font_src(["https://fonts.example.com"])
+           .connect_src(["'self'", "https://api.example.com"]).frame_ancestors(["'none'"]).upgrade_insecure_requests())
+    app = App()
+    app.enable_security_headers(SecurityHeadersConfig.secure(), csp=csp)
+
+    @app.get("/")
+    def home(request):
+        return {"ok": True}
+
+    with TestClient(app) as c:
+        h = c.get("/").headers
+    assert h["Content-Security-Policy"] == (
+        "default-src 'self'; script-src 'self' https://cdn.example.com; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src https://fonts.example.com; connect-src 'self' https://api.example.com; "
+        "frame-ancestors 'none'; upgrade-insecure-requests")
+    assert h["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert h["X-Frame-Options"] == "DENY" and h["X-Content-Type-Options"] == "nosniff"
+    assert h["X-XSS-Protection"] == "1; mode=block"
+    assert h["Cross-Origin-Opener-Policy"] == "same-origin"  # ours, kept
+    plain = SecurityHeadersConfig(x_frame_options="SAMEORIGIN", x_content_type_options=False, x_xss_protection=None)
+    assert plain.headers()["X-Frame-Options"] == "SAMEORIGIN" and plain.headers()["X-Content-Type-Options"] is None
+    with _pytest.raises(ValueError):
+        CSP().script_src(["'self'; script-src *"])  # no smuggled directive
+    with _pytest.raises(AttributeError):
+        CSP().not_a_directive(["x"])

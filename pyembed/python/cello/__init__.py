@@ -24,6 +24,7 @@ from .guards import (And, Authenticated, ForbiddenError, Guard, GuardError, Not,
 from .middleware import RateLimitConfig
 from .problem import ProblemDetails
 from .response import Response
+from .security import CSP, SecurityHeadersConfig
 
 Request = _cello.Request
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
@@ -51,6 +52,8 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "CSP",
+    "SecurityHeadersConfig",
     "And",
     "Authenticated",
     "ForbiddenError",

@@ -91,8 +91,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "Http3Config": ("config", "HTTP/3"),
     "JwtConfig": ("config", "JWT authentication"),
     "SessionConfig": ("config", "Sessions"),
-    "SecurityHeadersConfig": ("config", "SecurityHeadersConfig (use app.enable_security_headers())"),
-    "CSP": ("config", "The CSP builder (use app.enable_security_headers(content_security_policy=...))"),
     "StaticFilesConfig": ("config", "StaticFilesConfig (use app.static())"),
     "OpenTelemetryConfig": ("config", "OpenTelemetry export"),
     "HealthCheckConfig": ("config", "Health checks"),

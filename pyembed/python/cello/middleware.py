@@ -151,11 +151,17 @@ class MiddlewareMixin:
         in the log line and in the response."""
         self._middleware["request_id"] = {"header": header}
 
-    def enable_security_headers(self, **overrides: str | None) -> None:
+    def enable_security_headers(self, config: Any = None, csp: Any = None, **overrides: str | None) -> None:
         """Adds security headers to every response. Keyword arguments override the defaults by
         name, underscores for dashes (``x_frame_options="SAMEORIGIN"``, ``content_security_policy=
-        "default-src 'self'"``, ``strict_transport_security="max-age=63072000"``); None drops one."""
+        "default-src 'self'"``, ``strict_transport_security="max-age=63072000"``); None drops one.
+        The original Cello's builders work too: `config` a cello.security.SecurityHeadersConfig
+        (its headers replace the defaults they name), `csp` a cello.security.CSP (or a str)."""
         headers: dict[str, str | None] = dict(DEFAULT_SECURITY_HEADERS)
+        if config is not None:
+            headers.update(config.headers())
+        if csp is not None:
+            headers["Content-Security-Policy"] = str(csp)
         for key, value in overrides.items():
             name = "-".join(part.capitalize() for part in key.split("_"))
             headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
