@@ -24,6 +24,8 @@ struct ServerOptions {
     std::chrono::seconds keepalive_timeout{5};       // idle keep-alive connection: closed
     std::chrono::seconds write_timeout{30};          // a client that stops reading: closed
     std::chrono::seconds drain_timeout{10};          // graceful stop: in-flight requests get this long
+    std::size_t max_connections = 0;                 // open at once (0: no limit); beyond: 503 and closed
+    std::size_t max_requests_per_connection = 0;     // then "Connection: close" (0: no limit)
 
     // Run on each engine thread as it starts and before it ends (pyembed creates its
     // persistent Python thread state here).

@@ -263,7 +263,10 @@ private:
     void send_answer(const std::shared_ptr<const RouteTable>& table) {
         worker_.count_answer();
         const bool head_only = head_only_;
-        const bool keep_alive = reader_.keep_alive() && !worker_.stopping();
+        // The connection's last request once it has answered max_requests_per_connection.
+        const std::size_t most = worker_.options().max_requests_per_connection;
+        const bool last_allowed = most != 0 && ++answered_here_ >= most;
+        const bool keep_alive = reader_.keep_alive() && !worker_.stopping() && !last_allowed;
         if (!keep_alive) close_after_write_ = true;
         const std::size_t before = out_.size();
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
@@ -556,6 +559,7 @@ private:
     std::vector<PendingAnswer> pending_;  // answered, not yet written (or a stream not yet ended)
     std::vector<std::shared_ptr<const RouteTable>> pending_tables_;  // the tables they were routed on
     Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
+    std::size_t answered_here_ = 0;  // requests answered on this connection
     EventRing* const ring_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;  // this thread's
     std::size_t request_bytes_ = 0;
     RequestReader reader_;
@@ -574,6 +578,23 @@ private:
 
 void start_connection(Worker& worker, asio::ip::tcp::socket socket) {
     std::make_shared<HttpConnection>(worker, std::move(socket))->start();
+}
+
+void refuse_connection(Worker& worker, asio::ip::tcp::socket socket) {
+    static constexpr std::string_view kBody =
+        R"({"error":"Service Unavailable","status":503,"detail":"the server is at its connection limit"})";
+    auto answer = std::make_shared<std::string>("HTTP/1.1 503 Service Unavailable\r\nDate: ");
+    answer->append(worker.date());
+    answer->append("\r\nContent-Type: application/json\r\nContent-Length: ");
+    append_decimal(*answer, kBody.size());
+    answer->append("\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
+    answer->append(kBody);
+    auto s = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+    asio::async_write(*s, asio::buffer(*answer), [s, answer](const boost::system::error_code&, std::size_t) {
+        boost::system::error_code ec;
+        s->shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        s->close(ec);
+    });
 }
 
 }  // namespace cello::engine::net

@@ -29,5 +29,8 @@ public:
 
 // Creates a connection for an accepted socket and starts reading.
 void start_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+// The server is at ServerOptions::max_connections: a 503 (Connection: close, Retry-After) written
+// without reading the request, then the socket closed.
+void refuse_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
 
 }  // namespace cello::engine::net

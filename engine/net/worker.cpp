@@ -60,12 +60,21 @@ void Worker::adopt(boost::asio::ip::tcp::socket socket) {
     pending_adopts_.fetch_add(1, std::memory_order_relaxed);
     boost::asio::post(io_, [this, s = std::move(socket)]() mutable {
         pending_adopts_.fetch_sub(1, std::memory_order_relaxed);
-        if (!done_) start_connection(*this, std::move(s));
+        if (!done_ && at_capacity()) refuse_connection(*this, std::move(s));
+        else if (!done_) start_connection(*this, std::move(s));
         if (stopping_ && !head_ && !done_ && pending_adopts_.load(std::memory_order_relaxed) == 0) finished();
     });
 }
 
+bool Worker::at_capacity() const noexcept {
+    if (options_.max_connections == 0) return false;
+    // The server's bound shared out between its engine threads (each owns its connections).
+    const std::size_t workers = options_.workers ? options_.workers : 1;
+    return live_ >= (options_.max_connections + workers - 1) / workers;
+}
+
 void Worker::link(Connection* c) noexcept {
+    ++live_;
     c->next = head_;
     c->prev = nullptr;
     if (head_) head_->prev = c;
@@ -73,6 +82,7 @@ void Worker::link(Connection* c) noexcept {
 }
 
 void Worker::unlink(Connection* c) noexcept {
+    --live_;
     if (c->prev) c->prev->next = c->next;
     else if (head_ == c) head_ = c->next;
     if (c->next) c->next->prev = c->prev;

@@ -52,6 +52,8 @@ public:
     void count_answer() noexcept { ++answered_; }
 
 private:
+    bool at_capacity() const noexcept;  // ServerOptions::max_connections reached on this thread
+
     void run();
     void finished();  // stopped and no connection left: the thread's loop may end
     std::function<void()> on_exit_;
@@ -78,6 +80,7 @@ private:
     bool done_ = false;               // stopped and drained: run() is returning
     std::atomic<int> pending_adopts_{0};  // sockets handed over whose start is still queued
     Connection* head_ = nullptr;      // intrusive list of live connections
+    std::size_t live_ = 0;            // its length
     AsioThreadReactor* reactor_ = nullptr;  // while a foreign loop drives this thread (options.drive)
 };
 

@@ -74,6 +74,19 @@ PyTypeObject* done_callback_type = nullptr;
 
 bool is_done_callback(PyObject* o) { return Py_IS_TYPE(o, done_callback_type); }
 
+// Whether a done future has no exception, read without marking it retrieved (`_exception`).
+bool finished_without_exception(PyObject* future) {
+    static PyObject* const exception_name = PyUnicode_InternFromString("_exception");
+    PyObject* exc = PyObject_GetAttr(future, exception_name);
+    if (!exc) {
+        PyErr_Clear();
+        return false;
+    }
+    const bool none = exc == Py_None;
+    Py_DECREF(exc);
+    return none;
+}
+
 // EngineLoop.call_soon (installed on the class by _install_loop_methods, so that the common case runs
 // no Python frame): the first step of a handler's new Task is handed to start_task, which runs it
 // at once; anything else tells the reactor the loop has work and goes to the base call_soon.
@@ -89,7 +102,11 @@ PyObject* loop_call_soon(PyObject* self, PyObject* const* args, Py_ssize_t nargs
         t_first_step = nullptr;
         Py_RETURN_NONE;
     }
-    if (nargs == 2 && is_done_callback(args[0])) {  // the engine's own: no need to wait a loop iteration
+    if (nargs == 2 && is_done_callback(args[0]) && finished_without_exception(args[1])) {
+        // The engine's own: no need to wait a loop iteration. (Not for a failed Task: asyncio marks
+        // its exception "to be logged" only after scheduling its callbacks, so a callback run here,
+        // inside that call, would retrieve it too early and "Task exception was never retrieved"
+        // would be printed for an exception that was answered.)
         run_done_target(*reinterpret_cast<DoneCallbackObject*>(args[0])->target, args[1]);
         Py_RETURN_NONE;
     }

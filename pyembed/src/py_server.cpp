@@ -110,6 +110,10 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
     o.header_timeout = std::chrono::seconds(option<long>(options, "header_timeout", o.header_timeout.count()));
     o.keepalive_timeout = std::chrono::seconds(option<long>(options, "keepalive_timeout", o.keepalive_timeout.count()));
     o.drain_timeout = std::chrono::seconds(option<long>(options, "drain_timeout", o.drain_timeout.count()));
+    o.write_timeout = std::chrono::seconds(option<long>(options, "write_timeout", o.write_timeout.count()));
+    o.max_connections = option<std::size_t>(options, "max_connections", o.max_connections);
+    o.max_requests_per_connection =
+        option<std::size_t>(options, "max_requests_per_connection", o.max_requests_per_connection);
     if (options.contains("listen_fd") && !options["listen_fd"].is_none())
         o.listen_fd = options["listen_fd"].cast<std::intptr_t>();
     if (options.contains("heartbeat") && !options["heartbeat"].is_none())

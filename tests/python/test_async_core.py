@@ -247,3 +247,34 @@ def test_asyncpg_against_a_real_postgresql(core):
         finally:
             del os.environ["CELLO_TEST_PG_DSN"]
     assert replies == [{"value": n * 6, "rows": [1, 2, 3]} for n in range(4)]
+
+
+def test_an_exception_after_an_await_is_answered_not_logged_as_lost(capfd):
+    """A handler's exception raised after it suspended is answered (its status) and counts as
+    retrieved: asyncio must not print "Task exception was never retrieved" for it."""
+    import asyncio
+    import gc
+
+    from cello import App, HTTPError
+    from cello.testing import TestClient
+
+    app = App()
+
+    @app.get("/late")
+    async def late(request):
+        await asyncio.sleep(0.01)
+        raise HTTPError(409, "late")
+
+    @app.get("/late-bug")
+    async def late_bug(request):
+        await asyncio.sleep(0.01)
+        raise KeyError("late")
+
+    with TestClient(app) as c:
+        for _ in range(3):
+            assert c.get("/late").status_code == 409
+            assert c.get("/late-bug").status_code == 500
+    gc.collect()
+    err = capfd.readouterr().err
+    assert "never retrieved" not in err, err
+    assert "KeyError: 'late'" in err  # the 500's traceback is logged, as it should be

@@ -23,6 +23,7 @@ from .guards import (And, Authenticated, ForbiddenError, Guard, GuardError, Not,
                      UnauthorizedError)
 from .middleware import RateLimitConfig
 from .problem import ProblemDetails
+from .limits import LimitsConfig, TimeoutConfig
 from .response import Response
 from .security import CSP, SecurityHeadersConfig
 
@@ -52,6 +53,8 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "LimitsConfig",
+    "TimeoutConfig",
     "CSP",
     "SecurityHeadersConfig",
     "And",

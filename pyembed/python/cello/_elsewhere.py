@@ -84,8 +84,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "WebSocketMessage": ("object", "WebSocket"),
     "SseEvent": ("object", "SseEvent (use Response.sse)"),
     "SseStream": ("object", "SseStream (use Response.sse)"),
-    "TimeoutConfig": ("config", "TimeoutConfig"),
-    "LimitsConfig": ("config", "LimitsConfig"),
     "TlsConfig": ("config", "TLS"),
     "Http2Config": ("config", "HTTP/2"),
     "Http3Config": ("config", "HTTP/3"),

@@ -153,6 +153,10 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             handler = r.handler
+            if self._handler_timeout is not None:
+                from .limits import with_handler_timeout
+
+                handler = with_handler_timeout(handler, self._handler_timeout)
             if self._guards:
                 from .guards import guarded
 
@@ -171,7 +175,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
 
         from ._loop import EngineLoops, run_thread
 
-        options = dict(config.server_options)
+        options = {**self._server_defaults, **config.server_options}  # run()/CLI settings win
         loops = EngineLoops(config.workers)
         options.update(host=config.host, port=config.port, workers=config.workers,
                        thread_main=partial(run_thread, loops=loops))

@@ -76,6 +76,8 @@ class MiddlewareMixin:
         self._static: list[dict[str, Any]] = []
         self._log_settings: dict[str, Any] | None = None  # set: logging asked for explicitly
         self._cache_defaults: dict[str, Any] | None = None  # enable_caching(): every route cached
+        self._server_defaults: dict[str, Any] = {}  # enable_timeouts()/enable_limits(); run() overrides
+        self._handler_timeout: float | None = None
 
     def enable_cors(self, origins: Iterable[str] | None = None, methods: Iterable[str] | None = None,
                     headers: Iterable[str] | None = None, credentials: bool = False, max_age: int = 86400,
@@ -167,6 +169,20 @@ class MiddlewareMixin:
             headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             headers[name] = value
         self._middleware["security_headers"] = {"headers": [(k, v) for k, v in headers.items() if v is not None]}
+
+    def enable_timeouts(self, config: Any = None) -> None:
+        """Applies a cello.limits.TimeoutConfig (the original Cello's) to the engine."""
+        from .limits import TimeoutConfig
+
+        config = config or TimeoutConfig()
+        self._server_defaults.update(config.server_options())
+        self._handler_timeout = config.handler
+
+    def enable_limits(self, config: Any = None) -> None:
+        """Applies a cello.limits.LimitsConfig (the original Cello's) to the engine."""
+        from .limits import LimitsConfig
+
+        self._server_defaults.update((config or LimitsConfig()).server_options())
 
     def enable_rate_limit(self, config: RateLimitConfig | None = None) -> None:
         """Token-bucket rate limit per client address; over the limit: 429 with Retry-After."""
