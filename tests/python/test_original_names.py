@@ -55,7 +55,7 @@ def test_objects_refuse_to_be_made(name, feature):
                                             ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry"),
                                             ("enable_circuit_breaker", "circuit breaker"),
                                             ("enable_health_checks", "Health checks"),
-                                            ("enable_openapi", "OpenAPI"), ("enable_templates", "Templates"),
+                                            ("enable_openapi", "OpenAPI"),
                                             ("websocket", "WebSocket")])
 def test_app_methods_of_missing_features_say_so(method, feature):
     app = App()

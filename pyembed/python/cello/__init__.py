@@ -26,6 +26,7 @@ from .problem import ProblemDetails
 from .limits import LimitsConfig, TimeoutConfig
 from .response import Response
 from .security import CSP, SecurityHeadersConfig
+from .templates import Templates
 
 Request = _cello.Request
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
@@ -34,6 +35,7 @@ __version__: str = _cello.__version__
 
 UploadedFile = UploadFile  # the original's names for ours
 HttpResponse = Response
+TemplateEngine = MiniJinjaEngine = Templates
 for _name in _elsewhere.APP_METHODS:  # what the original's App enables and this version has not
     if not hasattr(App, _name):
         setattr(App, _name, _elsewhere.app_method(_name))
@@ -53,6 +55,7 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "Templates",
     "LimitsConfig",
     "TimeoutConfig",
     "CSP",

@@ -102,8 +102,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "CqrsConfig": ("config", "CQRS"),
     "SagaConfig": ("config", "Sagas"),
     "BackgroundTasks": ("object", "BackgroundTasks"),
-    "TemplateEngine": ("object", "Templates"),
-    "MiniJinjaEngine": ("object", "Templates"),
     "AsyncClient": ("object", "The HTTP client AsyncClient"),
     "Redis": ("object", "Redis"),
     "Transaction": ("object", "Transaction (use `async with db.transaction():`)"),
@@ -122,7 +120,7 @@ APP_METHODS: dict[str, str] = {
     "enable_event_sourcing": "Event sourcing", "enable_cqrs": "CQRS", "enable_saga": "Sagas",
     "enable_telemetry": "OpenTelemetry export", "enable_graphql": "GraphQL", "register_singleton": "Dependency injection",
     "enable_circuit_breaker": "The circuit breaker", "enable_health_checks": "Health checks",
-    "enable_openapi": "OpenAPI documents", "enable_templates": "Templates", "websocket": "WebSocket",
+    "enable_openapi": "OpenAPI documents", "websocket": "WebSocket",
 }
 
 

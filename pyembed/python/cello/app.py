@@ -74,6 +74,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         self._check_table = _cello.RouteTable()
         self._db: Any = None
         self._guards: list[Callable[[Any], Any]] = []  # add_guard(): before every route
+        self.templates: Any = None  # enable_templates()
 
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
@@ -107,6 +108,29 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def routes(self) -> list[RouteInfo]:
         """The registered routes, in registration order."""
         return list(self._routes)
+
+    def enable_templates(self, template_dir: str = "templates", auto_escape: bool = True,
+                         globals: dict[str, Any] | None = None) -> Any:
+        """Jinja2 templates from `template_dir` (cello.templates.Templates); also reachable as
+        `app.templates`, `app.render()` and `app.render_string()`. Once per app."""
+        from .templates import Templates
+
+        if self.templates is not None:
+            raise RuntimeError("enable_templates() was already called for this app")
+        self.templates = Templates(template_dir, auto_escape, globals)
+        return self.templates
+
+    def render(self, name: str, context: dict[str, Any] | None = None, /, **values: Any) -> str:
+        """The template `name` rendered (enable_templates() first)."""
+        if self.templates is None:
+            raise RuntimeError("call app.enable_templates() before rendering")
+        return self.templates.render(name, context, **values)
+
+    def render_string(self, source: str, context: dict[str, Any] | None = None, /, **values: Any) -> str:
+        """`source` rendered as a template (enable_templates() first)."""
+        if self.templates is None:
+            raise RuntimeError("call app.enable_templates() before rendering")
+        return self.templates.render_string(source, context, **values)
 
     def add_guard(self, guard: Callable[[Any], Any]) -> None:
         """A guard (cello.guards) checked before every route's own guards and handler: True or
@@ -150,6 +174,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def build_route_table(self, config: RunConfig) -> _cello.RouteTable:
         """The engine's snapshot of this app: routes, cache policies and middleware."""
         table = _cello.RouteTable(self, config.debug)
+        if self.templates is not None:  # the template error page is for development only
+            self.templates.debug = config.debug
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             handler = r.handler

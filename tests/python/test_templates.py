@@ -1,0 +1,83 @@
+"""Templates on Jinja2 (issue 17 item 11): enable_templates(), render/render_string, autoescape,
+globals, files re-read when changed, and a template error as a development page naming the
+template's file and line (a plain 500 in production), over real HTTP."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from cello import App
+from cello.testing import TestClient
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    t = tmp_path / "templates"
+    t.mkdir()
+    (t / "hello.html").write_text("<h1>Hello {{ name }}</h1><p>{{ site }}</p>")
+    (t / "broken.html").write_text("line one\n{% for x in items %}\n{{ x }}\n")  # no endfor
+    (t / "fails.html").write_text("ok\nstill ok\n{{ 1 // zero }}\n")
+    return t
+
+
+def make_app(site: Path) -> App:
+    app = App()
+    templates = app.enable_templates(str(site), globals={"site": "Cello & co"})
+
+    @app.get("/hello/{name}")
+    def hello(request):
+        return templates.response("hello.html", {"name": request.params["name"]})
+
+    @app.get("/broken")
+    def broken(request):
+        return templates.response("broken.html", items=[1])
+
+    @app.get("/fails")
+    def fails(request):
+        return templates.response("fails.html", zero=0)
+
+    @app.get("/string")
+    def string(request):
+        return {"text": app.render_string("{{ a }}+{{ b|upper }}", {"a": "<x>"}, b="y")}
+
+    return app
+
+
+def test_rendering_escapes_and_sees_globals(site):
+    with TestClient(make_app(site)) as c:
+        r = c.get("/hello/%3Cscript%3E")
+        assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+        assert r.text == "<h1>Hello &lt;script&gt;</h1><p>Cello &amp; co</p>"
+        assert c.get("/string").json() == {"text": "&lt;x&gt;+Y"}
+        (site / "hello.html").write_text("<h2>Hi {{ name }}</h2>")
+        time.sleep(0.01)
+        assert c.get("/hello/ada").text == "<h2>Hi ada</h2>"  # a changed file is read again
+
+
+def test_errors_name_the_template_and_line(site):
+    with TestClient(make_app(site)) as c:
+        r = c.get("/broken")
+        assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+        assert "broken.html" in r.text and "line 3" in r.text and "TemplateSyntaxError" in r.text  # the unclosed for, at the end
+        r = c.get("/fails")
+        assert r.status_code == 500 and "fails.html" in r.text and "line 3" in r.text
+        assert "ZeroDivisionError" in r.text and "{{ 1 // zero }}" in r.text
+        assert c.get("/hello/ok").status_code == 200  # and the server keeps serving
+
+
+def test_production_hides_the_page(site):
+    with TestClient(make_app(site), env="production") as c:
+        r = c.get("/fails")
+        assert r.status_code == 500 and "fails.html" not in r.text
+
+
+def test_once_and_in_order(site):
+    app = App()
+    with pytest.raises(RuntimeError):
+        app.render("hello.html")
+    app.enable_templates(str(site))
+    with pytest.raises(RuntimeError):
+        app.enable_templates(str(site))
+    assert app.render("hello.html", name="x", site="s") == "<h1>Hello x</h1><p>s</p>"
