@@ -2,7 +2,6 @@
 ``app.enable_timeouts(TimeoutConfig(...))`` and ``app.enable_limits(LimitsConfig(...))``."""
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +55,8 @@ class LimitsConfig:
 
 def with_handler_timeout(handler: Callable[..., Any], seconds: float) -> Callable[..., Any]:
     """An ``async def`` handler cancelled after `seconds` and answered 504; others unchanged."""
+    import asyncio  # only for apps that set it: importing cello does not import asyncio
+
     if not asyncio.iscoroutinefunction(handler):
         return handler
 
