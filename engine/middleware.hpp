@@ -21,6 +21,45 @@ std::string_view cache_outcome_name(CacheOutcome c) noexcept;  // "-", "HIT", "M
 inline constexpr std::uint8_t kUnknownMethod = static_cast<std::uint8_t>(kMethodCount);
 
 // One request while it is being answered, as middleware see it.
+// Per-request state of a middleware that has no field of its own in Exchange: a few 64-bit words,
+// each tagged with the middleware that wrote it, carried from before()/after() to complete() in the
+// Completion. (Nothing is zeroed per request but the count.)
+class MiddlewareNotes {
+public:
+    static constexpr std::size_t kCapacity = 4;
+    // False when `kCapacity` other middleware hold notes already.
+    bool set(const void* owner, std::uint64_t value) noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (entries_[i].owner == owner) return entries_[i].value = value, true;
+        if (count_ == kCapacity) return false;
+        entries_[count_++] = {owner, value};
+        return true;
+    }
+    // The note `owner` set for this request, or `missing`.
+    std::uint64_t get(const void* owner, std::uint64_t missing = 0) const noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (entries_[i].owner == owner) return entries_[i].value;
+        return missing;
+    }
+    MiddlewareNotes() noexcept {}  // (entries_ left uninitialised: only count_ of them are read)
+    MiddlewareNotes(const MiddlewareNotes& o) noexcept : count_(o.count_) {
+        for (std::size_t i = 0; i < count_; ++i) entries_[i] = o.entries_[i];
+    }
+    MiddlewareNotes& operator=(const MiddlewareNotes& o) noexcept {
+        count_ = o.count_;
+        for (std::size_t i = 0; i < count_; ++i) entries_[i] = o.entries_[i];
+        return *this;
+    }
+
+private:
+    struct Entry {
+        const void* owner;
+        std::uint64_t value;
+    };
+    Entry entries_[kCapacity];
+    std::uint8_t count_ = 0;
+};
+
 struct Exchange {
     Exchange(const RouteTable& t, Request& rq, Response& rs, unsigned thread = 0)
         : table(t), req(rq), res(rs), thread_index(thread) {}
@@ -45,6 +84,7 @@ struct Exchange {
     bool time_handler = false;       // measure handler_time (an inspector is attached)
     std::chrono::nanoseconds handler_time{};
     std::unique_ptr<std::string> log_line;  // the request log's line, finished once the response is written
+    MiddlewareNotes notes;           // what middleware without a field here keep for this request
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).
@@ -56,6 +96,7 @@ struct Completion {
     std::chrono::nanoseconds latency{};  // first byte of the request to the response written
     CacheOutcome cache = CacheOutcome::None;
     std::unique_ptr<std::string> log_line;  // Exchange::log_line, handed on
+    MiddlewareNotes notes;                   // Exchange::notes, handed on
 };
 
 // Middleware are shared by every engine thread of a server: implementations synchronise their own

@@ -1,18 +1,14 @@
 #include "engine/middleware_registry.hpp"
 
-#include "engine/middleware/compression_middleware.hpp"
-#include "engine/middleware/cors_middleware.hpp"
-#include "engine/middleware/logging_middleware.hpp"
-#include "engine/middleware/rate_limit_middleware.hpp"
-#include "engine/middleware/request_id_middleware.hpp"
-#include "engine/middleware/security_headers_middleware.hpp"
-#include "engine/metrics/metrics_middleware.hpp"
-#include "engine/middleware/static_files.hpp"
-
 #include <stdexcept>
 #include <string>
 
 namespace cello::engine {
+
+// Each middleware's factory, declared from the list (no header of theirs needed here).
+#define CELLO_MIDDLEWARE(name, rank) std::shared_ptr<Middleware> make_##name##_middleware(const Config&);
+#include "engine/middleware/registered.inc"
+#undef CELLO_MIDDLEWARE
 
 namespace {
 
@@ -24,26 +20,25 @@ struct Known {
     Factory make;
 };
 
-// Chain order, outermost first. Each factory is declared in its middleware's header and added
-// here when that middleware exists.
 constexpr Known kKnown[] = {
-    {"request_id", 10, &make_request_id_middleware},
-    {"logging", 20, &make_logging_middleware},
-    {"metrics", 30, &make_metrics_middleware},
-    {"cors", 40, &make_cors_middleware},
-    {"security_headers", 50, &make_security_headers_middleware},
-    {"rate_limit", 60, &make_rate_limit_middleware},
-    {"static", 70, &make_static_middleware},
-    {"compression", 80, &make_compression_middleware},
+#define CELLO_MIDDLEWARE(name, rank) {#name, rank, &make_##name##_middleware},
+#include "engine/middleware/registered.inc"
+#undef CELLO_MIDDLEWARE
 };
 
 }  // namespace
 
 MiddlewareEntry make_middleware(std::string_view name, const Config& config) {
     for (const Known& k : kKnown) {
-        if (k.make && k.name == name) return {k.make(config), k.rank};
+        if (k.name == name) return {k.make(config), k.rank};
     }
     throw std::invalid_argument("unknown middleware '" + std::string(name) + "'");
+}
+
+std::vector<std::string_view> middleware_names() {
+    std::vector<std::string_view> names;
+    for (const Known& k : kKnown) names.push_back(k.name);
+    return names;
 }
 
 }  // namespace cello::engine

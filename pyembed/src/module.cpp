@@ -1,5 +1,6 @@
 // The _cello extension module: the bridge between the `cello` package and the engine.
 #include "bindings.hpp"
+#include "engine/middleware_registry.hpp"
 #include "engine/url.hpp"
 #include "py_database.hpp"
 #include "py_cache.hpp"
@@ -67,6 +68,15 @@ PYBIND11_MODULE(_cello, m) {
           pyb::arg("data"),
           "Splits name=value&... into decoded (name, value) pairs, '+' as space: the rule of "
           "request.query. ValueError on a bad %-escape (%zz, a lone %) or invalid UTF-8.");
+
+    m.def(
+        "middleware_names",
+        [] {
+            std::vector<std::string> names;
+            for (const auto name : cello::engine::middleware_names()) names.emplace_back(name);
+            return names;
+        },
+        "The native middleware that can be enabled, in chain order (engine/middleware/registered.inc).");
 
     define_cache(m);
     define_database(m);

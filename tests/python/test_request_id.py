@@ -87,3 +87,25 @@ def test_unmatched_and_bad_requests_get_an_id(client):
         r = conn.read_response()
     support.assert_error_shape(r, 400)
     assert UUID4.match(r.headers["X-Request-ID"])
+
+
+def test_any_native_middleware_enabled_by_name():
+    """The generic enabler (issue 17 item 12): a native middleware needs no Python of its own."""
+    import pytest as _pytest
+
+    from cello import App, _cello
+    from cello.testing import TestClient
+
+    assert _cello.middleware_names()[:2] == ["request_id", "logging"]
+    app = App()
+    app.enable_native_middleware("request_id", header="X-Trace-Id")
+
+    @app.get("/")
+    def home(request):
+        return {"id": request.id}
+
+    with TestClient(app) as c:
+        r = c.get("/", headers={"X-Trace-Id": "abc-123"})
+    assert r.headers["X-Trace-Id"] == "abc-123" and r.json() == {"id": "abc-123"}
+    with _pytest.raises(ValueError, match="no native middleware 'nope'"):
+        app.enable_native_middleware("nope")

@@ -11,6 +11,7 @@
 #include "engine/route_table.hpp"
 #include "engine/middleware/security_headers_middleware.hpp"
 #include "engine/middleware/token_bucket.hpp"
+#include "engine/middleware_registry.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -433,4 +434,35 @@ TEST(TokenBuckets, IdleBucketsAreSweptFirst) {
     EXPECT_TRUE(c.take(key(7), 10 * kSec).allowed);
     EXPECT_TRUE(c.take(key(7), 10 * kSec).allowed);
     EXPECT_FALSE(c.take(key(7), 10 * kSec).allowed);
+}
+
+TEST(MiddlewareRegistry, EveryListedMiddlewareIsBuiltInChainOrder) {
+    const auto names = ce::middleware_names();
+    ASSERT_GE(names.size(), 8u);
+    EXPECT_EQ(names.front(), "request_id");
+    int last_rank = -1;
+    for (const auto name : names) {
+        if (name == "static") continue;  // needs a directory setting
+        const auto entry = ce::make_middleware(name, ce::Config{});
+        EXPECT_TRUE(entry.middleware) << name;
+        EXPECT_GT(entry.rank, last_rank) << name;  // the list is in chain order
+        last_rank = entry.rank;
+    }
+    EXPECT_THROW(ce::make_middleware("no_such_thing", ce::Config{}), std::invalid_argument);
+}
+
+TEST(MiddlewareNotes, OneWordPerMiddlewareCarriedToCompletion) {
+    ce::MiddlewareNotes notes;
+    int a = 0, b = 0;
+    EXPECT_EQ(notes.get(&a, 7), 7u);  // nothing set: the fallback
+    EXPECT_TRUE(notes.set(&a, 1));
+    EXPECT_TRUE(notes.set(&b, 2));
+    EXPECT_TRUE(notes.set(&a, 3));  // replaces a's
+    ce::MiddlewareNotes copied = notes;
+    EXPECT_EQ(copied.get(&a), 3u);
+    EXPECT_EQ(copied.get(&b), 2u);
+    int others[ce::MiddlewareNotes::kCapacity];
+    std::size_t stored = 0;
+    for (int& o : others) stored += notes.set(&o, 9);
+    EXPECT_EQ(stored, ce::MiddlewareNotes::kCapacity - 2);  // full: the rest are refused, not dropped silently
 }

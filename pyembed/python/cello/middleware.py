@@ -170,6 +170,16 @@ class MiddlewareMixin:
             headers[name] = value
         self._middleware["security_headers"] = {"headers": [(k, v) for k, v in headers.items() if v is not None]}
 
+    def enable_native_middleware(self, name: str, **settings: Any) -> None:
+        """Enables the native middleware `name` (``_cello.middleware_names()``) with `settings`, the
+        way every enable_*() does: a middleware added to the engine needs no Python of its own.
+        Enabling one again replaces its settings."""
+        from . import _cello
+
+        if name not in _cello.middleware_names():
+            raise ValueError(f"no native middleware {name!r} (there are: {', '.join(_cello.middleware_names())})")
+        self._middleware[name] = dict(settings)
+
     def enable_timeouts(self, config: Any = None) -> None:
         """Applies a cello.limits.TimeoutConfig (the original Cello's) to the engine."""
         from .limits import TimeoutConfig
