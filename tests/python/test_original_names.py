@@ -53,7 +53,6 @@ def test_objects_refuse_to_be_made(name, feature):
 
 @pytest.mark.parametrize("method,feature", [("enable_redis", "Redis"), ("enable_grpc", "gRPC"),
                                             ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry"),
-                                            ("enable_circuit_breaker", "circuit breaker"),
                                             ("enable_health_checks", "Health checks"),
                                             ("enable_openapi", "OpenAPI"),
                                             ("websocket", "WebSocket")])

@@ -119,7 +119,7 @@ APP_METHODS: dict[str, str] = {
     "enable_messaging": "Kafka messaging", "enable_rabbitmq": "RabbitMQ messaging", "enable_sqs": "SQS messaging",
     "enable_event_sourcing": "Event sourcing", "enable_cqrs": "CQRS", "enable_saga": "Sagas",
     "enable_telemetry": "OpenTelemetry export", "enable_graphql": "GraphQL", "register_singleton": "Dependency injection",
-    "enable_circuit_breaker": "The circuit breaker", "enable_health_checks": "Health checks",
+    "enable_health_checks": "Health checks",
     "enable_openapi": "OpenAPI documents", "websocket": "WebSocket",
 }
 
