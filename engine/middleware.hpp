@@ -23,7 +23,7 @@ inline constexpr std::uint8_t kUnknownMethod = static_cast<std::uint8_t>(kMethod
 // One request while it is being answered, as middleware see it.
 // Per-request state of a middleware that has no field of its own in Exchange: a few 64-bit words,
 // each tagged with the middleware that wrote it, carried from before()/after() to complete() in the
-// Completion. (Nothing is zeroed per request but the count.)
+// Completion.
 class MiddlewareNotes {
 public:
     static constexpr std::size_t kCapacity = 4;
@@ -41,22 +41,14 @@ public:
             if (entries_[i].owner == owner) return entries_[i].value;
         return missing;
     }
-    MiddlewareNotes() noexcept {}  // (entries_ left uninitialised: only count_ of them are read)
-    MiddlewareNotes(const MiddlewareNotes& o) noexcept : count_(o.count_) {
-        for (std::size_t i = 0; i < count_; ++i) entries_[i] = o.entries_[i];
-    }
-    MiddlewareNotes& operator=(const MiddlewareNotes& o) noexcept {
-        count_ = o.count_;
-        for (std::size_t i = 0; i < count_; ++i) entries_[i] = o.entries_[i];
-        return *this;
-    }
 
 private:
     struct Entry {
         const void* owner;
         std::uint64_t value;
     };
-    Entry entries_[kCapacity];
+    // Trivially copyable (a few vector moves when an Exchange hands it to its Completion).
+    Entry entries_[kCapacity]{};
     std::uint8_t count_ = 0;
 };
 
