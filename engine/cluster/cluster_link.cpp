@@ -1,5 +1,7 @@
 #include "engine/cluster/cluster_link.hpp"
 
+#include "engine/metrics/pool_meter.hpp"
+
 #include "engine/cache/response_cache.hpp"
 #include "engine/cluster/error_ring.hpp"
 #include "engine/cluster/shared_cache_counters.hpp"
@@ -88,8 +90,11 @@ void ClusterLink::apply(const Invalidation& inv) {
 }
 
 void ClusterLink::join(std::shared_ptr<ClusterLink> link) {
-    std::lock_guard lock(g_current_mutex);
-    g_current = std::move(link);
+    {
+        std::lock_guard lock(g_current_mutex);
+        g_current = std::move(link);
+    }
+    PoolMeter::joined_cluster();  // database pools opened before joining count for the cluster too
 }
 
 std::shared_ptr<ClusterLink> ClusterLink::current() {

@@ -5,6 +5,14 @@
 #include <algorithm>
 #include <atomic>
 
+#ifdef _WIN32
+#include <process.h>
+#define CELLO_GETPID _getpid
+#else
+#include <unistd.h>
+#define CELLO_GETPID getpid
+#endif
+
 namespace cello::engine {
 
 namespace {
@@ -35,13 +43,13 @@ void add_pool_row(PoolFigures& f, const std::uint64_t* row) {
     for (std::size_t i = 0; i < f.query_ns.counts.size(); ++i) f.query_ns.counts[i] += load(row[kPoolBuckets + i]);
 }
 
-PoolMeter::PoolMeter(std::string label) : label_(std::move(label)) {}
+PoolMeter::PoolMeter(std::string label) : label_(std::move(label)), creator_(static_cast<long>(CELLO_GETPID())) {}
 
 std::shared_ptr<PoolMeter> PoolMeter::make(std::string label) {
     std::shared_ptr<PoolMeter> meter(new PoolMeter(std::move(label)));
     if (auto link = cluster::ClusterLink::current()) {
         if (std::uint64_t* row = cluster::pool_row(*link, meter->label_)) {
-            meter->row_ = row;
+            meter->row_.store(row, std::memory_order_relaxed);
             meter->shared_ = link;
         }
     }
@@ -55,7 +63,26 @@ std::shared_ptr<PoolMeter> PoolMeter::make(std::string label) {
 PoolMeter::~PoolMeter() { detach(); }
 
 void PoolMeter::add(std::size_t at, std::int64_t delta) noexcept {
-    std::atomic_ref<std::uint64_t>(row_[at]).fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed);
+    std::atomic_ref<std::uint64_t>(row_.load(std::memory_order_relaxed)[at])
+        .fetch_add(static_cast<std::uint64_t>(delta), std::memory_order_relaxed);
+}
+
+void PoolMeter::joined_cluster() {
+    auto link = cluster::ClusterLink::current();
+    if (!link) return;
+    const long self = static_cast<long>(CELLO_GETPID());
+    std::lock_guard lock(registry_mutex());
+    for (const auto& w : registry()) {
+        auto m = w.lock();
+        if (!m || m->creator_ != self || m->row_.load() != m->local_.data()) continue;
+        std::uint64_t* row = cluster::pool_row(*link, m->label_);
+        if (!row) continue;
+        // Before serving: nothing records meanwhile. What was counted here moves over.
+        for (std::size_t i = 0; i < kPoolInts; ++i)
+            std::atomic_ref<std::uint64_t>(row[i]).fetch_add(m->local_[i], std::memory_order_relaxed);
+        m->shared_ = link;
+        m->row_.store(row, std::memory_order_relaxed);
+    }
 }
 
 void PoolMeter::connections(std::size_t size, std::size_t open, std::size_t idle) {
@@ -109,7 +136,7 @@ std::vector<PoolFigures> PoolMeter::all() {
             same = out.end() - 1;
             same->pool = m->label_;
         }
-        add_pool_row(*same, m->row_);
+        add_pool_row(*same, m->row_.load(std::memory_order_relaxed));
     }
     return out;
 }

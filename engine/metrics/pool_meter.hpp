@@ -8,6 +8,7 @@
 #include "engine/metrics/metrics_store.hpp"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,10 @@ public:
     // Every pool of this process (in a cluster: of every process), one entry per label, in the
     // order they were opened.
     static std::vector<PoolFigures> all();
+    // The process just joined a cluster (ClusterLink::join): pools it opened before (a worker that
+    // re-imports its app) move their figures into its shared rows. Pools inherited from the parent
+    // process across fork() stay out.
+    static void joined_cluster();
 
 private:
     explicit PoolMeter(std::string label);
@@ -62,7 +67,8 @@ private:
 
     std::string label_;
     std::array<std::uint64_t, kPoolInts> local_{};
-    std::uint64_t* row_ = local_.data();
+    std::atomic<std::uint64_t*> row_{local_.data()};
+    long creator_;  // the process that made it (a fork() child inherits it, and must not count it)
     std::shared_ptr<const void> shared_;  // keeps a cluster's shared row mapped
     std::mutex mutex_;                    // guards the gauges below and detached_
     std::array<std::int64_t, 3> published_{};  // size, open, idle as last added to the row

@@ -55,7 +55,9 @@ public:
     }
 
     void complete(const Completion& c, unsigned) override {
-        if (!c.route || c.notes.get(this) == kRefused) return;
+        // Only answers of the route's handler say how it fares: not the breaker's own refusals, not
+        // cache hits, not a rate limit's 429.
+        if (!c.route || c.notes.get(this) == kRefused || c.cache == CacheOutcome::Hit || c.status == 429) return;
         const bool failed = std::find(codes_.begin(), codes_.end(), c.status) != codes_.end();
         if (!failed && watched_.load(std::memory_order_relaxed) == 0) return;  // nothing to reset
         std::lock_guard lock(mutex_);

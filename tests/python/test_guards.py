@@ -151,3 +151,40 @@ def test_errors_and_bad_guards():
         app.add_guard(42)
     with pytest.raises(ValueError):
         Or([])
+
+
+def test_guarded_routes_are_left_out_of_the_blanket_cache():
+    """enable_caching() caches every GET route, but the cache answers before guards run: a guarded
+    route (or every route, with an app-wide guard) is not cached unless it says so with @cache."""
+    app = App()
+    app.enable_caching(ttl=60)
+
+    @app.before_request
+    def who(request):
+        if request.headers.get("x-api-key") == "k":
+            request.set_context("user", {"roles": ["admin"]})
+
+    @app.get("/secret", guards=[RoleGuard(["admin"])])
+    def secret(request):
+        return {"secret": True}
+
+    @app.get("/open")
+    def open_page(request):
+        return {"open": True}
+
+    with TestClient(app) as c:
+        assert c.get("/secret", headers={"X-API-Key": "k"}).status_code == 200
+        support.assert_error_shape(c.get("/secret"), 401)  # not served from the cache
+        assert c.get("/open").headers["X-Cache"] == "MISS" and c.get("/open").headers["X-Cache"] == "HIT"
+    app.add_guard(lambda request: None)
+    assert app._cache_policy("GET", "/open", None, True) is None
+
+
+def test_not_refuses_an_async_guard():
+    from cello import Request
+
+    async def async_guard(request):
+        return True
+
+    with pytest.raises(TypeError, match="async"):
+        Not(async_guard)(Request("GET", "/"))

@@ -106,3 +106,16 @@ def test_settings_are_checked():
     with pytest.raises(ValueError):
         TimeoutConfig(handler=-1)
     assert TimeoutConfig(read_header=0.5, read_body=0.2).server_options()["header_timeout"] == 1
+
+
+def test_a_handlers_own_timeout_error_is_its_own_failure():
+    app = App()
+    app.enable_timeouts(TimeoutConfig(handler=5))
+
+    @app.get("/own")
+    async def own(request):
+        raise TimeoutError("the upstream timed out")
+
+    with TestClient(app) as c:
+        r = c.get("/own")
+    assert r.status_code == 500 and "took longer" not in r.text

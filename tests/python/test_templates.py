@@ -81,3 +81,17 @@ def test_once_and_in_order(site):
     with pytest.raises(RuntimeError):
         app.enable_templates(str(site))
     assert app.render("hello.html", name="x", site="s") == "<h1>Hello x</h1><p>s</p>"
+
+
+def test_a_render_error_in_a_handler_is_a_logged_500(site, capfd):
+    app = App()
+    app.enable_templates(str(site))
+
+    @app.get("/page")
+    def page(request):
+        return app.render("fails.html", zero=0)
+
+    with TestClient(app, env="production") as c:
+        r = c.get("/page")
+    assert r.status_code == 500 and "fails.html" not in r.text and "ZeroDivisionError" not in r.text
+    assert "fails.html" in capfd.readouterr().err  # the operator sees where

@@ -188,7 +188,9 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
 
                 handler = guarded(handler, self._guards)
             table.add(r.method, r.path, self._wrap_handler(handler), r.name,
-                      self._cache_policy(r.method, r.path, getattr(r.handler, CACHE_ATTRIBUTE, None)), r.source)
+                      self._cache_policy(r.method, r.path, getattr(r.handler, CACHE_ATTRIBUTE, None),
+                                         bool(self._guards) or getattr(r.handler, "__cello_guarded__", False)),
+                      r.source)
         for name, settings in self._middleware_settings(config.logs, config.logs_explicit):
             table.add_middleware(name, dict(settings))
         return table

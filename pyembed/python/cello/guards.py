@@ -71,10 +71,10 @@ class Guard:
 def passes(guard: Callable[[Any], Any], request: Any) -> bool:
     """Whether `guard` lets the request through (a GuardError it raises counts as no)."""
     try:
-        result = guard(request)
+        enforce(guard, request)
     except GuardError:
         return False
-    return result is None or result is True
+    return True
 
 
 def enforce(guard: Callable[[Any], Any], request: Any) -> None:
@@ -202,6 +202,7 @@ def guarded(handler: Callable[..., Any], guards: Sequence[Callable[[Any], Any]])
                 enforce(guard, request)
             return await handler(request, *args, **kwargs)
 
+        async_guarded.__cello_guarded__ = True  # type: ignore[attr-defined]
         return async_guarded
 
     @functools.wraps(handler)
@@ -210,4 +211,5 @@ def guarded(handler: Callable[..., Any], guards: Sequence[Callable[[Any], Any]])
             enforce(guard, request)
         return handler(request, *args, **kwargs)
 
+    sync_guarded.__cello_guarded__ = True  # type: ignore[attr-defined]
     return sync_guarded

@@ -62,10 +62,13 @@ def with_handler_timeout(handler: Callable[..., Any], seconds: float) -> Callabl
 
     @functools.wraps(handler)
     async def timed(request: Any, *args: Any, **kwargs: Any) -> Any:
+        timeout = asyncio.timeout(seconds)
         try:
-            async with asyncio.timeout(seconds):
+            async with timeout:
                 return await handler(request, *args, **kwargs)
         except TimeoutError:
+            if not timeout.expired():  # the handler's own TimeoutError: its own failure
+                raise
             raise HTTPError(504, f"the handler took longer than {seconds:g} s") from None
 
     return timed

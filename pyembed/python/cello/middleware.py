@@ -135,7 +135,8 @@ class MiddlewareMixin:
         self._cache.max_bytes = int(max_bytes)
         self._cache_defaults = {"ttl": float(ttl), "methods": wanted if all_routes else [], "exclude_paths": excluded}
 
-    def _cache_policy(self, method: str, path: str, declared: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _cache_policy(self, method: str, path: str, declared: dict[str, Any] | None,
+                      guarded: bool = False) -> dict[str, Any] | None:
         """The cache settings of one route: its @cache, else enable_caching()'s when it applies."""
         defaults = self._cache_defaults
         if declared is not None:
@@ -143,6 +144,8 @@ class MiddlewareMixin:
                 declared = {**declared, "ttl": defaults["ttl"] if defaults else DEFAULT_CACHE_TTL}
             return declared
         if defaults is None or method not in defaults["methods"]:
+            return None
+        if guarded:  # the cache answers before guards run: a guarded route is cached only by its own @cache
             return None
         if any(path.startswith(prefix) for prefix in defaults["exclude_paths"]):
             return None

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import traceback
 from typing import Any
 
-from .errors import HTTPError
 from .response import Response
 
 
-class TemplateError(HTTPError):
-    """A template that could not be rendered: where (file, line) and why."""
+class TemplateError(Exception):
+    """A template that could not be rendered: where (file, line) and why. Not an HTTPError: raised
+    out of a handler it is an unhandled exception, logged with its traceback, and its details reach
+    the client only in development (the framework's 500)."""
 
     def __init__(self, message: str, template: str | None, line: int | None, source: str | None) -> None:
-        super().__init__(500, {"template": template, "line": line, "message": message})
+        super().__init__(f"{message} (in {template or '?'}{f', line {line}' if line else ''})")
         self.message, self.template, self.line, self.source = message, template, line, source
 
     def page(self) -> Response:
@@ -84,9 +86,10 @@ class Templates:
         try:
             return Response.html(self.render(name, context, **values), status)
         except TemplateError as e:
-            if self.debug:
-                return e.page()
-            raise HTTPError(500) from e
+            if not self.debug:
+                raise  # a logged 500 without the details
+            print(f"cello: template error: {e}", file=sys.stderr, flush=True)
+            return e.page()
 
     def _located(self, error: Exception, name: str, source: str | None = None) -> TemplateError:
         """Where in the template the error is: a syntax error says it; for an error while rendering,
