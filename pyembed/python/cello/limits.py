@@ -37,8 +37,9 @@ class TimeoutConfig:
 
 class LimitsConfig:
     """Bytes and counts: a request line and headers over `max_header_size` is a 431, a body over
-    `max_body_size` a 413; beyond `max_connections` open at once a new one gets a 503 and is closed;
-    a connection is closed (``Connection: close``) after `max_requests_per_connection` answers."""
+    `max_body_size` a 413; beyond `max_connections` open at once a new one gets a 503 and is closed
+    (per process: in cluster mode each worker allows that many); a connection is closed
+    (``Connection: close``) after `max_requests_per_connection` answers."""
 
     def __init__(self, max_header_size: int = 8192, max_body_size: int = 10485760, max_connections: int = 10000,
                  max_requests_per_connection: int = 1000) -> None:
