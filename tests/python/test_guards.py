@@ -107,7 +107,7 @@ def test_roles_and_permissions(client):
     support.assert_error_shape(get(client, "/admin"), 401)
     support.assert_error_shape(get(client, "/admin", "bob"), 403, "requires role admin")
     assert get(client, "/admin", "alice").json() == {"admin": True}  # an async handler
-    support.assert_error_shape(get(client, "/write", "bob"), 403, "requires permission read, write")
+    support.assert_error_shape(get(client, "/write", "bob"), 403, "requires permission read and write")
     assert get(client, "/write", "alice").status_code == 200
 
 

@@ -41,11 +41,16 @@ class SqliteBackend:
     def stats(self) -> dict[str, int]:
         return self.pool.stats()
 
-    async def _patiently(self, step: Callable[[], Any], what: str) -> Any:
+    @staticmethod
+    def _attempt(step: Callable[[], Any]) -> Any:
+        """The step's result, or None when it found nothing free (no connection, the writer lock)."""
         try:
-            result = step()
+            return step()
         except _Busy:
-            result = None
+            return None
+
+    async def _patiently(self, step: Callable[[], Any], what: str) -> Any:
+        result = self._attempt(step)
         if result is not None:
             return result
         pool = self.pool
@@ -59,10 +64,7 @@ class SqliteBackend:
                                       f"(pool_size {self.config.pool_size})")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.02)
-                try:
-                    result = step()
-                except _Busy:
-                    result = None
+                result = self._attempt(step)
                 if result is not None:
                     return result
         finally:

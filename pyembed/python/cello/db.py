@@ -242,8 +242,14 @@ def _row_count(result: tuple[Any, ...]) -> int:
     return len(result[2]) if result[0] else int(result[3])
 
 
-def _failure(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+def _traced(trace: Any, sql: str, start_ns: int, result: Any = None, error: BaseException | None = None) -> Any:
+    """Records one statement in the request's trace; returns its result, or the error to re-raise."""
+    took = time.perf_counter_ns() - start_ns
+    if error is not None:
+        trace.query(sql, took, -1, f"{type(error).__name__}: {error}")
+        return error
+    trace.query(sql, took, _row_count(result))
+    return result
 
 
 def _rows(result: tuple[Any, ...]) -> list[Row]:
@@ -345,10 +351,8 @@ class Database:
         try:
             result = await self._backend.statement(self._current.get(), sql, params)
         except Exception as e:
-            trace.query(sql, time.perf_counter_ns() - start, -1, _failure(e))
-            raise
-        trace.query(sql, time.perf_counter_ns() - start, _row_count(result))
-        return result
+            raise _traced(trace, sql, start, error=e)
+        return _traced(trace, sql, start, result)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         """Every row of a query."""
@@ -427,10 +431,8 @@ class SyncDatabase:
         try:
             result = self._db._backend.execute_sync(self._db._current.get(), sql, params)
         except Exception as e:
-            trace.query(sql, time.perf_counter_ns() - start, -1, _failure(e))
-            raise
-        trace.query(sql, time.perf_counter_ns() - start, _row_count(result))
-        return result
+            raise _traced(trace, sql, start, error=e)
+        return _traced(trace, sql, start, result)
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
         return _rows(self._run(sql, params))

@@ -116,6 +116,16 @@ class Authenticated(Guard):
         return True
 
 
+def _require(request: Any, field: str, wanted: list[str], require_all: bool, what: str) -> bool | str:
+    """True when the request's user has all (or any) of `wanted` in its `field`; 401 without a user."""
+    user = _user(request)
+    if not user:
+        raise UnauthorizedError("authentication required")
+    have = _names(user, field)
+    ok = all(w in have for w in wanted) if require_all else any(w in have for w in wanted)
+    return True if ok else f"requires {what} {(' and ' if require_all else ' or ').join(wanted)}"
+
+
 class RoleGuard(Guard):
     """Passes when the user has one of `roles` (all of them with ``require_all=True``); 401 without
     a user, 403 without the roles."""
@@ -125,13 +135,7 @@ class RoleGuard(Guard):
         self.require_all = require_all
 
     def check(self, request: Any) -> bool | str:
-        user = _user(request)
-        if not user:
-            raise UnauthorizedError("authentication required")
-        have = _names(user, "roles")
-        ok = all(r in have for r in self.roles) if self.require_all else any(r in have for r in self.roles)
-        joined = (" and " if self.require_all else " or ").join(self.roles)
-        return True if ok else f"requires role {joined}"
+        return _require(request, "roles", self.roles, self.require_all, "role")
 
 
 class PermissionGuard(Guard):
@@ -142,13 +146,7 @@ class PermissionGuard(Guard):
         self.require_all = require_all
 
     def check(self, request: Any) -> bool | str:
-        user = _user(request)
-        if not user:
-            raise UnauthorizedError("authentication required")
-        have = _names(user, "permissions")
-        wanted = self.permissions
-        ok = all(p in have for p in wanted) if self.require_all else any(p in have for p in wanted)
-        return True if ok else f"requires permission {', '.join(wanted)}"
+        return _require(request, "permissions", self.permissions, self.require_all, "permission")
 
 
 class And(Guard):
