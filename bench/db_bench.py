@@ -10,7 +10,8 @@ SQLite file with the same `World`. Every server runs pinned to CPU 0 with one en
 uvicorn worker) and a pool of --pool connections; PostgreSQL and wrk share CPU 1. Endpoints, as the
 rules say: /db (one random row), /queries?queries=20 (20 separate queries), /fortunes (all rows
 plus one added at request time, sorted, rendered as escaped HTML), /updates?queries=20 (20 reads,
-then the 20 rows written). Each response is checked before it is measured. Servers and endpoints
+then the 20 rows written; Cello's reads are awaited together and pipelined by its driver on
+the request's connection, and `cello-serial` awaits them one at a time). Each response is checked before it is measured. Servers and endpoints
 take turns for --rounds (the World table vacuumed before each measurement: /updates leaves dead
 rows behind); each row is that server's median round. The table gives req/s, p50, p99
 and the server's CPU µs per request, then the ratios the issue asks for.
@@ -122,7 +123,7 @@ def main() -> int:
     p.add_argument("--pool", type=int, default=8, help="connections per server's pool")
     p.add_argument("--cello-bin", default=str(REPO / "build" / "cello"))
     p.add_argument("--endpoints", default=",".join(ENDPOINTS))
-    p.add_argument("--servers", default="cello,cello-sqlite,fastapi,starlette")
+    p.add_argument("--servers", default="cello,cello-serial,cello-sqlite,fastapi,starlette")
     p.add_argument("--out", default=str(BENCH / "db_results.md"))
     args = p.parse_args()
     keys = [k for k in args.endpoints.split(",") if k]
@@ -138,6 +139,8 @@ def main() -> int:
                                   "--port", str(port), "--workers", "1", "--env", "production", "--no-logs"]
         known = {
             "cello": Server("cello", 8101, cello_cmd(8101), frozenset(ENDPOINTS), (("DATABASE_URL", dsn), pool)),
+            "cello-serial": Server("cello-serial", 8105, cello_cmd(8105), frozenset({"queries", "updates"}),
+                                   (("DATABASE_URL", dsn), pool, ("TFB_SERIAL", "1"))),
             "cello-sqlite": Server("cello-sqlite", 8102, cello_cmd(8102), frozenset({"db"}),
                                    (("DATABASE_URL", f"sqlite:///{tmp / 'world.db'}"), pool)),
             "fastapi": Server("fastapi", 8103, uvicorn_command("tfb_fastapi", 8103), frozenset(ENDPOINTS),

@@ -3,7 +3,10 @@
 #include "engine/metrics/pool_meter.hpp"
 
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <optional>
@@ -116,7 +119,10 @@ PgConnection::Wait PgConnection::connect_poll() {
     switch (PQconnectPoll(conn_.get())) {
         case PGRES_POLLING_READING: return Wait::Read;
         case PGRES_POLLING_WRITING: return Wait::Write;
-        case PGRES_POLLING_OK: return Wait::None;
+        case PGRES_POLLING_OK:
+            if (!PQenterPipelineMode(conn_.get()))
+                throw DbError(DbError::Kind::Operational, "08001", std::string("cannot enter pipeline mode: ") + PQerrorMessage(conn_.get()));
+            return Wait::None;
         default:
             throw DbError(DbError::Kind::Operational, "08001", std::string("cannot connect: ") + PQerrorMessage(conn_.get()));
     }
@@ -150,86 +156,101 @@ PgConnection::Params PgConnection::encode(const std::vector<DbValue>& params) {
     return p;
 }
 
+void PgConnection::send_failed() {
+    throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+}
+
 PgConnection::Wait PgConnection::send(const std::string& sql, const std::vector<DbValue>& params) {
-    busy_ = true;
+    if (PQstatus(conn_.get()) != CONNECTION_OK) send_failed();
     touch();
-    if (const auto it = prepared_.find(sql); it != prepared_.end()) {
-        preparing_params_ = encode(params);
-        return send_prepared(it->second);
+    const Params p = encode(params);
+    const int n = static_cast<int>(params.size());
+    InFlight s{InFlight::Phase::Execute, sql, last_used_, {}, std::nullopt, false};
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end() && prepared_.size() < kPreparedLimit) {
+        // Parse once per connection; the Execute right behind it (same round trip) uses it. Named
+        // now, so that a statement queued behind this one reuses the name too.
+        it = prepared_.emplace(sql, "cello_" + std::to_string(next_statement_++)).first;
+        if (!PQsendPrepare(conn_.get(), it->second.c_str(), sql.c_str(), n, nullptr)) {
+            prepared_.erase(it);
+            send_failed();
+        }
+        s.phase = InFlight::Phase::Prepare;
     }
-    if (prepared_.size() < kPreparedLimit) {
-        // Prepare first; read() sends the statement itself once the server has it.
-        preparing_sql_ = sql;
-        preparing_name_ = "cello_" + std::to_string(prepared_.size());
-        preparing_params_ = encode(params);
-        if (!PQsendPrepare(conn_.get(), preparing_name_.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr))
-            throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
-        return flush();
-    }
-    Params p = encode(params);
-    if (!PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(params.size()), nullptr, p.values.data(),
-                           p.lengths.data(), p.formats.data(), 0))
-        throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+    const bool sent = it != prepared_.end()
+                          ? PQsendQueryPrepared(conn_.get(), it->second.c_str(), n, p.values.data(), p.lengths.data(), p.formats.data(), 0)
+                          : PQsendQueryParams(conn_.get(), sql.c_str(), n, nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0);
+    // (A Prepare queued above without its Execute and Sync would leave the pipeline out of step:
+    // the connection is unusable then, and healthy() says so.)
+    if (!sent || !PQpipelineSync(conn_.get())) send_failed();
+    in_flight_.push_back(std::move(s));
     return flush();
 }
 
-PgConnection::Wait PgConnection::send_prepared(const std::string& name) {
-    Params& p = preparing_params_;
-    if (!PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(p.values.size()), p.values.data(),
-                             p.lengths.data(), p.formats.data(), 0))
-        throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
-    return flush();
+void PgConnection::cork(bool on) {
+#ifdef TCP_CORK
+    if (tcp_ < 0) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        tcp_ = ::getsockname(socket(), reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+               (addr.ss_family == AF_INET || addr.ss_family == AF_INET6);
+    }
+    if (tcp_ == 1) {
+        const int v = on ? 1 : 0;
+        ::setsockopt(socket(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);  // (best effort: only batching is lost)
+    }
+#else
+    (void)on;
+#endif
 }
 
-void PgConnection::metered(bool failed) noexcept {
-    if (meter_ && busy_) meter_->record_query(std::chrono::steady_clock::now() - last_used_, failed);
+void PgConnection::metered(const InFlight& s, bool failed) noexcept {
+    if (meter_) meter_->record_query(std::chrono::steady_clock::now() - s.sent, failed);
 }
 
 PgConnection::Wait PgConnection::flush() {
     const int rc = PQflush(conn_.get());
-    if (rc < 0) metered(true);
-    if (rc < 0) throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+    if (rc < 0) {
+        fail_all(std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+        throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+    }
     return rc == 1 ? Wait::Write : Wait::Read;
 }
 
-PgConnection::Wait PgConnection::read() {
-    if (!PQconsumeInput(conn_.get())) {
-        metered(true);
-        throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+void PgConnection::fail_all(const std::string& why) {
+    for (auto& s : in_flight_) {
+        if (s.done) continue;
+        s.done = true;
+        if (!s.error) s.error.emplace(DbError::Kind::Operational, "08006", why);
+        metered(s, true);
     }
-    if (PQisBusy(conn_.get())) return Wait::Read;
-    if (preparing_sql_.empty()) return Wait::None;
-    // The Prepare's answer: on success the statement is sent under its name; a failure (a syntax
-    // error, an unknown table) is the statement's error.
-    std::optional<DbError> failed;
-    while (PGresult* r = PQgetResult(conn_.get())) {
-        if (!failed && PQresultStatus(r) != PGRES_COMMAND_OK) {
+}
+
+void PgConnection::absorb(InFlight& s, PGresult* r) {
+    // [Prepare: its result, NULL] Execute: its result(s), NULL; Sync: PGRES_PIPELINE_SYNC.
+    if (!r) {
+        if (s.phase == InFlight::Phase::Prepare) s.phase = InFlight::Phase::Execute;
+        else if (s.phase == InFlight::Phase::Execute) s.phase = InFlight::Phase::Sync;
+        return;
+    }
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+        s.done = true;
+        metered(s, s.error.has_value());
+    } else if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE) {
+        if (!s.error) {  // the first error is the statement's (a failed Prepare's Execute is then aborted)
             std::string state = field(r, PG_DIAG_SQLSTATE);
             std::string message = field(r, PG_DIAG_MESSAGE_PRIMARY);
             if (message.empty()) message = PQerrorMessage(conn_.get());
-            if (state.empty()) state = "08006";
-            failed.emplace(kind_of_sqlstate(state), state, message + " (in: " + preparing_sql_ + ")");
+            if (state.empty()) state = "08006";  // no SQLSTATE: the connection itself failed
+            s.error.emplace(kind_of_sqlstate(state), state, message + " (in: " + s.sql + ")");
+            if (s.phase == InFlight::Phase::Prepare) {
+                if (const auto it = prepared_.find(s.sql); it != prepared_.end()) prepared_.erase(it);  // prepared again next time
+            }
         }
-        PQclear(r);
-    }
-    const std::string sql = std::move(preparing_sql_);
-    preparing_sql_.clear();
-    if (failed) {
-        metered(true);
-        busy_ = false;
-        throw *failed;
-    }
-    prepared_.emplace(sql, preparing_name_);
-    return send_prepared(preparing_name_);
-}
-
-DbResult PgConnection::take(const std::string& sql) {
-    DbResult out;
-    std::optional<DbError> failed;
-    // Every result up to the end (one per statement; errors after the first are ignored).
-    while (PGresult* r = PQgetResult(conn_.get())) {
-        const auto status = PQresultStatus(r);
-        if (!failed && (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE)) {
+    } else if (s.phase == InFlight::Phase::Execute && !s.error) {
+        if (status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE) {
+            DbResult& out = s.result;
             const int columns = PQnfields(r), rows = PQntuples(r);
             std::vector<Oid> types(static_cast<std::size_t>(columns));
             for (int c = 0; c < columns; ++c) {
@@ -243,27 +264,43 @@ DbResult PgConnection::take(const std::string& sql) {
                 values.reserve(static_cast<std::size_t>(columns));
                 for (int c = 0; c < columns; ++c) values.push_back(cell(r, row, c, types[static_cast<std::size_t>(c)]));
             }
-        } else if (!failed && status == PGRES_COMMAND_OK) {
+        } else if (status == PGRES_COMMAND_OK) {
             const char* n = PQcmdTuples(r);
-            if (n && *n) std::from_chars(n, n + std::char_traits<char>::length(n), out.rows_affected);
-        } else if (!failed && (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || status == PGRES_BAD_RESPONSE)) {
-            std::string state = field(r, PG_DIAG_SQLSTATE);
-            std::string message = field(r, PG_DIAG_MESSAGE_PRIMARY);
-            if (message.empty()) message = PQerrorMessage(conn_.get());
-            if (state.empty()) state = "08006";  // no SQLSTATE: the connection itself failed
-            failed.emplace(kind_of_sqlstate(state), state, message + " (in: " + sql + ")");
+            if (n && *n) std::from_chars(n, n + std::char_traits<char>::length(n), s.result.rows_affected);
+        }
+    }
+    // (PGRES_PIPELINE_ABORTED: the Execute behind a failed Prepare; the error is already kept.)
+}
+
+PgConnection::Wait PgConnection::read(bool consume) {
+    if (in_flight_.empty()) return Wait::None;
+    if (consume && !PQconsumeInput(conn_.get())) fail_all(std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+    InFlight& s = in_flight_.front();
+    while (!s.done) {
+        if (PQstatus(conn_.get()) != CONNECTION_OK) {
+            fail_all(std::string("connection lost: ") + PQerrorMessage(conn_.get()));
+            break;
+        }
+        if (PQisBusy(conn_.get())) return Wait::Read;
+        PGresult* r = PQgetResult(conn_.get());
+        try {
+            absorb(s, r);
+        } catch (const DbError& e) {  // (a cell that could not be decoded)
+            if (!s.error) s.error = e;
         }
         PQclear(r);
-        if (PQisBusy(conn_.get())) break;  // (not expected: read() said the whole result was there)
     }
-    const bool lost = PQstatus(conn_.get()) != CONNECTION_OK;
-    metered(failed.has_value() || lost);
-    busy_ = false;
+    return Wait::None;
+}
+
+DbResult PgConnection::take() {
+    if (in_flight_.empty() || !in_flight_.front().done)
+        throw DbError(DbError::Kind::Programming, "", "no statement result to take (internal: read() first)");
+    InFlight s = std::move(in_flight_.front());
+    in_flight_.pop_front();
     touch();
-    if (failed) throw *failed;
-    if (lost)
-        throw DbError(DbError::Kind::Operational, "08006", std::string("connection lost: ") + PQerrorMessage(conn_.get()));
-    return out;
+    if (s.error) throw *s.error;
+    return std::move(s.result);
 }
 
 bool PgConnection::still_alive() {
@@ -275,7 +312,7 @@ bool PgConnection::still_alive() {
 }
 
 bool PgConnection::healthy() const {
-    return !busy_ && PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+    return in_flight_.empty() && PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
 }
 
 }  // namespace cello::engine::db

@@ -12,12 +12,16 @@
 #include "engine/thread_reactor.hpp"
 
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 struct pg_conn;
+struct pg_result;
+typedef struct pg_result PGresult;
 
 namespace cello::engine {
 class PoolMeter;  // engine/metrics/pool_meter.hpp
@@ -40,18 +44,28 @@ public:
     Wait connect_poll();
     int socket() const;
 
-    // A statement with its parameters (one statement; `$1`... placeholders). Returns what to wait
-    // for before flush() (Write: the send buffer is full) or read() (Read). Each statement is
-    // prepared once per connection (its first use costs one more round trip; the server then
-    // skips parsing and planning it), up to kPreparedLimit distinct statements.
+    // Statements go in pipeline mode: each is queued with its own Sync (its own implicit
+    // transaction, its error its own), so several may be in flight on one connection and their
+    // results come back in order. A statement is prepared on first use (kPreparedLimit distinct
+    // ones per connection) in the same round trip as its first execution.
+    //
+    // Queues a statement with its parameters (one statement; `$1`... placeholders). Returns what
+    // to wait for: Write (the send buffer is full: flush() when writable) or Read.
     Wait send(const std::string& sql, const std::vector<DbValue>& params);
     Wait flush();
-    // After the socket was readable: None when the whole result is there (take() it), else what
-    // to wait for next. DbError if the connection broke (or the statement failed to prepare).
-    Wait read();
+    // After the socket was readable: None when the oldest statement's result is complete (take()
+    // it), else what to wait for next. A broken connection fails every statement in flight (each
+    // take() then raises, in turn). `consume` false: only
+    // what was already read (the next statement's result after a take()).
+    Wait read(bool consume = true);
     static constexpr std::size_t kPreparedLimit = 256;
-    // The result of the statement sent; DbError of the kind its SQLSTATE says.
-    DbResult take(const std::string& sql);
+    // The oldest statement's result; DbError of the kind its SQLSTATE says.
+    DbResult take();
+    // Statements sent whose results were not taken yet.
+    std::size_t in_flight() const { return in_flight_.size(); }
+    // TCP_CORK while a burst of statements is queued (one packet for all of them instead of one
+    // each; libpq pushes every Sync out at once). Off pushes what was held. No-op on a Unix socket.
+    void cork(bool on);
 
     // Up, and not in the middle of anything: fit to go back to a pool.
     bool healthy() const;
@@ -85,15 +99,26 @@ private:
         std::vector<int> lengths, formats;
     };
     static Params encode(const std::vector<DbValue>& params);
-    Wait send_prepared(const std::string& name);
+    [[noreturn]] void send_failed();
 
-    void metered(bool failed) noexcept;  // the statement sent is done (its time: since last_used_)
+    // A statement sent: its results arrive in phases, [Prepare's,] Execute's, then its Sync.
+    struct InFlight {
+        enum class Phase { Prepare, Execute, Sync } phase;
+        std::string sql;
+        std::chrono::steady_clock::time_point sent;
+        DbResult result;
+        std::optional<DbError> error;
+        bool done = false;
+    };
+    void absorb(InFlight& s, PGresult* r);  // one result of the oldest statement
+    void fail_all(const std::string& why);  // the connection broke: every statement in flight fails
+    void metered(const InFlight& s, bool failed) noexcept;
 
-    bool busy_ = false;  // a statement sent and its result not yet taken
+    std::deque<InFlight> in_flight_;
     std::shared_ptr<PoolMeter> meter_;
     std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name on the server
-    std::string preparing_sql_, preparing_name_;            // set while a Prepare is in flight
-    Params preparing_params_;
+    unsigned next_statement_ = 0;  // names are never reused (a failed Prepare's is dropped)
+    int tcp_ = -1;  // whether the socket is TCP (cork()): -1 not known yet, 0 no, 1 yes
     ThreadReactor* watch_reactor_ = nullptr;
     std::unique_ptr<FdWatch> watch_;  // after conn_: destroyed first
 };

@@ -140,6 +140,7 @@ struct PyLease {
 // A PostgreSQL connection as Python holds it; put()/discard() hand it back to the pool.
 struct PyPgConn {
     std::unique_ptr<db::PgConnection> conn;
+    std::shared_ptr<struct PgPipeline> pipeline;  // on an engine thread: its statements' futures
     db::PgConnection& get() {
         if (!conn) throw pyb::value_error("this PostgreSQL connection was already returned to its pool");
         return *conn;
@@ -154,37 +155,45 @@ pyb::object wait_name(db::PgConnection::Wait w) {
     }
 }
 
-// A statement of a PgConn awaited on this engine thread's loop: the reactor watches the socket and
-// the result (or the error) resolves `future` on the same thread, so the awaiting task wakes once,
-// with no Python selector in between.
-struct PendingQuery {
-    pyb::object future;
-    std::string sql;
-    db::PgConnection* conn;  // alive while its watch is: the watch dies with the connection
-    bool writing = false;    // the send buffer was full: flush when writable, then read
-    PendingQuery(pyb::object f, std::string s, db::PgConnection* c, bool w)
-        : future(std::move(f)), sql(std::move(s)), conn(c), writing(w) {}
-    PendingQuery(const PendingQuery&) = delete;
-    PendingQuery& operator=(const PendingQuery&) = delete;
-    ~PendingQuery() {  // the last reference may go on the reactor, without the GIL
-        if (!future) return;
-        if (!Py_IsInitialized()) {
-            (void)future.release();
-            return;
-        }
-        pyb::gil_scoped_acquire gil;
-        future = pyb::object();
-    }
-};
-
 // Future method names, interned once (the GIL is held: first use is on an engine thread).
 PyObject* interned(const char* name) { return PyUnicode_InternFromString(name); }
 
-void settle(PendingQuery& q, bool ok, PyObject* value) {
+// The statements of one connection awaited on an engine thread's loop: the reactor watches the
+// socket, and each result (or error) resolves its statement's future on the same thread, in the
+// order they were sent, so an awaiting task wakes once, with no Python selector in between.
+// Statements sent while others are in flight (asyncio.gather on one connection) are pipelined:
+// the burst is corked and leaves in one packet when the loop comes round (uncork()).
+struct PgPipeline {
+    db::PgConnection* conn;  // alive while its watch is: the watch dies with the connection
+    engine::ThreadReactor* reactor;
+    std::deque<pyb::object> futures;  // one per statement in flight, oldest first
+    bool reading = false, writing = false, corked = false;
+
+    PgPipeline(db::PgConnection* c, engine::ThreadReactor* r) : conn(c), reactor(r) {}
+    PgPipeline(const PgPipeline&) = delete;
+    PgPipeline& operator=(const PgPipeline&) = delete;
+    ~PgPipeline() {  // the last reference may go on the reactor, without the GIL
+        if (futures.empty()) return;
+        if (!Py_IsInitialized()) {
+            for (auto& f : futures) (void)f.release();
+            return;
+        }
+        pyb::gil_scoped_acquire gil;
+        futures.clear();
+    }
+};
+
+void settle(PyObject* future, bool ok, PyObject* value) {
     static PyObject* const set_result = interned("set_result");
     static PyObject* const set_exception = interned("set_exception");
+    static PyObject* const done_name = interned("done");
+    PyObject* done = PyObject_CallMethodNoArgs(future, done_name);
+    const bool gave_up = done != Py_False;  // cancelled (its task was): the result is dropped
+    Py_XDECREF(done);
+    PyErr_Clear();
+    if (gave_up) return;
     // (Not PyObject_CallMethod with "O": a tuple value would become the argument list.)
-    PyObject* r = PyObject_CallMethodOneArg(q.future.ptr(), ok ? set_result : set_exception, value);
+    PyObject* r = PyObject_CallMethodOneArg(future, ok ? set_result : set_exception, value);
     if (!r) {
         std::fprintf(stderr, "cello: could not settle a database query's future:\n");
         PyErr_Print();
@@ -192,41 +201,60 @@ void settle(PendingQuery& q, bool ok, PyObject* value) {
     Py_XDECREF(r);
 }
 
-void arm(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool writable);
-
-void advance(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool ok) {
-    EngineGil gil;
-    static PyObject* const done_name = interned("done");
-    PyObject* done = PyObject_CallMethodNoArgs(q->future.ptr(), done_name);
-    const bool gave_up = done != Py_False;  // cancelled (its task was): the connection is left busy, and closed
-    Py_XDECREF(done);
-    PyErr_Clear();
-    if (gave_up) return;
-    try {
-        if (!ok) throw db::DbError(db::DbError::Kind::Operational, "08006", "the connection failed while waiting");
-        if (q->writing) {
-            if (q->conn->flush() == db::PgConnection::Wait::Write) return arm(q, reactor, true);
-            q->writing = false;
-        }
-        if (const auto next = q->conn->read(); next != db::PgConnection::Wait::None) {
-            q->writing = next == db::PgConnection::Wait::Write;  // a prepared statement's execute to flush
-            return arm(q, reactor, q->writing);
-        }
-        pyb::tuple result = to_python(q->conn->take(q->sql));
-        settle(*q, true, result.ptr());
-    } catch (const db::DbError& e) {
+// Every statement whose result is complete settles its future, oldest first.
+void settle_done(PgPipeline& p, bool consume) {
+    while (!p.futures.empty()) {
+        if (p.conn->read(consume) != db::PgConnection::Wait::None) return;
+        consume = false;
+        pyb::object future = std::move(p.futures.front());
+        p.futures.pop_front();
         try {
-            settle(*q, false, error_object(e).ptr());
-        } catch (pyb::error_already_set& err) {
-            settle(*q, false, err.value().ptr());
+            pyb::tuple result = to_python(p.conn->take());
+            settle(future.ptr(), true, result.ptr());
+        } catch (const db::DbError& e) {
+            try {
+                settle(future.ptr(), false, error_object(e).ptr());
+            } catch (pyb::error_already_set& err) {
+                settle(future.ptr(), false, err.value().ptr());
+            }
+        } catch (pyb::error_already_set& e) {
+            settle(future.ptr(), false, e.value().ptr());
         }
-    } catch (pyb::error_already_set& e) {
-        settle(*q, false, e.value().ptr());
     }
 }
 
-void arm(const std::shared_ptr<PendingQuery>& q, engine::ThreadReactor& reactor, bool writable) {
-    q->conn->watch_on(reactor).wait(writable, [q, &reactor](bool ok) { advance(q, reactor, ok); });
+void watch_reads(const std::shared_ptr<PgPipeline>& p);
+void watch_writes(const std::shared_ptr<PgPipeline>& p);
+
+// The send buffer is full: the rest goes out when the socket is writable.
+void flush_later(const std::shared_ptr<PgPipeline>& p) {
+    try {
+        if (p->conn->flush() == db::PgConnection::Wait::Write) return watch_writes(p);
+    } catch (const db::DbError&) {
+        // The connection broke: every statement in flight failed with it (read() reports them).
+    }
+    settle_done(*p, false);
+}
+
+void watch_writes(const std::shared_ptr<PgPipeline>& p) {
+    if (p->writing) return;
+    p->writing = true;
+    p->conn->watch_on(*p->reactor).wait(true, [p](bool) {
+        EngineGil gil;
+        p->writing = false;
+        flush_later(p);
+    });
+}
+
+void watch_reads(const std::shared_ptr<PgPipeline>& p) {
+    if (p->reading || p->futures.empty()) return;
+    p->reading = true;
+    p->conn->watch_on(*p->reactor).wait(false, [p](bool) {
+        EngineGil gil;
+        p->reading = false;
+        settle_done(*p, true);  // (a failed wait: read() finds the connection broken)
+        watch_reads(p);
+    });
 }
 
 // DbErrors of libpq calls that do not block (no GIL release needed: they return at once).
@@ -255,35 +283,75 @@ void define_postgres(pyb::module_& m) {
             "send",
             [](PyPgConn& c, const std::string& sql, pyb::handle params) {
                 auto values = to_values(params);
-                return wait_name(raising([&] { return c.get().send(sql, values); }));
+                auto& conn = c.get();
+                if (conn.in_flight())
+                    throw pyb::value_error("a statement is already running on this connection: outside the engine's threads, "
+                                           "await one statement at a time");
+                return wait_name(raising([&] { return conn.send(sql, values); }));
             },
             pyb::arg("sql"), pyb::arg("params") = pyb::none())
         .def("flush", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().flush(); })); })
         .def("unwatch", [](PyPgConn& c) {
-            if (c.conn) c.conn->unwatch();
+            if (c.conn) {
+                if (c.pipeline && c.pipeline->corked) c.conn->cork(false);
+                c.conn->unwatch();
+            }
+            c.pipeline.reset();
         }, "Stops the engine thread's reactor watching the socket (before the connection goes back to its pool).")
         .def(
             "query",
-            [](PyPgConn& c, const std::string& sql, pyb::handle params) -> pyb::object {
+            [](pyb::object self, const std::string& sql, pyb::handle params) -> pyb::object {
                 engine::ThreadReactor* reactor = current_reactor();
                 PyObject* loop = current_engine_loop();
                 if (!reactor || !loop) return pyb::none();  // not an engine thread: the caller waits its own way
+                auto& c = self.cast<PyPgConn&>();
                 auto values = to_values(params);
                 auto& conn = c.get();
+                auto& p = c.pipeline;
+                if (!p || p->reactor != reactor || p->conn != &conn) {
+                    if (conn.in_flight()) throw pyb::value_error("a statement is already running on this connection on another thread");
+                    p = std::make_shared<PgPipeline>(&conn, reactor);
+                }
+                if (conn.in_flight() != p->futures.size())
+                    throw pyb::value_error("a statement sent outside the engine's loop is still running on this connection");
                 static PyObject* const create_future = interned("create_future");
                 auto future = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethodNoArgs(loop, create_future));
                 if (!future) throw pyb::error_already_set();
-                const auto wait = raising([&] { return conn.send(sql, values); });
-                const bool writing = wait == db::PgConnection::Wait::Write;
-                arm(std::make_shared<PendingQuery>(future, sql, &conn, writing), *reactor, writing);
+                if (conn.in_flight() && !p->corked) {
+                    // A burst: held back until this loop iteration's other tasks queued theirs.
+                    static PyObject* const call_soon = interned("call_soon");
+                    pyb::object uncork = self.attr("_uncork");
+                    auto h = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethodOneArg(loop, call_soon, uncork.ptr()));
+                    if (!h) throw pyb::error_already_set();
+                    conn.cork(true);
+                    p->corked = true;
+                }
+                const auto before = conn.in_flight();
+                db::PgConnection::Wait wait = db::PgConnection::Wait::Read;
+                try {
+                    wait = conn.send(sql, values);
+                } catch (const db::DbError& e) {
+                    if (conn.in_flight() == before) raise(e);  // not sent: an error of this call
+                    // Queued, then the connection broke: its error comes with the others'.
+                }
+                p->futures.push_back(future);
+                if (wait == db::PgConnection::Wait::Write) watch_writes(p);
+                watch_reads(p);
                 return future;
             },
             pyb::arg("sql"), pyb::arg("params") = pyb::none(),
             "Sends the statement; a future of this engine thread's loop for its result (None elsewhere).")
+        .def("_uncork", [](PyPgConn& c) {
+            const auto& p = c.pipeline;
+            if (!c.conn || !p || !p->corked) return;
+            p->corked = false;
+            c.conn->cork(false);  // the burst leaves now, in one packet
+            flush_later(p);
+        }, "Sends a burst of pipelined statements (called by the loop after the tasks that queued them).")
         .def("read", [](PyPgConn& c) { return wait_name(raising([&] { return c.get().read(); })); },
              "None when the result is there; else 'read' or 'write': what to wait for next.")
-        .def("take", [](PyPgConn& c, const std::string& sql) { return to_python(raising([&] { return c.get().take(sql); })); },
-             pyb::arg("sql"));
+        .def_property_readonly("in_flight", [](PyPgConn& c) { return c.conn ? c.conn->in_flight() : 0; })
+        .def("take", [](PyPgConn& c) { return to_python(raising([&] { return c.get().take(); })); });
 
     pyb::class_<db::PgPool, std::shared_ptr<db::PgPool>>(m, "PgPool", "A process's PostgreSQL connections (engine/db/pg_pool.hpp).")
         .def(pyb::init([](const std::string& conninfo, std::size_t pool_size, std::size_t min_idle, double max_lifetime_s,

@@ -312,3 +312,84 @@ def test_pool_figures_in_metrics(dsn):
     assert metric(page, "cello_db_pool_connections", pool=pool, state="in_use") == 0
     assert grew("cello_db_query_duration_seconds_count") == 4
     assert grew("cello_db_query_errors_total") == 1
+
+
+def test_statements_awaited_together_share_one_connection_in_a_pipeline(dsn):
+    # asyncio.gather on one connection: every statement is sent at once (libpq's pipeline mode),
+    # each result reaches its own awaiter in order, and one statement's error is its own.
+    app = App()
+    app.enable_database(DatabaseConfig(url=dsn, application_name="pipeline", pool_size=2))
+
+    @app.get("/burst")
+    async def burst(request):
+        db = request.db
+        n = int(request.query["n"])
+        async with db.connection():
+            rows = await asyncio.gather(
+                *(db.fetch_one("SELECT ?::int * 2 AS twice, pg_backend_pid() AS pid", [i]) for i in range(n)),
+                db.fetch_one("SELECT * FROM nowhere"),
+                db.fetch_one("SELECT 1 / ?::int", [0]),
+                db.fetch_val("SELECT 'after the errors'"),
+                return_exceptions=True)
+        ok, missing, divide, after = rows[:n], rows[n], rows[n + 1], rows[n + 2]
+        return {"twice": [r["twice"] for r in ok], "pids": sorted({r["pid"] for r in ok}),
+                "errors": [type(missing).__name__, missing.sqlstate, type(divide).__name__, divide.sqlstate],
+                "after": after}
+
+    @app.get("/cancelled")
+    async def cancelled(request):
+        db = request.db
+        async with db.connection():
+            slow = asyncio.ensure_future(db.fetch_val("SELECT pg_backend_pid() FROM pg_sleep(0.3)"))
+            fast = [asyncio.ensure_future(db.fetch_val("SELECT ?::int", [i])) for i in range(3)]
+            await asyncio.sleep(0.05)
+            slow.cancel()  # its result still arrives (first): dropped, the ones behind it go to their tasks
+            values = await asyncio.gather(*fast)
+            pid = await db.fetch_val("SELECT pg_backend_pid()")
+        return {"values": values, "pid": pid}
+
+    @app.get("/tx")
+    async def tx(request):
+        db = request.db
+        await db.execute("CREATE TABLE IF NOT EXISTS piped (n int PRIMARY KEY)")
+        try:
+            async with db.transaction():
+                await asyncio.gather(*(db.execute("INSERT INTO piped VALUES (?)", [i]) for i in (1, 2, 2, 3)))
+        except cdb.IntegrityError as e:
+            failed = e.sqlstate
+        return {"failed": failed, "kept": await db.fetch_val("SELECT count(*) FROM piped")}
+
+    with TestClient(app, workers=1) as c:
+        for n in (1, 5, 200):  # 200: more than one packet's worth
+            body = c.get(f"/burst?n={n}").json()
+            assert body["twice"] == [2 * i for i in range(n)]
+            assert len(body["pids"]) == 1, "one connection for all of them"
+            assert body["errors"] == ["ProgrammingError", "42P01", "ProgrammingError", "22012"]
+            assert body["after"] == "after the errors"
+        body = c.get("/cancelled").json()
+        assert body["values"] == [0, 1, 2]
+        assert c.get("/tx").json() == {"failed": "23505", "kept": 0}  # the whole transaction rolled back
+        assert app.db.stats["in_use"] == 0
+        assert c.get("/burst?n=3").status_code == 200
+
+
+def test_execute_many_is_pipelined_in_one_transaction(dsn):
+    app = App()
+    app.enable_database(DatabaseConfig(url=dsn, application_name="many", pool_size=1))
+
+    @app.post("/load")
+    async def load(request):
+        db = request.db
+        await db.execute("CREATE TABLE IF NOT EXISTS many (n int PRIMARY KEY)")
+        rows = request.json()["rows"]
+        try:
+            changed = await db.execute_many("INSERT INTO many VALUES (?)", [[n] for n in rows])
+        except cdb.IntegrityError as e:
+            return {"error": e.sqlstate, "count": await db.fetch_val("SELECT count(*) FROM many")}
+        return {"changed": changed, "count": await db.fetch_val("SELECT count(*) FROM many")}
+
+    with TestClient(app, workers=1) as c:
+        assert c.post("/load", json={"rows": list(range(500))}).json() == {"changed": 500, "count": 500}
+        # A duplicate halfway: nothing of this batch is kept, and no stray error is left behind.
+        assert c.post("/load", json={"rows": [1000, 1001, 5, 1002]}).json() == {"error": "23505", "count": 500}
+        assert c.post("/load", json={"rows": [2000]}).json() == {"changed": 1, "count": 501}

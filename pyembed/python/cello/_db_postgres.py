@@ -18,7 +18,7 @@ import functools
 import select
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from . import _cello
@@ -113,7 +113,7 @@ async def _query(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any
     while wait is not None:
         await _ready(conn, wait)
         wait = conn.flush() if wait == "write" else conn.read()
-    return conn.take(sql)
+    return conn.take()
 
 
 def _query_sync(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
@@ -121,7 +121,7 @@ def _query_sync(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any,
     while wait is not None:
         _ready_sync(conn, wait, None)
         wait = conn.flush() if wait == "write" else conn.read()
-    return conn.take(sql)
+    return conn.take()
 
 
 class _Lease:
@@ -333,6 +333,11 @@ class PostgresBackend:
             if future is not None:
                 return future
         return self.execute(lease, sql, params)
+
+    def statements(self, lease: _Lease, sql: str, param_sets: Iterable[Sequence[Any]]) -> list[Awaitable[tuple[Any, ...]]]:
+        """The statement once per parameter set, sent at once (pipelined on an engine thread):
+        what to await for each result, in order."""
+        return [self.statement(lease, sql, params) for params in param_sets]
 
     async def execute(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         sql = numbered(sql)

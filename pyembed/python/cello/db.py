@@ -252,6 +252,15 @@ def _traced(trace: Any, sql: str, start_ns: int, result: Any = None, error: Base
     return result
 
 
+def _abandon(results: Sequence[Any]) -> None:
+    """Statements no one will await (an earlier one failed): their outcome is dropped quietly."""
+    for r in results:
+        if hasattr(r, "close"):  # a coroutine not started
+            r.close()
+        else:
+            r.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+
 def _rows(result: tuple[Any, ...]) -> list[Row]:
     rows = result[2]
     index, converters = _shape(result[0], result[1])
@@ -373,11 +382,24 @@ class Database:
         return int((await self._run(sql, params))[3])
 
     async def execute_many(self, sql: str, param_sets: Iterable[Sequence[Any]]) -> int:
-        """The statement once per parameter set, all in one transaction; returns the rows changed."""
+        """The statement once per parameter set, all in one transaction; returns the rows changed.
+        On PostgreSQL they are pipelined: all sent at once, not one round trip each."""
         total = 0
         async with self.transaction():
-            for params in param_sets:
-                total += await self.execute(sql, params)
+            pending = getattr(self._backend, "statements", None)
+            if pending is None:
+                for params in param_sets:
+                    total += await self.execute(sql, params)
+                return total
+            trace, start = _trace(), time.perf_counter_ns()
+            results = pending(self._current.get(), sql, param_sets)
+            for i, result in enumerate(results):
+                try:
+                    done = await result
+                except Exception as e:
+                    _abandon(results[i + 1:])
+                    raise e if trace is None else _traced(trace, sql, start, error=e)
+                total += int((done if trace is None else _traced(trace, sql, start, done))[3])
         return total
 
     @contextlib.asynccontextmanager
