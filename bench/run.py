@@ -33,7 +33,7 @@ REPO = BENCH.parent
 APPS = BENCH / "apps"
 sys.path.insert(0, str(APPS))
 
-from payload import ECHO_BODY, HOME, USERS, user  # noqa: E402
+from payload import ECHO_BODY, HOME, MODEL_ANSWER, USERS, user  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 SERVER_CPU = "0"
@@ -69,6 +69,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("users", "GET", "/users/42", user(42)),
         Endpoint("json", "GET", "/json", USERS),
         Endpoint("echo", "POST", "/echo", ECHO_BODY),
+        Endpoint("model", "POST", "/model", MODEL_ANSWER, note=" (pydantic body + Depends)"),
         Endpoint("cached", "GET", "/cached", HOME, note=" (@cache)"),
         Endpoint("gzip", "GET", "/json", USERS, (("Accept-Encoding", "gzip"),), note=" (gzip)"),
         Endpoint("origin", "GET", "/", HOME, (("Origin", "http://bench.example"),), note=" (with Origin)"),
@@ -189,6 +190,13 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path, processes: int =
         # async def rows on their own process: the first one imports asyncio (about 9 MB), which an
         # app of sync handlers never does.
         "cello+async": cello("cello+async", 8007, {"root", "async", "await0", "awaitsoon", "sleep1ms"}),
+        # Handler parameters (cello.params) with pydantic: its own process, so no other row imports pydantic.
+        "cello+model": Server(
+            "cello+model", 8009,
+            [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", "8009",
+             "--workers", "1", "--processes", str(processes), "--env", "production", "--no-logs"],
+            frozenset({"model"}), (("CELLO_BENCH_MODEL", "1"),),
+        ),
         # The same app with gzip on (only the gzip row), and with CORS + request id + metrics on.
         "cello+gzip": cello("cello+gzip", 8005, {"gzip"}, "compression"),
         "cello+mw": cello("cello+mw", 8006, {"root", "origin"}, "cors,request_id,metrics"),
@@ -200,7 +208,7 @@ def build_servers(names: list[str], cello_bin: Path, tmp: Path, processes: int =
              "-e", str(nginx_dir / "error.log")],
             (plain - {"echo"}) | {"cached", "gzip", "origin"},
         ),
-        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003, processes), plain),
+        "fastapi": Server("fastapi", 8003, uvicorn_command("fastapi_app", 8003, processes), plain | {"model"}),
         "starlette": Server("starlette", 8004, uvicorn_command("starlette_app", 8004, processes),
                             plain | {"await0", "awaitsoon", "sleep1ms"}),
     }  # fmt: skip
@@ -514,7 +522,7 @@ def render_ratios(rows: list[Row], endpoints: list[Endpoint]) -> str:
 
     lines = []
     for e in endpoints:
-        ours = next((n for n in ("cello", "cello+gzip", "cello+async") if rps(e.key, n)), "cello")
+        ours = next((n for n in ("cello", "cello+gzip", "cello+async", "cello+model") if rps(e.key, n)), "cello")
         cello, fastapi = by_key.get((e.key, ours)), by_key.get((e.key, "fastapi"))
         rss_c, rss_f = cello and cello.rss_mb, fastapi and fastapi.rss_mb
         pss_c, pss_f = cello and cello.pss_mb, fastapi and fastapi.pss_mb

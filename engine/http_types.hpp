@@ -101,6 +101,17 @@ struct HandlerError {
 };
 
 // A response being built. Reused per connection: clear() keeps capacity.
+// Work for after the response has gone out (background tasks, the teardown of a handler's
+// dependencies). The connection keeps it until the response is written, or until the connection
+// is lost first, then destroys it: the destructor does the work, on the connection's thread.
+// `report`, set by the connection when an inspector is attached, records a failure of that work
+// against the request (as a handler's error is recorded); it may be called from any thread.
+class AfterResponse {
+public:
+    virtual ~AfterResponse() = default;
+    std::function<void(std::string message, std::string traceback)> report;
+};
+
 struct Response {
     int status = 200;
     std::string content_type;
@@ -113,6 +124,7 @@ struct Response {
     std::shared_ptr<PendingResponse> pending;
     std::unique_ptr<HandlerError> error;  // set when the handler raised (the 500's cause)
     std::unique_ptr<RequestTrace> trace;  // the handler's queries and logs, when Request::trace asked
+    std::unique_ptr<AfterResponse> after;  // run once the response is out
 
     void clear() {
         status = 200;
@@ -124,6 +136,7 @@ struct Response {
         pending.reset();
         error.reset();
         trace.reset();
+        after.reset();
     }
 };
 

@@ -1,7 +1,8 @@
 """Cello peer for bench/run.py: `cello run bench/apps/cello_app.py`.
 
 CELLO_BENCH_MIDDLEWARE (comma-separated: compression, cors, request_id, metrics) turns native
-middleware on, for the rows that measure their cost.
+middleware on, for the rows that measure their cost. CELLO_BENCH_MODEL=1 adds POST /model (a
+pydantic body and a Depends), on its own process so that the other rows do not import pydantic.
 """
 
 import asyncio
@@ -125,3 +126,20 @@ def cached(request):
 
 if __name__ == "__main__":
     app.run()
+
+
+if os.environ.get("CELLO_BENCH_MODEL") == "1":
+    from pydantic import BaseModel
+
+    from cello import Depends
+
+    class EchoIn(BaseModel):
+        name: str
+        n: int
+
+    def source() -> str:
+        return "bench"
+
+    @app.post("/model")
+    def model(body: EchoIn, src: str = Depends(source)):
+        return {"name": body.name, "n": body.n, "source": src}

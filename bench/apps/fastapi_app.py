@@ -1,6 +1,7 @@
 """FastAPI peer for bench/run.py (uvicorn fastapi_app:app --app-dir bench/apps)."""
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel
 
 from payload import USERS
 
@@ -26,3 +27,17 @@ async def json_():
 @app.post("/echo")
 async def echo(request: Request):
     return await request.json()
+
+
+class EchoIn(BaseModel):
+    name: str
+    n: int
+
+
+async def source():  # async: a sync dependency would go through FastAPI's thread pool
+    return "bench"
+
+
+@app.post("/model")
+async def model(body: EchoIn, src: str = Depends(source)):
+    return {"name": body.name, "n": body.n, "source": src}

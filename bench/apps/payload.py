@@ -24,3 +24,6 @@ ECHO_BODY: dict[str, Any] = {"name": "cello", "n": 42}
 def user(i: int) -> dict[str, Any]:
     """Body of GET /users/{i}."""
     return {"id": i, "name": f"User {i}"}
+
+# POST /model: ECHO_BODY validated into a pydantic model, plus a dependency's value.
+MODEL_ANSWER: dict[str, Any] = {"name": "cello", "n": 42, "source": "bench"}

@@ -97,6 +97,7 @@ private:
         std::chrono::steady_clock::time_point start{};
         std::uint32_t table = 0;  // index into pending_tables_
         RequestEvent event;       // with telemetry
+        std::unique_ptr<AfterResponse> after;  // destroyed (so run) when the answer is out
     };
 
     void set_idle() {
@@ -279,7 +280,8 @@ private:
             chunked_ = !sized && reader_.version() != 10;
             if (!stream_ready_) stream_ready_ = make_stream_ready();
         }
-        if (!table->middleware().empty() || telemetry_) {
+        if (res_.after && telemetry_) res_.after->report = failure_reporter(*table);
+        if (!table->middleware().empty() || telemetry_ || res_.after) {
             // Each answer keeps the table it was routed on (a reload may swap tables between two
             // pipelined answers): its middleware are the ones told, and its routes stay alive.
             if (pending_tables_.empty() || pending_tables_.back() != table) pending_tables_.push_back(table);
@@ -289,7 +291,28 @@ private:
             p.start = started_;
             p.table = static_cast<std::uint32_t>(pending_tables_.size() - 1);
             if (telemetry_) report_answer(p.event, *table);
+            p.after = std::move(res_.after);
         }
+    }
+
+    // How work done after the answer (background tasks) reports a failure: as an error of this
+    // request, with its route, status and headers.
+    std::function<void(std::string, std::string)> failure_reporter(const RouteTable& table) {
+        ErrorRecord base;
+        base.table_generation = table.generation();
+        base.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
+        base.method = ex_->method;
+        base.status = res_.status;
+        base.path = req_.target;
+        copy_headers(base.headers);
+        return [telemetry = worker_.options().telemetry, base = std::move(base)](std::string message, std::string traceback) {
+            ErrorRecord e = base;
+            e.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+            e.message = std::move(message);
+            e.traceback = std::move(traceback);
+            telemetry->record_error(std::move(e));
+        };
     }
 
     // The parts of the telemetry event known now (the route is resolved against the table that

@@ -74,6 +74,45 @@ void recycle_request(pyb::object& request, PyRequest* native) {
     request = pyb::object();
 }
 
+// The callables a handler left for after its response (PyRequest::after_response): called, with
+// the GIL, when the engine drops the answer's AfterResponse (written, or the connection lost).
+class PyAfterResponse final : public engine::AfterResponse {
+public:
+    explicit PyAfterResponse(pyb::object callbacks) : callbacks_(std::move(callbacks)) {}
+    PyAfterResponse(const PyAfterResponse&) = delete;
+    PyAfterResponse& operator=(const PyAfterResponse&) = delete;
+    ~PyAfterResponse() override {
+        if (!Py_IsInitialized()) {  // the interpreter is gone: nothing left to run them with
+            (void)callbacks_.release();
+            return;
+        }
+        pyb::gil_scoped_acquire gil;
+        pyb::object reporter = pyb::none();
+        if (report) reporter = pyb::cpp_function([r = report](std::string message, std::string traceback) {
+            pyb::gil_scoped_release release;
+            r(std::move(message), std::move(traceback));
+        });
+        for (pyb::handle fn : callbacks_.cast<pyb::list>()) {
+            PyObject* done = PyObject_CallOneArg(fn.ptr(), reporter.ptr());
+            if (!done) {
+                std::fprintf(stderr, "cello: work after a response failed:\n");
+                PyErr_Print();
+            }
+            Py_XDECREF(done);
+        }
+        callbacks_ = pyb::object();
+    }
+
+private:
+    pyb::object callbacks_;
+};
+
+// The request's after-response work, if any, goes with its answer.
+void attach_after(PyRequest* native, engine::Response& res) {
+    if (!native) return;
+    if (pyb::object after = native->take_after()) res.after = std::make_unique<PyAfterResponse>(std::move(after));
+}
+
 std::string_view utf8_of(PyObject* s) {
     Py_ssize_t n = 0;
     const char* c = PyUnicode_AsUTF8AndSize(s, &n);
@@ -521,6 +560,7 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
             }
             Py_DECREF(result);
         }
+        attach_after(t_request_native, res);
         end_trace(trace, res);
     } catch (...) {
         Py_XDECREF(context);
@@ -608,6 +648,7 @@ public:
             PyErr_Clear();
             if (was_cancelled == Py_True) {
                 trace_ = pyb::object();
+                if (pyb::object after = native_->take_after()) PyAfterResponse{std::move(after)};  // teardown runs now
                 return recycle_request(request_, native_);
             }
         }
@@ -628,6 +669,7 @@ public:
             res.clear();
             engine::make_error(res, 500);
         }
+        attach_after(native_, res);
         end_trace(trace_, res);
         complete(std::move(res));
         recycle_request(request_, native_);

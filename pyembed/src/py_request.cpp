@@ -36,7 +36,12 @@ void PyRequest::attach(const engine::Request* view, pyb::handle app) {
     view_ = view;
     owned_.reset();
     app_ = pyb::reinterpret_borrow<pyb::object>(app);
-    params_ = query_ = headers_ = cookies_ = body_ = text_ = json_ = form_ = state_ = pyb::object();
+    params_ = query_ = headers_ = cookies_ = body_ = text_ = json_ = form_ = state_ = after_ = pyb::object();
+}
+
+void PyRequest::after_response(pyb::object fn) {
+    if (!after_) after_ = pyb::list();
+    after_.cast<pyb::list>().append(std::move(fn));
 }
 
 void PyRequest::detach() {
@@ -269,6 +274,9 @@ void PyRequest::define(pyb::module_& m) {
         .def_property_readonly("client", &PyRequest::client, "(ip, port) of the peer.")
         .def_property_readonly("state", &PyRequest::state, "A per-request dict.")
         .def_property_readonly("app", &PyRequest::app)
+        .def("_after_response", &PyRequest::after_response, pyb::arg("fn"),
+             "fn(report) runs once the response is out (or the connection was lost first); report(message, "
+             "traceback) records a failure against this request in the inspector (None without one).")
         .def_property_readonly(
             "id", [](const PyRequest& r) -> pyb::object { return r.id(); },
             "The request id (X-Request-ID) when enable_request_id() is on, else None.")

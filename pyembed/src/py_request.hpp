@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ public:
         return pyb::str(view_->id.data(), view_->id.size());
     }
     std::string repr() const;
+    // Callables to run once the response is out (BackgroundTasks, dependency teardown): taken by
+    // the handler's caller as it hands the response to the engine.
+    void after_response(pyb::object fn);
+    pyb::object take_after() { return std::exchange(after_, pyb::object()); }
 
     static void define(pyb::module_& m);
     // A request made in Python, for unit tests: Request(method, path, params=, query=, headers=,
@@ -58,7 +63,7 @@ private:
     const engine::Request* view_ = nullptr;
     std::shared_ptr<Owned> owned_;
     pyb::object app_;
-    pyb::object params_, query_, headers_, cookies_, body_, text_, json_, form_, state_;
+    pyb::object params_, query_, headers_, cookies_, body_, text_, json_, form_, state_, after_;
 };
 
 }  // namespace cello::py

@@ -44,8 +44,8 @@ def test_configs_build_and_say_what_they_are(name):
     assert isinstance(preset, getattr(cello, name))
 
 
-@pytest.mark.parametrize("name,feature", [("WebSocket", "WebSocket"), ("BackgroundTasks", "BackgroundTasks"),
-                                          ("Redis", "Redis"), ("AsyncClient", "AsyncClient")])
+@pytest.mark.parametrize("name,feature", [("WebSocket", "WebSocket"), ("Redis", "Redis"),
+                                          ("AsyncClient", "AsyncClient")])
 def test_objects_refuse_to_be_made(name, feature):
     with pytest.raises(NotImplementedError, match=feature):
         getattr(cello, name)()
@@ -63,18 +63,20 @@ def test_app_methods_of_missing_features_say_so(method, feature):
     assert "docs/api.md" in str(raised.value)
 
 
-def test_depends_is_refused_when_a_route_uses_it():
+def test_the_originals_depends_spellings_inject():
+    # The original declared Depends but never injected it; here both of its spellings work.
     app = App()
+    app.register_singleton("greeting", "hello")
 
     def current_user(request):
-        return None
+        return request.headers.get("X-User", "anon")
 
-    with pytest.raises(NotImplementedError, match="Depends"):
-        @app.get("/me")
-        def me(request, user=cello.Depends(current_user)):
-            return {}
+    @app.get("/me")
+    def me(request, user=cello.Depends(current_user), greeting=cello.Depends("greeting")):
+        return {"user": user, "greeting": greeting, "path": request.path}
 
-    assert not app.routes
+    with TestClient(app) as c:
+        assert c.get("/me", headers={"X-User": "ann"}).json() == {"user": "ann", "greeting": "hello", "path": "/me"}
 
 
 @pytest.mark.parametrize("module", SUBMODULES)

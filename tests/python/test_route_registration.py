@@ -91,9 +91,22 @@ def test_async_generator_handler_is_accepted():
     assert app.get("/agen")(agen) is agen
 
 
-def test_handler_must_take_one_argument():
+def test_handler_parameters_are_read_at_registration():
+    # Beyond the request, parameters are path/query values, bodies and dependencies (cello.params):
+    # what cannot be satisfied is refused when the route is registered, not when it is called.
+    from cello import Depends
+
     app = App()
+    app.get("/none")(lambda: None)  # no parameters: called without the request
+    app.get("/two")(lambda a, b: None)  # the request, then a required query parameter `b`
+    with pytest.raises(TypeError, match="Depends"):
+        app.get("/bad-dependency")(lambda x=Depends(42): None)
+
+    def unknown(request, n: "NoSuchType"):  # noqa: F821
+        return None
+
+    with pytest.raises(TypeError, match="NoSuchType"):
+        app.get("/unknown-type")(unknown)
     with pytest.raises(TypeError):
-        app.get("/none")(lambda: None)
-    with pytest.raises(TypeError):
-        app.get("/two")(lambda a, b: None)
+        app.get("/not-callable")(42)
+    assert [r.path for r in app.routes] == ["/none", "/two"]

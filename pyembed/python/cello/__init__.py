@@ -12,6 +12,7 @@ import atexit
 
 from . import _cello, _elsewhere, _request_helpers
 from .app import App
+from .background import BackgroundTasks
 from .blueprints import Blueprint
 from .caching import cache
 from .cluster import ClusterConfig
@@ -22,6 +23,7 @@ from .forms import FormData, UploadFile, parse_form
 from .guards import (And, Authenticated, ForbiddenError, Guard, GuardError, Not, Or, PermissionGuard, RoleGuard,
                      UnauthorizedError)
 from .middleware import RateLimitConfig
+from .params import Depends, RequestValidationError
 from .problem import ProblemDetails
 from .limits import LimitsConfig, TimeoutConfig
 from .response import Response
@@ -55,6 +57,9 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "BackgroundTasks",
+    "Depends",
+    "RequestValidationError",
     "Templates",
     "LimitsConfig",
     "TimeoutConfig",

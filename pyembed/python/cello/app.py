@@ -75,6 +75,9 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         self._db: Any = None
         self._guards: list[Callable[[Any], Any]] = []  # add_guard(): before every route
         self.templates: Any = None  # enable_templates()
+        # Depends(x) resolves to dependency_overrides.get(x, x): swap a dependency in tests.
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._singletons: dict[str, Any] = {}  # register_singleton(): Depends("name")
 
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
@@ -85,6 +88,10 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         for method in methods:
             self._check_table.add(method, path, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
+
+    def register_singleton(self, name: str, value: Any) -> None:
+        """A value handlers receive with ``Depends("name")`` (one object for the whole app)."""
+        self._singletons[name] = value
 
     def register_blueprint(self, blueprint: Blueprint) -> None:
         """Registers every route of `blueprint` and of the blueprints nested in it, under their

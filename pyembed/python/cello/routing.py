@@ -44,6 +44,26 @@ def is_async_callable(fn: Any) -> bool:
     return bool(_code_flags(fn) & _CO_ASYNC)
 
 
+def _takes_only_request(fn: Any, path: str) -> bool:
+    """The common handler, ``def handler(request)``, seen from its code alone (no `inspect`)."""
+    func, bound = _function_of(fn)
+    if func is None:
+        return True  # a builtin or callable object: called with the request
+    code = func.__code__
+    if code.co_argcount - bound != 1 or code.co_kwonlyargcount or func.__defaults__:
+        return False
+    name = code.co_varnames[bound]
+    annotation = func.__annotations__.get(name)
+    return (annotation is None or getattr(annotation, "__name__", annotation) == "Request") \
+        and "{" + name not in path
+
+
+def _bind_parameters(fn: Any, path: str) -> Any:
+    from .params import bind
+
+    return bind(fn, path)
+
+
 class RoutingMixin:
     """`route()` and the per-method decorators. The class provides `_add_route`, which records
     (and validates) one handler for one path and a list of methods."""
@@ -63,11 +83,11 @@ class RoutingMixin:
 
         def decorator(fn: Handler) -> Handler:
             route_name = name or getattr(fn, "__qualname__", repr(fn))
-            handler = fn
+            handler = fn if _takes_only_request(fn, path) else _bind_parameters(fn, path)
             if guards:
                 from .guards import guarded
 
-                handler = guarded(fn, guards)
+                handler = guarded(handler, guards)
             self._add_route(method_list, path, handler, route_name, summary, list(tags or []))
             return fn
 
