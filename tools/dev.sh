@@ -17,7 +17,7 @@ BUILD_DIR=${CELLO_BUILD_DIR:-build}
 BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev libsqlite3-dev libpq-dev)
 STUDIO_PACKAGES=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6svg6 libsqlite3-dev)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest curl prometheus python3-aiohttp python3-asyncpg python3-jinja2 postgresql "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest curl prometheus python3-aiohttp python3-asyncpg python3-jinja2 python3-pydantic python3-jsonschema postgresql "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 BENCH_PACKAGES=(wrk nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette util-linux python3-asyncpg python3-jinja2 postgresql)
 
 install_missing() {
@@ -31,6 +31,13 @@ install_missing() {
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Swagger UI, ReDoc and the OpenAPI 3.1 schema from the npm registry (third_party/docs-ui): the
+# tests need them, so `test` installs npm when it is missing; `run` fetches them only if npm is there.
+docs_ui() {
+    if [ "${1:-}" = required ] && ! command -v npm >/dev/null; then install_missing npm; fi
+    /usr/bin/python3 tools/docs_ui.py
 }
 
 build() {
@@ -75,11 +82,13 @@ fuzz() {
 case "${1:-}" in
     run)
         install_missing "${BUILD_PACKAGES[@]}"
+        docs_ui
         build -DCELLO_BUILD_TESTS=OFF -DCELLO_BUILD_STUDIO=OFF
         exec "$BUILD_DIR/cello" run examples/hello/app.py --host 127.0.0.1 --port 8000
         ;;
     test)
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        docs_ui required
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_WERROR=ON
         # The fuzz targets first, so that CTest's summary is what the run ends with.
         fuzz "${CELLO_FUZZ_SECONDS:-15}"
@@ -94,6 +103,7 @@ case "${1:-}" in
         # runtime environment for the tests (docs/fuzzing.md says why).
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         BUILD_DIR=${CELLO_BUILD_DIR:-build-asan}
+        docs_ui required
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_SANITIZE=address,undefined
         # One test at a time: sanitized code is several times slower, and some tests bound how
         # long things take (a reload noticed within 5 s, the studio's event loop never stalled
@@ -103,6 +113,7 @@ case "${1:-}" in
     test-debug)
         install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         BUILD_DIR=${CELLO_BUILD_DIR:-build-debug}
+        docs_ui required
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCMAKE_BUILD_TYPE=Debug \
             -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j1  # unoptimized: see test-asan

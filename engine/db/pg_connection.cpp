@@ -156,33 +156,46 @@ PgConnection::Params PgConnection::encode(const std::vector<DbValue>& params) {
     return p;
 }
 
-void PgConnection::send_failed() {
-    throw DbError(DbError::Kind::Operational, "08006", std::string("cannot send the query: ") + PQerrorMessage(conn_.get()));
+void PgConnection::send_failed(bool queued_part) {
+    const std::string why = std::string("cannot send the query: ") + PQerrorMessage(conn_.get());
+    // Part of a statement queued (a Prepare without its Execute and Sync): libpq's queue and ours
+    // are out of step, so the connection is done for. Lost altogether: so is every statement in flight.
+    if (queued_part) broken_ = true;
+    if (queued_part || PQstatus(conn_.get()) != CONNECTION_OK) fail_all(why);
+    if (meter_) meter_->record_query(std::chrono::nanoseconds{0}, true);
+    throw DbError(DbError::Kind::Operational, "08006", why);
 }
 
 PgConnection::Wait PgConnection::send(const std::string& sql, const std::vector<DbValue>& params) {
-    if (PQstatus(conn_.get()) != CONNECTION_OK) send_failed();
+    if (broken_) throw DbError(DbError::Kind::Operational, "08006", "this connection broke earlier and cannot be used");
+    if (PQstatus(conn_.get()) != CONNECTION_OK) send_failed(false);
     touch();
     const Params p = encode(params);
     const int n = static_cast<int>(params.size());
-    InFlight s{InFlight::Phase::Execute, sql, last_used_, {}, std::nullopt, false};
-    auto it = prepared_.find(sql);
-    if (it == prepared_.end() && prepared_.size() < kPreparedLimit) {
-        // Parse once per connection; the Execute right behind it (same round trip) uses it. Named
-        // now, so that a statement queued behind this one reuses the name too.
-        it = prepared_.emplace(sql, "cello_" + std::to_string(next_statement_++)).first;
-        if (!PQsendPrepare(conn_.get(), it->second.c_str(), sql.c_str(), n, nullptr)) {
-            prepared_.erase(it);
-            send_failed();
+    InFlight s{InFlight::Phase::Execute, sql, {}, last_used_, {}, std::nullopt, false};
+    // Parse once per connection: the Prepare goes in the same round trip as its first Execute.
+    // While it is unconfirmed, another statement of the same SQL (queued behind it) goes unnamed,
+    // so that a failed Prepare fails only its own statement.
+    const char* name = nullptr;
+    if (const auto it = prepared_.find(sql); it != prepared_.end()) {
+        if (it->second.confirmed) name = it->second.name.c_str();
+    } else if (prepared_.size() < kPreparedLimit) {
+        const auto added = prepared_.emplace(sql, Prepared{"cello_" + std::to_string(next_statement_++), false}).first;
+        if (!PQsendPrepare(conn_.get(), added->second.name.c_str(), sql.c_str(), n, nullptr)) {
+            prepared_.erase(added);
+            send_failed(false);
         }
+        name = added->second.name.c_str();
         s.phase = InFlight::Phase::Prepare;
+        s.preparing = added->second.name;
     }
-    const bool sent = it != prepared_.end()
-                          ? PQsendQueryPrepared(conn_.get(), it->second.c_str(), n, p.values.data(), p.lengths.data(), p.formats.data(), 0)
-                          : PQsendQueryParams(conn_.get(), sql.c_str(), n, nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0);
-    // (A Prepare queued above without its Execute and Sync would leave the pipeline out of step:
-    // the connection is unusable then, and healthy() says so.)
-    if (!sent || !PQpipelineSync(conn_.get())) send_failed();
+    const bool sent = name ? PQsendQueryPrepared(conn_.get(), name, n, p.values.data(), p.lengths.data(), p.formats.data(), 0)
+                           : PQsendQueryParams(conn_.get(), sql.c_str(), n, nullptr, p.values.data(), p.lengths.data(),
+                                               p.formats.data(), 0);
+    if (!sent || !PQpipelineSync(conn_.get())) {
+        if (!s.preparing.empty()) prepared_.erase(sql);
+        send_failed(!s.preparing.empty() || sent);
+    }
     in_flight_.push_back(std::move(s));
     return flush();
 }
@@ -234,6 +247,16 @@ void PgConnection::absorb(InFlight& s, PGresult* r) {
         return;
     }
     const auto status = PQresultStatus(r);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+        // libpq would hand out COPY results forever: the connection cannot go on.
+        if (!s.error) s.error.emplace(DbError::Kind::Programming, "0A000", "COPY is not supported by cello.db (in: " + s.sql + ")");
+        broken_ = true;
+        fail_all("the connection was closed after a COPY statement");
+        return;
+    }
+    if (s.phase == InFlight::Phase::Prepare && status == PGRES_COMMAND_OK) {
+        if (const auto it = prepared_.find(s.sql); it != prepared_.end() && it->second.name == s.preparing) it->second.confirmed = true;
+    }
     if (status == PGRES_PIPELINE_SYNC) {
         s.done = true;
         metered(s, s.error.has_value());
@@ -244,8 +267,12 @@ void PgConnection::absorb(InFlight& s, PGresult* r) {
             if (message.empty()) message = PQerrorMessage(conn_.get());
             if (state.empty()) state = "08006";  // no SQLSTATE: the connection itself failed
             s.error.emplace(kind_of_sqlstate(state), state, message + " (in: " + s.sql + ")");
-            if (s.phase == InFlight::Phase::Prepare) {
-                if (const auto it = prepared_.find(s.sql); it != prepared_.end()) prepared_.erase(it);  // prepared again next time
+            // A failed Prepare is tried again next time; so is a statement whose tables changed shape
+            // under its plan ("cached plan must not change result type"): a new Prepare replans it.
+            if (s.phase == InFlight::Phase::Prepare || state == "0A000") {
+                if (const auto it = prepared_.find(s.sql); it != prepared_.end() && (s.phase != InFlight::Phase::Prepare ||
+                                                                                     it->second.name == s.preparing))
+                    prepared_.erase(it);
             }
         }
     } else if (s.phase == InFlight::Phase::Execute && !s.error) {
@@ -311,8 +338,10 @@ bool PgConnection::still_alive() {
     return ::poll(&p, 1, 0) == 0;
 }
 
+bool PgConnection::lost() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
+
 bool PgConnection::healthy() const {
-    return in_flight_.empty() && PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+    return !broken_ && in_flight_.empty() && PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
 }
 
 }  // namespace cello::engine::db

@@ -67,6 +67,8 @@ public:
     // each; libpq pushes every Sync out at once). Off pushes what was held. No-op on a Unix socket.
     void cork(bool on);
 
+    // Gone or out of step: every statement in flight has failed (take() each), none can be sent.
+    bool lost() const;
     // Up, and not in the middle of anything: fit to go back to a pool.
     bool healthy() const;
     // Before reuse: an idle connection has nothing to say, so a readable socket means the server
@@ -99,12 +101,13 @@ private:
         std::vector<int> lengths, formats;
     };
     static Params encode(const std::vector<DbValue>& params);
-    [[noreturn]] void send_failed();
+    [[noreturn]] void send_failed(bool queued_part);
 
     // A statement sent: its results arrive in phases, [Prepare's,] Execute's, then its Sync.
     struct InFlight {
         enum class Phase { Prepare, Execute, Sync } phase;
         std::string sql;
+        std::string preparing;  // the statement name its Prepare creates ("" when none)
         std::chrono::steady_clock::time_point sent;
         DbResult result;
         std::optional<DbError> error;
@@ -116,7 +119,12 @@ private:
 
     std::deque<InFlight> in_flight_;
     std::shared_ptr<PoolMeter> meter_;
-    std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name on the server
+    struct Prepared {
+        std::string name;
+        bool confirmed = false;  // the server answered its Prepare
+    };
+    std::unordered_map<std::string, Prepared> prepared_;  // SQL -> statement on the server
+    bool broken_ = false;  // out of step with the server (half a statement queued, a COPY): never reused
     unsigned next_statement_ = 0;  // names are never reused (a failed Prepare's is dropped)
     int tcp_ = -1;  // whether the socket is TCP (cork()): -1 not known yet, 0 no, 1 yes
     ThreadReactor* watch_reactor_ = nullptr;

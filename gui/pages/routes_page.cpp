@@ -8,8 +8,11 @@
 
 #include <QAction>
 #include <QClipboard>
+#include <QDesktopServices>
+#include <QUrl>
 #include <QGuiApplication>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QTableView>
@@ -18,7 +21,11 @@
 namespace cello::studio {
 
 RoutesPage::RoutesPage(StudioState& state, QWidget* parent)
-    : QWidget(parent), state_(state), table_(new QTableView(this)) {
+    : QWidget(parent), state_(state), table_(new QTableView(this)), docs_link_(new QLabel(this)) {
+    docs_link_->setObjectName("apiDocsLink");
+    connect(docs_link_, &QLabel::linkActivated, this, [](const QString& url) { QDesktopServices::openUrl(QUrl(url)); });
+    docs_link_->setTextFormat(Qt::RichText);
+    docs_link_->hide();
     table_->setObjectName("routesTable");
     auto* filter = make_filter_box(table_);
     filter->setPlaceholderText(tr("Filter routes"));
@@ -36,9 +43,16 @@ RoutesPage::RoutesPage(StudioState& state, QWidget* parent)
     table_->setColumnWidth(RoutesModel::Handler, 120);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(filter);
+    layout->addWidget(docs_link_);
     layout->addWidget(table_);
-    connect(&state, &StudioState::updated, this, [this, &state] { model_.refresh(state.view()); });
-    connect(&state, &StudioState::reset, this, [this] { model_.clear(); });
+    connect(&state, &StudioState::updated, this, [this, &state] {
+        model_.refresh(state.view());
+        refreshDocsLink();
+    });
+    connect(&state, &StudioState::reset, this, [this] {
+        model_.clear();
+        docs_link_->hide();
+    });
     connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
         if (const auto* r = model_.row(sorted_->mapToSource(index).row())) openHandler(*r);
     });
@@ -59,6 +73,22 @@ void RoutesPage::openHandler(const inspector::RouteRow& r) {
     }
     const auto opened = open_source(QString::fromStdString(r.info.file), r.info.line);
     Q_EMIT sourceOpened(opened.ok, opened.message);
+}
+
+void RoutesPage::refreshDocsLink() {
+    // enable_openapi() names its routes (cello/openapi.py): Swagger UI "openapi.docs", ReDoc "openapi.redoc".
+    const auto& s = state_.view().latest();
+    QStringList links;
+    for (const auto& r : s.routes) {
+        if (!r.live || r.info.method != "GET" || s.server_port == 0) continue;
+        const char* label = r.info.name == "openapi.docs" ? "Swagger UI" : r.info.name == "openapi.redoc" ? "ReDoc" : nullptr;
+        if (!label) continue;
+        const QString url = QString::fromStdString(inspector::bench::bench_url(s.server_host, s.server_port, r.info.pattern));
+        links << QString("<a href=\"%1\">%2</a>").arg(url.toHtmlEscaped(), tr(label));
+    }
+    const QString text = links.isEmpty() ? QString() : tr("API docs: %1").arg(links.join(" · "));
+    if (text != docs_link_->text()) docs_link_->setText(text);
+    docs_link_->setVisible(!links.isEmpty());
 }
 
 QString RoutesPage::urlOf(const inspector::RouteRow& r) const {

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 class QMenu;
+class QLabel;
 class QTableView;
 
 namespace cello::studio {
@@ -21,6 +22,8 @@ public:
     explicit RoutesPage(StudioState& state, QWidget* parent = nullptr);
     RoutesModel& model() { return model_; }
     QTableView* table() const { return table_; }
+    // "API docs" links (Swagger UI, ReDoc) while the app serves enable_openapi()'s pages; hidden otherwise.
+    QLabel* docsLink() const { return docs_link_; }
     // The row's context menu (what a right-click opens), for the route in source-model row `row`.
     QMenu* contextMenu(int row);
     // Where the route answers: http://host:port/path with its parameters filled ("" when unknown).
@@ -34,11 +37,13 @@ Q_SIGNALS:
 
 private:
     void openHandler(const inspector::RouteRow& r);
+    void refreshDocsLink();
 
     StudioState& state_;
     RoutesModel model_;
     QTableView* table_;
     TableSortFilter* sorted_;
+    QLabel* docs_link_;
 };
 
 }  // namespace cello::studio

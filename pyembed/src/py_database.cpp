@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace cello::py {
 
@@ -238,6 +239,7 @@ void flush_later(const std::shared_ptr<PgPipeline>& p) {
 
 void watch_writes(const std::shared_ptr<PgPipeline>& p) {
     if (p->writing) return;
+    if (p->conn->lost()) return settle_done(*p, false);  // no socket to wait on: their errors now
     p->writing = true;
     p->conn->watch_on(*p->reactor).wait(true, [p](bool) {
         EngineGil gil;
@@ -248,6 +250,7 @@ void watch_writes(const std::shared_ptr<PgPipeline>& p) {
 
 void watch_reads(const std::shared_ptr<PgPipeline>& p) {
     if (p->reading || p->futures.empty()) return;
+    if (p->conn->lost()) return settle_done(*p, false);
     p->reading = true;
     p->conn->watch_on(*p->reactor).wait(false, [p](bool) {
         EngineGil gil;
@@ -296,6 +299,13 @@ void define_postgres(pyb::module_& m) {
                 if (c.pipeline && c.pipeline->corked) c.conn->cork(false);
                 c.conn->unwatch();
             }
+            if (c.pipeline) {
+                // Statements still running as the connection goes back (their tasks left them, or
+                // a block ended without awaiting them): they fail, rather than wait forever.
+                const db::DbError gone(db::DbError::Kind::Operational, "08006",
+                                       "the connection went back to its pool while this statement ran");
+                for (auto& f : std::exchange(c.pipeline->futures, {})) settle(f.ptr(), false, error_object(gone).ptr());
+            }
             c.pipeline.reset();
         }, "Stops the engine thread's reactor watching the socket (before the connection goes back to its pool).")
         .def(
@@ -331,8 +341,11 @@ void define_postgres(pyb::module_& m) {
                 try {
                     wait = conn.send(sql, values);
                 } catch (const db::DbError& e) {
-                    if (conn.in_flight() == before) raise(e);  // not sent: an error of this call
-                    // Queued, then the connection broke: its error comes with the others'.
+                    if (conn.in_flight() == before) {  // not sent: an error of this call
+                        if (conn.lost()) settle_done(*p, false);  // the others failed with the connection
+                        raise(e);
+                    }
+                    // Queued, then the connection broke: its error comes with the others' (below).
                 }
                 p->futures.push_back(future);
                 if (wait == db::PgConnection::Wait::Write) watch_writes(p);

@@ -117,6 +117,12 @@ def slow(request):
 )PY";
 
 // Routes with a database, added to kApp by the test of queries in request details (%1: the file).
+// The app with its OpenAPI pages on (the Routes page links to them).
+const char* kOpenApi = R"PY(
+
+app.enable_openapi(title="Studio shop")
+)PY";
+
 const char* kDbRoutes = R"PY(
 
 import logging
@@ -1401,6 +1407,22 @@ ts = [threading.Thread(target=run) for _ in range(4)]
 
     // Issue 16 item 9 and issue 15 item 17: a request's database queries and log lines in its
     // details; the Routes and Requests tables count queries and flag N+1.
+    void theRoutesPageLinksToTheApiDocs() {
+        SETUP(open_and_serve());
+        auto* link = window_->routesPage()->docsLink();
+        QVERIFY(!link->isVisible() || link->text().isEmpty());  // no enable_openapi(): no link
+        write_app(app_text() + kOpenApi);
+        window_->showPage(MainWindow::Routes);
+        QTRY_VERIFY_WITH_TIMEOUT(link->isVisible(), kWait);
+        const QString docs = QString("http://127.0.0.1:%1/docs").arg(port());
+        QVERIFY2(link->text().contains(docs) && link->text().contains("/redoc"), qPrintable(link->text()));
+        QCOMPARE(http(net_, "GET", port(), "/docs").status, 200);  // where it points answers
+        UrlCatcher browser;
+        Q_EMIT link->linkActivated(docs);
+        QCOMPARE(browser.opened, QList<QUrl>{QUrl(docs)});
+        save("routes-api-docs");
+    }
+
     void requestDetailsShowItsQueriesAndLogLines() {
         SETUP(open_and_serve());
         const QString db = dir_->path() + "/shop.db";

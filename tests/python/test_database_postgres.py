@@ -393,3 +393,115 @@ def test_execute_many_is_pipelined_in_one_transaction(dsn):
         # A duplicate halfway: nothing of this batch is kept, and no stray error is left behind.
         assert c.post("/load", json={"rows": [1000, 1001, 5, 1002]}).json() == {"error": "23505", "count": 500}
         assert c.post("/load", json={"rows": [2000]}).json() == {"changed": 1, "count": 501}
+
+
+def test_pipelined_statements_at_the_edges(dsn):
+    # What a shared, pipelined connection must not get wrong (each found by review).
+    app = App()
+    app.enable_database(DatabaseConfig(url=dsn, application_name="edges", pool_size=2))
+
+    @app.get("/two-transactions")
+    async def two_transactions(request):
+        db = request.db
+        await db.execute("CREATE TABLE IF NOT EXISTS two_tx (n int)")
+
+        async def tx(n):
+            async with db.transaction():
+                await db.execute("INSERT INTO two_tx VALUES (?)", [n])
+
+        async with db.connection():
+            outcome = await asyncio.gather(tx(1), tx(2), return_exceptions=True)
+        return {"outcome": [type(o).__name__ for o in outcome],
+                "rows": [r[0] for r in await db.fetch_all("SELECT n FROM two_tx ORDER BY n")]}
+
+    @app.get("/sibling-after-rollback")
+    async def sibling(request):
+        db = request.db
+        await db.execute("CREATE TABLE IF NOT EXISTS sibling (n int)")
+
+        async def fails():
+            raise ValueError("stop")
+
+        async def late():
+            await db.fetch_val("SELECT pg_sleep(0.05)")
+            await db.execute("INSERT INTO sibling VALUES (2)")
+
+        task = None
+        try:
+            async with db.transaction():
+                task = asyncio.ensure_future(late())
+                await asyncio.gather(fails(), task)
+        except ValueError:
+            pass
+        late_error = None
+        try:
+            await task
+        except Exception as e:
+            late_error = type(e).__name__
+        return {"late": late_error, "kept": await db.fetch_val("SELECT count(*) FROM sibling")}
+
+    @app.get("/prepare-race")
+    async def prepare_race(request):
+        db = request.db
+        sql = "SELECT count(*) FROM made_later"
+        async with db.connection():
+            outcome = await asyncio.gather(db.fetch_val(sql), db.execute("CREATE TABLE made_later (n int)"),
+                                           db.fetch_val(sql), return_exceptions=True)
+        return {"outcome": [type(o).__name__ if isinstance(o, Exception) else o for o in outcome]}
+
+    @app.get("/left-running")
+    async def left_running(request):
+        db = request.db
+        async with db.connection():
+            task = asyncio.ensure_future(db.fetch_val("SELECT 1 FROM pg_sleep(0.3)"))
+            await asyncio.sleep(0.01)
+        try:
+            await asyncio.wait_for(task, 5)
+        except Exception as e:
+            return {"error": type(e).__name__, "message": str(e)}
+        return {"error": None}
+
+    @app.get("/copy")
+    async def copy(request):
+        await request.db.execute("COPY (SELECT 1) TO STDOUT")
+
+    @app.get("/replan")
+    async def replan(request):
+        db = request.db
+        out = []
+        async with db.connection():
+            await db.execute("CREATE TABLE IF NOT EXISTS shape (a int)")
+            await db.fetch_all("SELECT * FROM shape")
+            await db.execute("ALTER TABLE shape ADD COLUMN b int")
+            for _ in range(2):
+                try:
+                    await db.fetch_all("SELECT * FROM shape")
+                    out.append("ok")
+                except Exception as e:
+                    out.append(type(e).__name__)
+        return out
+
+    @app.get("/many-bad")
+    async def many_bad(request):
+        db = request.db
+        await db.execute("CREATE TABLE IF NOT EXISTS many_bad (n int)")
+        try:
+            await db.execute_many("INSERT INTO many_bad VALUES (?)", [[1], [2], [object()]])
+        except TypeError as e:
+            return {"error": "TypeError", "kept": await db.fetch_val("SELECT count(*) FROM many_bad")}
+
+    with TestClient(app, workers=1) as c:
+        body = c.get("/two-transactions").json()
+        assert sorted(body["outcome"]) == ["NoneType", "ProgrammingError"] and len(body["rows"]) == 1
+        assert c.get("/sibling-after-rollback").json() == {"late": "OperationalError", "kept": 0}
+        assert c.get("/prepare-race").json() == {"outcome": ["ProgrammingError", 0, 0]}
+        left = c.get("/left-running").json()
+        assert left["error"] == "OperationalError" and "went back to its pool" in left["message"]
+        copy = c.get("/copy")
+        assert copy.status_code == 500
+        # A plan made before ALTER TABLE fails once ("cached plan must not change result type"), then
+        # the statement is prepared again.
+        assert c.get("/replan").json() == ["ProgrammingError", "ok"]
+        assert c.get("/many-bad").json() == {"error": "TypeError", "kept": 0}
+        support.wait_until(lambda: app.db.stats["in_use"] == 0)
+        assert c.get("/prepare-race").status_code == 200  # (made_later exists now: all three succeed)

@@ -54,7 +54,6 @@ def test_objects_refuse_to_be_made(name, feature):
 @pytest.mark.parametrize("method,feature", [("enable_redis", "Redis"), ("enable_grpc", "gRPC"),
                                             ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry"),
                                             ("enable_health_checks", "Health checks"),
-                                            ("enable_openapi", "OpenAPI"),
                                             ("websocket", "WebSocket")])
 def test_app_methods_of_missing_features_say_so(method, feature):
     app = App()

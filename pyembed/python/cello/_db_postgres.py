@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from . import _cello
-from .db import DatabaseConfig, OperationalError, PoolTimeout, fork_generation
+from .db import DatabaseConfig, OperationalError, PoolTimeout, ProgrammingError, fork_generation
 
 @functools.lru_cache(maxsize=2048)
 def numbered(sql: str) -> str:
@@ -125,13 +125,26 @@ def _query_sync(conn: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any,
 
 
 class _Lease:
-    """A checked-out connection and its transaction depth (0: none; more: savepoints)."""
+    """A checked-out connection, its transaction depth (0: none; more: savepoints), the task whose
+    transaction block is open on it, and whether that block is ending (ROLLBACK/COMMIT sent)."""
 
-    __slots__ = ("conn", "depth")
+    __slots__ = ("conn", "depth", "owner", "ending")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.depth = 0
+        self.owner: Any = None
+        self.ending = False
+
+    def usable(self) -> Any:
+        """The connection, or a clear error for a statement that comes too late."""
+        if self.conn is None:
+            raise OperationalError("this block's connection went back to the pool: the statement came after the "
+                                   "`async with` ended (await the tasks started inside it)")
+        if self.ending:
+            raise OperationalError("this connection's transaction is ending: the statement came after it failed "
+                                   "or finished (use asyncio.TaskGroup to stop sibling tasks with it)")
+        return self.conn
 
 
 class PostgresBackend:
@@ -329,20 +342,23 @@ class PostgresBackend:
         """What to await for a statement's result: on a leased connection on an engine thread, the
         native future itself (no coroutine in between: /queries runs 20 of these per request)."""
         if lease is not None:
-            future = lease.conn.query(numbered(sql), params)
+            future = lease.usable().query(numbered(sql), params)
             if future is not None:
                 return future
         return self.execute(lease, sql, params)
 
-    def statements(self, lease: _Lease, sql: str, param_sets: Iterable[Sequence[Any]]) -> list[Awaitable[tuple[Any, ...]]]:
+    def statements(self, lease: _Lease, sql: str, param_sets: Iterable[Sequence[Any]],
+                   out: list[Awaitable[tuple[Any, ...]]]) -> None:
         """The statement once per parameter set, sent at once (pipelined on an engine thread):
-        what to await for each result, in order."""
-        return [self.statement(lease, sql, params) for params in param_sets]
+        what to await for each result appended to `out`, in order (those sent are there even when
+        a later parameter set raises)."""
+        for params in param_sets:
+            out.append(self.statement(lease, sql, params))
 
     async def execute(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         sql = numbered(sql)
         if lease is not None:
-            return await _query(lease.conn, sql, params)
+            return await _query(lease.usable(), sql, params)
         # The pool checks an idle connection before handing it out (a server restart or a
         # terminated backend shows as a readable socket). A statement cut while it runs is not
         # retried: it fails with OperationalError, and its connection is closed.
@@ -356,7 +372,7 @@ class PostgresBackend:
     def execute_sync(self, lease: _Lease | None, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         sql = numbered(sql)
         if lease is not None:
-            return _query_sync(lease.conn, sql, params)
+            return _query_sync(lease.usable(), sql, params)
         own = self.acquire_sync()
         try:
             return _query_sync(own.conn, sql, params)
@@ -368,6 +384,16 @@ class PostgresBackend:
         return "BEGIN" if lease.depth == 0 else f"SAVEPOINT cello_{lease.depth}"
 
     @staticmethod
+    def _claim(lease: _Lease, task: Any) -> None:
+        """A transaction block belongs to the task that opened it: another task sharing the
+        connection (asyncio.gather inside `db.connection()`) cannot open one beside it."""
+        if lease.depth and lease.owner is not task:
+            raise ProgrammingError("a transaction is already open on this connection in another task: tasks that "
+                                   "share a connection cannot each have a transaction (use one connection per task)")
+        if not lease.depth:
+            lease.owner, lease.ending = task, False
+
+    @staticmethod
     def _end_sql(lease: _Lease, commit: bool) -> list[str]:
         if lease.depth == 1:
             return ["COMMIT" if commit else "ROLLBACK"]
@@ -375,21 +401,39 @@ class PostgresBackend:
         return [f"RELEASE SAVEPOINT {name}"] if commit else [f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}"]
 
     async def begin(self, lease: _Lease) -> None:
-        await _query(lease.conn, self._begin_sql(lease), None)
-        lease.depth += 1
+        self._claim(lease, asyncio.current_task())
+        sql = self._begin_sql(lease)
+        lease.depth += 1  # before the await: a task that looks meanwhile sees the block open
+        try:
+            await _query(lease.usable(), sql, None)
+        except BaseException:
+            lease.depth -= 1
+            if not lease.depth:
+                lease.owner = None
+            raise
 
     async def commit(self, lease: _Lease) -> None:
-        for sql in self._end_sql(lease, True):
-            await _query(lease.conn, sql, None)
-        lease.depth -= 1
+        await self._end(lease, True)
 
     async def rollback(self, lease: _Lease) -> None:
         try:
-            for sql in self._end_sql(lease, False):
-                await _query(lease.conn, sql, None)
+            await self._end(lease, False)
         except (OperationalError, ValueError, asyncio.CancelledError):
             pass  # cut mid-query or gone: release() closes it, and the server rolls back
+
+    async def _end(self, lease: _Lease, commit: bool) -> None:
+        statements = self._end_sql(lease, commit)
         lease.depth -= 1
+        if not lease.depth:
+            lease.owner = None
+            lease.ending = True  # a sibling's statement from now on would land outside the transaction
+        conn = lease.conn
+        if conn is None:
+            raise OperationalError("the connection is gone")
+        for sql in statements:
+            await _query(conn, sql, None)
+        if not lease.depth:
+            lease.ending = False  # committed or rolled back: the connection takes statements again
 
     def begin_sync(self, lease: _Lease) -> None:
         _query_sync(lease.conn, self._begin_sql(lease), None)

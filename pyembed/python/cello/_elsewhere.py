@@ -118,7 +118,7 @@ APP_METHODS: dict[str, str] = {
     "enable_event_sourcing": "Event sourcing", "enable_cqrs": "CQRS", "enable_saga": "Sagas",
     "enable_telemetry": "OpenTelemetry export", "enable_graphql": "GraphQL",
     "enable_health_checks": "Health checks",
-    "enable_openapi": "OpenAPI documents", "websocket": "WebSocket",
+    "websocket": "WebSocket",
 }
 
 

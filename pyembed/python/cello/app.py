@@ -89,6 +89,16 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             self._check_table.add(method, path, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
 
+    def enable_openapi(self, title: str = "Cello API", version: str = "1.0.1", *, description: str | None = None,
+                       openapi_url: str = "/openapi.json", docs_url: str | None = "/docs",
+                       redoc_url: str | None = "/redoc") -> None:
+        """`openapi_url`: the app's OpenAPI 3.1 document, from its routes and their handlers'
+        parameters (docs/openapi.md); `docs_url`: Swagger UI; `redoc_url`: ReDoc (None: not served).
+        The pages load their scripts from this server, never from a CDN."""
+        from .openapi import install
+
+        install(self, title, version, description, openapi_url, docs_url, redoc_url)
+
     def register_singleton(self, name: str, value: Any) -> None:
         """A value handlers receive with ``Depends("name")`` (one object for the whole app)."""
         self._singletons[name] = value

@@ -392,13 +392,20 @@ class Database:
                     total += await self.execute(sql, params)
                 return total
             trace, start = _trace(), time.perf_counter_ns()
-            results = pending(self._current.get(), sql, param_sets)
+            results: list[Any] = []
+            try:
+                pending(self._current.get(), sql, param_sets, results)
+            except BaseException:
+                _abandon(results)  # the ones sent before a parameter set that could not be
+                raise
             for i, result in enumerate(results):
                 try:
                     done = await result
-                except Exception as e:
+                except BaseException as e:
                     _abandon(results[i + 1:])
-                    raise e if trace is None else _traced(trace, sql, start, error=e)
+                    if trace is None or not isinstance(e, Exception):
+                        raise
+                    raise _traced(trace, sql, start, error=e)
                 total += int((done if trace is None else _traced(trace, sql, start, done))[3])
         return total
 

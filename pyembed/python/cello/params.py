@@ -273,8 +273,8 @@ class Plan:
                     sub = plan_for(dep, path_names)
                     self.dependencies.append(sub)
                     self.steps.append((DEPENDS, p.name, dep, default.use_cache))
-            elif tp is Request or (tp is _EMPTY and default is _EMPTY and first and p.name not in path_names
-                                   and p.kind != p.KEYWORD_ONLY):
+            elif tp is Request or ((tp is _EMPTY or tp is Any) and default is _EMPTY and first
+                                   and p.name not in path_names and p.kind != p.KEYWORD_ONLY):
                 self.steps.append((REQUEST, p.name))
                 self._first_positional = p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
             elif tp is BackgroundTasks:

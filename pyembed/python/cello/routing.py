@@ -54,8 +54,8 @@ def _takes_only_request(fn: Any, path: str) -> bool:
         return False
     name = code.co_varnames[bound]
     annotation = func.__annotations__.get(name)
-    return (annotation is None or getattr(annotation, "__name__", annotation) == "Request") \
-        and "{" + name not in path
+    label = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", None) or repr(annotation)
+    return (annotation is None or label in ("Request", "Any", "typing.Any")) and "{" + name not in path
 
 
 def _bind_parameters(fn: Any, path: str) -> Any:
