@@ -643,7 +643,7 @@ def csv_list(choices: list[str]) -> Any:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    servers = ["cello", "cello+gzip", "cello+mw", "cello+async", "cello+inspect", "nginx", "fastapi", "starlette"]
+    servers = ["cello", "cello+gzip", "cello+mw", "cello+async", "cello+model", "cello+inspect", "nginx", "fastapi", "starlette"]
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=int, default=10, help="measured seconds per endpoint (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per endpoint, 0 to skip (default 2)")

@@ -77,6 +77,7 @@ struct Exchange {
     std::chrono::nanoseconds handler_time{};
     std::unique_ptr<std::string> log_line;  // the request log's line, finished once the response is written
     MiddlewareNotes notes;           // what middleware without a field here keep for this request
+    bool unobserved = false;         // a probe's answer (health checks): not counted in /metrics
 };
 
 // A finished exchange, reported once its response has been written (or the write failed).
@@ -89,6 +90,7 @@ struct Completion {
     CacheOutcome cache = CacheOutcome::None;
     std::unique_ptr<std::string> log_line;  // Exchange::log_line, handed on
     MiddlewareNotes notes;                   // Exchange::notes, handed on
+    bool unobserved = false;                 // Exchange::unobserved, handed on
 };
 
 // Middleware are shared by every engine thread of a server: implementations synchronise their own

@@ -74,6 +74,7 @@ public:
     }
 
     void complete(const Completion& c, unsigned thread_index) override {
+        if (c.unobserved) return;  // a health probe, answered before this middleware's before()
         store_->record(thread_index, c.route, c.method, c.status, c.bytes_out, c.latency);
         store_->leave(thread_index);
     }

@@ -2,8 +2,7 @@
 
 #include "engine/cluster/shared_rate_table.hpp"
 
-#include "engine/middleware/client_address.hpp"
-#include "engine/status.hpp"
+#include "engine/middleware/rate_limit_common.hpp"
 #include "engine/middleware/token_bucket.hpp"
 
 #include <algorithm>
@@ -16,14 +15,6 @@
 namespace cello::engine {
 
 namespace {
-
-// One IPv6 subscriber usually holds a whole /64: limiting single addresses in it would let one
-// client rotate through 2^64 buckets.
-TokenBuckets::Key bucket_key(const IpAddress& a) {
-    TokenBuckets::Key k = a.bytes;
-    if (!a.is_v4()) std::fill(k.begin() + 8, k.end(), 0);
-    return k;
-}
 
 class RateLimitMiddleware final : public Middleware {
 public:
@@ -40,9 +31,8 @@ public:
     }
 
     bool before(Exchange& ex) override {
-        const IpAddress client = client_address(ex.req, trusted_);
         const auto now = std::chrono::nanoseconds(std::chrono::steady_clock::now().time_since_epoch()).count();
-        const auto key = bucket_key(client);
+        const auto key = client_key(ex, trusted_);
         double retry_after = 0;
         if (local_) {
             const auto d = local_->take(key, now);
@@ -53,15 +43,7 @@ public:
             if (d.allowed) return false;
             retry_after = d.retry_after;
         }
-        Response& res = ex.res;
-        make_error(res, 429, "rate limit exceeded");
-        // Whole seconds (RFC 9110 10.2.3), rounded up so a client that waits is not refused again.
-        const double wait = std::max(1.0, std::ceil(retry_after));
-        res.headers.emplace_back("Retry-After", std::to_string(static_cast<long long>(wait)));
-        // The draft RateLimit fields, on refusals only: an allowed request's budget would have to
-        // be carried from before() to after() (a cache hit replaces the headers in between).
-        res.headers.emplace_back("RateLimit-Limit", limit_);
-        res.headers.emplace_back("RateLimit-Remaining", "0");
+        refuse_rate_limited(ex.res, retry_after, limit_);
         return true;
     }
 
@@ -83,12 +65,7 @@ std::shared_ptr<Middleware> make_rate_limit_middleware(const Config& config) {
         throw std::invalid_argument("rate limit needs requests >= 1 and per > 0");
     if (burst < 1) throw std::invalid_argument("rate limit burst must be >= 1");
     if (max_entries < 1) throw std::invalid_argument("rate limit max_entries must be >= 1");
-    std::vector<IpNetwork> trusted;
-    for (const auto& p : config.get_strings("trusted_proxies", {})) {
-        const auto net = parse_network(p);
-        if (!net) throw std::invalid_argument("trusted proxy '" + p + "' is not an IP address or CIDR block");
-        trusted.push_back(*net);
-    }
+    std::vector<IpNetwork> trusted = trusted_proxies(config);
     return std::make_shared<RateLimitMiddleware>(static_cast<double>(requests) / per, burst,
                                                  static_cast<std::size_t>(max_entries), std::move(trusted),
                                                  cluster::ClusterLink::current());

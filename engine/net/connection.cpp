@@ -287,7 +287,7 @@ private:
             if (pending_tables_.empty() || pending_tables_.back() != table) pending_tables_.push_back(table);
             PendingAnswer& p = pending_.emplace_back();
             p.completion = {ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache,
-                            std::move(ex_->log_line), ex_->notes};
+                            std::move(ex_->log_line), ex_->notes, ex_->unobserved};
             p.start = started_;
             p.table = static_cast<std::uint32_t>(pending_tables_.size() - 1);
             if (telemetry_) report_answer(p.event, *table);

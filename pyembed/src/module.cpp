@@ -3,6 +3,7 @@
 #include "engine/middleware_registry.hpp"
 #include "engine/url.hpp"
 #include "py_database.hpp"
+#include "py_health.hpp"
 #include "py_cache.hpp"
 #include "py_cluster.hpp"
 #include "py_loop.hpp"
@@ -80,6 +81,7 @@ PYBIND11_MODULE(_cello, m) {
 
     define_cache(m);
     define_database(m);
+    define_health(m);
     define_cluster(m);
     define_loop(m);
     define_task_registry(m);

@@ -41,7 +41,7 @@ public:
     pyb::object json();
     pyb::object form();
     pyb::object state();
-    pyb::object app() const { return app_; }
+    pyb::object app() const { return app_ ? app_ : pyb::none(); }
     pyb::object id() const {
         if (view_->id.empty()) return pyb::none();
         return pyb::str(view_->id.data(), view_->id.size());

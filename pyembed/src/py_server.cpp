@@ -205,12 +205,9 @@ void PyServer::serve_forever() {
     if (!listening_) start();
     while (!wait(0.1)) {
         // Python's own handlers run here: Ctrl-C raises KeyboardInterrupt, the cello package's
-        // SIGTERM handler raises too. Either way: begin the drain, then let the exception propagate.
-        if (PyErr_CheckSignals() != 0) {
-            pyb::error_already_set pending;
-            server_->stop();  // the caller waits (its shutdown hooks may run on the engine threads first)
-            throw pending;
-        }
+        // SIGTERM handler raises too. Either way the exception propagates and the caller drains
+        // (after the health checks' drain_secs: still serving, /ready answering 503).
+        if (PyErr_CheckSignals() != 0) throw pyb::error_already_set();
     }
 }
 

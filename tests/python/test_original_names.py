@@ -35,7 +35,7 @@ def test_ours_are_the_real_thing():
     assert cello.Database.__module__ == "cello.db"
 
 
-@pytest.mark.parametrize("name", ["JwtConfig", "TlsConfig", "RedisConfig", "KafkaConfig", "HealthCheckConfig"])
+@pytest.mark.parametrize("name", ["JwtConfig", "TlsConfig", "RedisConfig", "KafkaConfig"])
 def test_configs_build_and_say_what_they_are(name):
     config = getattr(cello, name)("secret", algorithm="HS256")
     assert "not available in this version" in repr(config)
@@ -53,7 +53,6 @@ def test_objects_refuse_to_be_made(name, feature):
 
 @pytest.mark.parametrize("method,feature", [("enable_redis", "Redis"), ("enable_grpc", "gRPC"),
                                             ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry"),
-                                            ("enable_health_checks", "Health checks"),
                                             ("websocket", "WebSocket")])
 def test_app_methods_of_missing_features_say_so(method, feature):
     app = App()

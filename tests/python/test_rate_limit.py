@@ -133,9 +133,12 @@ def test_the_original_cellos_spellings():
     config = RateLimitConfig.token_bucket(capacity=3, refill_rate=0.5)  # bursts of 3, one every 2 s
     assert (config.burst, config.requests, config.per) == (3, 1, 2.0)
     assert RateLimitConfig("token_bucket", capacity=5, refill_rate=10).settings()["burst"] == 5
-    for make in (lambda: RateLimitConfig.sliding_window(10, 60), lambda: RateLimitConfig.adaptive(10, 1, 5, 0.1)):
-        with pytest.raises(NotImplementedError, match="not available in this version"):
-            make()
+    assert RateLimitConfig.sliding_window(10, 60).middleware == "sliding_window"
+    assert RateLimitConfig.adaptive(10, 1, 5, 0.1).settings()["min_capacity"] == 5
+    for bad in (lambda: RateLimitConfig.sliding_window(0, 60), lambda: RateLimitConfig.adaptive(10, 1, 20, 0.1),
+                lambda: RateLimitConfig.adaptive(10, 1, 5, 1.5), lambda: RateLimitConfig("leaky_bucket")):
+        with pytest.raises(ValueError):
+            bad()
     app = App()
     app.enable_rate_limit(config)
 
@@ -146,3 +149,54 @@ def test_the_original_cellos_spellings():
     with TestClient(app) as c:
         statuses = [c.get("/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_a_sliding_window_allows_no_burst_past_its_count():
+    from cello import App, RateLimitConfig
+
+    app = App()
+    app.enable_rate_limit(RateLimitConfig.sliding_window(max_requests=3, window_secs=1))
+
+    @app.get("/")
+    def home(request):
+        return {"ok": True}
+
+    with TestClient(app) as c:
+        replies = [c.get("/") for _ in range(5)]
+        assert [r.status_code for r in replies] == [200, 200, 200, 429, 429]
+        refused = replies[3]
+        assert refused.json()["status"] == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert refused.headers["RateLimit-Limit"] == "3"
+        # Two whole windows later nothing of the first one counts: the budget is whole again.
+        time.sleep(2.1)
+        assert [c.get("/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_an_adaptive_limit_shrinks_while_the_server_fails():
+    from cello import App, RateLimitConfig
+
+    app = App()
+    app.enable_rate_limit(RateLimitConfig.adaptive(capacity=100, refill_rate=1, min_capacity=3, error_threshold=0.5))
+    broken = {"on": True}
+
+    @app.get("/")
+    def home(request):
+        return {"ok": True}
+
+    @app.get("/work")
+    def work(request):
+        if broken["on"]:
+            raise RuntimeError("database down")
+        return {"ok": True}
+
+    with TestClient(app) as c:
+        # Healthy: one client gets its whole capacity.
+        assert all(c.get("/").status_code == 200 for _ in range(10))
+        # Failing answers: once more than half of the last 10 s's are 5xx (20 answers at least to
+        # judge), every client is held to 3 as well, far below its 100.
+        statuses = [c.get("/work").status_code for _ in range(60)]
+        first_refusal = statuses.index(429)
+        assert 11 <= first_refusal <= 25 and set(statuses[:first_refusal]) == {500}, statuses
+        assert statuses[first_refusal:].count(500) <= 3  # the small budget, then refusals
+        refused = c.get("/")
+        assert refused.status_code == 429 and refused.headers["RateLimit-Limit"] == "3"

@@ -91,7 +91,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "SessionConfig": ("config", "Sessions"),
     "StaticFilesConfig": ("config", "StaticFilesConfig (use app.static())"),
     "OpenTelemetryConfig": ("config", "OpenTelemetry export"),
-    "HealthCheckConfig": ("config", "Health checks"),
     "GraphQLConfig": ("config", "GraphQL"),
     "RedisConfig": ("config", "Redis"),
     "GrpcConfig": ("config", "gRPC"),
@@ -117,7 +116,6 @@ APP_METHODS: dict[str, str] = {
     "enable_messaging": "Kafka messaging", "enable_rabbitmq": "RabbitMQ messaging", "enable_sqs": "SQS messaging",
     "enable_event_sourcing": "Event sourcing", "enable_cqrs": "CQRS", "enable_saga": "Sagas",
     "enable_telemetry": "OpenTelemetry export", "enable_graphql": "GraphQL",
-    "enable_health_checks": "Health checks",
     "websocket": "WebSocket",
 }
 

@@ -78,6 +78,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         # Depends(x) resolves to dependency_overrides.get(x, x): swap a dependency in tests.
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self._singletons: dict[str, Any] = {}  # register_singleton(): Depends("name")
+        self._health: Any = None  # enable_health_checks()
 
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
@@ -98,6 +99,33 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         from .openapi import install
 
         install(self, title, version, description, openapi_url, docs_url, redoc_url)
+
+    def enable_health_checks(self, config: Any = None) -> None:
+        """Health probes answered natively: ``{base}`` and ``{base}/ready`` (503 while starting,
+        draining or while a check fails), ``{base}/live``, ``{base}/startup`` (docs/health.md).
+        `config`: a cello.HealthCheckConfig. The database pool, when enabled, is checked too."""
+        from .health import HealthCheckConfig, HealthChecks
+
+        config = config or HealthCheckConfig()
+        checks = self._health.checks if self._health is not None else {}
+        self._health = HealthChecks(self, config)
+        for name, check in checks.items():
+            self._health.add(name, check)
+        self.enable_native_middleware("health", base_path=config.base_path, include_details=config.include_details,
+                                      version=config.version or "", state=self._health.state_name)
+
+    def add_health_check(self, name: str, check: Callable[[], Any] | None = None) -> Any:
+        """Registers a check for the readiness probe: ``app.add_health_check("redis", ping)`` or as
+        a decorator. It returns True/None (passing), False or a message (failing), or raises; sync or
+        async; run every `interval_secs`, never per probe."""
+        if self._health is None:
+            self.enable_health_checks()
+
+        def register(fn: Callable[[], Any]) -> Callable[[], Any]:
+            self._health.add(name, fn)
+            return fn
+
+        return register(check) if check is not None else register
 
     def register_singleton(self, name: str, value: Any) -> None:
         """A value handlers receive with ``Depends("name")`` (one object for the whole app)."""
@@ -374,6 +402,8 @@ def run_startup(app: App, server: Any) -> None:
     try:
         server.engine_loops.wait_ready()
         app._run_event("startup", server.engine_loops.loops)
+        if app._health is not None:
+            app._health.started()
     except BaseException:
         server.stop()
         server.wait(60)
@@ -385,6 +415,8 @@ def run_shutdown(app: App, server: Any, timeout: float = 60.0) -> bool:
     wait for them after draining), then the threads end. Raises the first hook failure once every
     hook ran; False if the threads did not end within `timeout`."""
     loops = server.engine_loops
+    if app._health is not None:
+        app._health.draining()  # /ready answers 503 first (for drain_secs): balancers move away
     loops.hold_after_drain()
     try:
         server.stop()
@@ -440,4 +472,6 @@ def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig, wor
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()  # no-op unless an interrupt landed outside serve_forever(); _shutdown waits
+        if app._health is not None:
+            app._health.draining()  # for drain_secs: still serving, /ready answering 503
+        server.stop()  # the drain begins; _shutdown waits for it

@@ -19,24 +19,36 @@ DEFAULT_SECURITY_HEADERS: dict[str, str] = {
 
 
 class RateLimitConfig:
-    """Token bucket per client address: `requests` per `per` seconds, bursts up to `burst`
-    (default: `requests`). `X-Forwarded-For` is believed only from `trusted_proxies` (IP addresses)."""
+    """A rate limit per client address, natively; over it: 429 with Retry-After.
 
-    __slots__ = ("requests", "per", "burst", "trusted_proxies")
+    ``RateLimitConfig(requests=100, per=60.0, burst=None)``: a token bucket, `requests` per `per`
+    seconds, bursts up to `burst` (default: `requests`); cluster-wide in cluster mode.
+    ``.token_bucket(capacity, refill_rate)``, ``.sliding_window(max_requests, window_secs)`` (no burst
+    at a window's edge) and ``.adaptive(capacity, refill_rate, min_capacity, error_threshold)`` (the
+    budget shrinks to `min_capacity` while the share of 5xx answers is above `error_threshold`) are
+    the original Cello's; the last two count per process in cluster mode. `X-Forwarded-For` is
+    believed only from `trusted_proxies` (IP addresses or CIDR blocks)."""
+
+    __slots__ = ("algorithm", "requests", "per", "burst", "trusted_proxies", "max_requests", "window_secs",
+                 "capacity", "refill_rate", "min_capacity", "error_threshold")
 
     def __init__(self, requests: int | str = 100, per: float = 60.0, burst: int | None = None,
                  trusted_proxies: Iterable[str] = (), *, algorithm: str | None = None, capacity: int | None = None,
-                 refill_rate: float | None = None, **original: Any) -> None:
+                 refill_rate: float | None = None, max_requests: int | None = None, window_secs: float | None = None,
+                 min_capacity: int | None = None, error_threshold: float | None = None, **original: Any) -> None:
         # The original Cello's spelling: RateLimitConfig("token_bucket", capacity=..., refill_rate=...).
         if isinstance(requests, str):
             algorithm, requests = requests, 100
-        if algorithm is not None or capacity is not None or refill_rate is not None:
-            if (algorithm or "token_bucket") != "token_bucket":
-                raise NotImplementedError(f"the {algorithm} rate limit is not available in this version of Cello "
-                                          "(docs/api.md, 'Not in this version'); the token bucket is")
-            capacity = 100 if capacity is None else capacity
-            refill_rate = 10 if refill_rate is None else refill_rate
-            requests, per, burst = max(1, round(refill_rate)), max(1, round(refill_rate)) / refill_rate, capacity
+        self.algorithm = algorithm or "token_bucket"
+        if self.algorithm not in ("token_bucket", "sliding_window", "adaptive"):
+            raise ValueError(f"unknown rate limit algorithm {algorithm!r}: token_bucket, sliding_window or adaptive")
+        self.capacity = int(100 if capacity is None else capacity)
+        self.refill_rate = float(10 if refill_rate is None else refill_rate)
+        if self.algorithm == "token_bucket" and (capacity is not None or refill_rate is not None or algorithm):
+            if self.capacity < 1 or not self.refill_rate > 0:
+                raise ValueError("token bucket needs capacity >= 1 and refill_rate > 0")
+            requests = max(1, round(self.refill_rate))
+            per, burst = requests / self.refill_rate, self.capacity
         if requests < 1 or not per > 0:
             raise ValueError("rate limit needs requests >= 1 and per > 0")
         self.requests = int(requests)
@@ -44,6 +56,15 @@ class RateLimitConfig:
         self.burst = int(burst if burst is not None else requests)
         if self.burst < 1:
             raise ValueError("rate limit burst must be >= 1")
+        self.max_requests = int(100 if max_requests is None else max_requests)
+        self.window_secs = float(60 if window_secs is None else window_secs)
+        if self.algorithm == "sliding_window" and (self.max_requests < 1 or not self.window_secs > 0):
+            raise ValueError("sliding window needs max_requests >= 1 and window_secs > 0")
+        self.min_capacity = int(max(1, self.capacity // 10) if min_capacity is None else min_capacity)
+        self.error_threshold = float(0.1 if error_threshold is None else error_threshold)
+        if self.algorithm == "adaptive" and not (1 <= self.min_capacity <= self.capacity and self.refill_rate > 0
+                                                 and 0 <= self.error_threshold < 1):
+            raise ValueError("adaptive needs capacity >= min_capacity >= 1, refill_rate > 0, 0 <= error_threshold < 1")
         self.trusted_proxies = [str(p) for p in trusted_proxies]
 
     @classmethod
@@ -53,17 +74,32 @@ class RateLimitConfig:
 
     @classmethod
     def sliding_window(cls, max_requests: int, window_secs: float) -> RateLimitConfig:
-        """Not in this version (the original's sliding window): NotImplementedError."""
-        return cls(algorithm="sliding_window")
+        """At most `max_requests` in any `window_secs` seconds."""
+        return cls(algorithm="sliding_window", max_requests=max_requests, window_secs=window_secs)
 
     @classmethod
     def adaptive(cls, capacity: int, refill_rate: float, min_capacity: int | None = None,
                  error_threshold: float | None = None) -> RateLimitConfig:
-        """Not in this version (the original's adaptive limit): NotImplementedError."""
-        return cls(algorithm="adaptive")
+        """A token bucket that shrinks to `min_capacity` (default capacity / 10) while more than
+        `error_threshold` (default 0.1) of the last 10 seconds' answers were 5xx."""
+        return cls(algorithm="adaptive", capacity=capacity, refill_rate=refill_rate, min_capacity=min_capacity,
+                   error_threshold=error_threshold)
+
+    @property
+    def middleware(self) -> str:
+        """The native middleware this configuration enables."""
+        return {"token_bucket": "rate_limit", "sliding_window": "sliding_window",
+                "adaptive": "adaptive_rate_limit"}[self.algorithm]
 
     def settings(self) -> dict[str, Any]:
         """The engine's settings for this configuration."""
+        if self.algorithm == "sliding_window":
+            return {"max_requests": self.max_requests, "window_secs": self.window_secs,
+                    "trusted_proxies": self.trusted_proxies}
+        if self.algorithm == "adaptive":
+            return {"capacity": float(self.capacity), "refill_rate": self.refill_rate,
+                    "min_capacity": float(self.min_capacity), "error_threshold": self.error_threshold,
+                    "trusted_proxies": self.trusted_proxies}
         return {"requests": self.requests, "per": self.per, "burst": self.burst,
                 "trusted_proxies": self.trusted_proxies}
 
@@ -210,8 +246,12 @@ class MiddlewareMixin:
         self._server_defaults.update((config or LimitsConfig()).server_options())
 
     def enable_rate_limit(self, config: RateLimitConfig | None = None) -> None:
-        """Token-bucket rate limit per client address; over the limit: 429 with Retry-After."""
-        self._middleware["rate_limit"] = (config or RateLimitConfig()).settings()
+        """A rate limit per client address (cello.RateLimitConfig: token bucket, sliding window or
+        adaptive); over it: 429 with Retry-After. Enabling one replaces the one enabled before."""
+        config = config or RateLimitConfig()
+        for name in ("rate_limit", "sliding_window", "adaptive_rate_limit"):
+            self._middleware.pop(name, None)
+        self._middleware[config.middleware] = config.settings()
 
     def static(self, prefix: str, directory: str | os.PathLike[str], max_age: int = 3600) -> None:
         """Serves files under `directory` at `prefix` natively (ETag, Last-Modified, Range)."""
