@@ -503,5 +503,5 @@ def test_pipelined_statements_at_the_edges(dsn):
         # the statement is prepared again.
         assert c.get("/replan").json() == ["ProgrammingError", "ok"]
         assert c.get("/many-bad").json() == {"error": "TypeError", "kept": 0}
-        support.wait_until(lambda: app.db.stats["in_use"] == 0)
+        assert support.wait_until(lambda: app.db.stats["in_use"] == 0)
         assert c.get("/prepare-race").status_code == 200  # (made_later exists now: all three succeed)

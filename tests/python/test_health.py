@@ -39,7 +39,7 @@ def test_probes_follow_the_registered_checks():
 
     app.add_health_check("queue", lambda: None)
     with TestClient(app) as c:
-        support.wait_until(lambda: c.get("/health/ready").status_code == 200)
+        assert support.wait_until(lambda: c.get("/health/ready").status_code == 200)
         ready = c.get("/health/ready")
         body = ready.json()
         assert body["status"] == "ready" and body["version"] == "1.4.2"
@@ -52,7 +52,7 @@ def test_probes_follow_the_registered_checks():
         assert c.get("/health/startup").json()["status"] == "started"
 
         state["redis"] = False
-        support.wait_until(lambda: c.get("/health/ready").status_code == 503)
+        assert support.wait_until(lambda: c.get("/health/ready").status_code == 503)
         down = c.get("/health/ready").json()
         assert down["status"] == "unavailable" and down["reason"] == "a check is failing"
         assert down["checks"]["redis"] == {"status": "failing", "message": "connection refused",
@@ -60,11 +60,11 @@ def test_probes_follow_the_registered_checks():
         assert c.get("/health/live").status_code == 200  # alive all the same
         assert c.get("/").status_code == 200  # and serving
         state["redis"] = True
-        support.wait_until(lambda: c.get("/health/ready").status_code == 200)
+        assert support.wait_until(lambda: c.get("/health/ready").status_code == 200)
 
         app.add_health_check("slow", slow)  # added while serving: checked from the next round
-        support.wait_until(lambda: c.get("/health/ready").json().get("checks", {}).get("slow", {}).get("message", "")
-                           .startswith("no answer within"))
+        assert support.wait_until(lambda: c.get("/health/ready").json().get("checks", {}).get("slow", {}).get("message", "")
+                                  .startswith("no answer within"))
         assert c.get("/health/ready").status_code == 503
 
         assert c.post("/health/ready").status_code == 405
@@ -77,7 +77,7 @@ def test_kubernetes_preset_and_the_database_pool(tmp_path: Path):
     app.enable_database(DatabaseConfig(url=f"sqlite:///{tmp_path / 'h.db'}"))
     app.enable_health_checks(HealthCheckConfig.kubernetes(base_path="/_probe", interval_secs=0.05))
     with TestClient(app) as c:
-        support.wait_until(lambda: c.get("/_probe/ready").status_code == 200)
+        assert support.wait_until(lambda: c.get("/_probe/ready").status_code == 200)
         assert c.get("/_probe/ready").json() == {"status": "ready"}  # no details
         assert c.get("/health").status_code == 404
     assert app._health.state.view()["checks"]["database"]["ok"] is True
@@ -116,7 +116,7 @@ def test_probes_stay_out_of_the_log_and_metrics_and_ready_fails_while_draining(t
             assert server.get("/health/ready").status == 200
             assert server.get("/health/live").status == 200
         assert server.get("/").status == 200
-        support.wait_until(lambda: '"GET /" 200' in server.stderr)
+        assert support.wait_until(lambda: '"GET /" 200' in server.stderr)
         assert "/health" not in server.stderr  # not in the request log
         metrics = server.get("/metrics").text
         counted = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
@@ -124,7 +124,7 @@ def test_probes_stay_out_of_the_log_and_metrics_and_ready_fails_while_draining(t
         assert counted == 1, metrics  # GET / alone: ten probes were not counted
         # SIGTERM: for drain_secs the server still serves, and says it is not ready.
         os.kill(server.proc.pid, signal.SIGTERM)
-        support.wait_until(lambda: server.get("/health/ready").status == 503)
+        assert support.wait_until(lambda: server.get("/health/ready").status == 503)
         draining = server.get("/health/ready")
         assert draining.json()["reason"] == "draining"
         assert server.get("/").status == 200

@@ -250,7 +250,7 @@ def test_teardown_and_background_tasks_run_after_the_response_is_out():
         started, data = slow_read(c.port, "/big", hold=1.0)
         assert data.startswith(b"HTTP/1.1 200") and len(data) > len(big)
         assert done.wait(support.WAIT)
-        support.wait_until(lambda: "sync task" in events)
+        assert support.wait_until(lambda: "sync task" in events)
         # Nothing after the response ran before the client began to read it.
         for name in ("closed", "async closed", "sync task", "async task"):
             assert events[name] >= started, (name, events, started)
@@ -282,7 +282,7 @@ def test_a_failing_dependency_teardown_sees_the_handlers_error():
         assert c.get("/fail").status_code == 500
         assert seen == ["rollback: boom"]
         assert c.get("/bad-input?n=1").json() == {"n": 1}
-        support.wait_until(lambda: "commit" in seen)
+        assert support.wait_until(lambda: "commit" in seen)
         assert c.get("/bad-input?n=x").status_code == 422
 
 
@@ -336,12 +336,12 @@ def test_a_failing_background_task_is_logged_and_recorded_by_the_inspector(tmp_p
                                    headers={"Authorization": f"Bearer {TOKEN}"}, host=m.group(1)).json()
             return snap["errors"]
 
-        support.wait_until(lambda: recorded())
+        assert support.wait_until(lambda: recorded())
         err = recorded()[0]
         assert (err["method"], err["path"], err["route"]) == ("POST", "/signup", "POST /signup")
         assert err["message"] == "background task send_mail: ConnectionError: mail server down for ann@example.org"
         assert "raise ConnectionError" in err["traceback"]
-        support.wait_until(lambda: "background task send_mail failed" in server.stderr)
+        assert support.wait_until(lambda: "background task send_mail failed" in server.stderr)
         assert server.post("/signup", body="").status == 200  # still serving
     finally:
         assert server.stop() == 0, server.stderr

@@ -96,7 +96,7 @@ def test_any_native_middleware_enabled_by_name():
     from cello import App, _cello
     from cello.testing import TestClient
 
-    assert _cello.middleware_names()[:2] == ["request_id", "logging"]
+    assert _cello.middleware_names()[:3] == ["health", "request_id", "logging"]
     app = App()
     app.enable_native_middleware("request_id", header="X-Trace-Id")
 
