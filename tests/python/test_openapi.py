@@ -48,7 +48,7 @@ def app_with_routes() -> App:
         """
         return Item(name="x", price=1)
 
-    @app.post("/items", tags=["items"], summary="Create an item")
+    @app.post("/items", tags=["items"], summary="Create an item", description="Adds one to the catalogue.")
     def create_item(item: Item):
         return item
 
@@ -94,7 +94,7 @@ def test_the_document_is_valid_openapi_3_1_built_from_routes_and_parameters():
     assert "422" in read["responses"]
 
     create = doc["paths"]["/items"]["post"]
-    assert create["summary"] == "Create an item"
+    assert create["summary"] == "Create an item" and create["description"] == "Adds one to the catalogue."
     assert create["requestBody"] == {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Item"}}}}
     schemas = doc["components"]["schemas"]

@@ -24,16 +24,17 @@ if TYPE_CHECKING:
 class RouteInfo:
     """One registered route, as listed by `cello routes`."""
 
-    __slots__ = ("method", "path", "handler", "name", "summary", "tags")
+    __slots__ = ("method", "path", "handler", "name", "summary", "tags", "description")
 
     def __init__(self, method: str, path: str, handler: Callable[..., Any], name: str,
-                 summary: str | None = None, tags: list[str] | None = None) -> None:
+                 summary: str | None = None, tags: list[str] | None = None, description: str | None = None) -> None:
         self.method = method
         self.path = path
         self.handler = handler
         self.name = name
         self.summary = summary
         self.tags = list(tags or [])
+        self.description = description  # the OpenAPI operation's (else the docstring's)
 
     @property
     def source(self) -> str:
@@ -83,12 +84,12 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     # -- routes -------------------------------------------------------------------------------
     # route(), get(), post()... come from RoutingMixin and end here.
     def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
-                   summary: str | None, tags: list[str]) -> None:
+                   summary: str | None, tags: list[str], description: str | None = None) -> None:
         _check_handler(handler, path)
         check_signature(handler, path)  # an injection of the original's that is not here: said now
         for method in methods:
             self._check_table.add(method, path, handler, name)
-            self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
+            self._routes.append(RouteInfo(method, path, handler, name, summary, tags, description))
 
     def enable_openapi(self, title: str = "Cello API", version: str = "1.0.1", *, description: str | None = None,
                        openapi_url: str = "/openapi.json", docs_url: str | None = "/docs",

@@ -55,7 +55,7 @@ class Blueprint(RoutingMixin):
                                "blueprints before app.register_blueprint()")
 
     def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
-                   summary: str | None, tags: list[str]) -> None:
+                   summary: str | None, tags: list[str], description: str | None = None) -> None:
         self._check_open()
         if path == "" and not self.prefix:
             raise ValueError("route '' needs a blueprint prefix (use '/' for the root)")
@@ -66,7 +66,7 @@ class Blueprint(RoutingMixin):
         check_signature(handler, full)
         for method in methods:  # the engine's router rejects unknown methods, bad patterns, conflicts
             self._check_table.add(method, full, handler, name)
-            self._routes.append(RouteInfo(method, path, handler, name, summary, tags))
+            self._routes.append(RouteInfo(method, path, handler, name, summary, tags, description))
 
     def register_blueprint(self, child: Blueprint) -> None:
         """Nests `child`: its routes are served under this blueprint's prefix + its own."""
@@ -93,10 +93,10 @@ class Blueprint(RoutingMixin):
             qualifier += self.name + "."
         for r in self._routes:
             yield RouteInfo(r.method, prefix + r.path, self._guarded(r.handler), qualifier + r.name, r.summary,
-                            r.tags)
+                            r.tags, r.description)
         for child in self._children:
             for r in child._collect(prefix, qualifier):
-                yield RouteInfo(r.method, r.path, self._guarded(r.handler), r.name, r.summary, r.tags)
+                yield RouteInfo(r.method, r.path, self._guarded(r.handler), r.name, r.summary, r.tags, r.description)
 
     def _guarded(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         if not self.guards:

@@ -139,7 +139,9 @@ def _operation(route: Any, kinds: dict[str, str], schemas: _Schemas) -> dict[str
         "operationId": re.sub(r"[^A-Za-z0-9_]", "_", f"{route.name}_{route.method.lower()}"),
         "summary": route.summary or first.strip() or route.name.rsplit(".", 1)[-1].replace("_", " ").capitalize(),
     }
-    if rest.strip():
+    if getattr(route, "description", None):
+        op["description"] = route.description
+    elif rest.strip():
         op["description"] = "\n".join(line.strip() for line in rest.strip().splitlines())
     if route.tags:
         op["tags"] = list(route.tags)

@@ -69,14 +69,16 @@ class RoutingMixin:
     (and validates) one handler for one path and a list of methods."""
 
     def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
-                   summary: str | None, tags: list[str]) -> None:
+                   summary: str | None, tags: list[str], description: str | None = None) -> None:
         raise NotImplementedError
 
     def route(self, path: str, methods: Iterable[str] | None = ("GET",), *, name: str | None = None,
               summary: str | None = None, tags: list[str] | None = None,
-              guards: Sequence[Callable[[Any], Any]] | None = None) -> Callable[[Handler], Handler]:
+              guards: Sequence[Callable[[Any], Any]] | None = None,
+              description: str | None = None) -> Callable[[Handler], Handler]:
         """Registers the decorated function for `path` and each of `methods`; returns it unchanged.
-        `guards` (cello.guards) are checked in order before it runs."""
+        `guards` (cello.guards) are checked in order before it runs; `summary`, `description` and
+        `tags` go to the OpenAPI document (enable_openapi)."""
         method_list = [m.upper() for m in (methods if methods is not None else ("GET",))]
         if not method_list:
             raise ValueError(f"route {path!r} needs at least one method")
@@ -88,7 +90,7 @@ class RoutingMixin:
                 from .guards import guarded
 
                 handler = guarded(handler, guards)
-            self._add_route(method_list, path, handler, route_name, summary, list(tags or []))
+            self._add_route(method_list, path, handler, route_name, summary, list(tags or []), description)
             return fn
 
         return decorator
