@@ -30,7 +30,9 @@ bool check(PyStatus status) {
 
 std::filesystem::path find_package_dir() {
     const auto dir = executable_dir();
-    for (const auto& candidate : {dir / "python", dir / ".." / "lib" / "cello" / "python"}) {
+    // The build tree (build/python), then an install under a prefix (bin/ beside lib/): where the
+    // packages and the tarball put it.
+    for (const auto& candidate : {dir / "python", dir / ".." / "lib" / "python3" / "dist-packages"}) {
         std::error_code ec;
         if (std::filesystem::is_directory(candidate / "cello", ec)) return std::filesystem::canonical(candidate, ec);
     }
