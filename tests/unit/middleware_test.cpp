@@ -12,6 +12,7 @@
 #include "engine/middleware/security_headers_middleware.hpp"
 #include "engine/middleware/token_bucket.hpp"
 #include "engine/middleware_registry.hpp"
+#include "engine/health/health_state.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -465,4 +466,89 @@ TEST(MiddlewareNotes, OneWordPerMiddlewareCarriedToCompletion) {
     std::size_t stored = 0;
     for (int& o : others) stored += notes.set(&o, 9);
     EXPECT_EQ(stored, ce::MiddlewareNotes::kCapacity - 2);  // full: the rest are refused, not dropped silently
+}
+
+namespace {
+
+std::string header_of(const ce::Response& res, std::string_view name) {
+    for (const auto& [n, v] : res.headers)
+        if (n == name) return v;
+    return "<none>";
+}
+
+// before() for a GET of `path` from `ip`: whether the middleware answered, and its response.
+std::pair<bool, ce::Response> ask(ce::Middleware& m, std::string_view path, std::string_view ip = "192.0.2.1",
+                                  std::string_view method = "GET") {
+    Fixture f({}, method, ip);
+    f.req.target = f.req.path = f.req.raw_path = path;
+    const bool answered = m.before(f.ex);
+    return {answered, std::move(f.res)};
+}
+
+}  // namespace
+
+TEST(SlidingWindow, CountsEachClientWithoutABurstAtTheEdge) {
+    const auto m = ce::make_middleware("sliding_window", ce::Config({{"max_requests", std::int64_t{3}},
+                                                                     {"window_secs", 3600.0}})).middleware;
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(ask(*m, "/").first) << i;
+    auto [refused, res] = ask(*m, "/");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(res.status, 429);
+    EXPECT_EQ(header_of(res, "RateLimit-Limit"), "3");
+    EXPECT_GE(std::stoll(header_of(res, "Retry-After")), 1);
+    EXPECT_FALSE(ask(*m, "/", "192.0.2.2").first);  // another client has its own window
+    EXPECT_THROW(ce::make_middleware("sliding_window", ce::Config({{"max_requests", std::int64_t{0}}})),
+                 std::invalid_argument);
+}
+
+TEST(AdaptiveRateLimit, HoldsEveryClientToTheSmallBudgetWhileAnswersFail) {
+    const auto m = ce::make_middleware("adaptive_rate_limit",
+                                       ce::Config({{"capacity", 100.0}, {"refill_rate", 1.0}, {"min_capacity", 3.0},
+                                                   {"error_threshold", 0.5}})).middleware;
+    for (int i = 0; i < 10; ++i) EXPECT_FALSE(ask(*m, "/", "192.0.2.7").first);  // healthy: the whole budget
+    ce::Completion failed;
+    failed.status = 500;
+    for (int i = 0; i < 19; ++i) m->complete(failed, 0);
+    EXPECT_FALSE(ask(*m, "/", "192.0.2.8").first);  // 19 answers: too few to judge
+    m->complete(failed, 0);
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(ask(*m, "/", "192.0.2.8").first) << i;
+    auto [refused, res] = ask(*m, "/", "192.0.2.8");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(res.status, 429);
+    EXPECT_EQ(header_of(res, "RateLimit-Limit"), "3");
+    ce::Completion own_refusal;
+    own_refusal.status = 429;  // its own refusals are not answers that say how the server fares
+    for (int i = 0; i < 100; ++i) m->complete(own_refusal, 0);
+    EXPECT_TRUE(ask(*m, "/", "192.0.2.8").first);
+}
+
+TEST(HealthProbes, AnswerFromTheStateAndStayUnobserved) {
+    auto state = ce::HealthState::named("unit-test");
+    const auto m = ce::make_middleware("health", ce::Config({{"state", std::string("unit-test")},
+                                                             {"version", std::string("9.9")}})).middleware;
+    EXPECT_FALSE(ask(*m, "/healthz").first);  // not a probe
+    EXPECT_FALSE(ask(*m, "/health/other").first);
+    auto [answered, res] = ask(*m, "/health/startup");
+    ASSERT_TRUE(answered);
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(ask(*m, "/health/live").second.status, 200);  // alive while starting
+    EXPECT_EQ(ask(*m, "/health/ready").second.body, R"({"status":"unavailable","reason":"starting","version":"9.9","checks":{}})");
+    state->set_started(true);
+    EXPECT_EQ(ask(*m, "/health/startup").second.status, 200);
+    EXPECT_EQ(ask(*m, "/health/readiness").second.status, 200);
+    state->report("db", false, "connection \"refused\"");
+    const auto failing = ask(*m, "/health").second;
+    EXPECT_EQ(failing.status, 503);
+    EXPECT_NE(failing.body.find(R"("db":{"status":"failing","message":"connection \"refused\"")"), std::string::npos)
+        << failing.body;
+    state->report("db", true, "");
+    EXPECT_EQ(ask(*m, "/health/").second.status, 200);
+    state->set_draining(true);
+    EXPECT_NE(ask(*m, "/health/ready").second.body.find(R"("reason":"draining")"), std::string::npos);
+    EXPECT_EQ(ask(*m, "/health/ready", "192.0.2.1", "POST").second.status, 405);
+    Fixture f({});
+    f.req.target = f.req.path = f.req.raw_path = "/health/live";
+    EXPECT_TRUE(m->before(f.ex));
+    EXPECT_TRUE(f.ex.unobserved);  // kept out of /metrics
+    EXPECT_THROW(ce::make_middleware("health", ce::Config({{"base_path", std::string("health")}})), std::invalid_argument);
 }
