@@ -15,6 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -612,11 +613,41 @@ void refuse_connection(Worker& worker, asio::ip::tcp::socket socket) {
     append_decimal(*answer, kBody.size());
     answer->append("\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
     answer->append(kBody);
-    auto s = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
-    asio::async_write(*s, asio::buffer(*answer), [s, answer](const boost::system::error_code&, std::size_t) {
-        boost::system::error_code ec;
-        s->shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        s->close(ec);
+    // Written, then a lingering close (as nginx's lingering_close): the client has usually sent its
+    // request already, and closing with it unread would send a reset that can destroy the 503
+    // before the client reads it. So: our side shut, the rest read and dropped until the client
+    // closes, 64 KiB or 2 seconds, whichever comes first.
+    struct Refusal {
+        asio::ip::tcp::socket socket;
+        asio::steady_timer timer;
+        std::string answer;
+        std::array<char, 4096> sink{};
+        std::size_t drained = 0;
+        explicit Refusal(asio::ip::tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+        void close() {
+            boost::system::error_code ec;
+            timer.cancel();
+            socket.close(ec);
+        }
+        static void drain(const std::shared_ptr<Refusal>& r) {
+            r->socket.async_read_some(asio::buffer(r->sink), [r](const boost::system::error_code& ec, std::size_t n) {
+                r->drained += n;
+                if (ec || r->drained > 64 * 1024) return r->close();
+                drain(r);
+            });
+        }
+    };
+    auto r = std::make_shared<Refusal>(std::move(socket));
+    r->answer = std::move(*answer);
+    asio::async_write(r->socket, asio::buffer(r->answer), [r](const boost::system::error_code& ec, std::size_t) {
+        if (ec) return r->close();
+        boost::system::error_code ignored;
+        r->socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        r->timer.expires_after(std::chrono::seconds(2));
+        r->timer.async_wait([r](const boost::system::error_code& e) {
+            if (!e) r->close();
+        });
+        Refusal::drain(r);
     });
 }
 

@@ -75,7 +75,32 @@ def test_connection_limit(limited):
         first.close()
         second.close()
     # Once they are gone, new connections are served again.
-    support.wait_until(lambda: limited.get("/").status_code == 200)
+    assert support.wait_until(lambda: limited.get("/").status_code == 200)
+
+
+def test_a_refused_connection_is_closed_without_a_reset(limited):
+    # A refusal answers at once, maybe before the client's request has arrived. It then reads and
+    # drops what comes (a lingering close): request bytes landing on a closed socket would bring a
+    # reset, which on a real network can destroy the 503 before the client has read it.
+    first, second = support.RawConnection(limited.port), support.RawConnection(limited.port)
+    try:
+        for conn in (first, second):
+            conn.send(get())
+            assert conn.read_response().status == 200
+        with support.RawConnection(limited.port) as third:
+            assert third.read_response().status == 503
+            # The request arrives after the answer; the server still reads (and drops) it, so it
+            # sends no reset: had it closed outright, the first send would draw one, and the next
+            # would fail with EPIPE or ECONNRESET.
+            for _ in range(3):
+                third.send(get() + b"x" * 5000)
+                time.sleep(0.1)
+            third.sock.settimeout(support.WAIT)
+            assert third.sock.recv(1) == b""  # the server's FIN
+    finally:
+        first.close()
+        second.close()
+    assert support.wait_until(lambda: limited.get("/").status_code == 200)
 
 
 def test_header_and_body_limits(limited):
