@@ -37,11 +37,6 @@ void HealthState::report(const std::string& check, bool ok, std::string message)
     it->at = std::chrono::steady_clock::now();
 }
 
-void HealthState::forget(const std::string& check) {
-    std::lock_guard lock(mutex_);
-    std::erase_if(view_.checks, [&](const Check& c) { return c.name == check; });
-}
-
 HealthState::View HealthState::view() const {
     std::lock_guard lock(mutex_);
     return view_;

@@ -33,7 +33,6 @@ public:
     void set_started(bool started);
     void set_draining(bool draining);
     void report(const std::string& check, bool ok, std::string message);
-    void forget(const std::string& check);
     View view() const;
 
 private:

@@ -16,7 +16,6 @@ void define_health(pyb::module_& m) {
         .def("set_draining", &HealthState::set_draining, pyb::arg("draining"))
         .def("report", &HealthState::report, pyb::arg("check"), pyb::arg("ok"), pyb::arg("message") = "",
              pyb::call_guard<pyb::gil_scoped_release>())
-        .def("forget", &HealthState::forget, pyb::arg("check"))
         .def("view", [](const HealthState& s) {
             const auto v = s.view();
             pyb::dict checks;

@@ -467,6 +467,26 @@ def load_example(name: str) -> Any:
     return module
 
 
+def get_once(cmd: list[str], port: int, env: dict[str, str], cwd: str | Path) -> "Reply":
+    """Starts the server `cmd` (which listens on `port`), GETs / once it accepts, stops it. For
+    servers started some other way than start_server (installed copies, a venv's python)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def accepts() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return proc.poll() is not None  # exited: stop waiting (said below)
+
+        assert wait_until(accepts), f"{cmd[0]} did not start listening"
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else cmd
+        return request(port, "GET", "/")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def free_port() -> int:
     """A port that was free a moment ago."""
     with socket.socket() as s:

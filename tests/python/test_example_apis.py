@@ -2,8 +2,6 @@
 FastAPI way) run as their docstrings say, over real HTTP."""
 from __future__ import annotations
 
-import jsonschema  # noqa: F401 - (the OpenAPI document is validated in test_openapi.py)
-
 import support
 from cello.testing import TestClient
 

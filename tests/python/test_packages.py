@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import textwrap
@@ -45,22 +44,8 @@ def cpack(generator: str, out: Path) -> list[Path]:
 def serve(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
     """Starts `cmd` (an app on a free port), GETs /, stops it; the answer's JSON."""
     port = support.free_port()
-    proc = subprocess.Popen(cmd + (["--port", str(port)] if "run" in cmd else []), cwd=cwd,
-                            env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        def answers() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return proc.poll() is not None  # (exited: stop waiting, the request below says why)
-
-        assert support.wait_until(answers), "the server did not start"
-        assert proc.poll() is None, proc.stdout.read().decode()
-        return support.request(port, "GET", "/").json()
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    cmd = cmd + (["--port", str(port)] if "run" in cmd else [])
+    return support.get_once(cmd, port, {**env, "PORT": str(port)}, cwd).json()
 
 
 def test_debs_install_into_a_root_and_work_from_the_installed_files_alone(tmp_path: Path):

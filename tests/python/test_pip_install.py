@@ -4,7 +4,6 @@ script; then `python -m cello run app.py` serves (docs/install.md)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import textwrap
 from pathlib import Path
@@ -46,18 +45,6 @@ def test_pip_installs_a_wheel_that_serves(tmp_path: Path):
     app = tmp_path / "app.py"
     app.write_text(textwrap.dedent(APP))
     port = support.free_port()
-    proc = subprocess.Popen([str(python), "-m", "cello", "run", str(app), "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        def answers() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return proc.poll() is not None
-
-        assert support.wait_until(answers) and proc.poll() is None, proc.stdout.read().decode()
-        assert support.request(port, "GET", "/").json() == {"from": "a venv"}
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    reply = support.get_once([str(python), "-m", "cello", "run", str(app), "--host", "127.0.0.1", "--port", str(port)],
+                             port, env, tmp_path)
+    assert reply.json() == {"from": "a venv"}

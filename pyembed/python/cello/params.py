@@ -272,7 +272,7 @@ class Plan:
                         raise TypeError(f"{label}: Depends() of parameter {p.name!r} needs a callable")
                     sub = plan_for(dep, path_names)
                     self.dependencies.append(sub)
-                    self.steps.append((DEPENDS, p.name, dep, default.use_cache))
+                    self.steps.append((DEPENDS, p.name, dep, default.use_cache, sub))
             elif tp is Request or ((tp is _EMPTY or tp is Any) and default is _EMPTY and first
                                    and p.name not in path_names and p.kind != p.KEYWORD_ONLY):
                 self.steps.append((REQUEST, p.name))
@@ -401,30 +401,43 @@ def _simple(plan: Plan, scope: _Scope, kwargs: dict[str, Any], problems: list[di
 
 
 def _target(step: tuple[Any, ...], scope: _Scope, path_names: frozenset[str]) -> tuple[Any, Plan]:
+    """The dependency to call and its plan (planned at registration; an override's when set)."""
     dep = step[2]
     if scope.overrides:
-        dep = scope.overrides.get(dep, dep)
-    return dep, plan_for(dep, path_names)
+        override = scope.overrides.get(dep)
+        if override is not None:
+            return override, plan_for(override, path_names)
+    return dep, step[4]
+
+
+def _cached(step: tuple[Any, ...], dep: Any, scope: _Scope, kwargs: dict[str, Any]) -> bool:
+    """Fills the parameter from this request's earlier call of `dep`, when it may."""
+    if step[3] and dep in scope.cache:
+        kwargs[step[1]] = scope.cache[dep]
+        return True
+    return False
+
+
+def _entered(sub: Plan, value: Any, scope: _Scope) -> Any:
+    """A generator dependency's yielded value (its rest runs after the response)."""
+    if sub.generator:
+        scope.exits.append(value)
+        return next(value)
+    return value
 
 
 def _solve_sync(plan: Plan, scope: _Scope, problems: list[dict[str, Any]]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for step in _simple(plan, scope, kwargs, problems):
         dep, sub = _target(step, scope, plan.path_names)
-        if step[3] and dep in scope.cache:
-            kwargs[step[1]] = scope.cache[dep]
+        if _cached(step, dep, scope, kwargs):
             continue
         if sub.is_async:
             raise TypeError(f"{plan.label}: dependency {sub.label} is async, but this route is called synchronously "
                             "(an override must be as sync as what it replaces)")
         sub_kwargs = _solve_sync(sub, scope, problems)
-        if problems:
-            continue
-        value = dep(**sub_kwargs)
-        if sub.generator:
-            gen, value = value, next(value)
-            scope.exits.append(gen)
-        kwargs[step[1]] = scope.cache[dep] = value
+        if not problems:
+            kwargs[step[1]] = scope.cache[dep] = _entered(sub, dep(**sub_kwargs), scope)
     return kwargs
 
 
@@ -432,21 +445,19 @@ async def _solve_async(plan: Plan, scope: _Scope, problems: list[dict[str, Any]]
     kwargs: dict[str, Any] = {}
     for step in _simple(plan, scope, kwargs, problems):
         dep, sub = _target(step, scope, plan.path_names)
-        if step[3] and dep in scope.cache:
-            kwargs[step[1]] = scope.cache[dep]
+        if _cached(step, dep, scope, kwargs):
             continue
         sub_kwargs = await _solve_async(sub, scope, problems) if sub.is_async else _solve_sync(sub, scope, problems)
         if problems:
             continue
         value = dep(**sub_kwargs)
         if sub.async_generator:
-            gen, value = value, await value.__anext__()
-            scope.exits.append(gen)
-        elif sub.generator:
-            gen, value = value, next(value)
-            scope.exits.append(gen)
+            scope.exits.append(value)
+            value = await value.__anext__()
         elif sub.coroutine:
             value = await value
+        else:
+            value = _entered(sub, value, scope)
         kwargs[step[1]] = scope.cache[dep] = value
     return kwargs
 
