@@ -4,10 +4,10 @@
     /usr/bin/python3 bench/icount.py [--cello-bin build/cello] [--flag=--inspect=127.0.0.1:0]
                                      [--middleware metrics] PATH [PATH...]
 
-For each PATH, runs `cello run bench/apps/cello_app.py` under `valgrind --tool=callgrind` twice,
-sends 1,000 and then 21,000 `GET PATH` requests (pipelined 100 at a time on one connection, or with
+For each PATH, runs `cello run bench/apps/cello_app.py` (or --app) under `valgrind --tool=callgrind`
+twice, sends 1,000 and then 1,000 + --requests (20,000) `GET PATH` requests (pipelined 100 at a time on one connection, or with
 `--connections N` one at a time on each of N connections, as wrk sends them) and
-prints (instructions of the second run - of the first) / 20,000: the cost of one request, start-up
+prints (instructions of the second run - of the first) / --requests: the cost of one request, start-up
 and shutdown cancelled out. The callgrind files are kept in /tmp (callgrind_annotate them to see
 where the instructions go; link _cello without `strip` to get its function names).
 """
@@ -28,19 +28,29 @@ APP = BENCH / "apps" / "cello_app.py"
 
 
 def read_answers(s: socket.socket, count: int) -> None:
-    """Reads `count` whole responses (small, un-chunked: the bench app's) from `s`."""
+    """Reads `count` whole responses (with a Content-Length: the bench apps' answers) from `s`."""
     data = b""
-    while data.count(b"HTTP/1.1 ") < count or not data.endswith(b"}"):
+    while count:
+        head_end = data.find(b"\r\n\r\n")
+        if head_end >= 0:
+            length = re.search(rb"\r\ncontent-length: *(\d+)", data[:head_end], re.I)
+            if not length:
+                raise SystemExit("an answer without Content-Length: " + data[:head_end].decode(errors="replace"))
+            end = head_end + 4 + int(length.group(1))
+            if len(data) >= end:
+                data = data[end:]
+                count -= 1
+                continue
         chunk = s.recv(1 << 20)
         if not chunk:
             raise SystemExit("the server closed the connection")
         data += chunk
 
 
-def instructions(binary: str, n: int, path: str, flags: list[str], middleware: str, connections: int) -> int:
+def instructions(binary: str, app: str, n: int, path: str, flags: list[str], middleware: str, connections: int) -> int:
     out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
     port = 18000 + os.getpid() % 1000
-    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", str(APP),
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", app,
                              "--port", str(port), "--processes", "1", "--env", "production", "--no-logs", *flags],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env={**os.environ, "CELLO_BENCH_MIDDLEWARE": middleware})
@@ -88,14 +98,17 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=1,
                    help="1 (default): requests pipelined 100 at a time on one connection; N: one request at a time "
                         "on each of N connections, like wrk (async handlers that await resume together)")
+    p.add_argument("--app", default=str(APP), help="the app to serve (default bench/apps/cello_app.py; "
+                   "bench/apps/tfb_cello.py with DATABASE_URL for the database rows)")
+    p.add_argument("--requests", type=int, default=20000, help="requests measured (the difference of two runs)")
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
     for path in args.paths:
-        small, large = (instructions(args.cello_bin, n, path, args.flag, args.middleware, args.connections)
-                        for n in (1000, 21000))
+        small, large = (instructions(args.cello_bin, args.app, n, path, args.flag, args.middleware, args.connections)
+                        for n in (1000, 1000 + args.requests))
         extra = " ".join([*args.flag, *([f"middleware={args.middleware}"] if args.middleware else []),
                           *([f"connections={args.connections}"] if args.connections > 1 else [])])
-        print(f"{args.cello_bin} GET {path} {extra}: {(large - small) / 20000:,.0f} instructions/request")
+        print(f"{args.cello_bin} GET {path} {extra}: {(large - small) / args.requests:,.0f} instructions/request")
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from html import escape
 from random import randint, sample
 
-from cello import App, DatabaseConfig, Response
+from cello import App, DatabaseConfig, Response, escape
 
 app = App()
 app.enable_database(DatabaseConfig(url=os.environ["DATABASE_URL"], pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "8"))))

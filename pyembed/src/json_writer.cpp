@@ -1,4 +1,5 @@
 #include "json_writer.hpp"
+#include "py_db_row.hpp"
 
 #include "engine/json_escape.hpp"
 #include "py_errors.hpp"
@@ -55,10 +56,6 @@ struct FallbackTypes {
 };
 
 FallbackTypes g_fallback;
-
-PyObject* g_row_type = nullptr;  // cello.db.Row (strong), or null
-PyObject* g_row_values = nullptr;  // interned "_values"
-PyObject* g_row_index = nullptr;   // interned "_index"
 
 // Writes into `out` through a cursor: `out` is grown ahead (geometrically) and trimmed by finish(),
 // so each token is a pointer compare and a store, not a std::string append call.
@@ -270,43 +267,30 @@ private:
         return ok;
     }
 
-    // A cello.db.Row: {column: value, ...} from its slots, in column order.
-    bool row(PyObject* o, int depth) {
-        PyObject* values = PyObject_GetAttr(o, g_row_values);
-        PyObject* index = values ? PyObject_GetAttr(o, g_row_index) : nullptr;
-        bool ok = values && index && PyTuple_Check(values) && PyDict_Check(index);
-        if (ok) {
-            put('{');
-            Py_ssize_t pos = 0;
-            PyObject *k, *i;
-            bool first = true;
-            while (ok && PyDict_Next(index, &pos, &k, &i)) {
-                const Py_ssize_t at = PyLong_AsSsize_t(i);
-                if (at < 0 || at >= PyTuple_GET_SIZE(values)) {
-                    ok = fail("a database row whose column index is out of range");
-                    break;
-                }
-                if (!first) put(',');
-                first = false;
-                ok = key(k);
-                if (ok) {
-                    put(':');
-                    ok = value(PyTuple_GET_ITEM(values, at), depth + 1);
-                }
+    // A cello.db.Row: {column: value, ...} from its values and column index, in column order.
+    bool row(PyObject* values, PyObject* index, int depth) {
+        put('{');
+        Py_ssize_t pos = 0;
+        PyObject *k, *i;
+        bool first = true;
+        while (PyDict_Next(index, &pos, &k, &i)) {
+            const Py_ssize_t at = PyLong_AsSsize_t(i);
+            if (at < 0 || at >= PyTuple_GET_SIZE(values)) {
+                PyErr_Clear();
+                return fail("a database row whose column index is out of range");
             }
-            if (ok) put('}');
-        } else if (!PyErr_Occurred()) {
-            ok = fail("a database row without its values");
-        } else {
-            ok = python_failed("a database row could not be read");
+            if (!first) put(',');
+            first = false;
+            if (!key(k)) return false;
+            put(':');
+            if (!value(PyTuple_GET_ITEM(values, at), depth + 1)) return false;
         }
-        Py_XDECREF(values);
-        Py_XDECREF(index);
-        return ok;
+        put('}');
+        return true;
     }
 
     bool fallback(PyObject* o, int depth) {
-        if (g_row_type && Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(g_row_type)) return row(o, depth);
+        if (PyObject *values, *index; row_parts(o, &values, &index)) return row(values, index, depth);
         if (!g_fallback.load()) return python_failed("cannot import the JSON fallback types");
         int is = PyObject_IsInstance(o, g_fallback.enum_type);
         if (is > 0) {
@@ -392,13 +376,6 @@ bool write_json(PyObject* obj, std::string& out, std::string& error) {
     const bool ok = w.value(obj, 0);
     w.finish();
     return ok;
-}
-
-void set_json_row_type(PyObject* row_type) {
-    if (!g_row_values) g_row_values = PyUnicode_InternFromString("_values");
-    if (!g_row_index) g_row_index = PyUnicode_InternFromString("_index");
-    Py_XINCREF(row_type);
-    Py_XSETREF(g_row_type, row_type);
 }
 
 }  // namespace cello::py

@@ -13,8 +13,4 @@ inline constexpr int kMaxJsonDepth = 256;
 // naming the offending type or value; no Python exception is left set. Requires the GIL.
 bool write_json(PyObject* obj, std::string& out, std::string& error);
 
-// cello.db.Row: written as a JSON object straight from its values tuple and column index (no dict
-// made per row). Set once when cello.db is imported.
-void set_json_row_type(PyObject* row_type);
-
 }  // namespace cello::py

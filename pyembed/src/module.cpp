@@ -4,6 +4,7 @@
 #include "engine/url.hpp"
 #include "py_database.hpp"
 #include "py_health.hpp"
+#include "py_html_escape.hpp"
 #include "py_cache.hpp"
 #include "py_cluster.hpp"
 #include "py_loop.hpp"
@@ -81,6 +82,7 @@ PYBIND11_MODULE(_cello, m) {
 
     define_cache(m);
     define_database(m);
+    define_html_escape(m);
     define_health(m);
     define_cluster(m);
     define_loop(m);

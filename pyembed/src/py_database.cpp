@@ -1,4 +1,5 @@
 #include "py_database.hpp"
+#include "py_db_row.hpp"
 #include "py_request_trace.hpp"
 
 #include "engine/db/pg_pool.hpp"
@@ -406,11 +407,11 @@ void define_postgres(pyb::module_& m) {
 }  // namespace
 
 void define_database(pyb::module_& m) {
+    define_db_row(m);
     define_postgres(m);
     m.def(
         "_bind_db",
-        [](pyb::tuple errors, pyb::object adapt, pyb::object row) {
-            set_json_row_type(row.ptr());
+        [](pyb::tuple errors, pyb::object adapt) {
             if (errors.size() != 5) throw pyb::value_error("five exception classes");
             for (std::size_t i = 0; i < 5; ++i) {
                 Py_XDECREF(g_db.errors[i]);
@@ -419,8 +420,8 @@ void define_database(pyb::module_& m) {
             Py_XDECREF(g_db.adapt);
             g_db.adapt = adapt.release().ptr();
         },
-        pyb::arg("errors"), pyb::arg("adapt"), pyb::arg("row"),
-        "cello.db's IntegrityError, OperationalError, ProgrammingError, PoolTimeout, Busy, parameter adapter and Row.");
+        pyb::arg("errors"), pyb::arg("adapt"),
+        "cello.db's IntegrityError, OperationalError, ProgrammingError, PoolTimeout, Busy and parameter adapter.");
 
     pyb::class_<PyLease>(m, "SqliteLease", "A connection checked out of a SqlitePool (cello.db drives it).")
         .def(

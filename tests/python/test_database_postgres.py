@@ -168,10 +168,20 @@ def test_a_slow_query_does_not_hold_its_engine_thread(dsn):
 def test_waiting_past_the_timeout_is_a_503(dsn):
     app = make_app(dsn, "timeout", pool_size=1, connection_timeout_secs=0.3)
     with TestClient(app, workers=1) as c:
-        held = threading.Thread(target=lambda: c.get("/sleep?s=2"))
+        held = threading.Thread(target=lambda: c.get("/sleep?s=5"))
         held.start()
         support.wait_until(lambda: app.db.stats["in_use"] == 1)
         support.assert_error_shape(c.get("/pid"), 503)
+        # Waiters queued one after the other share one timer, set again for each next deadline:
+        # every one of them times out (none is left waiting for the slow query to end).
+        replies: list = []
+        later = [threading.Thread(target=lambda: replies.append(c.get("/pid"))) for _ in range(3)]
+        for t in later:
+            t.start()
+            time.sleep(0.1)
+        for t in later:
+            t.join(30)
+        assert [r.status_code for r in replies] == [503, 503, 503]
         held.join(30)
         assert c.get("/pid").status_code == 200
 

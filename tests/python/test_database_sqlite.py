@@ -144,6 +144,45 @@ def test_rows_read_like_tuples_and_dicts(tmp_path):
     assert db.sync.fetch_val("SELECT 1 WHERE 0") is None
 
 
+def test_a_row_behaves_as_a_sequence_and_a_mapping(tmp_path):
+    # cello.db.Row is native (pyembed/src/py_db_row.cpp): what the Python class it replaced did.
+    import collections.abc
+    import gc
+    import pickle
+
+    db = cdb.Database(DatabaseConfig(url=f"sqlite:///{tmp_path / 'rows.db'}"))
+    row = db.sync.fetch_one("SELECT 1 AS id, 'x' AS name, NULL AS note")
+    assert isinstance(row, collections.abc.Sequence) and type(row) is cdb.Row
+    assert len(row) == 3 and list(row) == [1, "x", None] and tuple(row) == (1, "x", None)
+    assert row[-1] is None and row[0:2] == (1, "x") and list(reversed(row)) == [None, "x", 1]
+    assert "x" in row and row.index("x") == 1 and row.count(1) == 1
+    assert row.get("name") == "x" and row.get("nope", 7) == 7 and row.values() == (1, "x", None)
+    assert row._asdict() == {"id": 1, "name": "x", "note": None}
+    assert repr(row) == "Row(id=1, name='x', note=None)"
+    assert row != (1, "y", None) and row != {"id": 1} and row != 5
+    assert row == cdb.Row([1, "x", None], {"id": 0, "name": 1, "note": 2})
+    assert row != cdb.Row((1, "x", None), {"a": 0, "b": 1, "c": 2})  # same values, other columns
+    assert pickle.loads(pickle.dumps(row)) == row
+    match row:
+        case (ident, name, _):
+            assert (ident, name) == (1, "x")
+        case _:
+            pytest.fail("a row matches a sequence pattern")
+    with pytest.raises(IndexError):
+        row[3]
+    with pytest.raises(TypeError):
+        hash(row)
+    with pytest.raises(TypeError):
+        cdb.Row((1,), ["not", "a", "dict"])
+    # A row that holds itself (through a JSON value) is collected, and its repr does not recurse.
+    holder: dict = {}
+    cyclic = cdb.Row((holder,), {"data": 0})
+    holder["row"] = cyclic
+    assert repr(cyclic) == "Row(data={'row': Row(...)})"
+    del cyclic, holder
+    assert gc.collect() > 0
+
+
 def test_errors_carry_their_kind(tmp_path):
     s = cdb.Database(DatabaseConfig(url=f"sqlite:///{tmp_path / 'e.db'}")).sync
     s.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL)")

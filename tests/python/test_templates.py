@@ -95,3 +95,23 @@ def test_a_render_error_in_a_handler_is_a_logged_500(site, capfd):
         r = c.get("/page")
     assert r.status_code == 500 and "fails.html" not in r.text and "ZeroDivisionError" not in r.text
     assert "fails.html" in capfd.readouterr().err  # the operator sees where
+
+
+def test_escape_is_html_escape_in_one_pass():
+    # cello.escape (pyembed/src/py_html_escape.cpp) answers exactly as html.escape(quote=True), for
+    # strings of every width (1-, 2- and 4-byte characters), and returns an unescaped str as it is.
+    import html
+    import random
+
+    from cello import escape
+
+    plain = "nothing to escape, é€"
+    assert escape(plain) is plain
+    assert escape("<a href=\"x\">Tom & Jerry's</a>") == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/a&gt;"
+    assert escape(42) == "42" and escape(None) == "None"
+    rng = random.Random(7)
+    alphabet = "ab<>&\"' é€😀"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert escape(text) == html.escape(text), text
+

@@ -32,6 +32,7 @@ from .security import CSP, SecurityHeadersConfig
 from .templates import Templates
 
 Request = _cello.Request
+escape = _cello.escape  # html.escape(value, quote=True) in one native pass (str() of a non-str first)
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
 _request_helpers.install(Request)
 __version__: str = _cello.__version__
@@ -93,4 +94,5 @@ __all__ = [
     "UploadFile",
     "__version__",
     "cache",
+    "escape",
 ]

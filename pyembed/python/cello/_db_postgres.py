@@ -157,7 +157,9 @@ class PostgresBackend:
         self._generation = fork_generation()
         self._open = self._new_pool()
         self._lock = threading.Lock()  # the waiters are shared by the engine threads
-        self._waiters: collections.deque[tuple[Any, Any]] = collections.deque()
+        # (loop, future, deadline), first come first served; deadlines only grow along the queue.
+        self._waiters: collections.deque[tuple[Any, Any, float]] = collections.deque()
+        self._expiry: dict[Any, Any] = {}  # loop -> its one timer for its waiters' deadlines
         self._next_sweep = 0.0
 
     def _new_pool(self) -> Any:
@@ -171,6 +173,7 @@ class PostgresBackend:
             self._open = self._new_pool()  # the parent's connections are its own: never used here
             self._lock = threading.Lock()
             self._waiters = collections.deque()
+            self._expiry = {}
             self._generation = fork_generation()
         return self._open
 
@@ -225,7 +228,7 @@ class PostgresBackend:
                 if conn is None and not reserved:
                     loop = self._running_loop()
                     waiter = loop.create_future()
-                    self._waiters.append((loop, waiter))
+                    self._waiters.append((loop, waiter, deadline))
             if conn is not None:
                 return _Lease(conn)
             if reserved:
@@ -241,9 +244,10 @@ class PostgresBackend:
                 return _Lease(conn)
 
     async def _wait(self, pool: Any, loop: Any, waiter: Any, deadline: float) -> Any:
-        # A timer on the loop rather than asyncio.timeout(): this runs for every request that
-        # finds the pool busy, and the timer is all it needs (loop.time() is time.monotonic()).
-        timer = loop.call_at(deadline, self._expire, waiter)
+        # One timer per loop for all its waiters, not one each: this runs for every request that
+        # finds the pool busy, and a timer made and cancelled per wait cost a heap push and pop.
+        if loop not in self._expiry:
+            self._expiry[loop] = loop.call_at(deadline, self._expire, loop)
         pool.waiting(1)
         try:
             return await waiter
@@ -254,12 +258,27 @@ class PostgresBackend:
                 self._hand_over(waiter.result())
             raise
         finally:
-            timer.cancel()
             pool.waiting(-1)
 
-    def _expire(self, waiter: Any) -> None:
-        if not waiter.done():
-            waiter.set_exception(self._timed_out())
+    def _expire(self, loop: Any) -> None:
+        """This loop's waiters past their deadline fail with PoolTimeout; the timer is set again
+        for the next deadline of those still waiting (loop.time() is time.monotonic())."""
+        now = loop.time()
+        later = None
+        with self._lock:
+            waiting = collections.deque(w for w in self._waiters if not w[1].done())  # (dropped: gave up, served)
+            self._waiters = waiting
+            for waiter_loop, waiter, deadline in waiting:
+                if waiter_loop is not loop:
+                    continue
+                if deadline <= now:
+                    waiter.set_exception(self._timed_out())
+                elif later is None or deadline < later:
+                    later = deadline
+        if later is None:
+            del self._expiry[loop]
+        else:
+            self._expiry[loop] = loop.call_at(later, self._expire, loop)
 
     def acquire_sync(self) -> _Lease:
         pool = self.pool
@@ -309,7 +328,7 @@ class PostgresBackend:
                         conn.unwatch()  # here, on the thread whose reactor watched it
                         pool.put(conn)  # the pool decides whether it is fit to reuse
                     return
-                waiter_loop, waiter = self._waiters.popleft()
+                waiter_loop, waiter, _ = self._waiters.popleft()
             if waiter.done():  # timed out or cancelled meanwhile
                 continue
             if conn is not None and waiter_loop is loop and loop is not None and pool.reusable(conn):

@@ -166,62 +166,11 @@ def _converter(declared: str) -> Any:
     return None
 
 
-class Row(Sequence[Any]):
-    """One row: a tuple of its values that also answers to its column names."""
-
-    __slots__ = ("_values", "_index")
-
-    def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
-        self._values = values
-        self._index = index
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            try:
-                return self._values[self._index[key]]
-            except KeyError:
-                raise KeyError(f"no column {key!r} (columns: {', '.join(self._index)})") from None
-        return self._values[key]
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._values)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Row):
-            return self._values == other._values and list(self._index) == list(other._index)
-        if isinstance(other, tuple):
-            return self._values == other
-        if isinstance(other, dict):
-            return self._asdict() == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def keys(self) -> list[str]:
-        """The column names, in order."""
-        return list(self._index)
-
-    def values(self) -> tuple[Any, ...]:
-        return self._values
-
-    def items(self) -> list[tuple[str, Any]]:
-        return list(zip(self._index, self._values))
-
-    def get(self, key: str, default: Any = None) -> Any:
-        i = self._index.get(key)
-        return default if i is None else self._values[i]
-
-    def _asdict(self) -> dict[str, Any]:
-        return dict(zip(self._index, self._values))
-
-    def __json__(self) -> dict[str, Any]:  # (the native JSON writer writes rows itself, without it)
-        return self._asdict()
-
-    def __repr__(self) -> str:
-        return "Row(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._index, self._values)) + ")"
+# One row: a tuple of its values that also answers to its column names (row[0], row["id"], keys(),
+# items(), get(), _asdict(); equal to a tuple or dict of the same contents). Native
+# (pyembed/src/py_db_row.cpp): a handler reads many per request.
+Row = _cello.Row
+Sequence.register(Row)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -231,7 +180,7 @@ def _shape(columns: tuple[str, ...], declared: tuple[str, ...]) -> tuple[dict[st
     return index, [(i, c) for i, c in enumerate(map(_converter, declared)) if c is not None]
 
 
-_cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt, Row)
+_cello._bind_db((IntegrityError, OperationalError, ProgrammingError, PoolTimeout, _Busy), _adapt)
 
 
 _trace = _cello.current_trace  # the running request's trace while an inspector is attached, else None
@@ -273,7 +222,7 @@ def _rows(result: tuple[Any, ...]) -> list[Row]:
                     values[i] = convert(values[i])
             converted.append(tuple(values))
         rows = converted
-    return [Row(values, index) for values in rows]
+    return _cello._rows(rows, index)
 
 
 # --- configuration -----------------------------------------------------------------------------

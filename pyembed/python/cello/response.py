@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from datetime import datetime, timezone
 from collections.abc import Iterable
@@ -53,11 +54,15 @@ class _ContentType(str):
 
 
 _content_types: dict[str, _ContentType] = {}
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # (tab is allowed)
 
 
 def _content_type(value: str) -> _ContentType:
+    """The media type, checked; the handful an app uses are checked and made once."""
     known = _content_types.get(value)
     if known is None:
+        if _CONTROL.search(value):
+            raise ValueError("content_type may not contain control characters (CR, LF, NUL...)")
         known = _ContentType(value)
         if len(_content_types) < 64:  # the handful an app uses, made once
             _content_types[value] = known
@@ -88,8 +93,6 @@ class Response:
         if content_type is None and "content-type" in self.headers:
             content_type = self.headers["content-type"]
             del self.headers["content-type"]
-        if content_type is not None and any(ord(c) < 32 and c != "\t" or c == "\x7f" for c in content_type):
-            raise ValueError("content_type may not contain control characters (CR, LF, NUL...)")
         if content_type is None and isinstance(body, str):
             content_type = "text/plain; charset=utf-8"
         self.content_type: str | None = None if content_type is None else _content_type(content_type)
