@@ -83,31 +83,44 @@ std::vector<db::DbValue> to_values(const pyb::handle& params) {
     return out;
 }
 
-pyb::object to_python(const db::DbValue& v) {
-    if (std::holds_alternative<std::monostate>(v)) return pyb::none();
-    if (const auto* n = std::get_if<std::int64_t>(&v)) return pyb::int_(*n);
-    if (const auto* d = std::get_if<double>(&v)) return pyb::float_(*d);
-    if (const auto* s = std::get_if<std::string>(&v)) {
-        PyObject* u = PyUnicode_DecodeUTF8(s->data(), static_cast<Py_ssize_t>(s->size()), "replace");
-        if (!u) throw pyb::error_already_set();
-        return pyb::reinterpret_steal<pyb::object>(u);
-    }
+// A new reference, or null with a Python error.
+PyObject* new_value(const db::DbValue& v) {
+    if (std::holds_alternative<std::monostate>(v)) return Py_NewRef(Py_None);
+    if (const auto* n = std::get_if<std::int64_t>(&v)) return PyLong_FromLongLong(*n);
+    if (const auto* d = std::get_if<double>(&v)) return PyFloat_FromDouble(*d);
+    if (const auto* s = std::get_if<std::string>(&v))
+        return PyUnicode_DecodeUTF8(s->data(), static_cast<Py_ssize_t>(s->size()), "replace");
     const auto& b = std::get<db::Blob>(v).bytes;
-    return pyb::bytes(b.data(), b.size());
+    return PyBytes_FromStringAndSize(b.data(), static_cast<Py_ssize_t>(b.size()));
 }
 
-// (columns, declared types, rows as tuples, rows affected, last insert id)
-pyb::tuple to_python(const db::DbResult& r) {
-    pyb::tuple columns(r.columns.size()), types(r.declared_types.size());
-    for (std::size_t i = 0; i < r.columns.size(); ++i) {
-        columns[i] = pyb::str(r.columns[i]);
-        types[i] = pyb::str(r.declared_types[i]);
+// Column names and declared types, interned: a result's shape is looked up (cello.db._shape) by
+// them, and an interned str carries its hash from one result to the next.
+pyb::tuple interned_names(const std::vector<std::string>& names) {
+    pyb::tuple out(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        PyObject* name = PyUnicode_InternFromString(names[i].c_str());
+        if (!name) throw pyb::error_already_set();
+        PyTuple_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), name);
     }
+    return out;
+}
+
+// (columns, declared types, rows as tuples, rows affected, last insert id), with the C API: a
+// result of a dozen rows is made on every such request.
+pyb::tuple to_python(const db::DbResult& r) {
+    pyb::tuple columns = interned_names(r.columns), types = interned_names(r.declared_types);
     pyb::list rows(r.rows.size());
     for (std::size_t i = 0; i < r.rows.size(); ++i) {
-        pyb::tuple row(r.rows[i].size());
-        for (std::size_t c = 0; c < r.rows[i].size(); ++c) row[c] = to_python(r.rows[i][c]);
-        rows[i] = std::move(row);
+        const auto& cells = r.rows[i];
+        PyObject* row = PyTuple_New(static_cast<Py_ssize_t>(cells.size()));
+        if (!row) throw pyb::error_already_set();
+        PyList_SET_ITEM(rows.ptr(), static_cast<Py_ssize_t>(i), row);  // (the list owns it from here)
+        for (std::size_t c = 0; c < cells.size(); ++c) {
+            PyObject* value = new_value(cells[c]);
+            if (!value) throw pyb::error_already_set();
+            PyTuple_SET_ITEM(row, static_cast<Py_ssize_t>(c), value);
+        }
     }
     return pyb::make_tuple(columns, types, rows, r.rows_affected, r.last_insert_id);
 }

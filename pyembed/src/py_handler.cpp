@@ -318,10 +318,39 @@ void add_header(engine::Response& res, PyObject* name, PyObject* value) {
 }
 
 // headers: a dict, a list of pairs, or an object with .items() (our Headers).
+// Attribute names read from every Response, interned once: pybind11's obj.attr("name") makes a new
+// str each time (about a thousand instructions per response for the six of them).
+struct ResponseNames {
+    PyObject* status = PyUnicode_InternFromString("status");
+    PyObject* body = PyUnicode_InternFromString("body");
+    PyObject* content_type = PyUnicode_InternFromString("content_type");
+    PyObject* headers = PyUnicode_InternFromString("headers");
+    PyObject* stream_iter = PyUnicode_InternFromString("stream_iter");
+    PyObject* file_path = PyUnicode_InternFromString("file_path");
+    PyObject* items = PyUnicode_InternFromString("items");
+    PyObject* header_items = PyUnicode_InternFromString("_items");
+};
+
+const ResponseNames& names() {
+    static const ResponseNames n;  // (the GIL is held, and interning never releases it)
+    return n;
+}
+
+pyb::object attribute(PyObject* o, PyObject* name) {
+    PyObject* v = PyObject_GetAttr(o, name);
+    if (!v) throw pyb::error_already_set();
+    return pyb::reinterpret_steal<pyb::object>(v);
+}
+
 void add_headers(engine::Response& res, PyObject* headers) {
     if (headers == Py_None) return;
     pyb::object items = pyb::reinterpret_borrow<pyb::object>(headers);
-    if (PyObject_HasAttrString(headers, "items")) items = items.attr("items")();
+    if (Py_TYPE(headers) == reinterpret_cast<PyTypeObject*>(bindings().headers_type.ptr())) {
+        items = attribute(headers, names().header_items);  // our Headers: its list of pairs, no copy
+        if (PyList_Check(items.ptr()) && PyList_GET_SIZE(items.ptr()) == 0) return;
+    } else if (PyObject_HasAttr(headers, names().items)) {
+        items = attribute(headers, names().items)();
+    }
     for (pyb::handle pair : items) {
         pyb::tuple t = pyb::reinterpret_borrow<pyb::object>(pair);
         if (t.size() != 2) throw pyb::value_error("headers must be (name, value) pairs");
@@ -330,21 +359,22 @@ void add_headers(engine::Response& res, PyObject* headers) {
 }
 
 void from_response_object(PyObject* r, engine::Response& res) {
-    pyb::handle obj(r);
-    res.status = obj.attr("status").cast<int>();
-    pyb::object body = obj.attr("body");
+    const ResponseNames& n = names();
+    pyb::object status = attribute(r, n.status);
+    res.status = status.cast<int>();
+    pyb::object body = attribute(r, n.body);
     if (!PyBytes_Check(body.ptr())) throw pyb::type_error("Response.body must be bytes");
     res.body.assign(PyBytes_AS_STRING(body.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(body.ptr())));
-    pyb::object ct = obj.attr("content_type");
+    pyb::object ct = attribute(r, n.content_type);
     if (!ct.is_none()) {
         res.content_type = std::string(utf8_of(ct.ptr()));
     }
-    add_headers(res, obj.attr("headers").ptr());
-    pyb::object iterable = obj.attr("stream_iter");
+    add_headers(res, attribute(r, n.headers).ptr());
+    pyb::object iterable = attribute(r, n.stream_iter);
     if (!iterable.is_none()) stream_from(iterable.ptr(), res, ct.is_none());
     // Response.file: the request (for HEAD, conditionals, Range) is the one this thread is answering.
-    if (!obj.attr("file_path").is_none())
-        respond_with_python_file(obj, t_request_native ? t_request_native->view() : nullptr, res);
+    if (!attribute(r, n.file_path).is_none())
+        respond_with_python_file(pyb::handle(r), t_request_native ? t_request_native->view() : nullptr, res);
 }
 
 void set_body_from(PyObject* body, engine::Response& res) {

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from . import _cello
+from . import db as _db
 from .db import DatabaseConfig, OperationalError, PoolTimeout, ProgrammingError, fork_generation
 
 @functools.lru_cache(maxsize=2048)
@@ -195,13 +196,6 @@ class PostgresBackend:
                                    f"{self.config.connection_timeout_secs:g} s") from None
         return conn
 
-    def _sweep(self, pool: Any) -> None:
-        """Idle connections past idle_timeout closed, at most once a second."""
-        now = time.monotonic()
-        if now >= self._next_sweep:
-            self._next_sweep = now + 1.0
-            pool.sweep()
-
     def _timed_out(self) -> PoolTimeout:
         return PoolTimeout(f"no connection free after {self.config.connection_timeout_secs:g} s "
                            f"(pool_size {self.config.pool_size})")
@@ -212,21 +206,24 @@ class PostgresBackend:
         conn = pool.take_idle()
         return (conn, False) if conn is not None else (None, pool.reserve())
 
-    def _running_loop(self) -> Any:
-        return _cello.engine_loop() or asyncio.get_running_loop()
+    def _current_pool(self) -> Any:
+        return self._open if self._generation == _db._forks else self.pool  # (the property, inlined)
 
     async def acquire(self) -> _Lease:
-        pool = self.pool
-        self._sweep(pool)
-        deadline = time.monotonic() + self.config.connection_timeout_secs
+        # The path every query without a block of its own takes: helpers inlined, one coroutine.
+        pool = self._current_pool()
+        now = time.monotonic()
+        if now >= self._next_sweep:  # idle connections past idle_timeout closed, at most once a second
+            self._next_sweep = now + 1.0
+            pool.sweep()
+        deadline = now + self.config.connection_timeout_secs
         while True:
             # Under the lock with release()'s check for waiters: a connection returned between this
             # look and the queueing below is handed to this task, not left idle.
-            loop = None
             with self._lock:
                 conn, reserved = self._idle_or_slot(pool)
                 if conn is None and not reserved:
-                    loop = self._running_loop()
+                    loop = _cello.engine_loop() or asyncio.get_running_loop()
                     waiter = loop.create_future()
                     self._waiters.append((loop, waiter, deadline))
             if conn is not None:
@@ -238,27 +235,23 @@ class PostgresBackend:
                     pool.unreserve()
                     raise
             # All in use: queued first come, first served for the next one returned (release()
-            # hands it over directly), or for a freed slot (None: go round again).
-            conn = await self._wait(pool, loop, waiter, deadline)
+            # hands it over directly), or for a freed slot (None: go round again). One timer per
+            # loop for all its waiters, not one each (a heap push and pop per wait).
+            if loop not in self._expiry:
+                self._expiry[loop] = loop.call_at(deadline, self._expire, loop)
+            pool.waiting(1)
+            try:
+                conn = await waiter
+            except BaseException:
+                # Handed a connection just as this task gave up (its client left): it goes on to
+                # the next in line, never lost.
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None and waiter.result() is not None:
+                    self._hand_over(waiter.result())
+                raise
+            finally:
+                pool.waiting(-1)
             if conn is not None:
                 return _Lease(conn)
-
-    async def _wait(self, pool: Any, loop: Any, waiter: Any, deadline: float) -> Any:
-        # One timer per loop for all its waiters, not one each: this runs for every request that
-        # finds the pool busy, and a timer made and cancelled per wait cost a heap push and pop.
-        if loop not in self._expiry:
-            self._expiry[loop] = loop.call_at(deadline, self._expire, loop)
-        pool.waiting(1)
-        try:
-            return await waiter
-        except BaseException:
-            # Handed a connection just as this task gave up (its client left): it goes on to the
-            # next in line, never lost.
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None and waiter.result() is not None:
-                self._hand_over(waiter.result())
-            raise
-        finally:
-            pool.waiting(-1)
 
     def _expire(self, loop: Any) -> None:
         """This loop's waiters past their deadline fail with PoolTimeout; the timer is set again
@@ -319,7 +312,7 @@ class PostgresBackend:
     def _hand_over(self, conn: Any) -> None:
         """To the first task still waiting, else to the pool. Called on the thread whose reactor
         watches the connection, if one does."""
-        pool = self.pool
+        pool = self._current_pool()
         loop = _cello.engine_loop()
         while True:
             with self._lock:

@@ -24,7 +24,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -299,10 +299,15 @@ class Database:
         """Connections by state: open, idle, in_use."""
         return self._backend.stats()
 
-    async def _run(self, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
+    def _run(self, sql: str, params: Sequence[Any] | None) -> Awaitable[tuple[Any, ...]]:
+        """What to await for the statement's result: the backend's own awaitable when no inspector
+        watches (no coroutine layer in between), else one that records the statement."""
         trace = _trace()
         if trace is None:
-            return await self._backend.statement(self._current.get(), sql, params)
+            return self._backend.statement(self._current.get(), sql, params)
+        return self._run_traced(trace, sql, params)
+
+    async def _run_traced(self, trace: Any, sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
         # The inspector sees the statement (never its parameters), its time including any wait
         # for a connection, and its rows or error.
         start = time.perf_counter_ns()
