@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from operator import itemgetter
 from random import randint, sample
 
 from cello import App, DatabaseConfig, Response, escape
@@ -56,7 +57,7 @@ async def queries(request):
 async def fortunes(request):
     rows = [tuple(r) for r in await request.db.fetch_all("SELECT id, message FROM fortune")]
     rows.append(ADDITIONAL)
-    rows.sort(key=lambda r: r[1])
+    rows.sort(key=itemgetter(1))
     body = "".join(f"<tr><td>{i}</td><td>{escape(m)}</td></tr>" for i, m in rows)
     html = ("<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
             f"<tr><th>id</th><th>message</th></tr>{body}</table></body></html>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from operator import itemgetter
 from random import randint, sample
 
 import asyncpg
@@ -51,7 +52,7 @@ async def fortunes(request):
     async with pool.acquire() as conn:
         rows = [tuple(r) for r in await conn.fetch("SELECT id, message FROM fortune")]
     rows.append(ADDITIONAL)
-    rows.sort(key=lambda r: r[1])
+    rows.sort(key=itemgetter(1))
     return HTMLResponse(TEMPLATE.render(fortunes=rows))
 
 
