@@ -324,7 +324,7 @@ struct ResponseNames {
     PyObject* status = PyUnicode_InternFromString("status");
     PyObject* body = PyUnicode_InternFromString("body");
     PyObject* content_type = PyUnicode_InternFromString("content_type");
-    PyObject* headers = PyUnicode_InternFromString("headers");
+    PyObject* headers = PyUnicode_InternFromString("_headers");  // (None until a handler sets one)
     PyObject* stream_iter = PyUnicode_InternFromString("stream_iter");
     PyObject* file_path = PyUnicode_InternFromString("file_path");
     PyObject* items = PyUnicode_InternFromString("items");

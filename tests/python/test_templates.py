@@ -110,7 +110,7 @@ def test_escape_is_html_escape_in_one_pass():
     assert escape("<a href=\"x\">Tom & Jerry's</a>") == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#x27;s&lt;/a&gt;"
     assert escape(42) == "42" and escape(None) == "None"
     rng = random.Random(7)
-    alphabet = "ab<>&\"' é€😀"
+    alphabet = "ab<>&\"' é€😀\x00"  # (an embedded NUL must not end the scan)
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         assert escape(text) == html.escape(text), text

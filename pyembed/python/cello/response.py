@@ -75,7 +75,7 @@ class Response:
     `headers` is a case-insensitive, mutable :class:`Headers`. Names that are not tokens and values with control characters raise ValueError.
     """
 
-    __slots__ = ("body", "status", "headers", "content_type", "stream_iter", "file_path", "file_name")
+    __slots__ = ("body", "status", "_headers", "content_type", "stream_iter", "file_path", "file_name")
 
     def __init__(
         self,
@@ -84,21 +84,39 @@ class Response:
         headers: HeaderInput = None,
         content_type: str | None = None,
     ) -> None:
-        if not 200 <= int(status) <= 599:
+        status = int(status)
+        if not 200 <= status <= 599:
             # 1xx are the protocol's interim answers and codes past 599 are not HTTP (docs/api.md).
             raise ValueError(f"HTTP status must be 200-599 for a response, got {status}")
-        self.body: bytes = _to_bytes(body)
-        self.status: int = int(status)
-        self.headers: Headers = Headers(headers)
-        if content_type is None and "content-type" in self.headers:
-            content_type = self.headers["content-type"]
-            del self.headers["content-type"]
+        self.body: bytes = body.encode("utf-8") if type(body) is str else _to_bytes(body)
+        self.status: int = status
+        # Made when first read (most responses never set one): see the `headers` property.
+        self._headers: Headers | None = None
+        if headers is not None:
+            self._headers = parsed = Headers(headers)
+            if content_type is None and "content-type" in parsed:
+                content_type = parsed["content-type"]
+                del parsed["content-type"]
         if content_type is None and isinstance(body, str):
             content_type = "text/plain; charset=utf-8"
-        self.content_type: str | None = None if content_type is None else _content_type(content_type)
+        if content_type is not None:  # (the cache looked up here: one call less per response)
+            content_type = _content_types.get(content_type) or _content_type(content_type)
+        self.content_type: str | None = content_type
         self.stream_iter: Iterable[bytes | str] | None = None
         self.file_path: str | bytes | None = None
         self.file_name: str | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """The response's headers (case-insensitive, mutable; Content-Type is `content_type`)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers()
+        return headers
+
+    @headers.setter
+    def headers(self, value: HeaderInput) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
 
     @classmethod
     def json(cls, data: Any, status: int | None = None, headers: HeaderInput = None) -> "Response":
