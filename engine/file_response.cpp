@@ -2,20 +2,16 @@
 
 #include "engine/conditional.hpp"
 #include "engine/http_date.hpp"
+#include "engine/platform/read_only_file.hpp"
 #include "engine/status.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
-// POSIX file access lives in File below and nowhere else.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace cello::engine {
 
@@ -28,74 +24,7 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::uint64_t kWholeReadLimit = 64 * 1024;
 
-// An open regular file with the size and modification time of that very descriptor, so the
-// validators always describe the bytes being sent. Owns the descriptor: a stream destroyed early
-// (client gone) closes it.
-// This is the only OS-specific code of file serving. Windows port: CreateFileW with
-// FILE_SHARE_READ, GetFileInformationByHandleEx for type/size/mtime, ReadFile with an OVERLAPPED
-// offset, CloseHandle.
-class File {
-public:
-    // The open file, or nullopt with the reason in `result`.
-    static std::optional<File> open_regular(const fs::path& path, FileResult& result) {
-        // O_NONBLOCK: a FIFO swapped in after a type check must not block the engine thread
-        // (regular files ignore the flag).
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) {
-            const int e = errno;
-            const bool missing = e == ENOENT || e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG;
-            result = {missing ? FileOutcome::Missing : FileOutcome::Unreadable, e};
-            return std::nullopt;
-        }
-        File file(fd);
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) {
-            result = {FileOutcome::Unreadable, errno};
-            return std::nullopt;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            result = {FileOutcome::NotRegular, 0};
-            return std::nullopt;
-        }
-        file.size_ = static_cast<std::uint64_t>(st.st_size);
-        file.mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-        return file;
-    }
-
-    File(File&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), size_(other.size_), mtime_ns_(other.mtime_ns_) {}
-    File& operator=(File&&) = delete;
-    File(const File&) = delete;
-    ~File() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-
-    std::uint64_t size() const noexcept { return size_; }
-    std::int64_t mtime_ns() const noexcept { return mtime_ns_; }
-
-    // Exactly `n` bytes at `offset`. Throws when the file shrank meanwhile: for a stream that aborts
-    // the connection, the only honest signal once Content-Length has been sent.
-    void read_exact(char* out, std::size_t n, std::uint64_t offset) const {
-        while (n > 0) {
-            const ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(offset));
-            if (got < 0) {
-                if (errno == EINTR) continue;
-                throw std::system_error(errno, std::generic_category(), "reading a file");
-            }
-            if (got == 0) throw std::runtime_error("file shrank while being sent");
-            out += got;
-            n -= static_cast<std::size_t>(got);
-            offset += static_cast<std::uint64_t>(got);
-        }
-    }
-
-private:
-    explicit File(int fd) noexcept : fd_(fd) {}
-
-    int fd_ = -1;
-    std::uint64_t size_ = 0;
-    std::int64_t mtime_ns_ = 0;
-};
+using File = platform::ReadOnlyFile;  // the only OS-specific part of file serving
 
 // A file (or a range of it) pulled by the connection in 64 KiB chunks: memory stays at one chunk
 // per download whatever the file size.
@@ -156,8 +85,15 @@ void send_body(Response& res, File&& file, std::uint64_t offset, std::uint64_t l
 
 FileResult respond_with_file(const Request& req, Response& res, const fs::path& path, const FileOptions& options) {
     FileResult result;
-    std::optional<File> file = File::open_regular(path, result);
-    if (!file) return result;
+    platform::OpenFailure failure;
+    std::optional<File> file = File::open_regular(path, failure);
+    if (!file) {
+        using Kind = platform::OpenFailure::Kind;
+        const FileOutcome outcome = failure.kind == Kind::Missing      ? FileOutcome::Missing
+                                    : failure.kind == Kind::NotRegular ? FileOutcome::NotRegular
+                                                                       : FileOutcome::Unreadable;
+        return {outcome, failure.error};
+    }
     const std::uint64_t size = file->size();
     const std::string etag = options.etag.empty() ? make_etag(size, file->mtime_ns()) : std::string(options.etag);
     const std::int64_t mtime = floor_seconds(file->mtime_ns());

@@ -31,7 +31,7 @@ enum class FileOutcome : std::uint8_t {
 };
 struct FileResult {
     FileOutcome outcome = FileOutcome::Sent;
-    int error = 0;  // errno for Missing and Unreadable
+    int error = 0;  // for Missing and Unreadable: errno (POSIX) or GetLastError() (Windows)
 };
 
 // Opens `path` (O_NONBLOCK: a FIFO cannot block the thread), checks that the descriptor is a

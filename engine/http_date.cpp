@@ -1,4 +1,5 @@
 #include "engine/http_date.hpp"
+#include "engine/platform/civil_time.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -6,8 +7,7 @@
 namespace cello::engine {
 
 std::string format_http_date(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);  // Windows port: gmtime_s
+    const std::tm tm = platform::utc_time(t);
     char buf[64];
     const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     return std::string(buf, n);

@@ -1,5 +1,7 @@
 #include "inspector/request_export.hpp"
 
+#include "engine/platform/civil_time.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -47,8 +49,7 @@ bool valid_utf8(std::string_view s) {
 
 std::string iso8601(std::int64_t ns) {
     const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);  // Windows port: gmtime_s
+    const std::tm tm = engine::platform::utc_time(secs);
     char buf[40];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     char out[64];

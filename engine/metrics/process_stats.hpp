@@ -15,8 +15,8 @@ struct ProcessStats {
 };
 
 // Reads the current figures of this process; nullopt where they cannot be read. The only
-// platform-specific function of the metrics: Linux reads /proc, a Windows port replaces it with
-// GetProcessTimes / GetProcessMemoryInfo / GetProcessHandleCount.
+// platform-specific function of the metrics: Linux reads /proc (process_stats_posix.cpp), Windows
+// asks GetProcessTimes, GetProcessMemoryInfo and GetProcessHandleCount (process_stats_windows.cpp).
 std::optional<ProcessStats> read_process_stats();
 
 }  // namespace cello::engine

@@ -1,7 +1,10 @@
 #include "engine/middleware/client_address.hpp"
 
-#include <arpa/inet.h>  // inet_pton, inet_ntop (Windows port: ws2tcpip.h has both)
+// Asio's address parsing and printing: inet_pton/inet_ntop on every platform (POSIX, Winsock).
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/address_v6.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -18,21 +21,26 @@ bool all_digits(std::string_view s) noexcept {
     return true;
 }
 
-// inet_pton wants a NUL-terminated string; addresses are short, so a stack copy does.
 std::optional<IpAddress> pton(std::string_view s) {
-    char buf[INET6_ADDRSTRLEN + 1];
-    if (s.empty() || s.size() >= sizeof buf) return std::nullopt;
-    std::memcpy(buf, s.data(), s.size());
-    buf[s.size()] = '\0';
+    // (A zone, "fe80::1%eth0", is not an address here; inet_pton refuses it, Asio would not.)
+    if (s.empty() || s.size() > 64 || s.find('%') != std::string_view::npos) return std::nullopt;
+    boost::system::error_code ec;
     IpAddress a;
     if (s.find(':') == std::string_view::npos) {
-        std::uint8_t v4[4];
-        if (inet_pton(AF_INET, buf, v4) != 1) return std::nullopt;
+        // Four dotted decimals and nothing else: Winsock would also take "1.2.3" and hex forms.
+        if (std::count(s.begin(), s.end(), '.') != 3 || s.find_first_not_of("0123456789.") != std::string_view::npos)
+            return std::nullopt;
+        const auto v4 = boost::asio::ip::make_address_v4(std::string(s), ec);
+        if (ec) return std::nullopt;
+        const auto bytes = v4.to_bytes();
         std::memcpy(a.bytes.data(), kMappedPrefix, 12);
-        std::memcpy(a.bytes.data() + 12, v4, 4);
+        std::memcpy(a.bytes.data() + 12, bytes.data(), 4);
         return a;
     }
-    if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) return std::nullopt;
+    const auto v6 = boost::asio::ip::make_address_v6(std::string(s), ec);
+    if (ec) return std::nullopt;
+    const auto bytes = v6.to_bytes();
+    std::memcpy(a.bytes.data(), bytes.data(), 16);
     return a;  // an IPv4-mapped IPv6 address is already in the shared form
 }
 
@@ -41,10 +49,14 @@ std::optional<IpAddress> pton(std::string_view s) {
 bool IpAddress::is_v4() const noexcept { return std::memcmp(bytes.data(), kMappedPrefix, 12) == 0; }
 
 std::string IpAddress::to_string() const {
-    char buf[INET6_ADDRSTRLEN];
-    const bool v4 = is_v4();
-    if (!inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data() + (v4 ? 12 : 0), buf, sizeof buf)) return {};
-    return buf;
+    if (is_v4()) {
+        boost::asio::ip::address_v4::bytes_type v4;
+        std::memcpy(v4.data(), bytes.data() + 12, 4);
+        return boost::asio::ip::address_v4(v4).to_string();
+    }
+    boost::asio::ip::address_v6::bytes_type v6;
+    std::memcpy(v6.data(), bytes.data(), 16);
+    return boost::asio::ip::address_v6(v6).to_string();
 }
 
 std::optional<IpAddress> parse_ip(std::string_view s) {

@@ -1,6 +1,7 @@
 #include "engine/middleware/logging_middleware.hpp"
 
 #include "engine/json_escape.hpp"
+#include "engine/platform/civil_time.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -19,11 +20,13 @@ public:
     explicit LoggingMiddleware(bool json) : json_(json) {}
 
     void after(Exchange& ex) override {
-        const std::time_t now = std::time(nullptr);
-        std::tm tm{};
-        localtime_r(&now, &tm);  // Windows port: localtime_s
+        const platform::LocalTime local = platform::local_time(std::time(nullptr));
         char when[40];
-        std::strftime(when, sizeof when, json_ ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S", &tm);
+        std::size_t n = std::strftime(when, sizeof when, json_ ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &local.tm);
+        if (json_) {  // the zone as +hhmm (strftime's %z is a zone name on Windows)
+            const long off = local.utc_offset_seconds, mag = off < 0 ? -off : off;
+            std::snprintf(when + n, sizeof when - n, "%c%02ld%02ld", off < 0 ? '-' : '+', mag / 3600, mag / 60 % 60);
+        }
         const Request& req = ex.req;
         if (!ex.log_line) ex.log_line = std::make_unique<std::string>();
         std::string& line = *ex.log_line;

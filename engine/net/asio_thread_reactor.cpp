@@ -16,21 +16,18 @@ public:
     AsioFdWatch(boost::asio::io_context& io, int fd) : descriptor_(io, fd) {}
     ~AsioFdWatch() override {
         *alive_ = false;
-        boost::system::error_code ec;
-        descriptor_.cancel(ec);
-        (void)descriptor_.release();  // never closed here: the fd is the caller's
+        descriptor_.cancel();
+        descriptor_.release();  // never closed here: the fd is the caller's
     }
 
     void wait(bool writable, std::function<void(bool ok)> ready) override {
-        using base = boost::asio::posix::descriptor_base;
-        descriptor_.async_wait(writable ? base::wait_write : base::wait_read,
-                               [alive = alive_, ready = std::move(ready)](const boost::system::error_code& ec) {
-                                   if (*alive && ec != boost::asio::error::operation_aborted) ready(!ec);
-                               });
+        descriptor_.async_wait(writable, [alive = alive_, ready = std::move(ready)](const boost::system::error_code& ec) {
+            if (*alive && ec != boost::asio::error::operation_aborted) ready(!ec);
+        });
     }
 
 private:
-    boost::asio::posix::stream_descriptor descriptor_;
+    WaitableHandle descriptor_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
@@ -39,10 +36,9 @@ AsioThreadReactor::~AsioThreadReactor() { watch(-1); }
 std::unique_ptr<FdWatch> AsioThreadReactor::watch_fd(int fd) { return std::make_unique<AsioFdWatch>(io_, fd); }
 
 void AsioThreadReactor::watch(int fd) {
-    boost::system::error_code ec;
     if (watched_.is_open()) {
-        watched_.cancel(ec);
-        (void)watched_.release();  // the fd is the foreign loop's: never closed here
+        watched_.cancel();
+        watched_.release();  // the fd is the foreign loop's: never closed here
     }
     armed_ = readable_ = false;
     if (fd >= 0) watched_.assign(fd);
@@ -50,8 +46,7 @@ void AsioThreadReactor::watch(int fd) {
 
 void AsioThreadReactor::finish() {
     finished_ = true;
-    boost::system::error_code ec;
-    if (watched_.is_open()) watched_.cancel(ec);
+    if (watched_.is_open()) watched_.cancel();
 }
 
 void AsioThreadReactor::arm() {
@@ -59,7 +54,7 @@ void AsioThreadReactor::arm() {
     armed_ = true;
     // Asio re-registers the fd when a wait starts, so a poller that is still readable (events the
     // foreign loop left for later) completes the wait at once: level-triggered, as select() must be.
-    watched_.async_wait(boost::asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
+    watched_.async_wait(false, [this](const boost::system::error_code& ec) {
         armed_ = false;
         if (!ec) readable_ = true;
     });

@@ -3,8 +3,9 @@
 
 #include "engine/thread_reactor.hpp"
 
+#include "engine/net/waitable_handle.hpp"
+
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 namespace cello::engine::net {
 
@@ -30,7 +31,7 @@ private:
     void run_ready();  // engine handlers that are ready now, a bounded batch
 
     boost::asio::io_context& io_;
-    boost::asio::posix::stream_descriptor watched_;
+    WaitableHandle watched_;
     unsigned index_;
     bool armed_ = false;     // an async_wait on watched_ is outstanding
     bool readable_ = false;  // it completed: the foreign poller has events

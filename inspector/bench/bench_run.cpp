@@ -1,5 +1,6 @@
 #include "inspector/bench/bench_run.hpp"
 
+#include "engine/platform/civil_time.hpp"
 #include "inspector/loadgen/report.hpp"
 
 #include <nlohmann/json.hpp>
@@ -74,8 +75,7 @@ BenchSummary summarize(const loadgen::CeilingResult& result) {
 
 std::string utc_now_iso8601() {
     const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
+    const std::tm tm = engine::platform::utc_time(now);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;

@@ -27,13 +27,22 @@ namespace {
 constexpr auto kGet = static_cast<std::uint8_t>(Method::Get);
 constexpr auto kPost = static_cast<std::uint8_t>(Method::Post);
 
+// Page-aligned memory, as the shared mapping is (std::aligned_alloc is not in Windows' C library).
+struct PageFree {
+    void operator()(std::byte* p) const noexcept { ::operator delete[](p, std::align_val_t{4096}); }
+};
+using PageMemory = std::unique_ptr<std::byte[], PageFree>;
+PageMemory page_aligned(std::size_t size) {
+    return PageMemory(static_cast<std::byte*>(::operator new[](size, std::align_val_t{4096})));
+}
+
 struct Block {
     std::size_t size;
-    std::unique_ptr<std::byte, decltype(&std::free)> memory;
+    PageMemory memory;
 
     Block(unsigned cells, unsigned threads)
         : size((ClusterMemory::bytes_needed(cells, threads) + 4095) / 4096 * 4096),
-          memory(static_cast<std::byte*>(std::aligned_alloc(4096, size)), &std::free) {
+          memory(page_aligned(size)) {
         std::memset(memory.get(), 0, size);
         ClusterMemory::format(span(), cells, threads);
     }
@@ -242,7 +251,7 @@ TEST(SharedRateTable, AFullTableRecyclesIdleSlotsFirst) {
 TEST(ErrorRing, RecordsReachTheSupervisorWhole) {
     const Layout l = Layout::make(2, 1, 64);  // with the inspector's rings: the error ring exists
     ASSERT_GT(l.errors, 0u);
-    std::unique_ptr<std::byte, decltype(&std::free)> mem(static_cast<std::byte*>(std::aligned_alloc(4096, (l.total + 4095) / 4096 * 4096)), &std::free);
+    const PageMemory mem = page_aligned((l.total + 4095) / 4096 * 4096);
     std::memset(mem.get(), 0, l.total);
     const std::span<std::byte> span(mem.get(), l.total);
     ClusterMemory::format(span, 2, 1, 64);

@@ -9,11 +9,12 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "test_socket.hpp"
+
+#ifndef _WIN32
+#include <sys/socket.h>  // accept, recv (Winsock's come with Asio's headers)
+#include <unistd.h>      // close
+#endif
 
 #include <atomic>
 #include <charconv>
@@ -198,34 +199,13 @@ bool status_has_no_body(int status) { return (status >= 100 && status < 200) || 
 
 class Client {
 public:
-    explicit Client(std::uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~Client() {
-        if (fd_ >= 0) ::close(fd_);
-    }
+    explicit Client(std::uint16_t port) : connection_(port) {}
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
-    bool connected() const { return fd_ >= 0; }
+    bool connected() const { return connection_.connected(); }
 
-    bool send(std::string_view data) {
-        while (!data.empty()) {
-            const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
+    bool send(std::string_view data) { return connection_.send(data); }
 
     // One response (interim 1xx included). `head` says the request was HEAD, so no body follows.
     // nullopt when no complete response arrives within `timeout` or the connection ends first.
@@ -271,23 +251,12 @@ public:
 private:
     bool fill(Clock::time_point deadline) {
         if (eof_) return false;
-        char chunk[16384];
-        for (;;) {
-            const auto left = std::chrono::duration_cast<Ms>(deadline - Clock::now()).count();
-            if (left <= 0) return false;
-            pollfd p{fd_, POLLIN, 0};
-            const int ready = ::poll(&p, 1, static_cast<int>(left));
-            if (ready < 0 && errno == EINTR) continue;
-            if (ready <= 0) return false;
-            const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                eof_ = true;  // orderly close or reset
-                return false;
-            }
-            buf_.append(chunk, static_cast<std::size_t>(n));
-            return true;
+        switch (connection_.receive(buf_, deadline)) {
+            case cello::test::TestConnection::Got::Data: return true;
+            case cello::test::TestConnection::Got::Timeout: return false;
+            case cello::test::TestConnection::Got::Closed: eof_ = true; return false;  // orderly close or reset
         }
+        return false;
     }
 
     // Decodes a chunked body (no trailers expected); false when it does not end in time.
@@ -328,7 +297,7 @@ private:
         return true;
     }
 
-    int fd_ = -1;
+    cello::test::TestConnection connection_;
     std::string buf_;
     bool eof_ = false;
 };
@@ -1201,19 +1170,27 @@ TEST(SuspendedMiddleware, ADeadlineResumesWithTheTimeoutStep) {
 }
 
 TEST(ThreadReactor, AForeignLoopDrivesTheEngineThread) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
+    // The foreign loop's poller (in a real loop its epoll fd): here a loopback connection's far end,
+    // made readable by writing to the near end (a socket is what Windows can wait on too).
+    // (Accepted natively: on Windows a socket joins one completion port for life, the reactor's.)
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::address_v4::loopback(), 0});
+    boost::asio::ip::tcp::socket bell(io);
+    bell.connect(acceptor.local_endpoint());
+    const auto accepted = ::accept(acceptor.native_handle(), nullptr, nullptr);
+    ASSERT_NE(static_cast<long long>(accepted), -1LL);
+    const int poller_fd = static_cast<int>(accepted);
     std::atomic<int> readable{0}, nudged{0};
     std::atomic<bool> finished{false};
     ServerOptions o = test_options();
     o.drive = [&](ThreadReactor& reactor) {
-        reactor.watch(fds[0]);  // the foreign loop's own poller, in a real loop its epoll fd
+        reactor.watch(poller_fd);
         for (;;) {
             const auto woke = reactor.run(std::chrono::milliseconds(50));
             if (woke == ThreadReactor::Woke::Finished) break;
             if (woke == ThreadReactor::Woke::Readable) {
                 char byte;
-                if (::read(fds[0], &byte, 1) == 1) ++readable;
+                if (::recv(accepted, &byte, 1, 0) == 1) ++readable;
                 reactor.nudge();  // harmless outside a handler: the next run() starts afresh
             }
             if (woke == ThreadReactor::Woke::Nudged) ++nudged;
@@ -1227,13 +1204,16 @@ TEST(ThreadReactor, AForeignLoopDrivesTheEngineThread) {
         const auto r = roundtrip(c, get("/echo/driven"));
         ASSERT_TRUE(r);
         EXPECT_EQ(r->body, "GET /echo/driven name=driven");
-        ASSERT_EQ(::write(fds[1], "x", 1), 1);
+        ASSERT_EQ(boost::asio::write(bell, boost::asio::buffer("x", 1)), 1u);
         EXPECT_TRUE(eventually([&] { return readable == 1; }));
-        ASSERT_EQ(::write(fds[1], "yz", 2), 2);  // two bytes, read one at a time: level-triggered
+        ASSERT_EQ(boost::asio::write(bell, boost::asio::buffer("yz", 2)), 2u);  // read one at a time: level-triggered
         EXPECT_TRUE(eventually([&] { return readable == 3; }));
     }  // stop and join: the driver saw Finished
     EXPECT_TRUE(finished);
     EXPECT_EQ(nudged, 0);
-    ::close(fds[0]);
-    ::close(fds[1]);
+#ifdef _WIN32
+    ::closesocket(accepted);
+#else
+    ::close(accepted);
+#endif
 }

@@ -11,12 +11,11 @@
 #include "inspector/loadgen/report.hpp"
 #include "inspector/loadgen/request_mix.hpp"
 
-#include <arpa/inet.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -451,29 +450,26 @@ TEST(LoadgenReport, TextLooksLikeWrk) {
 namespace {
 
 // Answers every request on every connection with a 2-byte 200 (one thread per connection).
+// Blocking Asio sockets: the same code on POSIX and Winsock.
 class TinyServer {
 public:
-    TinyServer() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        ::listen(listener_, 64);
-        socklen_t len = sizeof addr;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
+    TinyServer() : listener_(io_, {boost::asio::ip::address_v4::loopback(), 0}) {
+        port_ = listener_.local_endpoint().port();
         acceptor_ = std::thread([this] {
             while (true) {
-                const int fd = ::accept(listener_, nullptr, nullptr);
-                if (fd < 0) return;
-                served_.emplace_back([this, fd] { serve(fd); });
+                auto socket = std::make_shared<boost::asio::ip::tcp::socket>(io_);
+                boost::system::error_code ec;
+                listener_.accept(*socket, ec);
+                if (ec || stopping_) return;
+                served_.emplace_back([this, socket] { serve(*socket); });
             }
         });
     }
     ~TinyServer() {
-        ::shutdown(listener_, SHUT_RDWR);
-        ::close(listener_);
+        stopping_ = true;  // then a connection of our own wakes the blocked accept
+        boost::asio::ip::tcp::socket waker(io_);
+        boost::system::error_code ec;
+        waker.connect(listener_.local_endpoint(), ec);
         acceptor_.join();
         for (auto& t : served_) t.join();
     }
@@ -481,24 +477,27 @@ public:
     std::uint64_t answered() const { return answered_; }
 
 private:
-    void serve(int fd) {
+    void serve(boost::asio::ip::tcp::socket& socket) {
         static constexpr char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         std::string pending;
         char buf[4096];
         while (true) {
-            const auto n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            pending.append(buf, static_cast<std::size_t>(n));
+            boost::system::error_code ec;
+            const std::size_t n = socket.read_some(boost::asio::buffer(buf), ec);
+            if (ec) break;
+            pending.append(buf, n);
             for (auto end = pending.find("\r\n\r\n"); end != std::string::npos; end = pending.find("\r\n\r\n")) {
                 pending.erase(0, end + 4);
-                if (::send(fd, kReply, sizeof kReply - 1, MSG_NOSIGNAL) < 0) break;
+                boost::asio::write(socket, boost::asio::buffer(kReply, sizeof kReply - 1), ec);
+                if (ec) break;
                 ++answered_;
             }
         }
-        ::close(fd);
     }
 
-    int listener_ = -1;
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::acceptor listener_;
+    std::atomic<bool> stopping_{false};
     std::uint16_t port_ = 0;
     std::atomic<std::uint64_t> answered_{0};
     std::thread acceptor_;

@@ -2,6 +2,7 @@
 // driven through an Exchange on a temporary directory (streams, descriptors, refusals).
 #include "engine/conditional.hpp"
 #include "engine/http_date.hpp"
+#include "engine/metrics/process_stats.hpp"
 #include "engine/middleware/static_files.hpp"
 #include "engine/mime_table.hpp"
 #include "engine/route_table.hpp"
@@ -207,10 +208,11 @@ TEST(StaticMime, SystemTableWhenPresent) {
 
 // ---- the middleware through an Exchange -----------------------------------------------------------
 
+// Descriptors (handles) this process has open, as /metrics reports them; 0 where the platform does
+// not say (wine's GetProcessHandleCount).
 std::size_t open_fds() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
-    return n;
+    const auto stats = ce::read_process_stats();
+    return stats ? static_cast<std::size_t>(stats->open_fds) : 0;
 }
 
 class StaticMiddlewareTest : public ::testing::Test {
@@ -222,7 +224,11 @@ protected:
         for (std::size_t i = 0; i < big_.size(); ++i) big_[i] = static_cast<char>('a' + i % 26);
         dir_.write("public/big.bin", big_);
         dir_.write("secret.txt", "secret");
-        fs::create_symlink(dir_.path() / "secret.txt", dir_.path() / "public" / "out");
+        try {  // (Windows: only with the privilege to make symbolic links)
+            fs::create_symlink(dir_.path() / "secret.txt", dir_.path() / "public" / "out");
+        } catch (const fs::filesystem_error&) {
+            symlinks_ = false;
+        }
         ce::Config config;
         config.set("prefix", std::string("/static"));
         config.set("directory", (dir_.path() / "public").string());
@@ -267,6 +273,7 @@ protected:
 
     TempDir dir_;
     std::string big_;
+    bool symlinks_ = true;  // public/out, a link out of the root, could be made
     std::shared_ptr<ce::Middleware> mw_;
     ce::RouteTable table_;
     ce::Request req_;
@@ -289,15 +296,21 @@ TEST_F(StaticMiddlewareTest, LargeFileIsStreamedAndClosesItsDescriptor) {
     ASSERT_TRUE(run("GET", "/static/big.bin"));
     ASSERT_TRUE(res_.stream);
     EXPECT_EQ(res_.stream_length, static_cast<std::int64_t>(big_.size()));
-    EXPECT_EQ(open_fds(), fds + 1);
+    if (fds) {  // (0: not counted here)
+        EXPECT_EQ(open_fds(), fds + 1);
+    }
     std::string chunk;
     ASSERT_TRUE(res_.stream->next(chunk));  // a client that goes away after one chunk
     res_.stream.reset();
-    EXPECT_EQ(open_fds(), fds);
+    if (fds) {  // (0: not counted here)
+        EXPECT_EQ(open_fds(), fds);
+    }
     ASSERT_TRUE(run("GET", "/static/big.bin"));
     EXPECT_EQ(drain(), big_);
     res_.clear();
-    EXPECT_EQ(open_fds(), fds);
+    if (fds) {  // (0: not counted here)
+        EXPECT_EQ(open_fds(), fds);
+    }
 }
 
 TEST_F(StaticMiddlewareTest, RangeOfALargeFile) {
@@ -314,7 +327,9 @@ TEST_F(StaticMiddlewareTest, HeadIsSizedWithoutOpeningAStream) {
     EXPECT_EQ(res_.status, 200);
     ASSERT_TRUE(res_.stream);
     EXPECT_EQ(res_.stream_length, static_cast<std::int64_t>(big_.size()));
-    EXPECT_EQ(open_fds(), fds);  // the descriptor is not kept for a body that is never sent
+    if (fds) {  // (0: not counted here)
+        EXPECT_EQ(open_fds(), fds);  // the descriptor is not kept for a body that is never sent
+    }
     std::string chunk;
     EXPECT_FALSE(res_.stream->next(chunk));
 }
@@ -339,6 +354,7 @@ TEST_F(StaticMiddlewareTest, MissingFallsThroughRefusedIs404) {
     EXPECT_FALSE(run("GET", "/statichello.txt"));
     for (const char* path : {"/static/../secret.txt", "/static/docs/../../secret.txt", "/static/out",
                              "/static/..\\secret.txt", "/static/.hidden"}) {
+        if (!symlinks_ && std::string_view(path) == "/static/out") continue;
         ASSERT_TRUE(run("GET", path)) << path;
         EXPECT_EQ(res_.status, 404) << path;
         EXPECT_EQ(res_.body.find("secret\""), std::string::npos);
