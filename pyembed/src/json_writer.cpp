@@ -289,7 +289,8 @@ private:
         return true;
     }
 
-    bool fallback(PyObject* o, int depth) {
+    // The uncommon types, kept out of value() so that its exact-type checks stay compact.
+    [[gnu::noinline]] bool fallback(PyObject* o, int depth) {
         if (PyObject *values, *index; row_parts(o, &values, &index)) return row(values, index, depth);
         if (!g_fallback.load()) return python_failed("cannot import the JSON fallback types");
         int is = PyObject_IsInstance(o, g_fallback.enum_type);
