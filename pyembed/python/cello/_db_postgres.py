@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from . import _cello
-from . import db as _db
 from .db import DatabaseConfig, OperationalError, PoolTimeout, ProgrammingError, fork_generation
 
 @functools.lru_cache(maxsize=2048)
@@ -158,7 +157,7 @@ class PostgresBackend:
         self._generation = fork_generation()
         self._open = self._new_pool()
         self._lock = threading.Lock()  # the waiters are shared by the engine threads
-        # (loop, future, deadline), first come first served; deadlines only grow along the queue.
+        # (loop, future, deadline), first come first served.
         self._waiters: collections.deque[tuple[Any, Any, float]] = collections.deque()
         self._expiry: dict[Any, Any] = {}  # loop -> its one timer for its waiters' deadlines
         self._next_sweep = 0.0
@@ -206,12 +205,9 @@ class PostgresBackend:
         conn = pool.take_idle()
         return (conn, False) if conn is not None else (None, pool.reserve())
 
-    def _current_pool(self) -> Any:
-        return self._open if self._generation == _db._forks else self.pool  # (the property, inlined)
-
     async def acquire(self) -> _Lease:
         # The path every query without a block of its own takes: helpers inlined, one coroutine.
-        pool = self._current_pool()
+        pool = self.pool
         now = time.monotonic()
         if now >= self._next_sweep:  # idle connections past idle_timeout closed, at most once a second
             self._next_sweep = now + 1.0
@@ -312,7 +308,7 @@ class PostgresBackend:
     def _hand_over(self, conn: Any) -> None:
         """To the first task still waiting, else to the pool. Called on the thread whose reactor
         watches the connection, if one does."""
-        pool = self._current_pool()
+        pool = self.pool
         loop = _cello.engine_loop()
         while True:
             with self._lock:
