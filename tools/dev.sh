@@ -10,8 +10,9 @@
 #   tools/dev.sh bench  install the peers, build, run bench/run.py (side-by-side benchmark)
 #   tools/dev.sh studio [app.py]   install Qt 6, build, start cello-studio
 #   tools/dev.sh windows    cross-build the engine, inspector, `cello bench` and their tests for
-#                       Windows (MinGW-w64), run the tests under wine, and drive a Linux Cello
-#                       server with cello.exe bench (docs/install.md, "Windows")
+#                       Windows (MinGW-w64), run the tests under wine, make the NSIS installer
+#                       and install/uninstall it under wine, and drive a Linux Cello server with
+#                       cello.exe bench (docs/install.md, "Windows")
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev py
 STUDIO_PACKAGES=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6svg6 libsqlite3-dev librsvg2-bin)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest curl prometheus python3-aiohttp python3-asyncpg python3-jinja2 python3-pydantic python3-jsonschema postgresql help2man dpkg-dev fakeroot lintian desktop-file-utils appstream python3-venv python3-setuptools python3-wheel "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
-WINDOWS_PACKAGES=(g++-mingw-w64-x86-64 wine64 tcl dpkg-dev)
+WINDOWS_PACKAGES=(g++-mingw-w64-x86-64 wine64 tcl dpkg-dev nsis icoutils librsvg2-bin)
 BENCH_PACKAGES=(wrk nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette util-linux python3-asyncpg python3-jinja2 postgresql)
 
 install_missing() {
@@ -159,6 +160,8 @@ case "${1:-}" in
             -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" -DCELLO_DEPS_PREFIX="$PWD/build-win/deps"
         cmake --build build-win/cello -j2
         ctest --test-dir build-win/cello --output-on-failure -j2
+        (cd build-win/cello && cpack -G NSIS)
+        tests/windows/installer_check.sh "$(ls -t build-win/cello/Cello-*-win64.exe | head -1)"
         build -DCELLO_BUILD_TESTS=OFF -DCELLO_BUILD_STUDIO=OFF
         windows_bench_check
         ;;
