@@ -4,8 +4,11 @@
 // arrive in exactly the order they were written (two pipes cannot say which of two writes came
 // first); what a line is, is read from its text (console_lines.hpp).
 //
-// POSIX (pipe2, dup2, poll); a Windows port swaps in _pipe/_dup2 and a wake-up event.
+// The descriptor work is the platform's (engine/platform/stdio_capture.hpp); this class reads on
+// its own thread, splits lines and batches them for the GUI.
 #pragma once
+
+#include "engine/platform/stdio_capture.hpp"
 
 #include <QObject>
 #include <QString>
@@ -36,9 +39,7 @@ private:
     void post(const QStringList& lines);  // hands lines to the GUI thread (batched)
     void flush();
 
-    int saved_out_ = -1, saved_err_ = -1;   // the original descriptors (terminal copy, restore)
-    int read_end_ = -1;
-    int wake_read_ = -1, wake_write_ = -1;  // the destructor wakes the reader through this pipe
+    engine::platform::StdioCapture capture_;
     std::thread reader_;
     std::mutex mutex_;                      // guards the batch below (reader thread -> GUI thread)
     QStringList pending_;

@@ -1,5 +1,7 @@
 #include "python_host.hpp"
 
+#include "engine/platform/program_location.hpp"
+
 #include <Python.h>
 
 #include <cstdio>
@@ -12,10 +14,8 @@ namespace cello::py {
 namespace {
 
 std::filesystem::path executable_dir() {
-    std::error_code ec;
-    // Linux; a Windows port uses GetModuleFileNameW here.
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ec ? std::filesystem::current_path() : exe.parent_path();
+    const auto exe = engine::platform::executable_path();
+    return exe.empty() ? std::filesystem::current_path() : exe.parent_path();
 }
 
 bool check(PyStatus status) {
@@ -47,7 +47,10 @@ int run_cello_cli(int argc, char** argv) {
     }
     // The package first, then the user's own PYTHONPATH (pythonpath_env replaces it otherwise).
     std::string search_path = package_dir.string();
-    if (const char* user = std::getenv("PYTHONPATH"); user && *user) search_path += std::string(":") + user;
+    if (const char* user = std::getenv("PYTHONPATH"); user && *user) {
+        search_path += engine::platform::kSearchPathSeparator;
+        search_path += user;
+    }
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.parse_argv = 0;  // our arguments are cello's, not the interpreter's
