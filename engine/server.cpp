@@ -37,7 +37,13 @@ struct Server::Impl {
         next_worker = (next_worker + 1) % workers.size();
         // The peer socket is created on the target worker's io_context, so it never changes thread.
         acceptor->async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket s) {
-            if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+            if (ec == asio::error::operation_aborted) return;
+            if (!acceptor->is_open()) {
+                // Accepted just before the stop closed the acceptor: the drain still answers it
+                // (dropping it would reset a client the kernel had already connected).
+                if (!ec) target.adopt(std::move(s));
+                return;
+            }
             if (ec) {
                 // Out of descriptors and the like: back off instead of spinning.
                 retry_timer->expires_after(std::chrono::milliseconds(100));

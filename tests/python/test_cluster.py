@@ -1,7 +1,7 @@
 """Cluster mode (docs/cluster.md): a supervisor and worker processes, over real processes and sockets.
 
 Each test serves tests/python/apps/cluster_app.py with several worker processes; /pid tells which
-worker answered. Faults are real: SIGKILL, SIGSEGV, os._exit, a handler that never returns.
+worker answered. Every test runs with forked and with spawned workers (the start_method fixture). Faults are real: SIGKILL, SIGSEGV, os._exit, a handler that never returns.
 """
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ import pytest
 import support
 
 APP = "cluster_app.py"
+
+
+@pytest.fixture(autouse=True, params=["fork", "spawn"])
+def start_method(request, monkeypatch):
+    """Every test both ways: workers forked (POSIX's default) and workers spawned afresh, as on
+    Windows (cello._process_spawn), which CELLO_CLUSTER_START=spawn selects here."""
+    monkeypatch.setenv("CELLO_CLUSTER_START", request.param)
+    return request.param
 
 
 def pids_of(server: support.Server, connections: int) -> collections.Counter[int]:
@@ -515,3 +523,62 @@ def test_cache_counters_add_up_over_workers(start_server):
     server.post("/items/invalidate")
     assert support.wait_until(
         lambda: metric(server.get("/metrics").text, "cello_cache_invalidations_total", method="GET", route="/items") == 2)
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody has reaped yet counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_end_when_the_supervisor_is_killed(start_server):
+    server = start_server(APP, "--processes", "2", "--no-logs")
+    workers = set(pids_of(server, 40))
+    assert len(workers) == 2
+    server.proc.kill()  # SIGKILL: the supervisor cannot tell its workers anything
+    assert server.wait() == -signal.SIGKILL
+    server.stopped = True
+    assert support.wait_until(lambda: all(_gone(p) for p in workers)), workers
+    with pytest.raises(OSError):
+        server.get("/pid", timeout=5)  # nobody serves the port any more
+
+
+def test_run_at_the_top_level_of_a_script_serves_in_every_worker(start_server, tmp_path):
+    # No `if __name__ == "__main__":` guard: a worker that imports the script (spawned workers
+    # always do) must serve the app, not start a cluster of its own.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import os\n"
+        "from cello import App, ClusterConfig\n"
+        "app = App()\n"
+        "@app.get('/pid')\n"
+        "def pid(request):\n"
+        "    return {'pid': os.getpid(), 'version': 'v1'}\n"
+        "app.run(cluster=ClusterConfig(processes=2), logs=False)\n")
+    server = start_server(str(script), via="python")
+    assert "2 processes" in server.banner, server.stderr
+    counts = pids_of(server, 60)
+    assert len(counts) == 2 and server.proc.pid not in counts, counts
+    assert server.stop() == 0, server.stderr
+    assert server.stderr.count("serving") == 1, server.stderr  # the supervisor's banner alone
+
+
+def test_an_app_the_workers_cannot_import_is_one_clear_error(start_method, tmp_path):
+    if start_method == "fork":  # forked workers inherit the app: nothing to import
+        pytest.skip("only spawned workers import the app")
+    script = tmp_path / "nameless.py"
+    script.write_text(
+        "from cello import App, ClusterConfig\n"
+        "application = App()\n"  # not named `app`: run() does not know where it comes from
+        "@application.get('/')\n"
+        "def index(request):\n"
+        "    return 'hi'\n"
+        "if __name__ == '__main__':\n"
+        "    application.run(cluster=ClusterConfig(processes=2), port=0)\n")
+    proc = subprocess.run([support.PYTHON, str(script)], env=support.subprocess_env(None), capture_output=True,
+                          text=True, timeout=support.WAIT * 2)
+    assert proc.returncode == 1, proc.stderr
+    assert "cello run path/to/app.py" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -4,10 +4,12 @@ threads, so that Python handlers run on every core (each process has its own GIL
 The supervisor binds the port (one SO_REUSEPORT socket per worker slot, kept open by the
 supervisor), forks the workers, restarts one that crashes or stops answering its heartbeat,
 drains them all on SIGTERM/SIGINT and replaces them one at a time, with the app re-imported, on
-SIGHUP. docs/cluster.md has the whole story. The operating system's part is in _process_posix.
+SIGHUP. docs/cluster.md has the whole story. The operating system's part is in _process_posix
+(workers forked) or _process_spawn (workers started afresh: Windows, or CELLO_CLUSTER_START=spawn).
 """
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -15,7 +17,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import _process_posix as platform
+if os.name == "nt" or os.environ.get("CELLO_CLUSTER_START") == "spawn":
+    from . import _process_spawn as platform
+else:
+    from . import _process_posix as platform
 
 if TYPE_CHECKING:
     from .app import App
@@ -23,6 +28,10 @@ if TYPE_CHECKING:
 
 _CELL_HEADER = 4  # int64s before a cell's per-thread (heartbeat ms, answered) pairs: pid, ready, spare x2
 _EVENTS_PER_THREAD = 4096  # --inspect: each worker engine thread's event ring in shared memory
+
+# True in a worker while it imports the app: an App.run() at the module's top level (no
+# `if __name__ == "__main__":` guard) does nothing there instead of starting another cluster.
+importing_app = False
 
 
 class ClusterConfig:
@@ -116,9 +125,9 @@ class WorkerCell:
 @dataclass
 class WorkerSpec:
     """Everything a new worker process needs to serve. The platform layer carries it into the new
-    process: with fork, as it is (the supervisor's app, sockets and memory are inherited); a spawning
-    implementation would pickle it, share the slot's socket and name the memory instead, and leave
-    `app` to be imported from `target`."""
+    process: with fork, as it is (the supervisor's app, sockets and memory are inherited); by
+    spawning, pickled, with the slot's socket and the memory handed over and `app` imported from
+    `target`."""
 
     slot: int
     cell: int
@@ -144,7 +153,12 @@ def worker_main(spec: WorkerSpec) -> int:
     if app is None or (spec.fresh and spec.target):
         from .cli import load_app
 
-        app = load_app(spec.target)
+        global importing_app
+        importing_app = True
+        try:
+            app = load_app(spec.target)
+        finally:
+            importing_app = False
     view = memoryview(spec.memory).cast("B")
     start = spec.cell * spec.cell_ints * 8
     me = WorkerCell(spec.slot, spec.cell, fd, view[start:start + spec.cell_ints * 8], spec.threads,
