@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
 #   tools/dev.sh run    install what is missing, build (Release), serve examples/hello/app.py on :8000
-#   tools/dev.sh test   install what is missing, build, run every test (C++ and Python), then
-#                       each fuzz target for a short bounded time
+#   tools/dev.sh test   install what is missing, build, run each fuzz target for a short bounded
+#                       time, the Windows cross build's checks (as `windows` below), then every
+#                       test (C++ and Python)
 #   tools/dev.sh fuzz [seconds]   build the libFuzzer targets (clang, ASan+UBSan) and run each
 #                       for that many seconds (default 60); see docs/fuzzing.md
 #   tools/dev.sh test-asan    the whole suite built with -DCELLO_SANITIZE=address,undefined
@@ -84,6 +85,19 @@ fuzz() {
     [ "$failed" -eq 0 ]
 }
 
+# The Windows cross build (docs/install.md, "Windows"): dependencies from Debian's sources, the
+# build, its tests under wine, the NSIS installer installed and uninstalled under wine.
+windows_cross() {
+    install_missing "${BUILD_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}"
+    tools/windows_deps.sh build-win/deps
+    cmake -S . -B build-win/cello -G Ninja -DCMAKE_BUILD_TYPE=Release -DCELLO_WERROR=ON \
+        -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" -DCELLO_DEPS_PREFIX="$PWD/build-win/deps"
+    cmake --build build-win/cello -j2
+    ctest --test-dir build-win/cello --output-on-failure -j2
+    (cd build-win/cello && cpack -G NSIS)
+    tests/windows/installer_check.sh "$(ls -t build-win/cello/Cello-*-win64.exe | head -1)"
+}
+
 # cello.exe bench (under wine) against the Linux build serving examples/hello on loopback.
 windows_bench_check() {
     local port=18931 log out
@@ -110,11 +124,14 @@ case "${1:-}" in
         exec "$BUILD_DIR/cello" run examples/hello/app.py --host 127.0.0.1 --port 8000
         ;;
     test)
-        install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}"
         docs_ui required
         build -DCELLO_BUILD_TESTS=ON -DCELLO_BUILD_STUDIO=ON -DCELLO_WERROR=ON
-        # The fuzz targets first, so that CTest's summary is what the run ends with.
+        # The fuzz targets and Windows (the cross build, its tests under wine, the installer,
+        # cello.exe against this build's server) first, so that CTest's summary ends the run.
         fuzz "${CELLO_FUZZ_SECONDS:-15}"
+        windows_cross
+        windows_bench_check
         ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
         ;;
     fuzz)
@@ -154,14 +171,7 @@ case "${1:-}" in
         exec "$BUILD_DIR/cello-studio" "$@"
         ;;
     windows)
-        install_missing "${BUILD_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}"
-        tools/windows_deps.sh build-win/deps
-        cmake -S . -B build-win/cello -G Ninja -DCMAKE_BUILD_TYPE=Release -DCELLO_WERROR=ON \
-            -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" -DCELLO_DEPS_PREFIX="$PWD/build-win/deps"
-        cmake --build build-win/cello -j2
-        ctest --test-dir build-win/cello --output-on-failure -j2
-        (cd build-win/cello && cpack -G NSIS)
-        tests/windows/installer_check.sh "$(ls -t build-win/cello/Cello-*-win64.exe | head -1)"
+        windows_cross
         build -DCELLO_BUILD_TESTS=OFF -DCELLO_BUILD_STUDIO=OFF
         windows_bench_check
         ;;
