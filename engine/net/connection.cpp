@@ -1,4 +1,35 @@
-// The Beast-based connection: parse (with limits), dispatch, write; pipelining and keep-alive.
+// The HTTP/1.1 connection: requests read, parsed, answered in order and written, full duplex.
+//
+// Two sides run at once. The input side keeps a read outstanding and parses what arrives into a
+// bounded queue of requests (pipelining); the answer side takes the oldest request of that queue
+// through its phases below. Answers go into an output buffer that one write at a time sends, so
+// reading, parsing, answering and writing overlap. Every transition happens in advance(), which
+// runs after each event (bytes read, bytes written, an answer resumed, a stream's source ready).
+//
+//   answer side (phase_)
+//
+//        ┌───────────────── answered (more may be queued) ─────────────────┐
+//        v                                                                  │
+//     Waiting ── the oldest request is complete ──> dispatch ──┬─ answer ───┘
+//        │   (keep-alive timeout while nothing is queued,      ├─ handler pending ─> Suspended
+//        │    header timeout while a request is partial)       │        └─ resumed ─> dispatch goes on
+//        │                                                     ├─ streamed body ──> Streaming
+//        │                                                     │        └─ source ended ─> Waiting
+//        │                                                     └─ last answer ────> Closing
+//        └── a malformed request reaches the front, the input ended, a request timed out ──> Closing
+//     Closing ── output written ──> closed
+//     any phase ── the client left (end of input while an answer is pending), an I/O error, the
+//                  write timeout, the drain's deadline ──> closed (a pending handler is cancelled)
+//
+//   input side: reading while there is room (at most kMaxQueued requests, kReadAheadBytes of them
+//   behind the one being answered, and no more requests accepted after one with Connection: close
+//   or a malformed one); paused beyond that (back-pressure: TCP's window fills); ended at the end
+//   of input or an error. The end of input while an answer is pending means the client left: the
+//   handler is cancelled at once.
+//
+// Ownership: only pending operations hold the connection (the read, the write, the notify of a
+// pending handler, a stream's ready callback); close() cancels them, so it goes once they return.
+// What the inspector hears is made in engine/telemetry/exchange_report.
 #include "engine/net/connection.hpp"
 
 #include "engine/dispatch.hpp"
@@ -7,7 +38,7 @@
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
-#include "engine/telemetry/telemetry.hpp"
+#include "engine/telemetry/exchange_report.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,6 +48,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -28,8 +60,15 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Requests queued (the one being answered included), and the bytes of those behind it, before
+// reading pauses.
+constexpr std::size_t kMaxQueued = 16;
+constexpr std::size_t kReadAheadBytes = 256 * 1024;
+// Answers queued behind the write in flight before answering pauses.
+constexpr std::size_t kWriteAheadBytes = 256 * 1024;
 // Sweep ticks (seconds) an idle connection gets to send one last request after a graceful stop.
 constexpr std::uint64_t kStopGraceTicks = 2;
+constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
 
 class HttpConnection final : public Connection, public std::enable_shared_from_this<HttpConnection> {
 public:
@@ -42,41 +81,26 @@ public:
             client_ip_ = peer.address().to_string();
             client_port_ = peer.port();
         }
-        set_idle();
-        if (worker_.stopping()) on_stop();
     }
     ~HttpConnection() override { worker_.unlink(this); }
 
-    void start() { do_read(); }
+    void start() { advance(); }
 
     void on_tick(std::uint64_t tick) override {
-        if (!socket_.is_open()) return;
-        if (state_ == State::Handling) {
-            if (peer_gone()) close();  // cancels the pending handler
+        if (closed_ || tick < deadline_) return;
+        if (phase_ == Phase::Waiting && count_ > 0 && front().state == Queued::Receiving && !write_pending_) {
+            // The request did not arrive in time: 408, then close.
+            accepting_ = false;
+            respond_error(408, "timed out reading the request", front().reader.version());
+            phase_ = Phase::Closing;
+            advance();
             return;
         }
-        if (tick < deadline_) return;
-        if (state_ == State::Reading) {
-            timed_out_ = true;  // the read handler answers 408 once the cancelled read returns
-            error_code ec;
-            socket_.cancel(ec);
-        } else {
-            close();
-        }
-    }
-
-    // While a handler is pending nothing reads the socket: peek to see whether the client left.
-    bool peer_gone() {
-        char byte;
-        error_code ec;
-        socket_.non_blocking(true, ec);
-        const std::size_t n = socket_.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
-        return ec || n == 0;  // EOF or an error: gone; data: a pipelined request, still there
+        close();  // idle past keep-alive, or a write that does not progress
     }
 
     void on_stop() override {
-        if (state_ != State::Idle) return;  // the request in progress finishes, then Connection: close
+        if (phase_ != Phase::Waiting || count_ > 0 || write_pending_) return;  // finishes, then Connection: close
         // Idle (kept alive, or accepted just before the stop): closing now would reset a request
         // already on its way. It gets a moment to arrive and is answered with Connection: close,
         // which a client follows without an error; a connection that stays quiet is closed then.
@@ -85,165 +109,234 @@ public:
 
     void force_close() override { close(); }
 
-    void on_watch_due() override {
-        if (state_ == State::Handling && socket_.is_open()) watch_peer();
-    }
-
 private:
-    enum class State { Idle, Reading, Writing, Handling };
+    enum class Phase : std::uint8_t { Waiting, Suspended, Streaming, Closing };
 
-    // An answer queued for writing, with what is reported once it is written.
+    // A request in the queue: its own parser and storage, so that later ones can be parsed while
+    // it is answered.
+    struct Queued {
+        enum State : std::uint8_t { Receiving, Complete, Malformed };
+        RequestReader reader;
+        std::chrono::steady_clock::time_point started{};  // its first byte
+        std::uint64_t started_tick = 0;
+        std::size_t bytes = 0;  // as received
+        State state = Receiving;
+        bool continue_sent = false;
+    };
+
+    // An answer in the output, with what is reported once it is written.
     struct PendingAnswer {
         Completion completion;
         std::chrono::steady_clock::time_point start{};
-        std::uint32_t table = 0;  // index into pending_tables_
-        RequestEvent event;       // with telemetry
-        std::unique_ptr<AfterResponse> after;  // destroyed (so run) when the answer is out
+        std::shared_ptr<const RouteTable> table;  // routed on (a reload may swap tables between answers)
+        RequestEvent event;                       // with telemetry
+        std::unique_ptr<AfterResponse> after;     // destroyed (so run) when the answer is out
     };
 
-    void set_idle() {
-        state_ = State::Idle;
-        deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().keepalive_timeout.count()) + 1;
+    Queued& front() noexcept { return *queue_[head_]; }
+    Queued& back() noexcept { return *queue_[(head_ + count_ - 1) % kMaxQueued]; }
+
+    // --- the one place where the connection moves on ---
+
+    void advance() {
+        while (!closed_) {
+            parse();
+            if (answerable()) {
+                answer_front();
+                continue;
+            }
+            if (phase_ == Phase::Streaming && !stream_waiting_ && !write_pending_ && next_.empty()) {
+                pump_stream();  // a chunk; or the end (then queued requests are answered); or a wait
+                if (phase_ != Phase::Streaming) continue;
+            }
+            break;
+        }
+        if (closed_) return;
+        if (phase_ == Phase::Waiting && !accepting_ && (count_ == 0 || front().state == Queued::Receiving)) {
+            phase_ = Phase::Closing;  // no request will come (or complete) any more
+        }
+        write();
+        read();
+        if (phase_ == Phase::Closing && !write_pending_ && next_.empty()) {
+            close();
+            return;
+        }
+        update_deadline();
     }
 
-    void do_read() {
-        auto buf = in_.prepare(kReadChunk);
-        socket_.async_read_some(buf, [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    bool answerable() noexcept {
+        return phase_ == Phase::Waiting && count_ > 0 && front().state != Queued::Receiving &&
+               next_.size() < kWriteAheadBytes;
+    }
+
+    // --- input ---
+
+    void read() {
+        if (read_pending_ || !input_open_ || in_.size() >= kReadAheadBytes) return;
+        if (count_ == kMaxQueued || (count_ > 1 && queued_bytes_ - front().bytes >= kReadAheadBytes)) return;
+        read_pending_ = true;
+        socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
             self->on_read(ec, n);
         });
     }
 
     void on_read(const error_code& ec, std::size_t n) {
+        read_pending_ = false;
+        if (closed_) return;
         if (ec) {
-            if (timed_out_ && socket_.is_open()) {
-                respond_error(408, "timed out reading the request");
-                flush();
-            } else {
+            input_open_ = false;
+            accepting_ = false;
+            // The client left: an answer still being made (or streamed) is not wanted any more. A
+            // client that only half-closed after complete requests still gets their answers.
+            if (ec != asio::error::eof || phase_ == Phase::Suspended || phase_ == Phase::Streaming) {
                 close();
+                return;
             }
+            advance();
             return;
         }
-        in_.commit(n);
-        if (state_ == State::Idle) {
-            state_ = State::Reading;
-            deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
+        if (in_.size() == 0) {
+            // Parsed where it was read; only what is left over is copied.
+            const std::size_t used = parse_bytes(rbuf_.data(), n);
+            if (used < n) {
+                auto tail = in_.prepare(n - used);
+                std::copy_n(rbuf_.data() + used, n - used, static_cast<char*>(tail.data()));
+                in_.commit(n - used);
+            }
+        } else {
+            auto tail = in_.prepare(n);
+            std::copy_n(rbuf_.data(), n, static_cast<char*>(tail.data()));
+            in_.commit(n);
         }
-        process();
+        advance();
     }
 
-    // Parses and answers every complete request in the buffer, then writes all answers at once.
-    void process() {
-        while (!close_after_write_) {
-            if (in_.size() == 0) break;
-            if (!reader_.active()) start_request();
-            const auto buf = in_.data();
+    void parse() {
+        if (in_.size() == 0) return;
+        const auto buf = in_.data();
+        in_.consume(parse_bytes(static_cast<char*>(buf.data()), buf.size()));
+    }
+
+    // Parses requests out of `data` into the queue while there is room; returns the bytes used.
+    std::size_t parse_bytes(char* data, std::size_t size) {
+        std::size_t total = 0;
+        while (accepting_ && total < size) {
+            if (count_ == 0 || back().state != Queued::Receiving) {
+                if (count_ == kMaxQueued || (count_ > 0 && queued_bytes_ - front().bytes >= kReadAheadBytes)) break;
+                begin_request();
+            }
+            Queued& q = back();
             std::size_t used = 0;
-            const auto state = reader_.put(static_cast<char*>(buf.data()), buf.size(), used);
-            in_.consume(used);
-            request_bytes_ += used;
+            const auto state = q.reader.put(data + total, size - total, used);
+            total += used;
+            q.bytes += used;
+            queued_bytes_ += used;
             if (state == RequestReader::State::Failed) {
-                respond_error(reader_.error_status(), reader_.error_detail());
+                q.state = Queued::Malformed;
+                accepting_ = false;  // the stream position is lost
                 break;
             }
-            if (state == RequestReader::State::NeedMore) {
-                // The client may be waiting for a go-ahead before it sends the body.
-                if (reader_.header_done() && reader_.expect_continue() && !continue_sent_) {
-                    out_ += "HTTP/1.1 100 Continue\r\n\r\n";
-                    continue_sent_ = true;
-                }
-                break;
-            }
-            answer();
-            if (waiting_) break;  // the reader keeps this request until its answer is sent
-            reader_.reset();
-            if (stream_) break;  // later pipelined requests wait until the stream has ended
+            if (state == RequestReader::State::NeedMore) break;
+            q.state = Queued::Complete;
+            if (!q.reader.keep_alive()) accepting_ = false;  // its answer is the last
         }
-        flush();
+        // The oldest request may wait for a go-ahead before it sends its body; earlier answers are
+        // already in the output, ahead of it.
+        if (count_ > 0 && phase_ == Phase::Waiting) {
+            Queued& q = front();
+            if (q.state == Queued::Receiving && !q.continue_sent && q.reader.header_done() &&
+                q.reader.expect_continue()) {
+                next_ += "HTTP/1.1 100 Continue\r\n\r\n";
+                q.continue_sent = true;
+            }
+        }
+        return total;
     }
 
-    void start_request() {
-        continue_sent_ = false;
-        started_ = std::chrono::steady_clock::now();
-        request_bytes_ = 0;
-        reader_.start({worker_.options().max_header_bytes, worker_.options().max_body_bytes});
+    void begin_request() {
+        const std::size_t slot = (head_ + count_) % kMaxQueued;
+        if (!queue_[slot]) queue_[slot] = std::make_unique<Queued>();
+        Queued& q = *queue_[slot];
+        ++count_;
+        q.reader.start({worker_.options().max_header_bytes, worker_.options().max_body_bytes});
+        q.started = std::chrono::steady_clock::now();
+        q.started_tick = worker_.tick();
+        q.bytes = 0;
+        q.state = Queued::Receiving;
+        q.continue_sent = false;
     }
 
-    void answer() {
+    void pop_front() {
+        Queued& q = front();
+        queued_bytes_ -= q.bytes;
+        q.reader.reset();
+        head_ = (head_ + 1) % kMaxQueued;
+        if (--count_ == 0) head_ = 0;  // without pipelining, one slot serves every request
+    }
+
+    // --- answers ---
+
+    void answer_front() {
+        Queued& q = front();
+        if (q.state == Queued::Malformed) {
+            respond_error(q.reader.error_status(), q.reader.error_detail(), q.reader.version());
+            pop_front();
+            phase_ = Phase::Closing;
+            return;
+        }
         req_.reset();
-        req_.method = reader_.method();
-        req_.target = reader_.target();
-        req_.headers = reader_.headers();
-        req_.header_count = reader_.header_count();
-        req_.body = reader_.body();
+        req_.method = q.reader.method();
+        req_.target = q.reader.target();
+        req_.headers = q.reader.headers();
+        req_.header_count = q.reader.header_count();
+        req_.body = q.reader.body();
         req_.client_ip = client_ip_;
         req_.client_port = client_port_;
-        req_.version = reader_.version();
+        req_.version = q.reader.version();
         if (telemetry_) req_.trace = telemetry_->capturing() ? TraceLevel::Records : TraceLevel::Counts;
 
         res_.clear();
         const auto& table = worker_.route_table();
         ex_.emplace(*table, req_, res_, worker_.index());
-        ex_->start = started_;
+        ex_->start = q.started;
         ex_->time_handler = telemetry_ != nullptr;
         head_only_ = dispatch(*ex_, scratch_);
         if (res_.pending) {
-            wait_for_handler(table);
+            suspend(table);
             return;
         }
-        send_answer(table);
+        answered(table);
     }
 
-    // The exchange is suspended (an async handler awaits, or a middleware waits for something):
-    // nothing more is parsed or read on this connection until it resumes, posted to this thread.
-    // Meanwhile a wait on the socket notices a client that goes away, and cancels the work; it starts
-    // only if the exchange is still suspended a moment later (Worker::watch_suspended).
-    void wait_for_handler(const std::shared_ptr<const RouteTable>& table) {
+    // The exchange waits (an async handler awaits, or a middleware waits for something): its answer
+    // is posted to this thread when it is there. Meanwhile the input side reads on, so a client
+    // that leaves is noticed at once (and the work cancelled by close()).
+    void suspend(std::shared_ptr<const RouteTable> table) {
+        phase_ = Phase::Suspended;
         waiting_ = std::move(res_.pending);
-        waiting_table_ = table;  // the exchange points into it
-        self_ = shared_from_this();  // no I/O is outstanding to keep this connection alive meanwhile
-        state_ = State::Handling;
-        std::weak_ptr<HttpConnection> self = weak_from_this();
-        auto& io = worker_.io();
+        waiting_table_ = std::move(table);  // the exchange points into it
+        std::weak_ptr<HttpConnection> weak = weak_from_this();
         if (const auto limit = waiting_->deadline(); limit.count() > 0) {
             suspend_timer_.expires_after(limit);
-            suspend_timer_.async_wait([self, pending = waiting_](const error_code& ec) {
+            suspend_timer_.async_wait([weak, pending = waiting_](const error_code& ec) {
                 if (ec) return;  // resumed or closed first
-                if (auto conn = self.lock(); conn && conn->waiting_ == pending) pending->resume(pending->take_timeout_step());
+                if (auto conn = weak.lock(); conn && conn->waiting_ == pending) pending->resume(pending->take_timeout_step());
             });
         }
-        waiting_->attach([self, &io] {
-            asio::post(io, [self] {
-                if (auto conn = self.lock()) conn->resume();
-            });
-        });
-        worker_.watch_suspended();
-    }
-
-    // While suspended nothing reads the socket: wait for it to become readable, then peek. EOF or
-    // an error: the client left, close (which cancels the work). Data: a pipelined request; the
-    // sweep's once-a-second peek watches from then on.
-    void watch_peer() {
-        if (peer_watched_) return;
-        peer_watched_ = true;
-        socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const error_code& ec) {
-            self->peer_watched_ = false;
-            if (ec || !self->socket_.is_open() || self->state_ != State::Handling) return;
-            if (self->peer_gone()) self->close();
+        // The pending handler holds the connection (close() cancels it, which drops this).
+        waiting_->attach([self = shared_from_this()] {
+            auto& io = self->worker_.io();
+            asio::post(io, [self] { self->resume(); });
         });
     }
 
     // The suspended exchange's answer (or step) is there: posted by the thread that completed it.
     void resume() {
-        if (!waiting_ || !socket_.is_open()) return;
-        if (writing_) {  // earlier pipelined answers are still going out: finish after that write
-            resumed_ = true;
-            return;
-        }
+        if (!waiting_ || closed_) return;
         Resumption r = waiting_->take();
         waiting_.reset();
         suspend_timer_.cancel();
-        const auto keep = std::move(self_);  // released when this call returns (I/O holds it by then)
-        const auto table = std::move(waiting_table_);
+        auto table = std::move(waiting_table_);
         res_.pending.reset();
         if (r.response) {
             res_ = std::move(*r.response);
@@ -253,110 +346,145 @@ private:
         } else {
             continue_dispatch(*ex_);
             if (res_.pending) {  // suspended again (an async handler that awaits)
-                wait_for_handler(table);
+                suspend(std::move(table));
                 return;
             }
         }
-        send_answer(table);
-        reader_.reset();
-        process();  // requests pipelined behind it, then write
+        answered(table);
+        advance();
     }
 
-    void send_answer(const std::shared_ptr<const RouteTable>& table) {
+    // The front request's answer is in res_: into the output, and the request leaves the queue.
+    void answered(const std::shared_ptr<const RouteTable>& table) {
+        Queued& q = front();
         worker_.count_answer();
         const bool head_only = head_only_;
+        const unsigned version = q.reader.version();
         // The connection's last request once it has answered max_requests_per_connection.
         const std::size_t most = worker_.options().max_requests_per_connection;
         const bool last_allowed = most != 0 && ++answered_here_ >= most;
-        const bool keep_alive = reader_.keep_alive() && !worker_.stopping() && !last_allowed;
-        if (!keep_alive) close_after_write_ = true;
-        const std::size_t before = out_.size();
+        const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed;
+        bool last = !keep_alive;
+        const std::size_t before = next_.size();
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
         const bool sized = res_.stream_length >= 0;
         // HTTP/1.0 has no chunked encoding: an unsized stream ends with the connection.
-        if (streamed && !sized && reader_.version() == 10) close_after_write_ = true;
-        append_response(out_, res_, {head_only, keep_alive && !close_after_write_, reader_.version(), worker_.date()});
+        if (streamed && !sized && version == 10) last = true;
+        append_response(next_, res_, {head_only, !last, version, worker_.date()});
+        if (!table->middleware().empty() || telemetry_ || res_.after) {
+            PendingAnswer& p = pending_.emplace_back();
+            p.completion = {ex_->route, ex_->method, res_.status, next_.size() - before, {}, ex_->cache,
+                            std::move(ex_->log_line), ex_->notes, ex_->unobserved};
+            p.start = q.started;
+            p.table = table;
+            if (telemetry_) {
+                const AnsweredExchange a{*ex_, req_, res_, *table, q.bytes, head_only};
+                report_answer(*telemetry_, p.event, a);
+                if (res_.after) res_.after->report = after_answer_reporter(worker_.options().telemetry, a);
+            }
+            p.after = std::move(res_.after);
+        }
+        pop_front();
+        if (last) accepting_ = false;
         if (streamed) {
             stream_ = std::move(res_.stream);
-            chunked_ = !sized && reader_.version() != 10;
-            if (!stream_ready_) stream_ready_ = make_stream_ready();
+            chunked_ = !sized && version != 10;
+            closing_after_stream_ = last;
+            stream_ready_ = make_stream_ready();
+            phase_ = Phase::Streaming;
+            return;
         }
-        if (res_.after && telemetry_) res_.after->report = failure_reporter(*table);
-        if (!table->middleware().empty() || telemetry_ || res_.after) {
-            // Each answer keeps the table it was routed on (a reload may swap tables between two
-            // pipelined answers): its middleware are the ones told, and its routes stay alive.
-            if (pending_tables_.empty() || pending_tables_.back() != table) pending_tables_.push_back(table);
-            PendingAnswer& p = pending_.emplace_back();
-            p.completion = {ex_->route, ex_->method, res_.status, out_.size() - before, {}, ex_->cache,
-                            std::move(ex_->log_line), ex_->notes, ex_->unobserved};
-            p.start = started_;
-            p.table = static_cast<std::uint32_t>(pending_tables_.size() - 1);
-            if (telemetry_) report_answer(p.event, *table);
-            p.after = std::move(res_.after);
+        phase_ = last ? Phase::Closing : Phase::Waiting;
+    }
+
+    // A protocol-level error: answer it and close, since the stream position is lost.
+    void respond_error(int status, std::string_view detail, unsigned version) {
+        res_.clear();
+        make_error(res_, status, detail);
+        append_response(next_, res_, {false, false, version, worker_.date()});
+    }
+
+    // --- streamed bodies ---
+
+    // Puts the stream's next chunk (or its end) into the output: one chunk per write, so a slow
+    // client slows the source down.
+    void pump_stream() {
+        auto pulled = BodySource::Pull::Chunk;
+        try {
+            while (pulled == BodySource::Pull::Chunk && next_.empty()) {
+                pulled = stream_->pull(chunk_, stream_ready_);
+                if (pulled == BodySource::Pull::Chunk) {
+                    const std::size_t before = next_.size();
+                    if (chunked_) append_chunk(next_, chunk_);
+                    else next_ += chunk_;
+                    if (!pending_.empty()) pending_.back().completion.bytes_out += next_.size() - before;
+                }
+            }
+        } catch (const std::exception&) {
+            close();  // headers are out: the only honest signal left is an incomplete body
+            return;
+        }
+        if (pulled == BodySource::Pull::Later && next_.empty()) {
+            stream_waiting_ = true;  // until the source calls ready()
+            return;
+        }
+        if (pulled == BodySource::Pull::End) {
+            stream_.reset();
+            stream_ready_ = nullptr;
+            if (chunked_) {
+                next_ += kLastChunk;
+                if (!pending_.empty()) pending_.back().completion.bytes_out += kLastChunk.size();
+            }
+            if (next_.empty() && !write_pending_) complete_written(pending_.size());  // a sized stream's last write is out
+            phase_ = closing_after_stream_ ? Phase::Closing : Phase::Waiting;
         }
     }
 
-    // How work done after the answer (background tasks) reports a failure: as an error of this
-    // request, with its route, status and headers.
-    std::function<void(std::string, std::string)> failure_reporter(const RouteTable& table) {
-        ErrorRecord base;
-        base.table_generation = table.generation();
-        base.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
-        base.method = ex_->method;
-        base.status = res_.status;
-        base.path = req_.target;
-        copy_headers(base.headers);
-        return [telemetry = worker_.options().telemetry, base = std::move(base)](std::string message, std::string traceback) {
-            ErrorRecord e = base;
-            e.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-            e.message = std::move(message);
-            e.traceback = std::move(traceback);
-            telemetry->record_error(std::move(e));
+    // The source's way to wake the connection; it holds the connection while the stream lasts.
+    std::function<void()> make_stream_ready() {
+        return [self = shared_from_this()] {
+            auto& io = self->worker_.io();
+            asio::post(io, [self] { self->stream_ready(); });
         };
     }
 
-    // The parts of the telemetry event known now (the route is resolved against the table that
-    // routed it); time, latency and bytes out are filled in when the write completes. A failure is
-    // reported at once, with its cause.
-    void report_answer(RequestEvent& e, const RouteTable& table) {  // e: fresh, value-initialised
-        e.handler_ns = ex_->handler_time.count();
-        e.bytes_in = request_bytes_;
-        e.thread_index = static_cast<std::uint16_t>(worker_.index());
-        e.table_generation = table.generation();
-        e.route_id = ex_->route ? ex_->route->id : kUnmatchedRoute;
-        e.set_path(req_.path.empty() ? req_.target : req_.path);
-        if (const RequestTrace* t = res_.trace.get()) {
-            e.db_us = static_cast<std::uint32_t>(std::min<std::int64_t>(t->db_ns() / 1000, UINT32_MAX));
-            e.db_queries = static_cast<std::uint16_t>(std::min<std::uint32_t>(t->queries(), UINT16_MAX));
-            e.db_repeats = static_cast<std::uint16_t>(std::min<std::uint32_t>(t->max_repeats(), UINT16_MAX));
+    void stream_ready() {
+        if (!stream_waiting_ || !stream_ || closed_) return;
+        stream_waiting_ = false;
+        advance();
+    }
+
+    // --- output ---
+
+    void write() {
+        if (write_pending_ || next_.empty()) return;
+        out_.swap(next_);
+        written_answers_ = pending_.size();
+        write_pending_ = true;
+        write_deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
+        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+            self->on_write(ec);
+        });
+    }
+
+    void on_write(const error_code& ec) {
+        write_pending_ = false;
+        out_.clear();
+        if (closed_) return;
+        // The answers wholly in that write are out; a stream's answer completes with its last chunk.
+        std::size_t done = written_answers_;
+        if (stream_ && done == pending_.size() && done > 0) --done;
+        complete_written(done);
+        if (ec) {
+            close();
+            return;
         }
-        if (telemetry_->capturing()) capture_detail(e);
-        if (!res_.error) return;
-        ErrorRecord err;
-        err.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-        err.table_generation = e.table_generation;
-        err.route_id = e.route_id;
-        err.method = ex_->method;
-        err.status = res_.status;
-        err.path = req_.target;
-        err.message = std::move(res_.error->message);
-        err.traceback = std::move(res_.error->traceback);
-        copy_headers(err.headers);
-        err.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
-        telemetry_->record_error(std::move(err));
+        advance();
     }
 
-    void copy_headers(std::vector<std::pair<std::string, std::string>>& out) const {
-        for (std::size_t i = 0; i < req_.header_count; ++i)
-            out.emplace_back(req_.headers[i].name, req_.headers[i].value);  // Telemetry redacts
-    }
-
-    // Reports the answers of the last write to the middleware (metrics) and the telemetry ring.
-    // With `keep_last`, the last one (a stream still being sent) waits for its end.
-    void complete_pending(bool keep_last = false) {
-        const std::size_t n = pending_.size() - (keep_last && !pending_.empty() ? 1 : 0);
+    // Reports the first `n` pending answers to the middleware (metrics) and the telemetry ring.
+    void complete_written(std::size_t n) {
+        n = std::min(n, pending_.size());
         if (n == 0) return;
         const auto now = std::chrono::steady_clock::now();
         std::int64_t wall_ns = 0;
@@ -366,236 +494,104 @@ private:
         for (std::size_t i = 0; i < n; ++i) {
             PendingAnswer& p = pending_[i];
             p.completion.latency = now - p.start;
-            for (const auto& m : pending_tables_[p.table]->middleware()) m->complete(p.completion, worker_.index());
-            if (telemetry_) publish_event(p, wall_ns);
+            for (const auto& m : p.table->middleware()) m->complete(p.completion, worker_.index());
+            if (telemetry_) publish_written(*events_, p.event, p.completion, wall_ns);
         }
-        if (n == pending_.size()) {
-            pending_.clear();
-            pending_tables_.clear();
-            return;
-        }
-        std::swap(pending_.front(), pending_.back());  // only the stream's entry stays
-        pending_.resize(1);
-        auto table = std::move(pending_tables_[pending_.front().table]);
-        pending_tables_.assign(1, std::move(table));
-        pending_.front().table = 0;
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        written_answers_ -= std::min(written_answers_, n);
     }
 
-    // Detail capture (the studio's): the request's and the response's headers, the body's start.
-    void capture_detail(RequestEvent& e) {
-        thread_local std::uint32_t next_seq = 0;  // per engine thread, like its ring
-        DetailRecord d;
-        d.thread = e.thread_index;
-        d.seq = e.detail_seq = ++next_seq ? next_seq : ++next_seq;  // 0 means "none"
-        d.query = req_.query;
-        d.target = req_.target;
-        copy_headers(d.headers);
-        if (!res_.content_type.empty()) d.response_headers.emplace_back("Content-Type", res_.content_type);
-        for (const auto& [name, value] : res_.headers) d.response_headers.emplace_back(name, value);
-        d.body_preview = req_.body.substr(0, Telemetry::kBodyPreviewBytes);
-        d.response_streamed = static_cast<bool>(res_.stream);
-        if (!head_only_) {
-            d.response_size = res_.body.size();
-            d.response_preview = res_.body.substr(0, Telemetry::kResponsePreviewBytes);
-        }
-        if (RequestTrace* t = res_.trace.get()) {
-            d.queries = std::move(t->query_records());
-            d.logs = std::move(t->log_records());
-            d.queries_total = t->queries();
-            d.logs_total = t->logs();
-        }
-        telemetry_->record_detail(std::move(d));
-    }
+    // --- time ---
 
-    void publish_event(PendingAnswer& p, std::int64_t wall_ns) {
-        RequestEvent& e = p.event;
-        const Completion& c = p.completion;
-        e.time_ns = wall_ns;
-        e.latency_ns = c.latency.count();
-        e.bytes_out = c.bytes_out;
-        e.status = static_cast<std::uint16_t>(c.status < 0 ? 0 : c.status);
-        e.method = c.method;
-        e.cache = c.cache;
-        ring_->push(e);
-    }
-
-    // A protocol-level error: answer it and close, since the stream position is lost.
-    void respond_error(int status, std::string_view detail) {
-        res_.clear();
-        make_error(res_, status, detail);
-        close_after_write_ = true;
-        append_response(out_, res_, {false, false, reader_.version(), worker_.date()});
-    }
-
-    void flush() {
-        if (out_.empty()) {
-            if (close_after_write_) close();
-            else if (!waiting_) do_read();
-            return;
-        }
-        writing_ = true;
-        if (!waiting_) state_ = State::Writing;
-        deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
-            self->on_write(ec);
-        });
-    }
-
-    void on_write(const error_code& ec) {
-        writing_ = false;
-        // A streamed response completes when its last chunk is out; the answers written before it
-        // complete now.
-        complete_pending(/*keep_last=*/static_cast<bool>(stream_));
-        out_.clear();
-        if (ec) {
-            close();
-            return;
-        }
-        if (waiting_) {
-            if (resumed_) {
-                resumed_ = false;
-                resume();
+    void update_deadline() {
+        const auto& o = worker_.options();
+        if (write_pending_) {
+            deadline_ = write_deadline_;
+            idle_ = false;
+        } else if (phase_ == Phase::Waiting && count_ == 0) {
+            if (!idle_) {  // idle from now: the keep-alive timeout starts
+                idle_ = true;
+                deadline_ = worker_.tick() + static_cast<std::uint64_t>(o.keepalive_timeout.count()) + 1;
+                if (worker_.stopping()) on_stop();
             }
-            return;  // no reading while a handler is pending
+        } else if (phase_ == Phase::Waiting) {  // a request partly received: it has the header timeout
+            idle_ = false;
+            deadline_ = front().started_tick + static_cast<std::uint64_t>(o.header_timeout.count()) + 1;
+        } else {  // an answer being made, or a stream waiting for its source: their own limits
+            idle_ = false;
+            deadline_ = kNoDeadline;
         }
-        if (stream_) {
-            pump_stream();
-            return;
-        }
-        if (close_after_write_) {
-            close();
-            return;
-        }
-        if (in_.size() > 0) {
-            state_ = State::Reading;  // pipelined or partial requests are waiting
-            deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
-            process();
-            return;
-        }
-        if (reader_.active()) state_ = State::Reading;
-        else set_idle();
-        // Stopping, after an answer that promised keep-alive: the client's next request may be on
-        // its way; it gets the stop's grace (on_stop) and a Connection: close answer.
-        if (worker_.stopping()) on_stop();
-        do_read();
-    }
-
-    // Sends the next chunk of a streamed body (or the end of it).
-    void pump_stream() {
-        auto pulled = BodySource::Pull::Chunk;
-        try {
-            while (pulled == BodySource::Pull::Chunk && out_.empty()) {
-                pulled = stream_->pull(chunk_, stream_ready_);
-                if (pulled == BodySource::Pull::Chunk) {
-                    const std::size_t before = out_.size();
-                    if (chunked_) append_chunk(out_, chunk_);
-                    else out_ += chunk_;
-                    if (!pending_.empty()) pending_.back().completion.bytes_out += out_.size() - before;
-                }
-            }
-        } catch (const std::exception&) {
-            // Headers are out: the only honest signal left is an incomplete body.
-            stream_.reset();
-            close();
-            return;
-        }
-        if (pulled == BodySource::Pull::Later && out_.empty()) {
-            // Nothing to send until the source calls ready(); meanwhile the sweep watches the peer.
-            stream_waiting_ = true;
-            state_ = State::Handling;
-            self_ = shared_from_this();
-            return;
-        }
-        if (pulled == BodySource::Pull::End) {
-            stream_.reset();
-            if (chunked_) {
-                out_ += kLastChunk;
-                if (!pending_.empty()) pending_.back().completion.bytes_out += kLastChunk.size();
-            }
-            if (out_.empty()) {  // a sized stream ends with its last data write
-                complete_pending();
-                on_write({});    // carry on as after a write: pipelined requests, keep-alive
-                return;
-            }
-        }
-        flush();
-    }
-
-    // Installed once per connection: an asynchronous body source wakes the connection through it.
-    std::function<void()> make_stream_ready() {
-        std::weak_ptr<HttpConnection> self = weak_from_this();
-        auto& io = worker_.io();
-        return [self, &io] {
-            asio::post(io, [self] {
-                if (auto conn = self.lock()) conn->stream_ready();
-            });
-        };
-    }
-
-    void stream_ready() {
-        if (!stream_waiting_ || !stream_ || !socket_.is_open()) return;
-        stream_waiting_ = false;
-        const auto keep = std::move(self_);
-        pump_stream();
     }
 
     void close() {
+        if (closed_) return;
+        closed_ = true;
         if (waiting_) {
-            waiting_->cancel();  // the client is gone: stop the handler's task
+            waiting_->cancel();  // the client is gone: stop the handler's task (and drop its hold here)
             waiting_.reset();
             suspend_timer_.cancel();
             abandon_dispatch(*ex_);  // e.g. a cache leader lets its followers go
             waiting_table_.reset();
-            resumed_ = false;
         }
         stream_.reset();  // stops a generator (or cancels an async one) whose client went away
+        stream_ready_ = nullptr;
         stream_waiting_ = false;
-        complete_pending();
-        if (socket_.is_open()) {
-            error_code ec;
-            socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-            socket_.close(ec);
-        }
-        // Held while nothing else was: released later, so that `this` outlives this call.
-        if (self_) asio::post(worker_.io(), [keep = std::move(self_)] {});
+        complete_written(pending_.size());
+        error_code ec;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+        socket_.close(ec);  // the outstanding read and write return, and release the connection
     }
 
     Worker& worker_;
     asio::ip::tcp::socket socket_;
-    boost::beast::flat_buffer in_;
-    std::string out_;
-    std::string chunk_;
-    std::unique_ptr<BodySource> stream_;
-    bool chunked_ = true;
+    Phase phase_ = Phase::Waiting;
+    bool closed_ = false;
+
+    // input
+    std::array<char, kReadChunk> rbuf_;   // what the outstanding read fills
+    boost::beast::flat_buffer in_;        // bytes read but not parsed yet (partial or held back)
+    std::array<std::unique_ptr<Queued>, kMaxQueued> queue_;  // a ring, its entries made as needed
+    std::size_t head_ = 0, count_ = 0;
+    std::size_t queued_bytes_ = 0;
+    bool read_pending_ = false;
+    bool input_open_ = true;   // no end of input or error yet
+    bool accepting_ = true;    // more requests may follow (none after Connection: close or a bad one)
+
+    // the exchange being answered
     Request req_;
+    Response res_;
     std::optional<Exchange> ex_;
     bool head_only_ = false;
-    DispatchScratch scratch_;  // per connection: a pending request's decoded path must survive others
+    DispatchScratch scratch_;  // a pending request's decoded path must survive later parses
     std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
     std::shared_ptr<const RouteTable> waiting_table_;
-    bool resumed_ = false;  // the answer arrived while a write was in flight
-    bool peer_watched_ = false;          // watch_peer()'s wait is outstanding
     asio::steady_timer suspend_timer_{socket_.get_executor()};  // a suspended exchange's deadline
-    bool writing_ = false;
-    std::shared_ptr<HttpConnection> self_;  // held while a handler or an async body source is pending
-    bool stream_waiting_ = false;           // an async body source has nothing yet
+    std::size_t answered_here_ = 0;
+
+    // a streamed body
+    std::unique_ptr<BodySource> stream_;
     std::function<void()> stream_ready_;
-    std::vector<PendingAnswer> pending_;  // answered, not yet written (or a stream not yet ended)
-    std::vector<std::shared_ptr<const RouteTable>> pending_tables_;  // the tables they were routed on
+    std::string chunk_;
+    bool chunked_ = true;
+    bool stream_waiting_ = false;        // the source has nothing yet
+    bool closing_after_stream_ = false;  // its answer is the connection's last
+
+    // output
+    std::string out_;   // in flight
+    std::string next_;  // queued behind it
+    bool write_pending_ = false;
+    std::size_t written_answers_ = 0;  // pending_ entries whose bytes are in out_
+    std::vector<PendingAnswer> pending_;  // answered, not yet reported (written, or a stream not ended)
+
+    // time
+    std::uint64_t deadline_ = kNoDeadline;
+    std::uint64_t write_deadline_ = 0;
+    bool idle_ = false;
+
     Telemetry* const telemetry_ = worker_.options().telemetry.get();  // null: no inspector
-    std::size_t answered_here_ = 0;  // requests answered on this connection
-    EventRing* const ring_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;  // this thread's
-    std::size_t request_bytes_ = 0;
-    RequestReader reader_;
-    Response res_;
+    EventRing* const events_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;  // this thread's
     std::string client_ip_;
     std::uint16_t client_port_ = 0;
-    State state_ = State::Idle;
-    std::uint64_t deadline_ = 0;
-    std::chrono::steady_clock::time_point started_{};
-    bool close_after_write_ = false;
-    bool continue_sent_ = false;
-    bool timed_out_ = false;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 // One keep-alive HTTP/1.1 connection, owned by one worker for its whole life. Private to engine/.
+// Its states and transitions: the diagram at the top of connection.cpp.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -20,8 +21,6 @@ public:
     virtual void on_stop() = 0;
     // Drain deadline passed: close now.
     virtual void force_close() = 0;
-    // A suspended exchange has waited long enough to be worth watching its peer (Worker::watch_suspended).
-    virtual void on_watch_due() = 0;
 
     Connection* prev = nullptr;  // worker's intrusive list
     Connection* next = nullptr;

@@ -46,9 +46,6 @@ public:
     unsigned index() const noexcept { return index_; }
     void link(Connection* c) noexcept;
     void unlink(Connection* c) noexcept;
-    // A connection's exchange suspended: its peer gets watched (on_watch_due) if it is still
-    // suspended a little later. Most awaits end sooner, and a wait on the socket costs a syscall.
-    void watch_suspended();
     void count_answer() noexcept { ++answered_; }
 
 private:
@@ -58,7 +55,6 @@ private:
     void finished();  // stopped and no connection left: the thread's loop may end
     std::function<void()> on_exit_;
     void arm_sweep();
-    void watch_due();
     void sweep();
     void refresh_date();
 
@@ -69,8 +65,6 @@ private:
     unsigned index_;
     boost::asio::io_context io_{1};
     boost::asio::steady_timer sweep_timer_{io_};
-    boost::asio::steady_timer watch_timer_{io_};
-    bool watch_armed_ = false;
     std::thread thread_;
     std::uint64_t tick_ = 0;          // seconds since start, advanced by the sweep
     std::uint64_t answered_ = 0;      // requests answered by this thread (options.on_sweep)

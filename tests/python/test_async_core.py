@@ -169,6 +169,20 @@ def test_a_client_that_disconnects_cancels_its_handler(core, client):
     assert client.get("/ctx/sync").status_code == 200  # and the thread serves on
 
 
+def test_a_client_that_leaves_with_a_request_pipelined_behind_cancels_its_handler(core, client):
+    # The connection reads on while a handler is pending: it parses the request queued behind and
+    # then sees the end of input (a peek would only ever see the queued bytes).
+    before = dict(core.state)
+    tasks = client.get("/state").json()["tasks"]
+    s = _send_hold(client.port, who="pipeliner")
+    support.wait_until(lambda: core.state["holding"] == before["holding"] + 1)
+    s.sendall(b"GET /ctx/sync?v=behind HTTP/1.1\r\nHost: x\r\n\r\n")  # arrives while /hold is pending
+    time.sleep(0.3)  # (not needed for the outcome: lets a server that only peeks see the bytes first)
+    s.close()
+    assert support.wait_until(lambda: core.state["cancelled"] == before["cancelled"] + 1), core.state
+    assert support.wait_until(lambda: client.get("/state").json()["tasks"] == tasks)  # its task is gone too
+
+
 def test_cancelled_requests_leave_no_tasks_or_threads_behind(core, client):
     baseline = client.get("/state").json()
     rounds, width = 10, 100

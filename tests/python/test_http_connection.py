@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 import time
 
-
+import support
 
 def get(path: str, extra: str = "") -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
@@ -161,3 +161,42 @@ def test_absolute_form_target(hello_server):
         r = conn.read_response()
     assert r.status == 200, r
     assert r.json()["n"] == 8
+
+
+def test_a_client_that_pipelines_without_reading_is_held_back(start_server):
+    # The connection reads ahead of its answers, but only so far: a client that sends request
+    # after request and never reads the answers fills the socket buffers and stalls, while the
+    # server's memory stays put (it stops reading once its queue and output are full).
+    server = start_server("basic_app.py", "--no-logs")
+    before = support.rss_kib(server.proc.pid)
+    request = get("/n/7")
+    sent = 0
+    with socket.create_connection((server.host, server.port), timeout=support.WAIT) as s:
+        s.setblocking(False)
+        blocked_since = None
+        chunk = request * 1000
+        deadline = time.monotonic() + support.WAIT
+        while time.monotonic() < deadline:
+            try:
+                sent += s.send(chunk)
+                blocked_since = None
+            except BlockingIOError:
+                blocked_since = blocked_since or time.monotonic()
+                if time.monotonic() - blocked_since > 1.0:
+                    break  # stalled: nothing more goes in
+                time.sleep(0.05)
+        assert blocked_since is not None, f"never stalled after {sent} bytes"
+        grown = support.rss_kib(server.proc.pid) - before
+        # The answers are there, in order, for what was sent.
+        s.setblocking(True)
+        reader = s.makefile("rb")
+        for _ in range(50):
+            status = reader.readline()
+            assert status.startswith(b"HTTP/1.1 200"), status
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert reader.read(length) == b'{"n":7,"square":49}'
+    print(f"sent {sent / 1e6:.1f} MB of requests before stalling; server RSS grew {grown} KiB")
+    assert grown < 16 * 1024, f"the server's RSS grew {grown} KiB while the client did not read"
