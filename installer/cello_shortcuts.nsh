@@ -3,10 +3,10 @@
 ; user's profile folder, with the installed bin\ on its PATH.
 
 !macro CelloCreateShortcuts
-  SetOutPath "$PROFILE"  ; the shortcut's working folder
-  CreateShortCut "$SMPROGRAMS\$STARTMENU_FOLDER\Cello command prompt.lnk" "$SYSDIR\cmd.exe" \
-      '/K "set PATH=$INSTDIR\bin;%PATH%&& cello --version"' "$INSTDIR\bin\cello.exe" 0
-  SetOutPath "$INSTDIR"
+  ; No working folder of its own: the command starts in the profile of whoever opens it (the
+  ; installer's own profile would be the administrator's). /S: cmd keeps the inner quotes.
+  CreateShortCut /NoWorkingDir "$SMPROGRAMS\$STARTMENU_FOLDER\Cello command prompt.lnk" "$SYSDIR\cmd.exe" \
+      '/S /K ""cd /d "%USERPROFILE%" && set "PATH=$INSTDIR\bin;%PATH%" && cello --version""' "$INSTDIR\bin\cello.exe" 0
 !macroend
 
 !macro CelloDeleteShortcuts

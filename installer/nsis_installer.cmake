@@ -1,8 +1,8 @@
 # The Windows installer (the cross build, tools/dev.sh windows): `cpack -G NSIS` with Debian's nsis
 # makes Cello-<version>-win64.exe. It installs cello.exe (`cello bench`), the documentation and the
 # licences under "Program Files\Cello"; makes Start-menu entries (a command prompt with cello on its
-# PATH, the documentation folder, the uninstaller); registers Cello with Windows' installed programs;
-# and can put bin\ on the PATH. Its uninstaller removes all of that. CPack's NSIS script template
+# PATH, the documentation folder, the uninstaller) and registers Cello with Windows' installed
+# programs. Its uninstaller removes all of that. CPack's NSIS script template
 # does the installing; this file says what goes in and which entries the Start menu gets.
 install(TARGETS cello RUNTIME DESTINATION bin COMPONENT cello)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/install.md
@@ -42,7 +42,9 @@ set(CPACK_NSIS_INSTALL_ROOT "$PROGRAMFILES64")
 set(CPACK_NSIS_MUI_ICON ${CELLO_ICO})
 set(CPACK_NSIS_MUI_UNIICON ${CELLO_ICO})
 set(CPACK_NSIS_INSTALLED_ICON_NAME "bin\\\\cello.exe")  # the icon Windows' installed programs show
-set(CPACK_NSIS_MODIFY_PATH ON)  # a page offers to put bin\ on the PATH (off unless chosen)
+# No CPACK_NSIS_MODIFY_PATH: CPack's PATH editing goes through NSIS strings, which Debian's
+# makensis limits to 1,024 characters, and would cut a longer PATH. The Start menu's command prompt
+# has cello on its PATH instead.
 set(CPACK_NSIS_ENABLE_UNINSTALL_BEFORE_INSTALL ON)
 set(CPACK_NSIS_URL_INFO_ABOUT "https://github.com/cello-web/cello")
 set(CPACK_NSIS_CONTACT "cello@example.org")

@@ -1,9 +1,12 @@
 #include "engine/platform/stdio_capture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>  // pipe2, fcntl
 #include <poll.h>
+#include <sys/ioctl.h>  // FIONREAD
 #include <unistd.h>  // dup2, read, write, close
 
 namespace cello::engine::platform {
@@ -14,6 +17,7 @@ struct StdioCapture::Impl {
     int wake_read = -1, wake_write = -1;  // stop() wakes the reader through this pipe
     std::atomic<bool> stopped{false};
     bool stopping = false;  // the reader has seen the wake-up (reader thread only)
+    int drain_left = 0;     // once stopping: what was in the pipe then, still to be read
 };
 
 namespace {
@@ -42,6 +46,8 @@ StdioCapture::StdioCapture() {
         return;
     }
     impl_ = std::make_unique<Impl>();
+    std::fflush(stdout);  // what was written before the capture is not the capture's
+    std::fflush(stderr);
     impl_->saved_out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
     impl_->saved_err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
     impl_->read_end = fds[0];
@@ -63,19 +69,29 @@ bool StdioCapture::active() const noexcept { return impl_ != nullptr; }
 
 std::size_t StdioCapture::read(char* buffer, std::size_t size) {
     if (!impl_) return 0;
+    Impl& s = *impl_;
     for (;;) {
-        pollfd fds[2] = {{impl_->read_end, POLLIN, 0}, {impl_->wake_read, POLLIN, 0}};
-        // Once asked to stop, only what is already in the pipe is taken (no waiting).
-        const bool stopping = impl_->stopping;
-        const int ready = ::poll(fds, stopping ? 1 : 2, stopping ? 0 : -1);
+        if (s.stopping) {
+            // Only what was in the pipe when the stop came (FIONREAD then): a child that keeps
+            // writing into it must not keep the reader (and whoever waits for it) going.
+            if (s.drain_left <= 0) return 0;
+            const ssize_t n = ::read(s.read_end, buffer, std::min(size, static_cast<std::size_t>(s.drain_left)));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return 0;
+            s.drain_left -= static_cast<int>(n);
+            return static_cast<std::size_t>(n);
+        }
+        pollfd fds[2] = {{s.read_end, POLLIN, 0}, {s.wake_read, POLLIN, 0}};
+        const int ready = ::poll(fds, 2, -1);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return 0;
-        if (!stopping && (fds[1].revents & POLLIN)) impl_->stopping = true;
-        if (!(fds[0].revents & (POLLIN | POLLHUP))) {
-            if (impl_->stopping) continue;  // look once more, without waiting
-            return 0;
+        if (fds[1].revents & POLLIN) {
+            s.stopping = true;
+            if (::ioctl(s.read_end, FIONREAD, &s.drain_left) != 0) s.drain_left = 0;
+            continue;
         }
-        const ssize_t n = ::read(impl_->read_end, buffer, size);
+        if (!(fds[0].revents & (POLLIN | POLLHUP))) return 0;
+        const ssize_t n = ::read(s.read_end, buffer, size);
         if (n < 0 && errno == EINTR) continue;
         return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
@@ -83,6 +99,8 @@ std::size_t StdioCapture::read(char* buffer, std::size_t size) {
 
 void StdioCapture::stop() {
     if (!impl_ || impl_->stopped.exchange(true)) return;
+    std::fflush(stdout);  // what the C library still buffers belongs to the capture
+    std::fflush(stderr);
     ::dup2(impl_->saved_out, STDOUT_FILENO);  // output goes to the terminal again
     ::dup2(impl_->saved_err, STDERR_FILENO);
     write_all(impl_->wake_write, "x", 1);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -20,6 +21,8 @@ struct StdioCapture::Impl {
     OVERLAPPED overlapped{};
     bool read_pending = false;  // an overlapped read into `chunk` is in flight (reader thread only)
     bool stopping = false;      // the reader has seen the stop event (reader thread only)
+    bool drain_known = false;   // once stopping: how much was in the pipe then is known
+    DWORD drain_left = 0;       // what of that is still to be read
     char chunk[4096];           // the in-flight read's buffer: it must outlive read() returning
     std::size_t begin = 0, end = 0;  // what of `chunk` read() has not handed out yet
     int saved_out = -1, saved_err = -1;  // CRT descriptors of the originals (-1: there was none)
@@ -38,12 +41,13 @@ struct StdioCapture::Impl {
             if (fd >= 0) _close(fd);
     }
 
-    // Starts a read into `chunk`: true if it finished at once (`got` set) or is now in flight.
-    bool start(DWORD& got) {
+    // Starts a read of up to `want` bytes into `chunk`: true if it finished at once (`got` set) or
+    // is now in flight.
+    bool start(DWORD& got, DWORD want = sizeof chunk) {
         ResetEvent(read_done);
         overlapped = OVERLAPPED{};
         overlapped.hEvent = read_done;
-        if (ReadFile(read_end, chunk, sizeof chunk, &got, &overlapped)) return true;
+        if (ReadFile(read_end, chunk, want, &got, &overlapped)) return true;
         read_pending = GetLastError() == ERROR_IO_PENDING;
         return read_pending;  // otherwise the pipe failed (every writer gone, or worse)
     }
@@ -69,6 +73,8 @@ StdioCapture::StdioCapture() {
         CloseHandle(write_end);
         return;
     }
+    std::fflush(stdout);  // what was written before the capture is not the capture's
+    std::fflush(stderr);
     impl->saved_out = _dup(1);  // -1 in a program without a console: nothing to copy or restore
     impl->saved_err = _dup(2);
     impl->saved_out_handle = GetStdHandle(STD_OUTPUT_HANDLE);
@@ -93,6 +99,36 @@ std::size_t StdioCapture::read(char* buffer, std::size_t size) {
     Impl& s = *impl_;
     while (s.begin == s.end) {
         DWORD got = 0;
+        if (s.stopping) {
+            // Only what was in the pipe when the stop came: a child that keeps writing into it
+            // must not keep the reader (and whoever waits for it) going.
+            if (!s.drain_known) {
+                if (s.read_pending) {
+                    CancelIoEx(s.read_end, &s.overlapped);
+                    const BOOL finished = GetOverlappedResult(s.read_end, &s.overlapped, &got, TRUE);
+                    s.read_pending = false;
+                    if (finished) {
+                        s.begin = 0;
+                        s.end = got;
+                    }
+                }
+                DWORD available = 0;
+                if (!PeekNamedPipe(s.read_end, nullptr, 0, nullptr, &available, nullptr)) available = 0;
+                s.drain_left = available;
+                s.drain_known = true;
+                continue;
+            }
+            if (s.drain_left == 0 || !s.start(got, std::min<DWORD>(s.drain_left, sizeof s.chunk))) return 0;
+            if (s.read_pending) {  // the bytes are there: it finishes without waiting for a writer
+                const BOOL finished = GetOverlappedResult(s.read_end, &s.overlapped, &got, TRUE);
+                s.read_pending = false;
+                if (!finished) return 0;
+            }
+            s.drain_left -= std::min(s.drain_left, got);
+            s.begin = 0;
+            s.end = got;
+            continue;
+        }
         if (!s.read_pending) {
             if (!s.start(got)) return 0;
             if (!s.read_pending) {  // finished at once
@@ -101,20 +137,16 @@ std::size_t StdioCapture::read(char* buffer, std::size_t size) {
                 continue;
             }
         }
-        if (s.stopping) {
-            CancelIoEx(s.read_end, &s.overlapped);  // only what is already there: no waiting
-        } else {
-            const HANDLE waits[2] = {s.read_done, s.stop_event};
-            const DWORD which = WaitForMultipleObjects(2, waits, FALSE, INFINITE);
-            if (which == WAIT_OBJECT_0 + 1) {
-                s.stopping = true;
-                continue;
-            }
-            if (which != WAIT_OBJECT_0) return 0;
+        const HANDLE waits[2] = {s.read_done, s.stop_event};
+        const DWORD which = WaitForMultipleObjects(2, waits, FALSE, INFINITE);
+        if (which == WAIT_OBJECT_0 + 1) {
+            s.stopping = true;
+            continue;
         }
+        if (which != WAIT_OBJECT_0) return 0;
         const BOOL finished = GetOverlappedResult(s.read_end, &s.overlapped, &got, TRUE);
         s.read_pending = false;
-        if (!finished) return 0;  // cancelled with nothing there (stopping), or the pipe failed
+        if (!finished) return 0;  // the pipe failed
         s.begin = 0;
         s.end = got;
     }
@@ -127,11 +159,15 @@ std::size_t StdioCapture::read(char* buffer, std::size_t size) {
 void StdioCapture::stop() {
     if (!impl_ || impl_->stopped.exchange(true)) return;
     Impl& s = *impl_;
+    std::fflush(stdout);  // what the C library still buffers belongs to the capture
+    std::fflush(stderr);
     // Output goes where it went before; without a console there was nowhere, so fd 1 and 2 close.
+    // _dup2 closed the original handles when the capture began: the standard handles become the
+    // restored descriptors' (new) handles, or what they were where there was no descriptor.
     if (s.saved_out >= 0) _dup2(s.saved_out, 1); else _close(1);
     if (s.saved_err >= 0) _dup2(s.saved_err, 2); else _close(2);
-    SetStdHandle(STD_OUTPUT_HANDLE, s.saved_out_handle);
-    SetStdHandle(STD_ERROR_HANDLE, s.saved_err_handle);
+    SetStdHandle(STD_OUTPUT_HANDLE, s.saved_out >= 0 ? reinterpret_cast<HANDLE>(_get_osfhandle(1)) : s.saved_out_handle);
+    SetStdHandle(STD_ERROR_HANDLE, s.saved_err >= 0 ? reinterpret_cast<HANDLE>(_get_osfhandle(2)) : s.saved_err_handle);
     SetEvent(s.stop_event);
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +117,40 @@ TEST(StdioCapture, StopWakesAReaderWhileAnotherWriterHoldsThePipe) {
     }
     EXPECT_TRUE(woke);
     EXPECT_EQ(got, "hello\n");
+}
+
+TEST(StdioCapture, AfterStopTheReaderTakesOnlyWhatWasThere) {
+#ifndef _WIN32
+    std::signal(SIGPIPE, SIG_IGN);  // the writer below outlives the pipe's read end
+#endif
+    bool woke = false;
+    std::atomic<bool> writing{true};
+    std::thread writer;
+    int holder = -1;
+    {
+        StdioCapture capture;
+        ASSERT_TRUE(capture.active());
+        holder = fd_dup(1);  // as a child process that inherited stdout and never stops writing
+        writer = std::thread([&] {
+            const std::string line(100, 'x');
+            while (writing) {
+#ifdef _WIN32
+                if (_write(holder, line.data(), static_cast<unsigned>(line.size())) <= 0) break;
+#else
+                if (::write(holder, line.data(), line.size()) <= 0) break;
+#endif
+            }
+        });
+        auto reader = std::async(std::launch::async, [&] { return read_all(capture).size(); });
+        std::this_thread::sleep_for(50ms);
+        capture.stop();
+        woke = reader.wait_for(60s) == std::future_status::ready;
+        writing = false;
+        if (woke) reader.get();
+    }  // the read end closes: a writer blocked on a full pipe gets an error
+    writer.join();
+    fd_close(holder);
+    EXPECT_TRUE(woke);
 }
 
 TEST(StdioCapture, StopGivesStdoutBack) {

@@ -26,7 +26,7 @@ for f in bin/cello.exe doc/README.md doc/install.md doc/benchmarking.md doc/LICE
     [ -f "$root/$f" ] || fail "C:\\Cello\\$f was not installed"
 done
 grep -q "zlib" "$root/doc/LICENSE.txt" || fail "LICENSE.txt lacks the third-party copyright files"
-version=$("$WINE" 'C:\Cello\bin\cello.exe' --version 2>&1 | tr -d '\r')
+version=$("$WINE" 'C:\Cello\bin\cello.exe' --version 2>&1 | tr -d '\r' || true)
 [[ $version == "cello "* ]] || fail "the installed cello.exe --version said: $version"
 step "installed; C:\\Cello\\bin\\cello.exe --version: $version"
 if command -v wrestool >/dev/null; then
@@ -38,6 +38,15 @@ for entry in "Cello command prompt.lnk" "Cello documentation.lnk" "Uninstall.lnk
     grep -qxF "$entry" <<<"$menu" || fail "no Start-menu entry '$entry' (found: ${menu//$'\n'/, })"
 done
 step "Start menu: ${menu//$'\n'/, }"
+# The command prompt entry does what it says: its command (read from the shortcut, /K made /C so
+# that it returns) finds cello on the PATH it sets.
+lnk=$(find "$prefix/drive_c" -path "*Start Menu/Programs/Cello*/Cello command prompt.lnk" | head -1)
+args=$(strings -el "$lnk" | grep -m1 -F "cello --version") || fail "no command in the prompt's shortcut"
+args="/S${args#*/S}"  # (the string's length, stored before it, may read as a character)
+printf '@%s %s\r\n' 'C:\windows\system32\cmd.exe' "${args/ \/K / /C }" >"$prefix/drive_c/prompt.bat"
+said=$("$WINE" cmd /c 'C:\prompt.bat' 2>&1 | tr -d '\r' || true)
+[[ $said == *"$version"* ]] || fail "the command prompt entry's command said: $said"
+step "the command prompt entry runs: $(tail -1 <<<"$said")"
 key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\Cello'
 "$WINE" reg query "$key" /v UninstallString 2>/dev/null | grep -q 'Uninstall.exe' \
     || fail "no UninstallString under $key"

@@ -86,20 +86,21 @@ def start_worker(spec: Any, main: Callable[[Any], int]) -> WorkerId:
     own = spec.sockets[spec.slot]
     memory: SharedMemory = spec.memory
     inherit = () if _WINDOWS else (own.fileno(), memory.handoff[1])
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
     proc = subprocess.Popen([sys.executable, "-c", f"from {__package__}._process_spawn import _worker; "
                              f"_worker({main.__module__!r}, {main.__qualname__!r})"],
                             stdin=subprocess.PIPE, pass_fds=inherit, env=env)
-    sock = ("share", own.share(proc.pid)) if _WINDOWS else ("fd", own.fileno(), own.family)
-    orders = pickle.dumps((replace(spec, app=None, sockets=[], memory=None), sock, memory.handoff))
+    _workers[proc.pid] = proc
     try:
+        sock = ("share", own.share(proc.pid)) if _WINDOWS else ("fd", own.fileno(), own.family)
+        orders = pickle.dumps((replace(spec, app=None, sockets=[], memory=None), sock, memory.handoff))
         assert proc.stdin is not None
         proc.stdin.write(len(orders).to_bytes(8, "little") + orders)
         proc.stdin.flush()
     except OSError:
         pass  # it died at once: reap() tells
-    _workers[proc.pid] = proc
     return proc.pid
 
 
@@ -107,9 +108,22 @@ def _worker(module: str, name: str) -> None:
     """A spawned worker's first Python: reads its orders, then runs the cluster's worker_main."""
     import importlib
 
-    orders = sys.stdin.buffer
-    length = int.from_bytes(orders.read(8), "little")
-    spec, sock, (kind, where, size) = pickle.loads(orders.read(length))
+    # Ctrl-C, Ctrl-Break and a terminal's hangup reach every process of the console or session:
+    # they are the supervisor's, which stops or rolls the workers itself.
+    for ignored in ("SIGINT", "SIGBREAK", "SIGHUP"):
+        if hasattr(signal, ignored):
+            signal.signal(getattr(signal, ignored), signal.SIG_IGN)
+    # The orders pipe gets a descriptor of its own; what the app reads as stdin (or a program it
+    # starts inherits) is the null device, so nothing else can swallow a stop order.
+    orders = os.fdopen(os.dup(0), "rb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    header = orders.read(8)
+    body = orders.read(int.from_bytes(header, "little")) if len(header) == 8 else b""
+    if not body:
+        os._exit(1)  # the supervisor went away before it sent the orders
+    spec, sock, (kind, where, size) = pickle.loads(body)
     if sock[0] == "share":
         listener = socket.fromshare(sock[1])
     else:
@@ -135,8 +149,9 @@ def _worker(module: str, name: str) -> None:
 
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # (pythonw has none)
+                stream.flush()
         os._exit(status)
 
 
@@ -157,9 +172,8 @@ def _watch_orders(orders: Any) -> None:
 
 
 def setup_worker(cpu: int | None) -> None:
-    """In a new worker: leaves Ctrl-C to the supervisor, and runs on `cpu` alone when given where
-    the system lets a process pin itself from Python (Linux)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """In a new worker (whose signals _worker has set): runs on `cpu` alone when given, where the
+    system lets a process pin itself from Python (Linux)."""
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
 

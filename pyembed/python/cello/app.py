@@ -279,8 +279,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         `server_options`: max_body_size, max_header_size, header_timeout, keepalive_timeout,
         drain_timeout (bytes and seconds).
         """
-        if "cello.cluster" in sys.modules and sys.modules["cello.cluster"].importing_app:
-            return  # a cluster worker importing this app's script: it serves the app itself
+        if "cello.cli" in sys.modules and sys.modules["cello.cli"].importing_app:
+            return  # the app's module is being imported to be served (a worker, a reload)
         parser = server_flag_parser(prog=sys.argv[0] if sys.argv else "app")
         flags, unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
         if unknown:

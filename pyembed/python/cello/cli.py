@@ -35,8 +35,23 @@ def _find_app(module: object, attr: str | None, target: str) -> App:
     return app
 
 
+# Above 0 while load_app imports an app: an App.run() at the top level of its module (no
+# `if __name__ == "__main__":` guard) does nothing then, instead of starting a second server in a
+# cluster worker, a rolling restart or a reload.
+importing_app = 0
+
+
 def load_app(target: str) -> App:
     """Imports `path/to/app.py[:attr]` or `package.module[:attr]` and returns its App."""
+    global importing_app
+    importing_app += 1
+    try:
+        return _load_app(target)
+    finally:
+        importing_app -= 1
+
+
+def _load_app(target: str) -> App:
     location, _, attr = target.partition(":")
     path = Path(location)
     if location.endswith(".py") or path.is_file():
@@ -114,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    # A file target made absolute now: whoever imports it again later (a reload, a spawned cluster
+    # worker) must find it even if the app changed the working directory.
+    location, colon, attr = args.target.partition(":")
+    if location.endswith(".py") or Path(location).is_file():
+        args.target = str(Path(location).absolute()) + colon + attr
     try:
         app = load_app(args.target)
     except AppLoadError as e:

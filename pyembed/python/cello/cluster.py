@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 _CELL_HEADER = 4  # int64s before a cell's per-thread (heartbeat ms, answered) pairs: pid, ready, spare x2
 _EVENTS_PER_THREAD = 4096  # --inspect: each worker engine thread's event ring in shared memory
 
-# True in a worker while it imports the app: an App.run() at the module's top level (no
-# `if __name__ == "__main__":` guard) does nothing there instead of starting another cluster.
-importing_app = False
-
 
 class ClusterConfig:
     """How many worker processes serve the app, and how the supervisor looks after them.
@@ -153,12 +149,7 @@ def worker_main(spec: WorkerSpec) -> int:
     if app is None or (spec.fresh and spec.target):
         from .cli import load_app
 
-        global importing_app
-        importing_app = True
-        try:
-            app = load_app(spec.target)
-        finally:
-            importing_app = False
+        app = load_app(spec.target)
     view = memoryview(spec.memory).cast("B")
     start = spec.cell * spec.cell_ints * 8
     me = WorkerCell(spec.slot, spec.cell, fd, view[start:start + spec.cell_ints * 8], spec.threads,
