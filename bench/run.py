@@ -56,6 +56,7 @@ class Endpoint:
     headers: tuple[tuple[str, str], ...] = ()
     note: str = ""
     connections: int | None = None  # this many wrk connections instead of --connections
+    pipeline: int = 0  # requests wrk sends back to back on a connection before reading (HTTP pipelining)
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     e.key: e
     for e in (
         Endpoint("root", "GET", "/", HOME),
+        Endpoint("pipelined", "GET", "/", HOME, note=" (pipelined, depth 16)", pipeline=16),
         Endpoint("users", "GET", "/users/42", user(42)),
         Endpoint("json", "GET", "/json", USERS),
         Endpoint("echo", "POST", "/echo", ECHO_BODY),
@@ -169,24 +171,28 @@ def uvicorn_command(module: str, port: int, processes: int = 1) -> list[str]:
     ]  # fmt: skip
 
 
-def build_servers(names: list[str], cello_bin: Path, tmp: Path, processes: int = 1) -> list[Server]:
+def build_servers(names: list[str], cello_bin: Path, tmp: Path, processes: int = 1,
+                  cello_before: Path | None = None) -> list[Server]:
     """Server specs for the requested names, in the requested order, each with `processes` worker
-    processes (Cello's --processes, nginx's worker_processes, uvicorn's --workers)."""
+    processes (Cello's --processes, nginx's worker_processes, uvicorn's --workers). `cello_before`:
+    another build of cello (the "cello-before" server), for a change's before and after in one run."""
     nginx_dir = tmp / "nginx"
     nginx_dir.mkdir(exist_ok=True)
     (nginx_dir / "nginx.conf").write_text(nginx_config(nginx_dir, 8002, processes))
-    plain = frozenset({"root", "users", "json", "echo"})
+    plain = frozenset({"root", "pipelined", "users", "json", "echo"})
 
-    def cello(name: str, port: int, endpoints: set[str], middleware: str = "", extra: tuple[str, ...] = ()) -> Server:
+    def cello(name: str, port: int, endpoints: set[str], middleware: str = "", extra: tuple[str, ...] = (),
+              binary: Path = cello_bin) -> Server:
         return Server(
             name, port,
-            [str(cello_bin), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
+            [str(binary), "run", str(APPS / "cello_app.py"), "--host", "127.0.0.1", "--port", str(port),
              "--workers", "1", "--processes", str(processes), "--env", "production", "--no-logs", *extra],
             frozenset(endpoints), (("CELLO_BENCH_MIDDLEWARE", middleware),),
         )  # fmt: skip
 
     known = {
         "cello": cello("cello", 8001, set(plain) | {"cached", "origin"}),
+        "cello-before": cello("cello-before", 8011, set(plain) | {"cached", "origin"}, binary=cello_before or cello_bin),
         # async def rows on their own process: the first one imports asyncio (about 9 MB), which an
         # app of sync handlers never does.
         "cello+async": cello("cello+async", 8007, {"root", "async", "await0", "awaitsoon", "sleep1ms"}),
@@ -344,6 +350,20 @@ def echo_script(tmp: Path) -> Path:
     return path
 
 
+def pipeline_script(tmp: Path, path: str, depth: int) -> Path:
+    """wrk script that sends `depth` GET requests in one write and reads their answers."""
+    script = tmp / f"pipeline{depth}.lua"
+    script.write_text(
+        "init = function(args)\n"
+        "  local r = {}\n"
+        f"  for i = 1, {depth} do r[i] = wrk.format(nil, {lua_string(path)}) end\n"
+        "  req = table.concat(r)\n"
+        "end\n"
+        "request = function() return req end\n"
+    )
+    return script
+
+
 def soak_script(tmp: Path) -> Path:
     """wrk script that alternates GET /json and POST /echo."""
     path = tmp / "soak.lua"
@@ -437,6 +457,8 @@ def measure(server: Server, pid: int, endpoint: Endpoint, args: argparse.Namespa
     """Warm up, then one measured wrk run with the server's CPU time and RSS around it."""
     url = f"http://127.0.0.1:{server.port}{endpoint.path}"
     script = echo_script(tmp) if endpoint.method == "POST" else None
+    if endpoint.pipeline:
+        script = pipeline_script(tmp, endpoint.path, endpoint.pipeline)
     threads = 1 if args.processes == 1 else 2
     if args.warmup > 0:
         run_wrk(url, args.warmup, endpoint.connections or args.connections, script, latency=False,
@@ -583,7 +605,8 @@ def run_table(args: argparse.Namespace, tmp: Path) -> int:
     if "cello" in names and not args.cello_bin.exists():
         print(f"WARNING: {args.cello_bin} not found, skipping cello", file=sys.stderr)
         names.remove("cello")
-    rows = bench_servers(build_servers(names, args.cello_bin, tmp, args.processes), endpoints, args, tmp)
+    rows = bench_servers(build_servers(names, args.cello_bin, tmp, args.processes, args.cello_before), endpoints,
+                         args, tmp)
     report = "\n\n".join([render_header(args), render_table(rows, endpoints), render_ratios(rows, endpoints)]) + "\n"
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -650,10 +673,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds: each measures every endpoint on every server; the median is reported (default 3)")
-    p.add_argument("--servers", type=csv_list(servers), default=servers, help="subset of " + ",".join(servers))
+    p.add_argument("--servers", type=csv_list([*servers, "cello-before"]), default=servers,
+                   help="subset of " + ",".join(servers) + " (and cello-before, with --cello-before)")
     p.add_argument("--endpoints", type=csv_list(list(ENDPOINTS)), default=list(ENDPOINTS),
                    help="subset of " + ",".join(ENDPOINTS))  # fmt: skip
     p.add_argument("--cello-bin", type=Path, default=REPO / "build" / "cello", help="default build/cello")
+    p.add_argument("--cello-before", type=Path, help="another cello build, served as cello-before (before/after)")
     p.add_argument("--out", type=Path, default=BENCH / "results.md", help="default bench/results.md")
     p.add_argument("--processes", type=int, default=1,
                    help="worker processes per server (default 1: pinned server and wrk -t1; more: the seed's "
@@ -661,6 +686,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--soak", type=int, metavar="N", help="only Cello: N requests, fail if RSS grows > 5 MB")
     args = p.parse_args(argv)
     args.cello_bin = args.cello_bin.resolve()
+    if "cello-before" in args.servers and not args.cello_before:
+        p.error("the cello-before server needs --cello-before PATH")
     return args
 
 
