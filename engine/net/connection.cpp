@@ -171,9 +171,29 @@ private:
 
     // --- input ---
 
+    bool may_read() noexcept {
+        if (closed_ || read_pending_ || !input_open_ || in_.size() >= kReadAheadBytes) return false;
+        return count_ < kMaxQueued && (count_ <= 1 || queued_bytes_ - front().bytes < kReadAheadBytes);
+    }
+
     void read() {
-        if (read_pending_ || !input_open_ || in_.size() >= kReadAheadBytes) return;
-        if (count_ == kMaxQueued || (count_ > 1 && queued_bytes_ - front().bytes >= kReadAheadBytes)) return;
+        if (read_posted_ || !may_read()) return;
+        if (write_pending_) {
+            // Just answered: the client reads that answer before it sends more, so a read started
+            // now mostly finds nothing (a syscall, then a wait in epoll). It starts after this turn
+            // of the loop instead: after the write's completion when the write went out at once,
+            // or while the write waits for a slow client (reading still overlaps writing).
+            read_posted_ = true;
+            asio::post(worker_.io(), [self = shared_from_this()] {
+                self->read_posted_ = false;
+                if (self->may_read()) self->start_read();
+            });
+            return;
+        }
+        start_read();
+    }
+
+    void start_read() {
         read_pending_ = true;
         socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
             self->on_read(ec, n);
@@ -554,6 +574,7 @@ private:
     std::size_t head_ = 0, count_ = 0;
     std::size_t queued_bytes_ = 0;
     bool read_pending_ = false;
+    bool read_posted_ = false;  // a read is to start after this turn of the loop (read())
     bool input_open_ = true;   // no end of input or error yet
     bool accepting_ = true;    // more requests may follow (none after Connection: close or a bad one)
 
