@@ -76,6 +76,7 @@ public:
         worker_.link(this);
         error_code ec;
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+        socket_.non_blocking(true, ec);  // write() tries the socket directly first
         const auto peer = socket_.remote_endpoint(ec);
         if (!ec) {
             client_ip_ = peer.address().to_string();
@@ -145,7 +146,7 @@ private:
                 answer_front();
                 continue;
             }
-            if (phase_ == Phase::Streaming && !stream_waiting_ && !write_pending_ && next_.empty()) {
+            if (phase_ == Phase::Streaming && !stream_waiting_ && !write_pending_ && !resting_ && next_.empty()) {
                 pump_stream();  // a chunk; or the end (then queued requests are answered); or a wait
                 if (phase_ != Phase::Streaming) continue;
             }
@@ -177,20 +178,10 @@ private:
     }
 
     void read() {
-        if (read_posted_ || !may_read()) return;
-        if (write_pending_) {
-            // Just answered: the client reads that answer before it sends more, so a read started
-            // now mostly finds nothing (a syscall, then a wait in epoll). It starts after this turn
-            // of the loop instead: after the write's completion when the write went out at once,
-            // or while the write waits for a slow client (reading still overlaps writing).
-            read_posted_ = true;
-            asio::post(worker_.io(), [self = shared_from_this()] {
-                self->read_posted_ = false;
-                if (self->may_read()) self->start_read();
-            });
-            return;
-        }
-        start_read();
+        // Just answered (resting_): the client reads that answer before it sends more, so a read
+        // started now would mostly find nothing (a syscall, then a wait in epoll); the next turn
+        // starts it. A write still waiting for a slow client has the read beside it.
+        if (!resting_ && may_read()) start_read();
     }
 
     void start_read() {
@@ -478,23 +469,50 @@ private:
 
     void write() {
         if (write_pending_ || next_.empty()) return;
-        out_.swap(next_);
         written_answers_ = pending_.size();
+        // Most output fits in the socket's buffer: written here (the socket is non-blocking), with
+        // no asynchronous write to wait for. The connection goes on in the next turn of the loop
+        // (resting_), so that other connections' work comes first and the client has had time
+        // to send more.
+        error_code ec;
+        const std::size_t n = socket_.write_some(asio::buffer(next_), ec);
+        if (!ec && n == next_.size()) {
+            next_.clear();
+            wrote();
+            if (!resting_) {
+                resting_ = true;
+                asio::post(worker_.io(), [self = shared_from_this()] {
+                    self->resting_ = false;
+                    if (!self->closed_) self->advance();
+                });
+            }
+            return;
+        }
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            close();
+            return;
+        }
+        // The rest once the client has read enough.
+        out_.swap(next_);
         write_pending_ = true;
         write_deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
-            self->on_write(ec);
+        asio::async_write(socket_, asio::buffer(out_) + n, [self = shared_from_this()](const error_code& e, std::size_t) {
+            self->on_write(e);
         });
+    }
+
+    // The answers wholly written are out; a stream's answer completes with its last chunk.
+    void wrote() {
+        std::size_t done = written_answers_;
+        if (stream_ && done == pending_.size() && done > 0) --done;
+        complete_written(done);
     }
 
     void on_write(const error_code& ec) {
         write_pending_ = false;
         out_.clear();
         if (closed_) return;
-        // The answers wholly in that write are out; a stream's answer completes with its last chunk.
-        std::size_t done = written_answers_;
-        if (stream_ && done == pending_.size() && done > 0) --done;
-        complete_written(done);
+        wrote();
         if (ec) {
             close();
             return;
@@ -574,7 +592,6 @@ private:
     std::size_t head_ = 0, count_ = 0;
     std::size_t queued_bytes_ = 0;
     bool read_pending_ = false;
-    bool read_posted_ = false;  // a read is to start after this turn of the loop (read())
     bool input_open_ = true;   // no end of input or error yet
     bool accepting_ = true;    // more requests may follow (none after Connection: close or a bad one)
 
@@ -601,6 +618,7 @@ private:
     std::string out_;   // in flight
     std::string next_;  // queued behind it
     bool write_pending_ = false;
+    bool resting_ = false;  // wrote at once: reading and streaming go on in the next turn (write())
     std::size_t written_answers_ = 0;  // pending_ entries whose bytes are in out_
     std::vector<PendingAnswer> pending_;  // answered, not yet reported (written, or a stream not ended)
 
