@@ -25,7 +25,9 @@
 //   behind the one being answered, and no more requests accepted after one with Connection: close
 //   or a malformed one); paused beyond that (back-pressure: TCP's window fills); ended at the end
 //   of input or an error. The end of input while an answer is pending means the client left: the
-//   handler is cancelled at once.
+//   handler is cancelled at once. Not reading when a read would only find nothing: in the turn
+//   that wrote an answer (the next turn starts the read), and beside a pending handler for its
+//   first 100 ms (Worker::watch_suspended; most awaits are over sooner).
 //
 // Ownership: only pending operations hold the connection (the read, the write, the notify of a
 // pending handler, a stream's ready callback); close() cancels them, so it goes once they return.
@@ -110,6 +112,13 @@ public:
 
     void force_close() override { close(); }
 
+    // Suspended for a while: from now on the input side reads beside the pending handler.
+    void on_watch_due() override {
+        if (phase_ != Phase::Suspended || closed_ || suspended_long_) return;
+        suspended_long_ = true;
+        read();
+    }
+
 private:
     enum class Phase : std::uint8_t { Waiting, Suspended, Streaming, Closing };
 
@@ -178,10 +187,13 @@ private:
     }
 
     void read() {
-        // Just answered (resting_): the client reads that answer before it sends more, so a read
-        // started now would mostly find nothing (a syscall, then a wait in epoll); the next turn
-        // starts it. A write still waiting for a slow client has the read beside it.
-        if (!resting_ && may_read()) start_read();
+        // A read started while the client waits for its answer would mostly find nothing (a
+        // syscall, then an epoll round when the request does come). So: none in the turn that
+        // wrote an answer (resting_: the next turn starts it), and none beside a pending handler
+        // until it has lasted (on_watch_due). A write still waiting for a slow client has the
+        // read beside it.
+        if (resting_ || (phase_ == Phase::Suspended && !suspended_long_)) return;
+        if (may_read()) start_read();
     }
 
     void start_read() {
@@ -320,10 +332,13 @@ private:
     }
 
     // The exchange waits (an async handler awaits, or a middleware waits for something): its answer
-    // is posted to this thread when it is there. Meanwhile the input side reads on, so a client
-    // that leaves is noticed at once (and the work cancelled by close()).
+    // is posted to this thread when it is there. Once it has lasted (on_watch_due), the input side
+    // reads beside it, so a client that leaves is noticed at once (and the work cancelled by
+    // close()), and requests pipelined behind are parsed.
     void suspend(std::shared_ptr<const RouteTable> table) {
         phase_ = Phase::Suspended;
+        suspended_long_ = false;
+        worker_.watch_suspended();
         waiting_ = std::move(res_.pending);
         waiting_table_ = std::move(table);  // the exchange points into it
         std::weak_ptr<HttpConnection> weak = weak_from_this();
@@ -604,6 +619,7 @@ private:
     std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
     std::shared_ptr<const RouteTable> waiting_table_;
     asio::steady_timer suspend_timer_{socket_.get_executor()};  // a suspended exchange's deadline
+    bool suspended_long_ = false;  // suspended past the worker's watch: reading beside it
     std::size_t answered_here_ = 0;
 
     // a streamed body

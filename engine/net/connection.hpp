@@ -21,6 +21,8 @@ public:
     virtual void on_stop() = 0;
     // Drain deadline passed: close now.
     virtual void force_close() = 0;
+    // An exchange suspended a while ago may still be (Worker::watch_suspended).
+    virtual void on_watch_due() = 0;
 
     Connection* prev = nullptr;  // worker's intrusive list
     Connection* next = nullptr;

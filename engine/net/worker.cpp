@@ -91,6 +91,27 @@ void Worker::unlink(Connection* c) noexcept {
         finished();  // last one gone: let run() return now
 }
 
+void Worker::watch_suspended() {
+    if (watch_armed_) return;
+    watch_armed_ = true;
+    // Short enough that a client who leaves during a long handler is noticed within a tenth of a
+    // second; long enough that a typical await is over before its connection starts a read that
+    // would find nothing (a syscall, and an epoll round when the request does come).
+    watch_timer_.expires_after(std::chrono::milliseconds(100));
+    watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+        watch_armed_ = false;
+        if (!ec) watch_due();
+    });
+}
+
+void Worker::watch_due() {
+    for (Connection* c = head_; c;) {
+        Connection* next = c->next;
+        c->on_watch_due();
+        c = next;
+    }
+}
+
 void Worker::refresh_date() { date_ = format_http_date(std::time(nullptr)); }
 
 void Worker::arm_sweep() {
@@ -118,6 +139,7 @@ void Worker::sweep() {
 void Worker::finished() {
     done_ = true;
     sweep_timer_.cancel();
+    watch_timer_.cancel();
     if (reactor_) reactor_->finish();
 }
 

@@ -47,6 +47,10 @@ public:
     void link(Connection* c) noexcept;
     void unlink(Connection* c) noexcept;
     void count_answer() noexcept { ++answered_; }
+    // A connection's exchange suspended: on_watch_due() is called on the connections a little
+    // later (one timer for the thread), so that only exchanges that last pay for reading beside
+    // them. Most awaits (a query, a call) are over sooner.
+    void watch_suspended();
 
 private:
     bool at_capacity() const noexcept;  // ServerOptions::max_connections reached on this thread
@@ -55,6 +59,7 @@ private:
     void finished();  // stopped and no connection left: the thread's loop may end
     std::function<void()> on_exit_;
     void arm_sweep();
+    void watch_due();
     void sweep();
     void refresh_date();
 
@@ -65,6 +70,8 @@ private:
     unsigned index_;
     boost::asio::io_context io_{1};
     boost::asio::steady_timer sweep_timer_{io_};
+    boost::asio::steady_timer watch_timer_{io_};
+    bool watch_armed_ = false;
     std::thread thread_;
     std::uint64_t tick_ = 0;          // seconds since start, advanced by the sweep
     std::uint64_t answered_ = 0;      // requests answered by this thread (options.on_sweep)
