@@ -251,8 +251,39 @@ def install_signals(on_stop: Callable[[int], None], on_reload: Callable[[], None
 
 
 def rss_bytes(worker: WorkerId) -> int:
-    """Resident memory of a worker process (0 when it is gone, and on Windows for now)."""
-    return 0 if _WINDOWS else _process_posix.rss_bytes(worker)
+    """Resident memory (Windows: the working set) of a worker process; 0 when it is gone."""
+    return _working_set(worker) if _WINDOWS else _process_posix.rss_bytes(worker)
+
+
+def _working_set(pid: int) -> int:
+    """GetProcessMemoryInfo's WorkingSetSize, through ctypes (Windows only)."""
+    import ctypes
+    from ctypes import wintypes
+
+    class Counters(ctypes.Structure):  # PROCESS_MEMORY_COUNTERS
+        _fields_ = [("cb", wintypes.DWORD), ("PageFaultCount", wintypes.DWORD),
+                    ("PeakWorkingSetSize", ctypes.c_size_t), ("WorkingSetSize", ctypes.c_size_t),
+                    ("QuotaPeakPagedPoolUsage", ctypes.c_size_t), ("QuotaPagedPoolUsage", ctypes.c_size_t),
+                    ("QuotaPeakNonPagedPoolUsage", ctypes.c_size_t), ("QuotaNonPagedPoolUsage", ctypes.c_size_t),
+                    ("PagefileUsage", ctypes.c_size_t), ("PeakPagefileUsage", ctypes.c_size_t)]
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+    kernel32.K32GetProcessMemoryInfo.argtypes = [wintypes.HANDLE, ctypes.POINTER(Counters), wintypes.DWORD]
+    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    process_query_limited_information = 0x1000
+    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
+    if not handle:
+        return 0
+    try:
+        counters = Counters()
+        counters.cb = ctypes.sizeof(Counters)
+        if not kernel32.K32GetProcessMemoryInfo(handle, ctypes.byref(counters), counters.cb):
+            return 0
+        return int(counters.WorkingSetSize)
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 cpu_count = _process_posix.cpu_count
