@@ -57,6 +57,13 @@ def start_worker(spec: Any, main: Callable[[Any], int]) -> WorkerId:
     pid = os.fork()
     if pid:
         return pid
+    run_and_exit(main, spec)
+
+
+def run_and_exit(main: Callable[[Any], int], spec: Any) -> None:
+    """In a new worker (forked or spawned): `main(spec)`, then exit with its status, never running
+    the supervisor's atexit handlers or flushing its buffered files. A stop order that arrives
+    while the worker starts (KeyboardInterrupt) is a clean exit."""
     status = 1
     try:
         status = main(spec)
@@ -64,14 +71,17 @@ def start_worker(spec: Any, main: Callable[[Any], int]) -> WorkerId:
         status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if not isinstance(e.code, (int, type(None))):
             print(e.code, file=sys.stderr)
+    except KeyboardInterrupt:
+        status = 0
     except BaseException:
         import traceback
 
         traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)  # never the supervisor's atexit handlers or buffered files
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # (pythonw has none)
+                stream.flush()
+        os._exit(status)
 
 
 def setup_worker(cpu: int | None) -> None:
@@ -141,12 +151,16 @@ def reap() -> list[tuple[WorkerId, str | None]]:
 
 
 def install_signals(on_stop: Callable[[int], None], on_reload: Callable[[], None]) -> Callable[[], None]:
-    """Supervisor signals: SIGTERM and SIGINT call on_stop(signum), SIGHUP on_reload(). Returns a
-    function that puts the previous handlers back."""
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    signal.signal(signal.SIGTERM, lambda signum, frame: on_stop(signum))
-    signal.signal(signal.SIGINT, lambda signum, frame: on_stop(signum))
-    signal.signal(signal.SIGHUP, lambda signum, frame: on_reload())
+    """Supervisor signals: SIGTERM, SIGINT (and Windows' Ctrl-Break, for _process_spawn) call
+    on_stop(signum); SIGHUP, where there is one, on_reload(). Returns a function that puts the
+    previous handlers back."""
+    stops = [getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, n)]
+    reloads = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+    previous = {s: signal.getsignal(s) for s in stops + reloads}
+    for s in stops:
+        signal.signal(s, lambda signum, frame: on_stop(signum))
+    for s in reloads:
+        signal.signal(s, lambda signum, frame: on_reload())
 
     def restore() -> None:
         for s, handler in previous.items():

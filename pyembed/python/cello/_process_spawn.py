@@ -134,25 +134,7 @@ def _worker(module: str, name: str) -> None:
     # Until the server's own handler is in place, a stop order ends the start-up the same way.
     signal.signal(signal.SIGTERM, _interrupt)
     threading.Thread(target=_watch_orders, args=(orders,), name="cello-orders", daemon=True).start()
-    main = getattr(importlib.import_module(module), name)
-    status = 1
-    try:
-        status = main(spec)
-    except SystemExit as e:
-        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        if not isinstance(e.code, (int, type(None))):
-            print(e.code, file=sys.stderr)
-    except KeyboardInterrupt:
-        status = 0  # stopped while starting
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:  # (pythonw has none)
-                stream.flush()
-        os._exit(status)
+    _process_posix.run_and_exit(getattr(importlib.import_module(module), name), spec)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -232,24 +214,6 @@ def reap() -> list[tuple[WorkerId, str | None]]:
     return ended
 
 
-def install_signals(on_stop: Callable[[int], None], on_reload: Callable[[], None]) -> Callable[[], None]:
-    """Supervisor signals: SIGTERM, SIGINT and (Windows) Ctrl-Break call on_stop(signum); SIGHUP,
-    where there is one, on_reload(). Returns a function that puts the previous handlers back."""
-    stops = [getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, n)]
-    previous = {s: signal.getsignal(s) for s in stops}
-    for s in stops:
-        signal.signal(s, lambda signum, frame: on_stop(signum))
-    if hasattr(signal, "SIGHUP"):
-        previous[signal.SIGHUP] = signal.getsignal(signal.SIGHUP)
-        signal.signal(signal.SIGHUP, lambda signum, frame: on_reload())
-
-    def restore() -> None:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-    return restore
-
-
 def rss_bytes(worker: WorkerId) -> int:
     """Resident memory (Windows: the working set) of a worker process; 0 when it is gone."""
     return _working_set(worker) if _WINDOWS else _process_posix.rss_bytes(worker)
@@ -286,4 +250,5 @@ def _working_set(pid: int) -> int:
         kernel32.CloseHandle(handle)
 
 
+install_signals = _process_posix.install_signals  # portable: SIGBREAK and SIGHUP where they exist
 cpu_count = _process_posix.cpu_count
