@@ -152,7 +152,7 @@ Reader::Reader(std::string_view body, std::string_view boundary, std::size_t max
     delimiter_ += boundary;
 }
 
-std::string_view Reader::keep(std::string& buffer, std::string value) {
+std::string_view PartHeaderReader::keep(std::string& buffer, std::string value) {
     buffer = std::move(value);
     return buffer;
 }
@@ -188,14 +188,15 @@ Reader::Next Reader::next(Part& part) {
     if (data_end == std::string_view::npos) return fail(Error::NoClosingBoundary);
 
     const std::string_view block = head_end > eol ? body_.substr(eol + 2, head_end - eol - 2) : std::string_view();
-    if (!read_headers(block, part)) return fail(error_);
+    if (!headers_.read(block, part)) return fail(headers_.error());
     part.data = body_.substr(data_start, data_end - data_start);
     pos_ = data_end + delimiter_.size();
     ++parts_;
     return Next::Part;
 }
 
-bool Reader::read_headers(std::string_view block, Part& part) {
+bool PartHeaderReader::read(std::string_view block, Part& part) {
+    error_ = Error::None;
     const Encoding enc = valid_utf8(block) ? Encoding::Utf8 : Encoding::Latin1;
     part.encoding = enc;
     part.headers.clear();
@@ -266,18 +267,18 @@ bool Reader::read_headers(std::string_view block, Part& part) {
     return true;
 }
 
-std::string Reader::message() const {
-    switch (error_) {
+std::string describe(Error e, std::string_view bad_line, std::size_t max_parts) {
+    switch (e) {
         case Error::None: return {};
         case Error::NoBoundary: return "malformed multipart body: the boundary never occurs";
         case Error::BadBoundaryLine: return "malformed multipart body: bad boundary line";
-        case Error::TooManyParts: return "too many form parts (the limit is " + std::to_string(max_parts_) + ")";
+        case Error::TooManyParts: return "too many form parts (the limit is " + std::to_string(max_parts) + ")";
         case Error::HeadersUnterminated: return "malformed multipart body: part headers do not end (or exceed 16 KiB)";
         case Error::NoClosingBoundary: return "malformed multipart body: no closing boundary";
         case Error::BadHeaderLine: {
             std::string shown;
             static const char digits[] = "0123456789abcdef";
-            for (const char c : bad_line_.substr(0, 60)) {
+            for (const char c : bad_line.substr(0, 60)) {
                 const auto u = static_cast<unsigned char>(c);
                 if (u >= 0x20 && u < 0x7F && c != '\\' && c != '\'') shown += c;
                 else shown += std::string("\\x") + digits[u >> 4] + digits[u & 15];

@@ -83,6 +83,29 @@ enum class Error {
     NotFormData,          // no Content-Disposition: form-data; name=...
 };
 
+// Reads one part's header block into a Part: its header lines, name, file name and type. The
+// Part's views point into the block or into this object, valid until the next read().
+class PartHeaderReader {
+public:
+    // False with error() BadHeaderLine or NotFormData.
+    bool read(std::string_view block, Part& part);
+    Error error() const noexcept { return error_; }
+    std::string_view bad_line() const noexcept { return bad_line_; }
+    Encoding bad_line_encoding() const noexcept { return bad_line_encoding_; }
+
+private:
+    std::string_view keep(std::string& buffer, std::string value);
+
+    Error error_ = Error::None;
+    std::string_view bad_line_;
+    Encoding bad_line_encoding_ = Encoding::Utf8;
+    // Storage for values that are not plain views into the block: folded headers, escapes.
+    std::string disposition_, content_type_, name_, filename_, filename_ext_, charset_;
+};
+
+// An error as the Python layer words it (a bad line shown as escaped bytes).
+std::string describe(Error e, std::string_view bad_line, std::size_t max_parts);
+
 class Reader {
 public:
     // `body` and `boundary` must outlive the reader.
@@ -97,10 +120,10 @@ public:
 
     Error error() const noexcept { return error_; }
     // For BadHeaderLine: the offending line, in the part's encoding (see bad_line_encoding()).
-    std::string_view bad_line() const noexcept { return bad_line_; }
-    Encoding bad_line_encoding() const noexcept { return bad_line_encoding_; }
+    std::string_view bad_line() const noexcept { return headers_.bad_line(); }
+    Encoding bad_line_encoding() const noexcept { return headers_.bad_line_encoding(); }
     // The error as the Python layer words it (the bad line shown as escaped bytes).
-    std::string message() const;
+    std::string message() const { return describe(error_, bad_line(), max_parts_); }
     std::size_t parts() const noexcept { return parts_; }
 
 private:
@@ -108,9 +131,6 @@ private:
         error_ = e;
         return Next::Error;
     }
-    bool read_headers(std::string_view block, Part& part);
-    std::string_view keep(std::string& buffer, std::string value);
-
     std::string_view body_;
     std::string delimiter_;  // "\r\n--" + boundary
     std::size_t max_parts_;
@@ -118,10 +138,7 @@ private:
     std::size_t parts_ = 0;
     bool started_ = false;
     Error error_ = Error::None;
-    std::string_view bad_line_;
-    Encoding bad_line_encoding_ = Encoding::Utf8;
-    // Storage for values that are not plain views into the body: folded headers, escapes.
-    std::string disposition_, content_type_, name_, filename_, filename_ext_, charset_;
+    PartHeaderReader headers_;
 };
 
 }  // namespace cello::engine::multipart

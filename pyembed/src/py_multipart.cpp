@@ -1,6 +1,7 @@
 #include "py_multipart.hpp"
 
 #include "engine/multipart.hpp"
+#include "engine/multipart_stream.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -53,6 +54,24 @@ pyb::dict headers_dict(const mp::Part& part) {
     return d;
 }
 
+// The text multipart.py puts in its 400: for a bad header line, Python's repr of its first 60
+// characters, as multipart.py always showed it.
+template <class R>
+std::string message_of(const R& reader) {
+    if (reader.error() != mp::Error::BadHeaderLine) return reader.message();
+    const pyb::str line = text(reader.bad_line(), reader.bad_line_encoding());
+    const pyb::object shown = line[pyb::slice(0, 60, 1)];
+    return "malformed multipart body: bad part header line " + pyb::repr(shown).cast<std::string>();
+}
+
+// (name, filename, filename_ext, content_type, charset): text as sent (content_type not
+// lower-cased), None for an absent parameter.
+pyb::tuple part_names(const mp::Part& part) {
+    const auto enc = part.encoding;
+    return pyb::make_tuple(text(part.name, enc), optional_text(part.filename, enc), optional_text(part.filename_ext, enc),
+                           text(part.content_type, enc), optional_text(part.charset, enc));
+}
+
 // Iterates over the parts of one body; holds the body so the parser's views stay valid.
 class PyMultipartReader {
 public:
@@ -69,31 +88,51 @@ public:
         mp::Part part;
         switch (reader_->next(part)) {
             case mp::Reader::Next::End: throw pyb::stop_iteration();
-            case mp::Reader::Next::Error: throw MultipartError(message());
+            case mp::Reader::Next::Error: throw MultipartError(message_of(*reader_));
             case mp::Reader::Next::Part: break;
         }
-        const auto enc = part.encoding;
         const char* base = PyBytes_AS_STRING(body_.ptr());
         const bool names_file = part.filename || part.filename_ext;
-        return pyb::make_tuple(text(part.name, enc), optional_text(part.filename, enc),
-                               optional_text(part.filename_ext, enc), text(part.content_type, enc),
-                               optional_text(part.charset, enc), part.data.data() - base,
-                               part.data.data() + part.data.size() - base,
-                               names_file ? pyb::object(headers_dict(part)) : pyb::object(pyb::none()));
+        return part_names(part) + pyb::make_tuple(part.data.data() - base, part.data.data() + part.data.size() - base,
+                                                  names_file ? pyb::object(headers_dict(part)) : pyb::object(pyb::none()));
     }
 
 private:
-    std::string message() const {
-        if (reader_->error() != mp::Error::BadHeaderLine) return reader_->message();
-        // Python's repr of the line's first 60 characters, as multipart.py always showed it.
-        const pyb::str line = text(reader_->bad_line(), reader_->bad_line_encoding());
-        const pyb::object shown = line[pyb::slice(0, 60, 1)];
-        return "malformed multipart body: bad part header line " + pyb::repr(shown).cast<std::string>();
-    }
-
     pyb::bytes body_;
     std::string boundary_;
     std::unique_ptr<mp::Reader> reader_;
+};
+
+// A body read as it arrives: feed() gives what it found in order, as a list of events: a tuple
+// (name, filename, filename_ext, content_type, charset, headers-or-None) when a part begins, bytes
+// of its data, None when it ends.
+class PyMultipartStream final : private mp::StreamReader::Sink {
+public:
+    PyMultipartStream(const std::string& boundary, std::size_t max_parts) : reader_(boundary, max_parts) {}
+
+    pyb::list feed(const pyb::buffer& data) {
+        const pyb::buffer_info info = data.request();
+        events_ = pyb::list();
+        const bool ok = reader_.feed({static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize)}, *this);
+        pyb::list out = std::move(events_);
+        if (!ok) throw MultipartError(message_of(reader_));
+        return out;
+    }
+
+    void finish() {
+        if (!reader_.finish()) throw MultipartError(message_of(reader_));
+    }
+
+private:
+    void begin(const mp::Part& part) override {
+        const bool names_file = part.filename || part.filename_ext;
+        events_.append(part_names(part) + pyb::make_tuple(names_file ? pyb::object(headers_dict(part)) : pyb::object(pyb::none())));
+    }
+    void data(std::string_view bytes) override { events_.append(pyb::bytes(bytes.data(), bytes.size())); }
+    void end() override { events_.append(pyb::none()); }
+
+    mp::StreamReader reader_;
+    pyb::list events_;
 };
 
 }  // namespace
@@ -107,6 +146,13 @@ void define_multipart(pyb::module_& m) {
              pyb::arg("max_parts"))
         .def("__iter__", [](pyb::object self) { return self; })
         .def("__next__", &PyMultipartReader::next);
+    pyb::class_<PyMultipartStream>(m, "MultipartStream",
+                                   "multipart/form-data read as it arrives (engine/multipart_stream.hpp).")
+        .def(pyb::init<const std::string&, std::size_t>(), pyb::arg("boundary"), pyb::arg("max_parts"))
+        .def("feed", &PyMultipartStream::feed, pyb::arg("data"),
+             "Events for the next piece: (name, filename, filename_ext, content_type, charset, headers) when a "
+             "part begins, bytes of its data, None when it ends. MultipartError when malformed.")
+        .def("finish", &PyMultipartStream::finish, "MultipartError when the body ended before its close delimiter.");
 
     m.def(
         "header_params",

@@ -9,8 +9,11 @@
 // an error is final and End stays End; and a body that parses completely, written out again with
 // a fresh boundary and every parameter quoted (other headers dropped), parses to the same names, file names, content
 // types, charsets and data. parse_header_value on the raw input: parameter names are non-empty and
-// contain no '=', ';' or blank, every view lies inside the value.
+// contain no '=', ';' or blank, every view lies inside the value. The same body read as it arrives
+// (StreamReader, cut into pieces of 1 to 64 bytes chosen by the input) gives the same parts, or
+// the same error.
 #include "engine/multipart.hpp"
+#include "engine/multipart_stream.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -137,6 +140,70 @@ void check_header_value(std::string_view value) {
     }
 }
 
+// What the reader of whole bodies gives: the parts, or the error.
+struct Outcome {
+    std::vector<Copy> parts;
+    Error error = Error::None;
+    bool operator==(const Outcome&) const = default;
+};
+
+Outcome read_whole(std::string_view body, std::string_view boundary, std::size_t max_parts) {
+    Reader reader(body, boundary, max_parts);
+    Outcome out;
+    Part part;
+    while (true) {
+        const Reader::Next next = reader.next(part);
+        if (next == Reader::Next::End) return out;
+        if (next == Reader::Next::Error) {
+            out.error = reader.error();
+            return out;
+        }
+        out.parts.push_back(Copy{std::string(part.name), std::string(part.content_type), std::string(part.data),
+                                 copy(part.filename), copy(part.filename_ext), copy(part.charset), part.encoding});
+    }
+}
+
+Outcome read_streamed(std::string_view body, std::string_view boundary, std::size_t max_parts, std::uint8_t seed) {
+    struct Collect final : StreamReader::Sink {
+        Outcome out;
+        bool open = false;
+        void begin(const Part& part) override {
+            CHECK(!open);
+            open = true;
+            out.parts.push_back(Copy{std::string(part.name), std::string(part.content_type), {}, copy(part.filename),
+                                     copy(part.filename_ext), copy(part.charset), part.encoding});
+        }
+        void data(std::string_view bytes) override {
+            CHECK(open && !bytes.empty());
+            out.parts.back().data += bytes;
+        }
+        void end() override {
+            CHECK(open);
+            open = false;
+        }
+    } sink;
+    StreamReader reader(boundary, max_parts);
+    bool ok = true;
+    std::size_t at = 0, step = seed;
+    while (ok && at < body.size()) {
+        step = step * 37 + 11;
+        const std::size_t n = 1 + step % 64;
+        ok = reader.feed(body.substr(at, n), sink);
+        at += n;
+    }
+    if (ok) ok = reader.finish();
+    if (!ok) {
+        CHECK(reader.error() != Error::None);
+        CHECK(!reader.feed("more", sink));  // an error is final
+        sink.out.error = reader.error();
+        // The whole reader stops at the part it cannot read: parts begun after it are not compared.
+        if (sink.open) sink.out.parts.pop_back();
+        return sink.out;
+    }
+    CHECK(reader.done() && !sink.open);
+    return sink.out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -152,6 +219,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         in.remove_prefix(n);
     }
     check_header_value(in.substr(0, 512));
+
+    const Outcome whole = read_whole(in, boundary, max_parts);
+    const Outcome streamed = read_streamed(in, boundary, max_parts, data[0]);
+    CHECK(streamed.error == whole.error);
+    if (whole.error == Error::None) CHECK(streamed.parts == whole.parts);
 
     const auto parts = read_all(in, boundary, max_parts);
     if (!parts) return 0;

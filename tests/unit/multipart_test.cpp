@@ -2,6 +2,7 @@
 // behaviour (messages, limits, charsets) is in tests/python/test_multipart_native.py and
 // test_forms_uploads.py; these pin the native rules themselves.
 #include "engine/multipart.hpp"
+#include "engine/multipart_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -37,6 +38,28 @@ Read read(std::string_view body, std::size_t max_parts = 1000) {
 
 std::string part(std::string_view headers, std::string_view data) {
     return "--b\r\n"s.append(headers) + "\r\n\r\n" + std::string(data) + "\r\n";
+}
+
+// The same body read as it arrives, `piece` bytes at a time.
+Read read_streamed(std::string_view body, std::size_t piece, std::size_t max_parts = 1000) {
+    struct Sink final : StreamReader::Sink {
+        Read r;
+        void begin(const Part& part) override {
+            r.names.emplace_back(part.name);
+            r.data.emplace_back();
+        }
+        void data(std::string_view bytes) override { r.data.back() += bytes; }
+        void end() override {}
+    } sink;
+    StreamReader reader("b", max_parts);
+    bool ok = true;
+    for (std::size_t at = 0; ok && at < body.size(); at += piece) ok = reader.feed(body.substr(at, piece), sink);
+    if (ok) ok = reader.finish();
+    if (!ok) {
+        sink.r.error = reader.error();
+        if (sink.r.names.size() > sink.r.data.size()) sink.r.names.pop_back();
+    }
+    return sink.r;
 }
 
 }  // namespace
@@ -108,4 +131,56 @@ TEST(Multipart, WhitespaceIsPythonsInTheBlocksEncoding) {
     EXPECT_EQ(strip("\xC2\xA0x", Encoding::Latin1), "\xC2\xA0x");  // C2 is not whitespace in Latin-1
     EXPECT_TRUE(is_space(0x3000));
     EXPECT_FALSE(is_space(0x200B));  // zero width space is not whitespace in Python
+}
+
+TEST(MultipartStream, GivesWhatTheWholeReaderGivesWhereverTheBodyIsCut) {
+    const std::string good = "preamble\r\n" + part("Content-Disposition: form-data; name=a", "1") +
+                             part("Content-Disposition: form-data; name=\"b\"; filename=\"f\"", "x\r\n--c\r\n-\r\n-") +
+                             part("Content-Disposition: form-data; name=c", "") + "--b--\r\nepilogue";
+    const std::vector<std::string> bodies = {
+        good,
+        "no delimiter",
+        "--bjunk\r\n",
+        "--b \t \t\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--b--",
+        "--b\r\nContent-Disposition: form-data; name=a\r\n",
+        "--b\r\nContent-Disposition: form-data; name=a\r\n\r\nno end",
+        part("no colon", "") + "--b--",
+        part("Content-Disposition: attachment; name=a", "") + "--b--",
+        "--b--",
+        "--b-",
+        "\r\n--b\r\n\r\n\r\nv\r\n--b--",
+        part("Content-Disposition: form-data; name=a\r\nX: " + std::string(kMaxPartHeaderBytes, 'h'), "v") + "--b--",
+    };
+    for (const auto& body : bodies) {
+        const Read whole = read(body);
+        for (const std::size_t piece : {1u, 2u, 3u, 7u, 64u, 100000u}) {
+            const Read streamed = read_streamed(body, piece);
+            EXPECT_EQ(streamed.error, whole.error) << body << " in pieces of " << piece;
+            if (whole.error == Error::None) {
+                EXPECT_EQ(streamed.names, whole.names) << body;
+                EXPECT_EQ(streamed.data, whole.data) << body;
+            }
+        }
+    }
+    EXPECT_EQ(read_streamed(good, 5, 2).error, Error::TooManyParts);
+}
+
+TEST(MultipartStream, KeepsLittleWhileALargePartArrives) {
+    // A part's data goes out as it comes: what the reader holds stays near a delimiter's length.
+    struct Count final : StreamReader::Sink {
+        std::size_t bytes = 0, calls = 0;
+        void begin(const Part&) override {}
+        void data(std::string_view b) override { bytes += b.size(), ++calls; }
+        void end() override {}
+    } sink;
+    StreamReader reader("b", 10);
+    ASSERT_TRUE(reader.feed("--b\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n", sink));
+    const std::string piece(64 * 1024, 'z');
+    for (int i = 0; i < 64; ++i) {
+        ASSERT_TRUE(reader.feed(piece, sink));
+        EXPECT_GE(sink.bytes + 8, (i + 1) * piece.size());  // all but a possible delimiter's start
+    }
+    ASSERT_TRUE(reader.feed("\r\n--b--\r\n", sink));
+    ASSERT_TRUE(reader.finish());
+    EXPECT_EQ(sink.bytes, 64 * piece.size());
 }

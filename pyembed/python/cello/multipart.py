@@ -45,7 +45,7 @@ def boundary_of(content_type: str) -> bytes:
         raise HTTPError(400, "multipart/form-data without a valid boundary") from None
 
 
-def _file_name(filename: str | None, extended: str | None) -> str | None:
+def file_name(filename: str | None, extended: str | None) -> str | None:
     """The file name of a part: filename* (RFC 8187: charset'language'percent-encoded) when it
     decodes, else filename; None for a part that is not a file."""
     if extended and extended.count("'") >= 2:
@@ -68,7 +68,7 @@ def parse_multipart(body: bytes, boundary: bytes, limits: "FormLimits") -> list[
     try:
         for name, filename, filename_ext, content_type, charset, start, end, headers in _cello.MultipartReader(
                 body, boundary, limits.max_parts):
-            filename = _file_name(filename, filename_ext)
+            filename = file_name(filename, filename_ext)
             if filename is not None:
                 files += 1
                 if files > limits.max_files:
