@@ -1,6 +1,7 @@
 // The engine's own request and response types. Headers expose these, never Beast.
 #pragma once
 
+#include "engine/request_body.hpp"
 #include "engine/telemetry/request_trace.hpp"
 
 #include <array>
@@ -49,6 +50,9 @@ struct Request {
     const Header* headers = nullptr;
     std::size_t header_count = 0;
     std::string_view body;
+    // Set when the body is still arriving (larger than the server's body_buffer_bytes): `body` is
+    // empty and the handler takes the body from here as the connection reads it.
+    std::shared_ptr<RequestBody> body_stream;
     RouteMatch match;
     std::string_view client_ip;
     std::uint16_t client_port = 0;
@@ -65,6 +69,7 @@ struct Request {
         method = target = raw_path = path = query = body = client_ip = id = {};
         headers = nullptr;
         header_count = 0;
+        if (body_stream) body_stream.reset();
         match.route = nullptr;
         match.param_count = 0;
         client_port = 0;
@@ -73,7 +78,7 @@ struct Request {
     }
 };
 // A field added to Request changes this: add it to reset() too (64-bit builds).
-static_assert(sizeof(void*) != 8 || sizeof(Request) == 816, "Request changed: update Request::reset()");
+static_assert(sizeof(void*) != 8 || sizeof(Request) == 832, "Request changed: update Request::reset()");
 
 // A streamed body: the connection pulls chunks and sends them with chunked encoding, one write
 // per chunk, so each is flushed as produced. Destroyed early when the client goes away.

@@ -20,6 +20,10 @@ struct ServerOptions {
 
     std::size_t max_header_bytes = 16 * 1024;        // request line + headers; beyond: 431
     std::size_t max_body_bytes = 16 * 1024 * 1024;   // beyond: 413
+    // A body up to this size arrives whole before the handler runs; a larger one (or a chunked one
+    // that grows past it) is read as the handler takes it (Request::body_stream).
+    std::size_t body_buffer_bytes = 1024 * 1024;
+    std::chrono::seconds body_timeout{30};           // a body the handler waits for stops arriving: 408
     std::chrono::seconds header_timeout{10};         // first byte to complete request: else 408
     std::chrono::seconds keepalive_timeout{5};       // idle keep-alive connection: closed
     std::chrono::seconds write_timeout{30};          // a client that stops reading: closed

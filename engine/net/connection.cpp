@@ -21,6 +21,11 @@
 //     any phase ── the client left (end of input while an answer is pending), an I/O error, the
 //                  write timeout, the drain's deadline ──> closed (a pending handler is cancelled)
 //
+//   A request whose body is larger than body_buffer_bytes is "complete" (dispatched) once its
+//   header is: its body then goes to the handler through an IncomingBody as it is read (the input
+//   side reads for it while it has room: back-pressure), and an answer made before the body's end
+//   is the last (Closing, then a lingering close, so that the answer is not lost to a reset).
+//
 //   input side: reading while there is room (at most kMaxQueued requests, kReadAheadBytes of them
 //   behind the one being answered, and no more requests accepted after one with Connection: close
 //   or a malformed one); paused beyond that (back-pressure: TCP's window fills); ended at the end
@@ -30,12 +35,15 @@
 //   first 100 ms (Worker::watch_suspended; most awaits are over sooner).
 //
 // Ownership: only pending operations hold the connection (the read, the write, the notify of a
-// pending handler, a stream's ready callback); close() cancels them, so it goes once they return.
+// pending handler, a stream's ready callback, a large body's wake-up); close() cancels them, so it
+// goes once they return.
 // What the inspector hears is made in engine/telemetry/exchange_report.
 #include "engine/net/connection.hpp"
 
 #include "engine/dispatch.hpp"
 #include "engine/pending_response.hpp"
+#include "engine/net/incoming_body.hpp"
+#include "engine/net/lingering_close.hpp"
 #include "engine/net/request_reader.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
@@ -66,6 +74,9 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // reading pauses.
 constexpr std::size_t kMaxQueued = 16;
 constexpr std::size_t kReadAheadBytes = 256 * 1024;
+// Bytes of a body handed to the handler in pieces that wait for it to take them before reading
+// pauses.
+constexpr std::size_t kBodyWindow = 256 * 1024;
 // Answers queued behind the write in flight before answering pauses.
 constexpr std::size_t kWriteAheadBytes = 256 * 1024;
 // Sweep ticks (seconds) an idle connection gets to send one last request after a graceful stop.
@@ -91,6 +102,15 @@ public:
 
     void on_tick(std::uint64_t tick) override {
         if (closed_ || tick < deadline_) return;
+        if (phase_ == Phase::Suspended && body_awaited()) {
+            // The handler waits for a body that stopped arriving: it hears 408 (and answers).
+            Queued& q = front();
+            q.state = Queued::Malformed;
+            accepting_ = false;
+            q.body->fail(408, "the request body stopped arriving");
+            deadline_ = kNoDeadline;
+            return;
+        }
         if (phase_ == Phase::Waiting && count_ > 0 && front().state == Queued::Receiving && !write_pending_) {
             // The request did not arrive in time: 408, then close.
             accepting_ = false;
@@ -132,6 +152,10 @@ private:
         std::size_t bytes = 0;  // as received
         State state = Receiving;
         bool continue_sent = false;
+        // Its body is larger than body_buffer_bytes: answered from its header on, the body handed
+        // to the handler through `body` (set once it is dispatched) as it arrives.
+        bool streams = false;
+        std::shared_ptr<IncomingBody> body;
     };
 
     // An answer in the output, with what is reported once it is written.
@@ -151,6 +175,7 @@ private:
     void advance() {
         while (!closed_) {
             parse();
+            tell_to_continue();
             if (answerable()) {
                 answer_front();
                 continue;
@@ -175,14 +200,19 @@ private:
     }
 
     bool answerable() noexcept {
-        return phase_ == Phase::Waiting && count_ > 0 && front().state != Queued::Receiving &&
+        return phase_ == Phase::Waiting && count_ > 0 && (front().state != Queued::Receiving || front().streams) &&
                next_.size() < kWriteAheadBytes;
     }
+
+    // The front request's body, handed to its pending handler, is still arriving.
+    bool body_arriving() noexcept { return count_ > 0 && front().body && front().state == Queued::Receiving; }
+    bool body_awaited() noexcept { return body_arriving() && front().body->awaited(); }
 
     // --- input ---
 
     bool may_read() noexcept {
         if (closed_ || read_pending_ || !input_open_ || in_.size() >= kReadAheadBytes) return false;
+        if (body_arriving() && front().body->room() == 0) return false;  // the handler has not taken it yet
         return count_ < kMaxQueued && (count_ <= 1 || queued_bytes_ - front().bytes < kReadAheadBytes);
     }
 
@@ -192,7 +222,7 @@ private:
         // wrote an answer (resting_: the next turn starts it), and none beside a pending handler
         // until it has lasted (on_watch_due). A write still waiting for a slow client has the
         // read beside it.
-        if (resting_ || (phase_ == Phase::Suspended && !suspended_long_)) return;
+        if (resting_ || (phase_ == Phase::Suspended && !suspended_long_ && !body_arriving())) return;
         if (may_read()) start_read();
     }
 
@@ -249,31 +279,57 @@ private:
                 begin_request();
             }
             Queued& q = back();
+            if (q.streams && !q.body) break;  // more of its body once it is answered (and has room)
+            std::size_t offer = size - total;
+            if (q.body) {  // the handler takes this body: no more of it than it has room for
+                offer = std::min(offer, q.body->room());
+                if (offer == 0) break;
+            }
             std::size_t used = 0;
-            const auto state = q.reader.put(data + total, size - total, used);
+            const auto state = q.reader.put(data + total, offer, used);
             total += used;
             q.bytes += used;
             queued_bytes_ += used;
+            if (q.body && q.reader.body_size() > 0) {
+                q.reader.take_body(body_bytes_);
+                q.body->feed(body_bytes_);
+                body_tick_ = worker_.tick();
+            }
             if (state == RequestReader::State::Failed) {
                 q.state = Queued::Malformed;
                 accepting_ = false;  // the stream position is lost
+                if (q.body) q.body->fail(q.reader.error_status(), std::string(q.reader.error_detail()));
                 break;
             }
-            if (state == RequestReader::State::NeedMore) break;
+            if (state == RequestReader::State::NeedMore) {
+                if (!q.streams && q.reader.header_done()) q.streams = large_body(q.reader);
+                break;
+            }
             q.state = Queued::Complete;
+            if (q.body) q.body->finish();
             if (!q.reader.keep_alive()) accepting_ = false;  // its answer is the last
         }
-        // The oldest request may wait for a go-ahead before it sends its body; earlier answers are
-        // already in the output, ahead of it.
-        if (count_ > 0 && phase_ == Phase::Waiting) {
-            Queued& q = front();
-            if (q.state == Queued::Receiving && !q.continue_sent && q.reader.header_done() &&
-                q.reader.expect_continue()) {
-                next_ += "HTTP/1.1 100 Continue\r\n\r\n";
-                q.continue_sent = true;
-            }
-        }
         return total;
+    }
+
+    bool large_body(const RequestReader& r) const noexcept {
+        const std::size_t most = worker_.options().body_buffer_bytes;
+        const auto length = r.content_length();
+        return length ? *length > most : r.body_size() > most;
+    }
+
+    // The oldest request may wait for a go-ahead before it sends its body: once it is the one
+    // being answered (earlier answers are in the output, ahead of it), or for a body handed to the
+    // handler, once the handler asks for it; a handler that answers without reading it spares
+    // the client sending it.
+    void tell_to_continue() {
+        if (count_ == 0) return;
+        Queued& q = front();
+        if (q.state != Queued::Receiving || q.continue_sent || !q.reader.header_done() || !q.reader.expect_continue())
+            return;
+        if (q.body ? !q.body->asked() : (phase_ != Phase::Waiting || q.streams)) return;
+        next_ += "HTTP/1.1 100 Continue\r\n\r\n";
+        q.continue_sent = true;
     }
 
     void begin_request() {
@@ -287,6 +343,8 @@ private:
         q.bytes = 0;
         q.state = Queued::Receiving;
         q.continue_sent = false;
+        q.streams = false;
+        q.body.reset();
     }
 
     void pop_front() {
@@ -312,7 +370,15 @@ private:
         req_.target = q.reader.target();
         req_.headers = q.reader.headers();
         req_.header_count = q.reader.header_count();
-        req_.body = q.reader.body();
+        if (q.state == Queued::Receiving) {  // a large body: the handler takes it as it arrives
+            q.body = std::make_shared<IncomingBody>(q.reader.content_length(), kBodyWindow, body_wanted());
+            q.reader.take_body(body_bytes_);
+            q.body->feed(body_bytes_);
+            body_tick_ = worker_.tick();
+            req_.body_stream = q.body;
+        } else {
+            req_.body = q.reader.body();
+        }
         req_.client_ip = client_ip_;
         req_.client_port = client_port_;
         req_.version = q.reader.version();
@@ -389,7 +455,15 @@ private:
         // The connection's last request once it has answered max_requests_per_connection.
         const std::size_t most = worker_.options().max_requests_per_connection;
         const bool last_allowed = most != 0 && ++answered_here_ >= most;
-        const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed;
+        // A body the handler did not read to its end is not read by the server either: this answer
+        // is the last, and the connection closes lingering (see close()).
+        const bool body_unread = q.body && q.state != Queued::Complete;
+        if (q.body) {
+            if (body_unread) q.body->fail(500, "the response was sent before the request body was read");
+            q.body.reset();
+        }
+        if (body_unread) linger_ = true;
+        const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed && !body_unread;
         bool last = !keep_alive;
         const std::size_t before = next_.size();
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
@@ -570,6 +644,9 @@ private:
         } else if (phase_ == Phase::Waiting) {  // a request partly received: it has the header timeout
             idle_ = false;
             deadline_ = front().started_tick + static_cast<std::uint64_t>(o.header_timeout.count()) + 1;
+        } else if (phase_ == Phase::Suspended && body_awaited()) {  // a handler waits for its body
+            idle_ = false;
+            deadline_ = body_tick_ + static_cast<std::uint64_t>(o.body_timeout.count()) + 1;
         } else {  // an answer being made, or a stream waiting for its source: their own limits
             idle_ = false;
             deadline_ = kNoDeadline;
@@ -579,6 +656,9 @@ private:
     void close() {
         if (closed_) return;
         closed_ = true;
+        // A handler still reading the body hears why there is no more (before it is cancelled: a
+        // sync handler in a thread is woken by this, not by the cancel).
+        if (body_arriving()) front().body->fail(499, "the client closed the connection before sending the whole body");
         if (waiting_) {
             waiting_->cancel();  // the client is gone: stop the handler's task (and drop its hold here)
             waiting_.reset();
@@ -591,8 +671,30 @@ private:
         stream_waiting_ = false;
         complete_written(pending_.size());
         error_code ec;
+        if (linger_ && input_open_ && !write_pending_) {
+            // The client may still be sending the body nobody read: its data is read and dropped
+            // for a while, so that our last answer is not lost to a reset.
+            socket_.cancel(ec);  // the outstanding read returns and releases the connection
+            close_lingering(std::move(socket_));
+            return;
+        }
         socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
         socket_.close(ec);  // the outstanding read and write return, and release the connection
+    }
+
+    // What a body's reader calls when it has taken bytes or waits for them: the connection reads
+    // on (or tells the client to go on), in a turn of its own (take() runs inside the handler).
+    std::function<void()> body_wanted() {
+        return [weak = weak_from_this()] {
+            auto self = weak.lock();
+            if (!self || self->body_posted_ || self->closed_) return;
+            self->body_posted_ = true;
+            self->body_tick_ = self->worker_.tick();  // the body timeout counts from the handler's ask
+            asio::post(self->worker_.io(), [self] {
+                self->body_posted_ = false;
+                if (!self->closed_) self->advance();
+            });
+        };
     }
 
     Worker& worker_;
@@ -609,6 +711,10 @@ private:
     bool read_pending_ = false;
     bool input_open_ = true;   // no end of input or error yet
     bool accepting_ = true;    // more requests may follow (none after Connection: close or a bad one)
+    std::string body_bytes_;   // a body's bytes on their way from the parser to the handler
+    std::uint64_t body_tick_ = 0;  // when the handler's body last arrived or was asked for
+    bool body_posted_ = false;     // body_wanted()'s turn is queued
+    bool linger_ = false;          // a body was left unread: close lingering
 
     // the exchange being answered
     Request req_;
@@ -658,48 +764,14 @@ void start_connection(Worker& worker, asio::ip::tcp::socket socket) {
 void refuse_connection(Worker& worker, asio::ip::tcp::socket socket) {
     static constexpr std::string_view kBody =
         R"({"error":"Service Unavailable","status":503,"detail":"the server is at its connection limit"})";
-    auto answer = std::make_shared<std::string>("HTTP/1.1 503 Service Unavailable\r\nDate: ");
-    answer->append(worker.date());
-    answer->append("\r\nContent-Type: application/json\r\nContent-Length: ");
-    append_decimal(*answer, kBody.size());
-    answer->append("\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
-    answer->append(kBody);
-    // Written, then a lingering close (as nginx's lingering_close): the client has usually sent its
-    // request already, and closing with it unread would send a reset that can destroy the 503
-    // before the client reads it. So: our side shut, the rest read and dropped until the client
-    // closes, 64 KiB or 2 seconds, whichever comes first.
-    struct Refusal {
-        asio::ip::tcp::socket socket;
-        asio::steady_timer timer;
-        std::string answer;
-        std::array<char, 4096> sink{};
-        std::size_t drained = 0;
-        explicit Refusal(asio::ip::tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-        void close() {
-            boost::system::error_code ec;
-            timer.cancel();
-            socket.close(ec);
-        }
-        static void drain(const std::shared_ptr<Refusal>& r) {
-            r->socket.async_read_some(asio::buffer(r->sink), [r](const boost::system::error_code& ec, std::size_t n) {
-                r->drained += n;
-                if (ec || r->drained > 64 * 1024) return r->close();
-                drain(r);
-            });
-        }
-    };
-    auto r = std::make_shared<Refusal>(std::move(socket));
-    r->answer = std::move(*answer);
-    asio::async_write(r->socket, asio::buffer(r->answer), [r](const boost::system::error_code& ec, std::size_t) {
-        if (ec) return r->close();
-        boost::system::error_code ignored;
-        r->socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-        r->timer.expires_after(std::chrono::seconds(2));
-        r->timer.async_wait([r](const boost::system::error_code& e) {
-            if (!e) r->close();
-        });
-        Refusal::drain(r);
-    });
+    std::string answer = "HTTP/1.1 503 Service Unavailable\r\nDate: ";
+    answer.append(worker.date());
+    answer.append("\r\nContent-Type: application/json\r\nContent-Length: ");
+    append_decimal(answer, kBody.size());
+    answer.append("\r\nRetry-After: 1\r\nConnection: close\r\n\r\n");
+    answer.append(kBody);
+    // Written, then a lingering close: the client has usually sent its request already.
+    close_lingering(std::move(socket), std::move(answer));
 }
 
 }  // namespace cello::engine::net

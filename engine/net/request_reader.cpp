@@ -167,7 +167,8 @@ private:
         if (s_.reject_status) ec = http::error::bad_transfer_encoding;  // any error stops the parser
     }
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-        if (length) s_.body.reserve(static_cast<std::size_t>(*length));
+        // Not more than a buffered body's size: a larger one is handed on in pieces.
+        if (length) s_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 1024 * 1024)));
     }
     std::size_t on_body_impl(bsv body, error_code&) override {
         s_.body.append(body.data(), body.size());
@@ -335,6 +336,19 @@ const Header* RequestReader::headers() const noexcept { return impl_->storage.he
 std::size_t RequestReader::header_count() const noexcept { return impl_->storage.headers.size(); }
 std::string_view RequestReader::body() const noexcept { return impl_->storage.body; }
 unsigned RequestReader::version() const noexcept { return impl_->storage.version; }
+
+std::optional<std::uint64_t> RequestReader::content_length() const noexcept {
+    if (!impl_->parser || impl_->parser->chunked()) return std::nullopt;
+    const auto n = impl_->parser->content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::optional<std::uint64_t>(0);
+}
+std::size_t RequestReader::body_size() const noexcept { return impl_->storage.body.size(); }
+void RequestReader::take_body(std::string& out) {
+    std::string& body = impl_->storage.body;
+    if (out.empty()) out.swap(body);
+    else out.append(body);
+    body.clear();
+}
 
 namespace {
 

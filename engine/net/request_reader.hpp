@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cello::engine::net {
@@ -57,6 +59,13 @@ public:
     std::size_t header_count() const noexcept;
     std::string_view body() const noexcept;
     unsigned version() const noexcept;  // 10 or 11
+
+    // The body as it arrives (from header_done()): its declared length (nullopt when chunked),
+    // the bytes decoded and not taken yet, and taking them (appended to `out`), so that a body
+    // handed to the handler in pieces is not also kept here. Trailers are never kept.
+    std::optional<std::uint64_t> content_length() const noexcept;
+    std::size_t body_size() const noexcept;
+    void take_body(std::string& out);
 
 private:
     struct Impl;

@@ -12,6 +12,7 @@
 #include "json_writer.hpp"
 #include "py_multipart.hpp"
 #include "py_request.hpp"
+#include "py_request_body.hpp"
 #include "py_request_trace.hpp"
 #include "py_server.hpp"
 #include "py_task_registry.hpp"
@@ -89,6 +90,7 @@ PYBIND11_MODULE(_cello, m) {
     define_task_registry(m);
     define_multipart(m);
     define_request_trace(m);
+    PyRequestBody::define(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyInspector::define(m);

@@ -430,6 +430,16 @@ void convert_unchecked(PyObject* result, engine::Response& res) {
     throw pyb::error_already_set();
 }
 
+// The handler of a request whose body is still arriving (cello._request_body.start_handler):
+// an async one as usual, a sync one as a coroutine that runs it in the loop's executor.
+PyObject* start_streaming_handler(PyObject* fn, PyObject* request) {
+    PyObject* module = PyImport_ImportModule("cello._request_body");  // imported once: then a lookup
+    if (!module) return nullptr;
+    PyObject* result = PyObject_CallMethod(module, "start_handler", "OO", fn, request);
+    Py_DECREF(module);
+    return result;
+}
+
 }  // namespace
 
 void convert_result(PyObject* result, engine::Response& res) {
@@ -559,7 +569,9 @@ void PyHandler::handle(const engine::Request& req, engine::Response& res) {
         const engine::TraceLevel level = trace_level(req);
         {
             SyncTraceScope sync(level);  // a sync handler's queries, made during the call
-            result = PyObject_CallOneArg(fn_.ptr(), request);
+            // A body still arriving: a sync handler runs in a thread, where reading it blocks.
+            result = req.body_stream ? start_streaming_handler(fn_.ptr(), request)
+                                     : PyObject_CallOneArg(fn_.ptr(), request);
             trace = sync.close();
         }
         // An async def has only made its coroutine: its Task finds its trace in its context.

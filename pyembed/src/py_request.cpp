@@ -4,6 +4,7 @@
 #include "engine/router.hpp"
 #include "engine/url.hpp"
 #include "json_reader.hpp"
+#include "py_request_body.hpp"
 
 #include <pybind11/stl.h>
 
@@ -36,7 +37,9 @@ void PyRequest::attach(const engine::Request* view, pyb::handle app) {
     view_ = view;
     owned_.reset();
     app_ = pyb::reinterpret_borrow<pyb::object>(app);
-    params_ = query_ = headers_ = cookies_ = body_ = text_ = json_ = form_ = state_ = after_ = pyb::object();
+    params_ = query_ = headers_ = cookies_ = body_ = text_ = json_ = form_ = state_ = after_ = body_stream_ = pyb::object();
+    if (view && view->body_stream)  // a large body, still arriving: read on this thread's loop
+        body_stream_ = pyb::cast(PyRequestBody(view->body_stream, pyb::module_::import("asyncio").attr("get_running_loop")()));
 }
 
 void PyRequest::after_response(pyb::object fn) {
@@ -157,14 +160,32 @@ pyb::object PyRequest::cookies() {
 
 pyb::object PyRequest::client() const { return pyb::make_tuple(str_of(view_->client_ip), view_->client_port); }
 
+namespace {
+
+pyb::object request_body_module() { return pyb::module_::import("cello._request_body"); }
+
+}  // namespace
+
 pyb::object PyRequest::body() {
-    if (!body_) body_ = pyb::bytes(view_->body.data(), view_->body.size());
+    if (body_) return body_;
+    if (body_stream_) {  // read as it arrives (a sync handler runs in a thread for this)
+        body_ = request_body_module().attr("read_body")(body_stream_);
+    } else {
+        body_ = pyb::bytes(view_->body.data(), view_->body.size());
+    }
     return body_;
+}
+
+std::string_view PyRequest::body_view() {
+    if (!body_stream_) return view_->body;
+    const pyb::object b = body();
+    return {PyBytes_AS_STRING(b.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(b.ptr()))};
 }
 
 pyb::object PyRequest::text() {
     if (!text_) {
-        PyObject* s = PyUnicode_DecodeUTF8(view_->body.data(), static_cast<Py_ssize_t>(view_->body.size()), nullptr);
+        const std::string_view body = body_view();
+        PyObject* s = PyUnicode_DecodeUTF8(body.data(), static_cast<Py_ssize_t>(body.size()), nullptr);
         if (!s) {
             PyErr_Clear();
             raise_http_error(400, "request body is not valid UTF-8");
@@ -176,9 +197,10 @@ pyb::object PyRequest::text() {
 
 pyb::object PyRequest::json() {
     if (!json_) {
-        if (view_->body.empty()) raise_http_error(400, "request body is empty; expected JSON");
+        const std::string_view body = body_view();
+        if (body.empty()) raise_http_error(400, "request body is empty; expected JSON");
         std::string error;
-        PyObject* r = read_json(view_->body, error);
+        PyObject* r = read_json(body, error);
         if (!r) raise_http_error(400, error);
         json_ = pyb::reinterpret_steal<pyb::object>(r);
     }
@@ -186,7 +208,12 @@ pyb::object PyRequest::json() {
 }
 
 pyb::object PyRequest::form() {
-    if (!form_) form_ = bindings().parse_form(latin1(view_->header("content-type")), body());
+    if (form_) return form_;
+    if (body_stream_ && !body_) {  // files spool to disk as they arrive
+        form_ = request_body_module().attr("read_form")(body_stream_, latin1(view_->header("content-type")));
+    } else {
+        form_ = bindings().parse_form(latin1(view_->header("content-type")), body());
+    }
     return form_;
 }
 
@@ -284,6 +311,9 @@ void PyRequest::define(pyb::module_& m) {
         .def("text", &PyRequest::text, "The body as str; HTTPError(400) on bad UTF-8.")
         .def("json", &PyRequest::json, "The body parsed as JSON; HTTPError(400) when invalid.")
         .def("form", &PyRequest::form, "The body as form data (urlencoded or multipart).")
+        .def_property_readonly("_body_stream", &PyRequest::body_stream,
+                               "The body's native stream while it is still arriving (large bodies), else None.")
+        .def("_set_body", &PyRequest::set_body, pyb::arg("body"), "Caches the body read by body_async().")
         .def("__repr__", &PyRequest::repr);
 }
 

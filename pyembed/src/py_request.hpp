@@ -40,6 +40,10 @@ public:
     pyb::object text();
     pyb::object json();
     pyb::object form();
+    // The body when it is still arriving (cello.RequestBodyStream), else None.
+    pyb::object body_stream() const { return body_stream_ ? body_stream_ : pyb::none(); }
+    // body_async() read a streamed body: body(), text(), json() use it from now on.
+    void set_body(pyb::bytes body) { body_ = std::move(body); }
     pyb::object state();
     pyb::object app() const { return app_ ? app_ : pyb::none(); }
     pyb::object id() const {
@@ -63,7 +67,9 @@ private:
     const engine::Request* view_ = nullptr;
     std::shared_ptr<Owned> owned_;
     pyb::object app_;
-    pyb::object params_, query_, headers_, cookies_, body_, text_, json_, form_, state_, after_;
+    std::string_view body_view();  // the body's bytes (read whole first when it streams)
+
+    pyb::object params_, query_, headers_, cookies_, body_, text_, json_, form_, state_, after_, body_stream_;
 };
 
 }  // namespace cello::py

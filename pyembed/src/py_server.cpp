@@ -107,6 +107,8 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
     o.workers = static_cast<unsigned>(workers);
     o.max_body_bytes = option<std::size_t>(options, "max_body_size", o.max_body_bytes);
     o.max_header_bytes = option<std::size_t>(options, "max_header_size", o.max_header_bytes);
+    o.body_buffer_bytes = option<std::size_t>(options, "body_buffer_size", o.body_buffer_bytes);
+    o.body_timeout = std::chrono::seconds(option<long>(options, "body_timeout", o.body_timeout.count()));
     o.header_timeout = std::chrono::seconds(option<long>(options, "header_timeout", o.header_timeout.count()));
     o.keepalive_timeout = std::chrono::seconds(option<long>(options, "keepalive_timeout", o.keepalive_timeout.count()));
     o.drain_timeout = std::chrono::seconds(option<long>(options, "drain_timeout", o.drain_timeout.count()));

@@ -15,7 +15,7 @@ import pytest
 import multipart_reference as reference
 from cello import multipart as native
 from cello.errors import HTTPError
-from cello.forms import FormLimits
+from cello.forms import FormLimits, MultipartBuilder
 from cello.uploads import UploadFile
 
 B = b"xYz"
@@ -102,6 +102,44 @@ def test_generated_bodies_match_the_reference(seed):
         same(gen_body(rnd), B, limits)
 
 
+def streamed(rnd: random.Random):
+    """parse_multipart's signature over MultipartBuilder (a body arriving in pieces), the body cut
+    at random places (single bytes included)."""
+    def parse(body: bytes, boundary: bytes, limits: FormLimits):
+        builder = MultipartBuilder(f"multipart/form-data; boundary={boundary.decode()}", limits)
+        at = 0
+        while at < len(body):
+            n = rnd.choice([1, 2, 3, 5, 8, 40, 1000])
+            builder.feed(body[at:at + n])
+            at += n
+        return list(builder.finish().multi_items())
+    return parse
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bodies_read_as_they_arrive_match_the_reference(seed):
+    """The streaming reader (engine/multipart_stream.cpp, for bodies larger than body_buffer_size)
+    gives the same form as the reference for every body the reference accepts, and an error for
+    every one it refuses: the same error, unless the body has two (a field over its limit in a
+    part that never ends is a 413 as soon as the field is too long, not the missing delimiter)."""
+    rnd = random.Random(100 + seed)
+    same_error = 0
+    errors = 0
+    for _ in range(400):
+        limits = FormLimits(max_parts=rnd.choice([1000] * 6 + [2, 1, 0]), max_files=rnd.choice([1000] * 4 + [1, 0]),
+                            max_field_size=rnd.choice([1 << 20] * 4 + [5, 0]), spool_threshold=rnd.choice([1 << 20, 3]))
+        body = gen_body(rnd)
+        want = outcome(reference.parse_multipart, body, B, limits)
+        got = outcome(streamed(rnd), body, B, limits)
+        if want[0] == "ok":
+            assert got == want, f"body={body!r}"
+        else:
+            assert got[0] == "error", f"body={body!r}: {got}"
+            errors += 1
+            same_error += got == want
+    assert same_error >= errors * 0.8, f"only {same_error} of {errors} errors are the reference's"
+
+
 @pytest.mark.parametrize("body", [
     b"",
     b"--xYz--",
@@ -117,6 +155,9 @@ def test_generated_bodies_match_the_reference(seed):
 ])
 def test_hostile_bodies_match_the_reference(body):
     same(body)
+    want = outcome(reference.parse_multipart, body, B, FormLimits())
+    for seed in range(3):  # read as they arrive, cut differently each time
+        assert outcome(streamed(random.Random(seed)), body, B, FormLimits()) == want, f"body={body!r}"
 
 
 def test_header_params_match_the_reference():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import atexit
 
-from . import _cello, _elsewhere, _request_helpers
+from . import _cello, _elsewhere, _request_body, _request_helpers
 from .app import App
 from .background import BackgroundTasks
 from .blueprints import Blueprint
@@ -35,6 +35,7 @@ Request = _cello.Request
 escape = _cello.escape  # html.escape(value, quote=True) in one native pass (str() of a non-str first)
 Request.db = property(lambda request: request.app.db, doc="The app's database pool (app.enable_database()).")
 _request_helpers.install(Request)
+_request_body.install(Request)
 __version__: str = _cello.__version__
 
 UploadedFile = UploadFile  # the original's names for ours

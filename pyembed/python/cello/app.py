@@ -276,8 +276,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         `inspect`: True (or "HOST:PORT") serves the inspector API (docs/inspector.md).
         `inspect_redact`: header names (a list, or "a,b") the inspector redacts on top of its
         built-in rule; added to ``--inspect-redact`` and ``CELLO_INSPECT_REDACT``.
-        `server_options`: max_body_size, max_header_size, header_timeout, keepalive_timeout,
-        drain_timeout (bytes and seconds).
+        `server_options`: max_body_size, max_header_size, body_buffer_size, header_timeout,
+        keepalive_timeout, drain_timeout, body_timeout (bytes and seconds; docs/api.md).
         """
         if "cello.cli" in sys.modules and sys.modules["cello.cli"].importing_app:
             return  # the app's module is being imported to be served (a worker, a reload)

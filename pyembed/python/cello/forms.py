@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ._cello import parse_urlencoded
+from ._cello import MultipartError, MultipartStream, parse_urlencoded
 from .datastructures import MultiDict
 from .errors import HTTPError
-from .multipart import FormValue, boundary_of, parse_multipart
+from .multipart import FormValue, boundary_of, file_name, parse_multipart
 from .uploads import UploadFile
 
-__all__ = ["FormData", "FormLimits", "FormValue", "UploadFile", "configure", "limits", "parse_form"]
+__all__ = ["FormData", "FormLimits", "FormValue", "MultipartBuilder", "UploadFile", "configure", "limits",
+           "parse_form"]
 
 MiB = 1024 * 1024
 
@@ -86,6 +87,91 @@ def _parse_urlencoded(body: bytes, current: FormLimits) -> FormData:
         if len(value) > limit or (len(value) * 4 > limit and len(value.encode("utf-8")) > limit):
             raise HTTPError(413, f"form field {name!r} is larger than {limit} bytes")
     return FormData(pairs)
+
+
+def is_multipart(content_type: str) -> bool:
+    """Whether a Content-Type is multipart/form-data."""
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
+class MultipartBuilder:
+    """A multipart form built as its body arrives (a body larger than the server's
+    body_buffer_size): ``feed()`` each piece, then ``finish()``. Files go to their
+    :class:`UploadFile` piece by piece (a temporary file beyond the spool threshold); a field over
+    ``max_field_size`` is a 413 as soon as it is. Same limits and errors as :func:`parse_form`."""
+
+    def __init__(self, content_type: str, form_limits: FormLimits | None = None) -> None:
+        self._limits = limits if form_limits is None else form_limits
+        self._reader = MultipartStream(boundary_of(content_type), self._limits.max_parts)
+        self._items: list[tuple[str, FormValue]] = []
+        self._files = 0
+        self._name = ""
+        self._charset = "utf-8"
+        self._upload: UploadFile | None = None
+        self._field: bytearray | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            events = self._reader.feed(chunk)
+        except MultipartError as e:
+            raise HTTPError(400, str(e)) from None
+        for event in events:
+            if isinstance(event, bytes):
+                self._data(event)
+            elif event is None:
+                self._end()
+            else:
+                self._begin(*event)
+
+    def _begin(self, name: str, filename: str | None, filename_ext: str | None, content_type: str,
+               charset: str | None, headers: dict[str, str] | None) -> None:
+        self._name = name
+        filename = file_name(filename, filename_ext)
+        if filename is None:
+            self._field = bytearray()
+            self._charset = "utf-8" if charset is None else charset
+            return
+        self._files += 1
+        if self._files > self._limits.max_files:
+            raise HTTPError(400, f"too many files in the form (the limit is {self._limits.max_files})")
+        self._upload = UploadFile._receiving(filename, content_type.lower() or "text/plain", headers,
+                                             self._limits.spool_threshold)
+
+    def _data(self, data: bytes) -> None:
+        if self._upload is not None:
+            self._upload._write(data)
+            return
+        assert self._field is not None
+        self._field += data
+        if len(self._field) > self._limits.max_field_size:
+            raise HTTPError(413, f"form field {self._name!r} is larger than {self._limits.max_field_size} bytes")
+
+    def _end(self) -> None:
+        if self._upload is not None:
+            self._upload._written()
+            self._items.append((self._name, self._upload))
+            self._upload = None
+            return
+        assert self._field is not None
+        try:
+            self._items.append((self._name, str(self._field, self._charset)))
+        except (UnicodeDecodeError, LookupError):
+            raise HTTPError(400, f"form field {self._name!r} is not valid {self._charset}") from None
+        self._field = None
+
+    def finish(self) -> FormData:
+        """The form, once the whole body was fed; HTTPError(400) when it ended early."""
+        try:
+            self._reader.finish()
+        except MultipartError as e:
+            raise HTTPError(400, str(e)) from None
+        return FormData(self._items)
+
+    def close(self) -> None:
+        """Drops a file being received (an error ended the form)."""
+        if self._upload is not None:
+            self._upload.close()
+            self._upload = None
 
 
 def parse_form(content_type: str, body: bytes) -> FormData:

@@ -17,7 +17,8 @@ def _positive(name: str, value: float) -> float:
 
 class TimeoutConfig:
     """Seconds. `read_header` + `read_body`: from a request's first byte to all of it read (else
-    408); `write`: a client that stops reading is dropped; `idle`: a keep-alive connection with no
+    408); `read_body` also bounds how long a handler waits for more of a large body it reads as it
+    arrives (HTTPError 408); `write`: a client that stops reading is dropped; `idle`: a keep-alive connection with no
     request is closed; `handler`: an ``async def`` handler still running is cancelled and answered
     504 (a sync handler cannot be interrupted: Python threads cannot be stopped)."""
 
@@ -32,6 +33,7 @@ class TimeoutConfig:
     def server_options(self) -> dict[str, Any]:
         # The engine's timers count whole seconds; a fraction rounds up (never down to zero).
         return {"header_timeout": -int(-(self.read_header + self.read_body) // 1),
+                "body_timeout": -int(-self.read_body // 1),
                 "write_timeout": -int(-self.write // 1), "keepalive_timeout": -int(-self.idle // 1)}
 
 

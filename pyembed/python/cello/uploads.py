@@ -24,13 +24,14 @@ class UploadFile:
     ``save(destination)`` writes the whole content to a path or a writable binary file.
     """
 
-    __slots__ = ("filename", "content_type", "headers", "size", "file")
+    __slots__ = ("filename", "content_type", "headers", "size", "file", "_spill_at")
 
     def __init__(self, filename: str, content_type: str = "application/octet-stream", data: Any = b"", *,
                  headers: Mapping[str, str] | None = None, spool_threshold: int | None = None) -> None:
         self.filename = filename
         self.content_type = content_type
         self.headers: dict[str, str] = dict(headers or {})
+        self._spill_at = 0
         view = memoryview(data).cast("B")
         self.size: int = view.nbytes
         self.file: IO[bytes]
@@ -42,6 +43,29 @@ class UploadFile:
             self.file.seek(0)
         else:
             self.file = io.BytesIO(view)
+
+    @classmethod
+    def _receiving(cls, filename: str, content_type: str, headers: Mapping[str, str] | None,
+                   spool_threshold: int) -> "UploadFile":
+        """An upload whose content is still arriving: :meth:`_write` it piece by piece (it moves
+        to a temporary file once larger than `spool_threshold`), then :meth:`_written`."""
+        upload = cls(filename, content_type, headers=headers)
+        upload._spill_at = spool_threshold
+        return upload
+
+    def _write(self, data: bytes) -> None:
+        if isinstance(self.file, io.BytesIO) and self.file.tell() + len(data) > self._spill_at:
+            import tempfile
+
+            spooled = tempfile.TemporaryFile(prefix="cello-upload-")
+            spooled.write(self.file.getbuffer())
+            self.file.close()
+            self.file = spooled
+        self.file.write(data)
+
+    def _written(self) -> None:
+        self.size = self.file.tell()
+        self.file.seek(0)
 
     @property
     def in_memory(self) -> bool:
