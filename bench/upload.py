@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Large uploads: Cello vs Starlette on uvicorn, a file of --size MiB (2048 by default) posted as a
-multipart form (`request.form()`, the file spooled to disk) and as a raw body read with
+multipart form (Cello: `request.form()` in a sync handler and `await request.form_async()`;
+Starlette: `await request.form()`; the file spooled to disk) and as a raw body read with
 `request.stream()`. Reports MB/s and the server's peak resident memory growth during the upload
 (VmHWM after, minus VmRSS before, the peak reset through /proc/PID/clear_refs). Server on CPU 0,
 this client on CPU 1. The body is made as it is sent (a 1 MiB random block repeated), so the
@@ -104,20 +105,23 @@ def main() -> None:
                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             try:
                 wait_port(port)
-                for mode in ("form", "stream"):
+                for mode in ("form", "aform", "stream"):
+                    if name == "starlette" and mode == "aform":
+                        continue  # Starlette's form() is already async
                     if name == "starlette" and mode == "form":
                         try:
                             import multipart  # noqa: F401  (python3-multipart)
                         except ImportError:
                             print("starlette form: skipped (python3-multipart is not installed)", file=sys.stderr)
                             continue
-                    upload(port, f"/{mode}", 8 * MiB, mode == "form")  # warm up
+                    multipart = mode != "stream"
+                    upload(port, f"/{mode}", 8 * MiB, multipart)  # warm up
                     with open(f"/proc/{proc.pid}/clear_refs", "w") as f:
                         f.write("5")  # VmHWM restarts from the resident size now
                     pid = proc.pid
                     # taskset execs the server: the pid is the server's.
                     rss_before = kib(pid, "VmRSS")
-                    seconds, answer, sha = upload(port, f"/{mode}", size, mode == "form")
+                    seconds, answer, sha = upload(port, f"/{mode}", size, multipart)
                     if (answer["size"], answer["sha256"]) != (size, sha):
                         raise SystemExit(f"{name} {mode}: wrong answer {answer}")
                     growth = (kib(pid, "VmHWM") - rss_before) / 1024
@@ -129,7 +133,8 @@ def main() -> None:
     print(f"| server | upload of {args.size} MiB | MiB/s | peak RSS growth |")
     print("|---|---|---|---|")
     for name, mode, rate, growth in rows:
-        what = "multipart, `form()`" if mode == "form" else "raw body, `stream()`"
+        what = {"form": "multipart, `form()`" + (" (sync handler)" if name == "cello" else ""),
+                "aform": "multipart, `await form_async()`", "stream": "raw body, `stream()`"}[mode]
         print(f"| {name} | {what} | {rate:.0f} | {growth:.1f} MiB |")
 
 

@@ -1,14 +1,25 @@
-"""Cello side of bench/upload.py: a 2 GB upload through request.form() and through stream()."""
+"""Cello side of bench/upload.py: a 2 GB upload through request.form() (a sync handler), await
+request.form_async() and request.stream()."""
 import hashlib
 
-from cello import App
+from cello import App, LimitsConfig
 
 app = App()
+app.enable_limits(LimitsConfig(max_body_size=8 * 1024 ** 3))  # applies under `cello run` too
 
 
 @app.post("/form")
 def form(request):
     upload = request.form()["file"]
+    digest = hashlib.sha256()
+    while chunk := upload.read(1 << 20):
+        digest.update(chunk)
+    return {"size": upload.size, "sha256": digest.hexdigest()}
+
+
+@app.post("/aform")
+async def aform(request):
+    upload = (await request.form_async())["file"]
     digest = hashlib.sha256()
     while chunk := upload.read(1 << 20):
         digest.update(chunk)
@@ -23,6 +34,3 @@ async def stream(request):
         size += len(chunk)
     return {"size": size, "sha256": digest.hexdigest()}
 
-
-if __name__ == "__main__":
-    app.run(max_body_size=8 * 1024 ** 3)

@@ -77,6 +77,7 @@ constexpr std::size_t kReadAheadBytes = 256 * 1024;
 // Bytes of a body handed to the handler in pieces that wait for it to take them before reading
 // pauses.
 constexpr std::size_t kBodyWindow = 256 * 1024;
+constexpr std::size_t kBodyReadChunk = 128 * 1024;  // a read's size for such a body
 // Answers queued behind the write in flight before answering pauses.
 constexpr std::size_t kWriteAheadBytes = 256 * 1024;
 // Sweep ticks (seconds) an idle connection gets to send one last request after a graceful stop.
@@ -175,7 +176,6 @@ private:
     void advance() {
         while (!closed_) {
             parse();
-            tell_to_continue();
             if (answerable()) {
                 answer_front();
                 continue;
@@ -187,6 +187,7 @@ private:
             break;
         }
         if (closed_) return;
+        tell_to_continue();
         if (phase_ == Phase::Waiting && !accepting_ && (count_ == 0 || front().state == Queued::Receiving)) {
             phase_ = Phase::Closing;  // no request will come (or complete) any more
         }
@@ -228,7 +229,16 @@ private:
 
     void start_read() {
         read_pending_ = true;
-        socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        // A large body is read in large pieces (16 KiB per syscall, and a wake-up of the handler
+        // per read, would halve the throughput).
+        rdata_ = rbuf_.data();
+        std::size_t size = rbuf_.size();
+        if (body_arriving()) {
+            if (!big_rbuf_) big_rbuf_ = std::make_unique_for_overwrite<char[]>(kBodyReadChunk);
+            rdata_ = big_rbuf_.get();
+            size = kBodyReadChunk;
+        }
+        socket_.async_read_some(asio::buffer(rdata_, size), [self = shared_from_this()](const error_code& ec, std::size_t n) {
             self->on_read(ec, n);
         });
     }
@@ -250,15 +260,15 @@ private:
         }
         if (in_.size() == 0) {
             // Parsed where it was read; only what is left over is copied.
-            const std::size_t used = parse_bytes(rbuf_.data(), n);
+            const std::size_t used = parse_bytes(rdata_, n);
             if (used < n) {
                 auto tail = in_.prepare(n - used);
-                std::copy_n(rbuf_.data() + used, n - used, static_cast<char*>(tail.data()));
+                std::copy_n(rdata_ + used, n - used, static_cast<char*>(tail.data()));
                 in_.commit(n - used);
             }
         } else {
             auto tail = in_.prepare(n);
-            std::copy_n(rbuf_.data(), n, static_cast<char*>(tail.data()));
+            std::copy_n(rdata_, n, static_cast<char*>(tail.data()));
             in_.commit(n);
         }
         advance();
@@ -704,6 +714,8 @@ private:
 
     // input
     std::array<char, kReadChunk> rbuf_;   // what the outstanding read fills
+    std::unique_ptr<char[]> big_rbuf_;    // ... while a large body arrives (made then)
+    char* rdata_ = nullptr;               // which of the two it fills
     boost::beast::flat_buffer in_;        // bytes read but not parsed yet (partial or held back)
     std::array<std::unique_ptr<Queued>, kMaxQueued> queue_;  // a ring, its entries made as needed
     std::size_t head_ = 0, count_ = 0;

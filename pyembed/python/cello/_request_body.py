@@ -75,15 +75,28 @@ async def _read_all(native: Any) -> bytes:
     return b"".join(pieces)
 
 
+def _on_engine_loop(native: Any, work: Any, what: str) -> Any:
+    """Runs the coroutine `work` on the engine thread's loop and waits for its result: from a
+    sync handler's thread, one trip there for the whole body, not one per piece (each trip waits
+    for the GIL). On the engine thread only a body that has arrived whole can be read."""
+    if _engine_thread(native):
+        if not native.complete:
+            work.close()
+            raise _still_arriving(native, what)
+        try:  # everything is there: the coroutine finishes without waiting
+            work.send(None)
+        except StopIteration as done:
+            return done.value
+        raise AssertionError("a complete body's read waited")
+    import asyncio
+
+    return asyncio.run_coroutine_threadsafe(work, native.loop).result()
+
+
 def read_body(native: Any) -> bytes:
     """``request.body()`` of a body that streams: read whole (see the module's documentation)."""
     _check_unread(native)
-    if _engine_thread(native) and not native.complete:
-        raise _still_arriving(native, "request.body()")
-    pieces = []
-    while (chunk := _next_chunk_blocking(native, "request.body()")) is not None:
-        pieces.append(chunk)
-    native.whole = body = b"".join(pieces)
+    native.whole = body = _on_engine_loop(native, _read_all(native), "request.body()")
     return body
 
 
@@ -171,6 +184,12 @@ async def form_async(self: Any) -> Any:
             await body_async(self)
         return self.form()
     _check_unread(native)
+    return await _read_multipart(native, content_type)
+
+
+async def _read_multipart(native: Any, content_type: str) -> Any:
+    from . import forms
+
     builder = forms.MultipartBuilder(content_type)
     try:
         while (chunk := await _next_chunk(native)) is not None:
@@ -182,23 +201,15 @@ async def form_async(self: Any) -> Any:
 
 
 def read_form(native: Any, content_type: str) -> Any:
-    """``request.form()`` of a body that streams: a multipart form parsed as it arrives (in a sync
-    handler's thread), another form read whole and parsed."""
+    """``request.form()`` of a body that streams: a multipart form parsed as it arrives (on the
+    engine thread's loop, for a sync handler waiting in its thread), another form read whole and
+    parsed."""
     from . import forms
 
     if not forms.is_multipart(content_type):
         return forms.parse_form(content_type, read_body(native))
     _check_unread(native)
-    if _engine_thread(native):
-        raise _still_arriving(native, "request.form()")
-    builder = forms.MultipartBuilder(content_type)
-    try:
-        while (chunk := _next_chunk_blocking(native, "request.form()")) is not None:
-            builder.feed(chunk)
-        return builder.finish()
-    except BaseException:
-        builder.close()
-        raise
+    return _on_engine_loop(native, _read_multipart(native, content_type), "request.form()")
 
 
 def start_handler(fn: Callable[[Any], Any], request: Any) -> Any:
