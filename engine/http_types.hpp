@@ -97,7 +97,8 @@ public:
     }
 };
 
-class PendingResponse;  // pending_response.hpp
+class PendingResponse;    // pending_response.hpp
+class WebSocketEndpoint;  // websocket.hpp
 
 // Why a handler failed, for the inspector: set on the error path only (an unhandled exception).
 struct HandlerError {
@@ -130,6 +131,9 @@ struct Response {
     std::unique_ptr<HandlerError> error;  // set when the handler raised (the 500's cause)
     std::unique_ptr<RequestTrace> trace;  // the handler's queries and logs, when Request::trace asked
     std::unique_ptr<AfterResponse> after;  // run once the response is out
+    // Set by a WebSocket route (status 101): the connection hands its socket to a WebSocket
+    // session for this endpoint (engine/websocket.hpp) instead of writing a response.
+    std::shared_ptr<WebSocketEndpoint> websocket;
 
     void clear() {
         status = 200;
@@ -142,6 +146,7 @@ struct Response {
         error.reset();
         trace.reset();
         after.reset();
+        websocket.reset();
     }
 };
 

@@ -15,6 +15,9 @@
 //        │    header timeout while a request is partial)       │        └─ resumed ─> dispatch goes on
 //        │                                                     ├─ streamed body ──> Streaming
 //        │                                                     │        └─ source ended ─> Waiting
+//        │                                                     ├─ WebSocket ──────> Upgrading
+//        │                                                     │        └─ output written ─> the socket
+//        │                                                     │           goes to a WebSocket session
 //        │                                                     └─ last answer ────> Closing
 //        └── a malformed request reaches the front, the input ended, a request timed out ──> Closing
 //     Closing ── output written ──> closed
@@ -45,6 +48,7 @@
 #include "engine/net/incoming_body.hpp"
 #include "engine/net/lingering_close.hpp"
 #include "engine/net/request_reader.hpp"
+#include "engine/net/websocket_session.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
@@ -141,7 +145,7 @@ public:
     }
 
 private:
-    enum class Phase : std::uint8_t { Waiting, Suspended, Streaming, Closing };
+    enum class Phase : std::uint8_t { Waiting, Suspended, Streaming, Upgrading, Closing };
 
     // A request in the queue: its own parser and storage, so that later ones can be parsed while
     // it is answered.
@@ -192,6 +196,10 @@ private:
             phase_ = Phase::Closing;  // no request will come (or complete) any more
         }
         write();
+        if (phase_ == Phase::Upgrading && !write_pending_ && next_.empty()) {
+            hand_over();
+            return;
+        }
         read();
         if (phase_ == Phase::Closing && !write_pending_ && next_.empty()) {
             close();
@@ -223,7 +231,8 @@ private:
         // wrote an answer (resting_: the next turn starts it), and none beside a pending handler
         // until it has lasted (on_watch_due). A write still waiting for a slow client has the
         // read beside it.
-        if (resting_ || (phase_ == Phase::Suspended && !suspended_long_ && !body_arriving())) return;
+        if (resting_ || phase_ == Phase::Upgrading || (phase_ == Phase::Suspended && !suspended_long_ && !body_arriving()))
+            return;
         if (may_read()) start_read();
     }
 
@@ -476,11 +485,12 @@ private:
         const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed && !body_unread;
         bool last = !keep_alive;
         const std::size_t before = next_.size();
+        const bool upgrade = res_.websocket != nullptr;  // its 101 is Beast's, written by the session
         const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
         const bool sized = res_.stream_length >= 0;
         // HTTP/1.0 has no chunked encoding: an unsized stream ends with the connection.
         if (streamed && !sized && version == 10) last = true;
-        append_response(next_, res_, {head_only, !last, version, worker_.date()});
+        if (!upgrade) append_response(next_, res_, {head_only, !last, version, worker_.date()});
         if (!table->middleware().empty() || telemetry_ || res_.after) {
             PendingAnswer& p = pending_.emplace_back();
             p.completion = {ex_->route, ex_->method, res_.status, next_.size() - before, {}, ex_->cache,
@@ -493,6 +503,14 @@ private:
                 if (res_.after) res_.after->report = after_answer_reporter(worker_.options().telemetry, a);
             }
             p.after = std::move(res_.after);
+        }
+        if (upgrade) {
+            // The socket goes to a WebSocket session once the answers before are out; the request
+            // stays at the front until then (the session copies it).
+            upgrade_ = std::move(res_.websocket);
+            accepting_ = false;
+            phase_ = Phase::Upgrading;
+            return;
         }
         pop_front();
         if (last) accepting_ = false;
@@ -692,6 +710,16 @@ private:
         socket_.close(ec);  // the outstanding read and write return, and release the connection
     }
 
+    // The upgrade's answers before it are out: the socket (and the request) go to a WebSocket
+    // session, and this connection ends without closing it.
+    void hand_over() {
+        error_code ec;
+        socket_.cancel(ec);  // the outstanding read returns (a client sends frames only after the 101)
+        closed_ = true;
+        complete_written(pending_.size());
+        start_websocket(worker_, std::move(socket_), req_, std::move(upgrade_));
+    }
+
     // What a body's reader calls when it has taken bytes or waits for them: the connection reads
     // on (or tells the client to go on), in a turn of its own (take() runs inside the handler).
     std::function<void()> body_wanted() {
@@ -727,6 +755,7 @@ private:
     std::uint64_t body_tick_ = 0;  // when the handler's body last arrived or was asked for
     bool body_posted_ = false;     // body_wanted()'s turn is queued
     bool linger_ = false;          // a body was left unread: close lingering
+    std::shared_ptr<WebSocketEndpoint> upgrade_;  // Upgrading: who gets the socket
 
     // the exchange being answered
     Request req_;

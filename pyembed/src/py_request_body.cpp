@@ -1,6 +1,7 @@
 #include "py_request_body.hpp"
 
 #include "bindings.hpp"
+#include "py_future.hpp"
 
 #include <string>
 
@@ -20,22 +21,7 @@ pyb::object PyRequestBody::take() {
 }
 
 void PyRequestBody::wait(pyb::object future) {
-    // Held by the engine until it is called; released with the GIL (the engine thread may drop it
-    // without holding it, e.g. when a connection goes).
-    auto held = std::shared_ptr<PyObject>(future.release().ptr(), [](PyObject* p) {
-        if (!Py_IsInitialized()) return;
-        pyb::gil_scoped_acquire gil;
-        Py_DECREF(p);
-    });
-    body_->wait([held] {
-        pyb::gil_scoped_acquire gil;
-        pyb::handle f(held.get());
-        try {
-            if (!f.attr("done")().cast<bool>()) f.attr("set_result")(pyb::none());
-        } catch (pyb::error_already_set& e) {
-            e.discard_as_unraisable("cello: waking a request body's reader");
-        }
-    });
+    body_->wait([slot = FutureSlot(std::move(future))] { slot.resolve([] { return pyb::none(); }); });
 }
 
 pyb::object PyRequestBody::length() const {

@@ -1,4 +1,5 @@
 #include "py_server.hpp"
+#include "py_websocket.hpp"
 
 #include "writable_view.hpp"
 
@@ -62,6 +63,8 @@ void PyRouteTable::define(pyb::module_& m) {
         .def(pyb::init<pyb::object, bool>(), pyb::arg("app") = pyb::none(), pyb::arg("debug") = true)
         .def("add", &PyRouteTable::add, pyb::arg("method"), pyb::arg("pattern"), pyb::arg("handler"),
              pyb::arg("name"), pyb::arg("cache") = pyb::none(), pyb::arg("source") = "")
+        .def("add_websocket", &PyRouteTable::add_websocket, pyb::arg("pattern"), pyb::arg("handler"), pyb::arg("name"),
+             pyb::arg("options"), pyb::arg("source") = "")
         .def("add_middleware", &PyRouteTable::add_middleware, pyb::arg("name"), pyb::arg("settings"))
         .def("set_cache", &PyRouteTable::set_cache, pyb::arg("cache"))
         .def("__len__", &PyRouteTable::size);
@@ -93,6 +96,22 @@ std::function<void(unsigned, std::uint64_t)> heartbeat_writer(const pyb::handle&
 }
 
 }  // namespace
+
+void PyRouteTable::add_websocket(const std::string& pattern, pyb::object handler, const std::string& name,
+                                 const pyb::dict& options, const std::string& source) {
+    if (!PyCallable_Check(handler.ptr())) throw pyb::type_error("handler for '" + pattern + "' is not callable");
+    engine::WebSocketOptions o;
+    o.max_message_size = option<std::size_t>(options, "max_message_size", o.max_message_size);
+    o.deflate = option<bool>(options, "deflate", o.deflate);
+    o.idle_timeout = std::chrono::seconds(option<long>(options, "idle_timeout", o.idle_timeout.count()));
+    engine::Route route;
+    route.method = engine::Method::Get;
+    route.pattern = pattern;
+    route.name = name;
+    route.source = source;
+    route.handler = std::make_shared<PyWebSocketHandler>(std::move(handler), ctx_, o);
+    table_->add(std::move(route));
+}
 
 PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspector* inspector)
     : holder_(std::make_shared<engine::RouteTableHolder>(routes.snapshot())) {

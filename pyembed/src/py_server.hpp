@@ -20,6 +20,10 @@ public:
     // Raises ValueError naming the pattern when it is malformed or conflicts.
     void add(const std::string& method, const std::string& pattern, pyb::object handler, const std::string& name,
              const pyb::object& cache, const std::string& source = {});
+    // A WebSocket route: GET `pattern` with Upgrade: websocket, served by `async def handler(ws)`
+    // (options: max_message_size, deflate, idle_timeout).
+    void add_websocket(const std::string& pattern, pyb::object handler, const std::string& name,
+                       const pyb::dict& options, const std::string& source = {});
     // Adds the native middleware `name` with `settings` (ValueError/TypeError on bad settings).
     void add_middleware(const std::string& name, const pyb::dict& settings);
     // The cache that routes added with cache= settings use. Call before adding them.

@@ -20,6 +20,7 @@ from .datastructures import Headers, QueryParams
 from .db import Database, DatabaseConfig
 from .errors import HTTPError
 from .forms import FormData, UploadFile, parse_form
+from .websocket import WebSocket, WebSocketDisconnect
 from .health import HealthCheckConfig
 from .guards import (And, Authenticated, ForbiddenError, Guard, GuardError, Not, Or, PermissionGuard, RoleGuard,
                      UnauthorizedError)
@@ -60,6 +61,8 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "WebSocket",
+    "WebSocketDisconnect",
     "HealthCheckConfig",
     "BackgroundTasks",
     "Depends",

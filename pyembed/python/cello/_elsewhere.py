@@ -80,7 +80,6 @@ def function(name: str, feature: str) -> Any:
 # name -> (kind, feature). Kinds: config (constructible, refused when enabled), object (refused when
 # made), function (refused when called), placeholder (refused when a route uses it).
 NAMES: dict[str, tuple[str, str]] = {
-    "WebSocket": ("object", "WebSocket"),
     "WebSocketMessage": ("object", "WebSocket"),
     "SseEvent": ("object", "SseEvent (use Response.sse)"),
     "SseStream": ("object", "SseStream (use Response.sse)"),
@@ -116,7 +115,6 @@ APP_METHODS: dict[str, str] = {
     "enable_messaging": "Kafka messaging", "enable_rabbitmq": "RabbitMQ messaging", "enable_sqs": "SQS messaging",
     "enable_event_sourcing": "Event sourcing", "enable_cqrs": "CQRS", "enable_saga": "Sagas",
     "enable_telemetry": "OpenTelemetry export", "enable_graphql": "GraphQL",
-    "websocket": "WebSocket",
 }
 
 

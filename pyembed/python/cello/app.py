@@ -14,7 +14,7 @@ from .caching import CACHE_ATTRIBUTE
 from .config import RunConfig, resolve, server_flag_parser
 from .hooks import HooksMixin
 from .middleware import DEFAULT_CACHE_BYTES, MiddlewareMixin
-from .routing import _CO_VARARGS, RoutingMixin, _function_of
+from .routing import _CO_VARARGS, WEBSOCKET, WEBSOCKET_OPTIONS, RoutingMixin, _function_of, checked_method
 
 if TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -85,10 +85,11 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     # route(), get(), post()... come from RoutingMixin and end here.
     def _add_route(self, methods: list[str], path: str, handler: Callable[..., Any], name: str,
                    summary: str | None, tags: list[str], description: str | None = None) -> None:
-        _check_handler(handler, path)
-        check_signature(handler, path)  # an injection of the original's that is not here: said now
+        if methods != [WEBSOCKET]:
+            _check_handler(handler, path)
+            check_signature(handler, path)  # an injection of the original's that is not here: said now
         for method in methods:
-            self._check_table.add(method, path, handler, name)
+            self._check_table.add(checked_method(method), path, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags, description))
 
     def enable_openapi(self, title: str = "Cello API", version: str = "1.0.1", *, description: str | None = None,
@@ -143,9 +144,9 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         new = list(blueprint._collect())
         trial = _cello.RouteTable()  # checked against a copy first, so a conflict changes nothing
         for r in self._routes + new:
-            trial.add(r.method, r.path, r.handler, r.name)
+            trial.add(checked_method(r.method), r.path, r.handler, r.name)
         for r in new:
-            self._check_table.add(r.method, r.path, r.handler, r.name)
+            self._check_table.add(checked_method(r.method), r.path, r.handler, r.name)
             self._routes.append(r)
         for bp in blueprint._walk():
             bp._frozen = True
@@ -225,6 +226,9 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         table.set_cache(self._cache)
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             handler = r.handler
+            if r.method == WEBSOCKET:
+                table.add_websocket(r.path, handler, r.name, dict(getattr(handler, WEBSOCKET_OPTIONS, {})), r.source)
+                continue
             if self._handler_timeout is not None:
                 from .limits import with_handler_timeout
 

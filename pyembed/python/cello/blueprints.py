@@ -8,7 +8,7 @@ from typing import Any
 from . import _cello
 from ._elsewhere import check_signature
 from .app import RouteInfo, _check_handler
-from .routing import RoutingMixin
+from .routing import WEBSOCKET, RoutingMixin, checked_method
 
 
 def check_prefix(prefix: str) -> str:
@@ -62,10 +62,11 @@ class Blueprint(RoutingMixin):
         if path and not path.startswith("/"):
             raise ValueError(f"route {path!r} must start with '/' (or be '' for the prefix itself)")
         full = self.prefix + path
-        _check_handler(handler, full)
-        check_signature(handler, full)
+        if methods != [WEBSOCKET]:
+            _check_handler(handler, full)
+            check_signature(handler, full)
         for method in methods:  # the engine's router rejects unknown methods, bad patterns, conflicts
-            self._check_table.add(method, full, handler, name)
+            self._check_table.add(checked_method(method), full, handler, name)
             self._routes.append(RouteInfo(method, path, handler, name, summary, tags, description))
 
     def register_blueprint(self, child: Blueprint) -> None:
@@ -99,7 +100,7 @@ class Blueprint(RoutingMixin):
                 yield RouteInfo(r.method, r.path, self._guarded(r.handler), r.name, r.summary, r.tags, r.description)
 
     def _guarded(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        if not self.guards:
+        if not self.guards or hasattr(handler, "__cello_websocket__"):  # guards take requests, not WebSockets
             return handler
         from .guards import guarded
 

@@ -192,7 +192,7 @@ def document(app: Any, title: str, version: str, description: str | None = None,
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for route in app.routes:
-        if route.path in exclude or route.method == "HEAD":
+        if route.path in exclude or route.method in ("HEAD", "WEBSOCKET"):
             continue
         template, kinds = _template(route.path)
         paths.setdefault(template, {})[route.method.lower()] = _operation(route, kinds, schemas)

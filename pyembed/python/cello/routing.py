@@ -64,6 +64,17 @@ def _bind_parameters(fn: Any, path: str) -> Any:
     return bind(fn, path)
 
 
+#: The method name of WebSocket routes in RouteInfo (served as GET with Upgrade: websocket).
+WEBSOCKET = "WEBSOCKET"
+#: The attribute of a WebSocket handler holding its options.
+WEBSOCKET_OPTIONS = "__cello_websocket__"
+
+
+def checked_method(method: str) -> str:
+    """The HTTP method under which the router files a route (a WebSocket route is a GET)."""
+    return "GET" if method == WEBSOCKET else method
+
+
 class RoutingMixin:
     """`route()` and the per-method decorators. The class provides `_add_route`, which records
     (and validates) one handler for one path and a list of methods."""
@@ -91,6 +102,27 @@ class RoutingMixin:
 
                 handler = guarded(handler, guards)
             self._add_route(method_list, path, handler, route_name, summary, list(tags or []), description)
+            return fn
+
+        return decorator
+
+    def websocket(self, path: str, *, name: str | None = None, max_message_size: int = 1024 * 1024,
+                  deflate: bool = True, idle_timeout: int = 60) -> Callable[[Handler], Handler]:
+        """Registers ``async def handler(ws)`` for WebSocket connections to `path` (a GET with
+        ``Upgrade: websocket``; path parameters as for HTTP routes, in ``ws.params``).
+        `max_message_size`: a larger message closes the connection with 1009; `deflate`:
+        permessage-deflate when the client offers it; `idle_timeout`: seconds without a frame from
+        the client before a ping, and as long again before the connection is closed (0: never).
+        See docs/websocket.md."""
+
+        def decorator(fn: Handler) -> Handler:
+            import inspect
+
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(f"the WebSocket handler for {path!r} must be an async def taking the WebSocket")
+            setattr(fn, WEBSOCKET_OPTIONS, {"max_message_size": int(max_message_size), "deflate": bool(deflate),
+                                            "idle_timeout": int(idle_timeout)})
+            self._add_route([WEBSOCKET], path, fn, name or getattr(fn, "__qualname__", repr(fn)), None, [], None)
             return fn
 
         return decorator
