@@ -78,11 +78,14 @@ bool StreamReader::step(Sink& sink) {
             case Phase::Headers: {
                 // The header block ends with an empty line; a part without headers starts with it.
                 const std::string_view window = rest.substr(0, kMaxPartHeaderBytes + 4);
-                const std::size_t blank = window.find("\r\n\r\n");
+                // Searched from where the last search left off (a CRLFCRLF may straddle pieces).
+                const std::size_t blank = window.find("\r\n\r\n", header_scanned_ > 3 ? header_scanned_ - 3 : 0);
                 if (blank == std::string_view::npos) {
                     if (window.size() >= kMaxPartHeaderBytes + 4) return fail(Error::HeadersUnterminated);
+                    header_scanned_ = window.size();
                     return true;
                 }
+                header_scanned_ = 0;
                 const std::string_view block = blank > 0 ? rest.substr(2, blank - 2) : std::string_view();
                 Part part;
                 // A bad header block is reported once the part's data ends, as the whole reader

@@ -53,6 +53,7 @@ private:
     std::string buf_;        // what has arrived and is not consumed (from pos_)
     std::size_t pos_ = 0;
     std::size_t parts_ = 0;
+    std::size_t header_scanned_ = 0;  // bytes of a header block searched for its end so far
     Phase phase_ = Phase::Start;
     Error error_ = Error::None;
     Error bad_headers_ = Error::None;  // of the part whose data is being skipped to its end

@@ -107,6 +107,10 @@ public:
 
     void on_tick(std::uint64_t tick) override {
         if (closed_ || tick < deadline_) return;
+        if (write_pending_ && tick >= write_deadline_) {
+            close();  // a client that does not read its answers
+            return;
+        }
         if (phase_ == Phase::Suspended && body_awaited()) {
             // The handler waits for a body that stopped arriving: it hears 408 (and answers).
             Queued& q = front();
@@ -245,7 +249,7 @@ private:
         if (body_arriving()) {
             if (!big_rbuf_) big_rbuf_ = std::make_unique_for_overwrite<char[]>(kBodyReadChunk);
             rdata_ = big_rbuf_.get();
-            size = kBodyReadChunk;
+            size = std::clamp(front().body->room(), kReadChunk, kBodyReadChunk);  // not far beyond the window
         }
         socket_.async_read_some(asio::buffer(rdata_, size), [self = shared_from_this()](const error_code& ec, std::size_t n) {
             self->on_read(ec, n);
@@ -379,6 +383,7 @@ private:
     void answer_front() {
         Queued& q = front();
         if (q.state == Queued::Malformed) {
+            linger_ = true;  // the client may still be sending (a body over the limit): keep the answer from a reset
             respond_error(q.reader.error_status(), q.reader.error_detail(), q.reader.version());
             pop_front();
             phase_ = Phase::Closing;
@@ -480,6 +485,7 @@ private:
         if (q.body) {
             if (body_unread) q.body->fail(500, "the response was sent before the request body was read");
             q.body.reset();
+            req_.body_stream.reset();  // what was not taken goes now
         }
         if (body_unread) linger_ = true;
         const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed && !body_unread;
@@ -662,6 +668,8 @@ private:
         const auto& o = worker_.options();
         if (write_pending_) {
             deadline_ = write_deadline_;
+            if (phase_ == Phase::Suspended && body_awaited())  // whichever comes first
+                deadline_ = std::min(deadline_, body_tick_ + static_cast<std::uint64_t>(o.body_timeout.count()) + 1);
             idle_ = false;
         } else if (phase_ == Phase::Waiting && count_ == 0) {
             if (!idle_) {  // idle from now: the keep-alive timeout starts

@@ -110,13 +110,14 @@ class PyMultipartStream final : private mp::StreamReader::Sink {
 public:
     PyMultipartStream(const std::string& boundary, std::size_t max_parts) : reader_(boundary, max_parts) {}
 
-    pyb::list feed(const pyb::buffer& data) {
+    // The events, and the error's text (None without one): the events before an error come
+    // first, so that a limit broken by an earlier part is reported as the whole-body reader would.
+    pyb::tuple feed(const pyb::buffer& data) {
         const pyb::buffer_info info = data.request();
         events_ = pyb::list();
         const bool ok = reader_.feed({static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize)}, *this);
         pyb::list out = std::move(events_);
-        if (!ok) throw MultipartError(message_of(reader_));
-        return out;
+        return pyb::make_tuple(out, ok ? pyb::object(pyb::none()) : pyb::object(pyb::str(message_of(reader_))));
     }
 
     void finish() {
@@ -150,8 +151,9 @@ void define_multipart(pyb::module_& m) {
                                    "multipart/form-data read as it arrives (engine/multipart_stream.hpp).")
         .def(pyb::init<const std::string&, std::size_t>(), pyb::arg("boundary"), pyb::arg("max_parts"))
         .def("feed", &PyMultipartStream::feed, pyb::arg("data"),
-             "Events for the next piece: (name, filename, filename_ext, content_type, charset, headers) when a "
-             "part begins, bytes of its data, None when it ends. MultipartError when malformed.")
+             "(events, error) for the next piece: events are (name, filename, filename_ext, content_type, charset, "
+             "headers) when a part begins, bytes of its data, None when it ends; error is the text of a "
+             "malformation found after them, or None.")
         .def("finish", &PyMultipartStream::finish, "MultipartError when the body ended before its close delimiter.");
 
     m.def(

@@ -26,6 +26,9 @@ public:
     pyb::object length() const;
     std::uint64_t received() const { return body_->received(); }
     bool complete() const { return body_->complete(); }
+    int failed_status() const { return body_->error_status(); }
+    std::string failed_detail() const { return std::string(body_->error_detail()); }
+    pyb::object consumer = pyb::none();  // set by cello._request_body (who reads the body)
     bool taken() const { return taken_; }
     const pyb::object& loop() const { return loop_; }
 

@@ -131,7 +131,7 @@ def test_an_async_handler_that_reads_a_large_body_synchronously_gets_a_clear_err
     r = server.post("/async/sync-body", blob(3 * MiB), timeout=30)
     assert r.status == 500
     assert "body_async()" in r.text  # the message says what to use instead
-    assert "RuntimeError: request.body() in an async handler" in server.stderr
+    assert "RuntimeError: request.body() on the engine thread (an async handler" in server.stderr
 
 
 # --- multipart uploads ---

@@ -31,16 +31,29 @@ def _engine_thread(native: Any) -> bool:
         return False
 
 
-def _still_arriving(native: Any, what: str) -> RuntimeError:
+def _unavailable(native: Any, what: str) -> Exception:
+    """Why `what` cannot read the body on the engine thread now: its failure (413, 408...), or
+    that it is still arriving (a blocking wait there would hold up every other connection)."""
+    if native.error is not None:
+        from .errors import HTTPError
+
+        return HTTPError(*native.error)
     size = f"{native.length} bytes" if native.length is not None else "chunked"
     return RuntimeError(
-        f"{what} in an async handler: the request body ({size}) is larger than body_buffer_size and still "
-        "arriving; read it with await request.body_async() (text_async(), json_async(), form_async()) or "
-        "async for chunk in request.stream()")
+        f"{what} on the engine thread (an async handler, or a hook or middleware of one): the request body "
+        f"({size}) is larger than body_buffer_size and still arriving; read it with await request.body_async() "
+        "(text_async(), json_async(), form_async()) or async for chunk in request.stream()")
+
+
+def _claim(native: Any, who: str) -> None:
+    """`who` reads the body as it arrives; a body is read that way once."""
+    if native.consumer is not None and native.consumer != who:
+        raise RuntimeError(f"the request body was already read by {native.consumer}")
+    native.consumer = who
 
 
 async def _next_chunk(native: Any) -> bytes | None:
-    """The next piece of the body, None at the end; waits for it on the engine thread's loop."""
+    """The next piece of the body, None at the end; waits for it. On the engine thread's loop."""
     while True:
         chunk = native.take()
         if chunk is None or chunk:
@@ -50,22 +63,31 @@ async def _next_chunk(native: Any) -> bytes | None:
         await future
 
 
-def _next_chunk_blocking(native: Any, what: str) -> bytes | None:
-    """The same from a sync handler's thread, which waits. On the engine thread (an async
-    handler's sync call) only a body that has arrived whole can be read."""
+async def _next_chunk_anywhere(native: Any) -> bytes | None:
+    """_next_chunk from any event loop (another one's task goes through the engine thread's)."""
     if _engine_thread(native):
-        chunk = native.take()
-        if chunk == b"":
-            raise _still_arriving(native, what)
-        return chunk
+        return await _next_chunk(native)
     import asyncio
 
-    return asyncio.run_coroutine_threadsafe(_next_chunk(native), native.loop).result()
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_next_chunk(native), native.loop))
 
 
-def _check_unread(native: Any) -> None:
-    if native.taken:
-        raise RuntimeError("the request body was already read (in part) with request.stream()")
+def _blocking(native: Any, work: Any, what: str) -> Any:
+    """The result of the coroutine `work` (run on the engine thread's loop), waited for in a sync
+    handler's thread. On the engine thread only a body that has arrived whole can be read: `work`
+    then finishes without waiting."""
+    if _engine_thread(native):
+        if not native.complete:
+            work.close()
+            raise _unavailable(native, what)
+        try:
+            work.send(None)
+        except StopIteration as done:
+            return done.value
+        raise AssertionError("reading a complete body waited")
+    import asyncio
+
+    return asyncio.run_coroutine_threadsafe(work, native.loop).result()
 
 
 async def _read_all(native: Any) -> bytes:
@@ -75,28 +97,29 @@ async def _read_all(native: Any) -> bytes:
     return b"".join(pieces)
 
 
-def _on_engine_loop(native: Any, work: Any, what: str) -> Any:
-    """Runs the coroutine `work` on the engine thread's loop and waits for its result: from a
-    sync handler's thread, one trip there for the whole body, not one per piece (each trip waits
-    for the GIL). On the engine thread only a body that has arrived whole can be read."""
-    if _engine_thread(native):
-        if not native.complete:
-            work.close()
-            raise _still_arriving(native, what)
-        try:  # everything is there: the coroutine finishes without waiting
-            work.send(None)
-        except StopIteration as done:
-            return done.value
-        raise AssertionError("a complete body's read waited")
-    import asyncio
+#: Bytes a sync handler's thread takes per trip to the engine thread when it reads a form (each
+#: trip waits for the GIL twice).
+_BATCH = 1 << 20
 
-    return asyncio.run_coroutine_threadsafe(work, native.loop).result()
+
+async def _batch(native: Any) -> list[bytes | None]:
+    """Pieces of at least _BATCH bytes in all, or up to the end (then the last item is None)."""
+    pieces: list[bytes | None] = []
+    size = 0
+    while size < _BATCH:
+        chunk = await _next_chunk(native)
+        pieces.append(chunk)
+        if chunk is None:
+            break
+        size += len(chunk)
+    return pieces
 
 
 def read_body(native: Any) -> bytes:
-    """``request.body()`` of a body that streams: read whole (see the module's documentation)."""
-    _check_unread(native)
-    native.whole = body = _on_engine_loop(native, _read_all(native), "request.body()")
+    """``request.body()`` of a body that streams: read whole (see the module's documentation); in
+    a sync handler's thread, with one trip to the engine thread's loop."""
+    _claim(native, "request.body()")
+    native.whole = body = _blocking(native, _read_all(native), "request.body()")
     return body
 
 
@@ -121,13 +144,16 @@ class RequestStream:
 
     def _streams(self) -> bool:
         native = self._native
-        return native is not None and getattr(native, "whole", None) is None
+        if native is None or getattr(native, "whole", None) is not None:
+            return False
+        _claim(native, "request.stream()")
+        return True
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
     async def __anext__(self) -> bytes:
-        chunk = await _next_chunk(self._native) if self._streams() else self._whole()
+        chunk = await _next_chunk_anywhere(self._native) if self._streams() else self._whole()
         if chunk is None:
             raise StopAsyncIteration
         return chunk
@@ -137,7 +163,7 @@ class RequestStream:
 
     def __next__(self) -> bytes:
         if self._streams():
-            chunk = _next_chunk_blocking(self._native, "for chunk in request.stream()")
+            chunk = _blocking(self._native, _next_chunk(self._native), "for chunk in request.stream()")
         else:
             chunk = self._whole()
         if chunk is None:
@@ -155,8 +181,11 @@ async def body_async(self: Any) -> bytes:
     native = self._body_stream
     if native is None or getattr(native, "whole", None) is not None:
         return self.body()
-    _check_unread(native)
-    native.whole = body = await _read_all(native)
+    _claim(native, "request.body()")
+    pieces = []
+    while (chunk := await _next_chunk_anywhere(native)) is not None:
+        pieces.append(chunk)
+    native.whole = body = b"".join(pieces)
     self._set_body(body)
     return body
 
@@ -183,33 +212,45 @@ async def form_async(self: Any) -> Any:
         if native is not None:
             await body_async(self)
         return self.form()
-    _check_unread(native)
-    return await _read_multipart(native, content_type)
-
-
-async def _read_multipart(native: Any, content_type: str) -> Any:
-    from . import forms
-
+    if getattr(native, "form", None) is not None:
+        return native.form
+    _claim(native, "request.form()")
     builder = forms.MultipartBuilder(content_type)
     try:
-        while (chunk := await _next_chunk(native)) is not None:
+        while (chunk := await _next_chunk_anywhere(native)) is not None:
             builder.feed(chunk)
-        return builder.finish()
+        native.form = form = builder.finish()  # request.form() gives it too
+        return form
     except BaseException:
         builder.close()
         raise
 
 
 def read_form(native: Any, content_type: str) -> Any:
-    """``request.form()`` of a body that streams: a multipart form parsed as it arrives (on the
-    engine thread's loop, for a sync handler waiting in its thread), another form read whole and
-    parsed."""
+    """``request.form()`` of a body that streams: a multipart form parsed as it arrives, in the sync
+    handler's thread (the engine thread only hands it the pieces, a batch per trip); another form
+    read whole and parsed."""
     from . import forms
 
     if not forms.is_multipart(content_type):
         return forms.parse_form(content_type, read_body(native))
-    _check_unread(native)
-    return _on_engine_loop(native, _read_multipart(native, content_type), "request.form()")
+    if getattr(native, "form", None) is not None:
+        return native.form
+    _claim(native, "request.form()")
+    if _engine_thread(native):
+        raise _unavailable(native, "request.form()")
+    builder = forms.MultipartBuilder(content_type)
+    try:
+        while True:
+            pieces = _blocking(native, _batch(native), "request.form()")
+            for chunk in pieces:
+                if chunk is None:
+                    native.form = form = builder.finish()
+                    return form
+                builder.feed(chunk)
+    except BaseException:
+        builder.close()
+        raise
 
 
 def start_handler(fn: Callable[[Any], Any], request: Any) -> Any:
@@ -232,7 +273,16 @@ async def _in_thread(fn: Callable[[Any], Any], request: Any) -> Any:
     import contextvars
 
     loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, contextvars.copy_context().run, fn, request)
+    # The thread's reference to the request ends with the call: the executor's work item outlives
+    # it for a moment, and the engine recycles the request (closing uploads the handler did not
+    # keep) only if nothing else holds it when the handler is done.
+    box = [request]
+    del request
+
+    def call() -> Any:
+        return fn(box.pop())
+
+    result = await loop.run_in_executor(None, contextvars.copy_context().run, call)
     if asyncio.iscoroutine(result):  # a sync wrapper of an async handler
         result = await result
     return result

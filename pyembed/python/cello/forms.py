@@ -111,10 +111,12 @@ class MultipartBuilder:
         self._field: bytearray | None = None
 
     def feed(self, chunk: bytes) -> None:
-        try:
-            events = self._reader.feed(chunk)
-        except MultipartError as e:
-            raise HTTPError(400, str(e)) from None
+        events, error = self._reader.feed(chunk)
+        self._events(events)
+        if error is not None:
+            raise HTTPError(400, error)
+
+    def _events(self, events: list[Any]) -> None:
         for event in events:
             if isinstance(event, bytes):
                 self._data(event)
