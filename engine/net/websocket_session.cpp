@@ -65,7 +65,7 @@ public:
         offered_ = std::string(upgrade.header("sec-websocket-protocol"));
         accept_deadline_ = worker_.tick() + static_cast<std::uint64_t>(options_.handshake_timeout.count()) + 1;
     }
-    ~WebSocketSession() override { worker_.unlink(this); }
+    ~WebSocketSession() override { leave_worker(); }
 
     void start() { std::exchange(endpoint_, nullptr)->opened(shared_from_this()); }
 
@@ -105,6 +105,7 @@ public:
             ws_.set_option(pmd);
         }
         ws_.read_message_max(options_.max_message_size);
+        ws_.auto_fragment(false);  // a message goes as one frame (Beast's default cuts it at 4 KiB)
         ws_.async_accept(request_, [self = shared_from_this(), done = std::move(done)](const error_code& ec) {
             if (ec) {
                 self->end_now(1006);
@@ -127,6 +128,7 @@ public:
         phase_ = Phase::Ended;
         end_code_ = 1006;
         close_lingering(std::move(ws_.next_layer()), std::move(answer));
+        leave_worker();
         deliver();
     }
 
@@ -245,6 +247,11 @@ private:
                         });
     }
 
+    void leave_worker() {
+        if (linked_) worker_.unlink(this);
+        linked_ = false;
+    }
+
     // The connection is over: everyone waiting hears how.
     void end_now(int code, std::string reason = {}) {
         if (phase_ != Phase::Ended) {
@@ -253,6 +260,8 @@ private:
             end_reason_ = std::move(reason);
             error_code ignored;
             beast::get_lowest_layer(ws_).close(ignored);  // pending operations return
+            // Over for the worker too (a stop need not wait for the app to drop its channel).
+            leave_worker();
         }
         // The message being written stays for its write's completion, which reports it.
         std::deque<Outgoing> failed;
@@ -266,6 +275,7 @@ private:
     }
 
     Worker& worker_;
+    bool linked_ = true;  // in the worker's list (until the connection ends)
     websocket::stream<asio::ip::tcp::socket> ws_;
     std::shared_ptr<WebSocketEndpoint> endpoint_;  // until start()
     WebSocketOptions options_;

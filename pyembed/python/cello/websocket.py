@@ -55,13 +55,15 @@ class WebSocket:
     """
 
     __slots__ = ("request", "_channel", "state", "_end", "subprotocol")
+    # _end: (code, reason) once the connection ended; each raise makes a new WebSocketDisconnect
+    # (a kept one would hold its traceback, its frames and this object in a cycle)
 
     def __init__(self, request: Any, channel: Any) -> None:
         self.request = request
         self._channel = channel
         #: "connecting" until accept(), then "connected", then "disconnected".
         self.state = "connecting"
-        self._end: WebSocketDisconnect | None = None
+        self._end: tuple[int, str] | None = None
         self.subprotocol: str | None = None
 
     # -- the upgrade request --
@@ -105,8 +107,8 @@ class WebSocket:
         self._channel.accept(subprotocol, future)
         if not await future:
             self.state = "disconnected"
-            self._end = WebSocketDisconnect(1006)
-            raise self._end
+            self._end = (1006, "")
+            raise WebSocketDisconnect(1006)
         self.subprotocol = subprotocol
         self.state = "connected"
 
@@ -115,14 +117,14 @@ class WebSocket:
         if self.state == "connecting":
             raise RuntimeError("receive before accept()")
         if self._end is not None:
-            raise self._end
+            raise WebSocketDisconnect(*self._end)
         future = _future()
         self._channel.receive(future)
         result = await future
         if result[0] is None:
             self.state = "disconnected"
-            self._end = WebSocketDisconnect(result[1], result[2])
-            raise self._end
+            self._end = (result[1], result[2])
+            raise WebSocketDisconnect(*self._end)
         return result[1]
 
     async def receive(self) -> str | bytes:
@@ -164,14 +166,14 @@ class WebSocket:
         if self.state == "connecting":
             raise RuntimeError("send before accept()")
         if self._end is not None and self.state == "disconnected":
-            raise self._end
+            raise WebSocketDisconnect(*self._end)
         future = _future()
         self._channel.send(data, future)
         code = await future
         if code:
             self.state = "disconnected"
-            self._end = self._end or WebSocketDisconnect(code)
-            raise self._end
+            self._end = self._end or (code, "")
+            raise WebSocketDisconnect(*self._end)
 
     async def send_text(self, data: str) -> None:
         """Sends a text message."""
@@ -198,7 +200,7 @@ class WebSocket:
             return
         was_connecting = self.state == "connecting"
         self.state = "disconnected"
-        self._end = self._end or WebSocketDisconnect(code, reason)
+        self._end = self._end or (code, reason)
         if was_connecting:
             self._channel.refuse(403)
             return
