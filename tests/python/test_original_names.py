@@ -44,7 +44,7 @@ def test_configs_build_and_say_what_they_are(name):
     assert isinstance(preset, getattr(cello, name))
 
 
-@pytest.mark.parametrize("name,feature", [("WebSocket", "WebSocket"), ("Redis", "Redis"),
+@pytest.mark.parametrize("name,feature", [("WebSocketMessage", "WebSocket"), ("Redis", "Redis"),
                                           ("AsyncClient", "AsyncClient")])
 def test_objects_refuse_to_be_made(name, feature):
     with pytest.raises(NotImplementedError, match=feature):
@@ -52,8 +52,7 @@ def test_objects_refuse_to_be_made(name, feature):
 
 
 @pytest.mark.parametrize("method,feature", [("enable_redis", "Redis"), ("enable_grpc", "gRPC"),
-                                            ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry"),
-                                            ("websocket", "WebSocket")])
+                                            ("enable_graphql", "GraphQL"), ("enable_telemetry", "OpenTelemetry")])
 def test_app_methods_of_missing_features_say_so(method, feature):
     app = App()
     with pytest.raises(NotImplementedError, match=feature) as raised:
