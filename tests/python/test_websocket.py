@@ -305,3 +305,34 @@ def test_stopping_the_server_closes_websockets_with_1001(tmp_path):
         ws.close()
     finally:
         server.kill()
+
+
+def test_the_test_client_connects_websockets():
+    """TestClient.websocket_connect(): the same routes in-process, through a blocking client."""
+    from cello import App
+    from cello.testing import TestClient, WebSocketRejected
+
+    app = App()
+
+    @app.websocket("/ws/{n:int}")
+    async def numbered(ws):
+        await ws.accept(subprotocol="p1" if "p1" in ws.subprotocols else None)
+        async for message in ws:
+            await ws.send_json({"n": ws.params["n"], "got": message if isinstance(message, str) else len(message)})
+        await ws.close()
+
+    @app.websocket("/no")
+    async def no(ws):
+        await ws.close()
+
+    with TestClient(app) as client:
+        with client.websocket_connect("/ws/3", subprotocols=["p1"]) as ws:
+            assert ws.subprotocol == "p1"
+            ws.send_text("hi")
+            assert ws.receive_json() == {"n": 3, "got": "hi"}
+            ws.send_bytes(b"\x00" * 70_000)
+            assert ws.receive_json() == {"n": 3, "got": 70_000}
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/no")
+        assert refused.value.status == 403
+        assert client.get("/ws/3").status_code == 426

@@ -18,13 +18,14 @@ from types import TracebackType
 from typing import Any, Union
 from urllib.parse import urlencode
 
+from ._testing_websocket import WebSocketRejected, WebSocketTestSession
 from .app import App, run_shutdown, run_startup
 from .config import RunConfig
 from .datastructures import Headers
 
 Fields = Union[Mapping[str, Any], list[tuple[str, Any]]]
 
-__all__ = ["TestClient", "TestResponse"]
+__all__ = ["TestClient", "TestResponse", "WebSocketRejected", "WebSocketTestSession"]
 
 
 class TestResponse:
@@ -276,6 +277,17 @@ class TestClient:
             conn.close()
             raise
         return TestResponse(raw, method, path)
+
+    def websocket_connect(self, path: str, *, headers: Mapping[str, str] | None = None,
+                          subprotocols: list[str] | None = None, params: Fields | str | None = None,
+                          timeout: float | None = None) -> WebSocketTestSession:
+        """Opens a WebSocket to `path` (a ``with`` block closes it): ``send_text/bytes/json``,
+        ``receive``, ``receive_text/bytes/json``, ``close(code, reason)``, ``subprotocol``. A refused
+        upgrade raises ``cello.testing.WebSocketRejected`` (its ``status``: 403...)."""
+        if params:
+            path += ("&" if "?" in path else "?") + (params if isinstance(params, str) else _urlencode(params))
+        return WebSocketTestSession(self.port, path, headers, subprotocols or (),
+                                    self.timeout if timeout is None else timeout)
 
     def request(self, method: str, path: str, **kw: Any) -> TestResponse:
         """Sends `method` `path` and reads the whole response.
