@@ -18,7 +18,7 @@ namespace cello::engine {
 struct WebSocketOptions {
     std::size_t max_message_size = 1024 * 1024;  // a larger message closes the connection (1009)
     bool deflate = true;                         // permessage-deflate, when the client offers it
-    // No frame from the client for this long: a ping; as long again without one: closed (1006).
+    // Half this long without a frame from the client: a ping; this long: closed (1006).
     std::chrono::seconds idle_timeout{60};
     std::chrono::seconds handshake_timeout{30};  // the accept and the closing handshake
 };
@@ -40,7 +40,9 @@ public:
     // The next message: done(&message, 0, {}); or the connection's end: done(nullptr, code,
     // reason), with the close code the client sent (1000, 1001...), the one the server closed with
     // (1007 invalid UTF-8, 1009 too big...), or 1006 when it ended without a closing handshake.
-    using Received = std::function<void(WebSocketMessage* message, int code, std::string_view reason)>;
+    // It returns whether it took the message (false: its waiter went away; the message stays
+    // for the next receive). A receive replaces one still waiting.
+    using Received = std::function<bool(WebSocketMessage* message, int code, std::string_view reason)>;
     virtual void receive(Received done) = 0;
     // Sends one message; done(0) once it is written, done(close code) when the connection ended
     // first. A client that reads slowly makes done come late: that is the back-pressure.

@@ -26,6 +26,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <deque>
+#include <optional>
 #include <string>
 
 namespace cello::engine::net {
@@ -39,6 +40,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::size_t kInboxMessages = 16;
+constexpr std::size_t kInboxBytes = 1024 * 1024;  // beyond (or kInboxMessages), reading pauses
 
 // How a read that failed ended the connection, as a close code for the app.
 int close_code_for(const error_code& ec, const websocket::close_reason& peer) {
@@ -55,19 +57,30 @@ class WebSocketSession final : public Connection,
 public:
     WebSocketSession(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade,
                      std::shared_ptr<WebSocketEndpoint> endpoint)
-        : worker_(worker), ws_(std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options) {
+        : worker_(worker), ws_(std::in_place, std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options) {
         worker_.link(this);
         request_.method(http::verb::get);
         request_.target(std::string(upgrade.target));
         request_.version(upgrade.version);
         for (std::size_t i = 0; i < upgrade.header_count; ++i)
             request_.insert(std::string(upgrade.headers[i].name), std::string(upgrade.headers[i].value));
-        offered_ = std::string(upgrade.header("sec-websocket-protocol"));
+        for (std::size_t i = 0; i < upgrade.header_count; ++i) {  // every Sec-WebSocket-Protocol line
+            if (!iequals(upgrade.headers[i].name, "sec-websocket-protocol")) continue;
+            if (!offered_.empty()) offered_ += ", ";
+            offered_ += upgrade.headers[i].value;
+        }
         accept_deadline_ = worker_.tick() + static_cast<std::uint64_t>(options_.handshake_timeout.count()) + 1;
     }
     ~WebSocketSession() override { leave_worker(); }
 
-    void start() { std::exchange(endpoint_, nullptr)->opened(shared_from_this()); }
+    void start() {
+        auto endpoint = std::exchange(endpoint_, nullptr);
+        if (worker_.stopping()) {  // handed over during a graceful stop: not opened any more
+            refuse(503);
+            return;
+        }
+        endpoint->opened(shared_from_this());
+    }
 
     // --- the worker (Connection) ---
 
@@ -76,6 +89,7 @@ public:
     }
     void on_stop() override {
         if (phase_ == Phase::Offered) refuse(503);
+        else if (phase_ == Phase::Accepting) stop_requested_ = true;  // closed once the handshake is over
         else if (phase_ == Phase::Open) close(1001, "server shutting down", nullptr);  // going away
     }
     void force_close() override { end_now(1006); }
@@ -89,7 +103,7 @@ public:
             return;
         }
         phase_ = Phase::Accepting;
-        ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+        ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
             res.set(http::field::server, "cello");
             if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
         }));
@@ -98,15 +112,17 @@ public:
         timeouts.idle_timeout = options_.idle_timeout.count() > 0 ? std::chrono::steady_clock::duration(options_.idle_timeout)
                                                                   : websocket::stream_base::none();
         timeouts.keep_alive_pings = true;  // a ping at half the idle time; closed after the whole
-        ws_.set_option(timeouts);
+        ws_->set_option(timeouts);
         if (options_.deflate) {
             websocket::permessage_deflate pmd;
             pmd.server_enable = true;
-            ws_.set_option(pmd);
+            ws_->set_option(pmd);
         }
-        ws_.read_message_max(options_.max_message_size);
-        ws_.auto_fragment(false);  // a message goes as one frame (Beast's default cuts it at 4 KiB)
-        ws_.async_accept(request_, [self = shared_from_this(), done = std::move(done)](const error_code& ec) {
+        ws_->read_message_max(options_.max_message_size);
+        ws_->auto_fragment(false);  // a message goes as one frame (Beast's default cuts it at 4 KiB)
+        ++ops_;
+        ws_->async_accept(request_, [self = shared_from_this(), done = std::move(done)](const error_code& ec) {
+            --self->ops_;
             if (ec) {
                 self->end_now(1006);
                 done(false);
@@ -114,8 +130,10 @@ public:
             }
             self->phase_ = Phase::Open;
             done(true);
+            if (self->stop_requested_) self->close(1001, "server shutting down", nullptr);
             self->read_more();
             self->write_next();
+            self->release();
         });
     }
 
@@ -127,9 +145,10 @@ public:
         append_response(answer, res, {false, false, request_.version(), worker_.date()});
         phase_ = Phase::Ended;
         end_code_ = 1006;
-        close_lingering(std::move(ws_.next_layer()), std::move(answer));
+        close_lingering(std::move(ws_->next_layer()), std::move(answer));
         leave_worker();
         deliver();
+        release();
     }
 
     void receive(Received done) override {
@@ -139,7 +158,7 @@ public:
 
     void send(bool text, std::string data, std::function<void(int)> done) override {
         if (phase_ == Phase::Ended || closing_) {
-            done(phase_ == Phase::Ended ? end_code_ : 1006);
+            done(phase_ == Phase::Ended ? end_code_ : close_code_);
             return;
         }
         outbox_.push_back(Outgoing{text, std::move(data), std::move(done)});
@@ -174,38 +193,68 @@ private:
     };
 
     void read_more() {
-        if (phase_ != Phase::Open || reading_ || inbox_.size() >= kInboxMessages) return;
+        if (phase_ != Phase::Open || reading_) return;
+        if (inbox_.size() >= kInboxMessages || inbox_bytes_ >= kInboxBytes) {
+            // Paused: Beast's idle timeout needs a read outstanding to see the client's pongs, so
+            // it is off until reading resumes (a slow handler is not an idle client).
+            set_idle_timeout(false);
+            return;
+        }
+        set_idle_timeout(true);
         reading_ = true;
-        ws_.async_read(rbuf_, [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
+        ++ops_;
+        ws_->async_read(rbuf_, [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(const error_code& ec) {
         reading_ = false;
+        --ops_;
         if (ec) {
-            end_now(closing_ ? close_code_ : close_code_for(ec, ws_.reason()),
-                    ec == websocket::error::closed ? std::string(ws_.reason().reason.data(), ws_.reason().reason.size())
-                                                   : std::string());
+            if (phase_ != Phase::Ended)
+                end_now(closing_ ? close_code_ : close_code_for(ec, ws_->reason()), peer_reason());
+            release();
             return;
         }
-        inbox_.push_back(WebSocketMessage{ws_.got_text(), beast::buffers_to_string(rbuf_.data())});
+        inbox_.push_back(WebSocketMessage{ws_->got_text(), beast::buffers_to_string(rbuf_.data())});
+        inbox_bytes_ += inbox_.back().data.size();
         rbuf_.consume(rbuf_.size());
         ++received_;
         deliver();
         read_more();
+        release();
+    }
+
+    std::string peer_reason() const {
+        const auto& r = ws_->reason().reason;
+        return {r.data(), r.size()};
+    }
+
+    void set_idle_timeout(bool on) {
+        if (idle_on_ == on || options_.idle_timeout.count() <= 0) return;
+        idle_on_ = on;
+        websocket::stream_base::timeout t{};
+        t.handshake_timeout = options_.handshake_timeout;
+        t.idle_timeout = on ? std::chrono::steady_clock::duration(options_.idle_timeout) : websocket::stream_base::none();
+        t.keep_alive_pings = true;
+        ws_->set_option(t);
     }
 
     // Hands the oldest message (or the end) to a waiting receiver.
     void deliver() {
         if (!receiver_ || (inbox_.empty() && phase_ != Phase::Ended)) return;
         auto receiver = std::exchange(receiver_, nullptr);
-        if (!inbox_.empty()) {
-            WebSocketMessage m = std::move(inbox_.front());
-            inbox_.pop_front();
-            read_more();  // room again
-            receiver(&m, 0, {});
-        } else {
+        if (inbox_.empty()) {
             receiver(nullptr, end_code_, end_reason_);
+            return;
         }
+        WebSocketMessage m = std::move(inbox_.front());
+        inbox_.pop_front();
+        if (!receiver(&m, 0, {})) {  // its waiter went away: the message stays for the next receive
+            inbox_.push_front(std::move(m));
+            return;
+        }
+        inbox_bytes_ -= m.data.size();
+        read_more();  // room again
     }
 
     void write_next() {
@@ -215,24 +264,33 @@ private:
             return;
         }
         writing_ = true;
-        ws_.text(outbox_.front().text);
-        ws_.async_write(asio::buffer(outbox_.front().data), [self = shared_from_this()](const error_code& ec, std::size_t) {
+        ++ops_;
+        ws_->text(outbox_.front().text);
+        ws_->async_write(asio::buffer(outbox_.front().data), [self = shared_from_this()](const error_code& ec, std::size_t) {
             self->on_write(ec);
         });
     }
 
     void on_write(const error_code& ec) {
         writing_ = false;
+        --ops_;
         Outgoing sent = std::move(outbox_.front());
         outbox_.pop_front();
         if (ec) {
-            sent.done(1006);
-            end_now(1006);
+            // The client's close (if it sent one) says how it ended better than the failed write.
+            if (phase_ != Phase::Ended) {
+                const auto& peer = ws_->reason();
+                if (peer.code != websocket::close_code::none) end_now(peer.code, peer_reason());
+                else end_now(1006);
+            }
+            sent.done(end_code_);
+            release();
             return;
         }
         ++sent_;
         sent.done(0);
         write_next();
+        release();
     }
 
     void start_close() {
@@ -240,10 +298,13 @@ private:
         close_started_ = true;
         websocket::close_reason why(static_cast<std::uint16_t>(close_code_));
         why.reason = close_reason_.substr(0, 123);  // a close frame's payload is at most 125 bytes
-        ws_.async_close(why,
+        ++ops_;
+        ws_->async_close(why,
                         [self = shared_from_this()](const error_code&) {
                             // The pending read (Beast's close waits for the client's) has ended or ends now.
+                            --self->ops_;
                             self->end_now(self->close_code_, self->close_reason_);
+                            self->release();
                         });
     }
 
@@ -259,7 +320,7 @@ private:
             end_code_ = code;
             end_reason_ = std::move(reason);
             error_code ignored;
-            beast::get_lowest_layer(ws_).close(ignored);  // pending operations return
+            beast::get_lowest_layer(*ws_).close(ignored);  // pending operations return
             // Over for the worker too (a stop need not wait for the app to drop its channel).
             leave_worker();
         }
@@ -272,11 +333,18 @@ private:
         for (auto& o : failed) o.done(end_code_);
         if (auto done = std::exchange(close_done_, nullptr)) done();
         deliver();
+        release();
+    }
+
+    // Ended, and no operation of ours pending: the stream (its socket and timer) goes now, while
+    // the worker's io_context surely lives, not whenever the app drops its channel.
+    void release() {
+        if (phase_ == Phase::Ended && ops_ == 0 && ws_) ws_.reset();
     }
 
     Worker& worker_;
     bool linked_ = true;  // in the worker's list (until the connection ends)
-    websocket::stream<asio::ip::tcp::socket> ws_;
+    std::optional<websocket::stream<asio::ip::tcp::socket>> ws_;  // gone once ended and idle (see release())
     std::shared_ptr<WebSocketEndpoint> endpoint_;  // until start()
     WebSocketOptions options_;
     http::request<http::empty_body> request_;     // the upgrade request, for Beast's accept
@@ -286,7 +354,11 @@ private:
 
     beast::flat_buffer rbuf_;
     bool reading_ = false;
+    bool idle_on_ = true;        // Beast's idle timeout is set (off while reading pauses)
+    bool stop_requested_ = false;  // the server stopped during the handshake
+    int ops_ = 0;                // our asynchronous operations pending on the stream
     std::deque<WebSocketMessage> inbox_;
+    std::size_t inbox_bytes_ = 0;
     Received receiver_;
 
     std::deque<Outgoing> outbox_;

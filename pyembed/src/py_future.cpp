@@ -9,13 +9,16 @@ FutureSlot::FutureSlot(pyb::object future)
           Py_DECREF(p);
       }) {}
 
-void FutureSlot::resolve(const std::function<pyb::object()>& value) const {
+bool FutureSlot::resolve(const std::function<pyb::object()>& value) const {
     pyb::gil_scoped_acquire gil;
     pyb::handle f(future_.get());
     try {
-        if (!f.attr("done")().cast<bool>()) f.attr("set_result")(value());
+        if (f.attr("done")().cast<bool>()) return false;
+        f.attr("set_result")(value());
+        return true;
     } catch (pyb::error_already_set& e) {
         e.discard_as_unraisable("cello: completing a future");
+        return false;
     }
 }
 

@@ -15,8 +15,9 @@ class FutureSlot {
 public:
     explicit FutureSlot(pyb::object future);
     // Takes the GIL, makes the value and sets it as the future's result, unless the future is
-    // done already (cancelled: its awaiter went away). An exception is reported as unraisable.
-    void resolve(const std::function<pyb::object()>& value) const;
+    // done already (cancelled: its awaiter went away); true when it was set. An exception is
+    // reported as unraisable.
+    bool resolve(const std::function<pyb::object()>& value) const;
 
 private:
     std::shared_ptr<PyObject> future_;

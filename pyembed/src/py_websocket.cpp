@@ -30,10 +30,10 @@ public:
         ch_->receive([slot = FutureSlot(std::move(future))](engine::WebSocketMessage* m, int code, std::string_view reason) {
             if (!m) {
                 const std::string why(reason);
-                slot.resolve([code, why] { return pyb::object(pyb::make_tuple(pyb::none(), code, pyb::str(why))); });
-                return;
+                return slot.resolve([code, why] { return pyb::object(pyb::make_tuple(pyb::none(), code, pyb::str(why))); });
             }
-            slot.resolve([m]() -> pyb::object {
+            // False when the receiver went away (a cancelled wait): the message stays for the next.
+            return slot.resolve([m]() -> pyb::object {
                 if (!m->text) return pyb::make_tuple(false, pyb::bytes(m->data));
                 // Beast checked the UTF-8 of text messages (1007 otherwise).
                 return pyb::make_tuple(true, pyb::str(m->data));
@@ -91,7 +91,7 @@ public:
         pyb::gil_scoped_acquire gil;
         try {
             serve_(PyWebSocketChannel(channel));
-        } catch (pyb::error_already_set& e) {
+        } catch (const std::exception& e) {
             std::fprintf(stderr, "cello: could not start a WebSocket handler:\n%s\n", e.what());
             channel->refuse(500);
         }

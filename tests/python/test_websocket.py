@@ -114,6 +114,34 @@ def test_a_handler_error_after_accept_closes_with_1011(server):
     assert "ValueError: after accept" in server.stderr
 
 
+def test_a_cancelled_receive_loses_no_message_and_receivers_take_turns(server):
+    async def go():
+        async with websockets.connect(url(server, "/patient")) as ws:
+            await asyncio.sleep(0.6)  # the handler's first receive times out meanwhile
+            await ws.send("kept")
+            assert await ws.recv() == "kept"
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd.code == 1000
+            assert closed.value.rcvd.reason == "é" * 61  # cut to 123 bytes, on a character's boundary
+    run(go())
+    got = events(server)
+    assert "patient: timed out" in got
+    assert "patient: another task is receiving on this WebSocket" in got
+    assert any("1006 is not a close code" in e for e in got)
+
+
+def test_guards_refuse_the_upgrade(server):
+    async def go():
+        with pytest.raises(InvalidStatusCode) as refused:
+            async with websockets.connect(url(server, "/members")):
+                pass
+        assert refused.value.status_code == 403
+        async with websockets.connect(url(server, "/members"), extra_headers={"X-Member": "yes"}) as ws:
+            assert await ws.recv() == "welcome"
+    run(go())
+
+
 def test_a_plain_get_is_told_to_upgrade(server):
     r = server.get("/echo")
     assert r.status == 426

@@ -227,6 +227,10 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         for r in self._routes:  # with request hooks, each handler is wrapped once, here
             handler = r.handler
             if r.method == WEBSOCKET:
+                if self._guards:
+                    from .guards import guarded
+
+                    handler = guarded(handler, self._guards)
                 table.add_websocket(r.path, handler, r.name, dict(getattr(handler, WEBSOCKET_OPTIONS, {})), r.source)
                 continue
             if self._handler_timeout is not None:

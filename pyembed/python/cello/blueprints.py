@@ -100,7 +100,7 @@ class Blueprint(RoutingMixin):
                 yield RouteInfo(r.method, r.path, self._guarded(r.handler), r.name, r.summary, r.tags, r.description)
 
     def _guarded(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        if not self.guards or hasattr(handler, "__cello_websocket__"):  # guards take requests, not WebSockets
+        if not self.guards:
             return handler
         from .guards import guarded
 

@@ -188,11 +188,21 @@ class Not(Guard):
 
 
 def guarded(handler: Callable[..., Any], guards: Sequence[Callable[[Any], Any]]) -> Callable[..., Any]:
-    """`handler` behind `guards` (checked in order before it runs); an async handler stays async."""
+    """`handler` behind `guards` (checked in order before it runs); an async handler stays async.
+    A WebSocket handler's guards see the upgrade request (``ws.request``): a refusal is the HTTP
+    answer to the upgrade (401, 403...)."""
     checks = tuple(guards)
     for guard in checks:
         if not callable(guard):
             raise TypeError(f"a guard must be callable, not {type(guard).__name__}")
+    if hasattr(handler, "__cello_websocket__"):
+        @functools.wraps(handler)  # keeps the route's WebSocket options
+        async def websocket_guarded(ws: Any) -> Any:
+            for guard in checks:
+                enforce(guard, ws.request)
+            return await handler(ws)
+
+        return websocket_guarded
     if inspect.iscoroutinefunction(handler):
         @functools.wraps(handler)
         async def async_guarded(request: Any, *args: Any, **kwargs: Any) -> Any:

@@ -107,13 +107,14 @@ class RoutingMixin:
         return decorator
 
     def websocket(self, path: str, *, name: str | None = None, max_message_size: int = 1024 * 1024,
-                  deflate: bool = True, idle_timeout: int = 60) -> Callable[[Handler], Handler]:
+                  deflate: bool = True, idle_timeout: int = 60,
+                  guards: Sequence[Callable[[Any], Any]] | None = None) -> Callable[[Handler], Handler]:
         """Registers ``async def handler(ws)`` for WebSocket connections to `path` (a GET with
         ``Upgrade: websocket``; path parameters as for HTTP routes, in ``ws.params``).
         `max_message_size`: a larger message closes the connection with 1009; `deflate`:
-        permessage-deflate when the client offers it; `idle_timeout`: seconds without a frame from
-        the client before a ping, and as long again before the connection is closed (0: never).
-        See docs/websocket.md."""
+        permessage-deflate when the client offers it; `idle_timeout`: a ping after half this many
+        seconds without a frame from the client, closed after all of them (0: never). `guards`
+        see the upgrade request; a refusal is its HTTP answer (401, 403). See docs/websocket.md."""
 
         def decorator(fn: Handler) -> Handler:
             import inspect
@@ -122,7 +123,12 @@ class RoutingMixin:
                 raise TypeError(f"the WebSocket handler for {path!r} must be an async def taking the WebSocket")
             setattr(fn, WEBSOCKET_OPTIONS, {"max_message_size": int(max_message_size), "deflate": bool(deflate),
                                             "idle_timeout": int(idle_timeout)})
-            self._add_route([WEBSOCKET], path, fn, name or getattr(fn, "__qualname__", repr(fn)), None, [], None)
+            handler = fn
+            if guards:
+                from .guards import guarded
+
+                handler = guarded(fn, guards)
+            self._add_route([WEBSOCKET], path, handler, name or getattr(fn, "__qualname__", repr(fn)), None, [], None)
             return fn
 
         return decorator

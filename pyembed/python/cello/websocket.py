@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _cello
+from .errors import HTTPError
 
 if TYPE_CHECKING:
     import asyncio
@@ -54,7 +55,7 @@ class WebSocket:
     slowly slows the sender down); after the end they raise :class:`WebSocketDisconnect`.
     """
 
-    __slots__ = ("request", "_channel", "state", "_end", "subprotocol")
+    __slots__ = ("request", "_channel", "state", "_end", "subprotocol", "_accepting", "_receiving")
     # _end: (code, reason) once the connection ended; each raise makes a new WebSocketDisconnect
     # (a kept one would hold its traceback, its frames and this object in a cycle)
 
@@ -65,6 +66,8 @@ class WebSocket:
         self.state = "connecting"
         self._end: tuple[int, str] | None = None
         self.subprotocol: str | None = None
+        self._accepting = False  # accept() waits for the handshake
+        self._receiving = False  # a receive is waiting (one at a time)
 
     # -- the upgrade request --
     @property
@@ -103,14 +106,22 @@ class WebSocket:
             raise RuntimeError(f"accept() on a WebSocket that is {self.state}")
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})")
+        if self._accepting:
+            raise RuntimeError("accept() is already under way")
         future = _future()
+        self._accepting = True
         self._channel.accept(subprotocol, future)
-        if not await future:
+        try:
+            accepted = await future
+        finally:
+            self._accepting = False
+        if not accepted:
             self.state = "disconnected"
-            self._end = (1006, "")
-            raise WebSocketDisconnect(1006)
+            self._end = self._end or (1006, "")
+            raise WebSocketDisconnect(*self._end)
         self.subprotocol = subprotocol
-        self.state = "connected"
+        if self.state == "connecting":  # not closed meanwhile
+            self.state = "connected"
 
     # -- receiving --
     async def _receive(self) -> str | bytes:
@@ -118,9 +129,15 @@ class WebSocket:
             raise RuntimeError("receive before accept()")
         if self._end is not None:
             raise WebSocketDisconnect(*self._end)
+        if self._receiving:
+            raise RuntimeError("another task is receiving on this WebSocket")
         future = _future()
-        self._channel.receive(future)
-        result = await future
+        self._receiving = True
+        self._channel.receive(future)  # a wait cancelled before its message came leaves it for the next
+        try:
+            result = await future
+        finally:
+            self._receiving = False
         if result[0] is None:
             self.state = "disconnected"
             self._end = (result[1], result[2])
@@ -196,12 +213,16 @@ class WebSocket:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """The closing handshake (after the messages sent before it). Before accept(): the upgrade
         is refused with 403."""
+        if not (code in (1000, 1001, 1002, 1003) or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+            raise ValueError(f"{code} is not a close code an endpoint may send (RFC 6455 7.4)")
+        # A close frame holds 123 bytes of reason: cut at a character's boundary.
+        reason = reason.encode("utf-8")[:123].decode("utf-8", "ignore")
         if self.state == "disconnected":
             return
-        was_connecting = self.state == "connecting"
+        refusing = self.state == "connecting" and not self._accepting
         self.state = "disconnected"
         self._end = self._end or (code, reason)
-        if was_connecting:
+        if refusing:
             self._channel.refuse(403)
             return
         future = _future()
@@ -230,6 +251,12 @@ async def _run(handler: Callable[[WebSocket], Any], ws: WebSocket) -> None:
         await handler(ws)
     except WebSocketDisconnect:
         pass
+    except HTTPError as refused:  # a guard (or the handler) refused the upgrade with a status
+        if ws.state == "connecting" and not ws._accepting:
+            ws.state = "disconnected"
+            ws._channel.refuse(refused.status)
+            return
+        await ws.close(1008, refused.detail if isinstance(refused.detail, str) else "")  # policy violation
     except Exception:
         name = getattr(handler, "__qualname__", repr(handler))
         print(f"cello: unhandled exception in WebSocket handler {name} for {ws.path}\n{traceback.format_exc()}",

@@ -105,6 +105,38 @@ async def watch(ws):
         raise
 
 
+@app.websocket("/patient")
+async def patient(ws):
+    """A receive cancelled by a timeout loses no message; a second receiver is refused."""
+    await ws.accept()
+    try:
+        await asyncio.wait_for(ws.receive_text(), 0.2)
+    except asyncio.TimeoutError:
+        events.append("patient: timed out")
+    first = asyncio.ensure_future(ws.receive_text())
+    await asyncio.sleep(0)
+    try:
+        await ws.receive_text()
+    except RuntimeError as e:
+        events.append(f"patient: {e}")
+    await ws.send_text(await first)
+    try:
+        await ws.close(1006)
+    except ValueError as e:
+        events.append(f"patient: {e}")
+    await ws.close(1000, "é" * 100)
+
+
+def members_only(request):
+    return request.headers.get("x-member") == "yes" or "members only"
+
+
+@app.websocket("/members", guards=[members_only])
+async def members(ws):
+    await ws.accept()
+    await ws.send_text("welcome")
+
+
 bp = Blueprint("/bp")
 
 
