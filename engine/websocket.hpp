@@ -63,12 +63,4 @@ public:
     WebSocketOptions options;
 };
 
-// What the inspector shows of an open WebSocket.
-struct WebSocketInfo {
-    std::string path;
-    std::string client;  // ip:port
-    std::chrono::system_clock::time_point opened;
-    std::uint64_t received = 0, sent = 0;  // messages
-};
-
 }  // namespace cello::engine

@@ -8,22 +8,21 @@ app = App()
 app.enable_limits(LimitsConfig(max_body_size=8 * 1024 ** 3))  # applies under `cello run` too
 
 
-@app.post("/form")
-def form(request):
-    upload = request.form()["file"]
+def described(upload) -> dict:
     digest = hashlib.sha256()
     while chunk := upload.read(1 << 20):
         digest.update(chunk)
     return {"size": upload.size, "sha256": digest.hexdigest()}
+
+
+@app.post("/form")
+def form(request):
+    return described(request.form()["file"])
 
 
 @app.post("/aform")
 async def aform(request):
-    upload = (await request.form_async())["file"]
-    digest = hashlib.sha256()
-    while chunk := upload.read(1 << 20):
-        digest.update(chunk)
-    return {"size": upload.size, "sha256": digest.hexdigest()}
+    return described((await request.form_async())["file"])
 
 
 @app.post("/stream")

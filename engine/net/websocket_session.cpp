@@ -218,7 +218,6 @@ private:
         inbox_.push_back(WebSocketMessage{ws_->got_text(), beast::buffers_to_string(rbuf_.data())});
         inbox_bytes_ += inbox_.back().data.size();
         rbuf_.consume(rbuf_.size());
-        ++received_;
         deliver();
         read_more();
         release();
@@ -287,7 +286,6 @@ private:
             release();
             return;
         }
-        ++sent_;
         sent.done(0);
         write_next();
         release();
@@ -371,7 +369,6 @@ private:
 
     int end_code_ = 1006;
     std::string end_reason_;
-    std::uint64_t received_ = 0, sent_ = 0;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ only once a large body comes: ``import cello`` does not import it.)
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -262,6 +263,7 @@ def start_handler(fn: Callable[[Any], Any], request: Any) -> Any:
     return _in_thread(fn, request)
 
 
+@functools.lru_cache(maxsize=None)  # once per handler (handlers live as long as the app)
 def _is_async(fn: Any) -> bool:
     import inspect  # only when a large body arrives: not in every server's memory
 
