@@ -13,6 +13,13 @@ namespace cello::engine {
 class Telemetry;      // telemetry/telemetry.hpp
 class ThreadReactor;  // thread_reactor.hpp
 
+// What an engine thread has done, as ServerOptions::on_sweep reports it.
+struct ThreadCounts {
+    std::uint64_t answered = 0;            // requests answered
+    std::uint64_t websockets = 0;          // WebSocket connections open now
+    std::uint64_t websocket_messages = 0;  // messages received and sent over them
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  // 0 picks a free port (see Server::port())
@@ -47,9 +54,9 @@ struct ServerOptions {
     // server owns it from then on. Cluster mode: the supervisor binds, each worker process serves.
     // `host` still names the address family.
     std::intptr_t listen_fd = -1;
-    // Set: called once a second on each engine thread with the requests it has answered so far.
-    // It is the thread's heartbeat: a thread stuck in a handler stops calling it (cluster mode).
-    std::function<void(unsigned thread, std::uint64_t answered)> on_sweep;
+    // Set: called once a second on each engine thread with what it has done so far. It is the
+    // thread's heartbeat: a thread stuck in a handler stops calling it (cluster mode).
+    std::function<void(unsigned thread, const ThreadCounts& counts)> on_sweep;
 };
 
 }  // namespace cello::engine

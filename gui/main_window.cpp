@@ -12,6 +12,7 @@
 #include "pages/latency_page.hpp"
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
+#include "pages/websockets_page.hpp"
 #include "pages/workers_page.hpp"
 
 #include <QAction>
@@ -51,15 +52,15 @@ constexpr int kMaxRecent = 8;
 MainWindow::MainWindow(OutputCapture* capture, QWidget* parent)
     : QMainWindow(parent), nav_(new QListWidget), stack_(new QStackedWidget), routes_(new RoutesPage(state_)),
       requests_(new RequestsPage(state_)), errors_(new ErrorsPage(state_)), latency_(new LatencyPage(state_)), cache_(new CachePage(state_)),
-      workers_page_(new WorkersPage(state_)),
+      workers_page_(new WorkersPage(state_)), websockets_(new WebSocketsPage(state_)),
       console_(new ConsolePage(state_)), benchmark_(new BenchmarkPage(state_)), host_(new QLineEdit),
       port_box_(new QSpinBox), workers_(new QSpinBox), env_(new QComboBox), status_(new QLabel) {
     setWindowTitle("Cello Studio");
     setObjectName("studioWindow");
     const QList<QPair<QString, QWidget*>> pages = {
         {tr("Routes"), routes_}, {tr("Requests"), requests_}, {tr("Errors"), errors_}, {tr("Latency"), latency_},
-        {tr("Cache"), cache_},   {tr("Workers"), workers_page_}, {tr("Console"), console_},
-        {tr("Benchmark"), benchmark_}};
+        {tr("Cache"), cache_},   {tr("Workers"), workers_page_}, {tr("WebSockets"), websockets_},
+        {tr("Console"), console_}, {tr("Benchmark"), benchmark_}};
     for (const auto& [name, widget] : pages) {
         nav_->addItem(name);
         // Scrolled, not squeezed: a page's own minimum must not set the window's (small screens,

@@ -25,6 +25,7 @@ namespace cello::studio {
 class BenchmarkPage;
 class CachePage;
 class ErrorsPage;
+class WebSocketsPage;
 class WorkersPage;
 class ConsolePage;
 class LatencyPage;
@@ -35,7 +36,7 @@ class RoutesPage;
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    enum Page { Routes, Requests, Errors, Latency, Cache, Workers, Console, Benchmark, PageCount };
+    enum Page { Routes, Requests, Errors, Latency, Cache, Workers, WebSockets, Console, Benchmark, PageCount };
 
     explicit MainWindow(OutputCapture* capture = nullptr, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -58,6 +59,7 @@ public:
     LatencyPage* latencyPage() const { return latency_; }
     CachePage* cachePage() const { return cache_; }
     WorkersPage* workersPage() const { return workers_page_; }
+    WebSocketsPage* websocketsPage() const { return websockets_; }
     ConsolePage* consolePage() const { return console_; }
     BenchmarkPage* benchmarkPage() const { return benchmark_; }
 
@@ -106,6 +108,7 @@ private:
     LatencyPage* latency_;
     CachePage* cache_;
     WorkersPage* workers_page_;
+    WebSocketsPage* websockets_;
     ConsolePage* console_;
     BenchmarkPage* benchmark_;
     QLineEdit* host_;

@@ -38,7 +38,8 @@ bool query_of(const Request& req, std::vector<std::pair<std::string, std::string
 
 constexpr std::string_view kBadQuery = "malformed query string";
 
-// A snapshot query from ?requests_since=&errors_since=&reloads_since=&max_requests=&series=&histogram=.
+// A snapshot query from ?requests_since=&errors_since=&reloads_since=&max_requests=&series=&histogram=
+// &max_websockets=.
 bool parse_snapshot_query(const Request& req, SnapshotQuery& q, std::string& error) {
     std::vector<std::pair<std::string, std::string>> pairs;
     if (!query_of(req, pairs)) {
@@ -51,7 +52,7 @@ bool parse_snapshot_query(const Request& req, SnapshotQuery& q, std::string& err
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
         const bool number = ec == std::errc() && end == value.data() + value.size();
         if (name == "requests_since" || name == "errors_since" || name == "reloads_since" || name == "max_requests" ||
-            name == "series" || name == "histogram") {
+            name == "series" || name == "histogram" || name == "max_websockets") {
             if (!number) {
                 error = name + " must be a non-negative integer";
                 return false;
@@ -61,6 +62,7 @@ bool parse_snapshot_query(const Request& req, SnapshotQuery& q, std::string& err
         else if (name == "errors_since") q.errors_since = n;
         else if (name == "reloads_since") q.reloads_since = n;
         else if (name == "max_requests") q.max_requests = static_cast<std::size_t>(n);
+        else if (name == "max_websockets") q.max_websockets = static_cast<std::size_t>(n);
         else if (name == "series") q.series_seconds = static_cast<unsigned>(std::min<std::uint64_t>(n, 3600));
         else if (name == "histogram") {
             q.with_histogram = true;

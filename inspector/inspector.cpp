@@ -46,6 +46,25 @@ CacheRow cache_row(const engine::ResponseCache::Stat& s) {
     return r;
 }
 
+WebSocketRow websocket_row(const engine::WebSocketRecord& r, std::string route) {
+    WebSocketRow w;
+    w.id = r.id;
+    w.opened_ns = r.opened_ns;
+    w.closed_ns = r.closed_ns;
+    w.route = std::move(route);
+    w.path = r.target;
+    w.client = r.client;
+    w.subprotocol = r.subprotocol;
+    w.thread = r.thread;
+    w.messages_in = r.messages_in;
+    w.messages_out = r.messages_out;
+    w.bytes_in = r.bytes_in;
+    w.bytes_out = r.bytes_out;
+    w.close_code = r.close_code;
+    w.close_reason = r.close_reason;
+    return w;
+}
+
 }  // namespace
 
 struct Inspector::State {
@@ -89,6 +108,21 @@ struct Inspector::State {
     std::uint16_t server_port = 0;
     std::string label(std::uint32_t slot) const { return slot < slots.size() ? slots[slot].label() : std::string(); }
 };
+
+WebSocketListing Inspector::websocket_listing(const State& st, std::size_t max_open) const {
+    auto l = telemetry_->websockets().list();
+    WebSocketListing out;
+    out.open = l.open.size();
+    out.opened_total = l.opened_total;
+    out.messages_in = l.messages_in;
+    out.messages_out = l.messages_out;
+    const std::size_t skip = l.open.size() > max_open ? l.open.size() - max_open : 0;
+    for (std::size_t i = skip; i < l.open.size(); ++i)
+        out.connections.push_back(websocket_row(l.open[i], st.label(st.slot(l.open[i].table_generation, l.open[i].route_id))));
+    for (const auto& r : l.closed)
+        out.closed.push_back(websocket_row(r, st.label(st.slot(r.table_generation, r.route_id))));
+    return out;
+}
 
 Inspector::Inspector(InspectorConfig config)
     : config_(config),
@@ -339,6 +373,7 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
                     if (const auto n = h->bucket_count(b)) s.histogram.emplace_back(LatencyHistogram::bucket_lower(b), n);
             }
         }
+        if (q.with_websockets) s.websockets = websocket_listing(st, q.max_websockets);
         cache = cache_;
     }
     if (cache && q.with_cache) {  // the cache has its own lock

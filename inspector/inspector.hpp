@@ -77,13 +77,14 @@ public:
 private:
     void drain_locked();
     std::uint32_t slot_for(const std::string& label);  // kUnmatchedRoute when out of slots
+    struct State;
+    WebSocketListing websocket_listing(const State& st, std::size_t max_open) const;
 
     InspectorConfig config_;
     std::shared_ptr<engine::Telemetry> telemetry_;
     std::int64_t started_ns_ = 0;
 
     mutable std::mutex mutex_;  // guards everything below
-    struct State;
     std::unique_ptr<State> state_;
     ReloadAction reload_action_;
     std::shared_ptr<engine::ResponseCache> cache_;

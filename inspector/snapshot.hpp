@@ -95,6 +95,27 @@ struct WorkerRow {
     std::uint64_t rss_bytes = 0;
     unsigned restarts = 0;      // times this slot's worker was replaced (crash, recycle, reload)
     std::int64_t started_ns = 0;
+    std::uint64_t websockets = 0;          // WebSocket connections open in it now
+    std::uint64_t websocket_messages = 0;  // messages received and sent over them (updated once a second)
+};
+
+// One WebSocket connection, open or recently ended (engine::WebSocketRecord with its route's label).
+struct WebSocketRow {
+    std::uint64_t id = 0;
+    std::int64_t opened_ns = 0, closed_ns = 0;  // closed_ns 0: open
+    std::string route, path, client, subprotocol;  // path: as requested, with the query (redacted)
+    unsigned thread = 0;
+    std::uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0;
+    int close_code = 0;                          // once ended: 1000, 1001, 1006...
+    std::string close_reason;
+};
+
+struct WebSocketListing {
+    std::size_t open = 0;                        // connections open now (listed or not)
+    std::uint64_t opened_total = 0;              // since the server started
+    std::uint64_t messages_in = 0, messages_out = 0;  // every connection's, since the start
+    std::vector<WebSocketRow> connections;       // the open ones, oldest first (at most max_websockets)
+    std::vector<WebSocketRow> closed;            // the last ones that ended, oldest first
 };
 
 struct Snapshot {
@@ -109,6 +130,7 @@ struct Snapshot {
     std::vector<ReloadRow> reloads;     // oldest first
     std::vector<SecondPoint> series;    // one per second, oldest first
     std::vector<WorkerRow> workers;     // cluster mode: every worker process; empty otherwise
+    WebSocketListing websockets;        // one process's (cluster mode: see WorkerRow::websockets)
     std::string server_host;            // where the app answers (port 0: not told yet)
     std::uint16_t server_port = 0;
     // The whole-run latency histogram of `histogram_route`: (bucket lower bound ns, count).
@@ -120,7 +142,8 @@ struct SnapshotQuery {
     std::uint64_t requests_since = 0, errors_since = 0, reloads_since = 0;
     std::size_t max_requests = 200;
     unsigned series_seconds = 60;
-    bool with_routes = true, with_cache = true, with_series = true;
+    bool with_routes = true, with_cache = true, with_series = true, with_websockets = true;
+    std::size_t max_websockets = 200;  // open connections listed (the newest); the count is always whole
     bool with_histogram = false;      // include the whole-run histogram of histogram_route
     std::uint32_t histogram_route = kUnmatchedRoute;  // a RouteInfo::id, or the unmatched slot
 };

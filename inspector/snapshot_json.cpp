@@ -227,7 +227,8 @@ SecondPoint point_from(const json& j) {
 
 json worker_json(const WorkerRow& w) {
     return {{"slot", w.slot}, {"pid", w.pid}, {"state", w.state}, {"requests", w.requests},
-            {"rss_bytes", w.rss_bytes}, {"restarts", w.restarts}, {"started", to_s(w.started_ns)}};
+            {"rss_bytes", w.rss_bytes}, {"restarts", w.restarts}, {"started", to_s(w.started_ns)},
+            {"websockets", w.websockets}, {"websocket_messages", w.websocket_messages}};
 }
 
 WorkerRow worker_from(const json& j) {
@@ -239,6 +240,41 @@ WorkerRow worker_from(const json& j) {
     w.rss_bytes = j.at("rss_bytes").get<std::uint64_t>();
     w.restarts = j.at("restarts").get<unsigned>();
     w.started_ns = from_s(j.at("started").get<double>());
+    w.websockets = j.value("websockets", std::uint64_t{0});  // absent from servers before it existed
+    w.websocket_messages = j.value("websocket_messages", std::uint64_t{0});
+    return w;
+}
+
+json websocket_json(const WebSocketRow& w) {
+    json j = {{"id", w.id}, {"opened", to_s(w.opened_ns)}, {"route", w.route}, {"path", w.path}, {"client", w.client},
+              {"subprotocol", w.subprotocol}, {"thread", w.thread}, {"messages_in", w.messages_in},
+              {"messages_out", w.messages_out}, {"bytes_in", w.bytes_in}, {"bytes_out", w.bytes_out}};
+    if (w.closed_ns) {
+        j["closed"] = to_s(w.closed_ns);
+        j["close_code"] = w.close_code;
+        j["close_reason"] = w.close_reason;
+    }
+    return j;
+}
+
+WebSocketRow websocket_from(const json& j) {
+    WebSocketRow w;
+    w.id = j.at("id").get<std::uint64_t>();
+    w.opened_ns = from_s(j.at("opened").get<double>());
+    w.route = j.at("route").get<std::string>();
+    w.path = j.at("path").get<std::string>();
+    w.client = j.at("client").get<std::string>();
+    w.subprotocol = j.at("subprotocol").get<std::string>();
+    w.thread = j.at("thread").get<unsigned>();
+    w.messages_in = j.at("messages_in").get<std::uint64_t>();
+    w.messages_out = j.at("messages_out").get<std::uint64_t>();
+    w.bytes_in = j.at("bytes_in").get<std::uint64_t>();
+    w.bytes_out = j.at("bytes_out").get<std::uint64_t>();
+    if (j.contains("closed")) {
+        w.closed_ns = from_s(j.at("closed").get<double>());
+        w.close_code = j.at("close_code").get<int>();
+        w.close_reason = j.at("close_reason").get<std::string>();
+    }
     return w;
 }
 
@@ -277,6 +313,10 @@ std::string to_json(const Snapshot& s) {
         {"reloads", array_of(s.reloads, reload_json)},
         {"series", array_of(s.series, point_json)},
         {"workers", array_of(s.workers, worker_json)},
+        {"websockets", {{"open", s.websockets.open}, {"opened_total", s.websockets.opened_total},
+                        {"messages_in", s.websockets.messages_in}, {"messages_out", s.websockets.messages_out},
+                        {"connections", array_of(s.websockets.connections, websocket_json)},
+                        {"closed", array_of(s.websockets.closed, websocket_json)}}},
         {"server", s.server_port ? json{{"host", s.server_host}, {"port", s.server_port}} : json(nullptr)},
         {"histogram", {{"route", s.histogram_route == kUnmatchedRoute ? json(nullptr) : json(s.histogram_route)},
                        {"buckets", hist}}},
@@ -309,6 +349,15 @@ Snapshot snapshot_from_json(const std::string& text) {
         s.reloads = vector_of<ReloadRow>(j.at("reloads"), reload_from);
         s.series = vector_of<SecondPoint>(j.at("series"), point_from);
         if (j.contains("workers")) s.workers = vector_of<WorkerRow>(j.at("workers"), worker_from);
+        if (j.contains("websockets")) {  // absent from servers before it existed
+            const json& w = j.at("websockets");
+            s.websockets.open = w.at("open").get<std::size_t>();
+            s.websockets.opened_total = w.at("opened_total").get<std::uint64_t>();
+            s.websockets.messages_in = w.at("messages_in").get<std::uint64_t>();
+            s.websockets.messages_out = w.at("messages_out").get<std::uint64_t>();
+            s.websockets.connections = vector_of<WebSocketRow>(w.at("connections"), websocket_from);
+            s.websockets.closed = vector_of<WebSocketRow>(w.at("closed"), websocket_from);
+        }
         if (j.contains("server") && j.at("server").is_object()) {
             s.server_host = j.at("server").at("host").get<std::string>();
             s.server_port = j.at("server").at("port").get<std::uint16_t>();

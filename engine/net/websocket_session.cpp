@@ -17,6 +17,7 @@
 #include "engine/net/worker.hpp"
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
+#include "engine/telemetry/telemetry.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -56,9 +57,17 @@ class WebSocketSession final : public Connection,
                                public std::enable_shared_from_this<WebSocketSession> {
 public:
     WebSocketSession(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::shared_ptr<WebSocketEndpoint> endpoint)
-        : worker_(worker), ws_(std::in_place, std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options) {
+                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint)
+        : worker_(worker), ws_(std::in_place, std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options),
+          telemetry_(worker.options().telemetry) {
         worker_.link(this);
+        if (telemetry_) {  // what the inspector will list once the app accepts
+            listed_.target = telemetry_->redaction().target(upgrade.target);
+            listed_.client = std::string(upgrade.client_ip) + ":" + std::to_string(upgrade.client_port);
+            listed_.route_id = upgrade.match.route ? upgrade.match.route->id : kUnmatchedRoute;
+            listed_.table_generation = table_generation;
+            listed_.thread = static_cast<std::uint16_t>(worker_.index());
+        }
         request_.method(http::verb::get);
         request_.target(std::string(upgrade.target));
         request_.version(upgrade.version);
@@ -103,6 +112,7 @@ public:
             return;
         }
         phase_ = Phase::Accepting;
+        if (telemetry_) listed_.subprotocol = subprotocol;
         ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
             res.set(http::field::server, "cello");
             if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
@@ -129,6 +139,9 @@ public:
                 return;
             }
             self->phase_ = Phase::Open;
+            self->worker_.websocket_opened();
+            if (self->telemetry_)
+                std::tie(self->listed_id_, self->counters_) = self->telemetry_->websockets().opened(std::move(self->listed_));
             done(true);
             if (self->stop_requested_) self->close(1001, "server shutting down", nullptr);
             self->read_more();
@@ -217,6 +230,8 @@ private:
         }
         inbox_.push_back(WebSocketMessage{ws_->got_text(), beast::buffers_to_string(rbuf_.data())});
         inbox_bytes_ += inbox_.back().data.size();
+        worker_.count_websocket_message();
+        if (counters_) counters_->received(inbox_.back().data.size());
         rbuf_.consume(rbuf_.size());
         deliver();
         read_more();
@@ -286,6 +301,8 @@ private:
             release();
             return;
         }
+        if (linked_) worker_.count_websocket_message();
+        if (counters_) counters_->sent(sent.data.size());
         sent.done(0);
         write_next();
         release();
@@ -314,9 +331,14 @@ private:
     // The connection is over: everyone waiting hears how.
     void end_now(int code, std::string reason = {}) {
         if (phase_ != Phase::Ended) {
+            if (phase_ == Phase::Open) worker_.websocket_closed();
             phase_ = Phase::Ended;
             end_code_ = code;
             end_reason_ = std::move(reason);
+            if (counters_) {
+                telemetry_->websockets().closed(listed_id_, end_code_, end_reason_);
+                counters_.reset();
+            }
             error_code ignored;
             beast::get_lowest_layer(*ws_).close(ignored);  // pending operations return
             // Over for the worker too (a stop need not wait for the app to drop its channel).
@@ -369,13 +391,20 @@ private:
 
     int end_code_ = 1006;
     std::string end_reason_;
+
+    // With an inspector attached: this connection in its listing, once open.
+    std::shared_ptr<Telemetry> telemetry_;
+    WebSocketRecord listed_;
+    std::uint64_t listed_id_ = 0;
+    std::shared_ptr<WebSocketRegistry::Counters> counters_;
 };
 
 }  // namespace
 
 void start_websocket(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::shared_ptr<WebSocketEndpoint> endpoint) {
-    std::make_shared<WebSocketSession>(worker, std::move(socket), upgrade, std::move(endpoint))->start();
+                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint) {
+    std::make_shared<WebSocketSession>(worker, std::move(socket), upgrade, table_generation, std::move(endpoint))
+        ->start();
 }
 
 }  // namespace cello::engine::net

@@ -14,9 +14,9 @@ namespace cello::engine::net {
 
 class Worker;
 
-// Takes the socket and the upgrade request (copied: its views may go once this returns), and
-// hands the endpoint its channel.
+// Takes the socket and the upgrade request (copied: its views may go once this returns; its route
+// belongs to the table of `table_generation`), and hands the endpoint its channel.
 void start_websocket(Worker& worker, boost::asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::shared_ptr<WebSocketEndpoint> endpoint);
+                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint);
 
 }  // namespace cello::engine::net

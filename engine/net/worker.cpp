@@ -29,7 +29,7 @@ void Worker::join() {
 
 void Worker::run() {
     if (options_.on_thread_start) options_.on_thread_start();
-    if (options_.on_sweep) options_.on_sweep(index_, answered_);  // alive from the start
+    if (options_.on_sweep) options_.on_sweep(index_, counts_);  // alive from the start
     arm_sweep();
     if (options_.drive) {
         AsioThreadReactor reactor(io_, index_);
@@ -124,7 +124,7 @@ void Worker::arm_sweep() {
 void Worker::sweep() {
     ++tick_;
     refresh_date();
-    if (options_.on_sweep) options_.on_sweep(index_, answered_);
+    if (options_.on_sweep) options_.on_sweep(index_, counts_);
     const bool drain_over = stopping_ && tick_ >= drain_deadline_;
     for (Connection* c = head_; c;) {
         Connection* next = c->next;  // closing never destroys synchronously, but stay safe

@@ -46,7 +46,10 @@ public:
     unsigned index() const noexcept { return index_; }
     void link(Connection* c) noexcept;
     void unlink(Connection* c) noexcept;
-    void count_answer() noexcept { ++answered_; }
+    void count_answer() noexcept { ++counts_.answered; }
+    void websocket_opened() noexcept { ++counts_.websockets; }
+    void websocket_closed() noexcept { --counts_.websockets; }
+    void count_websocket_message() noexcept { ++counts_.websocket_messages; }
     // A connection's exchange suspended: on_watch_due() is called on the connections a little
     // later (one timer for the thread), so that only exchanges that last pay for reading beside
     // them. Most awaits (a query, a call) are over sooner.
@@ -74,7 +77,7 @@ private:
     bool watch_armed_ = false;
     std::thread thread_;
     std::uint64_t tick_ = 0;          // seconds since start, advanced by the sweep
-    std::uint64_t answered_ = 0;      // requests answered by this thread (options.on_sweep)
+    ThreadCounts counts_;             // for options.on_sweep
     std::uint64_t drain_deadline_ = 0;
     std::string date_;
     bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include "engine/telemetry/event_ring.hpp"
 #include "engine/telemetry/redaction.hpp"
 #include "engine/telemetry/request_trace.hpp"
+#include "engine/telemetry/websocket_registry.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -98,6 +99,9 @@ public:
     std::vector<DetailRecord> take_details();
     const Redaction& redaction() const noexcept { return redaction_; }
 
+    // The WebSocket connections open now and the last ones that ended (both sides use it).
+    WebSocketRegistry& websockets() noexcept { return websockets_; }
+
 private:
     Redaction redaction_;
     std::shared_ptr<void> keep_alive_;
@@ -110,6 +114,7 @@ private:
     std::atomic<bool> capture_{false};
     std::mutex details_mutex_;
     std::deque<DetailRecord> details_;
+    WebSocketRegistry websockets_;
 };
 
 }  // namespace cello::engine

@@ -24,6 +24,7 @@ QVariant WorkersModel::data(const QModelIndex& index, int role) const {
         case Pid: return w.pid;
         case State: return QString::fromStdString(w.state);
         case Requests: return static_cast<qulonglong>(w.requests);
+        case WebSockets: return static_cast<qulonglong>(w.websockets);
         case Memory: return QString::number(static_cast<double>(w.rss_bytes) / (1024.0 * 1024.0), 'f', 1) + " MB";
         case Restarts: return w.restarts;
         case Uptime: {
@@ -36,7 +37,7 @@ QVariant WorkersModel::data(const QModelIndex& index, int role) const {
 
 QVariant WorkersModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Worker", "PID", "State", "Requests", "Memory (RSS)", "Restarts", "Up (m:s)"};
+    static const char* names[] = {"Worker", "PID", "State", "Requests", "WebSockets", "Memory (RSS)", "Restarts", "Up (m:s)"};
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

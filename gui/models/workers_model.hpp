@@ -10,7 +10,7 @@ namespace cello::studio {
 class WorkersModel final : public RowsModel<inspector::WorkerRow> {
     Q_OBJECT
 public:
-    enum Column { Slot, Pid, State, Requests, Memory, Restarts, Uptime, ColumnCount };
+    enum Column { Slot, Pid, State, Requests, WebSockets, Memory, Restarts, Uptime, ColumnCount };
 
     explicit WorkersModel(QObject* parent = nullptr) : RowsModel(ColumnCount, parent) {}
     void refresh(const inspector::LiveView& view);

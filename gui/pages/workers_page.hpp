@@ -1,5 +1,5 @@
 // Workers: the worker processes of a cluster (cello run --processes N --inspect, attached to):
-// pid, state, requests answered, memory, restarts. A single-process server has none and says so.
+// pid, state, requests answered, WebSocket connections open, memory, restarts. A single-process server has none and says so.
 #pragma once
 
 #include "models/workers_model.hpp"

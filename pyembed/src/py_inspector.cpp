@@ -145,13 +145,15 @@ void PyInspector::define(pyb::module_& m) {
                     w.rss_bytes = d["rss_bytes"].cast<std::uint64_t>();
                     w.restarts = d["restarts"].cast<unsigned>();
                     w.started_ns = static_cast<std::int64_t>(d["started"].cast<double>() * 1e9);
+                    if (d.contains("websockets")) w.websockets = d["websockets"].cast<std::uint64_t>();
+                    if (d.contains("websocket_messages")) w.websocket_messages = d["websocket_messages"].cast<std::uint64_t>();
                     workers.push_back(std::move(w));
                 }
                 self.native()->set_workers(std::move(workers));
             },
             pyb::arg("workers"),
             "Cluster mode: the worker processes (dicts: slot, pid, state, requests, rss_bytes, "
-            "restarts, started), shown in every snapshot.");
+            "restarts, started, and optionally websockets, websocket_messages), shown in every snapshot.");
 }
 
 }  // namespace cello::py

@@ -81,17 +81,22 @@ T option(const pyb::dict& d, const char* key, T fallback) {
 // Cluster mode: each engine thread writes its heartbeat (steady clock, ms) and its answered count
 // into `buffer` (a worker's cell in the supervisor's shared memory: two int64 per thread) once a
 // second. Plain memory, no GIL: the supervisor reads it from another process.
-std::function<void(unsigned, std::uint64_t)> heartbeat_writer(const pyb::handle& buffer, unsigned threads) {
+// Each engine thread's four int64s in its cell (cello/cluster.py reads them): heartbeat (ms),
+// requests answered, WebSocket connections open, WebSocket messages.
+std::function<void(unsigned, const engine::ThreadCounts&)> heartbeat_writer(const pyb::handle& buffer, unsigned threads) {
     auto view = WritableView::of(buffer);
-    const auto need = static_cast<Py_ssize_t>(2 * sizeof(std::int64_t) * threads);
+    const auto need = static_cast<Py_ssize_t>(4 * sizeof(std::int64_t) * threads);
     if (view->buf.len < need || reinterpret_cast<std::uintptr_t>(view->buf.buf) % alignof(std::int64_t) != 0)
         throw pyb::value_error("heartbeat: needs " + std::to_string(need) + " aligned writable bytes");
-    return [view](unsigned thread, std::uint64_t answered) {
-        auto* slots = static_cast<std::int64_t*>(view->buf.buf) + 2 * thread;
+    return [view](unsigned thread, const engine::ThreadCounts& counts) {
+        auto* slots = static_cast<std::int64_t*>(view->buf.buf) + 4 * thread;
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now().time_since_epoch()).count();
         std::atomic_ref<std::int64_t>(slots[0]).store(now, std::memory_order_relaxed);
-        std::atomic_ref<std::int64_t>(slots[1]).store(static_cast<std::int64_t>(answered), std::memory_order_relaxed);
+        std::atomic_ref<std::int64_t>(slots[1]).store(static_cast<std::int64_t>(counts.answered), std::memory_order_relaxed);
+        std::atomic_ref<std::int64_t>(slots[2]).store(static_cast<std::int64_t>(counts.websockets), std::memory_order_relaxed);
+        std::atomic_ref<std::int64_t>(slots[3]).store(static_cast<std::int64_t>(counts.websocket_messages),
+                                                      std::memory_order_relaxed);
     };
 }
 

@@ -15,6 +15,7 @@
 #include "pages/requests_page.hpp"
 #include "pages/routes_page.hpp"
 #include "pages/run_charts.hpp"
+#include "pages/websockets_page.hpp"
 #include "pages/workers_page.hpp"
 #include "python_runtime.hpp"
 
@@ -1872,6 +1873,68 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(server.exitCode(), 0);
     }
 
+    // Issue 19: the WebSockets page lists the open connections with their message counts, then
+    // those that ended with their close code; a real client (python3-websockets) in another process.
+    void listsOpenWebSocketsAndTheirMessages() {
+        SETUP(open_and_serve());
+        write_app(app_text() + "\n\n@app.websocket(\"/ws/echo\")\nasync def echo(ws):\n    await ws.accept()\n"
+                               "    async for m in ws:\n        await ws.send_text(m)\n");
+        QTRY_VERIFY_WITH_TIMEOUT(route(window_->routesPage(), "/ws/echo") != nullptr, kWait);
+        QProcess client;
+        client.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        // The URL as an argument: moc takes a "//" in a raw string for a comment.
+        client.start("/usr/bin/python3", {"-c", QString(R"(
+import asyncio, sys, websockets
+async def main():
+    url = sys.argv[1]
+    async with websockets.connect(url + "?who=a") as a, websockets.connect(url + "?who=b") as b:
+        for m in ("one", "two", "three"):
+            await a.send(m); await a.recv()
+        await b.send("x"); await b.recv()
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        await b.close(4000, "b is done")
+        print("closed", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+asyncio.run(main())
+)"), QString("ws://127.0.0.1:%1/ws/echo").arg(port())});
+        QVERIFY(client.waitForStarted());
+        QTRY_VERIFY2_WITH_TIMEOUT(client.canReadLine(), "the client never connected", kWait);
+        QCOMPARE(client.readLine().trimmed(), QByteArray("ready"));
+        window_->showPage(MainWindow::WebSockets);
+        auto* page = window_->websocketsPage();
+        WebSocketsModel& model = page->model();
+        const auto cell = [&](int r, int c) { return model.data(model.index(r, c), Qt::DisplayRole).toString(); };
+        // Counted once written: the last echo's count may come a moment after the client read it.
+        QTRY_VERIFY2_WITH_TIMEOUT(model.rowCount() == 2 && cell(0, WebSocketsModel::MessagesOut) == "3" &&
+                                      cell(1, WebSocketsModel::MessagesOut) == "1",
+                                  qPrintable(page->summary()), kWait);
+        QCOMPARE(cell(0, WebSocketsModel::Path), QString("/ws/echo?who=a"));
+        QCOMPARE(cell(0, WebSocketsModel::Route), QString("GET /ws/echo"));
+        QCOMPARE(cell(0, WebSocketsModel::State), QString("open"));
+        QCOMPARE(cell(0, WebSocketsModel::MessagesIn), QString("3"));
+        QCOMPARE(cell(0, WebSocketsModel::BytesIn), QString("11 B"));
+        QVERIFY(cell(0, WebSocketsModel::Client).startsWith("127.0.0.1:"));
+        QCOMPARE(cell(1, WebSocketsModel::Path), QString("/ws/echo?who=b"));
+        QVERIFY2(page->summary().startsWith("2 open (2 since the start): 4 messages received, 4 sent"), qPrintable(page->summary()));
+        save("websockets");
+
+        client.write("\n");
+        QTRY_VERIFY_WITH_TIMEOUT(client.canReadLine(), kWait);
+        QCOMPARE(client.readLine().trimmed(), QByteArray("closed"));
+        // The ended one follows the open one, with its close code (and reason as a tooltip).
+        QTRY_VERIFY2_WITH_TIMEOUT(model.rowCount() == 2 && cell(1, WebSocketsModel::State) == "closed 4000",
+                                  qPrintable(page->summary()), kWait);
+        QCOMPARE(cell(0, WebSocketsModel::Path), QString("/ws/echo?who=a"));
+        QCOMPARE(model.data(model.index(1, WebSocketsModel::State), Qt::ToolTipRole).toString(), QString("b is done"));
+        QVERIFY2(page->summary().startsWith("1 open (2 since the start)"), qPrintable(page->summary()));
+        client.closeWriteChannel();
+        QVERIFY(client.waitForFinished(kWait));
+        QCOMPARE(client.exitCode(), 0);
+        QTRY_VERIFY2_WITH_TIMEOUT(cell(0, WebSocketsModel::State) == "closed 1000" && cell(1, WebSocketsModel::State) == "closed 4000",
+                                  qPrintable(page->summary()), kWait);
+    }
+
     void closingDuringABenchmarkAsksAndKeepsTheRun() {
         SETUP(open_and_serve());
         auto* page = window_->benchmarkPage();
@@ -2037,9 +2100,10 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QStringList pages;
         for (QAction* a : view->actions())
             if (a->objectName().startsWith("showPage")) pages << a->text();
-        QCOMPARE(pages, (QStringList{"Routes", "Requests", "Errors", "Latency", "Cache", "Workers", "Console", "Benchmark"}));
+        QCOMPARE(pages, (QStringList{"Routes", "Requests", "Errors", "Latency", "Cache", "Workers", "WebSockets", "Console",
+                                     "Benchmark"}));
         QVERIFY(view->actions().contains(window_->findChild<QToolBar*>("runToolbar")->toggleViewAction()));
-        window_->findChild<QAction*>("showPage8")->trigger();
+        window_->findChild<QAction*>("showPage9")->trigger();
         QCOMPARE(window_->currentPage(), MainWindow::Benchmark);
 
         // Preferences while nothing runs: the next start uses the new host and port.

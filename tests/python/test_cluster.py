@@ -461,6 +461,26 @@ def test_the_inspector_serves_the_whole_cluster(start_server):
         assert w["state"] == "serving" and w["restarts"] == 0, w
         assert w["rss_bytes"] > 4 << 20, w  # a real process's resident memory
 
+    # WebSockets: each worker's open connections and messages (its heartbeat too).
+    import asyncio
+    import websockets
+
+    def websockets_of(rows: list[dict]) -> dict[int, tuple[int, int]]:
+        return {w["pid"]: (w["websockets"], w["websocket_messages"]) for w in rows if w["websockets"] or w["websocket_messages"]}
+
+    async def talk() -> None:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+            await ws.send("a")
+            pid = int((await ws.recv()).split(":")[0])
+            await ws.send("b")
+            await ws.recv()
+            assert support.wait_until(lambda: websockets_of(ins.snapshot()["workers"]) == {pid: (1, 4)}), \
+                (pid, ins.snapshot()["workers"])
+        assert support.wait_until(lambda: websockets_of(ins.snapshot()["workers"]) == {pid: (0, 4)}), \
+            (pid, ins.snapshot()["workers"])
+
+    asyncio.run(asyncio.wait_for(talk(), 60))
+
     # Failed requests reach it from every worker, with their tracebacks.
     def failed_pids() -> set[int]:
         return {int(re.search(r"boom in (\d+)", e["message"]).group(1)) for e in ins.snapshot()["errors"]}

@@ -364,3 +364,55 @@ def test_the_test_client_connects_websockets():
             client.websocket_connect("/no")
         assert refused.value.status == 403
         assert client.get("/ws/3").status_code == 426
+
+
+# --- the inspector's listing ---
+
+
+def test_the_inspector_lists_open_websockets_and_their_messages():
+    """--inspect: the snapshot lists each open connection (route, path with secrets redacted,
+    client, messages and bytes each way) and, once it ends, its close code among the last closed."""
+    from test_inspector import start as start_inspected
+
+    ins = start_inspected(support.app_path("websocket_app.py"))
+
+    def listing() -> dict:
+        return ins.snapshot()["websockets"]
+
+    async def go():
+        async with websockets.connect(url(ins.server, "/echo?room=1&token=s3cret")) as first:
+            async with websockets.connect(url(ins.server, "/echo")) as second:
+                for text in ("one", "two", "three"):
+                    await first.send(text)
+                    assert await first.recv() == text
+                await second.send(b"\x00" * 1000)
+                assert await second.recv() == b"\x00" * 1000
+                port = first.local_address[1]
+                both = support.wait_until(lambda: (lambda w: w if w["open"] == 2 and w["messages_out"] == 4 else None)(listing()))
+                assert both, listing()
+                assert both["opened_total"] == 2 and both["messages_in"] == 4
+                a, b = both["connections"]  # oldest first
+                assert a["route"] == "GET /echo" and b["route"] == "GET /echo"
+                assert a["path"].startswith("/echo?room=1&token=<redacted") and "s3cret" not in json.dumps(both)
+                assert a["client"] == f"127.0.0.1:{port}"
+                assert (a["messages_in"], a["messages_out"], a["bytes_in"], a["bytes_out"]) == (3, 3, 11, 11)
+                assert (b["messages_in"], b["messages_out"], b["bytes_in"], b["bytes_out"]) == (1, 1, 1000, 1000)
+                assert "closed" not in a and b["id"] > a["id"]
+            # The second has ended: among the closed, with the code the client sent.
+            one = support.wait_until(lambda: (lambda w: w if w["open"] == 1 and w["closed"] else None)(listing()))
+            assert one, listing()
+            assert [c["id"] for c in one["connections"]] == [a["id"]]
+            closed = one["closed"][-1]
+            assert (closed["id"], closed["close_code"], closed["messages_in"]) == (b["id"], 1000, 1)
+            assert closed["closed"] >= closed["opened"]
+            unlisted = ins.snapshot("?max_websockets=0")["websockets"]
+            assert (unlisted["open"], unlisted["connections"]) == (1, [])
+            await first.close(4001, "done here")
+        last = support.wait_until(lambda: (lambda w: w if w["open"] == 0 else None)(listing()))
+        assert last, listing()
+        assert [(c["close_code"], c["close_reason"]) for c in last["closed"]] == [(1000, ""), (4001, "done here")]
+
+    try:
+        run(go())
+    finally:
+        assert ins.server.stop() == 0, ins.server.stderr

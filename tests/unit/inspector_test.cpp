@@ -367,6 +367,58 @@ TEST(Telemetry, ErrorQueueIsBounded) {
     EXPECT_TRUE(t.take_errors().empty());
 }
 
+TEST(WebSocketRegistry, ListsOpenConnectionsCountsTheirMessagesAndKeepsTheLastClosed) {
+    using cello::engine::WebSocketRegistry;
+    WebSocketRegistry reg;
+    cello::engine::WebSocketRecord r;
+    r.target = "/ws";
+    r.client = "127.0.0.1:5000";
+    r.messages_in = 99;  // ignored: a connection opens with no messages
+    auto [first, a] = reg.opened(r);
+    auto [second, b] = reg.opened(r);
+    EXPECT_EQ(second, first + 1);
+    a->received(10);
+    a->received(5);
+    a->sent(7);
+    b->sent(1);
+    auto l = reg.list();
+    ASSERT_EQ(l.open.size(), 2u);
+    EXPECT_EQ(l.open[0].id, first);
+    EXPECT_EQ(l.open[0].messages_in, 2u);
+    EXPECT_EQ(l.open[0].bytes_in, 15u);
+    EXPECT_EQ(l.open[0].messages_out, 1u);
+    EXPECT_EQ(l.open[0].bytes_out, 7u);
+    EXPECT_EQ(l.open[0].closed_ns, 0);
+    EXPECT_GT(l.open[0].opened_ns, 0);
+    EXPECT_EQ(l.opened_total, 2u);
+    EXPECT_EQ(l.messages_in, 2u);
+    EXPECT_EQ(l.messages_out, 2u);
+
+    reg.closed(first, 4000, "bye");
+    reg.closed(first, 1000, "again");  // once only
+    l = reg.list();
+    ASSERT_EQ(l.open.size(), 1u);
+    ASSERT_EQ(l.closed.size(), 1u);
+    EXPECT_EQ(l.closed[0].close_code, 4000);
+    EXPECT_EQ(l.closed[0].close_reason, "bye");
+    EXPECT_EQ(l.closed[0].messages_in, 2u);
+    EXPECT_GE(l.closed[0].closed_ns, l.closed[0].opened_ns);
+    EXPECT_EQ(l.messages_in, 2u);  // an ended connection's messages still count
+    EXPECT_EQ(l.messages_out, 2u);
+
+    // Bounded: only the last kRecentClosed ended connections are kept.
+    for (std::size_t i = 0; i < WebSocketRegistry::kRecentClosed + 5; ++i) {
+        auto [id, c] = reg.opened(r);
+        c->received(1);
+        reg.closed(id, 1000, "");
+    }
+    l = reg.list();
+    EXPECT_EQ(l.closed.size(), WebSocketRegistry::kRecentClosed);
+    EXPECT_EQ(l.closed.back().id, l.opened_total);
+    EXPECT_EQ(l.messages_in, 2u + WebSocketRegistry::kRecentClosed + 5);
+    EXPECT_EQ(l.open.size(), 1u);
+}
+
 TEST(Telemetry, AFullQueueFoldsRepeatsOfOneFailureIntoACount) {
     cello::engine::Telemetry t(1, 64);
     auto failure = [](std::string message, std::int64_t at, std::string line = "7") {
@@ -532,6 +584,16 @@ TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
     ins.telemetry()->record_error(std::move(err));
     ins.telemetry()->ring(0).push(routed(*t, 0, 123456, 500, "/a"));
     ins.record_reload(false, 12.5, 1, "SyntaxError: bad");
+    cello::engine::WebSocketRecord ws;  // one open WebSocket on /a's route, one ended
+    ws.table_generation = t->generation();
+    ws.route_id = 0;
+    ws.target = "/a?x=1";
+    ws.client = "127.0.0.1:4000";
+    auto [open_id, open_counts] = ins.telemetry()->websockets().opened(ws);
+    open_counts->received(3);
+    open_counts->sent(4);
+    const auto closed_id = ins.telemetry()->websockets().opened(ws).first;
+    ins.telemetry()->websockets().closed(closed_id, 1001, "going");
     ins.drain_now();
     SnapshotQuery q;
     q.with_histogram = true;
@@ -559,6 +621,23 @@ TEST(Inspector, ErrorsReloadsAndJsonRoundTrip) {
     EXPECT_EQ(back.reloads[0].error, "SyntaxError: bad");
     EXPECT_EQ(back.histogram, s.histogram);
     EXPECT_EQ(back.requests[0].path, "/a");
+    EXPECT_EQ(s.websockets.open, 1u);
+    EXPECT_EQ(back.websockets.open, 1u);
+    EXPECT_EQ(back.websockets.opened_total, 2u);
+    EXPECT_EQ(back.websockets.messages_in, 1u);
+    ASSERT_EQ(back.websockets.connections.size(), 1u);
+    const auto& w = back.websockets.connections[0];
+    EXPECT_EQ(w.id, open_id);
+    EXPECT_EQ(w.route, "GET /a");
+    EXPECT_EQ(w.path, "/a?x=1");
+    EXPECT_EQ(w.client, "127.0.0.1:4000");
+    EXPECT_EQ(w.bytes_in, 3u);
+    EXPECT_EQ(w.bytes_out, 4u);
+    EXPECT_EQ(w.closed_ns, 0);
+    ASSERT_EQ(back.websockets.closed.size(), 1u);
+    EXPECT_EQ(back.websockets.closed[0].close_code, 1001);
+    EXPECT_EQ(back.websockets.closed[0].close_reason, "going");
+    EXPECT_NE(back.websockets.closed[0].closed_ns, 0);
     EXPECT_THROW(snapshot_from_json("{\"version\": 2}"), std::invalid_argument);
     EXPECT_THROW(snapshot_from_json("not json"), std::invalid_argument);
 }

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from .app import App
     from .config import RunConfig
 
-_CELL_HEADER = 4  # int64s before a cell's per-thread (heartbeat ms, answered) pairs: pid, ready, spare x2
+_CELL_HEADER = 4  # int64s before a cell's per-thread slots: pid, ready, spare x2
+# Per engine thread (written by the engine, py_server.cpp's heartbeat_writer): heartbeat ms,
+# requests answered, WebSocket connections open, WebSocket messages.
+_THREAD_INTS = 4
 _EVENTS_PER_THREAD = 4096  # --inspect: each worker engine thread's event ring in shared memory
 
 
@@ -102,7 +105,7 @@ class WorkerCell:
         self._cell = cell
         self._native = native
         self.link: Any = None
-        self.heartbeat = cell[_CELL_HEADER * 8:(_CELL_HEADER + 2 * threads) * 8]
+        self.heartbeat = cell[_CELL_HEADER * 8:(_CELL_HEADER + _THREAD_INTS * threads) * 8]
 
     def join(self, cache: Any) -> None:
         """Joins the engine's shared block (before the middleware is built), with `cache`'s
@@ -183,7 +186,7 @@ class Supervisor:
         self.target = target  # where to re-import the app from on SIGHUP; None: no re-import
         self.processes = config.processes
         self.threads = config.workers
-        self.cell_ints = _CELL_HEADER + 2 * self.threads
+        self.cell_ints = _CELL_HEADER + _THREAD_INTS * self.threads
         self.cells = 2 * self.processes + 2  # old and new side by side during a rolling restart
         self.free_cells = deque(range(self.cells))
         self.workers: dict[int, _Worker] = {}  # pid -> worker
@@ -381,15 +384,19 @@ class Supervisor:
             if not self._ready(w):
                 continue
             base = w.cell * self.cell_ints + _CELL_HEADER
-            beats = [self.ints[base + 2 * t] for t in range(self.threads)]
+            beats = [self.ints[base + _THREAD_INTS * t] for t in range(self.threads)]
             if any(b and now_ms - b > limit_ms for b in beats):
                 w.why_stopped = (f"did not answer its heartbeat for {self.cluster.worker_timeout:g} s "
                                  "(a handler that never returns?); killed")
                 platform.kill_worker(w.pid)
 
-    def _answered(self, w: _Worker) -> int:
+    def _thread_sum(self, w: _Worker, slot: int) -> int:
+        """One of a worker's per-thread counts (_THREAD_INTS), summed over its engine threads."""
         base = w.cell * self.cell_ints + _CELL_HEADER
-        return sum(self.ints[base + 2 * t + 1] for t in range(self.threads))
+        return sum(self.ints[base + _THREAD_INTS * t + slot] for t in range(self.threads))
+
+    def _answered(self, w: _Worker) -> int:
+        return self._thread_sum(w, 1)
 
     def _check_recycling(self) -> None:
         for w in list(self.workers.values()):
@@ -487,11 +494,13 @@ class Supervisor:
                                      self.routes_shown, error)
 
     def worker_rows(self) -> list[dict[str, Any]]:
-        """Every worker process: slot, pid, state, requests answered, RSS, restarts, start time."""
+        """Every worker process: slot, pid, state, requests answered, RSS, restarts, start time,
+        WebSocket connections open and their messages."""
         rows = []
         for w in sorted(self.workers.values(), key=lambda w: (w.slot, w.started)):
             state = "draining" if w.expected_exit else "serving" if self._ready(w) else "starting"
             rows.append({"slot": w.slot + 1, "pid": w.pid, "state": state, "requests": self._answered(w),
                          "rss_bytes": platform.rss_bytes(w.pid), "restarts": self.restarts[w.slot],
-                         "started": w.started})
+                         "started": w.started, "websockets": self._thread_sum(w, 2),
+                         "websocket_messages": self._thread_sum(w, 3)})
         return rows

@@ -82,3 +82,10 @@ if __name__ == "__main__":
     settings = {k: float(v) if "." in v else int(v) for k, v in
                 (item.split("=") for item in os.environ.get("CLUSTER_TEST_CONFIG", "").split(",") if item)}
     app.run(cluster=ClusterConfig(**settings))
+
+
+@app.websocket("/ws")
+async def echo(ws):
+    await ws.accept()
+    async for message in ws:
+        await ws.send_text(f"{os.getpid()}: {message}")
