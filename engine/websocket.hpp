@@ -44,9 +44,16 @@ public:
     // for the next receive). A receive replaces one still waiting.
     using Received = std::function<bool(WebSocketMessage* message, int code, std::string_view reason)>;
     virtual void receive(Received done) = 0;
+    // The next message if one has arrived (true), without waiting; else false (receive() waits).
+    virtual bool try_receive(WebSocketMessage& out) = 0;
     // Sends one message; done(0) once it is written, done(close code) when the connection ended
     // first. A client that reads slowly makes done come late: that is the back-pressure.
     virtual void send(bool text, std::string data, std::function<void(int)> done) = 0;
+    // Queues one message to be written without waiting, when the connection is open and less than
+    // kSendBuffer bytes wait to be written (true; a write that fails later ends the connection,
+    // which the next receive reports). Else false, `data` untouched: send() waits.
+    static constexpr std::size_t kSendBuffer = 64 * 1024;
+    virtual bool try_send(bool text, std::string& data) = 0;
     // The closing handshake with `code` and `reason` (after the messages sent before it); done()
     // when it is over (or the connection gone). Further sends fail.
     virtual void close(int code, std::string reason, std::function<void()> done) = 0;

@@ -169,13 +169,31 @@ public:
         deliver();
     }
 
+    bool try_receive(WebSocketMessage& out) override {
+        if (inbox_.empty()) return false;
+        out = std::move(inbox_.front());
+        inbox_.pop_front();
+        inbox_bytes_ -= out.data.size();
+        read_more();  // room again
+        return true;
+    }
+
     void send(bool text, std::string data, std::function<void(int)> done) override {
         if (phase_ == Phase::Ended || closing_) {
             done(phase_ == Phase::Ended ? end_code_ : close_code_);
             return;
         }
+        outbox_bytes_ += data.size();
         outbox_.push_back(Outgoing{text, std::move(data), std::move(done)});
         write_next();
+    }
+
+    bool try_send(bool text, std::string& data) override {
+        if (phase_ != Phase::Open || closing_ || outbox_bytes_ + data.size() > kSendBuffer) return false;
+        outbox_bytes_ += data.size();
+        outbox_.push_back(Outgoing{text, std::move(data), nullptr});
+        write_next();
+        return true;
     }
 
     void close(int code, std::string reason, std::function<void()> done) override {
@@ -290,6 +308,7 @@ private:
         --ops_;
         Outgoing sent = std::move(outbox_.front());
         outbox_.pop_front();
+        outbox_bytes_ -= sent.data.size();
         if (ec) {
             // The client's close (if it sent one) says how it ended better than the failed write.
             if (phase_ != Phase::Ended) {
@@ -297,13 +316,13 @@ private:
                 if (peer.code != websocket::close_code::none) end_now(peer.code, peer_reason());
                 else end_now(1006);
             }
-            sent.done(end_code_);
+            if (sent.done) sent.done(end_code_);
             release();
             return;
         }
         if (linked_) worker_.count_websocket_message();
         if (counters_) counters_->sent(sent.data.size());
-        sent.done(0);
+        if (sent.done) sent.done(0);
         write_next();
         release();
     }
@@ -347,10 +366,12 @@ private:
         // The message being written stays for its write's completion, which reports it.
         std::deque<Outgoing> failed;
         while (outbox_.size() > (writing_ ? 1u : 0u)) {
+            outbox_bytes_ -= outbox_.back().data.size();
             failed.push_front(std::move(outbox_.back()));
             outbox_.pop_back();
         }
-        for (auto& o : failed) o.done(end_code_);
+        for (auto& o : failed)
+            if (o.done) o.done(end_code_);
         if (auto done = std::exchange(close_done_, nullptr)) done();
         deliver();
         release();
@@ -381,7 +402,8 @@ private:
     std::size_t inbox_bytes_ = 0;
     Received receiver_;
 
-    std::deque<Outgoing> outbox_;
+    std::deque<Outgoing> outbox_;  // done null: queued by try_send (nobody waits for it)
+    std::size_t outbox_bytes_ = 0;
     bool writing_ = false;
 
     bool closing_ = false, close_started_ = false;

@@ -16,9 +16,12 @@ namespace loadgen {
 
 const char* const kBenchUsage = R"(usage: cello bench URL [options]
 
-Load-test an HTTP/1.1 server with keep-alive connections (natively, like wrk and wrk2).
+Load-test an HTTP/1.1 server with keep-alive connections (natively, like wrk and wrk2), or
+a WebSocket endpoint with echoed messages.
 
-  URL                   http://host[:port][/path]
+  URL                   http://host[:port][/path], or ws://host[:port][/path]: each connection
+                        upgrades, then sends text messages and waits for their echo (closed
+                        loop; --pipeline messages in flight); Messages/sec is the result
   -c, --connections N   open connections, spread over the threads (default 10)
   -t, --threads N       threads, one event loop each (default 1)
   -d, --duration T      run time, e.g. 500ms, 10s, 2m (default 10s); per step with --ceiling
@@ -32,6 +35,7 @@ Load-test an HTTP/1.1 server with keep-alive connections (natively, like wrk and
                         Replaces the URL's path
       --pipeline N      requests in flight per connection (default 1)
       --timeout T       a request (or connect) without answer after T is an error (default 2s)
+      --message-size N  ws://: bytes per message (default 64)
       --ceiling         find the highest sustainable open-loop rate, then the latency at 50%,
                         75% and 90% of it (see docs/benchmarking.md)
       --max-p99 T       --ceiling: a step whose p99 exceeds T is not sustainable (default 100ms)
@@ -161,6 +165,11 @@ ParseOutcome parse_bench_args(const std::vector<std::string>& args, BenchOptions
             auto d = parse_duration(v, error);
             if (!d) return fail("--timeout: " + error);
             c.timeout = *d;
+        } else if (r.take(nullptr, "--message-size", v, error)) {
+            if (!error.empty()) return fail(error);
+            auto n = parse_count(v, 1, 16 * 1024 * 1024, error);
+            if (!n) return fail("--message-size: " + error);
+            c.message_size = *n;
         } else if (r.take(nullptr, "--max-p99", v, error)) {
             if (!error.empty()) return fail(error);
             auto d = parse_duration(v, error);
@@ -176,6 +185,7 @@ ParseOutcome parse_bench_args(const std::vector<std::string>& args, BenchOptions
             c.host = url->host;
             c.port = url->port;
             c.targets = {Target{url->path, 1}};
+            c.websocket = url->websocket;
             have_url = true;
             r.skip();
         }
@@ -183,6 +193,7 @@ ParseOutcome parse_bench_args(const std::vector<std::string>& args, BenchOptions
     if (!have_url) return fail("no URL given");
     if (!paths.empty()) c.targets = std::move(paths);
     if (out.ceiling && have_rate) return fail("--ceiling finds the rate itself; drop -R");
+    if (out.ceiling && c.websocket) return fail("--ceiling is for http:// URLs (it runs open loop)");
     if (auto problem = validate(c); !problem.empty()) return fail(problem);
     return ParseOutcome::Run;
 }

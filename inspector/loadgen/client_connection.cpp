@@ -14,17 +14,10 @@ using boost::system::error_code;
 
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr auto kRetryDelay = std::chrono::milliseconds(100);  // after a failed connect: do not spin
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, unsigned index)
-    : worker_(worker),
-      plan_(worker.plan()),
-      index_(index),
-      socket_(worker.io()),
-      timer_(worker.io()),
-      in_flight_(plan_.config.pipeline),
-      mix_(plan_.config.targets) {
+    : LoadConnection(worker, index), socket_(worker.io()), mix_(plan_.config.targets) {
     mix_.advance(index);  // neighbouring connections start on different paths
     batch_.reserve(plan_.config.pipeline);
 }
@@ -54,11 +47,6 @@ void ClientConnection::on_connected() {
     if (worker_.running()) pump();
 }
 
-void ClientConnection::begin() {
-    if (state_ == State::Open) pump();
-    else connect();
-}
-
 void ClientConnection::read() {
     socket_.async_read_some(buffer_.prepare(kReadChunk), [this, epoch = epoch_](error_code ec, std::size_t n) {
         if (epoch != epoch_) return;
@@ -70,7 +58,7 @@ void ClientConnection::read() {
                 if (!eof_ec && parser_->is_done()) complete(Clock::now());
             }
             // The server may close an idle keep-alive connection; that is no error.
-            if (count_ == 0 && ec == asio::error::eof) {
+            if (in_flight() == 0 && ec == asio::error::eof) {
                 reset();
                 if (worker_.running()) connect();
                 return;
@@ -124,11 +112,9 @@ bool ClientConnection::parse(Clock::time_point now) {
 }
 
 void ClientConnection::complete(Clock::time_point now) {
-    if (count_ > 0) {  // a response nobody asked for (an early 408, say) is not a request
-        const InFlight& done = in_flight_[head_];
-        worker_.record(done, parser_->status(), now);
-        head_ = (head_ + 1) % in_flight_.size();
-        --count_;
+    if (in_flight() > 0) {  // a response nobody asked for (an early 408, say) is not a request
+        worker_.record(oldest(), parser_->status(), now);
+        pop();
     }
     parser_.emplace();
     if (plan_.head) parser_->skip(true);
@@ -141,17 +127,16 @@ void ClientConnection::pump() {
         pump_open_loop(now);
         return;
     }
-    while (count_ < in_flight_.size()) {
+    while (has_room()) {
         const auto target = static_cast<std::uint32_t>(mix_.next());
-        in_flight_[(head_ + count_) % in_flight_.size()] = {now, now, target};
-        ++count_;
+        push({now, now, target});
         batch_.push_back(asio::buffer(plan_.requests[target]));
     }
     send_batch();
 }
 
 void ClientConnection::pump_open_loop(Clock::time_point now) {
-    while (count_ < in_flight_.size()) {
+    while (has_room()) {
         const auto due = plan_.t0 + plan_.schedule->due(index_, next_k_);
         if (due >= plan_.end) return send_batch();  // the run ends before this one is due
         if (due > now) {
@@ -168,8 +153,7 @@ void ClientConnection::pump_open_loop(Clock::time_point now) {
         }
         // Late requests go out at once, their latency still counted from when they were due.
         const auto target = static_cast<std::uint32_t>(mix_.next());
-        in_flight_[(head_ + count_) % in_flight_.size()] = {due, now, target};
-        ++count_;
+        push({due, now, target});
         ++next_k_;
         batch_.push_back(asio::buffer(plan_.requests[target]));
     }
@@ -193,56 +177,12 @@ void ClientConnection::send_batch() {
     batch_.clear();  // async_write copied the buffer sequence
 }
 
-void ClientConnection::check_timeout(Clock::time_point now) {
-    const auto limit = plan_.config.timeout;
-    if (state_ == State::Connecting && now - connect_started_ > limit) {
-        worker_.connect_settled();
-        fail(&ErrorCounts::connect);
-    } else if (state_ == State::Open && count_ > 0 && now - in_flight_[head_].sent > limit) {
-        // Every request in flight on this connection is lost with it (several when pipelining).
-        for (std::size_t i = 0; i < count_; ++i) worker_.count_error(&ErrorCounts::timeout);
-        reset();
-        connect();
-    }
-}
-
-void ClientConnection::fail(std::uint64_t ErrorCounts::*kind) {
-    const bool was_connecting = state_ == State::Connecting;
-    if (worker_.running() || kind == &ErrorCounts::connect) {
-        // One error per request lost in flight (several when pipelining), at least one.
-        const std::size_t lost = count_ > 0 ? count_ : 1;
-        for (std::size_t i = 0; i < lost; ++i) worker_.count_error(kind);
-    }
-    reset();
-    if (!worker_.running()) return;
-    if (was_connecting) retry_later();
-    else connect();  // the server dropped us: reopen at once, as wrk does
-}
-
-void ClientConnection::retry_later() {
-    timer_armed_ = true;
-    timer_.expires_after(kRetryDelay);
-    timer_.async_wait([this, epoch = epoch_](error_code ec) {
-        if (epoch != epoch_ || ec) return;
-        timer_armed_ = false;
-        connect();
-    });
-}
-
-void ClientConnection::reset() {
-    ++epoch_;
+void ClientConnection::close_transport() {
     error_code ignored;
     socket_.close(ignored);
-    timer_.cancel();
-    timer_armed_ = false;
-    state_ = State::Closed;
-    writing_ = false;
-    head_ = count_ = 0;
     batch_.clear();
     buffer_.clear();
     parser_.reset();
 }
-
-void ClientConnection::close() { reset(); }
 
 }  // namespace cello::inspector::loadgen

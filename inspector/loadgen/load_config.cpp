@@ -40,17 +40,20 @@ bool has_ctl(std::string_view s) {
 }  // namespace
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
-    constexpr std::string_view scheme = "http://";
-    if (text.starts_with("https://")) {
-        error = "https is not supported (plain http:// only)";
+    if (text.starts_with("https://") || text.starts_with("wss://")) {
+        error = "https:// and wss:// are not supported (no TLS yet): plain http:// or ws:// only";
         return std::nullopt;
     }
-    if (!text.starts_with(scheme)) {
-        error = "URL must start with http://";
-        return std::nullopt;
-    }
-    text.remove_prefix(scheme.size());
     Url url;
+    if (text.starts_with("http://")) {
+        text.remove_prefix(7);
+    } else if (text.starts_with("ws://")) {
+        text.remove_prefix(5);
+        url.websocket = true;
+    } else {
+        error = "URL must start with http:// (or ws:// for a WebSocket)";
+        return std::nullopt;
+    }
     const auto slash = text.find_first_of("/?");
     std::string_view authority = text.substr(0, slash);
     if (slash != std::string_view::npos) {
@@ -194,6 +197,12 @@ std::string validate(const LoadConfig& c) {
     if (c.timeout <= Duration::zero()) return "timeout must be positive";
     if (c.rate < 0 || !std::isfinite(c.rate)) return "rate must be positive (or 0 for closed loop)";
     if (c.rate > 0 && c.rate < kMinRate) return "rate must be at least 0.001 requests per second (or 0 for closed loop)";
+    if (c.websocket) {
+        if (c.rate > 0) return "a WebSocket run is closed loop only (no -R)";
+        if (c.targets.size() > 1) return "a WebSocket run has one path (the URL's)";
+        if (c.method != "GET" || !c.body.empty()) return "a WebSocket run sends messages, not a method or a body";
+        if (c.message_size == 0 || c.message_size > 16 * 1024 * 1024) return "message size must be 1 byte to 16 MiB";
+    }
     return {};
 }
 

@@ -38,13 +38,19 @@ struct LoadConfig {
     double rate = 0;
     unsigned pipeline = 1;                           // requests in flight per connection
     Duration timeout = std::chrono::seconds(2);      // per request (and per connect)
+    // WebSocket (a ws:// URL): each connection upgrades on the first target's path, then sends
+    // text messages of `message_size` bytes and waits for their echo (closed loop, `pipeline`
+    // in flight); a message and its echo are what a request and its answer are for HTTP.
+    bool websocket = false;
+    std::size_t message_size = 64;
 };
 
-// The host, port and path of an http:// URL.
+// The host, port and path of an http:// (or ws://) URL.
 struct Url {
     std::string host;
     std::uint16_t port = 80;
     std::string path = "/";  // with the query, if any
+    bool websocket = false;  // ws://
 };
 
 // Each parser returns the value, or std::nullopt and a message in `error`.

@@ -104,6 +104,7 @@ void LoadGenerator::start() {
     plan.endpoints = resolve(plan.config.host, plan.config.port, error);
     if (plan.endpoints.empty()) throw std::runtime_error(error);
     plan.requests = serialize_requests(plan.config);
+    if (plan.config.websocket) plan.message.assign(plan.config.message_size, 'x');
     plan.head = plan.config.method == "HEAD";
     if (plan.config.rate > 0) plan.schedule.emplace(plan.config.rate, plan.config.connections);
 

@@ -1,5 +1,8 @@
 #include "inspector/loadgen/load_worker.hpp"
 
+#include "inspector/loadgen/client_connection.hpp"
+#include "inspector/loadgen/websocket_connection.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -14,6 +17,7 @@ namespace {
 // Only this worker's thread touches its sockets and timers; stop() merely posts. So the reactor
 // needs no locks (the scheduler, which post() uses, keeps its own).
 constexpr int kConcurrencyHint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
+constexpr auto kGoodbyeTime = std::chrono::seconds(1);
 
 Clock::duration sweep_period(Clock::duration timeout) {
     return std::clamp<Clock::duration>(timeout / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(50));
@@ -25,8 +29,10 @@ Worker::Worker(const RunPlan& plan, ProgressBoard& board, unsigned first_index, 
     : plan_(plan), board_(board), io_(kConcurrencyHint), tick_timer_(io_), end_timer_(io_), sweep_timer_(io_) {
     totals_.per_target.assign(plan.config.targets.size(), 0);
     connections_.reserve(connections);
-    for (unsigned i = 0; i < connections; ++i)
-        connections_.push_back(std::make_unique<ClientConnection>(*this, first_index + i));
+    for (unsigned i = 0; i < connections; ++i) {
+        if (plan.config.websocket) connections_.push_back(std::make_unique<WebSocketConnection>(*this, first_index + i));
+        else connections_.push_back(std::make_unique<ClientConnection>(*this, first_index + i));
+    }
 }
 
 Worker::~Worker() = default;
@@ -106,11 +112,23 @@ void Worker::finish(bool early) {
         board_.report(second_, std::chrono::duration<double>(finished_at_ - second_start).count(), interval_);
     }
     running_ = false;
-    for (auto& c : connections_) c->close();
     tick_timer_.cancel();
     end_timer_.cancel();
     sweep_timer_.cancel();
-    io_.stop();
+    for (auto& c : connections_)
+        if (c->close_gracefully([this] {
+                if (--closing_ == 0) io_.stop();
+            }))
+            ++closing_;
+    if (closing_ == 0) {
+        io_.stop();
+        return;
+    }
+    // Goodbyes get a moment (not counted in the run's time), then the loop stops regardless.
+    end_timer_.expires_after(kGoodbyeTime);
+    end_timer_.async_wait([this](error_code ec) {
+        if (!ec) io_.stop();
+    });
 }
 
 void Worker::record(const InFlight& request, unsigned status, Clock::time_point now) noexcept {
@@ -125,6 +143,7 @@ void Worker::record(const InFlight& request, unsigned status, Clock::time_point 
     ++totals_.requests;
     ++interval_.requests;
     ++totals_.per_target[request.target];
+    if (status == 0) return;  // a WebSocket echo
     const unsigned cls = status / 100;
     ++totals_.status_classes[cls >= 1 && cls <= 5 ? cls : 0];
     if (cls == 4) count_error(&ErrorCounts::status_4xx);

@@ -2,7 +2,7 @@
 // timeout sweep. Everything here runs on that thread, except stop().
 #pragma once
 
-#include "inspector/loadgen/client_connection.hpp"
+#include "inspector/loadgen/load_connection.hpp"
 #include "inspector/loadgen/load_stats.hpp"
 #include "inspector/loadgen/progress_board.hpp"
 #include "inspector/loadgen/run_plan.hpp"
@@ -32,6 +32,7 @@ public:
     const RunPlan& plan() const noexcept { return plan_; }
     bool running() const noexcept { return running_; }
     void connect_settled();  // a connect of connect_all() succeeded or failed
+    // An answer to `request`: its HTTP status, or 0 for a WebSocket echo.
     void record(const InFlight& request, unsigned status, Clock::time_point now) noexcept;
     void count_error(std::uint64_t ErrorCounts::*kind) noexcept {
         ++(totals_.errors.*kind);
@@ -53,10 +54,11 @@ private:
     boost::asio::steady_timer tick_timer_;
     boost::asio::steady_timer end_timer_;
     boost::asio::steady_timer sweep_timer_;
-    std::vector<std::unique_ptr<ClientConnection>> connections_;
+    std::vector<std::unique_ptr<LoadConnection>> connections_;
     Tally totals_;
     IntervalTally interval_;
     unsigned unsettled_ = 0;  // connects of connect_all() not yet finished
+    unsigned closing_ = 0;    // connections saying goodbye after the run (LoadConnection::close_gracefully)
     unsigned second_ = 1;
     bool running_ = false;
     bool ended_ = false;

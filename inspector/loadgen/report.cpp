@@ -31,6 +31,9 @@ std::string percentile_label(double p) {
 double us(double ns) { return std::round(ns / 100.0) / 10.0; }  // µs with one decimal
 
 std::string describe_mode(const LoadConfig& c) {
+    if (c.websocket)
+        return "WebSocket, closed loop (each connection sends its next " + std::to_string(c.message_size) +
+               "-byte message when an echo is back)";
     if (c.rate <= 0) return "closed loop (each connection sends its next request when the last is answered)";
     return printf_string("open loop at %.6g req/s, latency from each request's due time (coordinated omission corrected)",
                          c.rate);
@@ -84,6 +87,7 @@ json result_json(const std::string& url, const LoadResult& r) {
                            {"p99_us", us(static_cast<double>(s.p99_ns))}, {"max_us", us(static_cast<double>(s.max_ns))}});
     json j = {
         {"url", url},
+        {"protocol", c.websocket ? "websocket" : "http"},
         {"mode", r.open_loop() ? "open" : "closed"},
         {"method", c.method},
         {"connections", c.connections},
@@ -105,6 +109,11 @@ json result_json(const std::string& url, const LoadResult& r) {
         {"seconds", std::move(seconds)},
     };
     if (r.open_loop()) j["uncorrected_latency_us"] = latency_json(t.uncorrected);
+    if (c.websocket) {  // a request is a message and its echo
+        j["message_size"] = c.message_size;
+        j["messages"] = t.requests;
+        j["messages_per_sec"] = r.requests_per_sec();
+    }
     return j;
 }
 
@@ -166,10 +175,11 @@ std::string text_report(const std::string& url, const LoadResult& r) {
                    std::to_string(i < t.per_target.size() ? t.per_target[i] : 0);
         out += "\n";
     }
-    out += "  " + std::to_string(t.requests) + " requests in " + printf_string("%.2fs", r.elapsed_s) + ", " +
+    const char* unit = c.websocket ? " messages" : " requests";
+    out += "  " + std::to_string(t.requests) + unit + " in " + printf_string("%.2fs", r.elapsed_s) + ", " +
            format_bytes(static_cast<double>(t.bytes_read)) + " read" + (r.stopped_early ? " (stopped early)" : "") + "\n";
     out += "  Errors: " + errors_line(t.errors) + "\n";
-    std::snprintf(line, sizeof line, "Requests/sec: %10.2f\n", r.requests_per_sec());
+    std::snprintf(line, sizeof line, c.websocket ? "Messages/sec: %10.2f\n" : "Requests/sec: %10.2f\n", r.requests_per_sec());
     out += line;
     std::snprintf(line, sizeof line, "Transfer/sec: %10s\n", format_bytes(r.bytes_per_sec()).c_str());
     out += line;

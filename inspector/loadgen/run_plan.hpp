@@ -20,6 +20,7 @@ struct RunPlan {
     LoadConfig config;
     std::vector<boost::asio::ip::tcp::endpoint> endpoints;
     std::vector<std::string> requests;  // serialized, one per target
+    std::string message;                // a WebSocket run's message (config.message_size bytes)
     bool head = false;                  // HEAD responses carry no body
     std::optional<OpenLoopSchedule> schedule;
     Clock::time_point t0{};

@@ -16,11 +16,11 @@ public:
     explicit FutureSlot(pyb::object future);
     // Takes the GIL, makes the value and sets it as the future's result, unless the future is
     // done already (cancelled: its awaiter went away); true when it was set. An exception is
-    // reported as unraisable.
+    // reported as unraisable. Once only: the future is let go while the GIL is held.
     bool resolve(const std::function<pyb::object()>& value) const;
 
 private:
-    std::shared_ptr<PyObject> future_;
+    mutable std::shared_ptr<PyObject> future_;
 };
 
 }  // namespace cello::py

@@ -33,33 +33,32 @@ public:
                 return slot.resolve([code, why] { return pyb::object(pyb::make_tuple(pyb::none(), code, pyb::str(why))); });
             }
             // False when the receiver went away (a cancelled wait): the message stays for the next.
-            return slot.resolve([m]() -> pyb::object {
-                if (!m->text) return pyb::make_tuple(false, pyb::bytes(m->data));
-                // Beast checked the UTF-8 of text messages (1007 otherwise).
-                return pyb::make_tuple(true, pyb::str(m->data));
-            });
+            return slot.resolve([m] { return message_tuple(*m); });
         });
+    }
+
+    // The next message if one has arrived (as receive() gives it), else None: no waiting.
+    pyb::object try_receive() {
+        engine::WebSocketMessage m;
+        if (!ch_->try_receive(m)) return pyb::none();
+        return message_tuple(m);
     }
 
     // A str goes as a text message, bytes-like as binary; the result is 0 once written, else the
     // close code of the connection's end.
     void send(const pyb::object& data, pyb::object future) {
-        bool text = false;
         std::string payload;
-        if (PyUnicode_Check(data.ptr())) {
-            text = true;
-            Py_ssize_t n = 0;
-            const char* s = PyUnicode_AsUTF8AndSize(data.ptr(), &n);
-            if (!s) throw pyb::error_already_set();
-            payload.assign(s, static_cast<std::size_t>(n));
-        } else {
-            Py_buffer view;
-            if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_CONTIG_RO) < 0) throw pyb::error_already_set();
-            payload.assign(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-            PyBuffer_Release(&view);
-        }
+        const bool text = payload_of(data, payload);
         ch_->send(text, std::move(payload),
                   [slot = FutureSlot(std::move(future))](int code) { slot.resolve([code] { return pyb::int_(code); }); });
+    }
+
+    // Queued without waiting (True) while the connection is open and little waits to be written;
+    // else False, and the caller waits with send().
+    bool try_send(const pyb::object& data) {
+        std::string payload;
+        const bool text = payload_of(data, payload);
+        return ch_->try_send(text, payload);
     }
 
     void close(int code, std::string reason, pyb::object future) {
@@ -70,6 +69,28 @@ public:
     std::string offered() const { return std::string(ch_->offered_subprotocols()); }
 
 private:
+    static pyb::object message_tuple(const engine::WebSocketMessage& m) {
+        if (!m.text) return pyb::make_tuple(false, pyb::bytes(m.data));
+        // Beast checked the UTF-8 of text messages (1007 otherwise).
+        return pyb::make_tuple(true, pyb::str(m.data));
+    }
+
+    // A str's UTF-8 (true: a text message) or a bytes-like object's bytes (false: binary).
+    static bool payload_of(const pyb::object& data, std::string& payload) {
+        if (PyUnicode_Check(data.ptr())) {
+            Py_ssize_t n = 0;
+            const char* s = PyUnicode_AsUTF8AndSize(data.ptr(), &n);
+            if (!s) throw pyb::error_already_set();
+            payload.assign(s, static_cast<std::size_t>(n));
+            return true;
+        }
+        Py_buffer view;
+        if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_CONTIG_RO) < 0) throw pyb::error_already_set();
+        payload.assign(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        PyBuffer_Release(&view);
+        return false;
+    }
+
     std::shared_ptr<engine::WebSocketChannel> ch_;
 };
 
@@ -155,7 +176,9 @@ void define_websocket(pyb::module_& m) {
         .def("accept", &PyWebSocketChannel::accept, pyb::arg("subprotocol"), pyb::arg("future"))
         .def("refuse", &PyWebSocketChannel::refuse, pyb::arg("status"))
         .def("receive", &PyWebSocketChannel::receive, pyb::arg("future"))
+        .def("try_receive", &PyWebSocketChannel::try_receive)
         .def("send", &PyWebSocketChannel::send, pyb::arg("data"), pyb::arg("future"))
+        .def("try_send", &PyWebSocketChannel::try_send, pyb::arg("data"))
         .def("close", &PyWebSocketChannel::close, pyb::arg("code"), pyb::arg("reason"), pyb::arg("future"))
         .def_property_readonly("offered_subprotocols", &PyWebSocketChannel::offered);
 }

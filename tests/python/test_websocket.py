@@ -416,3 +416,29 @@ def test_the_inspector_lists_open_websockets_and_their_messages():
         run(go())
     finally:
         assert ins.server.stop() == 0, ins.server.stderr
+
+
+# --- cello bench ws:// ---
+
+
+def test_cello_bench_drives_a_websocket_echo(server):
+    """`cello bench ws://…`: each connection upgrades, sends messages and counts their echoes;
+    at the end it closes each with a closing handshake (1000), echoes in flight answered first."""
+    before = events(server)
+    done = support.run_cli("bench", url(server, "/echo"), "-c", "4", "-d", "1", "--pipeline", "2",
+                         "--message-size", "100", "--json", timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["protocol"] == "websocket" and report["message_size"] == 100
+    assert report["errors"]["total"] == 0, report["errors"]
+    assert report["messages"] > 100 and report["messages"] == report["requests"]
+    assert report["bytes_read"] == 100 * report["messages"]
+    closed = support.wait_until(lambda: events(server).count("echo: closed normally") - before.count("echo: closed normally") == 4)
+    assert closed, events(server)
+
+
+def test_cello_bench_counts_a_refused_upgrade_by_its_status(server):
+    done = support.run_cli("bench", url(server, "/refuse"), "-c", "2", "-d", "500ms", timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "0 messages in" in done.stdout and "status 4xx 0" not in done.stdout, done.stdout
+    assert "Messages/sec:" in done.stdout

@@ -63,7 +63,13 @@ TEST(LoadgenConfig, ParsesUrls) {
     u = parse_url("http://h?q", error);
     ASSERT_TRUE(u);
     EXPECT_EQ(u->path, "/?q");
-    for (const char* bad : {"https://x/", "ftp://x", "example.com", "http://", "http://h:0/", "http://h:70000/",
+    u = parse_url("ws://127.0.0.1:9001/chat?room=1", error);
+    ASSERT_TRUE(u) << error;
+    EXPECT_TRUE(u->websocket);
+    EXPECT_EQ(u->port, 9001);
+    EXPECT_EQ(u->path, "/chat?room=1");
+    EXPECT_FALSE(parse_url("http://h/", error)->websocket);
+    for (const char* bad : {"https://x/", "wss://x/", "ftp://x", "example.com", "http://", "http://h:0/", "http://h:70000/",
                             "http://h:8x/", "http://h/a b"}) {
         error.clear();
         EXPECT_FALSE(parse_url(bad, error)) << bad;
@@ -151,6 +157,20 @@ TEST(LoadgenCli, ParsesEveryOptionInBothSpellings) {
     EXPECT_EQ(o.config.pipeline, 4u);
     EXPECT_EQ(o.config.timeout, 500ms);
     EXPECT_FALSE(o.ceiling);
+}
+
+TEST(LoadgenCli, AWebSocketRunIsClosedLoopMessagesOnOnePath) {
+    auto o = parse_ok({"ws://127.0.0.1:8080/echo", "-c", "100", "--pipeline", "2", "--message-size", "1024"});
+    EXPECT_TRUE(o.config.websocket);
+    EXPECT_EQ(o.config.targets[0].path, "/echo");
+    EXPECT_EQ(o.config.message_size, 1024u);
+    EXPECT_EQ(o.config.pipeline, 2u);
+    EXPECT_NE(parse_error({"ws://h/", "-R", "100"}).find("closed loop"), std::string::npos);
+    EXPECT_NE(parse_error({"ws://h/", "--ceiling"}).find("--ceiling"), std::string::npos);
+    EXPECT_NE(parse_error({"ws://h/", "--path", "/a", "--path", "/b"}).find("one path"), std::string::npos);
+    EXPECT_NE(parse_error({"ws://h/", "--body", "x"}).find("messages"), std::string::npos);
+    EXPECT_NE(parse_error({"ws://h/", "--message-size", "0"}).find("--message-size"), std::string::npos);
+    EXPECT_FALSE(parse_ok({"http://h/"}).config.websocket);
 }
 
 TEST(LoadgenCli, PathsReplaceTheUrlPath) {

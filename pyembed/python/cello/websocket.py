@@ -19,12 +19,6 @@ if TYPE_CHECKING:
     import asyncio
 
 
-def _future() -> asyncio.Future[Any]:
-    """A future on the running loop (asyncio is imported only once a WebSocket is served)."""
-    import asyncio
-
-    return asyncio.get_running_loop().create_future()
-
 __all__ = ["WebSocket", "WebSocketDisconnect"]
 
 
@@ -51,17 +45,19 @@ class WebSocket:
     ``client`` and ``request``. ``receive_text()``, ``receive_bytes()``, ``receive_json()`` and
     ``async for message in ws`` wait for messages; when the connection ends they raise
     :class:`WebSocketDisconnect` (the loop just ends on a normal close). ``send_text()``,
-    ``send_bytes()`` and ``send_json()`` return once the message is written (a client that reads
+    ``send_bytes()`` and ``send_json()`` return once the message is queued while less than 64 KiB
+    waits to be written, else once it is written (a client that reads
     slowly slows the sender down); after the end they raise :class:`WebSocketDisconnect`.
     """
 
-    __slots__ = ("request", "_channel", "state", "_end", "subprotocol", "_accepting", "_receiving")
+    __slots__ = ("request", "_channel", "_loop", "state", "_end", "subprotocol", "_accepting", "_receiving")
     # _end: (code, reason) once the connection ended; each raise makes a new WebSocketDisconnect
     # (a kept one would hold its traceback, its frames and this object in a cycle)
 
-    def __init__(self, request: Any, channel: Any) -> None:
+    def __init__(self, request: Any, channel: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.request = request
         self._channel = channel
+        self._loop = loop  # the engine thread's: every wait is a future of it (asked once, not per message)
         #: "connecting" until accept(), then "connected", then "disconnected".
         self.state = "connecting"
         self._end: tuple[int, str] | None = None
@@ -108,7 +104,7 @@ class WebSocket:
             raise ValueError(f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})")
         if self._accepting:
             raise RuntimeError("accept() is already under way")
-        future = _future()
+        future = self._loop.create_future()
         self._accepting = True
         self._channel.accept(subprotocol, future)
         try:
@@ -131,7 +127,10 @@ class WebSocket:
             raise WebSocketDisconnect(*self._end)
         if self._receiving:
             raise RuntimeError("another task is receiving on this WebSocket")
-        future = _future()
+        ready = self._channel.try_receive()  # a message already here: no wait
+        if ready is not None:
+            return ready[1]
+        future = self._loop.create_future()
         self._receiving = True
         self._channel.receive(future)  # a wait cancelled before its message came leaves it for the next
         try:
@@ -184,7 +183,9 @@ class WebSocket:
             raise RuntimeError("send before accept()")
         if self._end is not None and self.state == "disconnected":
             raise WebSocketDisconnect(*self._end)
-        future = _future()
+        if self._channel.try_send(data):  # queued, little waits to be written: no wait
+            return
+        future = self._loop.create_future()
         self._channel.send(data, future)
         code = await future
         if code:
@@ -225,7 +226,7 @@ class WebSocket:
         if refusing:
             self._channel.refuse(403)
             return
-        future = _future()
+        future = self._loop.create_future()
         self._channel.close(code, reason, future)
         await future
 
@@ -240,8 +241,9 @@ def _serve(handler: Callable[[WebSocket], Any], request: Any, channel: Any) -> N
     """The engine's session has the socket: the handler runs as a task on this thread's loop."""
     import asyncio
 
-    ws = WebSocket(request, channel)
-    task = asyncio.get_running_loop().create_task(_run(handler, ws), name=f"websocket {request.path}")
+    loop = asyncio.get_running_loop()
+    ws = WebSocket(request, channel, loop)
+    task = loop.create_task(_run(handler, ws), name=f"websocket {request.path}")
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
 
