@@ -2,7 +2,7 @@
 """WebSocket echo: Cello vs Starlette on uvicorn (its `websockets` implementation, uvloop), the same
 echo route (`async for message in ws: await ws.send_text(message)`), driven by `cello bench
 ws://…` with 100 connections, each sending its next 64-byte text message when the echo of the
-last is back. Server on CPU 0, load generator on CPU 1; the servers take turns, --rounds times,
+last is back (--pipeline N: N messages in flight per connection). Server on CPU 0, load generator on CPU 1; the servers take turns, --rounds times,
 and each row is the median round. Reports messages per second and the server's CPU time per
 message (utime + stime from /proc over the run), and the ratio to Starlette.
 
@@ -52,9 +52,9 @@ def server_command(name: str, port: int, cello_bin: str) -> list[str]:
             "--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--no-access-log", "--log-level", "warning"]
 
 
-def run_load(cello_bin: str, port: int, connections: int, duration: float) -> dict:
+def run_load(cello_bin: str, port: int, connections: int, duration: float, pipeline: int = 1) -> dict:
     out = subprocess.run(["taskset", "-c", CLIENT_CPU, cello_bin, "bench", f"ws://127.0.0.1:{port}/echo",
-                          "-c", str(connections), "-d", f"{duration}s", "--json"],
+                          "-c", str(connections), "-d", f"{duration}s", "--pipeline", str(pipeline), "--json"],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pipeline", type=int, default=1,
+                        help="messages in flight per connection (default 1: each waits for the last echo)")
     parser.add_argument("--servers", default="cello,starlette")
     parser.add_argument("--cello-bin", default=str(ROOT / "build" / "cello"))
     args = parser.parse_args()
@@ -80,7 +82,7 @@ def main() -> None:
             for name in names:
                 pid = procs[name].pid  # taskset execs the server: the pid is the server's
                 before = cpu_seconds(pid)
-                report = run_load(args.cello_bin, ports[name], args.connections, args.duration)
+                report = run_load(args.cello_bin, ports[name], args.connections, args.duration, args.pipeline)
                 cpu = cpu_seconds(pid) - before
                 errors = report["errors"]["total"]
                 rate = report["messages_per_sec"]
@@ -98,7 +100,8 @@ def main() -> None:
                 p.wait()
     medians = {name: sorted(rows)[len(rows) // 2] for name, rows in results.items()}
     base = medians.get("starlette", (0,))[0]
-    print(f"| server | echo, {args.connections} connections, 64 B | messages/s | CPU µs/message | p99 | errors | vs Starlette |")
+    print(f"| server | echo, {args.connections} connections × {args.pipeline} in flight, 64 B | messages/s | "
+          "CPU µs/message | p99 | errors | vs Starlette |")
     print("|---|---|---|---|---|---|---|")
     for name, (rate, cpu_us, p99, errors) in medians.items():
         ratio = f"{rate / base:.1f}×" if base else "-"
