@@ -110,15 +110,14 @@ struct Inspector::State {
 };
 
 WebSocketListing Inspector::websocket_listing(const State& st, std::size_t max_open) const {
-    auto l = telemetry_->websockets().list();
+    auto l = telemetry_->websockets().list(max_open);
     WebSocketListing out;
-    out.open = l.open.size();
+    out.open = l.open_count;
     out.opened_total = l.opened_total;
     out.messages_in = l.messages_in;
     out.messages_out = l.messages_out;
-    const std::size_t skip = l.open.size() > max_open ? l.open.size() - max_open : 0;
-    for (std::size_t i = skip; i < l.open.size(); ++i)
-        out.connections.push_back(websocket_row(l.open[i], st.label(st.slot(l.open[i].table_generation, l.open[i].route_id))));
+    for (const auto& r : l.open)
+        out.connections.push_back(websocket_row(r, st.label(st.slot(r.table_generation, r.route_id))));
     for (const auto& r : l.closed)
         out.closed.push_back(websocket_row(r, st.label(st.slot(r.table_generation, r.route_id))));
     return out;

@@ -514,7 +514,7 @@ private:
             // The socket goes to a WebSocket session once the answers before are out; the request
             // stays at the front until then (the session copies it).
             upgrade_ = std::move(res_.websocket);
-            upgrade_generation_ = table->generation();
+            upgrade_route_ = {ex_->route ? ex_->route->id : kUnmatchedRoute, table->generation()};
             accepting_ = false;
             phase_ = Phase::Upgrading;
             return;
@@ -726,7 +726,7 @@ private:
         socket_.cancel(ec);  // the outstanding read returns (a client sends frames only after the 101)
         closed_ = true;
         complete_written(pending_.size());
-        start_websocket(worker_, std::move(socket_), req_, upgrade_generation_, std::move(upgrade_));
+        start_websocket(worker_, std::move(socket_), req_, upgrade_route_, std::move(upgrade_));
     }
 
     // What a body's reader calls when it has taken bytes or waits for them: the connection reads
@@ -765,7 +765,8 @@ private:
     bool body_posted_ = false;     // body_wanted()'s turn is queued
     bool linger_ = false;          // a body was left unread: close lingering
     std::shared_ptr<WebSocketEndpoint> upgrade_;  // Upgrading: who gets the socket
-    std::uint32_t upgrade_generation_ = 0;        // and the generation of the table that routed it
+    // and its route, as telemetry names it (recorded while the table that routed it surely lives)
+    WebSocketRoute upgrade_route_;
 
     // the exchange being answered
     Request req_;

@@ -56,16 +56,16 @@ class WebSocketSession final : public Connection,
                                public WebSocketChannel,
                                public std::enable_shared_from_this<WebSocketSession> {
 public:
-    WebSocketSession(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint)
+    WebSocketSession(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
+                     std::shared_ptr<WebSocketEndpoint> endpoint)
         : worker_(worker), ws_(std::in_place, std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options),
           telemetry_(worker.options().telemetry) {
         worker_.link(this);
         if (telemetry_) {  // what the inspector will list once the app accepts
             listed_.target = telemetry_->redaction().target(upgrade.target);
             listed_.client = std::string(upgrade.client_ip) + ":" + std::to_string(upgrade.client_port);
-            listed_.route_id = upgrade.match.route ? upgrade.match.route->id : kUnmatchedRoute;
-            listed_.table_generation = table_generation;
+            listed_.route_id = route.id;
+            listed_.table_generation = route.table_generation;
             listed_.thread = static_cast<std::uint16_t>(worker_.index());
         }
         request_.method(http::verb::get);
@@ -80,7 +80,10 @@ public:
         }
         accept_deadline_ = worker_.tick() + static_cast<std::uint64_t>(options_.handshake_timeout.count()) + 1;
     }
-    ~WebSocketSession() override { leave_worker(); }
+    ~WebSocketSession() override {
+        if (counters_) telemetry_->websockets().closed(listed_id_, 1006, {});  // never through end_now
+        leave_worker();
+    }
 
     void start() {
         auto endpoint = std::exchange(endpoint_, nullptr);
@@ -133,9 +136,10 @@ public:
         ++ops_;
         ws_->async_accept(request_, [self = shared_from_this(), done = std::move(done)](const error_code& ec) {
             --self->ops_;
-            if (ec) {
+            if (ec || self->phase_ == Phase::Ended) {  // failed, or ended meanwhile (force_close)
                 self->end_now(1006);
                 done(false);
+                self->release();
                 return;
             }
             self->phase_ = Phase::Open;
@@ -423,10 +427,9 @@ private:
 
 }  // namespace
 
-void start_websocket(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint) {
-    std::make_shared<WebSocketSession>(worker, std::move(socket), upgrade, table_generation, std::move(endpoint))
-        ->start();
+void start_websocket(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
+                     std::shared_ptr<WebSocketEndpoint> endpoint) {
+    std::make_shared<WebSocketSession>(worker, std::move(socket), upgrade, route, std::move(endpoint))->start();
 }
 
 }  // namespace cello::engine::net

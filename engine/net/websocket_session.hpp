@@ -14,9 +14,16 @@ namespace cello::engine::net {
 
 class Worker;
 
-// Takes the socket and the upgrade request (copied: its views may go once this returns; its route
-// belongs to the table of `table_generation`), and hands the endpoint its channel.
-void start_websocket(Worker& worker, boost::asio::ip::tcp::socket socket, const Request& upgrade,
-                     std::uint32_t table_generation, std::shared_ptr<WebSocketEndpoint> endpoint);
+// The route an upgrade request matched, as telemetry names it (RequestEvent's route_id and
+// table_generation): the session outlives the table that routed it.
+struct WebSocketRoute {
+    std::uint32_t id = ~0u;
+    std::uint32_t table_generation = 0;
+};
+
+// Takes the socket and the upgrade request (copied: its views may go once this returns, and its
+// route is not read: `route` names it), and hands the endpoint its channel.
+void start_websocket(Worker& worker, boost::asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
+                     std::shared_ptr<WebSocketEndpoint> endpoint);
 
 }  // namespace cello::engine::net

@@ -48,18 +48,22 @@ void WebSocketRegistry::closed(std::uint64_t id, int code, std::string reason) {
     while (closed_.size() > kRecentClosed) closed_.pop_front();
 }
 
-WebSocketRegistry::Listing WebSocketRegistry::list() const {
+WebSocketRegistry::Listing WebSocketRegistry::list(std::size_t max_open) const {
     Listing l;
     std::lock_guard lock(mutex_);
     l.opened_total = next_id_ - 1;
+    l.open_count = open_.size();
     l.messages_in = closed_messages_in_;
     l.messages_out = closed_messages_out_;
-    l.open.reserve(open_.size());
+    const std::size_t skip = open_.size() > max_open ? open_.size() - max_open : 0;
+    l.open.reserve(open_.size() - skip);
+    std::size_t i = 0;
     for (const auto& [id, o] : open_) {
+        l.messages_in += o.counters->messages_in.load(std::memory_order_relaxed);
+        l.messages_out += o.counters->messages_out.load(std::memory_order_relaxed);
+        if (i++ < skip) continue;  // only the newest are copied (strings and all)
         WebSocketRecord& r = l.open.emplace_back(o.record);
         read_counts(r, *o.counters);
-        l.messages_in += r.messages_in;
-        l.messages_out += r.messages_out;
     }
     l.closed.assign(closed_.begin(), closed_.end());
     return l;

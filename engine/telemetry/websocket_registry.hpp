@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <map>
 #include <memory>
@@ -56,11 +57,13 @@ public:
 
     struct Listing {
         std::vector<WebSocketRecord> open;    // oldest first
+        std::size_t open_count = 0;           // open now (listed or not)
         std::vector<WebSocketRecord> closed;  // the last kRecentClosed, oldest first
         std::uint64_t opened_total = 0;       // since the server started, open ones included
         std::uint64_t messages_in = 0, messages_out = 0;  // every connection's, open ones included
     };
-    Listing list() const;
+    // At most the newest `max_open` open ones are copied (`open_count` says how many there are).
+    Listing list(std::size_t max_open = SIZE_MAX) const;
 
 private:
     struct Open {

@@ -113,10 +113,14 @@ bool WebSocketConnection::close_gracefully(std::function<void()> done) {
 void WebSocketConnection::say_goodbye() {
     ++epoch_;  // the pending read ends with the close: its handler does nothing
     state_ = State::Closed;
-    ws_->async_close(websocket::close_code::normal, [this](error_code) { said_goodbye(); });
+    ws_->async_close(websocket::close_code::normal, [this, epoch = epoch_](error_code) {
+        if (epoch == epoch_) said_goodbye();
+    });
 }
 
 void WebSocketConnection::said_goodbye() {
+    ++epoch_;  // whatever else is pending on the old stream does nothing
+    state_ = State::Closed;
     close_transport();
     if (auto done = std::exchange(goodbye_, nullptr)) done();
 }

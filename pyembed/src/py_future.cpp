@@ -26,7 +26,7 @@ bool FutureSlot::resolve(const std::function<pyb::object()>& value) const {
     // Released here, under this GIL, rather than by the deleter taking it again later.
     const std::shared_ptr<PyObject> keep = std::exchange(future_, nullptr);
     try {
-        // Done already: cancelled, its awaiter went away.
+        // Done already: cancelled, its awaiter went away (no value made for nobody).
         const pyb::object is_done = pyb::reinterpret_steal<pyb::object>(PyObject_CallMethodNoArgs(keep.get(), done));
         if (!is_done) throw pyb::error_already_set();
         if (is_done.ptr() == Py_True) return false;

@@ -78,11 +78,10 @@ T option(const pyb::dict& d, const char* key, T fallback) {
     return d[key].cast<T>();
 }
 
-// Cluster mode: each engine thread writes its heartbeat (steady clock, ms) and its answered count
-// into `buffer` (a worker's cell in the supervisor's shared memory: two int64 per thread) once a
-// second. Plain memory, no GIL: the supervisor reads it from another process.
-// Each engine thread's four int64s in its cell (cello/cluster.py reads them): heartbeat (ms),
-// requests answered, WebSocket connections open, WebSocket messages.
+// Cluster mode: each engine thread writes into `buffer` (a worker's cell in the supervisor's shared
+// memory) once a second its four int64s: heartbeat (steady clock, ms), requests answered, WebSocket
+// connections open, WebSocket messages. Plain memory, no GIL: the supervisor (cello/cluster.py)
+// reads it from another process.
 std::function<void(unsigned, const engine::ThreadCounts&)> heartbeat_writer(const pyb::handle& buffer, unsigned threads) {
     auto view = WritableView::of(buffer);
     const auto need = static_cast<Py_ssize_t>(4 * sizeof(std::int64_t) * threads);

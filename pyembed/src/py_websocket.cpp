@@ -24,16 +24,15 @@ public:
 
     void refuse(int status) { ch_->refuse(status); }
 
-    // The result: (True, str) for a text message, (False, bytes) for a binary one, (None, code,
-    // reason) at the end.
+    // The result: a str for a text message, bytes for a binary one, (code, reason) at the end.
     void receive(pyb::object future) {
         ch_->receive([slot = FutureSlot(std::move(future))](engine::WebSocketMessage* m, int code, std::string_view reason) {
             if (!m) {
                 const std::string why(reason);
-                return slot.resolve([code, why] { return pyb::object(pyb::make_tuple(pyb::none(), code, pyb::str(why))); });
+                return slot.resolve([code, why] { return pyb::object(pyb::make_tuple(code, pyb::str(why))); });
             }
             // False when the receiver went away (a cancelled wait): the message stays for the next.
-            return slot.resolve([m] { return message_tuple(*m); });
+            return slot.resolve([m] { return message_object(*m); });
         });
     }
 
@@ -41,7 +40,7 @@ public:
     pyb::object try_receive() {
         engine::WebSocketMessage m;
         if (!ch_->try_receive(m)) return pyb::none();
-        return message_tuple(m);
+        return message_object(m);
     }
 
     // A str goes as a text message, bytes-like as binary; the result is 0 once written, else the
@@ -56,6 +55,9 @@ public:
     // Queued without waiting (True) while the connection is open and little waits to be written;
     // else False, and the caller waits with send().
     bool try_send(const pyb::object& data) {
+        // Too big to queue without waiting: no copy made for nothing.
+        if (PyUnicode_Check(data.ptr()) && PyUnicode_GET_LENGTH(data.ptr()) > static_cast<Py_ssize_t>(engine::WebSocketChannel::kSendBuffer))
+            return false;
         std::string payload;
         const bool text = payload_of(data, payload);
         return ch_->try_send(text, payload);
@@ -69,10 +71,10 @@ public:
     std::string offered() const { return std::string(ch_->offered_subprotocols()); }
 
 private:
-    static pyb::object message_tuple(const engine::WebSocketMessage& m) {
-        if (!m.text) return pyb::make_tuple(false, pyb::bytes(m.data));
+    static pyb::object message_object(const engine::WebSocketMessage& m) {
+        if (!m.text) return pyb::bytes(m.data);
         // Beast checked the UTF-8 of text messages (1007 otherwise).
-        return pyb::make_tuple(true, pyb::str(m.data));
+        return pyb::str(m.data);
     }
 
     // A str's UTF-8 (true: a text message) or a bytes-like object's bytes (false: binary).

@@ -94,7 +94,7 @@ class ClusterConfig:
 
 class WorkerCell:
     """What a worker process knows of the cluster: its listening socket, its cell in shared memory
-    (pid, ready flag, and each engine thread's heartbeat and answered count) and the engine's
+    (pid, ready flag, and each engine thread's heartbeat, answered count and WebSocket counts) and the engine's
     shared block (metrics, cache invalidations, rate limits), which it joins with join()."""
 
     def __init__(self, index: int, cell_index: int, listen_fd: int, cell: memoryview, threads: int,

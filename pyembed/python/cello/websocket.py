@@ -129,7 +129,7 @@ class WebSocket:
             raise RuntimeError("another task is receiving on this WebSocket")
         ready = self._channel.try_receive()  # a message already here: no wait
         if ready is not None:
-            return ready[1]
+            return ready
         future = self._loop.create_future()
         self._receiving = True
         self._channel.receive(future)  # a wait cancelled before its message came leaves it for the next
@@ -137,11 +137,11 @@ class WebSocket:
             result = await future
         finally:
             self._receiving = False
-        if result[0] is None:
+        if type(result) is tuple:  # the end: (code, reason)
             self.state = "disconnected"
-            self._end = (result[1], result[2])
-            raise WebSocketDisconnect(*self._end)
-        return result[1]
+            self._end = result
+            raise WebSocketDisconnect(*result)
+        return result
 
     async def receive(self) -> str | bytes:
         """The next message: str for a text message, bytes for a binary one."""
