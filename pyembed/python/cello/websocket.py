@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _cello
@@ -165,17 +165,18 @@ class WebSocket:
         """The next message (text or binary) parsed as JSON; ValueError when it is not JSON."""
         return _cello.loads(await self._receive())
 
-    def __aiter__(self) -> AsyncIterator[str | bytes]:
-        return self._messages()
+    def __aiter__(self) -> WebSocket:
+        return self
 
-    async def _messages(self) -> AsyncIterator[str | bytes]:
-        while True:
-            try:
-                yield await self._receive()
-            except WebSocketDisconnect as end:
-                if end.code in (1000, 1001, 1005):
-                    return
-                raise
+    async def __anext__(self) -> str | bytes:
+        """The next message; the iteration ends on a normal close (1000, 1001, 1005) and raises
+        WebSocketDisconnect on any other end."""
+        try:
+            return await self._receive()
+        except WebSocketDisconnect as end:
+            if end.code in (1000, 1001, 1005):
+                raise StopAsyncIteration from None
+            raise
 
     # -- sending --
     async def _send(self, data: str | bytes) -> None:
@@ -197,12 +198,16 @@ class WebSocket:
         """Sends a text message."""
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes a str, not {type(data).__name__}")
+        if self.state == "connected" and self._channel.try_send(data):  # the usual case, in one call
+            return
         await self._send(data)
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Sends a binary message."""
         if isinstance(data, str):
             raise TypeError("send_bytes() takes bytes, not str")
+        if self.state == "connected" and self._channel.try_send(data):
+            return
         await self._send(data)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
