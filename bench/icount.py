@@ -10,6 +10,10 @@ twice, sends 1,000 and then 1,000 + --requests (20,000) `GET PATH` requests (pip
 prints (instructions of the second run - of the first) / --requests: the cost of one request, start-up
 and shutdown cancelled out. The callgrind files are kept in /tmp (callgrind_annotate them to see
 where the instructions go; link _cello without `strip` to get its function names).
+
+With `--websocket`, each PATH is a WebSocket route (default app bench/apps/websocket_cello.py, an
+echo): --connections N (default 1) WebSocket connections (python3-websockets, no compression) each
+send a 64-byte text message and wait for its echo, round after round: instructions per message.
 """
 from __future__ import annotations
 
@@ -25,6 +29,29 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 APP = BENCH / "apps" / "cello_app.py"
+WEBSOCKET_APP = BENCH / "apps" / "websocket_cello.py"
+
+
+def echo_messages(port: int, path: str, n: int, connections: int) -> None:
+    """`n` echoes over `connections` WebSocket connections, one message in flight on each."""
+    import asyncio
+
+    import websockets  # python3-websockets
+
+    async def run() -> None:
+        socks = [await websockets.connect(f"ws://127.0.0.1:{port}{path}", compression=None)
+                 for _ in range(connections)]
+        message = "x" * 64
+        for _ in range(n // connections):
+            for ws in socks:
+                await ws.send(message)
+            for ws in socks:
+                if await ws.recv() != message:
+                    raise SystemExit("a wrong echo")
+        for ws in socks:
+            await ws.close()
+
+    asyncio.run(run())
 
 
 def read_answers(s: socket.socket, count: int) -> None:
@@ -47,7 +74,8 @@ def read_answers(s: socket.socket, count: int) -> None:
         data += chunk
 
 
-def instructions(binary: str, app: str, n: int, path: str, flags: list[str], middleware: str, connections: int) -> int:
+def instructions(binary: str, app: str, n: int, path: str, flags: list[str], middleware: str, connections: int,
+                 websocket: bool = False) -> int:
     out = tempfile.mktemp(prefix="cello-callgrind.", suffix=f".{n}.out")
     port = 18000 + os.getpid() % 1000
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run", app,
@@ -63,7 +91,9 @@ def instructions(binary: str, app: str, n: int, path: str, flags: list[str], mid
     # Whatever it writes from now on (the request log under --logs) must not fill the pipe and stall it.
     threading.Thread(target=proc.stderr.read, daemon=True).start()
     request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-    if connections == 1:
+    if websocket:
+        echo_messages(port, path, n, connections)
+    elif connections == 1:
         with socket.create_connection(("127.0.0.1", port)) as s:
             done = 0
             while done < n:
@@ -98,17 +128,22 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=1,
                    help="1 (default): requests pipelined 100 at a time on one connection; N: one request at a time "
                         "on each of N connections, like wrk (async handlers that await resume together)")
-    p.add_argument("--app", default=str(APP), help="the app to serve (default bench/apps/cello_app.py; "
-                   "bench/apps/tfb_cello.py with DATABASE_URL for the database rows)")
+    p.add_argument("--app", default=None, help="the app to serve (default bench/apps/cello_app.py, or "
+                   "websocket_cello.py with --websocket; bench/apps/tfb_cello.py with DATABASE_URL for the database rows)")
+    p.add_argument("--websocket", action="store_true", help="PATHs are WebSocket echo routes: instructions per message")
     p.add_argument("--requests", type=int, default=20000, help="requests measured (the difference of two runs)")
     p.add_argument("paths", nargs="+")
     args = p.parse_args()
+    app = args.app or str(WEBSOCKET_APP if args.websocket else APP)
     for path in args.paths:
-        small, large = (instructions(args.cello_bin, args.app, n, path, args.flag, args.middleware, args.connections)
+        small, large = (instructions(args.cello_bin, app, n, path, args.flag, args.middleware, args.connections,
+                                     args.websocket)
                         for n in (1000, 1000 + args.requests))
         extra = " ".join([*args.flag, *([f"middleware={args.middleware}"] if args.middleware else []),
                           *([f"connections={args.connections}"] if args.connections > 1 else [])])
-        print(f"{args.cello_bin} GET {path} {extra}: {(large - small) / args.requests:,.0f} instructions/request")
+        what = "WebSocket echo" if args.websocket else "GET"
+        unit = "message" if args.websocket else "request"
+        print(f"{args.cello_bin} {what} {path} {extra}: {(large - small) / args.requests:,.0f} instructions/{unit}")
 
 
 if __name__ == "__main__":
