@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -24,24 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "bench" / "apps"
 SERVER_CPU, CLIENT_CPU = "0", "1"
-TICKS = os.sysconf("SC_CLK_TCK")
+
+sys.path.insert(0, str(ROOT / "bench"))
+from run import cpu_seconds, port_open  # noqa: E402  (the server's CPU, its descendants' included)
 
 
 def wait_port(port: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"nothing listens on port {port}")
+        time.sleep(0.1)
 
 
 def server_command(name: str, port: int, cello_bin: str) -> list[str]:

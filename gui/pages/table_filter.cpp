@@ -1,5 +1,10 @@
 #include "table_filter.hpp"
 
+#include "table_view_style.hpp"
+
+#include <QLabel>
+#include <QVBoxLayout>
+
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QTableView>
@@ -34,6 +39,16 @@ QLineEdit* make_filter_box(QTableView* table) {
     box->setPlaceholderText(QObject::tr("Filter"));
     box->setClearButtonEnabled(true);
     return box;
+}
+
+void lay_out_summary_table(QWidget* page, QLabel* summary, QTableView* table, QAbstractItemModel* model) {
+    auto* filter = make_filter_box(table);
+    sort_and_filter(table, model, filter);
+    style_read_only_table(table);
+    auto* layout = new QVBoxLayout(page);
+    layout->addWidget(summary);
+    layout->addWidget(filter);
+    layout->addWidget(table, 1);
 }
 
 }  // namespace cello::studio

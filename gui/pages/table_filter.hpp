@@ -5,6 +5,7 @@
 
 #include <QSortFilterProxyModel>
 
+class QLabel;
 class QLineEdit;
 class QTableView;
 
@@ -27,5 +28,9 @@ TableSortFilter* sort_and_filter(QTableView* table, QAbstractItemModel* model, Q
 
 // A filter box for a table: placeholder, clear button, name "<table's name>Filter".
 QLineEdit* make_filter_box(QTableView* table);
+
+// A page that is a summary line over a filtered, sortable, read-only table of `model`: lays out
+// `summary`, the table's filter box and `table` in `page` (the table gets its name first).
+void lay_out_summary_table(QWidget* page, QLabel* summary, QTableView* table, QAbstractItemModel* model);
 
 }  // namespace cello::studio

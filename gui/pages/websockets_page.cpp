@@ -2,12 +2,9 @@
 
 #include "studio_state.hpp"
 #include "table_filter.hpp"
-#include "table_view_style.hpp"
 
 #include <QLabel>
-#include <QLineEdit>
 #include <QTableView>
-#include <QVBoxLayout>
 
 namespace cello::studio {
 
@@ -16,9 +13,7 @@ WebSocketsPage::WebSocketsPage(StudioState& state, QWidget* parent)
     summary_->setObjectName("websocketsSummary");
     summary_->setWordWrap(true);
     table_->setObjectName("websocketsTable");
-    auto* filter = make_filter_box(table_);
-    sort_and_filter(table_, &model_, filter);
-    style_read_only_table(table_);
+    lay_out_summary_table(this, summary_, table_, &model_);
     // Room for what tells connections apart: the path (with its query) and the client.
     const std::pair<int, int> widths[] = {{WebSocketsModel::Id, 48},         {WebSocketsModel::Route, 140},
                                           {WebSocketsModel::Path, 200},      {WebSocketsModel::Client, 130},
@@ -26,10 +21,6 @@ WebSocketsPage::WebSocketsPage(StudioState& state, QWidget* parent)
                                           {WebSocketsModel::MessagesOut, 90}, {WebSocketsModel::BytesIn, 80},
                                           {WebSocketsModel::BytesOut, 80}};
     for (const auto& [column, width] : widths) table_->setColumnWidth(column, width);
-    auto* layout = new QVBoxLayout(this);
-    layout->addWidget(summary_);
-    layout->addWidget(filter);
-    layout->addWidget(table_, 1);
     summary_->setText(tr("Not serving."));
     connect(&state, &StudioState::updated, this, [this, &state] { refresh(state); });
     connect(&state, &StudioState::reset, this, [this] {

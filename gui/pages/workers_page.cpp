@@ -2,13 +2,9 @@
 
 #include "studio_state.hpp"
 #include "table_filter.hpp"
-#include "table_view_style.hpp"
 
-#include <QHeaderView>
 #include <QLabel>
-#include <QLineEdit>
 #include <QTableView>
-#include <QVBoxLayout>
 
 namespace cello::studio {
 
@@ -16,13 +12,7 @@ WorkersPage::WorkersPage(StudioState& state, QWidget* parent)
     : QWidget(parent), summary_(new QLabel(this)), table_(new QTableView(this)) {
     summary_->setObjectName("workersSummary");
     table_->setObjectName("workersTable");
-    auto* filter = make_filter_box(table_);
-    sort_and_filter(table_, &model_, filter);
-    style_read_only_table(table_);
-    auto* layout = new QVBoxLayout(this);
-    layout->addWidget(summary_);
-    layout->addWidget(filter);
-    layout->addWidget(table_, 1);
+    lay_out_summary_table(this, summary_, table_, &model_);
     summary_->setText(tr("Not serving."));
     connect(&state, &StudioState::updated, this, [this, &state] { refresh(state); });
     connect(&state, &StudioState::reset, this, [this] {

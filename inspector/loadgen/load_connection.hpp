@@ -35,7 +35,6 @@ public:
     virtual void connect() = 0;  // opens it (Closed -> Connecting -> Open)
     void begin();                // the run's clock started: send (or reconnect if the first connect failed)
     void check_timeout(Clock::time_point now);
-    void close() { reset(); }    // the run ended
     // The run ended: says goodbye where the protocol has a way to (a WebSocket's closing
     // handshake), calling `done` once that is over, and returns true; else closes now (false).
     virtual bool close_gracefully(std::function<void()> /*done*/) {

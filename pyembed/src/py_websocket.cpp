@@ -96,33 +96,34 @@ private:
     std::shared_ptr<engine::WebSocketChannel> ch_;
 };
 
-// One upgrade request's endpoint: `serve(channel)` (cello.websocket._serve with the handler and
-// the request bound) starts the handler's task once the session has the socket.
+// One upgrade request's endpoint: `serve(request, channel)` (cello.websocket._serve with the
+// route's handler bound) starts the handler's task once the session has the socket.
 class PyWebSocketEndpoint final : public engine::WebSocketEndpoint {
 public:
-    explicit PyWebSocketEndpoint(pyb::object serve) : serve_(std::move(serve)) {}
+    PyWebSocketEndpoint(pyb::object serve, pyb::object request) : serve_(std::move(serve)), request_(std::move(request)) {}
     ~PyWebSocketEndpoint() override {
         if (!Py_IsInitialized()) {
             (void)serve_.release();
+            (void)request_.release();
             return;
         }
         pyb::gil_scoped_acquire gil;
-        serve_ = pyb::object();
+        serve_ = request_ = pyb::object();
     }
 
     void opened(std::shared_ptr<engine::WebSocketChannel> channel) override {
         pyb::gil_scoped_acquire gil;
         try {
-            serve_(PyWebSocketChannel(channel));
+            serve_(request_, PyWebSocketChannel(channel));
         } catch (const std::exception& e) {
             std::fprintf(stderr, "cello: could not start a WebSocket handler:\n%s\n", e.what());
             channel->refuse(500);
         }
-        serve_ = pyb::object();
+        serve_ = request_ = pyb::object();
     }
 
 private:
-    pyb::object serve_;
+    pyb::object serve_, request_;
 };
 
 bool is_websocket_upgrade(const engine::Request& req) {
@@ -135,15 +136,19 @@ bool is_websocket_upgrade(const engine::Request& req) {
 
 PyWebSocketHandler::PyWebSocketHandler(pyb::object fn, std::shared_ptr<const AppContext> ctx,
                                        engine::WebSocketOptions options)
-    : fn_(std::move(fn)), ctx_(std::move(ctx)), options_(options) {}
+    : fn_(std::move(fn)),
+      serve_(pyb::module_::import("functools").attr("partial")(pyb::module_::import("cello.websocket").attr("_serve"), fn_)),
+      ctx_(std::move(ctx)),
+      options_(options) {}
 
 PyWebSocketHandler::~PyWebSocketHandler() {
     if (!Py_IsInitialized()) {
         (void)fn_.release();
+        (void)serve_.release();
         return;
     }
     pyb::gil_scoped_acquire gil;
-    fn_ = pyb::object();
+    fn_ = serve_ = pyb::object();
     ctx_.reset();
 }
 
@@ -160,9 +165,7 @@ void PyWebSocketHandler::handle(const engine::Request& req, engine::Response& re
         auto* native = request.cast<PyRequest*>();
         native->attach(&req, ctx_->app);
         native->detach();
-        pyb::object serve = pyb::module_::import("functools").attr("partial")(
-            pyb::module_::import("cello.websocket").attr("_serve"), fn_, request);
-        auto endpoint = std::make_shared<PyWebSocketEndpoint>(std::move(serve));
+        auto endpoint = std::make_shared<PyWebSocketEndpoint>(serve_, std::move(request));
         endpoint->options = options_;
         res.status = 101;
         res.websocket = std::move(endpoint);

@@ -24,6 +24,7 @@ public:
 
 private:
     pyb::object fn_;
+    pyb::object serve_;  // cello.websocket._serve with fn_ bound (made once, at registration)
     std::shared_ptr<const AppContext> ctx_;
     engine::WebSocketOptions options_;
 };

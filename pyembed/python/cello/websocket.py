@@ -180,12 +180,12 @@ class WebSocket:
 
     # -- sending --
     async def _send(self, data: str | bytes) -> None:
+        if self.state == "connected" and self._channel.try_send(data):  # queued, little waits: no wait
+            return
         if self.state == "connecting":
             raise RuntimeError("send before accept()")
         if self._end is not None and self.state == "disconnected":
             raise WebSocketDisconnect(*self._end)
-        if self._channel.try_send(data):  # queued, little waits to be written: no wait
-            return
         future = self._loop.create_future()
         self._channel.send(data, future)
         code = await future
@@ -198,16 +198,12 @@ class WebSocket:
         """Sends a text message."""
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes a str, not {type(data).__name__}")
-        if self.state == "connected" and self._channel.try_send(data):  # the usual case, in one call
-            return
         await self._send(data)
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Sends a binary message."""
         if isinstance(data, str):
             raise TypeError("send_bytes() takes bytes, not str")
-        if self.state == "connected" and self._channel.try_send(data):
-            return
         await self._send(data)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
