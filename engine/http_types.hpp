@@ -30,7 +30,8 @@ struct PathParam {
 
 inline constexpr std::size_t kMaxParams = 16;
 
-struct Route;  // route_table.hpp
+struct Route;    // route_table.hpp
+struct TlsInfo;  // tls/tls_info.hpp
 
 // The result of routing one path: which route, and its parameters as views into the path.
 struct RouteMatch {
@@ -58,6 +59,7 @@ struct Request {
     std::uint16_t client_port = 0;
     unsigned version = 11;       // 10 or 11
     std::string_view id;         // request id, when the request-id middleware is on
+    const TlsInfo* tls = nullptr;  // set when the connection is TLS
     // What the handler should record of its queries and log lines (an inspector is attached).
     TraceLevel trace = TraceLevel::Off;
 
@@ -73,12 +75,13 @@ struct Request {
         match.route = nullptr;
         match.param_count = 0;
         client_port = 0;
+        tls = nullptr;
         version = 11;
         trace = TraceLevel::Off;
     }
 };
 // A field added to Request changes this: add it to reset() too (64-bit builds).
-static_assert(sizeof(void*) != 8 || sizeof(Request) == 832, "Request changed: update Request::reset()");
+static_assert(sizeof(void*) != 8 || sizeof(Request) == 840, "Request changed: update Request::reset()");
 
 // A streamed body: the connection pulls chunks and sends them with chunked encoding, one write
 // per chunk, so each is flushed as produced. Destroyed early when the client goes away.

@@ -11,6 +11,7 @@
 namespace cello::engine {
 
 class Telemetry;      // telemetry/telemetry.hpp
+class TlsContext;     // tls/tls_context.hpp
 class ThreadReactor;  // thread_reactor.hpp
 
 // What an engine thread has done, as ServerOptions::on_sweep reports it.
@@ -57,6 +58,9 @@ struct ServerOptions {
     // Set: called once a second on each engine thread with what it has done so far. It is the
     // thread's heartbeat: a thread stuck in a handler stops calling it (cluster mode).
     std::function<void(unsigned thread, const ThreadCounts& counts)> on_sweep;
+    // Set: every connection is TLS (HTTPS), with this context; its reload() applies to the
+    // connections accepted after it. Builds without OpenSSL (Windows) have none (CELLO_TLS 0).
+    std::shared_ptr<TlsContext> tls;
 };
 
 }  // namespace cello::engine

@@ -53,6 +53,11 @@
 #include "engine/response_writer.hpp"
 #include "engine/status.hpp"
 #include "engine/telemetry/exchange_report.hpp"
+#include "engine/tls/tls_info.hpp"
+#if CELLO_TLS
+#include "engine/tls/tls_context.hpp"
+#include "engine/tls/tls_stream.hpp"
+#endif
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -100,13 +105,32 @@ public:
             client_ip_ = peer.address().to_string();
             client_port_ = peer.port();
         }
+#if CELLO_TLS
+        if (const auto& tls = worker_.options().tls) {
+            // The socket goes into the TLS stream; every read and write goes through it.
+            ssl_context_ = tls->current();
+            tls_.emplace(std::move(socket_), *ssl_context_);
+        }
+#endif
     }
     ~HttpConnection() override { worker_.unlink(this); }
 
-    void start() { advance(); }
+    void start() {
+#if CELLO_TLS
+        if (tls_) {
+            handshake();
+            return;
+        }
+#endif
+        advance();
+    }
 
     void on_tick(std::uint64_t tick) override {
         if (closed_ || tick < deadline_) return;
+        if (handshaking_) {
+            close();  // the TLS handshake did not finish within the header timeout
+            return;
+        }
         if (write_pending_ && tick >= write_deadline_) {
             close();  // a client that does not read its answers
             return;
@@ -251,9 +275,14 @@ private:
             rdata_ = big_rbuf_.get();
             size = std::clamp(front().body->room(), kReadChunk, kBodyReadChunk);  // not far beyond the window
         }
-        socket_.async_read_some(asio::buffer(rdata_, size), [self = shared_from_this()](const error_code& ec, std::size_t n) {
-            self->on_read(ec, n);
-        });
+        auto done = [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); };
+#if CELLO_TLS
+        if (tls_) {
+            tls_->async_read_some(asio::buffer(rdata_, size), std::move(done));
+            return;
+        }
+#endif
+        socket_.async_read_some(asio::buffer(rdata_, size), std::move(done));
     }
 
     void on_read(const error_code& ec, std::size_t n) {
@@ -405,6 +434,7 @@ private:
         }
         req_.client_ip = client_ip_;
         req_.client_port = client_port_;
+        req_.tls = tls_info_.get();
         req_.version = q.reader.version();
         if (telemetry_) req_.trace = telemetry_->capturing() ? TraceLevel::Records : TraceLevel::Counts;
 
@@ -599,7 +629,8 @@ private:
         // (resting_), so that other connections' work comes first and the client has had time
         // to send more.
         error_code ec;
-        const std::size_t n = socket_.write_some(asio::buffer(next_), ec);
+        // (Over TLS the record layer writes: straight to the asynchronous write.)
+        const std::size_t n = encrypted() ? 0 : socket_.write_some(asio::buffer(next_), ec);
         if (!ec && n == next_.size()) {
             next_.clear();
             wrote();
@@ -620,9 +651,14 @@ private:
         out_.swap(next_);
         write_pending_ = true;
         write_deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().write_timeout.count()) + 1;
-        asio::async_write(socket_, asio::buffer(out_) + n, [self = shared_from_this()](const error_code& e, std::size_t) {
-            self->on_write(e);
-        });
+        auto done = [self = shared_from_this()](const error_code& e, std::size_t) { self->on_write(e); };
+#if CELLO_TLS
+        if (tls_) {
+            asio::async_write(*tls_, asio::buffer(out_), std::move(done));
+            return;
+        }
+#endif
+        asio::async_write(socket_, asio::buffer(out_) + n, std::move(done));
     }
 
     // The answers wholly written are out; a stream's answer completes with its last chunk.
@@ -711,21 +747,27 @@ private:
         if (linger_ && input_open_ && !write_pending_) {
             // The client may still be sending the body nobody read: its data is read and dropped
             // for a while, so that our last answer is not lost to a reset.
-            socket_.cancel(ec);  // the outstanding read returns and releases the connection
-            close_lingering(std::move(socket_));
+            tcp().cancel(ec);  // the outstanding read returns and releases the connection
+            close_lingering(std::move(tcp()));
             return;
         }
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-        socket_.close(ec);  // the outstanding read and write return, and release the connection
+        tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+        tcp().close(ec);  // the outstanding read and write return, and release the connection
     }
 
     // The upgrade's answers before it are out: the socket (and the request) go to a WebSocket
     // session, and this connection ends without closing it.
     void hand_over() {
         error_code ec;
-        socket_.cancel(ec);  // the outstanding read returns (a client sends frames only after the 101)
+        tcp().cancel(ec);  // the outstanding read returns (a client sends frames only after the 101)
         closed_ = true;
         complete_written(pending_.size());
+#if CELLO_TLS
+        if (tls_) {
+            start_websocket(worker_, std::move(*tls_), req_, upgrade_route_, std::move(upgrade_));
+            return;
+        }
+#endif
         start_websocket(worker_, std::move(socket_), req_, upgrade_route_, std::move(upgrade_));
     }
 
@@ -743,6 +785,45 @@ private:
             });
         };
     }
+
+    // The TCP socket every operation goes through, TLS or not.
+    asio::ip::tcp::socket& tcp() noexcept {
+#if CELLO_TLS
+        if (tls_) return tls_->next_layer();
+#endif
+        return socket_;
+    }
+    bool encrypted() const noexcept {
+#if CELLO_TLS
+        return tls_.has_value();
+#else
+        return false;
+#endif
+    }
+
+#if CELLO_TLS
+    // TLS first: the handshake (bounded by the header timeout), then HTTP as over TCP.
+    void handshake() {
+        handshaking_ = true;
+        deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().header_timeout.count()) + 1;
+        tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](const error_code& ec) {
+            self->handshaking_ = false;
+            if (self->closed_) return;
+            if (ec) {
+                self->close();  // a client that does not speak our TLS: nothing to answer it in
+                return;
+            }
+            self->tls_info_ = std::make_unique<TlsInfo>(describe_tls(self->tls_->native_handle()));
+            self->deadline_ = kNoDeadline;
+            self->advance();
+        });
+    }
+
+    std::shared_ptr<asio::ssl::context> ssl_context_;  // the context this connection started with
+    std::optional<TlsStream> tls_;                     // set: the socket is inside it
+#endif
+    std::unique_ptr<TlsInfo> tls_info_;  // what the handshake negotiated, for handlers
+    bool handshaking_ = false;
 
     Worker& worker_;
     asio::ip::tcp::socket socket_;
@@ -776,7 +857,7 @@ private:
     DispatchScratch scratch_;  // a pending request's decoded path must survive later parses
     std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
     std::shared_ptr<const RouteTable> waiting_table_;
-    asio::steady_timer suspend_timer_{socket_.get_executor()};  // a suspended exchange's deadline
+    asio::steady_timer suspend_timer_{worker_.io()};  // a suspended exchange's deadline
     bool suspended_long_ = false;  // suspended past the worker's watch: reading beside it
     std::size_t answered_here_ = 0;
 
@@ -814,6 +895,13 @@ void start_connection(Worker& worker, asio::ip::tcp::socket socket) {
 }
 
 void refuse_connection(Worker& worker, asio::ip::tcp::socket socket) {
+    if (worker.options().tls) {
+        // A TLS client cannot read a plain answer, and a handshake to refuse it costs what the
+        // limit protects: closed at once, as nginx does past worker_connections.
+        error_code ec;
+        socket.close(ec);
+        return;
+    }
     static constexpr std::string_view kBody =
         R"({"error":"Service Unavailable","status":503,"detail":"the server is at its connection limit"})";
     std::string answer = "HTTP/1.1 503 Service Unavailable\r\nDate: ";

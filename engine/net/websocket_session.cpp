@@ -25,6 +25,10 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#if CELLO_TLS
+#include <boost/beast/websocket/ssl.hpp>
+#endif
+#include <boost/asio/write.hpp>
 
 #include <deque>
 #include <optional>
@@ -52,11 +56,15 @@ int close_code_for(const error_code& ec, const websocket::close_reason& peer) {
     return 1006;  // no closing handshake: the client vanished, a reset, the idle timeout
 }
 
+// NextLayer: the TCP socket, or the TLS stream over it (wss://).
+template <class NextLayer>
 class WebSocketSession final : public Connection,
                                public WebSocketChannel,
-                               public std::enable_shared_from_this<WebSocketSession> {
+                               public std::enable_shared_from_this<WebSocketSession<NextLayer>> {
+    using std::enable_shared_from_this<WebSocketSession<NextLayer>>::shared_from_this;
+
 public:
-    WebSocketSession(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
+    WebSocketSession(Worker& worker, NextLayer socket, const Request& upgrade, WebSocketRoute route,
                      std::shared_ptr<WebSocketEndpoint> endpoint)
         : worker_(worker), ws_(std::in_place, std::move(socket)), endpoint_(std::move(endpoint)), options_(endpoint_->options),
           telemetry_(worker.options().telemetry) {
@@ -162,7 +170,19 @@ public:
         append_response(answer, res, {false, false, request_.version(), worker_.date()});
         phase_ = Phase::Ended;
         end_code_ = 1006;
-        close_lingering(std::move(ws_->next_layer()), std::move(answer));
+        if constexpr (std::is_same_v<NextLayer, asio::ip::tcp::socket>) {
+            close_lingering(std::move(ws_->next_layer()), std::move(answer));
+        } else {
+            // Over TLS the answer goes through the record layer; then the connection closes.
+            auto text = std::make_shared<std::string>(std::move(answer));
+            ++ops_;
+            asio::async_write(ws_->next_layer(), asio::buffer(*text), [self = shared_from_this(), text](const error_code&, std::size_t) {
+                --self->ops_;
+                error_code ignored;
+                beast::get_lowest_layer(*self->ws_).close(ignored);
+                self->release();
+            });
+        }
         leave_worker();
         deliver();
         release();
@@ -389,7 +409,7 @@ private:
 
     Worker& worker_;
     bool linked_ = true;  // in the worker's list (until the connection ends)
-    std::optional<websocket::stream<asio::ip::tcp::socket>> ws_;  // gone once ended and idle (see release())
+    std::optional<websocket::stream<NextLayer>> ws_;  // gone once ended and idle (see release())
     std::shared_ptr<WebSocketEndpoint> endpoint_;  // until start()
     WebSocketOptions options_;
     http::request<http::empty_body> request_;     // the upgrade request, for Beast's accept
@@ -429,7 +449,15 @@ private:
 
 void start_websocket(Worker& worker, asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
                      std::shared_ptr<WebSocketEndpoint> endpoint) {
-    std::make_shared<WebSocketSession>(worker, std::move(socket), upgrade, route, std::move(endpoint))->start();
+    std::make_shared<WebSocketSession<asio::ip::tcp::socket>>(worker, std::move(socket), upgrade, route, std::move(endpoint))
+        ->start();
 }
+
+#if CELLO_TLS
+void start_websocket(Worker& worker, TlsStream stream, const Request& upgrade, WebSocketRoute route,
+                     std::shared_ptr<WebSocketEndpoint> endpoint) {
+    std::make_shared<WebSocketSession<TlsStream>>(worker, std::move(stream), upgrade, route, std::move(endpoint))->start();
+}
+#endif
 
 }  // namespace cello::engine::net

@@ -6,6 +6,9 @@
 #include "engine/websocket.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#if CELLO_TLS
+#include "engine/tls/tls_stream.hpp"
+#endif
 
 #include <memory>
 #include <vector>
@@ -25,5 +28,10 @@ struct WebSocketRoute {
 // route is not read: `route` names it), and hands the endpoint its channel.
 void start_websocket(Worker& worker, boost::asio::ip::tcp::socket socket, const Request& upgrade, WebSocketRoute route,
                      std::shared_ptr<WebSocketEndpoint> endpoint);
+#if CELLO_TLS
+// The same over TLS (wss://): the stream, its handshake done, carries the session.
+void start_websocket(Worker& worker, TlsStream stream, const Request& upgrade, WebSocketRoute route,
+                     std::shared_ptr<WebSocketEndpoint> endpoint);
+#endif
 
 }  // namespace cello::engine::net

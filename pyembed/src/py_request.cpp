@@ -2,17 +2,21 @@
 
 #include "bindings.hpp"
 #include "engine/router.hpp"
+#include "engine/tls/tls_info.hpp"
 #include "engine/url.hpp"
 #include "json_reader.hpp"
 #include "py_request_body.hpp"
 
 #include <pybind11/stl.h>
 
+#include <optional>
+
 namespace cello::py {
 
 struct PyRequest::Owned {
     std::string bytes;  // every string `view` points at, back to back: one allocation
     std::vector<engine::Header> headers;
+    std::optional<engine::TlsInfo> tls;
     engine::Request view;
 };
 
@@ -82,6 +86,7 @@ void PyRequest::detach() {
         c.match.params[i].value = keep(v.match.params[i].value);
     }
     c.match.route = nullptr;  // the route table may be replaced while the copy lives
+    if (v.tls) c.tls = &o->tls.emplace(*v.tls);
     owned_ = std::move(o);
     view_ = &owned_->view;
 }
@@ -159,6 +164,21 @@ pyb::object PyRequest::cookies() {
 }
 
 pyb::object PyRequest::client() const { return pyb::make_tuple(str_of(view_->client_ip), view_->client_port); }
+
+pyb::object PyRequest::tls() const {
+    const engine::TlsInfo* t = view_->tls;
+    if (!t) return pyb::none();
+    const auto or_none = [](const std::string& s) -> pyb::object { return s.empty() ? pyb::object(pyb::none()) : pyb::str(s); };
+    pyb::dict d;
+    d["version"] = t->version;
+    d["cipher"] = t->cipher;
+    d["alpn"] = or_none(t->alpn);
+    d["server_name"] = or_none(t->server_name);
+    d["client_subject"] = or_none(t->client_subject);
+    d["client_issuer"] = or_none(t->client_issuer);
+    d["resumed"] = t->resumed;
+    return d;
+}
 
 namespace {
 
@@ -299,6 +319,11 @@ void PyRequest::define(pyb::module_& m) {
         .def_property_readonly("headers", &PyRequest::headers, "Case-insensitive headers.")
         .def_property_readonly("cookies", &PyRequest::cookies)
         .def_property_readonly("client", &PyRequest::client, "(ip, port) of the peer.")
+        .def_property_readonly("tls", &PyRequest::tls,
+                               "None over cleartext; else what TLS negotiated: version, cipher, alpn, server_name "
+                               "(SNI), client_subject and client_issuer (the client certificate's, RFC 2253), resumed.")
+        .def_property_readonly("scheme", [](const PyRequest& r) { return r.view_->tls ? "https" : "http"; },
+                               "\"https\" when the connection is TLS, else \"http\" (a proxy's X-Forwarded-Proto: is_secure()).")
         .def_property_readonly("state", &PyRequest::state, "A per-request dict.")
         .def_property_readonly("app", &PyRequest::app)
         .def("_after_response", &PyRequest::after_response, pyb::arg("fn"),

@@ -36,6 +36,7 @@ public:
     pyb::object headers();
     pyb::object cookies();
     pyb::object client() const;
+    pyb::object tls() const;
     pyb::object body();
     pyb::object text();
     pyb::object json();

@@ -11,6 +11,7 @@
 #include "py_cache.hpp"
 #include "py_config.hpp"
 #include "py_loop.hpp"
+#include "py_tls.hpp"
 
 #include <chrono>
 #include <system_error>
@@ -141,6 +142,7 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
         option<std::size_t>(options, "max_requests_per_connection", o.max_requests_per_connection);
     if (options.contains("listen_fd") && !options["listen_fd"].is_none())
         o.listen_fd = options["listen_fd"].cast<std::intptr_t>();
+    if (options.contains("tls") && !options["tls"].is_none()) o.tls = make_tls_context(options["tls"].cast<pyb::dict>());
     if (options.contains("heartbeat") && !options["heartbeat"].is_none())
         o.on_sweep = heartbeat_writer(options["heartbeat"], o.workers);
     PyInterpreterState* interp = PyInterpreterState_Get();
@@ -246,6 +248,12 @@ void PyServer::replace_routes(const PyRouteTable& routes) {
     holder_->replace(std::move(snapshot));
 }
 
+void PyServer::reload_tls() {
+    const auto& tls = server_->options().tls;
+    if (!tls) throw pyb::value_error("this server does not serve TLS");
+    reload_tls_context(*tls);
+}
+
 void PyServer::define(pyb::module_& m) {
     pyb::class_<PyServer>(m, "Server", "The native HTTP server.", pyb::dynamic_attr())
         .def(pyb::init<const PyRouteTable&, const pyb::dict&, PyInspector*>(), pyb::arg("routes"),
@@ -257,6 +265,10 @@ void PyServer::define(pyb::module_& m) {
         .def("wait", &PyServer::wait, pyb::arg("timeout"))
         .def("serve_forever", &PyServer::serve_forever)
         .def("replace_routes", &PyServer::replace_routes, pyb::arg("routes"))
+        .def("reload_tls", &PyServer::reload_tls,
+             "Reads the TLS certificate and key again (SIGHUP); new connections use them. ValueError, and "
+             "the old ones stay, when they do not serve.")
+        .def_property_readonly("tls", [](const PyServer& s) { return s.server_->options().tls != nullptr; })
         .def_property_readonly("port", &PyServer::port);
 }
 

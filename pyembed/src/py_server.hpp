@@ -54,6 +54,8 @@ public:
     std::uint16_t port() const { return server_->port(); }
     // Hot reload: new requests use `routes`; requests in flight finish on the old snapshot.
     void replace_routes(const PyRouteTable& routes);
+    // SIGHUP with TLS: the certificate and key read again (ValueError, the old ones kept, on failure).
+    void reload_tls();
 
     static void define(pyb::module_& m);
 

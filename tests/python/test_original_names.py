@@ -35,7 +35,7 @@ def test_ours_are_the_real_thing():
     assert cello.Database.__module__ == "cello.db"
 
 
-@pytest.mark.parametrize("name", ["JwtConfig", "TlsConfig", "RedisConfig", "KafkaConfig"])
+@pytest.mark.parametrize("name", ["JwtConfig", "SessionConfig", "RedisConfig", "KafkaConfig"])
 def test_configs_build_and_say_what_they_are(name):
     config = getattr(cello, name)("secret", algorithm="HS256")
     assert "not available in this version" in repr(config)

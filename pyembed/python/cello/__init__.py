@@ -31,6 +31,7 @@ from .limits import LimitsConfig, TimeoutConfig
 from .response import Response
 from .security import CSP, SecurityHeadersConfig
 from .templates import Templates
+from .tls import TlsConfig, validate_tls_config
 
 Request = _cello.Request
 escape = _cello.escape  # html.escape(value, quote=True) in one native pass (str() of a non-str first)
@@ -61,6 +62,8 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "TlsConfig",
+    "validate_tls_config",
     "WebSocket",
     "WebSocketDisconnect",
     "HealthCheckConfig",

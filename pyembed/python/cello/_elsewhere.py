@@ -83,7 +83,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "WebSocketMessage": ("object", "WebSocket"),
     "SseEvent": ("object", "SseEvent (use Response.sse)"),
     "SseStream": ("object", "SseStream (use Response.sse)"),
-    "TlsConfig": ("config", "TLS"),
     "Http2Config": ("config", "HTTP/2"),
     "Http3Config": ("config", "HTTP/3"),
     "JwtConfig": ("config", "JWT authentication"),
@@ -106,7 +105,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "validate_jwt_config": ("function", "validate_jwt_config"),
     "validate_session_config": ("function", "validate_session_config"),
     "validate_rate_limit_config": ("function", "validate_rate_limit_config"),
-    "validate_tls_config": ("function", "validate_tls_config"),
 }
 
 # App methods of the original that enable what this version does not have.

@@ -261,6 +261,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         loops = EngineLoops(config.workers)
         options.update(host=config.host, port=config.port, workers=config.workers,
                        thread_main=partial(run_thread, loops=loops))
+        if config.tls is not None:
+            options.update(tls=config.tls.settings())
         if worker is not None:  # a cluster worker: the supervisor's socket, a heartbeat in its memory
             options.update(listen_fd=worker.listen_fd, heartbeat=worker.heartbeat)
             worker.join(self._cache)  # before the middleware is built: it counts for the whole server
@@ -277,13 +279,15 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
             inspect: bool | str | None = None, inspect_redact: str | list[str] | None = None,
-            *, argv: list[str] | None = None, **server_options: Any) -> None:
+            tls: Any = None, *, argv: list[str] | None = None, **server_options: Any) -> None:
         """Serves the app until Ctrl-C or SIGTERM.
 
         Command-line flags (``--port 9000``...) win over these arguments, which win over defaults.
         `inspect`: True (or "HOST:PORT") serves the inspector API (docs/inspector.md).
         `inspect_redact`: header names (a list, or "a,b") the inspector redacts on top of its
         built-in rule; added to ``--inspect-redact`` and ``CELLO_INSPECT_REDACT``.
+        `tls`: a :class:`cello.TlsConfig` to serve HTTPS (docs/tls.md); ``--tls-cert``/``--tls-key``
+        name its files from the command line.
         `server_options`: max_body_size, max_header_size, body_buffer_size, header_timeout,
         keepalive_timeout, drain_timeout, body_timeout (bytes and seconds; docs/api.md).
         """
@@ -295,7 +299,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             print(f"cello: ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
         given = dict(host=host, port=port, workers=workers, env=env, logs=logs, reload=reload or None,
                      cluster=cluster, server_options=server_options, inspect=inspect,
-                     inspect_redact=inspect_redact)
+                     inspect_redact=inspect_redact, tls=tls)
         try:
             config = resolve(given, vars(flags))
         except ValueError as e:
@@ -320,6 +324,13 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
     if config.reload and not reload_target:
         raise SystemExit("cello: --reload needs to know where the app comes from: "
                          "use `cello run app.py --reload` or app.run() from a script")
+    if config.tls is not None and worker is None:
+        from .tls import validate_tls_config
+
+        try:  # a clear error before any socket, thread or worker process
+            validate_tls_config(config.tls)
+        except ValueError as e:
+            raise SystemExit(f"cello: {e}") from None
     if config.processes > 1 and worker is None:
         from .cluster import Supervisor
 
@@ -335,6 +346,7 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
     # (the original Cello's testing guide starts one in a daemon thread) serves without them.
     on_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if on_main else None
+    previous_hup = _reload_tls_on_sighup(server) if on_main and worker is None and config.tls is not None else None
     try:
         if not _startup(app, server):
             return
@@ -360,10 +372,31 @@ def serve(app: App, config: RunConfig, reload_target: str | None = None, worker:
     finally:
         if on_main:
             signal.signal(signal.SIGTERM, previous)
+        if previous_hup is not None:
+            signal.signal(signal.SIGHUP, previous_hup)
     if worker is None:  # the supervisor tells of its workers
         print("cello: stopped", file=sys.stderr, flush=True)
     if not shutdown_ok:
         raise SystemExit(1)
+
+
+def _reload_tls_on_sighup(server: Any) -> Any:
+    """SIGHUP reads the TLS certificate and key again (a renewed certificate): connections open
+    keep theirs, new ones get the new. Files that do not serve leave the old in use. Returns the
+    previous handler (None where there is no SIGHUP)."""
+    if not hasattr(signal, "SIGHUP"):
+        return None
+
+    def reload_tls(signum: int, frame: FrameType | None) -> None:
+        try:
+            server.reload_tls()
+        except ValueError as e:
+            print(f"cello: SIGHUP: the TLS files were not reloaded, the old ones stay in use: {e}",
+                  file=sys.stderr, flush=True)
+            return
+        print("cello: SIGHUP: TLS certificate and key reloaded", file=sys.stderr, flush=True)
+
+    return signal.signal(signal.SIGHUP, reload_tls)
 
 
 def _reload_function(target: str, server: Any, config: RunConfig, inspector: Any) -> tuple[Any, Any]:
@@ -477,7 +510,7 @@ def _serve_until_stopped(app: App, server: _cello.Server, config: RunConfig, wor
         if worker is not None:
             worker.mark_ready()
         else:
-            print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on http://{config.host}:{server.port} "
+            print(f"cello {_cello.__version__}: serving {len(app.routes)} routes on {config.scheme}://{config.host}:{server.port} "
                   f"({config.workers} engine thread{plural}, {config.env})", file=sys.stderr, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:

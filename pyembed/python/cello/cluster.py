@@ -254,7 +254,7 @@ class Supervisor:
         cfg = self.config
         threads = f"{self.threads} engine thread{'s' if self.threads != 1 else ''}"
         print(f"cello {_cello.__version__}: serving {len(self.app.routes)} routes on "
-              f"http://{cfg.host}:{self.port} ({self.processes} processes x {threads}, {cfg.env})",
+              f"{cfg.scheme}://{cfg.host}:{self.port} ({self.processes} processes x {threads}, {cfg.env})",
               file=sys.stderr, flush=True)
 
     def _wait_first_ready(self) -> None:

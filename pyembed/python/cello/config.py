@@ -58,7 +58,7 @@ class RunConfig:
                  logs: bool = True, reload: bool = False, processes: int = 1,
                  server_options: dict[str, Any] | None = None, logs_explicit: bool = False,
                  inspect: tuple[str, int] | None = None, inspect_redact: tuple[str, ...] = (),
-                 cluster: Any = None) -> None:
+                 cluster: Any = None, tls: Any = None) -> None:
         self.host = host
         self.port = port
         self.workers = workers
@@ -71,6 +71,12 @@ class RunConfig:
         self.server_options: dict[str, Any] = dict(server_options or {})
         self.inspect = inspect  # (host, port) of the inspector API, or None
         self.inspect_redact = inspect_redact  # extra header names the inspector redacts
+        self.tls = tls  # the TlsConfig when serving HTTPS, else None
+
+    @property
+    def scheme(self) -> str:
+        """"https" with TLS, else "http"."""
+        return "https" if self.tls is not None else "http"
 
     @property
     def debug(self) -> bool:
@@ -103,6 +109,12 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="cluster mode: N worker processes under a supervisor, each running --workers "
                              "engine threads (default 1; in production, the CPUs divided by --workers). "
                              "Engine threads share one Python lock per process; processes do not")
+    parser.add_argument("--tls-cert", default=s, metavar="FILE",
+                        help="serve HTTPS with this PEM certificate (and its chain); needs --tls-key (docs/tls.md)")
+    parser.add_argument("--tls-key", default=s, metavar="FILE", help="the certificate's PEM private key")
+    parser.add_argument("--tls-ca", default=s, metavar="FILE",
+                        help="PEM CAs whose client certificates are accepted (asked for, optional; "
+                             "run(tls=TlsConfig(..., require_client_cert=True)) requires one)")
 
 
 def server_flag_parser(prog: str) -> argparse.ArgumentParser:
@@ -146,7 +158,27 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
         inspect_redact=parse_redact(os.environ.get("CELLO_INSPECT_REDACT"), given.get("inspect_redact"),
                                     flags.get("inspect_redact")),
         cluster=cluster,
+        tls=_tls(merged),
     )
+
+
+def _tls(merged: dict[str, Any]) -> Any:
+    """The TlsConfig: run(tls=...), with --tls-cert/--tls-key/--tls-ca over its files."""
+    from .tls import TlsConfig
+
+    tls = merged.get("tls")
+    if tls is not None and not isinstance(tls, TlsConfig):
+        raise ValueError(f"tls must be a cello.TlsConfig, not {type(tls).__name__}")
+    cert, key, ca = merged.get("tls_cert"), merged.get("tls_key"), merged.get("tls_ca")
+    if cert is None and key is None and ca is None:
+        return tls
+    if tls is None:
+        if cert is None or key is None:
+            raise ValueError("HTTPS needs both --tls-cert and --tls-key")
+        return TlsConfig(cert, key, ca_path=ca)
+    return TlsConfig(cert if cert is not None else tls.cert_path, key if key is not None else tls.key_path,
+                     ca_path=ca if ca is not None else tls.ca_path, min_version=tls.min_version,
+                     max_version=tls.max_version, require_client_cert=tls.require_client_cert)
 
 
 def _counts(merged: dict[str, Any], production: bool) -> tuple[int, int, Any]:
