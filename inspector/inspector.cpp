@@ -336,6 +336,8 @@ Snapshot Inspector::snapshot(const SnapshotQuery& q) const {
             row.bytes_in = e.bytes_in;
             row.bytes_out = e.bytes_out;
             row.cache = std::string(engine::cache_outcome_name(e.cache));
+            row.protocol = e.http_version == 20 ? "HTTP/2" : e.http_version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+            if (e.tls_version) row.tls = e.tls_version == 13 ? "TLSv1.3" : "TLSv1.2";
             row.thread = e.thread_index;
             row.db_queries = e.db_queries;
             row.db_repeats = e.db_repeats;

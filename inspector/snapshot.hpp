@@ -46,6 +46,8 @@ struct RequestRow {
     std::int64_t latency_ns = 0, handler_ns = 0;
     std::uint64_t bytes_in = 0, bytes_out = 0;
     std::string cache;         // "-", "HIT", "MISS", "BYPASS"
+    std::string protocol = "HTTP/1.1";  // "HTTP/1.0", "HTTP/1.1", "HTTP/2"
+    std::string tls;           // "TLSv1.2", "TLSv1.3"; empty over cleartext
     unsigned thread = 0;
     // Database queries the handler ran (from its trace; 0 when none or no trace).
     std::uint32_t db_queries = 0, db_repeats = 0;  // repeats: runs of its most repeated statement

@@ -133,6 +133,7 @@ json request_json(const RequestRow& r) {
     return {{"seq", r.seq}, {"time", to_s(r.time_ns)}, {"method", r.method}, {"path", r.path}, {"route", r.route},
             {"status", r.status}, {"latency_ms", to_ms(r.latency_ns)}, {"handler_ms", to_ms(r.handler_ns)},
             {"bytes_in", r.bytes_in}, {"bytes_out", r.bytes_out}, {"cache", r.cache}, {"thread", r.thread},
+            {"protocol", r.protocol}, {"tls", r.tls.empty() ? json(nullptr) : json(r.tls)},
             {"db", {{"queries", r.db_queries}, {"repeats", r.db_repeats}, {"time_ms", to_ms(r.db_ns)}}},
             {"detail", detail}};
 }
@@ -151,6 +152,8 @@ RequestRow request_from(const json& j) {
     r.bytes_out = j.at("bytes_out").get<std::uint64_t>();
     r.cache = j.at("cache").get<std::string>();
     r.thread = j.at("thread").get<unsigned>();
+    r.protocol = j.value("protocol", std::string("HTTP/1.1"));  // these two: absent from older servers
+    if (const auto t = j.find("tls"); t != j.end() && t->is_string()) r.tls = t->get<std::string>();
     if (const auto db = j.find("db"); db != j.end() && db->is_object()) {  // absent from older servers
         r.db_queries = db->value("queries", std::uint32_t{0});
         r.db_repeats = db->value("repeats", std::uint32_t{0});

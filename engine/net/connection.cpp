@@ -126,6 +126,10 @@ public:
     }
 
     void on_tick(std::uint64_t tick) override {
+        if (tls_closing_ && tick >= deadline_) {
+            force_close();
+            return;
+        }
         if (closed_ || tick < deadline_) return;
         if (handshaking_) {
             close();  // the TLS handshake did not finish within the header timeout
@@ -163,7 +167,14 @@ public:
         deadline_ = std::min(deadline_, worker_.tick() + kStopGraceTicks);
     }
 
-    void force_close() override { close(); }
+    void force_close() override {
+        if (tls_closing_) {
+            error_code ec;
+            tcp().close(ec);  // the client did not answer our close_notify in time
+            return;
+        }
+        close();
+    }
 
     // Suspended for a while: from now on the input side reads beside the pending handler.
     void on_watch_due() override {
@@ -288,6 +299,10 @@ private:
     void on_read(const error_code& ec, std::size_t n) {
         read_pending_ = false;
         if (closed_) return;
+        if (handover_waiting_) {
+            hand_over();
+            return;
+        }
         if (ec) {
             input_open_ = false;
             accepting_ = false;
@@ -751,6 +766,12 @@ private:
             close_lingering(std::move(tcp()));
             return;
         }
+#if CELLO_TLS
+        if (tls_ && !handshaking_ && input_open_ && !write_pending_) {
+            close_tls();
+            return;
+        }
+#endif
         tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
         tcp().close(ec);  // the outstanding read and write return, and release the connection
     }
@@ -760,6 +781,12 @@ private:
     void hand_over() {
         error_code ec;
         tcp().cancel(ec);  // the outstanding read returns (a client sends frames only after the 101)
+        if (encrypted() && read_pending_) {
+            // A TLS stream must not move with an operation outstanding (it would carry the read's
+            // "in progress" mark along): the hand-over waits for the cancelled read's return.
+            handover_waiting_ = true;
+            return;
+        }
         closed_ = true;
         complete_written(pending_.size());
 #if CELLO_TLS
@@ -819,11 +846,27 @@ private:
         });
     }
 
+    // Our close_notify tells the client that the data ended here (not a cut connection); its own
+    // close_notify or its close ends the wait, else the sweep does two ticks later.
+    void close_tls() {
+        tls_closing_ = true;
+        deadline_ = worker_.tick() + 2;
+        error_code ec;
+        tcp().cancel(ec);  // the outstanding read returns first: the shutdown reads the client's answer
+        tls_->async_shutdown([self = shared_from_this()](const error_code&) {
+            self->tls_closing_ = false;
+            error_code ignored;
+            self->tcp().close(ignored);
+        });
+    }
+
     std::shared_ptr<asio::ssl::context> ssl_context_;  // the context this connection started with
     std::optional<TlsStream> tls_;                     // set: the socket is inside it
 #endif
     std::unique_ptr<TlsInfo> tls_info_;  // what the handshake negotiated, for handlers
     bool handshaking_ = false;
+    bool tls_closing_ = false;       // our close_notify is out, the client's awaited (close_tls())
+    bool handover_waiting_ = false;  // hand_over() waits for the cancelled read to return
 
     Worker& worker_;
     asio::ip::tcp::socket socket_;

@@ -1,5 +1,7 @@
 #include "engine/telemetry/exchange_report.hpp"
 
+#include "engine/tls/tls_info.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -55,6 +57,8 @@ void report_answer(Telemetry& telemetry, RequestEvent& e, const AnsweredExchange
     e.table_generation = a.table.generation();
     e.route_id = ex.route ? ex.route->id : kUnmatchedRoute;
     e.set_path(a.req.path.empty() ? a.req.target : a.req.path);
+    e.http_version = static_cast<std::uint8_t>(a.req.version);
+    e.tls_version = a.req.tls ? a.req.tls->version_code : 0;
     if (const RequestTrace* t = a.res.trace.get()) {
         e.db_us = static_cast<std::uint32_t>(std::min<std::int64_t>(t->db_ns() / 1000, UINT32_MAX));
         e.db_queries = static_cast<std::uint16_t>(std::min<std::uint32_t>(t->queries(), UINT16_MAX));

@@ -13,7 +13,7 @@ namespace cello::engine {
 inline constexpr std::uint32_t kUnmatchedRoute = ~0u;  // no route matched (404, 405, 400)
 
 struct RequestEvent {
-    static constexpr std::size_t kPathCapacity = 54;  // longer paths are cut (path_truncated)
+    static constexpr std::size_t kPathCapacity = 52;  // longer paths are cut (path_truncated)
 
     std::int64_t time_ns = 0;        // completion time, wall clock, ns since the Unix epoch
     std::int64_t latency_ns = 0;     // first byte of the request to the response written
@@ -30,6 +30,8 @@ struct RequestEvent {
     std::uint16_t db_repeats = 0;    // runs of its most repeated statement (N+1 shows here)
     std::uint8_t method = kUnknownMethod;  // Method as an index
     CacheOutcome cache = CacheOutcome::None;
+    std::uint8_t http_version = 11;  // 10, 11 (HTTP/1.x) or 20 (HTTP/2)
+    std::uint8_t tls_version = 0;    // 12 or 13 (TLS 1.2, 1.3); 0 over cleartext
     std::uint8_t path_len = 0;
     bool path_truncated = false;
     char path_data[kPathCapacity] = {};  // the decoded path (not the query)

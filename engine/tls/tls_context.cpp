@@ -134,7 +134,9 @@ std::shared_ptr<ssl::context> make_ssl_context(const TlsSettings& s) {
     SSL_CTX* c = ctx->native_handle();
     SSL_CTX_set_min_proto_version(c, min);
     SSL_CTX_set_max_proto_version(c, max);
-    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    // A client that closes TCP without close_notify reads as the end of input, as over TCP (HTTP
+    // frames its messages itself): its answers still go out to a half-closed connection.
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (SSL_CTX_set_cipher_list(c, kTls12Ciphers) != 1) throw TlsError("TLS: OpenSSL refused the cipher list (" + openssl_errors() + ")");
     // An idle keep-alive connection gives its read and write buffers back (~34 KiB each).
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);

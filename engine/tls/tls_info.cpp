@@ -25,6 +25,8 @@ std::string name_text(const X509_NAME* name) {
 TlsInfo describe_tls(SSL* ssl) {
     TlsInfo info;
     info.version = SSL_get_version(ssl);
+    const int version = SSL_version(ssl);
+    info.version_code = version == TLS1_3_VERSION ? 13 : version == TLS1_2_VERSION ? 12 : 0;
     if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) info.cipher = SSL_CIPHER_get_name(cipher);
     const unsigned char* alpn = nullptr;
     unsigned int alpn_size = 0;

@@ -77,6 +77,9 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
         case Cache: return QString::fromStdString(r->cache);
         case Bytes: return static_cast<qulonglong>(r->bytes_out);
         case Queries: return r->db_queries ? QVariant(r->db_queries) : QVariant(QString());
+        case Protocol:
+            return r->tls.empty() ? QString::fromStdString(r->protocol)
+                                  : QString::fromStdString(r->protocol + " " + r->tls);
         case Route: return QString::fromStdString(r->route);
         default: return {};
     }
@@ -85,11 +88,12 @@ QVariant RequestsModel::data(const QModelIndex& index, int role) const {
 QVariant RequestsModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
     // The same figures as the request log and /metrics (docs/studio.md, "What the figures mean").
-    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Sent", "Queries", "Route"};
+    static const char* names[] = {"Time", "Method", "Path", "Status", "Latency ms", "Cache", "Sent", "Queries", "Protocol", "Route"};
     static const char* tips[] = {"When the response was written", "", "Path and query", "",
                                  "From the request's first byte to the response written to the socket", "",
                                  "Bytes of the response as written: status line, headers and body",
-                                 "Database queries the handler ran (cello.db)", ""};
+                                 "Database queries the handler ran (cello.db)",
+                                 "HTTP version, and the TLS version when the connection is HTTPS", ""};
     if (role == Qt::ToolTipRole && *tips[section]) return tr(tips[section]);
     return role == Qt::DisplayRole ? QVariant(tr(names[section])) : QVariant();
 }

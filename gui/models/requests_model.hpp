@@ -12,7 +12,7 @@ namespace cello::studio {
 class RequestsModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Time, Method, Path, Status, Latency, Cache, Bytes, Queries, Route, ColumnCount };
+    enum Column { Time, Method, Path, Status, Latency, Cache, Bytes, Queries, Protocol, Route, ColumnCount };
 
     using QAbstractTableModel::QAbstractTableModel;
     void refresh(const inspector::LiveView& view, const inspector::LiveView::Delta& delta);

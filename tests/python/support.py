@@ -28,7 +28,7 @@ CELLO_BIN = BUILD_DIR / "cello"
 APPS = HERE / "apps"
 PYTHON = "/usr/bin/python3"
 
-BANNER = re.compile(r"cello (\S+): serving (\d+) routes on http://([^\s:]+):(\d+) \((.*)\)")
+BANNER = re.compile(r"cello (\S+): serving (\d+) routes on https?://([^\s:]+):(\d+) \((.*)\)")
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0

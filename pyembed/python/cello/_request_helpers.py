@@ -135,8 +135,10 @@ def is_xhr(self: Any) -> bool:
 
 
 def is_secure(self: Any) -> bool:
-    """Whether the client reached the proxy in front over HTTPS (X-Forwarded-Proto or
-    X-Forwarded-Scheme is https)."""
+    """Whether the client came over HTTPS: this server's TLS, or a proxy in front that says so
+    (X-Forwarded-Proto or X-Forwarded-Scheme is https)."""
+    if self.tls is not None:
+        return True
     proto = self.headers.get("x-forwarded-proto") or self.headers.get("x-forwarded-scheme") or ""
     return proto.split(",")[0].strip().lower() == "https"
 
