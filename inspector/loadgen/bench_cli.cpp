@@ -186,6 +186,7 @@ ParseOutcome parse_bench_args(const std::vector<std::string>& args, BenchOptions
             c.port = url->port;
             c.targets = {Target{url->path, 1}};
             c.websocket = url->websocket;
+            c.tls = url->tls;
             have_url = true;
             r.skip();
         }

@@ -3,6 +3,9 @@
 #include "inspector/loadgen/load_worker.hpp"
 
 #include <boost/asio/connect.hpp>
+#if CELLO_TLS
+#include <boost/asio/ssl/error.hpp>
+#endif
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -26,9 +29,36 @@ void ClientConnection::connect() {
     if (state_ != State::Closed) return;
     state_ = State::Connecting;
     connect_started_ = Clock::now();
-    asio::async_connect(socket_, plan_.endpoints, [this, epoch = epoch_](error_code ec, const asio::ip::tcp::endpoint&) {
+    auto connected = [this, epoch = epoch_](error_code ec, const asio::ip::tcp::endpoint&) {
         if (epoch != epoch_) return;
         worker_.connect_settled();
+        if (ec) {
+            fail(&ErrorCounts::connect);
+            return;
+        }
+#if CELLO_TLS
+        if (tls_) {
+            handshake();
+            return;
+        }
+#endif
+        on_connected();
+    };
+#if CELLO_TLS
+    if (plan_.tls) {
+        tls_ = std::make_shared<TlsStream>(worker_.io(), *plan_.tls);
+        SSL_set_tlsext_host_name(tls_->native_handle(), plan_.config.host.c_str());  // SNI
+        asio::async_connect(tls_->next_layer(), plan_.endpoints, std::move(connected));
+        return;
+    }
+#endif
+    asio::async_connect(socket_, plan_.endpoints, std::move(connected));
+}
+
+#if CELLO_TLS
+void ClientConnection::handshake() {
+    tls_->async_handshake(asio::ssl::stream_base::client, [this, epoch = epoch_, hold = tls_](error_code ec) {
+        if (epoch != epoch_) return;
         if (ec) {
             fail(&ErrorCounts::connect);
             return;
@@ -36,11 +66,17 @@ void ClientConnection::connect() {
         on_connected();
     });
 }
+#endif
 
 void ClientConnection::on_connected() {
     state_ = State::Open;
     error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);  // small requests must not wait for Nagle
+    // Small requests must not wait for Nagle.
+#if CELLO_TLS
+    if (tls_) tls_->next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    else
+#endif
+        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     parser_.emplace();
     if (plan_.head) parser_->skip(true);
     read();
@@ -48,7 +84,7 @@ void ClientConnection::on_connected() {
 }
 
 void ClientConnection::read() {
-    socket_.async_read_some(buffer_.prepare(kReadChunk), [this, epoch = epoch_](error_code ec, std::size_t n) {
+    auto done = [this, epoch = epoch_](error_code ec, std::size_t n) {
         if (epoch != epoch_) return;
         if (ec) {
             // A close-delimited body ends at EOF: that completes the response.
@@ -67,7 +103,17 @@ void ClientConnection::read() {
             return;
         }
         on_read(n);
-    });
+    };
+#if CELLO_TLS
+    if (tls_) {
+        tls_->async_read_some(buffer_.prepare(kReadChunk), [hold = tls_, done = std::move(done)](error_code ec, std::size_t n) mutable {
+            if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;  // closed without close_notify
+            done(ec, n);
+        });
+        return;
+    }
+#endif
+    socket_.async_read_some(buffer_.prepare(kReadChunk), std::move(done));
 }
 
 void ClientConnection::on_read(std::size_t n) {
@@ -172,6 +218,15 @@ void ClientConnection::send_batch() {
         }
         pump();
     };
+#if CELLO_TLS
+    if (tls_) {
+        asio::async_write(*tls_, batch_, [hold = tls_, on_written = std::move(on_written)](error_code ec, std::size_t n) mutable {
+            on_written(ec, n);
+        });
+        batch_.clear();
+        return;
+    }
+#endif
     if (batch_.size() == 1) asio::async_write(socket_, batch_.front(), std::move(on_written));
     else asio::async_write(socket_, batch_, std::move(on_written));
     batch_.clear();  // async_write copied the buffer sequence
@@ -180,6 +235,12 @@ void ClientConnection::send_batch() {
 void ClientConnection::close_transport() {
     error_code ignored;
     socket_.close(ignored);
+#if CELLO_TLS
+    if (tls_) {
+        tls_->next_layer().close(ignored);  // its pending operations end (they hold the stream)
+        tls_.reset();
+    }
+#endif
     batch_.clear();
     buffer_.clear();
     parser_.reset();

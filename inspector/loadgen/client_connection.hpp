@@ -8,9 +8,13 @@
 #include "inspector/loadgen/run_plan.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#if CELLO_TLS
+#include <boost/asio/ssl/stream.hpp>
+#endif
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -25,6 +29,7 @@ private:
     void pump() override;
     void close_transport() override;
     void on_connected();
+    void handshake();
     void read();
     void on_read(std::size_t n);
     bool parse(Clock::time_point now);
@@ -33,6 +38,12 @@ private:
     void complete(Clock::time_point now);
 
     boost::asio::ip::tcp::socket socket_;
+#if CELLO_TLS
+    // https://: a stream per connection attempt, owning its socket; each pending operation holds
+    // it, so a closed attempt's operations end on their own stream.
+    using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+    std::shared_ptr<TlsStream> tls_;
+#endif
     boost::beast::flat_buffer buffer_;
     std::optional<ResponseCounter> parser_;
     std::vector<boost::asio::const_buffer> batch_;

@@ -40,18 +40,27 @@ bool has_ctl(std::string_view s) {
 }  // namespace
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
-    if (text.starts_with("https://") || text.starts_with("wss://")) {
-        error = "https:// and wss:// are not supported (no TLS yet): plain http:// or ws:// only";
+    if (text.starts_with("wss://")) {
+        error = "wss:// is not supported yet: ws:// (or https:// for HTTP over TLS)";
         return std::nullopt;
     }
     Url url;
     if (text.starts_with("http://")) {
         text.remove_prefix(7);
+    } else if (text.starts_with("https://")) {
+#if CELLO_TLS
+        text.remove_prefix(8);
+        url.tls = true;
+        url.port = 443;
+#else
+        error = "https:// needs a build with TLS (Windows builds have none yet)";
+        return std::nullopt;
+#endif
     } else if (text.starts_with("ws://")) {
         text.remove_prefix(5);
         url.websocket = true;
     } else {
-        error = "URL must start with http:// (or ws:// for a WebSocket)";
+        error = "URL must start with http:// or https:// (or ws:// for a WebSocket)";
         return std::nullopt;
     }
     const auto slash = text.find_first_of("/?");

@@ -43,6 +43,9 @@ struct LoadConfig {
     // in flight); a message and its echo are what a request and its answer are for HTTP.
     bool websocket = false;
     std::size_t message_size = 64;
+    // https://: every connection does a full TLS handshake (no session resumption, like a new
+    // client each time) and does not verify the server's certificate (a load generator, as wrk).
+    bool tls = false;
 };
 
 // The host, port and path of an http:// (or ws://) URL.
@@ -51,6 +54,7 @@ struct Url {
     std::uint16_t port = 80;
     std::string path = "/";  // with the query, if any
     bool websocket = false;  // ws://
+    bool tls = false;        // https:// (port 443 unless given)
 };
 
 // Each parser returns the value, or std::nullopt and a message in `error`.

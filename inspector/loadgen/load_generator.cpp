@@ -34,6 +34,21 @@ std::vector<asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint1
     return out;
 }
 
+#if CELLO_TLS
+// The client side of https:// runs: TLS 1.2+, ALPN http/1.1, no certificate check and no session
+// cache (each connection a full handshake: what a server's handshake rate is measured with).
+std::shared_ptr<asio::ssl::context> make_client_tls() {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX* c = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+    static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_CTX_set_alpn_protos(c, kAlpn, sizeof kAlpn);
+    return ctx;
+}
+#endif
+
 }  // namespace
 
 struct LoadGenerator::Impl {
@@ -106,6 +121,9 @@ void LoadGenerator::start() {
     plan.requests = serialize_requests(plan.config);
     if (plan.config.websocket) plan.message.assign(plan.config.message_size, 'x');
     plan.head = plan.config.method == "HEAD";
+#if CELLO_TLS
+    if (plan.config.tls) plan.tls = make_client_tls();
+#endif
     if (plan.config.rate > 0) plan.schedule.emplace(plan.config.rate, plan.config.connections);
 
     const unsigned n = plan.config.threads;

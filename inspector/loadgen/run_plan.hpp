@@ -6,8 +6,12 @@
 #include "inspector/loadgen/open_loop_schedule.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#if CELLO_TLS
+#include <boost/asio/ssl/context.hpp>
+#endif
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +27,9 @@ struct RunPlan {
     std::string message;                // a WebSocket run's message (config.message_size bytes)
     bool head = false;                  // HEAD responses carry no body
     std::optional<OpenLoopSchedule> schedule;
+#if CELLO_TLS
+    std::shared_ptr<boost::asio::ssl::context> tls;  // https://: the client side of every connection
+#endif
     Clock::time_point t0{};
     Clock::time_point end{};
 };

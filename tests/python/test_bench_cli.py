@@ -410,7 +410,7 @@ def test_help_lists_bench():
     ([], "no URL"),
     (["http://127.0.0.1:1/", "-c", "abc"], "-c"),
     (["http://127.0.0.1:1/", "--frobnicate"], "--frobnicate"),
-    (["https://127.0.0.1:1/"], "https"),
+    (["wss://127.0.0.1:1/"], "wss"),
     (["http://127.0.0.1:1/", "-d", "forever"], "duration"),
     (["http://127.0.0.1:1/", "-H", "no colon here"], "header"),
     (["http://127.0.0.1:1/", "-R", "0.0001"], "rate"),

@@ -331,3 +331,16 @@ def test_the_inspector_records_each_requests_protocol_and_tls_version(certs):
             return [r for r in reply.json()["requests"] if r["path"] == "/ok"]
         seen = support.wait_until(lambda: len(rows()) == 2 and rows())
         assert [(r["protocol"], r["tls"]) for r in seen] == [("HTTP/1.1", "TLSv1.3"), ("HTTP/1.1", "TLSv1.2")]
+
+
+# --- cello bench https:// ---
+
+
+def test_cello_bench_over_https_keep_alive_and_a_handshake_per_request(server):
+    for extra in ([], ["-H", "Connection: close"]):  # the second: a new TLS connection for each request
+        done = support.run_cli("bench", f"https://localhost:{server.port}/ok", "-c", "4", "-d", "1s", "--json", *extra,
+                               timeout=60)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["requests"] > 20 and report["errors"]["total"] == 0, report["errors"]
+        assert report["status"]["2xx"] == report["requests"]

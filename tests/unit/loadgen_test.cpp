@@ -69,7 +69,12 @@ TEST(LoadgenConfig, ParsesUrls) {
     EXPECT_EQ(u->port, 9001);
     EXPECT_EQ(u->path, "/chat?room=1");
     EXPECT_FALSE(parse_url("http://h/", error)->websocket);
-    for (const char* bad : {"https://x/", "wss://x/", "ftp://x", "example.com", "http://", "http://h:0/", "http://h:70000/",
+    u = parse_url("https://localhost/x", error);
+    ASSERT_TRUE(u) << error;
+    EXPECT_TRUE(u->tls);
+    EXPECT_EQ(u->port, 443);
+    EXPECT_FALSE(parse_url("http://h/", error)->tls);
+    for (const char* bad : {"wss://x/", "ftp://x", "example.com", "http://", "http://h:0/", "http://h:70000/",
                             "http://h:8x/", "http://h/a b"}) {
         error.clear();
         EXPECT_FALSE(parse_url(bad, error)) << bad;
@@ -199,7 +204,7 @@ TEST(LoadgenCli, RejectsBadArguments) {
     EXPECT_NE(parse_error({"http://h/", "http://g/"}).find("more than one URL"), std::string::npos);
     EXPECT_NE(parse_error({"http://h/", "--ceiling", "-R", "10"}).find("-R"), std::string::npos);
     EXPECT_NE(parse_error({"http://h/", "-t4", "-c2"}).find("connections"), std::string::npos);
-    EXPECT_NE(parse_error({"https://h/"}).find("https"), std::string::npos);
+    EXPECT_NE(parse_error({"wss://h/"}).find("wss"), std::string::npos);
     EXPECT_NE(parse_error({"http://h/", "-d", "soon"}).find("duration"), std::string::npos);
     BenchOptions opts;
     std::string error;
