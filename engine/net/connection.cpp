@@ -45,6 +45,7 @@
 
 #include "engine/dispatch.hpp"
 #include "engine/pending_response.hpp"
+#include "engine/net/exchange_driver.hpp"
 #include "engine/net/incoming_body.hpp"
 #include "engine/net/lingering_close.hpp"
 #include "engine/net/request_reader.hpp"
@@ -200,15 +201,6 @@ private:
         // to the handler through `body` (set once it is dispatched) as it arrives.
         bool streams = false;
         std::shared_ptr<IncomingBody> body;
-    };
-
-    // An answer in the output, with what is reported once it is written.
-    struct PendingAnswer {
-        Completion completion;
-        std::chrono::steady_clock::time_point start{};
-        std::shared_ptr<const RouteTable> table;  // routed on (a reload may swap tables between answers)
-        RequestEvent event;                       // with telemetry
-        std::unique_ptr<AfterResponse> after;     // destroyed (so run) when the answer is out
     };
 
     Queued& front() noexcept { return *queue_[head_]; }
@@ -433,33 +425,29 @@ private:
             phase_ = Phase::Closing;
             return;
         }
-        req_.reset();
-        req_.method = q.reader.method();
-        req_.target = q.reader.target();
-        req_.headers = q.reader.headers();
-        req_.header_count = q.reader.header_count();
+        Request& req = x_.req();
+        req.reset();
+        req.method = q.reader.method();
+        req.target = q.reader.target();
+        req.headers = q.reader.headers();
+        req.header_count = q.reader.header_count();
         if (q.state == Queued::Receiving) {  // a large body: the handler takes it as it arrives
             q.body = std::make_shared<IncomingBody>(q.reader.content_length(), kBodyWindow, body_wanted());
             q.reader.take_body(body_bytes_);
             q.body->feed(body_bytes_);
             body_tick_ = worker_.tick();
-            req_.body_stream = q.body;
+            req.body_stream = q.body;
         } else {
-            req_.body = q.reader.body();
+            req.body = q.reader.body();
         }
-        req_.client_ip = client_ip_;
-        req_.client_port = client_port_;
-        req_.tls = tls_info_.get();
-        req_.version = q.reader.version();
-        if (telemetry_) req_.trace = telemetry_->capturing() ? TraceLevel::Records : TraceLevel::Counts;
+        req.client_ip = client_ip_;
+        req.client_port = client_port_;
+        req.tls = tls_info_.get();
+        req.version = q.reader.version();
+        if (telemetry_) req.trace = telemetry_->capturing() ? TraceLevel::Records : TraceLevel::Counts;
 
-        res_.clear();
         const auto& table = worker_.route_table();
-        ex_.emplace(*table, req_, res_, worker_.index());
-        ex_->start = q.started;
-        ex_->time_handler = telemetry_ != nullptr;
-        head_only_ = dispatch(*ex_, scratch_);
-        if (res_.pending) {
+        if (!x_.run(*table, q.started, worker_.index(), telemetry_ != nullptr)) {
             suspend(table);
             return;
         }
@@ -474,18 +462,8 @@ private:
         phase_ = Phase::Suspended;
         suspended_long_ = false;
         worker_.watch_suspended();
-        waiting_ = std::move(res_.pending);
-        waiting_table_ = std::move(table);  // the exchange points into it
-        std::weak_ptr<HttpConnection> weak = weak_from_this();
-        if (const auto limit = waiting_->deadline(); limit.count() > 0) {
-            suspend_timer_.expires_after(limit);
-            suspend_timer_.async_wait([weak, pending = waiting_](const error_code& ec) {
-                if (ec) return;  // resumed or closed first
-                if (auto conn = weak.lock(); conn && conn->waiting_ == pending) pending->resume(pending->take_timeout_step());
-            });
-        }
         // The pending handler holds the connection (close() cancels it, which drops this).
-        waiting_->attach([self = shared_from_this()] {
+        x_.wait(std::move(table), [self = shared_from_this()] {
             auto& io = self->worker_.io();
             asio::post(io, [self] { self->resume(); });
         });
@@ -493,33 +471,23 @@ private:
 
     // The suspended exchange's answer (or step) is there: posted by the thread that completed it.
     void resume() {
-        if (!waiting_ || closed_) return;
-        Resumption r = waiting_->take();
-        waiting_.reset();
-        suspend_timer_.cancel();
-        auto table = std::move(waiting_table_);
-        res_.pending.reset();
-        if (r.response) {
-            res_ = std::move(*r.response);
-            finish_dispatch(*ex_);
-        } else if (r.step(*ex_)) {
-            finish_dispatch(*ex_);
-        } else {
-            continue_dispatch(*ex_);
-            if (res_.pending) {  // suspended again (an async handler that awaits)
-                suspend(std::move(table));
-                return;
-            }
+        if (!x_.waiting() || closed_) return;
+        std::shared_ptr<const RouteTable> table;
+        if (!x_.resume(table)) {  // suspended again (an async handler that awaits)
+            suspend(std::move(table));
+            return;
         }
         answered(table);
         advance();
     }
 
-    // The front request's answer is in res_: into the output, and the request leaves the queue.
+    // The front request's answer is in the driver: into the output, and the request leaves the queue.
     void answered(const std::shared_ptr<const RouteTable>& table) {
         Queued& q = front();
         worker_.count_answer();
-        const bool head_only = head_only_;
+        Request& req = x_.req();
+        Response& res = x_.res();
+        const bool head_only = x_.head_only();
         const unsigned version = q.reader.version();
         // The connection's last request once it has answered max_requests_per_connection.
         const std::size_t most = worker_.options().max_requests_per_connection;
@@ -530,36 +498,24 @@ private:
         if (q.body) {
             if (body_unread) q.body->fail(500, "the response was sent before the request body was read");
             q.body.reset();
-            req_.body_stream.reset();  // what was not taken goes now
+            req.body_stream.reset();  // what was not taken goes now
         }
         if (body_unread) linger_ = true;
         const bool keep_alive = q.reader.keep_alive() && !worker_.stopping() && !last_allowed && !body_unread;
         bool last = !keep_alive;
         const std::size_t before = next_.size();
-        const bool upgrade = res_.websocket != nullptr;  // its 101 is Beast's, written by the session
-        const bool streamed = res_.stream && !head_only && !status_forbids_body(res_.status);
-        const bool sized = res_.stream_length >= 0;
+        const bool upgrade = res.websocket != nullptr;  // its 101 is Beast's, written by the session
+        const bool streamed = res.stream && !head_only && !status_forbids_body(res.status);
+        const bool sized = res.stream_length >= 0;
         // HTTP/1.0 has no chunked encoding: an unsized stream ends with the connection.
         if (streamed && !sized && version == 10) last = true;
-        if (!upgrade) append_response(next_, res_, {head_only, !last, version, worker_.date()});
-        if (!table->middleware().empty() || telemetry_ || res_.after) {
-            PendingAnswer& p = pending_.emplace_back();
-            p.completion = {ex_->route, ex_->method, res_.status, next_.size() - before, {}, ex_->cache,
-                            std::move(ex_->log_line), ex_->notes, ex_->unobserved};
-            p.start = q.started;
-            p.table = table;
-            if (telemetry_) {
-                const AnsweredExchange a{*ex_, req_, res_, *table, q.bytes, head_only};
-                report_answer(*telemetry_, p.event, a);
-                if (res_.after) res_.after->report = after_answer_reporter(worker_.options().telemetry, a);
-            }
-            p.after = std::move(res_.after);
-        }
+        if (!upgrade) append_response(next_, res, {head_only, !last, version, worker_.date()});
+        record_answer(pending_, x_, table, q.started, q.bytes, next_.size() - before, worker_.options().telemetry);
         if (upgrade) {
             // The socket goes to a WebSocket session once the answers before are out; the request
             // stays at the front until then (the session copies it).
-            upgrade_ = std::move(res_.websocket);
-            upgrade_route_ = {ex_->route ? ex_->route->id : kUnmatchedRoute, table->generation()};
+            upgrade_ = std::move(res.websocket);
+            upgrade_route_ = {x_.ex().route ? x_.ex().route->id : kUnmatchedRoute, table->generation()};
             accepting_ = false;
             phase_ = Phase::Upgrading;
             return;
@@ -567,7 +523,7 @@ private:
         pop_front();
         if (last) accepting_ = false;
         if (streamed) {
-            stream_ = std::move(res_.stream);
+            stream_ = std::move(res.stream);
             chunked_ = !sized && version != 10;
             closing_after_stream_ = last;
             stream_ready_ = make_stream_ready();
@@ -579,9 +535,10 @@ private:
 
     // A protocol-level error: answer it and close, since the stream position is lost.
     void respond_error(int status, std::string_view detail, unsigned version) {
-        res_.clear();
-        make_error(res_, status, detail);
-        append_response(next_, res_, {false, false, version, worker_.date()});
+        Response& res = x_.res();
+        res.clear();
+        make_error(res, status, detail);
+        append_response(next_, res, {false, false, version, worker_.date()});
     }
 
     // --- streamed bodies ---
@@ -699,18 +656,7 @@ private:
     void complete_written(std::size_t n) {
         n = std::min(n, pending_.size());
         if (n == 0) return;
-        const auto now = std::chrono::steady_clock::now();
-        std::int64_t wall_ns = 0;
-        if (telemetry_)
-            wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-        for (std::size_t i = 0; i < n; ++i) {
-            PendingAnswer& p = pending_[i];
-            p.completion.latency = now - p.start;
-            for (const auto& m : p.table->middleware()) m->complete(p.completion, worker_.index());
-            if (telemetry_) publish_written(*events_, p.event, p.completion, wall_ns);
-        }
-        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        report_written(pending_, n, worker_.index(), events_);
         written_answers_ -= std::min(written_answers_, n);
     }
 
@@ -747,13 +693,7 @@ private:
         // A handler still reading the body hears why there is no more (before it is cancelled: a
         // sync handler in a thread is woken by this, not by the cancel).
         if (body_arriving()) front().body->fail(499, "the client closed the connection before sending the whole body");
-        if (waiting_) {
-            waiting_->cancel();  // the client is gone: stop the handler's task (and drop its hold here)
-            waiting_.reset();
-            suspend_timer_.cancel();
-            abandon_dispatch(*ex_);  // e.g. a cache leader lets its followers go
-            waiting_table_.reset();
-        }
+        x_.abandon();  // a pending handler: the client is gone, its task is cancelled
         stream_.reset();  // stops a generator (or cancels an async one) whose client went away
         stream_ready_ = nullptr;
         stream_waiting_ = false;
@@ -791,11 +731,11 @@ private:
         complete_written(pending_.size());
 #if CELLO_TLS
         if (tls_) {
-            start_websocket(worker_, std::move(*tls_), req_, upgrade_route_, std::move(upgrade_));
+            start_websocket(worker_, std::move(*tls_), x_.req(), upgrade_route_, std::move(upgrade_));
             return;
         }
 #endif
-        start_websocket(worker_, std::move(socket_), req_, upgrade_route_, std::move(upgrade_));
+        start_websocket(worker_, std::move(socket_), x_.req(), upgrade_route_, std::move(upgrade_));
     }
 
     // What a body's reader calls when it has taken bytes or waits for them: the connection reads
@@ -893,14 +833,7 @@ private:
     WebSocketRoute upgrade_route_;
 
     // the exchange being answered
-    Request req_;
-    Response res_;
-    std::optional<Exchange> ex_;
-    bool head_only_ = false;
-    DispatchScratch scratch_;  // a pending request's decoded path must survive later parses
-    std::shared_ptr<PendingResponse> waiting_;  // a suspended exchange's answer, not there yet
-    std::shared_ptr<const RouteTable> waiting_table_;
-    asio::steady_timer suspend_timer_{worker_.io()};  // a suspended exchange's deadline
+    ExchangeDriver x_{worker_.io()};
     bool suspended_long_ = false;  // suspended past the worker's watch: reading beside it
     std::size_t answered_here_ = 0;
 
@@ -918,7 +851,7 @@ private:
     bool write_pending_ = false;
     bool resting_ = false;  // wrote at once: reading and streaming go on in the next turn (write())
     std::size_t written_answers_ = 0;  // pending_ entries whose bytes are in out_
-    std::vector<PendingAnswer> pending_;  // answered, not yet reported (written, or a stream not ended)
+    std::vector<AnswerRecord> pending_;  // answered, not yet reported (written, or a stream not ended)
 
     // time
     std::uint64_t deadline_ = kNoDeadline;
