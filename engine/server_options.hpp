@@ -21,6 +21,16 @@ struct ThreadCounts {
     std::uint64_t websocket_messages = 0;  // messages received and sent over them
 };
 
+// HTTP/2 (engine/net/http2_session.cpp): over TLS when ALPN picks h2, in cleartext when a client
+// starts with the HTTP/2 preface (h2c with prior knowledge). Builds without nghttp2 (Windows)
+// have none (CELLO_HTTP2 0).
+struct Http2Settings {
+    bool enabled = true;
+    std::uint32_t max_concurrent_streams = 100;     // SETTINGS_MAX_CONCURRENT_STREAMS
+    std::uint32_t initial_window_size = 1048576;    // SETTINGS_INITIAL_WINDOW_SIZE (per stream, and the connection's)
+    std::uint32_t max_frame_size = 16384;           // SETTINGS_MAX_FRAME_SIZE
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  // 0 picks a free port (see Server::port())
@@ -61,6 +71,7 @@ struct ServerOptions {
     // Set: every connection is TLS (HTTPS), with this context; its reload() applies to the
     // connections accepted after it. Builds without OpenSSL (Windows) have none (CELLO_TLS 0).
     std::shared_ptr<TlsContext> tls;
+    Http2Settings http2;
 };
 
 }  // namespace cello::engine

@@ -46,6 +46,9 @@
 #include "engine/dispatch.hpp"
 #include "engine/pending_response.hpp"
 #include "engine/net/exchange_driver.hpp"
+#if CELLO_HTTP2
+#include "engine/net/http2_session.hpp"
+#endif
 #include "engine/net/incoming_body.hpp"
 #include "engine/net/lingering_close.hpp"
 #include "engine/net/request_reader.hpp"
@@ -113,6 +116,7 @@ public:
             tls_.emplace(std::move(socket_), *ssl_context_);
         }
 #endif
+        sniffing_ = CELLO_HTTP2 && worker_.options().http2.enabled && !encrypted();
     }
     ~HttpConnection() override { worker_.unlink(this); }
 
@@ -295,6 +299,7 @@ private:
             hand_over();
             return;
         }
+        if (sniffing_ && !ec && sniff(n)) return;
         if (ec) {
             input_open_ = false;
             accepting_ = false;
@@ -322,6 +327,37 @@ private:
         }
         advance();
     }
+
+#if CELLO_HTTP2
+    // A cleartext connection's first bytes: HTTP/2's preface hands the connection to an HTTP/2
+    // session (h2c with prior knowledge); anything else is HTTP/1.1. True when on_read is done.
+    bool sniff(std::size_t n) {
+        sniffed_.append(rdata_, n);
+        const int verdict = starts_http2(sniffed_);
+        if (verdict == 0) {  // HTTP/1.1: what was read goes to the parser as usual
+            sniffing_ = false;
+            if (sniffed_.size() == n) {  // decided on the first read: parsed where it was read
+                sniffed_.clear();
+                return false;
+            }
+            auto tail = in_.prepare(sniffed_.size());
+            std::copy_n(sniffed_.data(), sniffed_.size(), static_cast<char*>(tail.data()));
+            in_.commit(sniffed_.size());
+            sniffed_.clear();
+            advance();
+            return true;
+        }
+        if (verdict < 0) {  // a prefix of the preface so far
+            start_read();
+            return true;
+        }
+        closed_ = true;
+        start_http2(worker_, std::move(socket_), std::move(sniffed_), Peer{client_ip_, client_port_, nullptr});
+        return true;
+    }
+#else
+    bool sniff(std::size_t) { return false; }
+#endif
 
     void parse() {
         if (in_.size() == 0) return;
@@ -782,6 +818,14 @@ private:
             }
             self->tls_info_ = std::make_unique<TlsInfo>(describe_tls(self->tls_->native_handle()));
             self->deadline_ = kNoDeadline;
+#if CELLO_HTTP2
+            if (self->tls_info_->alpn == "h2") {  // the client chose HTTP/2: the connection becomes its session
+                self->closed_ = true;
+                start_http2(self->worker_, std::move(*self->tls_), self->ssl_context_,
+                            Peer{self->client_ip_, self->client_port_, std::move(self->tls_info_)});
+                return;
+            }
+#endif
             self->advance();
         });
     }
@@ -807,6 +851,9 @@ private:
     bool handshaking_ = false;
     bool tls_closing_ = false;       // our close_notify is out, the client's awaited (close_tls())
     bool handover_waiting_ = false;  // hand_over() waits for the cancelled read to return
+    // Cleartext with HTTP/2 on: the first bytes may be h2c's preface (sniff()).
+    bool sniffing_ = false;
+    std::string sniffed_;
 
     Worker& worker_;
     asio::ip::tcp::socket socket_;

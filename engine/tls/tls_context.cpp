@@ -60,12 +60,21 @@ int protocol_version(std::string_view v, const char* which) {
 }
 
 // ALPN: the protocols this server speaks over TLS, in its order of preference.
-constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+struct AlpnList {
+    const unsigned char* data;
+    unsigned int size;
+};
+constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr unsigned char kH2AndHttp11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr AlpnList kAlpnHttp11{kHttp11, sizeof kHttp11};
+constexpr AlpnList kAlpnH2{kH2AndHttp11, sizeof kH2AndHttp11};
 
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* offered,
-                unsigned int offered_len, void*) {
+                unsigned int offered_len, void* arg) {
+    const auto* ours = static_cast<const AlpnList*>(arg);
     unsigned char* chosen = nullptr;
-    if (SSL_select_next_proto(&chosen, out_len, kAlpn, sizeof kAlpn, offered, offered_len) != OPENSSL_NPN_NEGOTIATED)
+    // The server's order wins: h2 when the client offers it.
+    if (SSL_select_next_proto(&chosen, out_len, ours->data, ours->size, offered, offered_len) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;  // nothing in common: no ALPN, HTTP/1.1 as without it
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;
@@ -146,7 +155,7 @@ std::shared_ptr<ssl::context> make_ssl_context(const TlsSettings& s) {
     static constexpr unsigned char kSessionContext[] = "cello";
     SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(c, select_alpn, const_cast<AlpnList*>(s.http2 ? &kAlpnH2 : &kAlpnHttp11));
     return ctx;
 }
 

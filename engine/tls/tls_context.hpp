@@ -20,7 +20,7 @@ public:
 };
 
 // A new context: certificate chain and key (checked to match), TLS 1.2+ only, forward-secret AEAD
-// ciphers, session resumption (cache and tickets), ALPN http/1.1, client certificates per the
+// ciphers, session resumption (cache and tickets), ALPN (h2 when on, http/1.1), client certificates per the
 // settings. Throws TlsError.
 std::shared_ptr<boost::asio::ssl::context> make_ssl_context(const TlsSettings& settings);
 

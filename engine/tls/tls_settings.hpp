@@ -12,6 +12,7 @@ struct TlsSettings {
     std::string min_version = "1.2";  // "1.2" or "1.3" (1.0 and 1.1 are never offered)
     std::string max_version = "1.3";
     bool require_client_cert = false;  // mTLS: a client without a certificate from ca_path is refused
+    bool http2 = false;  // ALPN offers h2 before http/1.1
 };
 
 }  // namespace cello::engine

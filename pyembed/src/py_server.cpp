@@ -142,7 +142,19 @@ PyServer::PyServer(const PyRouteTable& routes, const pyb::dict& options, PyInspe
         option<std::size_t>(options, "max_requests_per_connection", o.max_requests_per_connection);
     if (options.contains("listen_fd") && !options["listen_fd"].is_none())
         o.listen_fd = options["listen_fd"].cast<std::intptr_t>();
-    if (options.contains("tls") && !options["tls"].is_none()) o.tls = make_tls_context(options["tls"].cast<pyb::dict>());
+    if (options.contains("http2") && !options["http2"].is_none()) {
+        const auto h = options["http2"].cast<pyb::dict>();
+        o.http2.enabled = CELLO_HTTP2 && option<bool>(h, "enabled", true);
+        o.http2.max_concurrent_streams = option<std::uint32_t>(h, "max_concurrent_streams", o.http2.max_concurrent_streams);
+        o.http2.initial_window_size = option<std::uint32_t>(h, "initial_window_size", o.http2.initial_window_size);
+        o.http2.max_frame_size = option<std::uint32_t>(h, "max_frame_size", o.http2.max_frame_size);
+    }
+    o.http2.enabled = o.http2.enabled && CELLO_HTTP2;
+    if (options.contains("tls") && !options["tls"].is_none()) {
+        auto tls = options["tls"].cast<pyb::dict>();
+        tls["http2"] = o.http2.enabled;
+        o.tls = make_tls_context(tls);
+    }
     if (options.contains("heartbeat") && !options["heartbeat"].is_none())
         o.on_sweep = heartbeat_writer(options["heartbeat"], o.workers);
     PyInterpreterState* interp = PyInterpreterState_Get();

@@ -15,6 +15,7 @@ std::shared_ptr<engine::TlsContext> make_tls_context(const pyb::dict& settings) 
     s.min_version = settings["min_version"].cast<std::string>();
     s.max_version = settings["max_version"].cast<std::string>();
     s.require_client_cert = settings["require_client_cert"].cast<bool>();
+    s.http2 = CELLO_HTTP2 && settings.contains("http2") && settings["http2"].cast<bool>();
     try {
         pyb::gil_scoped_release release;  // reading files
         return std::make_shared<engine::TlsContext>(std::move(s));
@@ -41,6 +42,7 @@ void reload_tls_context(engine::TlsContext&) {}
 
 void define_tls(pyb::module_& m) {
     m.attr("HAS_TLS") = pyb::bool_(CELLO_TLS != 0);
+    m.attr("HAS_HTTP2") = pyb::bool_(CELLO_HTTP2 != 0);
     m.def("check_tls", [](const pyb::dict& settings) { make_tls_context(settings); }, pyb::arg("settings"),
           "Raises ValueError unless a server could start with these TLS settings (cello.validate_tls_config).");
 }
