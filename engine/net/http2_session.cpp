@@ -384,7 +384,8 @@ private:
             res.clear();
             make_error(res, 505, "WebSocket needs HTTP/1.1 on this server");
         }
-        const bool no_body = s.x.head_only() || status_forbids_body(res.status);
+        const bool forbidden = status_forbids_body(res.status);  // no body fields either
+        const bool no_body = s.x.head_only() || forbidden;     // HEAD: the fields, no DATA
         std::vector<std::string> text;  // the values nva points at
         text.reserve(4 + res.headers.size() * 2);
         text.push_back(std::to_string(res.status));
@@ -397,11 +398,11 @@ private:
         add(":status", text.back());
         add("server", "cello");
         add("date", worker_.date());
-        if (!res.content_type.empty() && !no_body) add("content-type", res.content_type);
+        if (!res.content_type.empty() && !forbidden) add("content-type", res.content_type);
         std::int64_t length = -1;
         if (res.stream) length = res.stream_length;
         else length = static_cast<std::int64_t>(res.body.size());
-        if (length >= 0 && !no_body) {
+        if (length >= 0 && !forbidden) {
             text.push_back(std::to_string(length));
             add("content-length", text.back());
         }

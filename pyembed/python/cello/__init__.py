@@ -31,6 +31,7 @@ from .limits import LimitsConfig, TimeoutConfig
 from .response import Response
 from .security import CSP, SecurityHeadersConfig
 from .templates import Templates
+from .http2 import Http2Config
 from .tls import TlsConfig, validate_tls_config
 
 Request = _cello.Request
@@ -62,6 +63,7 @@ _cello._bind(Response, HTTPError, Headers, QueryParams, parse_form)
 atexit.register(_cello._unbind)
 
 __all__ = [
+    "Http2Config",
     "TlsConfig",
     "validate_tls_config",
     "WebSocket",

@@ -83,7 +83,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "WebSocketMessage": ("object", "WebSocket"),
     "SseEvent": ("object", "SseEvent (use Response.sse)"),
     "SseStream": ("object", "SseStream (use Response.sse)"),
-    "Http2Config": ("config", "HTTP/2"),
     "Http3Config": ("config", "HTTP/3"),
     "JwtConfig": ("config", "JWT authentication"),
     "SessionConfig": ("config", "Sessions"),

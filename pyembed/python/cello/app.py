@@ -263,6 +263,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
                        thread_main=partial(run_thread, loops=loops))
         if config.tls is not None:
             options.update(tls=config.tls.settings())
+        options.update(http2=config.http2.settings() if config.http2 is not None else {"enabled": False})
         if worker is not None:  # a cluster worker: the supervisor's socket, a heartbeat in its memory
             options.update(listen_fd=worker.listen_fd, heartbeat=worker.heartbeat)
             worker.join(self._cache)  # before the middleware is built: it counts for the whole server
@@ -279,7 +280,8 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
     def run(self, host: str | None = None, port: int | None = None, workers: int | None = None,
             env: str | None = None, logs: bool | None = None, reload: bool = False, cluster: Any = None,
             inspect: bool | str | None = None, inspect_redact: str | list[str] | None = None,
-            tls: Any = None, *, argv: list[str] | None = None, **server_options: Any) -> None:
+            tls: Any = None, http2: Any = None, *, argv: list[str] | None = None,
+            **server_options: Any) -> None:
         """Serves the app until Ctrl-C or SIGTERM.
 
         Command-line flags (``--port 9000``...) win over these arguments, which win over defaults.
@@ -288,6 +290,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
         built-in rule; added to ``--inspect-redact`` and ``CELLO_INSPECT_REDACT``.
         `tls`: a :class:`cello.TlsConfig` to serve HTTPS (docs/tls.md); ``--tls-cert``/``--tls-key``
         name its files from the command line.
+        `http2`: a :class:`cello.Http2Config`, or False for HTTP/1.1 only (docs/http2.md).
         `server_options`: max_body_size, max_header_size, body_buffer_size, header_timeout,
         keepalive_timeout, drain_timeout, body_timeout (bytes and seconds; docs/api.md).
         """
@@ -299,7 +302,7 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             print(f"cello: ignoring unknown arguments: {' '.join(unknown)}", file=sys.stderr)
         given = dict(host=host, port=port, workers=workers, env=env, logs=logs, reload=reload or None,
                      cluster=cluster, server_options=server_options, inspect=inspect,
-                     inspect_redact=inspect_redact, tls=tls)
+                     inspect_redact=inspect_redact, tls=tls, http2=http2)
         try:
             config = resolve(given, vars(flags))
         except ValueError as e:

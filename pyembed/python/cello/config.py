@@ -58,7 +58,7 @@ class RunConfig:
                  logs: bool = True, reload: bool = False, processes: int = 1,
                  server_options: dict[str, Any] | None = None, logs_explicit: bool = False,
                  inspect: tuple[str, int] | None = None, inspect_redact: tuple[str, ...] = (),
-                 cluster: Any = None, tls: Any = None) -> None:
+                 cluster: Any = None, tls: Any = None, http2: Any = None) -> None:
         self.host = host
         self.port = port
         self.workers = workers
@@ -72,6 +72,7 @@ class RunConfig:
         self.inspect = inspect  # (host, port) of the inspector API, or None
         self.inspect_redact = inspect_redact  # extra header names the inspector redacts
         self.tls = tls  # the TlsConfig when serving HTTPS, else None
+        self.http2 = http2  # the Http2Config, or None for HTTP/1.1 only
 
     @property
     def scheme(self) -> str:
@@ -109,6 +110,8 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
                         help="cluster mode: N worker processes under a supervisor, each running --workers "
                              "engine threads (default 1; in production, the CPUs divided by --workers). "
                              "Engine threads share one Python lock per process; processes do not")
+    parser.add_argument("--no-http2", dest="http2", action="store_false", default=s,
+                        help="HTTP/1.1 only (HTTP/2 is on by default: h2 over TLS, h2c in cleartext; docs/http2.md)")
     parser.add_argument("--tls-cert", default=s, metavar="FILE",
                         help="serve HTTPS with this PEM certificate (and its chain); needs --tls-key (docs/tls.md)")
     parser.add_argument("--tls-key", default=s, metavar="FILE", help="the certificate's PEM private key")
@@ -159,7 +162,21 @@ def resolve(given: dict[str, Any], flags: dict[str, Any]) -> RunConfig:
                                     flags.get("inspect_redact")),
         cluster=cluster,
         tls=_tls(merged),
+        http2=_http2(merged.get("http2")),
     )
+
+
+def _http2(value: Any) -> Any:
+    """run(http2=...) or --no-http2: an Http2Config (None and True: the defaults), or None for off."""
+    from .http2 import Http2Config
+
+    if value is None or value is True:
+        return Http2Config()
+    if value is False:
+        return None
+    if not isinstance(value, Http2Config):
+        raise ValueError(f"http2 must be a cello.Http2Config, True or False, not {type(value).__name__}")
+    return value
 
 
 def _tls(merged: dict[str, Any]) -> Any:

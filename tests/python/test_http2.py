@@ -1,0 +1,206 @@
+"""HTTP/2 (docs/http2.md) with real clients: curl (--http2-prior-knowledge, --http2 over TLS), Debian's
+nghttp2-client (nghttp, h2load), python3-httpx over python3-h2, and python3-h2 driving raw frames
+for what well-behaved clients never send. The same app also answers HTTP/1.1 on the same port.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import support
+
+import h2.config  # python3-h2
+import h2.connection
+import h2.events
+import h2.settings
+import httpx  # python3-httpx
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("h2certs")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def h2c() -> Iterator[support.Server]:
+    with support.running("http2_app.py", "--no-logs") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def h2s(certs) -> Iterator[support.Server]:
+    with support.running("http2_app.py", "--no-logs", "--tls-cert", str(certs / "cert.pem"),
+                         "--tls-key", str(certs / "key.pem")) as s:
+        yield s
+
+
+def curl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["curl", "-sS", *args], capture_output=True, text=True, timeout=60)
+
+
+def still_serving(server: support.Server) -> None:
+    assert server.get("/ok").body == b"ok", server.stderr[-3000:]  # HTTP/1.1 on the same port
+    done = curl("--http2-prior-knowledge", f"http://127.0.0.1:{server.port}/ok")
+    assert done.stdout == "ok", done
+
+
+# --- clients ---
+
+
+def test_curl_h2c_prior_knowledge_and_http1_on_the_same_port(h2c):
+    done = curl("--http2-prior-knowledge", "-H", "Cookie: a=1", "-H", "Cookie: b=2", "-w", "\n%{http_version}",
+                f"http://127.0.0.1:{h2c.port}/")
+    body, _, version = done.stdout.rpartition("\n")
+    assert version == "2", done
+    seen = json.loads(body)
+    assert seen["host"] == f"127.0.0.1:{h2c.port}"  # :authority is the Host
+    assert seen["cookie"] == "a=1; b=2"  # the cookie fields are one again
+    assert seen["scheme"] == "http"
+    assert h2c.get("/ok").body == b"ok"
+
+
+def test_curl_over_tls_chooses_h2_by_alpn(h2s, certs):
+    done = curl("--http2", "--cacert", str(certs / "cert.pem"), "-w", "\n%{http_version}", f"https://localhost:{h2s.port}/")
+    body, _, version = done.stdout.rpartition("\n")
+    assert version == "2", done
+    assert json.loads(body)["alpn"] == "h2"
+    done = curl("--http1.1", "--cacert", str(certs / "cert.pem"), "-w", "\n%{http_version}", f"https://localhost:{h2s.port}/")
+    body, _, version = done.stdout.rpartition("\n")
+    assert version == "1.1" and json.loads(body)["alpn"] == "http/1.1"
+
+
+def test_nghttp_sees_the_settings_and_the_answers(h2c):
+    done = subprocess.run(["nghttp", "-v", "-n", f"http://127.0.0.1:{h2c.port}/async", f"http://127.0.0.1:{h2c.port}/stream"],
+                          capture_output=True, text=True, timeout=60)
+    out = done.stdout
+    assert "[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100]" in out, out
+    assert "[SETTINGS_INITIAL_WINDOW_SIZE(0x04):1048576]" in out, out
+    assert "[SETTINGS_ENABLE_PUSH(0x02):0]" in out, out
+    assert out.count(":status: 200") == 2, out
+
+
+def test_h2load_many_streams_on_few_connections(h2c, h2s):
+    for url in (f"http://127.0.0.1:{h2c.port}/ok", f"https://127.0.0.1:{h2s.port}/async"):
+        done = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "20", url], capture_output=True, text=True,
+                              timeout=120)
+        assert "2000 succeeded, 0 failed, 0 errored" in done.stdout, done.stdout
+        assert "status codes: 2000 2xx" in done.stdout, done.stdout
+
+
+def test_httpx_bodies_streams_events_large_answers_and_errors(h2s, certs):
+    with httpx.Client(http2=True, verify=str(certs / "cert.pem"), base_url=f"https://localhost:{h2s.port}",
+                      timeout=30) as client:
+        r = client.post("/echo", content=b"x" * 2_000_000)  # past the window: flow control both ways
+        assert r.http_version == "HTTP/2" and r.json() == {"size": 2_000_000, "head": "x" * 16}
+        r = client.get("/big")
+        assert r.status_code == 200 and len(r.content) == 3 * 1024 * 1024
+        assert r.headers["content-length"] == str(3 * 1024 * 1024)
+        assert client.get("/stream").text == "".join(f"part {i}\n" for i in range(5))
+        r = client.get("/events")
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert [line for line in r.text.splitlines() if line.startswith("data:")] == [f"data: tick {i}" for i in range(3)]
+        r = client.get("/boom")
+        assert r.status_code == 500 and "handler failed on purpose" in r.text
+        assert client.get("/nowhere").status_code == 404
+        r = client.head("/big")
+        assert r.status_code == 200 and r.content == b"" and r.headers["content-length"] == str(3 * 1024 * 1024)
+
+
+def test_concurrent_streams_are_answered_as_each_is_ready(h2c):
+    # One connection: a slow request does not hold back a quick one behind it.
+    conn, sock = open_h2(h2c.port)
+    slow = send_request(conn, sock, "/wait/300")
+    quick = send_request(conn, sock, "/ok")
+    order: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(order) < 2 and time.monotonic() < deadline:
+        for event in receive(conn, sock):
+            if isinstance(event, h2.events.StreamEnded):
+                order.append(event.stream_id)
+    assert order == [quick, slow]
+    sock.close()
+
+
+# --- raw frames ---
+
+
+def open_h2(port: int, settings: dict | None = None) -> tuple[h2.connection.H2Connection, socket.socket]:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    if settings:
+        conn.update_settings(settings)
+    sock.sendall(conn.data_to_send())
+    return conn, sock
+
+
+def send_request(conn, sock, path: str, end_stream: bool = True) -> int:
+    stream_id = conn.get_next_available_stream_id()
+    conn.send_headers(stream_id, [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x")],
+                      end_stream=end_stream)
+    sock.sendall(conn.data_to_send())
+    return stream_id
+
+
+def receive(conn, sock) -> list:
+    try:
+        data = sock.recv(65536)
+    except socket.timeout:
+        return []
+    if not data:
+        return [None]
+    events = conn.receive_data(data)
+    out = conn.data_to_send()
+    if out:
+        try:
+            sock.sendall(out)
+        except OSError:
+            pass
+    return events
+
+
+def test_the_header_list_limit_answers_431_and_the_connection_goes_on(h2c):
+    conn, sock = open_h2(h2c.port)
+    big = send_request_with(conn, sock, [("x-big", "v" * 20_000)])
+    normal = send_request(conn, sock, "/ok")
+    statuses = {}
+    deadline = time.monotonic() + 30
+    while len(statuses) < 2 and time.monotonic() < deadline:
+        for event in receive(conn, sock):
+            if isinstance(event, h2.events.ResponseReceived):
+                statuses[event.stream_id] = dict(event.headers)[":status"]
+    assert statuses == {big: "431", normal: "200"}
+    sock.close()
+    still_serving(h2c)
+
+
+def send_request_with(conn, sock, extra: list[tuple[str, str]]) -> int:
+    stream_id = conn.get_next_available_stream_id()
+    conn.send_headers(stream_id, [(":method", "GET"), (":path", "/ok"), (":scheme", "http"), (":authority", "x"), *extra],
+                      end_stream=True)
+    sock.sendall(conn.data_to_send())
+    return stream_id
+
+
+def test_garbage_after_the_preface_ends_with_goaway(h2c):
+    with socket.create_connection(("127.0.0.1", h2c.port), timeout=10) as s:
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x04\x99\x00\x00\x00\x00\x00garbage-not-a-frame" * 4)
+        got = b""
+        try:
+            while chunk := s.recv(65536):
+                got += chunk
+        except OSError:
+            pass
+        assert b"\x07" in got[:200] or got == b""  # a GOAWAY frame (type 7), or the connection just closed
+    still_serving(h2c)
