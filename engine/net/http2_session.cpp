@@ -125,6 +125,11 @@ public:
             return;
         }
         if (streams_.empty() && tick >= idle_deadline_) go_away(NGHTTP2_NO_ERROR);  // idle
+        // Answers that cannot go out because the client keeps its flow-control window shut (a
+        // zero-window stall) hold their streams forever: after write_timeout without DATA sent,
+        // the connection ends.
+        const auto limit = static_cast<std::uint64_t>(worker_.options().write_timeout.count());
+        if (tick >= data_tick_ + limit && data_blocked()) go_away(NGHTTP2_NO_ERROR);
     }
     void on_stop() override {
         if (closed_ || stopping_) return;
@@ -244,6 +249,7 @@ private:
 
     static int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
         Http2Session& self = self_of(user);
+        if (frame->hd.type == NGHTTP2_DATA) self.data_tick_ = self.worker_.tick();
         H2Stream* s = self.find(frame->hd.stream_id);
         if (!s) return 0;
         if (!s->records.empty()) s->records.front().completion.bytes_out += frame->hd.length + 9;
@@ -288,6 +294,13 @@ private:
         s.sent += n;
         if (s.sent == s.data.size() && (!s.source || s.source_ended)) *flags |= NGHTTP2_DATA_FLAG_EOF;
         return static_cast<ssize_t>(n);
+    }
+
+    // Some answer has DATA to send that does not go out (not a source waiting for the app).
+    bool data_blocked() const {
+        for (const auto& [id, s] : streams_)
+            if (s->answered && !s->deferred && (s->sent < s->data.size() || (s->source && !s->source_ended))) return true;
+        return false;
     }
 
     // --- requests ---
@@ -380,6 +393,7 @@ private:
         Response& res = s.x.res();
         worker_.count_answer();
         s.answered = true;
+        data_tick_ = worker_.tick();  // the stall clock starts with the answer
         if (res.websocket) {  // an upgrade needs HTTP/1.1 (RFC 8441's extended CONNECT is not here)
             res.clear();
             make_error(res, 505, "WebSocket needs HTTP/1.1 on this server");
@@ -446,11 +460,17 @@ private:
     // Gives nghttp2 what was read; false when the connection ends (a protocol error, a flood).
     bool feed(const std::uint8_t* data, std::size_t n) {
         const ssize_t used = nghttp2_session_mem_recv(session_.get(), data, n);
+        if (used == NGHTTP2_ERR_FLOODED) {
+            close();  // a client that does not read what it asks for (PING/SETTINGS floods): no goodbye
+            return false;
+        }
         if (used < 0) {
-            // nghttp2 queued a GOAWAY where the protocol has one: it goes out, then the end.
+            // A protocol error, or too many CONTINUATION frames: GOAWAY goes out, then the end.
+            nghttp2_session_terminate_session(session_.get(), used == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                                                                  ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                                  : NGHTTP2_PROTOCOL_ERROR);
             ending_ = true;
             flush();
-            if (!write_pending_) close();
             return false;
         }
         run_ready();
@@ -545,6 +565,7 @@ private:
     bool stopping_ = false;  // graceful: closed once the open streams are done
     std::uint64_t idle_deadline_ = kNoDeadline;
     std::uint64_t write_deadline_ = kNoDeadline;
+    std::uint64_t data_tick_ = 0;  // when DATA was last sent (or an answer made)
     Telemetry* const telemetry_ = worker_.options().telemetry.get();
     EventRing* const events_ = telemetry_ ? &telemetry_->ring(worker_.index()) : nullptr;
 };

@@ -204,3 +204,180 @@ def test_garbage_after_the_preface_ends_with_goaway(h2c):
             pass
         assert b"\x07" in got[:200] or got == b""  # a GOAWAY frame (type 7), or the connection just closed
     still_serving(h2c)
+
+
+# --- what a public server meets (each bounded; the server serves others meanwhile) ---
+
+
+def frame(kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(4, "big") + payload
+
+
+def goaway_code(data: bytes) -> int | None:
+    """The error code of the first GOAWAY frame in `data` (a server's bytes), if any."""
+    at = 0
+    while at + 9 <= len(data):
+        length = int.from_bytes(data[at:at + 3], "big")
+        if data[at + 3] == 7 and at + 9 + 8 <= len(data):
+            return int.from_bytes(data[at + 9 + 4:at + 9 + 8], "big")
+        at += 9 + length
+    return None
+
+
+def read_until_closed(sock: socket.socket, timeout: float = 30) -> tuple[bytes, bool]:
+    """What the server sends until it closes (True) or `timeout` passes (False)."""
+    sock.settimeout(1)
+    got, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return got, True
+        if not chunk:
+            return got, True
+        got += chunk
+    return got, False
+
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0)  # and an empty SETTINGS
+
+
+def test_rapid_reset_is_answered_with_goaway(h2c):
+    conn, sock = open_h2(h2c.port)
+    for batch in range(40):  # 4000 streams opened and reset at once (CVE-2023-44487)
+        for _ in range(100):
+            stream_id = conn.get_next_available_stream_id()
+            conn.send_headers(stream_id, [(":method", "GET"), (":path", "/wait/50"), (":scheme", "http"),
+                                          (":authority", "x")], end_stream=True)
+            conn.reset_stream(stream_id)
+        try:
+            sock.sendall(conn.data_to_send())
+        except OSError:
+            break
+    got, closed = read_until_closed(sock)
+    sock.close()
+    assert closed and goaway_code(got) in (2, 11), got[-200:]  # INTERNAL_ERROR (nghttp2's) or ENHANCE_YOUR_CALM
+    still_serving(h2c)
+
+
+def test_continuation_flood_is_answered_with_goaway(h2c):
+    with socket.create_connection(("127.0.0.1", h2c.port), timeout=10) as sock:
+        headers = bytes([0x82, 0x86, 0x84]) + b"\x41\x01x"  # :method GET, :scheme http, :path /, :authority x
+        sock.sendall(PREFACE + frame(1, 0, 1, headers))  # HEADERS without END_HEADERS...
+        try:
+            for _ in range(20):
+                sock.sendall(frame(9, 0, 1) * 500)  # ...then CONTINUATION frames that never end it
+        except OSError:
+            pass
+        got, closed = read_until_closed(sock)
+    assert closed and goaway_code(got) == 11, got[-200:]  # ENHANCE_YOUR_CALM
+    still_serving(h2c)
+
+
+def test_hpack_bomb_is_refused_with_431(h2c):
+    conn, sock = open_h2(h2c.port)
+    stream_id = conn.get_next_available_stream_id()
+    # One 4000-byte field in the dynamic table, then referenced 5000 times: ~20 MB once decoded.
+    conn.send_headers(stream_id, [(":method", "GET"), (":path", "/ok"), (":scheme", "http"), (":authority", "x"),
+                                  *[("x-bomb", "a" * 4000)] * 5000], end_stream=True)
+    sent = conn.data_to_send()
+    assert len(sent) < 40_000  # what the client sent is small
+    sock.sendall(sent)
+    status = None
+    deadline = time.monotonic() + 30
+    while status is None and time.monotonic() < deadline:
+        for event in receive(conn, sock):
+            if isinstance(event, h2.events.ResponseReceived):
+                status = dict(event.headers)[":status"]
+    sock.close()
+    assert status == "431"
+    still_serving(h2c)
+
+
+@pytest.mark.parametrize("flood", ["ping", "settings"])
+def test_control_frame_floods_close_the_connection(h2c, flood):
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # and it never reads: the acks pile up
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", h2c.port))
+    one = frame(6, 0, 0, b"12345678") if flood == "ping" else frame(4, 0, 0, b"\x00\x04\x00\x01\x00\x00")
+    sock.sendall(PREFACE)
+    refused = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            sock.sendall(one * 10_000)
+        except OSError:  # the server closed: a reset, or a write that cannot go on
+            refused = True
+            break
+    if not refused:  # everything sent: the server must have closed by now
+        _, refused = read_until_closed(sock, timeout=30)
+    sock.close()
+    assert refused
+    still_serving(h2c)
+
+
+def test_zero_window_stall_ends_after_the_write_timeout():
+    with support.running("http2_app.py", "--no-logs", via="python", env={"WRITE_TIMEOUT": "2"}) as s:
+        conn, sock = open_h2(s.port, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        send_request(conn, sock, "/big")  # 3 MiB that cannot flow: the client never opens its window
+        start = time.monotonic()
+        got, closed = read_until_closed(sock, timeout=30)
+        sock.close()
+        assert closed and 1.5 < time.monotonic() - start < 20
+        assert goaway_code(got) == 0
+        still_serving(s)
+
+
+def frames(data: bytes) -> list[tuple[int, int, int, bytes]]:
+    """(type, flags, stream, payload) of each whole frame in `data`."""
+    out, at = [], 0
+    while at + 9 <= len(data):
+        length = int.from_bytes(data[at:at + 3], "big")
+        if at + 9 + length > len(data):
+            break
+        out.append((data[at + 3], data[at + 4], int.from_bytes(data[at + 5:at + 9], "big") & 0x7FFFFFFF,
+                    data[at + 9:at + 9 + length]))
+        at += 9 + length
+    return out
+
+
+def test_a_graceful_stop_sends_goaway_and_finishes_open_streams():
+    server = support.start_server("http2_app.py", "--no-logs", via="python")
+    try:
+        conn, sock = open_h2(server.port)
+        slow = send_request(conn, sock, "/wait/1500")
+        time.sleep(0.3)  # the request is being handled
+        server.signal(__import__("signal").SIGTERM)
+        got, closed = read_until_closed(sock)  # raw: python3-h2 stops at a GOAWAY, HTTP/2 does not
+        sock.close()
+        seen = frames(got)
+        goaways = [int.from_bytes(p[4:8], "big") for kind, _, _, p in seen if kind == 7]
+        assert goaways and goaways[0] == 0, seen  # NO_ERROR
+        last_stream = int.from_bytes([p for kind, _, _, p in seen if kind == 7][0][:4], "big") & 0x7FFFFFFF
+        assert last_stream >= slow  # the open stream is one the server will finish
+        assert any(kind == 0 and flags & 1 and stream == slow for kind, flags, stream, _ in seen), seen
+        assert b'{"waited":1500}' in got
+        assert closed
+        assert server.wait(30) == 0
+    finally:
+        server.kill()
+
+
+def test_the_inspector_records_http2(certs):
+    env = {"CELLO_INSPECT_TOKEN": "t" * 32}
+    with support.running("http2_app.py", "--no-logs", "--inspect=127.0.0.1:0", env=env) as s:
+        import re
+
+        m = re.search(r"inspector on http://([\d.]+):(\d+)/inspect/v1", s.stderr)
+        assert m, s.stderr
+        assert curl("--http2-prior-knowledge", f"http://127.0.0.1:{s.port}/ok").stdout == "ok"
+
+        def rows():
+            reply = support.request(int(m.group(2)), "GET", "/inspect/v1/snapshot", host=m.group(1),
+                                    headers={"Authorization": "Bearer " + "t" * 32})
+            return [r for r in reply.json()["requests"] if r["path"] == "/ok"]
+        seen = support.wait_until(rows)
+        assert seen and seen[0]["protocol"] == "HTTP/2" and seen[0]["tls"] is None

@@ -131,11 +131,13 @@ def test_https_requests_on_one_connection_see_what_tls_negotiated(server, certs)
 
 
 def test_curl_over_https_with_alpn(server, certs):
-    out = subprocess.run(["curl", "-sS", "--cacert", str(certs / "ca.pem"), "-w", "\n%{http_version} %{ssl_verify_result}",
-                          f"https://localhost:{server.port}/"], capture_output=True, text=True, timeout=30, check=True).stdout
-    body, _, tail = out.rpartition("\n")
-    assert tail == "1.1 0"
-    assert json.loads(body)["tls"]["alpn"] == "http/1.1"
+    for flag, version, alpn in (("--http1.1", "1.1", "http/1.1"), ("--http2", "2", "h2")):
+        out = subprocess.run(["curl", "-sS", flag, "--cacert", str(certs / "ca.pem"), "-w",
+                              "\n%{http_version} %{ssl_verify_result}", f"https://localhost:{server.port}/"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        body, _, tail = out.rpartition("\n")
+        assert tail == f"{version} 0"
+        assert json.loads(body)["tls"]["alpn"] == alpn
 
 
 def test_tls_1_0_and_1_1_are_refused_and_1_2_uses_a_forward_secret_aead_cipher(server, certs):

@@ -70,4 +70,4 @@ if __name__ == "__main__":
     from cello import TlsConfig
 
     tls = TlsConfig(os.environ["TLS_CERT"], os.environ["TLS_KEY"]) if os.environ.get("TLS_CERT") else None
-    app.run(tls=tls)
+    app.run(tls=tls, write_timeout=int(os.environ.get("WRITE_TIMEOUT", "30")))
