@@ -332,21 +332,21 @@ private:
     // A cleartext connection's first bytes: HTTP/2's preface hands the connection to an HTTP/2
     // session (h2c with prior knowledge); anything else is HTTP/1.1. True when on_read is done.
     bool sniff(std::size_t n) {
-        sniffed_.append(rdata_, n);
-        const int verdict = starts_http2(sniffed_);
+        // Most connections decide on their first read, compared where it was read (no copy).
+        if (!sniffed_.empty()) sniffed_.append(rdata_, n);
+        const std::string_view seen = sniffed_.empty() ? std::string_view(rdata_, n) : std::string_view(sniffed_);
+        const int verdict = starts_http2(seen);
         if (verdict == 0) {  // HTTP/1.1: what was read goes to the parser as usual
             sniffing_ = false;
-            if (sniffed_.size() == n) {  // decided on the first read: parsed where it was read
-                sniffed_.clear();
-                return false;
-            }
+            if (sniffed_.empty()) return false;  // parsed where it was read
             auto tail = in_.prepare(sniffed_.size());
             std::copy_n(sniffed_.data(), sniffed_.size(), static_cast<char*>(tail.data()));
             in_.commit(sniffed_.size());
-            sniffed_.clear();
+            std::string().swap(sniffed_);
             advance();
             return true;
         }
+        if (sniffed_.empty()) sniffed_.assign(rdata_, n);
         if (verdict < 0) {  // a prefix of the preface so far
             start_read();
             return true;

@@ -7,8 +7,11 @@
 //        └── RST_STREAM from the client, or the connection ends ──> abandoned (a pending handler is cancelled)
 //
 // A streamed body (generators, SSE, files) is pulled as nghttp2 asks for DATA; a source with
-// nothing yet defers the stream until it calls back. Requests bodies are buffered whole (up to
-// max_body_bytes; 413 beyond). Bounds against hostile clients: nghttp2's own (a rate limit on
+// nothing yet defers the stream until it calls back. A request body up to body_buffer_bytes
+// arrives whole before dispatch; a larger one (by its content-length, or once it grows past) is
+// dispatched at once and handed to the handler as it arrives (an IncomingBody, as over HTTP/1.1),
+// its flow-control window opened only as the handler takes the bytes (back-pressure);
+// max_body_bytes: 413 beyond. Bounds against hostile clients: nghttp2's own (a rate limit on
 // stream resets, at most 8 CONTINUATION frames per header block, a bound on queued control-frame
 // acknowledgements: PING/SETTINGS floods), the header list size (431 beyond), the concurrent
 // streams, the idle and write timeouts. A graceful stop sends GOAWAY and lets open streams finish.
@@ -19,6 +22,8 @@
 
 #include "engine/net/connection.hpp"
 #include "engine/net/exchange_driver.hpp"
+#include "engine/net/incoming_body.hpp"
+#include "engine/net/lingering_close.hpp"
 #include "engine/net/worker.hpp"
 #include "engine/status.hpp"
 #include "engine/telemetry/telemetry.hpp"
@@ -37,6 +42,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -51,6 +57,7 @@ constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;  // nghttp2's output gathered into one write
 constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
+constexpr std::size_t kBodyWindow = 256 * 1024;  // a streamed request body's bytes waiting for the handler
 
 // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2): left out of responses.
 bool connection_specific(std::string_view name) {
@@ -75,10 +82,17 @@ struct H2Stream {
     std::vector<std::pair<std::string, std::string>> fields;
     std::vector<Header> headers;  // views into `fields`, made once they are complete
     std::string body;
+    std::optional<std::uint64_t> length;  // its content-length, if given
+    bool ended = false;           // END_STREAM received
+    bool streamed = false;        // the body goes to the handler as it arrives (incoming)
+    std::shared_ptr<IncomingBody> incoming;
+    std::uint64_t fed = 0, consumed = 0;  // bytes given to `incoming`, and told to nghttp2 as read
+    std::uint64_t body_tick = 0;          // when the handler last asked for (or got) body bytes
     std::size_t bytes_in = 0;     // header fields (as decoded) and body
     int refuse = 0;               // a status to answer instead of dispatching (431, 413)
     bool dispatched = false;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::uint64_t opened_tick = 0;  // the request must be complete (or streaming) header_timeout after
     ExchangeDriver x;
     // the answer as sent
     bool answered = false;
@@ -113,6 +127,7 @@ public:
         if (!received.empty() && !feed(reinterpret_cast<const std::uint8_t*>(received.data()), received.size())) return;
         touch();
         read();
+        if (worker_.stopping()) on_stop();  // taken over during a graceful stop: GOAWAY at once
         flush();
     }
 
@@ -130,6 +145,23 @@ public:
         // the connection ends.
         const auto limit = static_cast<std::uint64_t>(worker_.options().write_timeout.count());
         if (tick >= data_tick_ + limit && data_blocked()) go_away(NGHTTP2_NO_ERROR);
+        // A handler waiting for a body that stopped arriving hears 408; a request that is not
+        // complete header_timeout after it opened is answered 408 (and its stream reset).
+        const auto body_limit = static_cast<std::uint64_t>(worker_.options().body_timeout.count());
+        const auto request_limit = static_cast<std::uint64_t>(worker_.options().header_timeout.count());
+        std::vector<std::int32_t> late;
+        for (auto& [id, s] : streams_) {
+            if (s->incoming && s->incoming->awaited() && tick >= s->body_tick + body_limit)
+                s->incoming->fail(408, "the request body stopped arriving");
+            if (!s->dispatched && tick > s->opened_tick + request_limit) late.push_back(id);
+        }
+        for (const std::int32_t id : late) {
+            if (H2Stream* s = find(id)) {
+                s->refuse = 408;
+                run(*s);
+            }
+        }
+        if (!late.empty()) flush();
     }
     void on_stop() override {
         if (closed_ || stopping_) return;
@@ -170,6 +202,9 @@ private:
         // PING and SETTINGS floods: acknowledgements a client does not read are bounded.
         nghttp2_option_set_max_outbound_ack(opt, 1000);
         nghttp2_option_set_max_settings(opt, 32);
+        // Window updates are ours: a body the handler takes as it arrives opens its window only as
+        // fast as the handler reads (every other DATA is consumed as it is received).
+        nghttp2_option_set_no_auto_window_update(opt, 1);
         nghttp2_session* raw = nullptr;
         const int rv = nghttp2_session_server_new2(&raw, cb, this, opt);
         nghttp2_option_del(opt);
@@ -196,7 +231,9 @@ private:
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
         Http2Session& self = self_of(user);
-        self.streams_.emplace(frame->hd.stream_id, std::make_unique<H2Stream>(self.worker_.io(), frame->hd.stream_id));
+        auto s = std::make_unique<H2Stream>(self.worker_.io(), frame->hd.stream_id);
+        s->opened_tick = self.worker_.tick();
+        self.streams_.emplace(frame->hd.stream_id, std::move(s));
         return 0;
     }
 
@@ -216,33 +253,72 @@ private:
         if (n == ":method") s->method = v;
         else if (n == ":path") s->path = v;
         else if (n == ":authority") s->authority = v;
-        else if (!n.empty() && n.front() != ':') s->fields.emplace_back(n, v);
+        else if (!n.empty() && n.front() != ':') {
+            if (n == "content-length") {  // nghttp2 checked it is a number matching the DATA sent
+                std::uint64_t number = 0;
+                for (const char c : v) number = number * 10 + static_cast<std::uint64_t>(c - '0');
+                s->length = number;
+            }
+            s->fields.emplace_back(n, v);
+        }
         return 0;
     }
 
-    static int on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t id, const std::uint8_t* data, std::size_t len,
-                             void* user) {
+    static int on_data_chunk(nghttp2_session* session, std::uint8_t, std::int32_t id, const std::uint8_t* data,
+                             std::size_t len, void* user) {
         Http2Session& self = self_of(user);
         H2Stream* s = self.find(id);
-        if (!s || s->answered) return 0;  // answered early (413): the rest is dropped
+        const auto& o = self.worker_.options();
+        if (!s || !s->incoming) nghttp2_session_consume(session, id, len);  // kept whole (or dropped): read at once
+        if (!s) return 0;
         s->bytes_in += len;
-        if (s->body.size() + len > self.worker_.options().max_body_bytes) {
+        if (s->incoming) {
+            if (!s->incoming->open()) {
+                nghttp2_session_consume(session, id, len);  // failed or answered: dropped
+                return 0;
+            }
+            if (s->fed + len > o.max_body_bytes) {
+                s->incoming->fail(413, "the request body is larger than the server accepts");
+                nghttp2_session_consume(session, id, len);
+                return 0;
+            }
+            std::string bytes(reinterpret_cast<const char*>(data), len);
+            s->fed += len;
+            s->body_tick = self.worker_.tick();
+            s->incoming->feed(bytes);
+            return 0;
+        }
+        if (s->answered) return 0;  // answered early (413): the rest is dropped
+        if (s->body.size() + len > o.max_body_bytes) {
             s->refuse = 413;
             s->reset_when_sent = true;
             self.ready_.push_back(id);  // answered at once, not after a body nobody keeps
             return 0;
         }
         s->body.append(reinterpret_cast<const char*>(data), len);
+        if (!s->dispatched && !s->streamed && s->body.size() > o.body_buffer_bytes) {
+            s->streamed = true;  // larger than what is kept whole: the handler takes it as it arrives
+            self.ready_.push_back(id);
+        }
         return 0;
     }
 
     static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
         Http2Session& self = self_of(user);
         const bool ends = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        H2Stream* s = self.find(frame->hd.stream_id);
+        if (!s) return 0;
         if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && ends) {
-            if (H2Stream* s = self.find(frame->hd.stream_id); s && !s->dispatched) self.ready_.push_back(s->id);
+            s->ended = true;
+            if (s->incoming) s->incoming->finish();
+            else if (!s->dispatched) self.ready_.push_back(s->id);
         } else if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-            if (H2Stream* s = self.find(frame->hd.stream_id); s && s->refuse == 431) self.ready_.push_back(s->id);
+            if (s->refuse == 431) {
+                self.ready_.push_back(s->id);
+            } else if (s->length && *s->length > self.worker_.options().body_buffer_bytes) {
+                s->streamed = true;  // announced larger than what is kept whole: dispatched now
+                self.ready_.push_back(s->id);
+            }
         }
         return 0;
     }
@@ -263,6 +339,7 @@ private:
         const auto it = self.streams_.find(id);
         if (it == self.streams_.end()) return 0;
         H2Stream& s = *it->second;
+        if (s.incoming) s.incoming->fail(499, "the client reset the stream before sending the whole body");
         s.x.abandon();  // a reset stream's pending handler is cancelled
         report_written(s.records, s.records.size(), self.worker_.index(), self.events_);
         if (s.source) self.sources_.push_back(std::move(s.source));  // destroyed after nghttp2's call (it may wake us)
@@ -323,8 +400,10 @@ private:
         if (s.refuse) {
             Response& res = s.x.res();
             res.clear();
-            make_error(res, s.refuse, s.refuse == 431 ? "the request's header fields are too large"
-                                                      : "the request body is larger than the server accepts");
+            make_error(res, s.refuse, s.refuse == 431   ? "the request's header fields are too large"
+                                      : s.refuse == 408 ? "the request did not arrive in time"
+                                                        : "the request body is larger than the server accepts");
+            if (!s.ended) s.reset_when_sent = true;  // the rest of the request is not wanted
             submit(s, nullptr);
             return;
         }
@@ -355,7 +434,16 @@ private:
         req.target = s.path;
         req.headers = s.headers.data();
         req.header_count = s.headers.size();
-        req.body = s.body;
+        if (s.streamed) {
+            s.incoming = std::make_shared<IncomingBody>(s.length, kBodyWindow, body_wanted(s.id));
+            s.fed = s.consumed = s.body.size();  // what arrived before was read (consumed) already
+            s.body_tick = worker_.tick();
+            s.incoming->feed(s.body);
+            if (s.ended) s.incoming->finish();
+            req.body_stream = s.incoming;
+        } else {
+            req.body = s.body;
+        }
         req.client_ip = peer_.ip;
         req.client_port = peer_.port;
         req.tls = peer_.tls.get();
@@ -394,6 +482,11 @@ private:
         worker_.count_answer();
         s.answered = true;
         data_tick_ = worker_.tick();  // the stall clock starts with the answer
+        if (s.incoming && !s.incoming->complete()) {
+            // Answered before the body's end: the handler will not read it, nor will we.
+            s.incoming->fail(500, "the response was sent before the request body was read");
+            s.reset_when_sent = true;
+        }
         if (res.websocket) {  // an upgrade needs HTTP/1.1 (RFC 8441's extended CONNECT is not here)
             res.clear();
             make_error(res, 505, "WebSocket needs HTTP/1.1 on this server");
@@ -437,6 +530,27 @@ private:
         const bool has_body = !no_body && (s.source || !s.data.empty());
         if (nghttp2_submit_response(session_.get(), s.id, nva.data(), nva.size(), has_body ? &body : nullptr) != 0)
             nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
+    }
+
+    // The handler took body bytes or waits for them: the stream's window opens by what it took.
+    std::function<void()> body_wanted(std::int32_t id) {
+        return [weak = this->weak_from_this(), id] {
+            auto self = weak.lock();
+            if (!self) return;
+            auto& io = self->worker_.io();
+            asio::post(io, [self, id] {
+                H2Stream* s = self->closed_ ? nullptr : self->find(id);
+                if (!s || !s->incoming) return;
+                s->body_tick = self->worker_.tick();
+                const std::size_t waiting = s->incoming->open() ? kBodyWindow - s->incoming->room() : 0;
+                const std::uint64_t taken = s->fed - std::min<std::uint64_t>(s->fed, waiting);
+                if (taken > s->consumed) {
+                    nghttp2_session_consume(self->session_.get(), id, static_cast<std::size_t>(taken - s->consumed));
+                    s->consumed = taken;
+                    self->flush();
+                }
+            });
+        };
     }
 
     // A streamed body's source has more: nghttp2 asks it again.
@@ -512,7 +626,7 @@ private:
         if (out_.empty()) {
             const bool done = ending_ || (stopping_ && streams_.empty()) ||
                               (!nghttp2_session_want_read(session_.get()) && !nghttp2_session_want_write(session_.get()));
-            if (done) close();
+            if (done) close(/*linger=*/true);
             return;
         }
         write_pending_ = true;
@@ -540,12 +654,24 @@ private:
         idle_deadline_ = worker_.tick() + static_cast<std::uint64_t>(worker_.options().keepalive_timeout.count()) + 1;
     }
 
-    void close() {
+    // `linger`: our last frames (GOAWAY, the last answers) are out and the client may still be
+    // sending (WINDOW_UPDATEs, frames after an error): what arrives is read and dropped for a
+    // while, as HTTP/1.1 does, so that a reset does not destroy what we wrote before the client
+    // read it.
+    void close(bool linger = false) {
         if (closed_) return;
         closed_ = true;
-        for (auto& [id, s] : streams_) s->x.abandon();
+        for (auto& [id, s] : streams_) {
+            if (s->incoming) s->incoming->fail(499, "the client closed the connection before sending the whole body");
+            s->x.abandon();
+        }
         error_code ec;
         auto& tcp = boost::beast::get_lowest_layer(stream_);
+        if (linger && !write_pending_) {
+            tcp.cancel(ec);  // the outstanding read returns and releases the session
+            close_lingering(std::move(tcp));
+            return;
+        }
         tcp.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
         tcp.close(ec);  // the outstanding read and write return and release the session
     }

@@ -836,6 +836,25 @@ private Q_SLOTS:
         QVERIFY2(!details.contains("item 0599"), "the body past its first 8 KiB is not shown");
     }
 
+    // Issue 20: the Requests page says which protocol each request came over (HTTP/1.1, and HTTP/2
+    // from curl's h2c with prior knowledge, on the same port).
+    void requestsShowTheirProtocol() {
+        SETUP(open_and_serve());
+        QCOMPARE(http(net_, "GET", port(), "/over-http1").status, 404);
+        QProcess curl;
+        curl.start("curl", {"-s", "--http2-prior-knowledge", QString("http://127.0.0.1:%1/over-http2").arg(port())});
+        QVERIFY2(curl.waitForFinished(30000) && curl.exitCode() == 0, qPrintable(curl.readAllStandardError()));
+        auto& log = window_->requestsPage()->model();
+        const auto protocol_of = [&log](const char* path) {
+            for (int r = log.rowCount() - 1; r >= 0; --r)
+                if (log.row(r)->path == path) return log.index(r, RequestsModel::Protocol).data().toString();
+            return QString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(protocol_of("/over-http1"), QString("HTTP/1.1"), kWait);
+        QTRY_COMPARE_WITH_TIMEOUT(protocol_of("/over-http2"), QString("HTTP/2"), kWait);
+        QVERIFY(log.headerData(RequestsModel::Protocol, Qt::Horizontal, Qt::ToolTipRole).toString().contains("TLS"));
+    }
+
     // Item 15: one request (a 404 here: unmatched requests are logged and listed too), one latency and one size, in the request log and on the Requests page.
     void theLogAndTheRequestsPageGiveTheSameFigures() {
         SETUP(open_and_serve());

@@ -381,3 +381,47 @@ def test_the_inspector_records_http2(certs):
             return [r for r in reply.json()["requests"] if r["path"] == "/ok"]
         seen = support.wait_until(rows)
         assert seen and seen[0]["protocol"] == "HTTP/2" and seen[0]["tls"] is None
+
+
+# --- request bodies larger than what is kept whole ---
+
+
+def test_a_large_body_reaches_the_handler_as_it_arrives(h2s, certs):
+    with httpx.Client(http2=True, verify=str(certs / "cert.pem"), base_url=f"https://localhost:{h2s.port}",
+                      timeout=60) as client:
+        body = b"y" * (8 * 1024 * 1024)  # 8 MiB: past body_buffer_size (1 MiB) and the 1 MiB window
+        r = client.post("/upload", content=body)
+        assert r.http_version == "HTTP/2" and r.status_code == 200
+        seen = r.json()
+        assert seen["size"] == len(body) and seen["chunks"] > 1, seen
+        def chunks():  # no content-length: dispatched once it grows past 1 MiB
+            for _ in range(40):
+                yield b"z" * 100_000
+        r = client.post("/upload", content=chunks())
+        assert r.json()["size"] == 4_000_000
+        assert client.get("/ok").text == "ok"  # the connection goes on
+
+
+def test_an_answer_before_the_bodys_end_resets_the_upload(h2c):
+    # (httpx gives up on the reset; RFC 9113 8.1 says a client keeps the answer: raw frames here.)
+    conn, sock = open_h2(h2c.port)
+    stream_id = conn.get_next_available_stream_id()
+    conn.send_headers(stream_id, [(":method", "POST"), (":path", "/early"), (":scheme", "http"), (":authority", "x"),
+                                  ("content-length", str(8 * 1024 * 1024))])
+    for _ in range(4):
+        conn.send_data(stream_id, b"w" * 16_000)
+    sock.sendall(conn.data_to_send())
+    status, body, reset = None, b"", None
+    deadline = time.monotonic() + 30
+    while reset is None and time.monotonic() < deadline:
+        for event in receive(conn, sock):
+            if isinstance(event, h2.events.ResponseReceived):
+                status = dict(event.headers)[":status"]
+            elif isinstance(event, h2.events.DataReceived):
+                body += event.data
+            elif isinstance(event, h2.events.StreamReset):
+                reset = event.error_code
+    sock.close()
+    assert status == "200" and json.loads(body) == {"ignored": True}
+    assert reset == 0  # RST_STREAM(NO_ERROR): the rest of the upload is not wanted
+    still_serving(h2c)

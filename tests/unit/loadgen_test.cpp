@@ -70,9 +70,14 @@ TEST(LoadgenConfig, ParsesUrls) {
     EXPECT_EQ(u->path, "/chat?room=1");
     EXPECT_FALSE(parse_url("http://h/", error)->websocket);
     u = parse_url("https://localhost/x", error);
+#if CELLO_TLS
     ASSERT_TRUE(u) << error;
     EXPECT_TRUE(u->tls);
     EXPECT_EQ(u->port, 443);
+#else
+    EXPECT_FALSE(u);
+    EXPECT_NE(error.find("needs a build with TLS"), std::string::npos) << error;
+#endif
     EXPECT_FALSE(parse_url("http://h/", error)->tls);
     for (const char* bad : {"wss://x/", "ftp://x", "example.com", "http://", "http://h:0/", "http://h:70000/",
                             "http://h:8x/", "http://h/a b"}) {

@@ -39,6 +39,20 @@ def echo(request):
     return {"size": len(body), "head": body[:16].decode("latin-1")}
 
 
+@app.post("/upload")
+async def upload(request):
+    size = chunks = 0
+    async for chunk in request.stream():  # a large body arrives while the handler runs
+        size += len(chunk)
+        chunks += 1
+    return {"size": size, "chunks": chunks}
+
+
+@app.post("/early")
+def early(request):
+    return {"ignored": True}  # answers without reading the (large) body
+
+
 @app.get("/big")
 def big(request):
     return Response(BIG, content_type="application/octet-stream")
