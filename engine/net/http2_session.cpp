@@ -58,6 +58,10 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;  // nghttp2's output gathered into one write
 constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
 constexpr std::size_t kBodyWindow = 256 * 1024;  // a streamed request body's bytes waiting for the handler
+// Request bodies kept whole (and so read at once, their window reopened) on one connection at
+// most: beyond, a stream's body goes to its handler as it arrives, whose reading paces it. Without
+// this bound a client could park max_concurrent_streams × body_buffer_bytes on a connection.
+constexpr std::size_t kMaxBufferedBodies = 4 * 1024 * 1024;
 
 // Connection-specific fields have no place in HTTP/2 (RFC 9113 8.2.2): left out of responses.
 bool connection_specific(std::string_view name) {
@@ -296,7 +300,8 @@ private:
             return 0;
         }
         s->body.append(reinterpret_cast<const char*>(data), len);
-        if (!s->dispatched && !s->streamed && s->body.size() > o.body_buffer_bytes) {
+        self.buffered_ += len;
+        if (!s->dispatched && !s->streamed && (s->body.size() > o.body_buffer_bytes || self.buffered_ > kMaxBufferedBodies)) {
             s->streamed = true;  // larger than what is kept whole: the handler takes it as it arrives
             self.ready_.push_back(id);
         }
@@ -343,6 +348,7 @@ private:
         s.x.abandon();  // a reset stream's pending handler is cancelled
         report_written(s.records, s.records.size(), self.worker_.index(), self.events_);
         if (s.source) self.sources_.push_back(std::move(s.source));  // destroyed after nghttp2's call (it may wake us)
+        self.buffered_ -= std::min(self.buffered_, s.body.size());
         self.streams_.erase(it);
         return 0;
     }
@@ -437,6 +443,7 @@ private:
         if (s.streamed) {
             s.incoming = std::make_shared<IncomingBody>(s.length, kBodyWindow, body_wanted(s.id));
             s.fed = s.consumed = s.body.size();  // what arrived before was read (consumed) already
+            buffered_ -= std::min(buffered_, s.body.size());
             s.body_tick = worker_.tick();
             s.incoming->feed(s.body);
             if (s.ended) s.incoming->finish();
@@ -682,6 +689,7 @@ private:
     std::unique_ptr<nghttp2_session, SessionDeleter> session_;
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;
     std::vector<std::int32_t> ready_;  // streams whose request completed during a feed()
+    std::size_t buffered_ = 0;         // bytes of request bodies kept whole (kMaxBufferedBodies)
     std::vector<std::unique_ptr<BodySource>> sources_;
     std::array<char, kReadChunk> rbuf_;
     std::string out_;

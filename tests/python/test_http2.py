@@ -425,3 +425,40 @@ def test_an_answer_before_the_bodys_end_resets_the_upload(h2c):
     assert status == "200" and json.loads(body) == {"ignored": True}
     assert reset == 0  # RST_STREAM(NO_ERROR): the rest of the upload is not wanted
     still_serving(h2c)
+
+
+def test_bodies_kept_whole_are_bounded_per_connection(h2c):
+    # Eight 900 KiB uploads at once on one connection: each alone would be kept whole (under
+    # body_buffer_size, 1 MiB), but a connection keeps at most 4 MiB of such bodies: the later
+    # ones reach their handler as they arrive (more than one chunk), paced by its reading.
+    size, n = 900 * 1024, 8
+    conn, sock = open_h2(h2c.port)
+    streams = {}
+    for _ in range(n):
+        stream_id = conn.get_next_available_stream_id()
+        conn.send_headers(stream_id, [(":method", "POST"), (":path", "/upload"), (":scheme", "http"),
+                                      (":authority", "x"), ("content-length", str(size))])
+        streams[stream_id] = 0  # bytes sent
+    sock.sendall(conn.data_to_send())
+    answers: dict[int, bytes] = {}
+    ended: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(ended) < n and time.monotonic() < deadline:
+        for stream_id, sent in streams.items():  # as much as the windows allow, round robin
+            room = min(conn.local_flow_control_window(stream_id), size - sent, 16_384)
+            if room > 0:
+                conn.send_data(stream_id, b"u" * room, end_stream=sent + room == size)
+                streams[stream_id] = sent + room
+        sock.sendall(conn.data_to_send())
+        sock.settimeout(0.05)
+        for event in receive(conn, sock):
+            if isinstance(event, h2.events.DataReceived):
+                answers[event.stream_id] = answers.get(event.stream_id, b"") + event.data
+                conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                ended.add(event.stream_id)
+    sock.close()
+    seen = [json.loads(answers[s]) for s in sorted(streams)]
+    assert [a["size"] for a in seen] == [size] * n, seen
+    assert any(a["chunks"] > 1 for a in seen), seen  # some were streamed: the bound held
+    still_serving(h2c)
