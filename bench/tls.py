@@ -30,7 +30,7 @@ from run import (APPS, CLIENT_CPU, HOME, USERS, Server, cpu_seconds, nginx_confi
 ROWS = (("GET / (keep-alive)", "/", (), 50), ("GET /json (keep-alive)", "/json", (), 50),
         ("new TLS connections (handshake + GET /)", "/", (("Connection", "close"),), 50),
         ("h2 GET / (h2load -m 10)", "/", "h2", 50), ("h2c GET / (h2load -m 10)", "/", "h2c", 50))
-H2C_PORT_OFFSET = 10  # each server's cleartext HTTP/2 port: its TLS port + 10 (nginx); Cello serves h2c beside
+H2C_PORT_OFFSET = 10  # nginx's cleartext HTTP/2 port: its TLS port + 10 (Cello's h2c rows: a second process, 8461)
 
 
 def make_certificate(d: Path) -> tuple[Path, Path]:

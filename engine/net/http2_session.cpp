@@ -104,6 +104,7 @@ struct H2Stream {
     std::string data;              // the body, or the current chunk of a stream
     std::size_t sent = 0;          // of `data`
     std::unique_ptr<BodySource> source;
+    std::function<void()> ready;   // how the source wakes the stream
     bool source_ended = false;
     bool deferred = false;         // nghttp2 waits for the source's ready()
     std::vector<AnswerRecord> records;
@@ -354,15 +355,14 @@ private:
     }
 
     static ssize_t read_data(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length, std::uint32_t* flags,
-                             nghttp2_data_source* source, void* user) {
-        Http2Session& self = self_of(user);
+                             nghttp2_data_source* source, void*) {
         auto& s = *static_cast<H2Stream*>(source->ptr);
         while (s.source && s.sent == s.data.size() && !s.source_ended) {
             s.data.clear();
             s.sent = 0;
             BodySource::Pull pulled;
             try {
-                pulled = s.source->pull(s.data, self.stream_ready(s.id));
+                pulled = s.source->pull(s.data, s.ready);
             } catch (const std::exception&) {
                 return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // the stream is reset: an incomplete body
             }
@@ -528,7 +528,10 @@ private:
         if (table)
             record_answer(s.records, s.x, *table, s.started, s.bytes_in, 0, worker_.options().telemetry);
         if (!no_body) {
-            if (res.stream) s.source = std::move(res.stream);
+            if (res.stream) {
+                s.source = std::move(res.stream);
+                s.ready = stream_ready(s.id);  // made once, not per pull
+            }
             else s.data = std::move(res.body);
         }
         nghttp2_data_provider body{};
@@ -539,41 +542,43 @@ private:
             nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
     }
 
-    // The handler took body bytes or waits for them: the stream's window opens by what it took.
-    std::function<void()> body_wanted(std::int32_t id) {
-        return [weak = this->weak_from_this(), id] {
+    // A callback other threads (or later turns) may call: `step` runs on this thread with the
+    // stream, if the session and the stream still live.
+    template <class Step>
+    std::function<void()> for_stream(std::int32_t id, Step step) {
+        return [weak = this->weak_from_this(), id, step] {
             auto self = weak.lock();
             if (!self) return;
             auto& io = self->worker_.io();
-            asio::post(io, [self, id] {
-                H2Stream* s = self->closed_ ? nullptr : self->find(id);
-                if (!s || !s->incoming) return;
-                s->body_tick = self->worker_.tick();
-                const std::size_t waiting = s->incoming->open() ? kBodyWindow - s->incoming->room() : 0;
-                const std::uint64_t taken = s->fed - std::min<std::uint64_t>(s->fed, waiting);
-                if (taken > s->consumed) {
-                    nghttp2_session_consume(self->session_.get(), id, static_cast<std::size_t>(taken - s->consumed));
-                    s->consumed = taken;
-                    self->flush();
-                }
+            asio::post(io, [self, id, step] {
+                if (H2Stream* s = self->closed_ ? nullptr : self->find(id)) step(*self, *s);
             });
         };
     }
 
+    // The handler took body bytes or waits for them: the stream's window opens by what it took.
+    std::function<void()> body_wanted(std::int32_t id) {
+        return for_stream(id, [](Http2Session& self, H2Stream& s) {
+            if (!s.incoming) return;
+            s.body_tick = self.worker_.tick();
+            const std::size_t waiting = s.incoming->open() ? kBodyWindow - s.incoming->room() : 0;
+            const std::uint64_t taken = s.fed - std::min<std::uint64_t>(s.fed, waiting);
+            if (taken > s.consumed) {
+                nghttp2_session_consume(self.session_.get(), s.id, static_cast<std::size_t>(taken - s.consumed));
+                s.consumed = taken;
+                self.flush();
+            }
+        });
+    }
+
     // A streamed body's source has more: nghttp2 asks it again.
     std::function<void()> stream_ready(std::int32_t id) {
-        return [weak = this->weak_from_this(), id] {
-            auto self = weak.lock();
-            if (!self) return;
-            auto& io = self->worker_.io();
-            asio::post(io, [self, id] {
-                H2Stream* s = self->closed_ ? nullptr : self->find(id);
-                if (!s || !s->deferred) return;
-                s->deferred = false;
-                nghttp2_session_resume_data(self->session_.get(), id);
-                self->flush();
-            });
-        };
+        return for_stream(id, [](Http2Session& self, H2Stream& s) {
+            if (!s.deferred) return;
+            s.deferred = false;
+            nghttp2_session_resume_data(self.session_.get(), s.id);
+            self.flush();
+        });
     }
 
     // --- input and output ---
