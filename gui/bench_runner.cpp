@@ -33,7 +33,7 @@ bool BenchRunner::reachable(const lg::LoadConfig& config, QString& error) {
     // A run against nothing would spend its whole duration counting connect errors: one connect
     // first, at most a second (the target is usually this machine, where a refusal is instant).
     const auto wait = std::min<lg::Duration>(config.timeout, std::chrono::seconds(1));
-    const std::string problem = lg::probe_connect(config.host, config.port, wait);
+    const std::string problem = lg::probe_connect(config, wait);
     if (problem.empty()) return true;
     error = tr("%1: nothing was run").arg(QString::fromStdString(problem));
     return false;

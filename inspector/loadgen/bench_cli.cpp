@@ -16,12 +16,15 @@ namespace loadgen {
 
 const char* const kBenchUsage = R"(usage: cello bench URL [options]
 
-Load-test an HTTP/1.1 server with keep-alive connections (natively, like wrk and wrk2), or
-a WebSocket endpoint with echoed messages.
+Load-test an HTTP/1.1 server with keep-alive connections (natively, like wrk and wrk2), an
+HTTP/2 server (like h2load), or a WebSocket endpoint with echoed messages.
 
-  URL                   http://host[:port][/path], or ws://host[:port][/path]: each connection
-                        upgrades, then sends text messages and waits for their echo (closed
-                        loop; --pipeline messages in flight); Messages/sec is the result
+  URL                   http://host[:port][/path] or https://... (TLS, a full handshake per
+                        connection, the certificate not checked); or ws://host[:port][/path]:
+                        each connection upgrades, then sends text messages and waits for their
+                        echo (closed loop; --pipeline messages in flight); Messages/sec is the result
+      --http2           speak HTTP/2: h2 by ALPN over https://, h2c with prior knowledge over
+                        http://; --pipeline streams in flight per connection (h2load's -m)
   -c, --connections N   open connections, spread over the threads (default 10)
   -t, --threads N       threads, one event loop each (default 1)
   -d, --duration T      run time, e.g. 500ms, 10s, 2m (default 10s); per step with --ceiling
@@ -33,7 +36,7 @@ a WebSocket endpoint with echoed messages.
       --body STR|@file  request body (Content-Length is added); @file reads a file
       --path P[:W]      request path P with weight W (default 1); repeat for a weighted mix.
                         Replaces the URL's path
-      --pipeline N      requests in flight per connection (default 1)
+      --pipeline N      requests in flight per connection (default 1); with --http2, streams
       --timeout T       a request (or connect) without answer after T is an error (default 2s)
       --message-size N  ws://: bytes per message (default 64)
       --ceiling         find the highest sustainable open-loop rate, then the latency at 50%,
@@ -114,6 +117,7 @@ ParseOutcome parse_bench_args(const std::vector<std::string>& args, BenchOptions
         if (a == "-h" || a == "--help") return ParseOutcome::Help;
         if (a == "--json") { out.json = true; r.skip(); continue; }
         if (a == "--ceiling") { out.ceiling = true; r.skip(); continue; }
+        if (a == "--http2") { c.http2 = true; r.skip(); continue; }
         if (r.take("-c", "--connections", v, error)) {
             if (!error.empty()) return fail(error);
             auto n = parse_count(v, 1, 100000, error);
@@ -225,7 +229,7 @@ int bench_main(int argc, char** argv) {
         break;
     }
     const auto& c = opts.config;
-    if (auto problem = probe_connect(c.host, c.port, c.timeout); !problem.empty()) {
+    if (auto problem = probe_connect(c, c.timeout); !problem.empty()) {
         std::fprintf(stderr, "cello bench: %s\n", problem.c_str());
         return 1;
     }

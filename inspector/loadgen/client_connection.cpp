@@ -2,11 +2,6 @@
 
 #include "inspector/loadgen/load_worker.hpp"
 
-#include <boost/asio/connect.hpp>
-#if CELLO_TLS
-#include <boost/asio/ssl/error.hpp>
-#endif
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace cello::inspector::loadgen {
@@ -20,8 +15,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, unsigned index)
-    : LoadConnection(worker, index), socket_(worker.io()), mix_(plan_.config.targets) {
-    mix_.advance(index);  // neighbouring connections start on different paths
+    : LoadConnection(worker, index), transport_(worker.io()) {
     batch_.reserve(plan_.config.pipeline);
 }
 
@@ -29,36 +23,9 @@ void ClientConnection::connect() {
     if (state_ != State::Closed) return;
     state_ = State::Connecting;
     connect_started_ = Clock::now();
-    auto connected = [this, epoch = epoch_](error_code ec, const asio::ip::tcp::endpoint&) {
+    transport_.open(plan_, [this, epoch = epoch_](error_code ec) {
         if (epoch != epoch_) return;
         worker_.connect_settled();
-        if (ec) {
-            fail(&ErrorCounts::connect);
-            return;
-        }
-#if CELLO_TLS
-        if (tls_) {
-            handshake();
-            return;
-        }
-#endif
-        on_connected();
-    };
-#if CELLO_TLS
-    if (plan_.tls) {
-        tls_ = std::make_shared<TlsStream>(worker_.io(), *plan_.tls);
-        SSL_set_tlsext_host_name(tls_->native_handle(), plan_.config.host.c_str());  // SNI
-        asio::async_connect(tls_->next_layer(), plan_.endpoints, std::move(connected));
-        return;
-    }
-#endif
-    asio::async_connect(socket_, plan_.endpoints, std::move(connected));
-}
-
-#if CELLO_TLS
-void ClientConnection::handshake() {
-    tls_->async_handshake(asio::ssl::stream_base::client, [this, epoch = epoch_, hold = tls_](error_code ec) {
-        if (epoch != epoch_) return;
         if (ec) {
             fail(&ErrorCounts::connect);
             return;
@@ -66,17 +33,9 @@ void ClientConnection::handshake() {
         on_connected();
     });
 }
-#endif
 
 void ClientConnection::on_connected() {
     state_ = State::Open;
-    error_code ignored;
-    // Small requests must not wait for Nagle.
-#if CELLO_TLS
-    if (tls_) tls_->next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-    else
-#endif
-        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     parser_.emplace();
     if (plan_.head) parser_->skip(true);
     read();
@@ -104,16 +63,7 @@ void ClientConnection::read() {
         }
         on_read(n);
     };
-#if CELLO_TLS
-    if (tls_) {
-        tls_->async_read_some(buffer_.prepare(kReadChunk), [hold = tls_, done = std::move(done)](error_code ec, std::size_t n) mutable {
-            if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;  // closed without close_notify
-            done(ec, n);
-        });
-        return;
-    }
-#endif
-    socket_.async_read_some(buffer_.prepare(kReadChunk), std::move(done));
+    transport_.read_some(buffer_.prepare(kReadChunk), std::move(done));
 }
 
 void ClientConnection::on_read(std::size_t n) {
@@ -169,39 +119,11 @@ void ClientConnection::complete(Clock::time_point now) {
 void ClientConnection::pump() {
     if (state_ != State::Open || writing_ || !worker_.running()) return;
     const auto now = Clock::now();
-    if (plan_.schedule) {
-        pump_open_loop(now);
-        return;
-    }
     while (has_room()) {
-        const auto target = static_cast<std::uint32_t>(mix_.next());
-        push({now, now, target});
-        batch_.push_back(asio::buffer(plan_.requests[target]));
-    }
-    send_batch();
-}
-
-void ClientConnection::pump_open_loop(Clock::time_point now) {
-    while (has_room()) {
-        const auto due = plan_.t0 + plan_.schedule->due(index_, next_k_);
-        if (due >= plan_.end) return send_batch();  // the run ends before this one is due
-        if (due > now) {
-            if (!timer_armed_) {
-                timer_armed_ = true;
-                timer_.expires_at(due);
-                timer_.async_wait([this, epoch = epoch_](error_code ec) {
-                    if (epoch != epoch_ || ec) return;
-                    timer_armed_ = false;
-                    pump();
-                });
-            }
-            break;
-        }
-        // Late requests go out at once, their latency still counted from when they were due.
-        const auto target = static_cast<std::uint32_t>(mix_.next());
-        push({due, now, target});
-        ++next_k_;
-        batch_.push_back(asio::buffer(plan_.requests[target]));
+        const auto request = next_request(now);
+        if (!request) break;
+        push(*request);
+        batch_.push_back(asio::buffer(plan_.requests[request->target]));
     }
     send_batch();
 }
@@ -218,29 +140,13 @@ void ClientConnection::send_batch() {
         }
         pump();
     };
-#if CELLO_TLS
-    if (tls_) {
-        asio::async_write(*tls_, batch_, [hold = tls_, on_written = std::move(on_written)](error_code ec, std::size_t n) mutable {
-            on_written(ec, n);
-        });
-        batch_.clear();
-        return;
-    }
-#endif
-    if (batch_.size() == 1) asio::async_write(socket_, batch_.front(), std::move(on_written));
-    else asio::async_write(socket_, batch_, std::move(on_written));
+    if (batch_.size() == 1) transport_.write(batch_.front(), std::move(on_written));
+    else transport_.write(batch_, std::move(on_written));
     batch_.clear();  // async_write copied the buffer sequence
 }
 
 void ClientConnection::close_transport() {
-    error_code ignored;
-    socket_.close(ignored);
-#if CELLO_TLS
-    if (tls_) {
-        tls_->next_layer().close(ignored);  // its pending operations end (they hold the stream)
-        tls_.reset();
-    }
-#endif
+    transport_.close();
     batch_.clear();
     buffer_.clear();
     parser_.reset();

@@ -206,6 +206,8 @@ std::string validate(const LoadConfig& c) {
     if (c.timeout <= Duration::zero()) return "timeout must be positive";
     if (c.rate < 0 || !std::isfinite(c.rate)) return "rate must be positive (or 0 for closed loop)";
     if (c.rate > 0 && c.rate < kMinRate) return "rate must be at least 0.001 requests per second (or 0 for closed loop)";
+    if (c.http2 && !CELLO_HTTP2) return "--http2 needs a build with HTTP/2 (Windows builds have none yet)";
+    if (c.http2 && c.websocket) return "--http2 is for http:// and https:// URLs";
     if (c.websocket) {
         if (c.rate > 0) return "a WebSocket run is closed loop only (no -R)";
         if (c.targets.size() > 1) return "a WebSocket run has one path (the URL's)";

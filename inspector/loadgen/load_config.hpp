@@ -46,6 +46,9 @@ struct LoadConfig {
     // https://: every connection does a full TLS handshake (no session resumption, like a new
     // client each time) and does not verify the server's certificate (a load generator, as wrk).
     bool tls = false;
+    // HTTP/2 (--http2): h2 by ALPN over https://, h2c with prior knowledge over http://. Each
+    // connection keeps `pipeline` streams open at once (h2load's -m).
+    bool http2 = false;
 };
 
 // The host, port and path of an http:// (or ws://) URL.

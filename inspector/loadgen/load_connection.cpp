@@ -11,11 +11,48 @@ constexpr auto kRetryDelay = std::chrono::milliseconds(100);  // after a failed 
 }  // namespace
 
 LoadConnection::LoadConnection(Worker& worker, unsigned index)
-    : worker_(worker), plan_(worker.plan()), index_(index), timer_(worker.io()), in_flight_(plan_.config.pipeline) {}
+    : worker_(worker),
+      plan_(worker.plan()),
+      index_(index),
+      timer_(worker.io()),
+      in_flight_(plan_.config.pipeline),
+      mix_(plan_.config.targets) {
+    mix_.advance(index);  // neighbouring connections start on different paths
+}
 
 void LoadConnection::begin() {
     if (state_ == State::Open) pump();
     else connect();
+}
+
+std::optional<InFlight> LoadConnection::next_request(Clock::time_point now) {
+    if (!plan_.schedule) {
+        const auto target = static_cast<std::uint32_t>(mix_.next());
+        return InFlight{now, now, target};
+    }
+    const auto due = plan_.t0 + plan_.schedule->due(index_, next_k_);
+    if (due >= plan_.end) return std::nullopt;  // the run ends before this one is due
+    if (due > now) {
+        if (!timer_armed_) {
+            timer_armed_ = true;
+            timer_.expires_at(due);
+            timer_.async_wait([this, epoch = epoch_](error_code ec) {
+                if (epoch != epoch_ || ec) return;
+                timer_armed_ = false;
+                pump();
+            });
+        }
+        return std::nullopt;
+    }
+    // Late requests go out at once, their latency still counted from when they were due.
+    ++next_k_;
+    const auto target = static_cast<std::uint32_t>(mix_.next());
+    return InFlight{due, now, target};
+}
+
+void LoadConnection::remove(std::size_t i) noexcept {
+    for (; i + 1 < count_; ++i) at(i) = at(i + 1);
+    --count_;
 }
 
 void LoadConnection::check_timeout(Clock::time_point now) {

@@ -1,15 +1,18 @@
 // One connection of a run, whatever it speaks: what every kind shares (connecting and
-// reconnecting, the requests in flight, timeouts, failures and their counts). HTTP/1.1 is
-// client_connection.cpp, WebSocket websocket_connection.cpp. Everything runs on its worker's thread.
+// reconnecting, the requests in flight and when to send the next, timeouts, failures and their
+// counts). HTTP/1.1 is client_connection.cpp, HTTP/2 http2_connection.cpp, WebSocket
+// websocket_connection.cpp. Everything runs on its worker's thread.
 #pragma once
 
 #include "inspector/loadgen/load_stats.hpp"
+#include "inspector/loadgen/request_mix.hpp"
 #include "inspector/loadgen/run_plan.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace cello::inspector::loadgen {
@@ -18,11 +21,15 @@ class Worker;
 
 // A request (or a WebSocket message) on the wire: when its latency starts (due time in open loop,
 // send time otherwise), when it was actually sent (for timeouts and the uncorrected histogram),
-// which target.
+// which target; over HTTP/2 also its stream, how much of the body went, and its status once its
+// headers came.
 struct InFlight {
     Clock::time_point start;
     Clock::time_point sent;
     std::uint32_t target = 0;
+    std::int32_t stream = 0;
+    std::size_t body_sent = 0;
+    unsigned status = 0;
 };
 
 class LoadConnection {
@@ -53,7 +60,12 @@ protected:
     void fail(std::uint64_t ErrorCounts::*kind);
     void reset();  // closed: late handlers of the old socket see another epoch_ and do nothing
 
-    // The requests in flight, oldest first (a ring of capacity `pipeline`).
+    // The next request to send at `now`, if one may go: closed loop, always (the next path of the
+    // mix); open loop, the next of this connection's schedule once it is due (before that none, and
+    // the timer pumps when it is; none either once the next would be due after the run's end).
+    std::optional<InFlight> next_request(Clock::time_point now);
+
+    // The requests in flight in the order they were sent (a ring of capacity `pipeline`).
     bool has_room() const noexcept { return count_ < in_flight_.size(); }
     std::size_t in_flight() const noexcept { return count_; }
     void push(const InFlight& f) noexcept {
@@ -65,6 +77,9 @@ protected:
         head_ = (head_ + 1) % in_flight_.size();
         --count_;
     }
+    // The i-th oldest; and taking it out wherever it is (HTTP/2 answers come in any order).
+    InFlight& at(std::size_t i) noexcept { return in_flight_[(head_ + i) % in_flight_.size()]; }
+    void remove(std::size_t i) noexcept;
 
     Worker& worker_;
     const RunPlan& plan_;
@@ -82,6 +97,8 @@ private:
     std::vector<InFlight> in_flight_;
     std::size_t head_ = 0;
     std::size_t count_ = 0;
+    MixPicker mix_;
+    std::uint64_t next_k_ = 0;  // open loop: the next request of this connection's schedule
 };
 
 }  // namespace cello::inspector::loadgen

@@ -1,5 +1,6 @@
 #include "inspector/loadgen/load_generator.hpp"
 
+#include "inspector/loadgen/client_transport.hpp"
 #include "inspector/loadgen/load_worker.hpp"
 #include "inspector/loadgen/request_mix.hpp"
 
@@ -35,16 +36,19 @@ std::vector<asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint1
 }
 
 #if CELLO_TLS
-// The client side of https:// runs: TLS 1.2+, ALPN http/1.1, no certificate check and no session
-// cache (each connection a full handshake: what a server's handshake rate is measured with).
-std::shared_ptr<asio::ssl::context> make_client_tls() {
+// The client side of https:// runs: TLS 1.2+, ALPN http/1.1 (h2 for --http2), no certificate
+// check and no session cache (each connection a full handshake: what a server's handshake rate
+// is measured with).
+std::shared_ptr<asio::ssl::context> make_client_tls(bool http2) {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     SSL_CTX* c = ctx->native_handle();
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
     SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
-    static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-    SSL_CTX_set_alpn_protos(c, kAlpn, sizeof kAlpn);
+    static constexpr unsigned char kHttp1[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    static constexpr unsigned char kH2[] = {2, 'h', '2'};
+    if (http2) SSL_CTX_set_alpn_protos(c, kH2, sizeof kH2);
+    else SSL_CTX_set_alpn_protos(c, kHttp1, sizeof kHttp1);
     return ctx;
 }
 #endif
@@ -119,10 +123,11 @@ void LoadGenerator::start() {
     plan.endpoints = resolve(plan.config.host, plan.config.port, error);
     if (plan.endpoints.empty()) throw std::runtime_error(error);
     plan.requests = serialize_requests(plan.config);
+    if (plan.config.http2) plan.http2_requests = http2_requests(plan.config);
     if (plan.config.websocket) plan.message.assign(plan.config.message_size, 'x');
     plan.head = plan.config.method == "HEAD";
 #if CELLO_TLS
-    if (plan.config.tls) plan.tls = make_client_tls();
+    if (plan.config.tls) plan.tls = make_client_tls(plan.config.http2);
 #endif
     if (plan.config.rate > 0) plan.schedule.emplace(plan.config.rate, plan.config.connections);
 
@@ -175,25 +180,36 @@ bool LoadGenerator::finished() const noexcept { return impl_->started && impl_->
 
 const LoadResult& LoadGenerator::result() const { return impl_->result; }
 
-std::string probe_connect(const std::string& host, std::uint16_t port, Duration timeout) {
+std::string probe_connect(const LoadConfig& config, Duration timeout) {
+    RunPlan plan;
+    plan.config = config;
     std::string error;
-    const auto endpoints = resolve(host, port, error);
-    if (endpoints.empty()) return error;
+    plan.endpoints = resolve(config.host, config.port, error);
+    if (plan.endpoints.empty()) return error;
+#if CELLO_TLS
+    if (config.tls) plan.tls = make_client_tls(config.http2);
+#endif
     asio::io_context io;
-    asio::ip::tcp::socket socket(io);
+    ClientTransport transport(io);
     asio::steady_timer timer(io, timeout);
     error_code result = asio::error::timed_out;
-    asio::async_connect(socket, endpoints, [&](error_code ec, const asio::ip::tcp::endpoint&) {
+    transport.open(plan, [&](error_code ec) {
         result = ec;
         timer.cancel();
     });
     timer.async_wait([&](error_code ec) {
-        if (!ec) socket.close();
+        if (!ec) transport.close();
     });
     io.run();
-    if (!result) return {};
-    return "cannot connect to " + host + ":" + std::to_string(port) + ": " +
-           (result == asio::error::operation_aborted ? std::string("timed out") : result.message());
+    const std::string where = config.host + ":" + std::to_string(config.port);
+    if (result == asio::error::operation_aborted) return "cannot connect to " + where + ": timed out";
+    if (result && result.category() == boost::system::system_category())
+        return "cannot connect to " + where + ": " + result.message();
+    if (result) return "TLS handshake with " + where + " failed: " + result.message();
+    if (config.tls && config.http2 && transport.alpn() != "h2")
+        return where + " does not speak HTTP/2 over TLS (ALPN chose " +
+               (transport.alpn().empty() ? std::string("nothing") : std::string(transport.alpn())) + ")";
+    return {};
 }
 
 }  // namespace cello::inspector::loadgen

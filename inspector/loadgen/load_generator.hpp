@@ -56,8 +56,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// One TCP connect to host:port within `timeout`; empty when it worked, else why not. The CLI
-// checks reachability with it before a run.
-std::string probe_connect(const std::string& host, std::uint16_t port, Duration timeout);
+// One connection as the run's would open within `timeout` (TCP; for https:// the TLS handshake,
+// and for --http2 over TLS the server choosing h2); empty when it worked, else why not. The CLI
+// and the studio check the target with it before a run.
+std::string probe_connect(const LoadConfig& config, Duration timeout);
 
 }  // namespace cello::inspector::loadgen

@@ -1,6 +1,9 @@
 #include "inspector/loadgen/load_worker.hpp"
 
 #include "inspector/loadgen/client_connection.hpp"
+#if CELLO_HTTP2
+#include "inspector/loadgen/http2_connection.hpp"
+#endif
 #include "inspector/loadgen/websocket_connection.hpp"
 
 #include <boost/asio/post.hpp>
@@ -31,6 +34,9 @@ Worker::Worker(const RunPlan& plan, ProgressBoard& board, unsigned first_index, 
     connections_.reserve(connections);
     for (unsigned i = 0; i < connections; ++i) {
         if (plan.config.websocket) connections_.push_back(std::make_unique<WebSocketConnection>(*this, first_index + i));
+#if CELLO_HTTP2
+        else if (plan.config.http2) connections_.push_back(std::make_unique<Http2Connection>(*this, first_index + i));
+#endif
         else connections_.push_back(std::make_unique<ClientConnection>(*this, first_index + i));
     }
 }

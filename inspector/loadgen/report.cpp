@@ -34,8 +34,9 @@ std::string describe_mode(const LoadConfig& c) {
     if (c.websocket)
         return "WebSocket, closed loop (each connection sends its next " + std::to_string(c.message_size) +
                "-byte message when an echo is back)";
-    if (c.rate <= 0) return "closed loop (each connection sends its next request when the last is answered)";
-    return printf_string("open loop at %.6g req/s, latency from each request's due time (coordinated omission corrected)",
+    const std::string http2 = c.http2 ? (c.tls ? "HTTP/2 (h2), " : "HTTP/2 (h2c), ") : "";
+    if (c.rate <= 0) return http2 + "closed loop (each connection sends its next request when the last is answered)";
+    return http2 + printf_string("open loop at %.6g req/s, latency from each request's due time (coordinated omission corrected)",
                          c.rate);
 }
 
@@ -87,7 +88,7 @@ json result_json(const std::string& url, const LoadResult& r) {
                            {"p99_us", us(static_cast<double>(s.p99_ns))}, {"max_us", us(static_cast<double>(s.max_ns))}});
     json j = {
         {"url", url},
-        {"protocol", c.websocket ? "websocket" : "http"},
+        {"protocol", c.websocket ? "websocket" : c.http2 ? "http2" : "http"},
         {"mode", r.open_loop() ? "open" : "closed"},
         {"method", c.method},
         {"connections", c.connections},
@@ -149,7 +150,7 @@ std::string text_report(const std::string& url, const LoadResult& r) {
     out += printf_string("%gs", std::chrono::duration<double>(c.duration).count());
     out += " test @ " + url + "\n";
     out += "  " + std::to_string(c.threads) + " threads and " + std::to_string(c.connections) + " connections";
-    if (c.pipeline > 1) out += ", pipeline " + std::to_string(c.pipeline);
+    if (c.pipeline > 1) out += (c.http2 ? ", streams " : ", pipeline ") + std::to_string(c.pipeline);
     out += "\n  " + describe_mode(c) + "\n";
     out += "  Latency     Avg        Stdev      Max\n";
     char line[160];

@@ -6,12 +6,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cello::inspector::loadgen {
 
 // The bytes of one request per target: method, path, Host, the configured headers, the body.
 std::vector<std::string> serialize_requests(const LoadConfig& config);
+
+// An HTTP/2 request's header fields, in order, names in lower case.
+using HeaderFields = std::vector<std::pair<std::string, std::string>>;
+// One per target: :method, :scheme, :authority (a Host header's value, else the URL's host and
+// port), :path, then the configured headers except those HTTP/2 forbids (Host, Connection,
+// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), and content-length where HTTP/1.1
+// sends one (a body, or POST/PUT/PATCH) unless a Content-Length header is given.
+std::vector<HeaderFields> http2_requests(const LoadConfig& config);
 
 // Smooth weighted round-robin (as in nginx's upstream balancing): deterministic, each target's
 // share after n picks is within one pick of n * weight / total, and heavy targets are spread out

@@ -4,6 +4,7 @@
 
 #include "inspector/loadgen/load_config.hpp"
 #include "inspector/loadgen/open_loop_schedule.hpp"
+#include "inspector/loadgen/request_mix.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #if CELLO_TLS
@@ -24,6 +25,7 @@ struct RunPlan {
     LoadConfig config;
     std::vector<boost::asio::ip::tcp::endpoint> endpoints;
     std::vector<std::string> requests;  // serialized, one per target
+    std::vector<HeaderFields> http2_requests;  // --http2: the header fields, one per target
     std::string message;                // a WebSocket run's message (config.message_size bytes)
     bool head = false;                  // HEAD responses carry no body
     std::optional<OpenLoopSchedule> schedule;

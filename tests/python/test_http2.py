@@ -8,6 +8,7 @@ import json
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -462,3 +463,132 @@ def test_bodies_kept_whole_are_bounded_per_connection(h2c):
     assert [a["size"] for a in seen] == [size] * n, seen
     assert any(a["chunks"] > 1 for a in seen), seen  # some were streamed: the bound held
     still_serving(h2c)
+
+
+# --- cello bench --http2 ---
+
+
+def bench(*args: str) -> dict:
+    done = support.run_cli("bench", *args, "--json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_cello_bench_http2_over_h2c_and_tls(certs):
+    env = {"CELLO_INSPECT_TOKEN": "t" * 32}
+    with support.running("http2_app.py", "--no-logs", "--inspect=127.0.0.1:0", "--tls-cert", str(certs / "cert.pem"),
+                         "--tls-key", str(certs / "key.pem"), env=env) as tls, \
+            support.running("http2_app.py", "--no-logs") as plain:
+        for url in (f"http://127.0.0.1:{plain.port}/ok", f"https://localhost:{tls.port}/ok"):
+            report = bench(url, "--http2", "-c", "3", "--pipeline", "8", "-d", "1s")
+            assert report["protocol"] == "http2" and report["pipeline"] == 8
+            assert report["requests"] > 20 and report["errors"]["total"] == 0, report["errors"]
+            assert report["status"]["2xx"] == report["requests"]
+        import re
+
+        m = re.search(r"inspector on http://([\d.]+):(\d+)/inspect/v1", tls.stderr)
+        assert m, tls.stderr
+        reply = support.request(int(m.group(2)), "GET", "/inspect/v1/snapshot", host=m.group(1),
+                                headers={"Authorization": "Bearer " + "t" * 32})
+        rows = [(r["protocol"], r["tls"]) for r in reply.json()["requests"] if r["path"] == "/ok"]
+        assert rows and set(rows) == {("HTTP/2", "TLSv1.3")}, rows[:5]
+
+
+def test_cello_bench_http2_keeps_streams_in_flight_at_once(h2c):
+    # One connection, 8 streams, each answered after 400 ms: one stream at a time could finish at
+    # most 2 in a second; at least the first 8 together prove the streams run side by side.
+    report = bench(f"http://127.0.0.1:{h2c.port}/wait/400", "--http2", "-c", "1", "--pipeline", "8", "-d", "1s")
+    assert report["requests"] >= 8 and report["errors"]["total"] == 0, report
+    assert report["latency_us"]["p50"] >= 400_000
+
+
+def test_cello_bench_http2_bodies_mixes_and_statuses(h2s, tmp_path):
+    body = tmp_path / "body.bin"
+    body.write_bytes(b"b" * 70_000)  # several DATA frames (16 KiB each) per request
+    report = bench(f"https://localhost:{h2s.port}/", "--http2", "-m", "POST", "--body", f"@{body}",
+                   "--path", "/size/70000:2", "--path", "/size/1", "-c", "2", "--pipeline", "4", "-d", "1s")
+    assert report["errors"]["connect"] == report["errors"]["read"] == report["errors"]["write"] == 0, report["errors"]
+    ok, wrong = (p["requests"] for p in report["paths"])
+    assert report["status"]["2xx"] == ok > 0 and report["status"]["4xx"] == wrong > 0  # every whole body arrived whole
+
+
+def test_cello_bench_http2_says_when_the_server_offers_no_h2(certs):
+    with support.running("http2_app.py", "--no-logs", "--no-http2", "--tls-cert", str(certs / "cert.pem"),
+                         "--tls-key", str(certs / "key.pem")) as s:
+        done = support.run_cli("bench", f"https://localhost:{s.port}/ok", "--http2", "-d", "1s", timeout=60)
+        assert done.returncode == 1
+        assert "does not speak HTTP/2 over TLS (ALPN chose nothing)" in done.stderr, done.stderr
+
+
+class GoawayServer:
+    """An HTTP/2 server (python3-h2) that, like nginx at keepalive_requests, answers a few requests
+    per connection, then says GOAWAY (the streams it has not answered refused) and closes."""
+
+    def __init__(self, per_connection: int) -> None:
+        self.per_connection = per_connection
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.answered = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.serve_one, args=(sock,), daemon=True).start()
+
+    def serve_one(self, sock: socket.socket) -> None:
+        with sock:
+            try:
+                self.answer(sock)
+            except OSError:  # the client closed first (it may, once it has read the GOAWAY)
+                pass
+
+    def answer(self, sock: socket.socket) -> None:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        answered = 0
+        while True:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.RequestReceived):
+                    conn.send_headers(event.stream_id, [(":status", "200"), ("content-length", "2")])
+                    conn.send_data(event.stream_id, b"ok", end_stream=True)
+                    answered += 1
+                    self.answered += 1
+                    if answered == self.per_connection:
+                        conn.close_connection(last_stream_id=event.stream_id)
+                        sock.sendall(conn.data_to_send())
+                        # A lingering close: unread requests must not turn the close into a reset
+                        # that could discard the GOAWAY before the client reads it.
+                        sock.shutdown(socket.SHUT_WR)
+                        sock.settimeout(10)
+                        while sock.recv(65536):
+                            pass
+                        return
+            sock.sendall(conn.data_to_send())
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_cello_bench_http2_reconnects_after_goaway():
+    server = GoawayServer(per_connection=25)
+    try:
+        report = bench(f"http://127.0.0.1:{server.port}/", "--http2", "-c", "2", "--pipeline", "4", "-d", "1s")
+        assert report["errors"]["total"] == 0, report["errors"]
+        assert report["requests"] > 100 and server.connections > 4  # many connections, each ended by GOAWAY
+        assert report["requests"] <= server.answered
+    finally:
+        server.close()

@@ -39,6 +39,13 @@ def echo(request):
     return {"size": len(body), "head": body[:16].decode("latin-1")}
 
 
+@app.post("/size/{n:int}")
+def size(request):
+    """200 when the body is exactly n bytes (what cello bench --http2 checks by status), else 400."""
+    got = len(request.body())
+    return Response(str(got), status=200 if got == request.params["n"] else 400)
+
+
 @app.post("/upload")
 async def upload(request):
     size = chunks = 0
