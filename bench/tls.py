@@ -52,9 +52,10 @@ def nginx_tls_config(d: Path, port: int, cert: Path, key: Path) -> str:
     return text.replace(f"listen 127.0.0.1:{port};", tls)
 
 
-def run_h2load(url: str, seconds: int, connections: int) -> tuple[float, int, int]:
+def run_h2load(url: str, seconds: int, connections: int, streams: int = 10) -> tuple[float, int, int]:
     """(requests/s, requests done, failed + errored) of `h2load -c N -m 10` pinned to CPU 1."""
-    out = subprocess.run(["taskset", "-c", CLIENT_CPU, "h2load", "-c", str(connections), "-m", "10", "-D", str(seconds),
+    out = subprocess.run(["taskset", "-c", CLIENT_CPU, "h2load", "-c", str(connections), "-m", str(streams),
+                          "-D", str(seconds),
                           "--warm-up-time=1", url], capture_output=True, text=True, timeout=seconds + 60).stdout
     done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored", out)
     rate = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out)
