@@ -173,7 +173,10 @@ QWidget* BenchmarkPage::buildForm() {
     pipeline_ = new QSpinBox;
     pipeline_->setObjectName("benchPipeline");
     pipeline_->setRange(1, 256);
-    pipeline_->setToolTip(tr("Requests in flight per connection (HTTP/1.1 pipelining)"));
+    pipeline_->setToolTip(tr("Requests in flight per connection (HTTP/1.1 pipelining; with HTTP/2, streams)"));
+    http2_ = new QCheckBox(tr("HTTP/2"));
+    http2_->setObjectName("benchHttp2");
+    http2_->setToolTip(tr("Speak HTTP/2: h2 by ALPN for an https:// URL, h2c with prior knowledge for http://"));
     timeout_ = new QDoubleSpinBox;
     timeout_->setObjectName("benchTimeout");
     timeout_->setRange(0.01, 600);
@@ -211,6 +214,7 @@ QWidget* BenchmarkPage::buildForm() {
     form->addRow(tr("Duration"), duration_);
     form->addRow(tr("Rate"), rate_);
     form->addRow(tr("Pipelining"), pipeline_);
+    form->addRow(QString(), http2_);
     form->addRow(tr("Timeout"), timeout_);
     form->addRow(QString(), ceiling_);
     form->addRow(tr("Max p99"), max_p99_);
@@ -355,6 +359,7 @@ void BenchmarkPage::saveForm() const {
     s.setValue("bench/headers", headers_->text());
     s.setValue("bench/paths", paths_->text());
     s.setValue("bench/pipeline", pipeline_->value());
+    s.setValue("bench/http2", http2_->isChecked());
     s.setValue("bench/timeout", timeout_->value());
     s.setValue("bench/max_p99", max_p99_->value());
 }
@@ -370,6 +375,7 @@ void BenchmarkPage::restoreForm() {
     headers_->setText(s.value("bench/headers", headers_->text()).toString());
     paths_->setText(s.value("bench/paths", paths_->text()).toString());
     pipeline_->setValue(s.value("bench/pipeline", pipeline_->value()).toInt());
+    http2_->setChecked(s.value("bench/http2", http2_->isChecked()).toBool());
     timeout_->setValue(s.value("bench/timeout", timeout_->value()).toDouble());
     max_p99_->setValue(s.value("bench/max_p99", max_p99_->value()).toDouble());
 }
@@ -435,9 +441,15 @@ bool BenchmarkPage::run() {
         setStatus(tr("Not a URL: %1").arg(QString::fromStdString(error)));
         return false;
     }
+    if (u->websocket) {
+        setStatus(tr("WebSocket runs are for cello bench ws:// (the page measures HTTP)"));
+        return false;
+    }
     lg::LoadConfig config;
     config.host = u->host;
     config.port = u->port;
+    config.tls = u->tls;
+    config.http2 = http2_->isChecked();
     config.targets = {lg::Target{u->path, 1}};
     // The path mix and headers, in the syntax of cello bench's --path and --header.
     if (const QString paths = paths_->text().trimmed(); !paths.isEmpty()) {
@@ -496,7 +508,8 @@ bool BenchmarkPage::run() {
                          paths_->text().trimmed().toStdString(),
                          static_cast<unsigned>(pipeline_->value()),
                          timeout_->value(),
-                         ceiling ? max_p99_->value() : 0.0};
+                         ceiling ? max_p99_->value() : 0.0,
+                         config.http2};
     pending_.app_file = app_file_.toStdString();
     // The app's commit, asked for now so the answer is there when the run ends.
     if (git_) git_->deleteLater();
@@ -835,7 +848,7 @@ void BenchmarkPage::syncButtons() {
     run_->setEnabled(!busy);
     stop_->setEnabled(busy);
     for (QWidget* w : std::initializer_list<QWidget*>{route_, url_, method_, body_, connections_, threads_, duration_,
-                                                     ceiling_})
+                                                     ceiling_, http2_})
         w->setEnabled(!busy);
     rate_->setEnabled(!busy && !ceiling_->isChecked());
     const auto n = table_->selectionModel() ? table_->selectionModel()->selectedRows().size() : 0;

@@ -85,6 +85,7 @@ public:
     QLineEdit* headersEdit() const { return headers_; }   // "Name: value; Name: value"
     QLineEdit* pathsEdit() const { return paths_; }       // "/a:3 /b" (weights), instead of the URL's path
     QSpinBox* pipelineBox() const { return pipeline_; }
+    QCheckBox* http2Box() const { return http2_; }
     QDoubleSpinBox* timeoutBox() const { return timeout_; }  // seconds, per request
     QDoubleSpinBox* maxP99Box() const { return max_p99_; }   // ms: a ceiling step above it is not sustainable
     QTableWidget* ceilingSteps() const { return steps_; }
@@ -149,6 +150,7 @@ private:
     QLineEdit* headers_ = nullptr;
     QLineEdit* paths_ = nullptr;
     QSpinBox* pipeline_ = nullptr;
+    QCheckBox* http2_ = nullptr;
     QDoubleSpinBox* timeout_ = nullptr;
     QDoubleSpinBox* max_p99_ = nullptr;
     QCheckBox* ceiling_;

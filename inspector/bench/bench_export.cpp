@@ -50,7 +50,7 @@ std::string run_json(const BenchRun& run) {
          {{"url", st.url}, {"method", st.method}, {"body", st.body}, {"connections", st.connections},
           {"threads", st.threads}, {"duration_s", st.duration_s}, {"rate", st.rate}, {"ceiling", st.ceiling},
           {"headers", st.headers}, {"paths", st.paths}, {"pipeline", st.pipeline}, {"timeout_s", st.timeout_s},
-          {"max_p99_ms", st.max_p99_ms}}},
+          {"max_p99_ms", st.max_p99_ms}, {"http2", st.http2}}},
         {"summary",
          {{"requests", s.requests}, {"elapsed_s", s.elapsed_s}, {"requests_per_sec", s.requests_per_sec},
           {"p50_us", us(static_cast<double>(s.p50_ns))}, {"p90_us", us(static_cast<double>(s.p90_ns))},
@@ -67,7 +67,7 @@ std::string runs_csv(const std::vector<BenchRun>& runs) {
         "id,started_at,url,method,connections,threads,duration_s,rate,ceiling,app_file,git_commit,requests,"
         "elapsed_s,requests_per_sec,p50_us,p90_us,p99_us,p99_9_us,max_us,mean_us,errors,err_connect,err_read,"
         "err_write,err_timeout,err_4xx,err_5xx,stopped_early,ceiling_rate,headers,paths,pipeline,timeout_s,"
-        "max_p99_ms\r\n";
+        "max_p99_ms,http2\r\n";
     for (const auto& r : runs) {
         const auto& st = r.settings;
         const auto& s = r.summary;
@@ -82,7 +82,7 @@ std::string runs_csv(const std::vector<BenchRun>& runs) {
             std::to_string(e.connect), std::to_string(e.read), std::to_string(e.write), std::to_string(e.timeout),
             std::to_string(e.status_4xx), std::to_string(e.status_5xx), s.stopped_early ? "1" : "0",
             number(s.ceiling_rate), st.headers, st.paths, std::to_string(st.pipeline), number(st.timeout_s),
-            number(st.max_p99_ms)};
+            number(st.max_p99_ms), st.http2 ? "1" : "0"};
         for (std::size_t i = 0; i < fields.size(); ++i) {
             if (i) out += ',';
             out += csv_field(fields[i]);

@@ -13,8 +13,8 @@ constexpr const char* kColumns =
     "id, started_at, url, method, body, connections, threads, duration_s, rate, ceiling, app_file, git_commit, "
     "requests, elapsed_s, requests_per_sec, p50_ns, p90_ns, p99_ns, p999_ns, max_ns, mean_ns, err_connect, "
     "err_read, err_write, err_timeout, err_4xx, err_5xx, stopped_early, ceiling_rate, headers, paths, pipeline, "
-    "timeout_s, max_p99_ms";
-constexpr int kColumnCount = 34;  // report_json comes after them
+    "timeout_s, max_p99_ms, http2";
+constexpr int kColumnCount = 35;  // report_json comes after them
 
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS runs (
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
   stopped_early INTEGER NOT NULL, ceiling_rate REAL NOT NULL,
   report_json TEXT NOT NULL,
   headers TEXT NOT NULL DEFAULT '', paths TEXT NOT NULL DEFAULT '', pipeline INTEGER NOT NULL DEFAULT 1,
-  timeout_s REAL NOT NULL DEFAULT 0, max_p99_ms REAL NOT NULL DEFAULT 0
+  timeout_s REAL NOT NULL DEFAULT 0, max_p99_ms REAL NOT NULL DEFAULT 0, http2 INTEGER NOT NULL DEFAULT 0
 );
 )SQL";
 
@@ -43,6 +43,11 @@ ALTER TABLE runs ADD COLUMN paths TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN pipeline INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE runs ADD COLUMN timeout_s REAL NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN max_p99_ms REAL NOT NULL DEFAULT 0;
+)SQL";
+
+// Schema 2 to 3: runs before HTTP/2 were HTTP/1.1.
+constexpr const char* kUpgrade2To3 = R"SQL(
+ALTER TABLE runs ADD COLUMN http2 INTEGER NOT NULL DEFAULT 0;
 )SQL";
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
@@ -132,6 +137,7 @@ BenchRun read_run(const Statement& q) {
     r.settings.pipeline = static_cast<unsigned>(q.i64(c++));
     r.settings.timeout_s = q.real(c++);
     r.settings.max_p99_ms = q.real(c++);
+    r.settings.http2 = q.i64(c++) != 0;
     return r;
 }
 
@@ -153,7 +159,9 @@ BenchHistory::BenchHistory(const std::string& path) : path_(path) {
     if (have < kSchemaVersion) {
         exec(raw, "BEGIN");
         try {
-            exec(raw, have == 1 ? kUpgrade1To2 : kSchema);
+            if (have == 0) exec(raw, kSchema);
+            if (have == 1) exec(raw, kUpgrade1To2);
+            if (have == 1 || have == 2) exec(raw, kUpgrade2To3);
             exec(raw, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
             exec(raw, "COMMIT");
         } catch (...) {
@@ -203,6 +211,7 @@ std::int64_t BenchHistory::save(const BenchRun& run) {
     q.bind(i++, std::int64_t{st.pipeline});
     q.bind(i++, st.timeout_s);
     q.bind(i++, st.max_p99_ms);
+    q.bind(i++, std::int64_t{st.http2});
     q.bind(i++, run.report_json);
     q.step();
     return sqlite3_last_insert_rowid(db_.get());

@@ -18,7 +18,7 @@ namespace cello::inspector::bench {
 
 class BenchHistory {
 public:
-    static constexpr int kSchemaVersion = 2;  // 2: headers, paths, pipeline, timeout_s, max_p99_ms
+    static constexpr int kSchemaVersion = 3;  // 2: headers, paths, pipeline, timeout_s, max_p99_ms; 3: http2
 
     // Opens (creating the file and the schema if missing). Throws std::runtime_error with
     // SQLite's message when the file cannot be opened or is not a history of this version.

@@ -109,6 +109,8 @@ std::vector<ComparisonRow> compare(const BenchRun& a, const BenchRun& b) {
     const auto& q = b.settings;
     if (!p.paths.empty() || !q.paths.empty()) rows.push_back(setting_row("paths", p.paths, q.paths));
     if (!p.headers.empty() || !q.headers.empty()) rows.push_back(setting_row("headers", p.headers, q.headers));
+    if (p.http2 || q.http2)
+        rows.push_back(setting_row("protocol", p.http2 ? "HTTP/2" : "HTTP/1.1", q.http2 ? "HTTP/2" : "HTTP/1.1"));
     if (p.pipeline > 1 || q.pipeline > 1)
         rows.push_back(setting_row("pipeline", std::to_string(p.pipeline), std::to_string(q.pipeline)));
     if (p.timeout_s > 0 || q.timeout_s > 0)
@@ -129,7 +131,8 @@ std::string summary_text(const BenchRun& run) {
            (run.settings.ceiling ? " s per step\n" : " s\n");
     if (!run.settings.paths.empty()) out += "Paths: " + run.settings.paths + "\n";
     if (!run.settings.headers.empty()) out += "Headers: " + run.settings.headers + "\n";
-    if (run.settings.pipeline > 1) out += "Pipelined " + std::to_string(run.settings.pipeline) + " per connection\n";
+    if (run.settings.http2) out += "HTTP/2, " + std::to_string(run.settings.pipeline) + " streams per connection\n";
+    else if (run.settings.pipeline > 1) out += "Pipelined " + std::to_string(run.settings.pipeline) + " per connection\n";
     if (run.settings.ceiling) {
         if (s.ceiling_rate > 0) out += "Ceiling: " + fixed(s.ceiling_rate, 0) + " req/s\n";
         else if (s.stopped_early) out += "Stopped before a ceiling was found\n";

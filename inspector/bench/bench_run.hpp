@@ -28,6 +28,7 @@ struct BenchSettings {
     unsigned pipeline = 1;   // requests in flight per connection
     double timeout_s = 0;    // per request; 0: the load generator's default
     double max_p99_ms = 0;   // ceiling mode: a step above it is not sustainable; 0 when not a ceiling search
+    bool http2 = false;      // HTTP/2: h2 over https://, h2c over http:// (cello bench --http2)
 };
 
 struct BenchSummary {

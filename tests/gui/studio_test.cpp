@@ -1425,6 +1425,41 @@ ts = [threading.Thread(target=run) for _ in range(4)]
         QCOMPARE(saved.count(), 1);
     }
 
+    // Issue 20 item 5: the Benchmark page speaks HTTP/2 (h2c here: the studio's server takes it by
+    // the preface); the history keeps the protocol, and the server saw HTTP/2 streams.
+    void aBenchmarkRunsOverHttp2() {
+        SETUP(open_and_serve());
+        auto* page = window_->benchmarkPage();
+        page->urlEdit()->setText(QString("http://127.0.0.1:%1/users/20").arg(port()));
+        page->pathsEdit()->clear();
+        page->headersEdit()->clear();
+        page->http2Box()->setChecked(true);
+        page->pipelineBox()->setValue(4);
+        page->connectionsBox()->setValue(2);
+        page->durationBox()->setValue(1);
+        page->rateBox()->setValue(0);
+        QSignalSpy saved(page, &BenchmarkPage::runSaved);
+        QVERIFY2(page->run(), qPrintable(page->statusText()));
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, kWait);
+        const auto* run = page->history().run(0);
+        QCOMPARE(run->summary.errors.total(), 0u);
+        QVERIFY(run->summary.requests > 0);
+        QVERIFY(run->settings.http2);
+        QVERIFY2(page->summary().contains("HTTP/2, 4 streams per connection"), qPrintable(page->summary()));
+        auto& log = window_->requestsPage()->model();
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            for (int r = log.rowCount() - 1; r >= 0; --r)
+                if (log.row(r)->path == "/users/20") return log.index(r, RequestsModel::Protocol).data().toString() == "HTTP/2";
+            return false;
+        }(), kWait);
+        // A WebSocket URL is for cello bench ws://: said, and nothing runs.
+        page->urlEdit()->setText(QString("ws://127.0.0.1:%1/").arg(port()));
+        QVERIFY(!page->run());
+        QVERIFY2(page->statusText().contains("cello bench ws://"), qPrintable(page->statusText()));
+        page->http2Box()->setChecked(false);
+        QCOMPARE(saved.count(), 1);
+    }
+
     // Issue 16 item 9 and issue 15 item 17: a request's database queries and log lines in its
     // details; the Routes and Requests tables count queries and flag N+1.
     void theRoutesPageLinksToTheApiDocs() {

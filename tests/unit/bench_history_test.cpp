@@ -124,6 +124,7 @@ TEST(BenchHistory, SaveListLoadRemoveRoundTrip) {
     EXPECT_EQ(out->settings.pipeline, 4u);
     EXPECT_DOUBLE_EQ(out->settings.timeout_s, 2.5);
     EXPECT_DOUBLE_EQ(out->settings.max_p99_ms, 0);
+    EXPECT_FALSE(out->settings.http2);
     EXPECT_EQ(out->app_file, in.app_file);
     EXPECT_EQ(out->git_commit, in.git_commit);
     EXPECT_EQ(out->summary.requests, 2500u);
@@ -198,9 +199,46 @@ PRAGMA user_version = 1;
     EXPECT_EQ(old->settings.headers, "");
     EXPECT_EQ(old->settings.pipeline, 1u);
     EXPECT_DOUBLE_EQ(old->settings.timeout_s, 0);
-    const auto id = h.save(sample_run(10));
+    EXPECT_FALSE(old->settings.http2);
+    auto run = sample_run(10);
+    run.settings.http2 = true;
+    const auto id = h.save(run);
     EXPECT_EQ(BenchHistory(path).load(id)->settings.paths, "/users/1:3 /users/2");
+    EXPECT_TRUE(BenchHistory(path).load(id)->settings.http2);
     EXPECT_EQ(table_count(path), 1);
+}
+
+// Schema 2 (before HTTP/2 runs): its runs read as HTTP/1.1, and the file is at schema 3 after.
+TEST(BenchHistory, ASchemaTwoHistoryGainsTheProtocol) {
+    TempDir dir;
+    const auto path = dir.file("history.sqlite3");
+    std::int64_t id = 0;
+    {
+        BenchHistory h(path);
+        id = h.save(sample_run(10));
+    }
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        // What schema 2 was: the same table without the http2 column.
+        ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN http2; PRAGMA user_version = 2;", nullptr, nullptr,
+                               nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    BenchHistory h(path);
+    ASSERT_TRUE(h.load(id));
+    EXPECT_FALSE(h.load(id)->settings.http2);
+    EXPECT_EQ(h.load(id)->settings.pipeline, 4u);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(q, 0), BenchHistory::kSchemaVersion);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }
 
 TEST(BenchHistory, UnopenableFileThrows) {
@@ -272,6 +310,18 @@ TEST(BenchCompare, RowsHoldBothValuesAndTheRatio) {
     EXPECT_TRUE(saw_pipeline);
     a.settings.pipeline = 1;
     for (const auto& r : compare(a, b)) EXPECT_NE(r.label, "pipeline");
+    for (const auto& r : compare(a, b)) EXPECT_NE(r.label, "protocol");  // both HTTP/1.1
+    a.settings.http2 = true;
+    a.settings.pipeline = 10;
+    bool saw_protocol = false;
+    for (const auto& r : compare(a, b))
+        if (r.label == "protocol") {
+            saw_protocol = true;
+            EXPECT_EQ(r.a, "HTTP/2");
+            EXPECT_EQ(r.b, "HTTP/1.1");
+        }
+    EXPECT_TRUE(saw_protocol);
+    EXPECT_NE(summary_text(a).find("HTTP/2, 10 streams per connection"), std::string::npos) << summary_text(a);
 }
 
 TEST(BenchExport, JsonHasEverythingIncludingTheHistogram) {
@@ -285,6 +335,7 @@ TEST(BenchExport, JsonHasEverythingIncludingTheHistogram) {
     EXPECT_EQ(j["settings"]["paths"], "/users/1:3 /users/2");
     EXPECT_EQ(j["settings"]["pipeline"], 4);
     EXPECT_DOUBLE_EQ(j["settings"]["timeout_s"].get<double>(), 2.5);
+    EXPECT_EQ(j["settings"]["http2"], false);
     EXPECT_DOUBLE_EQ(j["summary"]["p99_us"].get<double>(), 1200.0);
     EXPECT_EQ(j["summary"]["errors"]["total"], 21);
     EXPECT_EQ(j["report"]["histogram"]["count"], 2500);
@@ -304,6 +355,8 @@ TEST(BenchExport, CsvIsOneQuotedRowPerRun) {
         lines.push_back(csv.substr(pos, end - pos));
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0].substr(0, 30), "id,started_at,url,method,conne");
+    EXPECT_TRUE(lines[0].ends_with(",max_p99_ms,http2")) << lines[0];
+    EXPECT_TRUE(lines[1].ends_with(",0")) << lines[1];
     EXPECT_EQ(lines[1].substr(0, 62), "1,2024-05-01T12:00:00Z,http://127.0.0.1:8000/users/1,POST,16,2");
     EXPECT_NE(lines[1].find(",1000,250,400,1200,3000,5000,"), std::string::npos) << lines[1];
     EXPECT_NE(lines[2].find(",\"http://h:1/a,b?q=\"\"x\"\"\",POST,"), std::string::npos) << lines[2];
