@@ -93,21 +93,17 @@ void Http2Connection::read() {
 }
 
 void Http2Connection::on_read(std::size_t n) {
-    worker_.count_bytes(n);
+    if (worker_.running()) worker_.count_bytes(n);
     now_ = Clock::now();
     if (nghttp2_session_mem_recv(session_.get(), input_.data(), n) < 0) {  // a protocol error (not HTTP/2?)
         fail(&ErrorCounts::read);
         return;
     }
-    if (!worker_.running()) return;
-    const bool over = nghttp2_session_want_read(session_.get()) == 0 && nghttp2_session_want_write(session_.get()) == 0;
-    if (over || (goaway_ && in_flight() == 0)) {  // the server is done with this connection: a new one
-        reset();
-        connect();
-        return;
-    }
+    // Unlike HTTP/1.1, the server speaks first (its SETTINGS): reading goes on before the run starts.
+    if (worker_.ended()) return;
+    const auto epoch = epoch_;
     pump();
-    read();
+    if (epoch == epoch_) read();  // else the connection was closed (and maybe opened again) meanwhile
 }
 
 void Http2Connection::pump() {
@@ -119,7 +115,17 @@ void Http2Connection::pump() {
             if (!request || !submit(*request)) break;
         }
     }
-    flush();
+    if (state_ == State::Open) flush();
+    if (state_ != State::Open) return;  // failed
+    // Done with: after a GOAWAY once the last stream ended, or when the session itself is over
+    // (nghttp2 said GOAWAY after a protocol error). Then a new connection.
+    const bool over = nghttp2_session_want_read(session_.get()) == 0 && nghttp2_session_want_write(session_.get()) == 0;
+    if ((goaway_ || over) && in_flight() == 0) {
+        reset();
+        if (worker_.running()) connect();
+    } else if (over) {
+        fail(&ErrorCounts::read);  // streams in flight that will not be answered
+    }
 }
 
 // Beyond the server's stream limit nghttp2 holds the request back until a stream ends.
@@ -129,8 +135,12 @@ bool Http2Connection::submit(InFlight request) {
     const auto& nva = requests_[request.target];
     const auto stream = nghttp2_submit_request(session_.get(), nullptr, nva.data(), nva.size(),
                                                plan_.config.body.empty() ? nullptr : &body, nullptr);
-    if (stream < 0) {  // stream ids used up (2^30 requests): finish these, then a new connection
+    if (stream == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {  // 2^30 requests: finish these, then a new connection
         goaway_ = true;
+        return false;
+    }
+    if (stream < 0) {
+        fail(&ErrorCounts::write);
         return false;
     }
     request.stream = stream;
@@ -186,9 +196,10 @@ void Http2Connection::on_stream_closed(std::int32_t stream, std::uint32_t error_
     const InFlight done = at(i);
     remove(i);
     if (error_code == NGHTTP2_NO_ERROR && done.status >= 200) worker_.record(done, done.status, now_);
-    // Refused (beyond a GOAWAY's last stream, or over the server's limit): never processed, lost
-    // like the requests in flight when an HTTP/1.1 server says Connection: close.
-    else if (error_code != NGHTTP2_REFUSED_STREAM && worker_.running()) worker_.count_error(&ErrorCounts::read);
+    // Refused by a GOAWAY (beyond its last stream): never processed, lost like the requests in
+    // flight when an HTTP/1.1 server says Connection: close. Any other reset is a failed request.
+    else if (!(goaway_ && error_code == NGHTTP2_REFUSED_STREAM) && worker_.running())
+        worker_.count_error(&ErrorCounts::read);
 }
 
 void Http2Connection::close_transport() {

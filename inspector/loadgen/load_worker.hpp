@@ -31,6 +31,7 @@ public:
     boost::asio::io_context& io() noexcept { return io_; }
     const RunPlan& plan() const noexcept { return plan_; }
     bool running() const noexcept { return running_; }
+    bool ended() const noexcept { return ended_; }  // the run is over (not running and never again)
     void connect_settled();  // a connect of connect_all() succeeded or failed
     // An answer to `request`: its HTTP status, or 0 for a WebSocket echo.
     void record(const InFlight& request, unsigned status, Clock::time_point now) noexcept;

@@ -64,6 +64,7 @@ std::vector<HeaderFields> http2_requests(const LoadConfig& config) {
     HeaderFields common;
     for (const auto& [name, value] : config.headers) {
         if (iequals(name, "Host")) host = value;
+        else if (iequals(name, "TE") && value != "trailers") continue;  // the only TE HTTP/2 allows
         else if (!iequals(name, "Connection") && !iequals(name, "Keep-Alive") && !iequals(name, "Proxy-Connection") &&
                  !iequals(name, "Transfer-Encoding") && !iequals(name, "Upgrade"))
             common.emplace_back(lower(name), value);

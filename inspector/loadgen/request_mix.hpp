@@ -18,7 +18,7 @@ std::vector<std::string> serialize_requests(const LoadConfig& config);
 using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 // One per target: :method, :scheme, :authority (a Host header's value, else the URL's host and
 // port), :path, then the configured headers except those HTTP/2 forbids (Host, Connection,
-// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), and content-length where HTTP/1.1
+// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, a TE other than "trailers"), and content-length where HTTP/1.1
 // sends one (a body, or POST/PUT/PATCH) unless a Content-Length header is given.
 std::vector<HeaderFields> http2_requests(const LoadConfig& config);
 

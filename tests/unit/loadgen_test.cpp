@@ -262,7 +262,8 @@ TEST(LoadgenRequests, Http2FieldsArePseudoHeadersThenLowerCaseHeaders) {
     c.tls = true;
     c.method = "PUT";
     c.targets = {{"/a?x=1", 1}, {"/b", 1}};
-    c.headers = {{"X-Trace", "T"}, {"Connection", "keep-alive"}, {"Transfer-Encoding", "chunked"}, {"Upgrade", "h2c"}};
+    c.headers = {{"X-Trace", "T"},       {"Connection", "keep-alive"}, {"Transfer-Encoding", "chunked"},
+                 {"Upgrade", "h2c"},     {"TE", "gzip"}};
     c.body = "12345";
     const auto r = http2_requests(c);
     ASSERT_EQ(r.size(), 2u);
