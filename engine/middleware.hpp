@@ -70,6 +70,7 @@ struct Exchange {
     std::string cache_key;           // a leader's primary key
     std::string cache_variant_key;   // a leader's key when its lookup went through a Vary marker
     bool cache_leader = false;       // this request computes the entry others may be waiting for
+    std::uint64_t cache_generation = 0;  // a leader's: the cache's generation() at its lookup
     std::shared_ptr<const CachedResponse> cache_entry;  // the entry served or just stored
     std::size_t middleware_ran = 0;  // how many before() ran: their after() is still owed
     Router::Result routed;           // the router's answer (404/405/OPTIONS are made from it)

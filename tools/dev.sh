@@ -19,10 +19,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${CELLO_BUILD_DIR:-build}
 
-BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libssl-dev libnghttp2-dev pkg-config)
+BUILD_PACKAGES=(cmake ninja-build g++ ccache libboost1.81-dev libsimdjson-dev pybind11-dev python3-dev zlib1g-dev nlohmann-json3-dev libsqlite3-dev libpq-dev libssl-dev libnghttp2-dev libhiredis-dev pkg-config)
 STUDIO_PACKAGES=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6svg6 libsqlite3-dev librsvg2-bin)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest curl openssl sslscan nghttp2-client python3-h2 python3-httpx prometheus python3-aiohttp python3-asyncpg python3-jinja2 python3-pydantic python3-jsonschema python3-websockets python3-wsproto postgresql help2man dpkg-dev fakeroot lintian desktop-file-utils appstream python3-venv python3-setuptools python3-wheel "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3-pytest curl openssl sslscan nghttp2-client redis-server python3-h2 python3-httpx prometheus python3-aiohttp python3-asyncpg python3-jinja2 python3-pydantic python3-jsonschema python3-websockets python3-wsproto postgresql help2man dpkg-dev fakeroot lintian desktop-file-utils appstream python3-venv python3-setuptools python3-wheel "${STUDIO_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
 WINDOWS_PACKAGES=(g++-mingw-w64-x86-64 wine64 tcl dpkg-dev nsis icoutils librsvg2-bin)
 BENCH_PACKAGES=(wrk nghttp2-client nginx-light python3-fastapi uvicorn python3-uvloop python3-httptools python3-starlette python3-multipart python3-websockets util-linux python3-asyncpg python3-jinja2 postgresql)
 

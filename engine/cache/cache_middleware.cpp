@@ -2,6 +2,7 @@
 
 #include "engine/cache/cache_key.hpp"
 #include "engine/cache/cache_policy.hpp"
+#include "engine/cache/far_cache_tier.hpp"
 #include "engine/cache/response_storability.hpp"
 #include "engine/pending_response.hpp"
 #include "engine/route_table.hpp"
@@ -112,13 +113,49 @@ bool CacheMiddleware::before(Exchange& ex) {
         ex.res.pending = std::move(pending);
         return true;
     }
-    count_miss(ex);
     ex.cache_leader = found.role == ResponseCache::Role::Leader;
     if (ex.cache_leader) {
         ex.cache_key = key;
         ex.cache_variant_key = std::move(found.variant_key);
+        ex.cache_generation = cache_->generation();
+        if (mode == ResponseCache::Mode::Join && ask_far_tier(ex)) return true;
     }
+    count_miss(ex);
     return false;
+}
+
+// A near miss: the far tier (Redis) may have it. The exchange waits (its thread does not), then
+// either serves the far tier's entry, which joins the near tier and answers the followers, or
+// goes on to its handler.
+bool CacheMiddleware::ask_far_tier(Exchange& ex) {
+    const auto far = cache_->far_tier();
+    if (!far) return false;
+    auto pending = std::make_shared<PendingResponse>();
+    const bool asked = far->fetch(ex.cache_key, [pending, cache = cache_](std::shared_ptr<CachedResponse> entry) {
+        pending->resume([entry = std::move(entry), cache](Exchange& resumed) {
+            if (entry && ResponseCache::fits(*entry, resumed.req)) {
+                const CachePolicy& policy = *resumed.route->cache;
+                entry->route_counters = policy.counters;
+                entry->tag_counters = policy.tag_counters;
+                if (cache->finish_if_current(resumed.cache_key, resumed.cache_variant_key, entry,
+                                             resumed.cache_generation)) {
+                    resumed.cache_leader = false;
+                    resumed.cache = CacheOutcome::None;
+                    return serve_hit(resumed, entry);
+                }
+            }
+            count_miss(resumed);  // none, or invalidated meanwhile: the handler answers
+            return false;
+        });
+    });
+    if (!asked) return false;
+    ex.cache = CacheOutcome::Miss;  // so that abandon() releases the followers if the client leaves
+    pending->set_deadline(far->timeout(), [](Exchange& resumed) {
+        count_miss(resumed);
+        return false;
+    });
+    ex.res.pending = std::move(pending);
+    return true;
 }
 
 void CacheMiddleware::after(Exchange& ex) {
@@ -151,6 +188,12 @@ void CacheMiddleware::after(Exchange& ex) {
             entry->shared = judged.shared;
             ex.cache_entry = entry;
         }
+        // Also to the far tier, unless it varies (the far tier keeps no Vary markers) or an
+        // invalidation came while the handler ran (it may have read what was invalidated).
+        if (entry && entry->vary.empty() && cache_->generation() == ex.cache_generation)
+            if (const auto far = cache_->far_tier())
+                far->store(ex.cache_key, *entry,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(entry->expires - entry->stored));
         cache_->finish(ex.cache_key, ex.cache_variant_key, std::move(entry));
     }
     // A failure is not a response the cache could have given (the original Cello's vocabulary).

@@ -1,4 +1,5 @@
-// Serves @cache routes from the ResponseCache: hits never reach the handler (nor Python).
+// Serves @cache routes from the ResponseCache: hits never reach the handler (nor Python). With a
+// far tier (Redis), a near miss asks it before the handler runs.
 #pragma once
 
 #include "engine/middleware.hpp"
@@ -22,6 +23,8 @@ public:
     void abandon(Exchange& ex) override;
 
 private:
+    bool ask_far_tier(Exchange& ex);
+
     std::shared_ptr<ResponseCache> cache_;
 };
 

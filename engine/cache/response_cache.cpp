@@ -1,6 +1,7 @@
 #include "engine/cache/response_cache.hpp"
 
 #include "engine/cache/cache_key.hpp"
+#include "engine/cache/far_cache_tier.hpp"
 
 #include <algorithm>
 
@@ -126,7 +127,13 @@ bool ResponseCache::insert_locked(const std::string& key, CacheEntryPtr entry) {
 
 void ResponseCache::finish(const std::string& key, std::string_view pending_key,
                            std::shared_ptr<CachedResponse> entry) {
+    finish_if_current(key, pending_key, std::move(entry), generation());
+}
+
+bool ResponseCache::finish_if_current(const std::string& key, std::string_view pending_key,
+                                      std::shared_ptr<CachedResponse> entry, std::uint64_t seen) {
     std::vector<Waiter> waiters;
+    bool stored = false;
     {
         std::lock_guard lock(mutex_);
         auto p = pending_.find(pending_key.empty() ? std::string_view(key) : pending_key);
@@ -135,11 +142,17 @@ void ResponseCache::finish(const std::string& key, std::string_view pending_key,
             pending = p->second;
             pending_.erase(p);
         }
-        if (entry) store_locked(key, entry);
+        const bool current = generation_.load(std::memory_order_relaxed) == seen;
+        if (!current) entry.reset();  // invalidated since: neither stored nor handed on
+        stored = entry != nullptr;
+        if (stored) store_locked(key, entry);
         if (pending) waiters.swap(pending->waiters);
     }
     for (auto& w : waiters) w(entry);  // outside the lock: they post to other engine threads
+    return stored;
 }
+
+void ResponseCache::set_far_tier(std::shared_ptr<FarCacheTier> tier) { far_.store(std::move(tier)); }
 
 void ResponseCache::store_locked(const std::string& key, const std::shared_ptr<CachedResponse>& entry) {
     entry->key = entry->vary.empty() ? key : key + entry->vary_key;
@@ -187,6 +200,7 @@ void ResponseCache::set_invalidation_listener(InvalidationListener listener) {
 
 void ResponseCache::tell(const std::vector<std::string>& tags, std::optional<std::string_view> path, Origin origin) {
     if (origin != Origin::Here) return;
+    if (auto far = far_tier()) far->invalidated(tags, path);
     std::lock_guard lock(listener_mutex_);
     if (listener_) listener_(tags, path);
 }
@@ -194,6 +208,7 @@ void ResponseCache::tell(const std::vector<std::string>& tags, std::optional<std
 std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags, Origin origin) {
     tell(tags, std::nullopt, origin);
     std::lock_guard lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
     std::size_t removed = 0;
     for (auto it = slots_.begin(); it != slots_.end();) {
         const auto& e = *it->second.entry;
@@ -221,6 +236,7 @@ std::size_t ResponseCache::invalidate_tags(const std::vector<std::string>& tags,
 std::size_t ResponseCache::invalidate_path(std::string_view path, Origin origin) {
     tell({}, path, origin);
     std::lock_guard lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
     std::size_t removed = 0;
     for (auto it = slots_.begin(); it != slots_.end();) {
         const auto& e = *it->second.entry;
@@ -242,6 +258,7 @@ std::size_t ResponseCache::invalidate_path(std::string_view path, Origin origin)
 
 void ResponseCache::clear() {
     std::lock_guard lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
     slots_.clear();
     lru_.clear();
     bytes_ = 0;

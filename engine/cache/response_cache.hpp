@@ -84,6 +84,8 @@ private:
 
 using CacheEntryPtr = std::shared_ptr<const CachedResponse>;
 
+class FarCacheTier;
+
 class ResponseCache {
 public:
     explicit ResponseCache(std::size_t max_bytes);
@@ -121,6 +123,17 @@ public:
     // response with Vary under `key` + entry->vary_key with a marker under `key`, and wakes the
     // followers waiting on `pending_key` (the lookup's variant_key, or `key` when that was empty).
     void finish(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry);
+    // The same, but `entry` is stored (and handed to the followers) only when no invalidation
+    // happened since generation() was `seen`: an entry fetched from the far tier before an
+    // invalidation reached this process may be stale. False when it was not stored.
+    bool finish_if_current(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry,
+                           std::uint64_t seen);
+    // Moves on with every invalidation and clear() (any origin).
+    std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+
+    // The far tier behind this cache (null: none), told of this process's invalidations.
+    void set_far_tier(std::shared_ptr<FarCacheTier> tier);
+    std::shared_ptr<FarCacheTier> far_tier() const { return far_.load(std::memory_order_acquire); }
 
     // Here: an invalidation made in this process, told to the listener (cluster mode passes it on to
     // the other workers). Elsewhere: one another worker made, applied without being passed on.
@@ -186,6 +199,8 @@ private:
     std::unordered_map<std::string, std::shared_ptr<Pending>, Hash, std::equal_to<>> pending_;
     std::map<std::string, std::shared_ptr<CacheCounters>, std::less<>> route_counters_, tag_counters_;
     std::shared_ptr<CacheCounterStore> counter_store_;
+    std::atomic<std::uint64_t> generation_{0};  // moved under mutex_
+    std::atomic<std::shared_ptr<FarCacheTier>> far_;
 };
 
 }  // namespace cello::engine

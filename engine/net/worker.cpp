@@ -3,10 +3,13 @@
 #include "engine/http_date.hpp"
 #include "engine/net/asio_thread_reactor.hpp"
 #include "engine/net/connection.hpp"
+#include "engine/net/engine_thread.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <ctime>
+#include <utility>
+#include <vector>
 
 namespace cello::engine::net {
 
@@ -27,7 +30,17 @@ void Worker::join() {
     if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+thread_local boost::asio::io_context* t_engine_io = nullptr;
+thread_local std::vector<std::function<void()>> t_at_finish;
+}  // namespace
+
+boost::asio::io_context* engine_thread_io() noexcept { return t_engine_io; }
+
+void at_engine_thread_finish(std::function<void()> fn) { t_at_finish.push_back(std::move(fn)); }
+
 void Worker::run() {
+    t_engine_io = &io_;
     if (options_.on_thread_start) options_.on_thread_start();
     if (options_.on_sweep) options_.on_sweep(index_, counts_);  // alive from the start
     arm_sweep();
@@ -140,6 +153,8 @@ void Worker::finished() {
     done_ = true;
     sweep_timer_.cancel();
     watch_timer_.cancel();
+    t_engine_io = nullptr;
+    for (auto& fn : std::exchange(t_at_finish, {})) fn();
     if (reactor_) reactor_->finish();
 }
 

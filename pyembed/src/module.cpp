@@ -13,6 +13,7 @@
 #include "py_multipart.hpp"
 #include "py_request.hpp"
 #include "py_request_body.hpp"
+#include "py_redis.hpp"
 #include "py_tls.hpp"
 #include "py_websocket.hpp"
 #include "py_request_trace.hpp"
@@ -95,6 +96,7 @@ PYBIND11_MODULE(_cello, m) {
     PyRequestBody::define(m);
     define_websocket(m);
     define_tls(m);
+    define_redis(m);
     PyRequest::define(m);
     PyRouteTable::define(m);
     PyInspector::define(m);

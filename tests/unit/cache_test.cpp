@@ -1,6 +1,7 @@
 // The response cache's safety rules on their own: keys (Host, query order, header values), the
 // credentials rule, Cache-Control / Vary / Expires judgement, Vary variants and coalescing in
 // ResponseCache, and the middleware's outcomes.
+#include "engine/cache/cache_codec.hpp"
 #include "engine/cache/cache_key.hpp"
 #include "engine/cache/cache_middleware.hpp"
 #include "engine/cache/cache_policy.hpp"
@@ -388,4 +389,42 @@ TEST(CacheMiddleware, CredentialsAreABypassNotAMiss) {
     EXPECT_EQ(policy->counters->misses.load(), 2u);
     EXPECT_EQ(policy->counters->hits.load(), 0u);
     EXPECT_EQ(policy->counters->stores.load(), 1u);
+}
+
+// The far tier's bytes (Redis): what comes back is what serving needs, with wall-clock times made
+// steady again; other versions' bytes, damaged bytes and expired entries are misses.
+TEST(CacheCodec, RoundTripAndRefusals) {
+    using namespace cello::engine;
+    CachedResponse e;
+    e.status = 203;
+    e.content_type = "application/json";
+    e.headers = {{"ETag", "\"v1\""}, {"X-Empty", ""}};
+    e.body = std::string("a\0b", 3) + std::string(70000, 'x');
+    e.path = "/users/7";
+    e.tags = {"users", "user:7"};
+    e.shared = true;
+    const std::int64_t now_ms = 1'800'000'000'000;
+    const auto bytes = encode_cached(e, now_ms - 4'000, now_ms + 56'000);
+    const auto steady = std::chrono::steady_clock::now();
+    const auto back = decode_cached(bytes, now_ms, steady);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->status, 203);
+    EXPECT_EQ(back->content_type, e.content_type);
+    EXPECT_EQ(back->headers, e.headers);
+    EXPECT_EQ(back->body, e.body);
+    EXPECT_EQ(back->path, e.path);
+    EXPECT_EQ(back->tags, e.tags);
+    EXPECT_TRUE(back->shared);
+    EXPECT_EQ(back->stored, steady - std::chrono::milliseconds(4'000));  // Age 4 s
+    EXPECT_EQ(back->expires, steady + std::chrono::milliseconds(56'000));
+    EXPECT_FALSE(decode_cached(bytes, now_ms + 56'000, steady));  // expired
+    for (std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{20}, bytes.size() - 1})
+        EXPECT_FALSE(decode_cached(std::string_view(bytes).substr(0, cut), now_ms, steady)) << cut;
+    EXPECT_FALSE(decode_cached(bytes + "x", now_ms, steady));  // trailing garbage
+    std::string other = bytes;
+    other[12] = '9';  // "cello-cache/9": another version's
+    EXPECT_FALSE(decode_cached(other, now_ms, steady));
+    std::string huge = bytes;  // a length beyond the bytes there are
+    huge[std::string_view("cello-cache/1\n").size() + 32 + 7] = '\x7f';
+    EXPECT_FALSE(decode_cached(huge, now_ms, steady));
 }

@@ -32,6 +32,7 @@ from .response import Response
 from .security import CSP, SecurityHeadersConfig
 from .templates import Templates
 from .http2 import Http2Config
+from .redis import RedisConfig
 from .tls import TlsConfig, validate_tls_config
 
 Request = _cello.Request
@@ -64,6 +65,7 @@ atexit.register(_cello._unbind)
 
 __all__ = [
     "Http2Config",
+    "RedisConfig",
     "TlsConfig",
     "validate_tls_config",
     "WebSocket",

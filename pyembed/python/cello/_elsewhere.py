@@ -89,7 +89,6 @@ NAMES: dict[str, tuple[str, str]] = {
     "StaticFilesConfig": ("config", "StaticFilesConfig (use app.static())"),
     "OpenTelemetryConfig": ("config", "OpenTelemetry export"),
     "GraphQLConfig": ("config", "GraphQL"),
-    "RedisConfig": ("config", "Redis"),
     "GrpcConfig": ("config", "gRPC"),
     "KafkaConfig": ("config", "Kafka messaging"),
     "RabbitMQConfig": ("config", "RabbitMQ messaging"),

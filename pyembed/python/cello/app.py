@@ -269,6 +269,11 @@ class App(RoutingMixin, HooksMixin, MiddlewareMixin):
             worker.join(self._cache)  # before the middleware is built: it counts for the whole server
             if config.inspect:  # events go to the supervisor's inspector through shared memory
                 options.update(cluster_telemetry=list(config.inspect_redact))
+        if self._cache_backend is not None:  # in each process (threads do not survive a fork)
+            try:
+                _cello.attach_redis_cache(self._cache, self._cache_backend.settings())
+            except ValueError as e:
+                raise SystemExit(f"cello: {e}") from None
         if inspector is not None or (worker is not None and config.inspect):
             from ._trace import capture_logs
 

@@ -6,6 +6,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import _cello
+from .redis import RedisConfig
+
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 DEFAULT_CACHE_TTL = 60.0  # @cache() without ttl, and without enable_caching()
 
@@ -112,6 +115,7 @@ class MiddlewareMixin:
         self._static: list[dict[str, Any]] = []
         self._log_settings: dict[str, Any] | None = None  # set: logging asked for explicitly
         self._cache_defaults: dict[str, Any] | None = None  # enable_caching(): every route cached
+        self._cache_backend: RedisConfig | None = None  # enable_caching(backend=...): the fleet tier
         self._server_defaults: dict[str, Any] = {}  # enable_timeouts()/enable_limits(); run() overrides
         self._handler_timeout: float | None = None
 
@@ -152,14 +156,16 @@ class MiddlewareMixin:
 
     def enable_caching(self, ttl: float = 300, methods: Iterable[str] | None = None,
                        exclude_paths: Iterable[str] | None = None, *, max_bytes: int = DEFAULT_CACHE_BYTES,
-                       all_routes: bool = True) -> None:
+                       all_routes: bool = True, backend: RedisConfig | None = None) -> None:
         """Caches every route's 2xx responses for `ttl` seconds, as the original Cello does: routes
         of `methods` (GET and HEAD; only those can be cached) whose path does not start with one of
         `exclude_paths` (default ``["/health", "/metrics"]``, replaced when given). ``@cache``
         routes keep their own settings (a ``@cache()`` without ttl takes this one). `max_bytes`
         bounds the cache's memory (LRU by bytes). The same rules as @cache apply (docs/caching.md):
         requests with credentials bypass it, and Set-Cookie or Cache-Control: private responses are
-        not stored. ``all_routes=False``: only the @cache routes (then `ttl` is their default)."""
+        not stored. ``all_routes=False``: only the @cache routes (then `ttl` is their default).
+        ``backend=RedisConfig(...)``: entries are shared by every server using that Redis, and
+        invalidations reach them all; this process's cache stays in front of it."""
         if not ttl > 0:
             raise ValueError(f"cache ttl must be a positive number of seconds, not {ttl!r}")
         if max_bytes < 1:
@@ -168,6 +174,13 @@ class MiddlewareMixin:
         if any(m not in ("GET", "HEAD") for m in wanted):
             raise ValueError(f"only GET and HEAD responses can be cached, not {wanted}")
         excluded = ["/health", "/metrics"] if exclude_paths is None else [str(p) for p in exclude_paths]
+        if backend is not None:
+            if not isinstance(backend, RedisConfig):
+                raise TypeError(f"backend must be a RedisConfig, not {type(backend).__name__}")
+            if not _cello.HAS_REDIS:
+                raise ValueError("this build of Cello has no Redis (Windows builds have none yet)")
+            backend.validate()
+        self._cache_backend = backend
         self._cache.max_bytes = int(max_bytes)
         self._cache_defaults = {"ttl": float(ttl), "methods": wanted if all_routes else [], "exclude_paths": excluded}
 
