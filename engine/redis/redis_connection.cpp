@@ -181,7 +181,6 @@ void RedisConnection::on_reply(redisAsyncContext*, void* reply, void* privdata) 
     RedisConnection* self = p->owner;
     const auto* r = static_cast<const redisReply*>(reply);
     if (r) self->last_answer_ = std::chrono::steady_clock::now();
-    auto alive = self->alive_;
     // A standing callback stays for the next message; any other is done (and null is the last call).
     if (p->standing && r) {
         p->callback(r);
@@ -190,7 +189,6 @@ void RedisConnection::on_reply(redisAsyncContext*, void* reply, void* privdata) 
     Callback callback = std::move(p->callback);
     self->pending_.erase(p->self);
     if (callback) callback(r);
-    (void)alive;
 }
 
 void RedisConnection::arm_stall_check() {

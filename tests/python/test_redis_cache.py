@@ -3,6 +3,7 @@ servers sharing a real redis-server. Requests carry one Host, as they do behind 
 (the Host is part of the cache key)."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -34,6 +35,12 @@ def serve(redis: redis_server.RedisServer, *args: str, prefix: str | None = None
     return support.running("redis_cache_app.py", "--no-logs", *args, env=env)
 
 
+def stored(redis: redis_server.RedisServer, path: str) -> None:
+    """Waits until an entry for `path` is in Redis: a server stores it after answering (write-behind),
+    so a client asking another server at once may still find none."""
+    assert support.wait_until(lambda: redis.keys(f"cello:c:*{path}"), timeout=10), path
+
+
 def get(server: support.Server, path: str) -> tuple[str, dict]:
     reply = server.get(path, headers=HOST)
     assert reply.status == 200, reply.body
@@ -44,6 +51,7 @@ def test_an_entry_one_server_stored_is_a_hit_on_another(redis):
     with serve(redis) as a, serve(redis) as b:
         cache, first = get(a, "/item/1")
         assert cache == "MISS" and first["pid"] == a.proc.pid
+        stored(redis, "/item/1")
         assert redis.keys("cello:c:*") == ["cello:c:GET 12:shop.example /item/1"]
         cache, seen = get(b, "/item/1")  # B has never computed it: Redis has
         assert cache == "HIT" and seen == first
@@ -59,6 +67,8 @@ def test_an_invalidation_on_one_server_reaches_every_server_and_redis(redis):
     with serve(redis) as a, serve(redis) as b, serve(redis) as c:
         _, old = get(a, "/item/7")
         get(a, "/other/7")
+        stored(redis, "/item/7")
+        stored(redis, "/other/7")
         assert get(b, "/item/7") == ("HIT", old) and get(c, "/item/7") == ("HIT", old)  # in every near tier now
         reply = b.post("/invalidate/items", headers=HOST)
         assert reply.status == 200
@@ -75,6 +85,7 @@ def test_an_invalidation_on_one_server_reaches_every_server_and_redis(redis):
 def test_a_path_invalidation_too(redis):
     with serve(redis) as a, serve(redis) as b:
         _, old = get(a, "/item/3")
+        stored(redis, "/item/3")
         assert get(b, "/item/3") == ("HIT", old)
         assert a.post("/invalidate-path?path=/item/3", headers=HOST).status == 200
         assert support.wait_until(lambda: not redis.keys("cello:c:*/item/3"), timeout=10)
@@ -84,6 +95,7 @@ def test_a_path_invalidation_too(redis):
 def test_entries_expire_in_redis_as_in_one_process(redis):
     with serve(redis) as a, serve(redis) as b:
         get(a, "/short/1")  # ttl=1
+        stored(redis, "/short/1")
         assert get(b, "/short/1")[0] == "HIT"
         time.sleep(1.2)
         assert get(b, "/short/1")[0] == "MISS"  # expired in B's tier and in Redis: B computes it
@@ -92,8 +104,9 @@ def test_entries_expire_in_redis_as_in_one_process(redis):
 def test_servers_with_another_prefix_share_nothing(redis):
     with serve(redis) as a, serve(redis, prefix="other-app:") as b:
         get(a, "/item/1")
+        stored(redis, "/item/1")
         assert get(b, "/item/1")[0] == "MISS"
-        assert redis.keys("other-app:c:*")
+        assert support.wait_until(lambda: redis.keys("other-app:c:*"), timeout=10)
 
 
 def test_redis_going_away_and_coming_back(redis):
@@ -111,14 +124,24 @@ def test_redis_going_away_and_coming_back(redis):
         redis.start()
         assert a.wait_for_stderr("is back", timeout=15) and b.wait_for_stderr("is back", timeout=15)
         assert a.stderr.count("is back") == 1
-        # Shared again: A stores, B finds it (B's engine threads reconnect within their retry).
-        get(a, "/item/100")
-        assert support.wait_until(lambda: get(b, "/item/100")[0] == "HIT", timeout=10)
+        # Shared again once each engine thread has reconnected (within its one-second retry): a new
+        # entry A computes reaches Redis, and B finds it there.
+        ids = itertools.count(100)
+
+        def shared_again() -> bool:
+            i = next(ids)
+            get(a, f"/item/{i}")
+            if not support.wait_until(lambda: redis.keys(f"cello:c:*/item/{i}"), timeout=1):
+                return False
+            cache, seen = get(b, f"/item/{i}")
+            return cache == "HIT" and seen["pid"] == a.proc.pid
+        assert support.wait_until(shared_again, timeout=20)
 
 
 def test_an_invalidation_made_while_redis_is_away_is_applied_when_it_is_back(redis):
     with serve(redis) as a, serve(redis) as b:
         cache, first = get(a, "/item/5")
+        stored(redis, "/item/5")
         assert get(b, "/item/5")[0] == "HIT"
         redis.stop(persist=True)  # an outage: the entry is still in Redis when it comes back
         assert a.post("/invalidate/items", headers=HOST).status == 200  # kept by A meanwhile
@@ -135,6 +158,7 @@ def test_a_cluster_shares_through_redis_too(redis):
             return {cluster.get("/pid", headers={"Connection": "close"}).json()["pid"] for _ in range(20)}
         assert support.wait_until(lambda: len(worker_pids()) == 2, timeout=30)  # both workers are up
         get(single, "/item/9")
+        stored(redis, "/item/9")
         pids = set()
         for _ in range(40):  # a new connection each: the kernel spreads them over both workers
             reply = cluster.get("/item/9", headers={**HOST, "Connection": "close"})
@@ -147,13 +171,25 @@ def test_a_cluster_shares_through_redis_too(redis):
             assert support.wait_until(lambda: get(cluster, "/item/9")[1] != old, timeout=10)
 
 
+def test_readiness_follows_redis(redis):
+    with support.running("redis_cache_app.py", "--no-logs", env={"REDIS_URL": redis.url, "HEALTH": "1"}) as s:
+        assert support.wait_until(lambda: s.get("/health/ready").status == 200, timeout=15)
+        redis.stop()
+        assert support.wait_until(lambda: s.get("/health/ready").status == 503, timeout=15)
+        body = s.get("/health/ready").json()
+        assert "redis" in json.dumps(body), body  # the failing check is named
+        assert get(s, "/item/1")[0] == "MISS"  # still serving
+        redis.start()
+        assert support.wait_until(lambda: s.get("/health/ready").status == 200, timeout=15)
+
+
 # --- RedisConfig ---
 
 
 def test_redis_config_takes_the_originals_arguments_and_says_what_cannot_work():
     config = RedisConfig(url="redis://:s3cret@localhost:6390/2", pool_size=4, key_prefix="shop:")
     parts = config.settings()
-    assert parts["host"] in ("127.0.0.1", "::1") and parts["port"] == 6390
+    assert parts["host"] == "127.0.0.1" and parts["port"] == 6390  # IPv4 first
     assert parts["database"] == 2 and parts["password"] == "s3cret" and parts["key_prefix"] == "shop:"
     assert RedisConfig.local().url == "redis://127.0.0.1:6379"
     assert RedisConfig(database=3).settings()["database"] == 3

@@ -96,6 +96,8 @@ class HealthChecks:
         """After the startup hooks: checks start, and /startup (and /ready, once they pass) say so."""
         if self.app._db is not None and "database" not in self.checks:
             self.add("database", self._database)
+        if getattr(self.app, "_cache_backend", None) is not None and "redis" not in self.checks:
+            self.add("redis", self._redis)
         self.state.set_draining(False)
         self.state.set_started(True)
         if self.checks and self._thread is None:
@@ -121,6 +123,11 @@ class HealthChecks:
 
     async def _database(self) -> None:
         await self.app.db.fetch_val("SELECT 1")
+
+    def _redis(self) -> None:
+        # The cache's own subscription: up when invalidations from other servers can arrive.
+        if not _cello.redis_cache_listening(self.app._cache):
+            raise RuntimeError("the cache's Redis cannot be reached (invalidations from other servers would be missed)")
 
     def _run(self) -> None:
         import asyncio

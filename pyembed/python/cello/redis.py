@@ -103,6 +103,8 @@ class RedisConfig:
             infos = socket.getaddrinfo(parts["host"], parts["port"], type=socket.SOCK_STREAM)
         except OSError as e:
             raise ValueError(f"RedisConfig: cannot resolve {parts['host']!r}: {e}") from None
+        # IPv4 first, as hiredis resolves: a Redis bound to 127.0.0.1 is not reached on ::1.
+        infos.sort(key=lambda info: info[0] != socket.AF_INET)
         parts["host"] = infos[0][4][0]
         parts.update(connect_timeout=float(self.connection_timeout_secs), lookup_timeout=float(self.lookup_timeout_secs))
         return parts

@@ -7,7 +7,14 @@ from cello import App, RedisConfig, cache
 app = App()
 app.enable_caching(all_routes=False,  # only the @cache routes (/pid must say which process answers)
                    backend=RedisConfig(url=os.environ["REDIS_URL"], key_prefix=os.environ.get("REDIS_PREFIX"),
-                                       connection_timeout_secs=2))
+                                       connection_timeout_secs=2,
+                                       # generous: the tests' machine may be loaded, and a late
+                                       # answer from Redis would make a hit a miss
+                                       lookup_timeout_secs=2))
+if os.environ.get("HEALTH"):
+    from cello import HealthCheckConfig
+
+    app.enable_health_checks(HealthCheckConfig(interval_secs=0.2, timeout_secs=1))
 computed = {"n": 0}
 
 
