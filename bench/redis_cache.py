@@ -3,7 +3,8 @@
 
 Rows: a `@cache` hit answered by the process's own cache (no Redis), by the near tier with Redis
 behind it, and from Redis itself (a near tier too small to keep the entry: every request is a
-near miss and a `GET` to Redis). The Cello server and redis-server are pinned to CPU 0, wrk
+near miss and a `GET` to Redis). The load spreads over 10,000 entries (all stored before the
+measured run), so that concurrent requests rarely share one Redis lookup. The Cello server and redis-server are pinned to CPU 0, wrk
 (keep-alive, 50 connections) to CPU 1; each row is the median of --rounds. Reports requests per
 second and CPU µs per request of Cello and of Redis (utime + stime from /proc).
 
@@ -31,6 +32,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import APPS, SERVER_CPU, Server, cpu_seconds, run_wrk, start_server, stop_server  # noqa: E402
 
 REDIS_PORT = 8479
+KEYS = 10_000  # distinct entries the load spreads over: concurrent misses of one key are coalesced
+# (one Redis lookup for all of them), so a load on one key would hardly ever ask Redis
+
+# wrk: GET /cached?k=0..KEYS-1 in turn, each connection starting elsewhere.
+SPREAD = """
+local n = 0
+init = function(args) n = math.random(0, %d) end
+request = function()
+  n = (n + 1) %% %d
+  return wrk.format("GET", "/cached?k=" .. n, {["Host"] = "bench.example"})
+end
+""" % (KEYS - 1, KEYS)
 TIERS = (("hit, one process (no Redis)", "process", 8471), ("hit, near tier (Redis behind)", "near", 8472),
          ("hit from Redis (near tier keeps nothing)", "redis", 8473))
 
@@ -51,11 +64,11 @@ def ask(port: int, method: str, path: str) -> tuple[str | None, dict]:
         conn.close()
 
 
-def measure(server_proc, redis_pid: int, port: int, seconds: int) -> tuple[float, float, float]:
-    """(requests/s, Cello CPU µs/request, Redis CPU µs/request) of one wrk run on /cached."""
-    ask(port, "GET", "/cached")  # stored
+def measure(server_proc, redis_pid: int, port: int, seconds: int, script: Path) -> tuple[float, float, float]:
+    """(requests/s, Cello CPU µs/request, Redis CPU µs/request) of one wrk run over the KEYS entries."""
+    run_wrk(f"http://127.0.0.1:{port}/", 2, 50, script, False)  # every entry stored (by the handler)
     before, redis_before = cpu_seconds(server_proc.pid), cpu_seconds(redis_pid)
-    w = run_wrk(f"http://127.0.0.1:{port}/cached", seconds, 50, None, False, (("Host", "bench.example"),))
+    w = run_wrk(f"http://127.0.0.1:{port}/", seconds, 50, script, False)
     if w.errors:
         print(f"WARNING: {w.errors} errors", file=sys.stderr)
     n = max(w.requests, 1)
@@ -63,12 +76,13 @@ def measure(server_proc, redis_pid: int, port: int, seconds: int) -> tuple[float
 
 
 def reach(a: int, b: int, samples: int) -> list[float]:
-    """Milliseconds from A's invalidation answer to B's first answer that is not the old entry."""
+    """Milliseconds from A's invalidation answer to B's first answer that is not the entry it held."""
     delays = []
     for _ in range(samples):
-        _, old = ask(a, "GET", "/cached")
-        while ask(b, "GET", "/cached") != ("HIT", old):  # B has it (from Redis, then its near tier)
+        ask(a, "GET", "/cached")
+        while (seen := ask(b, "GET", "/cached"))[0] != "HIT":  # B holds an entry (A's from Redis, or its own)
             time.sleep(0.001)
+        old = seen[1]
         ask(a, "POST", "/invalidate")
         t0 = time.perf_counter()
         while ask(b, "GET", "/cached")[1] == old:
@@ -87,6 +101,8 @@ def main() -> None:
     binary = args.cello_bin.resolve()
     with tempfile.TemporaryDirectory(prefix="cello-redis-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        script = tmp / "spread.lua"
+        script.write_text(SPREAD)
         redis = subprocess.Popen(["taskset", "-c", SERVER_CPU, shutil.which("redis-server"), "--port", str(REDIS_PORT),
                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -97,7 +113,7 @@ def main() -> None:
                 for name, tier, port in TIERS:
                     proc = start_server(cello(binary, name, tier, port), tmp / f"{tier}.log")
                     try:
-                        rows[name].append(measure(proc, redis.pid, port, args.duration))
+                        rows[name].append(measure(proc, redis.pid, port, args.duration, script))
                     finally:
                         stop_server(proc)
             print(f"| row (median of {args.rounds} x {args.duration} s, wrk -c 50) | req/s | Cello CPU µs/req "
@@ -113,7 +129,7 @@ def main() -> None:
             finally:
                 stop_server(a)
                 stop_server(b)
-            q = statistics.quantiles(delays, n=100)
+            q = statistics.quantiles(delays, n=100, method="inclusive")
             print(f"\ninvalidation reach over {len(delays)} samples: p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms, "
                   f"max {delays[-1]:.2f} ms")
         finally:
