@@ -36,7 +36,9 @@ public:
         in_.remove_prefix(n);
         return true;
     }
-    bool count(std::uint64_t& n) { return u64(n) && n <= in_.size(); }  // each item takes at least a byte
+    // How many items follow, each at least `min_size` bytes long (so a damaged count cannot make
+    // the reader allocate beyond what the bytes could hold).
+    bool count(std::uint64_t& n, std::size_t min_size) { return u64(n) && n <= in_.size() / min_size; }
     bool done() const noexcept { return in_.empty(); }
 
 private:
@@ -78,18 +80,23 @@ std::shared_ptr<CachedResponse> decode_cached(std::string_view bytes, std::int64
     std::uint64_t status = 0, stored = 0, expires = 0, shared = 0, n = 0;
     if (!r.u64(status) || !r.u64(stored) || !r.u64(expires) || !r.u64(shared) || !r.str(e->content_type)) return nullptr;
     if (status < 100 || status > 999) return nullptr;
-    if (!r.count(n)) return nullptr;
+    if (!r.count(n, 16)) return nullptr;  // a header: two lengths
     e->headers.resize(n);
     for (auto& [name, value] : e->headers)
         if (!r.str(name) || !r.str(value)) return nullptr;
-    if (!r.str(e->path) || !r.count(n)) return nullptr;
+    if (!r.str(e->path) || !r.count(n, 8)) return nullptr;  // a tag: one length
     e->tags.resize(n);
     for (auto& t : e->tags)
         if (!r.str(t)) return nullptr;
     if (!r.str(e->body) || !r.done()) return nullptr;
     const auto stored_ms = static_cast<std::int64_t>(stored);
     const auto expires_ms = static_cast<std::int64_t>(expires);
-    if (expires_ms <= now_unix_ms) return nullptr;
+    // Ten years ahead, a year back, a day of clock skew at most: beyond is not an entry this version
+    // wrote (and would overflow the clock).
+    constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+    if (expires_ms <= now_unix_ms || expires_ms - now_unix_ms > 3660 * kDay || now_unix_ms - stored_ms > 366 * kDay ||
+        stored_ms - now_unix_ms > kDay)
+        return nullptr;
     e->status = static_cast<int>(status);
     e->shared = shared != 0;
     // Age counts from when the first server stored it; a clock a little ahead is not a negative age.

@@ -143,6 +143,7 @@ bool CacheMiddleware::ask_far_tier(Exchange& ex) {
                     resumed.cache = CacheOutcome::None;
                     return serve_hit(resumed, entry);
                 }
+                resumed.cache_generation = cache->generation();  // what the handler's answer is judged by
             }
             count_miss(resumed);  // none, or invalidated meanwhile: the handler answers
             return false;

@@ -133,23 +133,21 @@ void ResponseCache::finish(const std::string& key, std::string_view pending_key,
 bool ResponseCache::finish_if_current(const std::string& key, std::string_view pending_key,
                                       std::shared_ptr<CachedResponse> entry, std::uint64_t seen) {
     std::vector<Waiter> waiters;
-    bool stored = false;
     {
         std::lock_guard lock(mutex_);
+        // Invalidated since: nothing happens, and the leader (still the leader) calls its handler.
+        if (generation_.load(std::memory_order_relaxed) != seen) return false;
         auto p = pending_.find(pending_key.empty() ? std::string_view(key) : pending_key);
         std::shared_ptr<Pending> pending;
         if (p != pending_.end()) {
             pending = p->second;
             pending_.erase(p);
         }
-        const bool current = generation_.load(std::memory_order_relaxed) == seen;
-        if (!current) entry.reset();  // invalidated since: neither stored nor handed on
-        stored = entry != nullptr;
-        if (stored) store_locked(key, entry);
+        if (entry) store_locked(key, entry);
         if (pending) waiters.swap(pending->waiters);
     }
     for (auto& w : waiters) w(entry);  // outside the lock: they post to other engine threads
-    return stored;
+    return true;
 }
 
 void ResponseCache::set_far_tier(std::shared_ptr<FarCacheTier> tier) { far_.store(std::move(tier)); }

@@ -123,9 +123,9 @@ public:
     // response with Vary under `key` + entry->vary_key with a marker under `key`, and wakes the
     // followers waiting on `pending_key` (the lookup's variant_key, or `key` when that was empty).
     void finish(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry);
-    // The same, but `entry` is stored (and handed to the followers) only when no invalidation
-    // happened since generation() was `seen`: an entry fetched from the far tier before an
-    // invalidation reached this process may be stale. False when it was not stored.
+    // The same, only when no invalidation happened since generation() was `seen` (an entry fetched
+    // from the far tier before an invalidation reached this process may be stale). False, and
+    // nothing done, otherwise: the caller is still the leader, and must finish() later.
     bool finish_if_current(const std::string& key, std::string_view pending_key, std::shared_ptr<CachedResponse> entry,
                            std::uint64_t seen);
     // Moves on with every invalidation and clear() (any origin).

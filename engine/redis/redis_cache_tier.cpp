@@ -118,6 +118,9 @@ struct RedisCacheTier::Shared {
     std::atomic<bool> down{false};
     std::atomic<bool> stopped{false};
     std::atomic<bool> listening{false};
+    // Invalidations made here that Redis has not confirmed yet: meanwhile an engine thread could
+    // read an entry they delete (they run on another connection), so lookups go to the handler.
+    std::atomic<long> unconfirmed{0};
 
     std::string key(std::string_view kind, std::string_view name) const {
         std::string k = settings.key_prefix;
@@ -157,13 +160,13 @@ public:
     bool stopped() const noexcept { return shared_->stopped; }
 
     bool fetch(const std::string& key, FarCacheTier::Found done) {
+        if (shared_->unconfirmed.load(std::memory_order_acquire) > 0) return false;
         if (!conn_.ready()) {
             if (retrying_ || waiting_.size() >= kMaxWaitingFetches) return false;  // away: the handler answers
             waiting_.emplace_back(key, std::move(done));  // opening: asked once it is open
             return true;
         }
-        send_get(key, std::move(done));
-        return true;
+        return send_get(key, std::move(done));
     }
 
     void store(std::string key, std::string payload, const CachedResponse& entry, std::chrono::milliseconds ttl) {
@@ -182,9 +185,9 @@ public:
     }
 
 private:
-    void send_get(const std::string& key, FarCacheTier::Found done) {
+    bool send_get(const std::string& key, FarCacheTier::Found done) {
         const std::string_view args[] = {"GET", key};
-        conn_.command(args, [done = std::move(done)](const redisReply* r) {
+        return conn_.command(args, [done = std::move(done)](const redisReply* r) {
             if (!r || r->type != REDIS_REPLY_STRING) return done(nullptr);  // none, an error, or the connection went
             done(decode_cached(str(r), unix_millis_now(), std::chrono::steady_clock::now()));
         });
@@ -194,7 +197,8 @@ private:
         shared_->reached();
         auto waiting = std::move(waiting_);
         waiting_.clear();
-        for (auto& [key, done] : waiting) send_get(key, std::move(done));
+        for (auto& [key, done] : waiting)
+            if (!send_get(key, done)) done(nullptr);
     }
 
     void on_lost(const std::string& why) {
@@ -264,11 +268,13 @@ public:
     }
 
     void publish(std::vector<std::string> keys, std::string message) {
+        shared_->unconfirmed.fetch_add(1, std::memory_order_acq_rel);
         asio::post(io_, [this, keys = std::move(keys), message = std::move(message)]() mutable {
             queued_.push_back({std::move(keys), std::move(message)});
             if (queued_.size() > kMaxQueuedInvalidations) {  // Redis away too long: everything goes when it is back
+                shared_->unconfirmed.fetch_sub(static_cast<long>(queued_.size()) - 1, std::memory_order_acq_rel);
                 queued_.clear();
-                overflowed_ = true;
+                queued_.push_back({{}, make_message(shared_->origin, 'A', {}), true});
             }
             send_queued();
         });
@@ -278,6 +284,7 @@ private:
     struct Queued {
         std::vector<std::string> keys;
         std::string message;
+        bool flush = false;  // everything under the prefix (after the queue overflowed)
     };
 
     void subscribe() {
@@ -295,6 +302,13 @@ private:
         if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return;
         const auto kind = str(r->element[0]);
         auto near = near_.lock();
+        apply(near.get(), kind, r);
+        // The app may have let go of its cache meanwhile: this would be its last owner, and the cache
+        // owns this thread, which must not be joined from itself.
+        if (near && near.use_count() == 1) std::thread([n = std::move(near)] {}).detach();
+    }
+
+    void apply(ResponseCache* near, std::string_view kind, const redisReply* r) {
         if (kind == "subscribe") {
             // Invalidations made while this process was not listening are lost to it: start afresh.
             if (near) near->clear();
@@ -309,36 +323,43 @@ private:
         else if (m->kind == 'A') near->clear();
     }
 
+    // Each invalidation stays (in sent_) until Redis answered it: a connection lost meanwhile
+    // sends it again (the scripts may run twice).
     void send_queued() {
         if (!commands_->ready()) return;
         shared_->reached();
         const std::string channel = shared_->channel();
-        if (overflowed_) {
-            overflowed_ = false;
-            const std::string message = make_message(shared_->origin, 'A', {});
-            const std::string_view args[] = {"EVAL", kFlushScript, "0", shared_->settings.key_prefix, channel, message};
-            commands_->command(args, [this](const redisReply* r) { report(r); });
-        }
         while (!queued_.empty()) {
-            const Queued q = std::move(queued_.front());
-            queued_.pop_front();
+            Queued& q = queued_.front();
             const std::string numkeys = std::to_string(q.keys.size());
-            std::vector<std::string_view> args{"EVAL", kInvalidateScript, numkeys};
+            std::vector<std::string_view> args{"EVAL", q.flush ? kFlushScript : kInvalidateScript,
+                                               q.flush ? std::string_view("0") : std::string_view(numkeys)};
+            if (q.flush) args.push_back(shared_->settings.key_prefix);
             for (const auto& k : q.keys) args.push_back(k);
             args.push_back(channel);
             args.push_back(q.message);
-            commands_->command(args, [this](const redisReply* r) { report(r); });
+            if (!commands_->command(args, [this](const redisReply* r) { answered(r); })) return;
+            sent_.push_back(std::move(q));
+            queued_.pop_front();
         }
     }
 
-    void report(const redisReply* r) {
-        if (r && r->type == REDIS_REPLY_ERROR)
+    void answered(const redisReply* r) {
+        if (!r) return;  // the connection went: lost() puts what was sent back in the queue
+        if (r->type == REDIS_REPLY_ERROR)
             shared_->log("cello: Redis refused a cache invalidation: " + std::string(str(r)));
+        if (!sent_.empty()) sent_.pop_front();
+        shared_->unconfirmed.fetch_sub(1, std::memory_order_acq_rel);
     }
 
     void lost(const std::string& why, bool subscriber) {
         shared_->lost(why);
         if (subscriber) shared_->listening = false;
+        else
+            while (!sent_.empty()) {  // unanswered: again, first, once the connection is back
+                queued_.push_front(std::move(sent_.back()));
+                sent_.pop_back();
+            }
         auto& timer = subscriber ? sub_retry_ : cmd_retry_;
         RedisConnection* conn = subscriber ? subscriber_.get() : commands_.get();
         timer.expires_after(kRetry);
@@ -354,7 +375,7 @@ private:
     asio::steady_timer sub_retry_{io_}, cmd_retry_{io_};
     std::unique_ptr<RedisConnection> subscriber_, commands_;
     std::deque<Queued> queued_;
-    bool overflowed_ = false;
+    std::deque<Queued> sent_;
     std::thread thread_;
 };
 

@@ -5,6 +5,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -30,8 +32,13 @@ struct RedisConnection::Watch {
             if (ec) return;
             if (writable) {
                 if (want_write) redisAsyncHandleWrite(ac);
-            } else if (want_read) {
-                redisAsyncHandleRead(ac);
+            } else {
+                // hiredis reads at most 16 KiB a call, and Asio's epoll is edge-triggered: what is
+                // left in the socket would raise no new event. Read on while bytes are waiting.
+                while (want_read) {
+                    redisAsyncHandleRead(ac);
+                    if (!*alive || !bytes_waiting(ac->c.fd)) break;
+                }
             }
             if (*alive) arm(writable);  // the context (and this watch) may be gone now
         });
@@ -42,6 +49,11 @@ struct RedisConnection::Watch {
     bool want_read = false, want_write = false, read_armed = false, write_armed = false;
     std::shared_ptr<bool> alive = std::make_shared<bool>(true);
     RedisConnection* owner = nullptr;
+
+    static bool bytes_waiting(int fd) {
+        int n = 0;
+        return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+    }
 };
 
 // A command's callback, owned by pending_ until hiredis calls it for the last time (standing
@@ -50,6 +62,7 @@ struct RedisConnection::Pending {
     RedisConnection* owner;
     Callback callback;
     bool standing;
+    std::chrono::steady_clock::time_point sent;
     std::list<Pending>::iterator self;
 };
 
@@ -109,6 +122,7 @@ void RedisConnection::on_connect(const redisAsyncContext* ac, int status) {
         self->fail(ac->errstr[0] ? ac->errstr : "connection failed");
         return;
     }
+    redisEnableKeepAlive(&self->ac_->c);  // a peer gone without a word is noticed (a subscriber only reads)
     self->start_handshake();
 }
 
@@ -133,7 +147,7 @@ void RedisConnection::start_handshake() {
     auto left = std::make_shared<std::size_t>(steps.size());
     for (const auto& args : steps) {
         const std::string what(args.front());
-        auto& p = pending_.emplace_back(Pending{this, {}, false, {}});
+        auto& p = pending_.emplace_back(Pending{this, {}, false, std::chrono::steady_clock::now(), {}});
         p.self = std::prev(pending_.end());
         p.callback = [this, left, what](const redisReply* r) {
             if (state_ != State::Handshake) return;
@@ -143,7 +157,6 @@ void RedisConnection::start_handshake() {
             }
             if (--*left == 0) {
                 state_ = State::Ready;
-                last_answer_ = std::chrono::steady_clock::now();
                 arm_stall_check();
                 events_.ready();
             }
@@ -154,7 +167,7 @@ void RedisConnection::start_handshake() {
 
 bool RedisConnection::command(std::span<const std::string_view> args, Callback callback, bool standing) {
     if (state_ != State::Ready) return false;
-    auto& p = pending_.emplace_back(Pending{this, std::move(callback), standing, {}});
+    auto& p = pending_.emplace_back(Pending{this, std::move(callback), standing, std::chrono::steady_clock::now(), {}});
     p.self = std::prev(pending_.end());
     return send(args, &p);
 }
@@ -180,7 +193,6 @@ void RedisConnection::on_reply(redisAsyncContext*, void* reply, void* privdata) 
     auto* p = static_cast<Pending*>(privdata);
     RedisConnection* self = p->owner;
     const auto* r = static_cast<const redisReply*>(reply);
-    if (r) self->last_answer_ = std::chrono::steady_clock::now();
     // A standing callback stays for the next message; any other is done (and null is the last call).
     if (p->standing && r) {
         p->callback(r);
@@ -197,12 +209,12 @@ void RedisConnection::arm_stall_check() {
     timer_.expires_after(settings_.connect_timeout);
     timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
         if (ec || !*alive || state_ != State::Ready) return;
-        const bool waiting = std::any_of(pending_.begin(), pending_.end(), [](const Pending& p) { return !p.standing; });
-        if (waiting && std::chrono::steady_clock::now() - last_answer_ > settings_.connect_timeout) {
+        // The oldest command still without an answer (answers come in order).
+        const auto oldest = std::find_if(pending_.begin(), pending_.end(), [](const Pending& p) { return !p.standing; });
+        if (oldest != pending_.end() && std::chrono::steady_clock::now() - oldest->sent > settings_.connect_timeout) {
             fail("no answer for " + std::to_string(settings_.connect_timeout.count()) + " ms");
             return;
         }
-        if (!waiting) last_answer_ = std::chrono::steady_clock::now();
         arm_stall_check();
     });
 }

@@ -65,7 +65,6 @@ private:
     std::list<Pending> pending_;  // callbacks of commands sent and not yet answered, and standing ones
     State state_ = State::Closed;
     boost::asio::steady_timer timer_;  // the connect deadline, then the stall check
-    std::chrono::steady_clock::time_point last_answer_{};
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

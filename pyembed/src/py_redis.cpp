@@ -6,7 +6,9 @@
 #include "engine/redis/redis_cache_tier.hpp"
 #endif
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -17,7 +19,8 @@ namespace {
 
 #if CELLO_REDIS
 std::chrono::milliseconds millis(const pyb::dict& d, const char* key) {
-    return std::chrono::milliseconds(static_cast<long long>(d[key].cast<double>() * 1000.0));
+    // Rounded up, at least 1 ms: a zero would mean "no deadline" to the engine.
+    return std::chrono::milliseconds(std::max(1LL, static_cast<long long>(std::ceil(d[key].cast<double>() * 1000.0))));
 }
 
 engine::RedisSettings settings_from(const pyb::dict& d) {

@@ -58,6 +58,9 @@ def test_an_entry_one_server_stored_is_a_hit_on_another(redis):
         cache, again = get(b, "/item/1")  # now from B's own (near) tier
         assert cache == "HIT" and again == first
         assert b.get("/other/1", headers=HOST).headers.get("X-Cache") == "MISS"  # other keys are other entries
+        _, large = get(a, "/big/1")  # a 200 KB answer: Redis's reply takes many reads
+        stored(redis, "/big/1")
+        assert get(b, "/big/1") == ("HIT", large)
         # The TTL went with it: the route's 60 s, in milliseconds.
         ttl = int(redis.command("PTTL \"cello:c:GET 12:shop.example /item/1\"").lstrip(":"))
         assert 0 < ttl <= 60_000

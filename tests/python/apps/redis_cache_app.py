@@ -41,6 +41,12 @@ def other(request):
     return answer(request)
 
 
+@app.get("/big/{id}")
+@cache(ttl=60, tags=["items"])
+def big(request):
+    return {**answer(request), "filler": "x" * 200_000}  # many reads of Redis's reply (16 KiB each)
+
+
 @app.post("/invalidate/{tag}")
 def invalidate(request):
     return {"removed": app.invalidate_cache(tags=[request.params["tag"]])}
