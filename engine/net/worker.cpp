@@ -31,16 +31,18 @@ void Worker::join() {
 }
 
 namespace {
-thread_local boost::asio::io_context* t_engine_io = nullptr;
-thread_local std::vector<std::function<void()>> t_at_finish;
+// A plain pointer: MinGW's thread_local objects with destructors crash at thread exit (Windows).
+thread_local Worker* t_worker = nullptr;
 }  // namespace
 
-boost::asio::io_context* engine_thread_io() noexcept { return t_engine_io; }
+boost::asio::io_context* engine_thread_io() noexcept { return t_worker && !t_worker->done_ ? &t_worker->io() : nullptr; }
 
-void at_engine_thread_finish(std::function<void()> fn) { t_at_finish.push_back(std::move(fn)); }
+void at_engine_thread_finish(std::function<void()> fn) {
+    if (t_worker) t_worker->at_finish_.push_back(std::move(fn));
+}
 
 void Worker::run() {
-    t_engine_io = &io_;
+    t_worker = this;
     if (options_.on_thread_start) options_.on_thread_start();
     if (options_.on_sweep) options_.on_sweep(index_, counts_);  // alive from the start
     arm_sweep();
@@ -153,8 +155,7 @@ void Worker::finished() {
     done_ = true;
     sweep_timer_.cancel();
     watch_timer_.cancel();
-    t_engine_io = nullptr;
-    for (auto& fn : std::exchange(t_at_finish, {})) fn();
+    for (auto& fn : std::exchange(at_finish_, {})) fn();
     if (reactor_) reactor_->finish();
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cello::engine::net {
 
@@ -86,6 +87,10 @@ private:
     Connection* head_ = nullptr;      // intrusive list of live connections
     std::size_t live_ = 0;            // its length
     AsioThreadReactor* reactor_ = nullptr;  // while a foreign loop drives this thread (options.drive)
+    std::vector<std::function<void()>> at_finish_;  // net/engine_thread.hpp: at_engine_thread_finish()
+
+    friend boost::asio::io_context* engine_thread_io() noexcept;
+    friend void at_engine_thread_finish(std::function<void()> fn);
 };
 
 }  // namespace cello::engine::net
